@@ -1,0 +1,74 @@
+// The parsed form of a configuration: directives (command lines) in the order 3proxy
+// executes them, with `include` and `$file` already expanded.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxycfg/diagnostic.hpp"
+#include "proxycfg/source.hpp"
+
+namespace proxycfg {
+
+struct Token {
+    std::string_view text;  // unquoted text; points into a SourceFile or the arena
+    SourceSpan span;        // the token as written, quotes included
+    bool quoted = false;    // contained at least one quoted run
+    bool from_file = false; // came out of a `$file` expansion
+    bool has_dollar = false;  // contained an unquoted '$' (an inclusion, even if failed)
+};
+
+struct Directive {
+    std::span<const Token> tokens;  // tokens[0] is the command word
+    SourceSpan span;                // the whole line
+    std::uint32_t index = 0;        // position in ParsedConfig::directives
+    bool well_formed = true;        // known directive with a valid argument count
+
+    std::string_view name() const { return tokens.empty() ? std::string_view{} : tokens[0].text; }
+    std::span<const Token> args() const {
+        return tokens.empty() ? tokens : tokens.subspan(1);
+    }
+    std::size_t argc() const { return tokens.empty() ? 0 : tokens.size() - 1; }
+};
+
+// A `# proxyctl: disable=PX101,PX102` comment. Applies to one line of one file.
+struct Suppression {
+    FileId file = 0;
+    std::uint32_t line = 0;  // the line it applies to
+    std::vector<std::string> codes;
+    bool whole_file = false;  // "# proxyctl: disable-file=..."
+};
+
+struct IncludedFile {
+    FileId file;
+    SourceSpan site;  // the include / $file token that pulled it in (invalid for the main file)
+    bool inline_dollar = false;
+};
+
+struct ParsedConfig {
+    std::shared_ptr<SourceManager> sources;
+    FileId main_file = 0;
+    std::vector<Directive> directives;
+    std::vector<IncludedFile> files;  // main file first, then in inclusion order
+    std::vector<Suppression> suppressions;
+    // Trailing "# proxyctl: disable=..." comments removed from directives (3proxy itself
+    // would read them as arguments; the 3proxy dialect reports them).
+    std::vector<SourceSpan> inline_suppressions;
+    // Indented lines whose first word is a directive (3proxy ignores them).
+    std::vector<SourceSpan> indented_directives;
+    bool plugin_seen = false;
+    Diagnostics diagnostics;  // syntax (PX0xx) findings
+
+    // Storage behind tokens and unquoted texts; stable addresses.
+    std::vector<Token> token_storage;
+    std::deque<std::string> arena;
+
+    const SourceFile& file(FileId id) const { return sources->file(id); }
+};
+
+}  // namespace proxycfg

@@ -1,0 +1,45 @@
+// The lint rules and the one entry point both binaries use to load a configuration.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "proxycfg/ast.hpp"
+#include "proxycfg/model.hpp"
+#include "proxycfg/parse.hpp"
+
+namespace proxycfg {
+
+enum class Dialect : std::uint8_t { proxyd, threeproxy };
+
+struct LintOptions {
+    Dialect dialect = Dialect::proxyd;
+    std::set<std::string> disabled;  // codes switched off by --disable
+};
+
+// Runs every rule family over a parsed and resolved configuration.
+void lint(const ParsedConfig& config, const Model& model, const LintOptions& options,
+          Diagnostics& out);
+
+// Removes diagnostics switched off by --disable or by `# proxyctl: disable=` comments.
+void apply_suppressions(const ParsedConfig& config, const LintOptions& options,
+                        Diagnostics& diags);
+
+struct LoadOptions {
+    ParseOptions parse;
+    LintOptions lint;
+};
+
+struct Loaded {
+    ParseResult parse;
+    Model model;
+    Diagnostics diagnostics;  // syntax + resolve + lint, suppressions applied, sorted
+    bool readable() const { return parse.readable; }
+};
+
+// parse + resolve + lint: exactly what `proxyctl check` reports and proxyd loads.
+Loaded load_config(const std::string& path, const LoadOptions& options = {});
+Loaded load_config_text(std::string name, std::string text, const LoadOptions& options = {});
+
+}  // namespace proxycfg

@@ -1,0 +1,224 @@
+// The effective configuration: what each service really gets after 3proxy's positional
+// replay. Owns all its data (no views into the parse), so a daemon can keep it as an
+// immutable snapshot after the sources are gone.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "proxycfg/net.hpp"
+#include "proxycfg/source.hpp"
+
+namespace proxycfg {
+
+enum class ServiceType : std::uint8_t { proxy, socks, pop3p, ftppr, admin, dnspr, smtpp, tcppm, udppm };
+std::string_view to_string(ServiceType t);
+std::optional<ServiceType> service_type_from(std::string_view name);
+std::uint16_t default_port(ServiceType t);  // 0 for the port mappers
+
+enum class AuthMethod : std::uint8_t { none, iponly, useronly, dnsname, strong, cache, radius, plugin };
+std::string_view to_string(AuthMethod m);
+std::optional<AuthMethod> auth_method_from(std::string_view name);
+
+// ACL operation bits (3proxy src/structures.h).
+namespace op {
+constexpr std::uint32_t CONNECT = 0x00000001;
+constexpr std::uint32_t BIND = 0x00000002;
+constexpr std::uint32_t UDPASSOC = 0x00000004;
+constexpr std::uint32_t ICMPASSOC = 0x00000008;
+constexpr std::uint32_t HTTP_GET = 0x00000100;
+constexpr std::uint32_t HTTP_PUT = 0x00000200;
+constexpr std::uint32_t HTTP_POST = 0x00000400;
+constexpr std::uint32_t HTTP_HEAD = 0x00000800;
+constexpr std::uint32_t HTTP_CONNECT = 0x00001000;
+constexpr std::uint32_t HTTP_OTHER = 0x00008000;
+constexpr std::uint32_t HTTP = 0x0000EF00;  // every HTTP method but CONNECT
+constexpr std::uint32_t HTTPS = HTTP_CONNECT;
+constexpr std::uint32_t FTP_GET = 0x00010000;
+constexpr std::uint32_t FTP_PUT = 0x00020000;
+constexpr std::uint32_t FTP_LIST = 0x00040000;
+constexpr std::uint32_t FTP_DATA = 0x00080000;
+constexpr std::uint32_t FTP = 0x000F0000;
+constexpr std::uint32_t DNSRESOLVE = 0x00100000;
+constexpr std::uint32_t ADMIN = 0x01000000;
+}  // namespace op
+std::optional<std::uint32_t> operation_from(std::string_view name);
+std::string operations_to_string(std::uint32_t ops);  // "CONNECT,HTTP_GET"
+
+enum class PasswordType : std::uint8_t { sys, cl, cr, nt, lm, unknown };
+std::string_view to_string(PasswordType t);
+
+struct User {
+    std::string name;
+    PasswordType type = PasswordType::sys;
+    std::string secret;  // CL: the password; CR: the crypt hash; NT: hex
+    SourceSpan span;
+    std::uint32_t directive = 0;  // index of the `users` directive that defined it
+};
+
+// A DST entry that is not an IP: "example.com", "*.example.com", "www.*", "*sub*".
+struct HostPattern {
+    enum class Kind : std::uint8_t { exact, suffix, prefix, substring };
+    Kind kind = Kind::exact;
+    std::string text;  // lower-cased, '*' removed, trailing dots stripped
+    bool matches(std::string_view host) const;
+    std::string to_string() const;
+};
+
+struct Parent {
+    int weight = 1000;
+    std::string type;  // tcp, http, connect, socks5, ...
+    std::string host;
+    std::uint16_t port = 0;
+    std::string user;
+    std::string password;
+    SourceSpan span;
+};
+
+struct TimePeriod {
+    std::uint32_t from = 0;  // seconds since local midnight
+    std::uint32_t to = 0;    // exclusive
+};
+
+enum class AclAction : std::uint8_t { allow, deny, redirect };
+std::string_view to_string(AclAction a);
+
+// One allow/deny/redirect entry. An empty vector in a field means '*' (any).
+struct AclEntry {
+    AclAction action = AclAction::allow;
+    std::vector<std::string> users;
+    std::vector<IpRange> sources;
+    std::vector<IpRange> target_addresses;
+    std::vector<HostPattern> target_hosts;
+    std::vector<PortRange> ports;
+    std::uint32_t operations = 0;  // 0: any
+    std::uint8_t weekdays = 0;     // bit 0 = Sunday ... bit 6 = Saturday; 0: any
+    std::vector<TimePeriod> periods;
+    std::vector<Parent> parents;
+    bool nolog = false;
+    int weight = 0;
+    SourceSpan span;
+    std::uint32_t directive = 0;  // index of the allow/deny/redirect directive
+
+    bool any_target() const { return target_addresses.empty() && target_hosts.empty(); }
+    bool matches_everything() const;  // all fields '*'
+};
+
+// The ACL a service captured: a prefix of a shared segment (ACLs leak from one service
+// to the next until `flush`, so sharing keeps the model linear in the file's size).
+struct AclView {
+    std::shared_ptr<const std::vector<AclEntry>> segment;
+    std::size_t count = 0;
+    std::span<const AclEntry> entries() const {
+        return segment ? std::span<const AclEntry>(segment->data(), count)
+                       : std::span<const AclEntry>{};
+    }
+    bool empty() const { return count == 0; }
+};
+
+template <typename T>
+struct Setting {
+    T value{};
+    SourceSpan span;  // invalid: the default
+};
+
+// Timeouts in seconds, 3proxy order.
+struct Timeouts {
+    std::array<std::uint32_t, 10> values{1, 5, 30, 60, 180, 1800, 15, 60, 15, 5};
+    std::uint32_t byte_short() const { return values[0]; }
+    std::uint32_t byte_long() const { return values[1]; }
+    std::uint32_t string_short() const { return values[2]; }
+    std::uint32_t string_long() const { return values[3]; }
+    std::uint32_t connection_short() const { return values[4]; }
+    std::uint32_t connection_long() const { return values[5]; }
+    std::uint32_t dns() const { return values[6]; }
+    std::uint32_t chain() const { return values[7]; }
+    std::uint32_t connect() const { return values[8]; }
+};
+
+struct LogSettings {
+    bool enabled = false;      // a `log` line was seen before the service, or -l
+    std::string target;        // "" = stdout, a path, "@ident" syslog, "/dev/null"
+    std::string rotation;      // letter or empty
+    std::string format;        // logformat, empty = default
+    SourceSpan log_span;       // the `log` line (or -l option) that set it
+    SourceSpan format_span;
+};
+
+struct Service {
+    std::size_t index = 0;
+    ServiceType type = ServiceType::socks;
+    SourceSpan span;  // the service line
+    std::uint32_t directive = 0;  // index of the service directive
+    std::string label;  // "socks:1080@127.0.0.1" — stable name for people and the protocol
+
+    // Listening and outgoing addresses.
+    Setting<std::uint16_t> port;         // effective listen port
+    Setting<std::string> bind_address;   // "" = all interfaces (0.0.0.0)
+    Setting<std::string> external_v4;    // "" = chosen by the system
+    Setting<std::string> external_v6;
+
+    // tcppm / udppm destination
+    std::string map_host;
+    std::uint16_t map_port = 0;
+
+    Setting<std::vector<AuthMethod>> auth;  // default {iponly}
+    std::vector<std::string> auth_plugin_names;  // names of plugin auth types, in order
+    AclView acl;
+    SourceSpan acl_flush_span;               // the `flush` that started this ACL segment
+    Setting<int> maxconn;                    // default 100
+    Setting<bool> force;                     // default true
+    LogSettings log;
+
+    // Service options, verbatim by letter, for anything the model does not interpret.
+    std::map<std::string, std::string> options;  // "-a" -> "1", "-n" -> ""
+    int anonymous = 0;       // proxy -a/-a1/-a2 (0 = add Forwarded)
+    int need_user = 1;       // -u / -u2
+    bool ipv6_first = false; // -6 / -64 / -46
+
+    bool listens_everywhere() const { return bind_address.value.empty() ||
+                                             bind_address.value == "0.0.0.0" ||
+                                             bind_address.value == "::"; }
+};
+
+struct LoadedFile {
+    std::string path;
+    std::string content_hash;  // hex digest of the bytes read
+    std::int64_t mtime_ns = 0;
+    std::uint64_t size = 0;
+};
+
+struct Globals {
+    Setting<Timeouts> timeouts;
+    std::vector<Setting<std::string>> nservers;
+    Setting<std::string> pidfile;
+    std::vector<Setting<std::string>> monitor_files;
+    Setting<bool> daemon;
+    Setting<std::string> log_target;   // the last `log TARGET`; one file for every service
+    Setting<std::string> log_rotation;
+    Setting<std::string> logformat;    // the last one (services snapshot theirs)
+    Setting<bool> fakeresolve;
+    Setting<std::string> config_path;  // `config PATH`
+};
+
+struct Model {
+    std::vector<Service> services;
+    std::unordered_map<std::string, User> users;  // last definition wins, as in 3proxy
+    std::vector<User> user_definitions;            // every definition, in file order
+    Globals globals;
+    std::vector<LoadedFile> files;  // main file first
+
+    const User* find_user(std::string_view name) const {
+        auto it = users.find(std::string(name));
+        return it == users.end() ? nullptr : &it->second;
+    }
+};
+
+}  // namespace proxycfg

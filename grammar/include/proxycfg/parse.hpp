@@ -1,0 +1,29 @@
+// Reading and tokenizing a configuration (the PEGTL grammar lives in src/grammar_rules.hpp).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "proxycfg/ast.hpp"
+
+namespace proxycfg {
+
+struct ParseOptions {
+    // Base directory for relative `include` and `$file` paths. Empty: the directory of
+    // the main configuration file (for standard input: the current directory).
+    std::string root;
+    // When false, include files are not opened (used to lint fragments).
+    bool follow_includes = true;
+};
+
+// Parses a file from disk. A file that cannot be read at all yields a ParsedConfig
+// whose diagnostics hold one PX000 error and `readable` false.
+struct ParseResult {
+    ParsedConfig config;
+    bool readable = true;
+};
+
+ParseResult parse_file(const std::string& path, const ParseOptions& options = {});
+ParseResult parse_text(std::string name, std::string text, const ParseOptions& options = {});
+
+}  // namespace proxycfg

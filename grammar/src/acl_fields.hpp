@@ -1,0 +1,31 @@
+// Grammars of ACL fields and other typed arguments (reference section 4.2).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxycfg/model.hpp"
+
+namespace proxycfg {
+
+struct FieldError {
+    std::string code;         // PX004, PX005, ...
+    std::size_t offset = 0;   // within the field text
+    std::size_t length = 0;
+    std::string message;
+};
+
+// SRC field: IP literals, ranges and CIDRs only.
+bool parse_sources(std::string_view field, std::vector<IpRange>& out, FieldError& err);
+// DST field: IP forms, anything else is a hostname pattern.
+void parse_targets(std::string_view field, std::vector<IpRange>& addresses,
+                   std::vector<HostPattern>& hosts);
+bool parse_ports(std::string_view field, std::vector<PortRange>& out, FieldError& err);
+bool parse_operations(std::string_view field, std::uint32_t& out, FieldError& err);
+bool parse_weekdays(std::string_view field, std::uint8_t& out, FieldError& err);
+bool parse_periods(std::string_view field, std::vector<TimePeriod>& out, FieldError& err);
+HostPattern make_host_pattern(std::string_view text);
+
+}  // namespace proxycfg

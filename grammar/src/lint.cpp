@@ -1,0 +1,81 @@
+#include "proxycfg/lint.hpp"
+
+#include <algorithm>
+
+#include "lint/context.hpp"
+#include "proxycfg/resolve.hpp"
+
+namespace proxycfg {
+
+namespace checks {
+
+Diagnostic& Context::report(std::string_view code, SourceSpan span, std::string message) {
+    const RuleInfo* rule = find_rule(code);
+    Diagnostic d;
+    d.code = std::string(code);
+    d.severity = rule ? rule->severity : Severity::warning;
+    d.message = std::move(message);
+    d.span = span;
+    out.push_back(std::move(d));
+    return out.back();
+}
+
+long Context::last_service_directive() const {
+    return model.services.empty() ? -1 : static_cast<long>(model.services.back().directive);
+}
+
+}  // namespace checks
+
+void lint(const ParsedConfig& config, const Model& model, const LintOptions& options,
+          Diagnostics& out) {
+    checks::Context ctx{config, model, options, out};
+    checks::check_syntax(ctx);
+    checks::check_force(ctx);
+    checks::check_order(ctx);
+    checks::check_users(ctx);
+    checks::check_acl(ctx);
+    checks::check_network(ctx);
+    checks::check_dialect(ctx);
+}
+
+void apply_suppressions(const ParsedConfig& config, const LintOptions& options,
+                        Diagnostics& diags) {
+    auto suppressed = [&](const Diagnostic& d) {
+        if (options.disabled.count(d.code)) return true;
+        for (const auto& s : config.suppressions) {
+            if (s.file != d.span.file || (!s.whole_file && s.line != d.span.line)) continue;
+            if (std::find(s.codes.begin(), s.codes.end(), d.code) != s.codes.end() ||
+                std::find(s.codes.begin(), s.codes.end(), "all") != s.codes.end())
+                return true;
+        }
+        return false;
+    };
+    diags.erase(std::remove_if(diags.begin(), diags.end(), suppressed), diags.end());
+}
+
+namespace {
+
+Loaded finish(ParseResult parse, const LoadOptions& options) {
+    Loaded loaded;
+    loaded.parse = std::move(parse);
+    loaded.diagnostics = loaded.parse.config.diagnostics;
+    if (loaded.parse.readable) {
+        loaded.model = resolve(loaded.parse.config, loaded.diagnostics);
+        lint(loaded.parse.config, loaded.model, options.lint, loaded.diagnostics);
+        apply_suppressions(loaded.parse.config, options.lint, loaded.diagnostics);
+    }
+    sort_diagnostics(loaded.diagnostics);
+    return loaded;
+}
+
+}  // namespace
+
+Loaded load_config(const std::string& path, const LoadOptions& options) {
+    return finish(parse_file(path, options.parse), options);
+}
+
+Loaded load_config_text(std::string name, std::string text, const LoadOptions& options) {
+    return finish(parse_text(std::move(name), std::move(text), options.parse), options);
+}
+
+}  // namespace proxycfg

@@ -1,0 +1,36 @@
+// Shared by the rule families in this directory: what a rule sees and how it reports.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "proxycfg/lint.hpp"
+#include "proxycfg/rules.hpp"
+
+namespace proxycfg::checks {
+
+struct Context {
+    const ParsedConfig& cfg;
+    const Model& model;
+    const LintOptions& options;
+    Diagnostics& out;
+
+    // Adds a diagnostic with the rule's default severity; add notes/fix-its to the result.
+    Diagnostic& report(std::string_view code, SourceSpan span, std::string message);
+
+    bool three_proxy() const { return options.dialect == Dialect::threeproxy; }
+    // Index of the last service directive, or -1 when the file has none.
+    long last_service_directive() const;
+    const Directive& directive(std::uint32_t index) const { return cfg.directives[index]; }
+};
+
+// One function per rule family; each lives in its own file.
+void check_syntax(Context& ctx);    // syntax.cpp   PX013, ...
+void check_force(Context& ctx);     // force.cpp    PX101-PX105
+void check_order(Context& ctx);     // order.cpp    PX106-PX113
+void check_users(Context& ctx);     // users.cpp    PX201, PX203, PX206-PX208, PX211, PX215
+void check_acl(Context& ctx);       // acl.cpp      PX202, PX204, PX205, PX209, PX210, PX212-PX214, PX216, PX217
+void check_network(Context& ctx);   // network.cpp  PX301-PX310
+void check_dialect(Context& ctx);   // dialect.cpp  PX501-PX507
+
+}  // namespace proxycfg::checks

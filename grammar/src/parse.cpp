@@ -1,0 +1,572 @@
+// Reads a configuration the way 3proxy's readconfig does (reference section 1): skipped
+// lines, tokens, `$file` inclusion, `include`, `end`, and the directive table's argument
+// counts. Errors are collected and parsing continues at the next line.
+#include "proxycfg/parse.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <utility>
+
+#include "lexer.hpp"
+#include "proxycfg/directives.hpp"
+#include "proxycfg/rules.hpp"
+#include "text_util.hpp"
+
+namespace proxycfg {
+namespace {
+
+constexpr std::size_t kMaxLineBytes = 65534;       // fgets(buf, 65535) in 3proxy
+constexpr std::size_t kMaxTokensPerLine = 4095;    // NPARAMS - 1
+constexpr std::size_t kMaxDollarFileBytes = 65534; // one read() in 3proxy
+constexpr std::size_t kMaxErrorsPerFile = 50;
+constexpr int kMaxIncludeDepth = 32;
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+std::string canonical(const std::string& path) {
+    char buf[PATH_MAX];
+    if (::realpath(path.c_str(), buf)) return buf;
+    return path;
+}
+
+class Parser {
+public:
+    Parser(ParsedConfig& cfg, const ParseOptions& options) : cfg_(cfg), options_(options) {}
+
+    void run(FileId main) {
+        cfg_.main_file = main;
+        cfg_.files.push_back({main, {}, false});
+        stack_.push_back(canonical(cfg_.file(main).path));
+        parse_file(main, 0);
+        finalize();
+    }
+
+private:
+    struct PendingDirective {
+        std::uint32_t first = 0;
+        std::uint32_t count = 0;
+        SourceSpan span;
+        bool well_formed = true;
+    };
+
+    ParsedConfig& cfg_;
+    const ParseOptions& options_;
+    std::vector<std::string> stack_;  // canonical paths of the include chain
+    std::vector<PendingDirective> pending_;
+    std::map<std::string, FileId> dollar_files_;  // $file cache: users $f on many lines
+    std::size_t errors_in_file_ = 0;
+    std::vector<LexToken> lexed_;
+
+    void report(std::string_view code, SourceSpan span, std::string message,
+                std::vector<Note> notes = {}, std::vector<FixIt> fixits = {}) {
+        const RuleInfo* rule = find_rule(code);
+        Diagnostic d;
+        d.code = std::string(code);
+        d.severity = rule ? rule->severity : Severity::error;
+        d.message = std::move(message);
+        d.span = span;
+        d.notes = std::move(notes);
+        d.fixits = std::move(fixits);
+        if (d.severity == Severity::error) ++errors_in_file_;
+        cfg_.diagnostics.push_back(std::move(d));
+    }
+
+    std::string resolve_path(const std::string& path) const {
+        if (path.empty() || path.front() == '/') return path;
+        std::filesystem::path base;
+        if (!options_.root.empty()) base = options_.root;
+        else base = std::filesystem::path(cfg_.file(cfg_.main_file).path).parent_path();
+        if (base.empty()) return path;
+        return (base / path).string();
+    }
+
+    std::vector<Note> chain_notes(SourceSpan site) const {
+        std::vector<Note> notes;
+        if (!site.valid()) return notes;
+        notes.push_back({site, "included from here"});
+        for (const auto& s : cfg_.sources->include_chain(site.file)) {
+            notes.push_back({s, "included from here"});
+        }
+        return notes;
+    }
+
+    void parse_file(FileId id, int depth) {
+        std::size_t saved_errors = errors_in_file_;
+        errors_in_file_ = 0;
+        const SourceFile& file = cfg_.file(id);
+        std::string_view text = file.text;
+
+        if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") {
+            report("PX014", {id, 1, 1, 3},
+                   "file starts with a UTF-8 byte order mark; 3proxy reads it as part of the "
+                   "first directive",
+                   {}, {{{id, 1, 1, 3}, "", "remove the byte order mark"}});
+        }
+        if (text.find('\n') == std::string_view::npos &&
+            std::count(text.begin(), text.end(), '\r') > 1) {
+            report("PX018", {id, 1, 1, 0},
+                   "file uses CR-only (old Mac) line endings; 3proxy reads the whole file as "
+                   "one line");
+            errors_in_file_ = saved_errors;
+            return;
+        }
+        bool ends_with_newline = !text.empty() && text.back() == '\n';
+        if (!utf8_valid(text)) {
+            std::uint32_t line = 1, col = 1;
+            locate(text, first_invalid_utf8(text), line, col);
+            report("PX023", {id, line, col, 1},
+                   "file is not valid UTF-8 (first bad byte here); 3proxy compares raw bytes");
+        }
+
+        std::size_t nul_reports = 0;
+        for (std::uint32_t ln = 1; ln <= file.line_count(); ++ln) {
+            if (errors_in_file_ >= kMaxErrorsPerFile) {
+                report("PX016", {id, ln, 1, 0},
+                       "too many errors in " + file.path + "; stopping here (is it a "
+                       "configuration file?)");
+                break;
+            }
+            std::size_t begin = file.line_offsets[ln - 1];
+            std::size_t end = ln < file.line_count() ? file.line_offsets[ln] : text.size();
+            std::string_view line = text.substr(begin, end - begin);
+            if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+            if (ln == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+            std::uint32_t col_base = static_cast<std::uint32_t>(line.data() - text.data() - begin);
+
+            if (line.size() > kMaxLineBytes) {
+                report("PX015", {id, ln, static_cast<std::uint32_t>(kMaxLineBytes + 1), 1},
+                       "line is " + std::to_string(line.size()) +
+                           " bytes long; 3proxy reads at most 65534 bytes per line and parses "
+                           "the rest as a new command");
+                continue;
+            }
+            if (auto nul = line.find('\0'); nul != std::string_view::npos) {
+                if (nul_reports++ < 3) {
+                    report("PX016", {id, ln, static_cast<std::uint32_t>(nul + 1 + col_base), 1},
+                           "NUL byte in the configuration; 3proxy ends the line here");
+                }
+                continue;
+            }
+            if (line.empty()) continue;
+            if (line.front() == '#') {
+                note_comment(id, ln, line);
+                continue;
+            }
+            if (is_space(line.front())) {
+                note_indented(id, ln, line, col_base);
+                continue;
+            }
+            bool last_line = ln == file.line_count();
+            if (!parse_line(id, ln, line, col_base, last_line && !ends_with_newline, depth)) break;
+        }
+        errors_in_file_ = saved_errors;
+    }
+
+    static void locate(std::string_view text, std::size_t offset, std::uint32_t& line,
+                       std::uint32_t& col) {
+        line = 1;
+        std::size_t last_nl = std::string_view::npos;
+        for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+            if (text[i] == '\n') {
+                ++line;
+                last_nl = i;
+            }
+        }
+        col = static_cast<std::uint32_t>(last_nl == std::string_view::npos ? offset + 1
+                                                                           : offset - last_nl);
+    }
+
+    // `# proxyctl: disable=PX101,PX102` applies to the next command line of this file.
+    void note_comment(FileId id, std::uint32_t ln, std::string_view line) {
+        auto pos = line.find("proxyctl:");
+        if (pos == std::string_view::npos) return;
+        std::string_view rest = trim(line.substr(pos + 9));
+        bool whole_file = false;
+        if (starts_with(rest, "disable-file=")) {
+            whole_file = true;
+            rest.remove_prefix(13);
+        } else if (starts_with(rest, "disable=")) {
+            rest.remove_prefix(8);
+        } else {
+            return;
+        }
+        Suppression s;
+        s.file = id;
+        s.line = ln + 1;
+        s.whole_file = whole_file;
+        s.codes = split_codes(rest);
+        pending_suppression_.push_back(cfg_.suppressions.size());
+        cfg_.suppressions.push_back(std::move(s));
+    }
+    std::vector<std::size_t> pending_suppression_;
+
+    static std::vector<std::string> split_codes(std::string_view rest) {
+        std::vector<std::string> codes;
+        std::size_t end = 0;
+        while (end < rest.size() && !is_space(rest[end])) ++end;
+        for (auto part : split(rest.substr(0, end), ',')) {
+            if (!part.empty()) codes.emplace_back(part);
+        }
+        return codes;
+    }
+
+    void note_indented(FileId id, std::uint32_t ln, std::string_view line,
+                       std::uint32_t col_base) {
+        std::size_t start = 0;
+        while (start < line.size() && is_space(line[start])) ++start;
+        if (start == line.size()) return;
+        std::size_t stop = start;
+        while (stop < line.size() && !is_space(line[stop])) ++stop;
+        std::string_view word = line.substr(start, stop - start);
+        if (!find_directive(word)) return;
+        SourceSpan span{id, ln, static_cast<std::uint32_t>(start + 1 + col_base),
+                        static_cast<std::uint32_t>(word.size())};
+        cfg_.indented_directives.push_back(span);
+        report("PX012", span,
+               "indented line is ignored: 3proxy treats a line starting with whitespace as a "
+               "comment, so this '" + std::string(word) + "' does nothing",
+               {}, {{{id, ln, 1 + col_base, static_cast<std::uint32_t>(start)}, "",
+                     "remove the indentation"}});
+    }
+
+    Token make_token(FileId id, std::uint32_t ln, std::uint32_t col, const LexToken& t,
+                     bool from_file) {
+        Token tok;
+        tok.text = t.text;
+        tok.span = {id, ln, col, static_cast<std::uint32_t>(t.raw.size())};
+        tok.quoted = t.quoted;
+        tok.from_file = from_file;
+        tok.has_dollar = t.dollar != std::string_view::npos;
+        return tok;
+    }
+
+    // Returns false when the file must stop being read (`end`).
+    bool parse_line(FileId id, std::uint32_t ln, std::string_view line, std::uint32_t col_base,
+                    bool last_line_without_newline, int depth) {
+        lexed_.clear();
+        LexError err;
+        if (!lex(line, LexMode::line, cfg_.arena, lexed_, err)) {
+            std::uint32_t col = err.offset + 1 + col_base;
+            report("PX003", {id, ln, col, static_cast<std::uint32_t>(line.size() - err.offset)},
+                   "quote opened here is not closed before the end of the line; 3proxy "
+                   "rejects the line (Parse error)",
+                   {}, {{{id, ln, static_cast<std::uint32_t>(line.size() + 1 + col_base), 0}, "\"",
+                         "close the quote"}});
+            return true;
+        }
+        if (lexed_.empty()) return true;
+
+        // A trailing "# proxyctl: disable=..." comment: strip it and remember it.
+        std::size_t keep = lexed_.size();
+        for (std::size_t i = 1; i < lexed_.size(); ++i) {
+            const auto& t = lexed_[i];
+            if (t.quoted || t.raw.empty() || t.raw.front() != '#') continue;
+            std::string_view rest = line.substr(t.offset);
+            auto p = rest.find("proxyctl:");
+            if (p == std::string_view::npos || trim(rest.substr(1, p - 1)).size() != 0) break;
+            Suppression s;
+            s.file = id;
+            s.line = ln;
+            std::string_view spec = trim(rest.substr(p + 9));
+            if (!starts_with(spec, "disable=")) break;
+            s.codes = split_codes(spec.substr(8));
+            cfg_.suppressions.push_back(std::move(s));
+            cfg_.inline_suppressions.push_back(
+                {id, ln, t.offset + 1 + col_base, static_cast<std::uint32_t>(rest.size())});
+            keep = i;
+            break;
+        }
+        lexed_.resize(keep);
+
+        if (lexed_.size() > kMaxTokensPerLine) {
+            report("PX022", {id, ln, lexed_[kMaxTokensPerLine].offset + 1 + col_base, 1},
+                   "line has " + std::to_string(lexed_.size()) +
+                       " words; 3proxy reads at most 4095 and silently drops the rest");
+        }
+        for (std::size_t i = 0; i < pending_suppression_.size(); ++i) {
+            auto& s = cfg_.suppressions[pending_suppression_[i]];
+            if (s.file == id) s.line = ln;
+        }
+        pending_suppression_.clear();
+
+        PendingDirective d;
+        d.first = static_cast<std::uint32_t>(cfg_.token_storage.size());
+        d.span = {id, ln, 1 + col_base, static_cast<std::uint32_t>(line.size())};
+        std::vector<LexToken> tokens = lexed_;  // expand_dollar re-uses lexed_
+        for (const auto& t : tokens) {
+            std::uint32_t col = t.offset + 1 + col_base;
+            if (t.quirk) {
+                report("PX017", {id, ln, col, static_cast<std::uint32_t>(t.raw.size())},
+                       "token starts with \"\": 3proxy tokenizes this differently (an empty "
+                       "quoted string glues the next whitespace onto the token)");
+            }
+            if (t.dollar != std::string_view::npos) {
+                expand_dollar(id, ln, col, t, last_line_without_newline, depth);
+                continue;
+            }
+            cfg_.token_storage.push_back(make_token(id, ln, col, t, false));
+        }
+        d.count = static_cast<std::uint32_t>(cfg_.token_storage.size() - d.first);
+        if (d.count == 0) {
+            report("PX011", d.span,
+                   "nothing is left of this line after $file expansion; 3proxy reports a parse "
+                   "error");
+            return true;
+        }
+        const Token& cmd = cfg_.token_storage[d.first];
+        std::size_t argc = d.count - 1;
+        const DirectiveInfo* info = find_directive(cmd.text);
+        if (!info) {
+            d.well_formed = false;
+            unknown_directive(cmd);
+        } else if (argc < info->min_args || argc > info->max_args) {
+            d.well_formed = false;
+            wrong_arity(*info, cmd, argc, d);
+        }
+        if (info && info->name == "plugin") cfg_.plugin_seen = true;
+        bool stop = false;
+        if (d.well_formed && cmd.text == "end") {
+            stop = true;
+            if (ln < cfg_.file(id).line_count()) {
+                report("PX024", cmd.span,
+                       "'end' stops reading " + cfg_.file(id).path + ": the " +
+                           std::to_string(cfg_.file(id).line_count() - ln) +
+                           " line(s) below it are ignored");
+            }
+        }
+        pending_.push_back(d);
+        if (d.well_formed && cmd.text == "include") {
+            const Token& arg = cfg_.token_storage[d.first + 1];
+            include_file(std::string(arg.text), arg.span, depth);
+        }
+        return !stop;
+    }
+
+    void unknown_directive(const Token& cmd) {
+        if (cfg_.plugin_seen) {
+            report("PX020", cmd.span,
+                   "unknown directive '" + printable(cmd.text) +
+                       "' (it may be defined by a plugin loaded above)");
+            return;
+        }
+        std::string msg = "unknown directive '" + printable(cmd.text) + "'";
+        std::vector<FixIt> fixits;
+        if (auto best = closest_directive(cmd.text)) {
+            msg += "; did you mean '" + std::string(*best) + "'?";
+            fixits.push_back({cmd.span, std::string(*best), "replace with '" + std::string(*best) + "'"});
+        } else if (cmd.text.find(':') != std::string_view::npos) {
+            msg += "; a user specification must follow 'users'";
+            fixits.push_back({{cmd.span.file, cmd.span.line, cmd.span.column, 0}, "users ",
+                              "insert 'users'"});
+        } else {
+            msg += " (3proxy: Unknown command)";
+        }
+        report("PX001", cmd.span, std::move(msg), {}, std::move(fixits));
+    }
+
+    static std::optional<std::string_view> closest_directive(std::string_view word) {
+        std::optional<std::string_view> best;
+        std::size_t best_distance = 3;
+        std::string lower = to_lower(word);
+        for (const auto& d : all_directives()) {
+            if (lower == d.name) return d.name;  // wrong case
+            std::size_t dist = edit_distance(word, d.name);
+            if (dist < best_distance && dist * 3 <= std::max<std::size_t>(d.name.size(), 3)) {
+                best_distance = dist;
+                best = d.name;
+            }
+        }
+        return best;
+    }
+
+    void wrong_arity(const DirectiveInfo& info, const Token& cmd, std::size_t argc,
+                     const PendingDirective& d) {
+        std::string expected;
+        if (info.min_args == info.max_args) {
+            expected = info.min_args == 0 ? "no arguments"
+                                          : std::to_string(info.min_args) +
+                                                (info.min_args == 1 ? " argument" : " arguments");
+        } else if (info.max_args == unlimited_args) {
+            expected = "at least " + std::to_string(info.min_args) + " argument" +
+                       (info.min_args == 1 ? "" : "s");
+        } else {
+            expected = std::to_string(info.min_args) + " to " + std::to_string(info.max_args) +
+                       " arguments";
+        }
+        if (info.scope != Scope::service && info.max_args == 0 &&
+            (info.name == "force" || info.name == "noforce")) {
+            return;  // reported with a fix-it by the force rules (PX103)
+        }
+        std::string msg = "'" + std::string(info.name) + "' takes " + expected + ", got " +
+                          std::to_string(argc) + " (3proxy: Unknown command); usage: " +
+                          std::string(info.synopsis);
+        if ((info.name == "logformat" || info.name == "system") && argc > 1) {
+            msg += "; quote the whole value";
+        }
+        SourceSpan span = d.span;
+        report("PX002", span, std::move(msg));
+        (void)cmd;
+    }
+
+    void include_file(const std::string& path, SourceSpan site, int depth) {
+        if (!options_.follow_includes) return;
+        std::string resolved = resolve_path(path);
+        std::string canon = canonical(resolved);
+        if (std::find(stack_.begin(), stack_.end(), canon) != stack_.end()) {
+            report("PX010", site, "include cycle: '" + path + "' is already being read",
+                   chain_notes(site));
+            return;
+        }
+        if (depth >= kMaxIncludeDepth) {
+            report("PX010", site, "includes nested more than 32 deep", chain_notes(site));
+            return;
+        }
+        ReadError error;
+        auto id = cfg_.sources->read(resolved, error, site);
+        if (!id) {
+            std::vector<Note> notes = chain_notes(site);
+            notes.erase(notes.begin());
+            report("PX010", site, "cannot read included file '" + resolved + "': " + error.message,
+                   std::move(notes));
+            return;
+        }
+        cfg_.files.push_back({*id, site, false});
+        stack_.push_back(canon);
+        parse_file(*id, depth + 1);
+        stack_.pop_back();
+    }
+
+    // `$file` inside a token: the file's tokens replace it, the text before '$' is glued
+    // onto the first of them (reference section 1.4).
+    void expand_dollar(FileId id, std::uint32_t ln, std::uint32_t col, const LexToken& t,
+                       bool last_line_without_newline, int depth) {
+        (void)depth;
+        SourceSpan site{id, ln, col, static_cast<std::uint32_t>(t.raw.size())};
+        std::string_view prefix = t.text.substr(0, t.dollar);
+        std::string name(t.text.substr(t.dollar + 1));
+        if (last_line_without_newline) {
+            report("PX019", site,
+                   "$file on the last line of a file without a final newline: 3proxy does not "
+                   "expand it and passes '" + name + "' as the argument",
+                   {}, {{{id, ln, col + static_cast<std::uint32_t>(t.raw.size()), 0}, "\n",
+                         "end the file with a newline"}});
+        }
+        if (name.empty()) {
+            report("PX011", site, "'$' with no file name: 3proxy drops this argument; quote a "
+                                  "literal '$'");
+            return;
+        }
+        std::string resolved = resolve_path(name);
+        FileId fid;
+        if (auto it = dollar_files_.find(resolved); it != dollar_files_.end()) {
+            fid = it->second;
+        } else {
+            ReadError error;
+            std::optional<FileId> read;
+            if (options_.follow_includes) read = cfg_.sources->read(resolved, error, site);
+            if (!read) {
+                if (!options_.follow_includes) {
+                    Token tok = make_token(id, ln, col, t, false);
+                    cfg_.token_storage.push_back(tok);
+                    return;
+                }
+                report("PX011", site,
+                       "cannot read $file '" + resolved + "': " + error.message +
+                           "; 3proxy silently drops this argument" +
+                           (prefix.empty() ? "" : " (if '$' is literal, quote the token)"));
+                return;
+            }
+            fid = *read;
+            dollar_files_.emplace(resolved, fid);
+            cfg_.files.push_back({fid, site, true});
+        }
+        const SourceFile& f = cfg_.file(fid);
+        if (f.text.size() > kMaxDollarFileBytes) {
+            report("PX015", site,
+                   "$file '" + name + "' is " + std::to_string(f.text.size()) +
+                       " bytes; 3proxy reads only the first 65534 and silently drops the rest");
+        }
+        std::vector<LexToken> inner;
+        LexError err;
+        if (!lex(f.text, LexMode::included_file, cfg_.arena, inner, err)) {
+            std::uint32_t l = 1, c = 1;
+            locate(f.text, err.offset, l, c);
+            report("PX003", {fid, l, c, 1}, "quote opened here is not closed in $file '" + name + "'",
+                   chain_notes(site));
+            return;
+        }
+        if (inner.empty()) {
+            report("PX011", site, "$file '" + name + "' is empty; 3proxy silently drops this "
+                                  "argument");
+            return;
+        }
+        for (std::size_t i = 0; i < inner.size(); ++i) {
+            std::uint32_t l = 1, c = 1;
+            locate(f.text, inner[i].offset, l, c);
+            Token tok = make_token(fid, l, c, inner[i], true);
+            if (i == 0 && !prefix.empty()) {
+                cfg_.arena.push_back(std::string(prefix) + std::string(inner[i].text));
+                tok.text = cfg_.arena.back();
+            }
+            cfg_.token_storage.push_back(tok);
+        }
+    }
+
+    void finalize() {
+        cfg_.directives.reserve(pending_.size());
+        for (const auto& p : pending_) {
+            Directive d;
+            d.tokens = std::span<const Token>(cfg_.token_storage.data() + p.first, p.count);
+            d.span = p.span;
+            d.well_formed = p.well_formed;
+            d.index = static_cast<std::uint32_t>(cfg_.directives.size());
+            cfg_.directives.push_back(d);
+        }
+    }
+};
+
+ParseResult parse_loaded(std::shared_ptr<SourceManager> sources, FileId main,
+                         const ParseOptions& options) {
+    ParseResult result;
+    result.config.sources = std::move(sources);
+    Parser parser(result.config, options);
+    parser.run(main);
+    return result;
+}
+
+}  // namespace
+
+ParseResult parse_file(const std::string& path, const ParseOptions& options) {
+    auto sources = std::make_shared<SourceManager>();
+    ReadError error;
+    auto id = sources->read(path, error);
+    if (!id) {
+        ParseResult result;
+        result.readable = false;
+        FileId fid = sources->add(path, "");
+        result.config.sources = std::move(sources);
+        result.config.main_file = fid;
+        result.config.files.push_back({fid, {}, false});
+        Diagnostic d;
+        d.code = "PX000";
+        d.severity = Severity::error;
+        d.message = "cannot read '" + path + "': " + error.message;
+        d.span = {fid, 0, 0, 0};
+        result.config.diagnostics.push_back(std::move(d));
+        return result;
+    }
+    return parse_loaded(std::move(sources), *id, options);
+}
+
+ParseResult parse_text(std::string name, std::string text, const ParseOptions& options) {
+    auto sources = std::make_shared<SourceManager>();
+    FileId id = sources->add(std::move(name), std::move(text));
+    return parse_loaded(std::move(sources), id, options);
+}
+
+}  // namespace proxycfg

@@ -1,0 +1,205 @@
+// The access decision, as 3proxy's doauth/checkACL make it (reference 4.3, 5.3, 5.4),
+// minus its defects: empty passwords and unknown hash types never authenticate.
+#include "proxycfg/policy.hpp"
+
+#include <crypt.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+namespace proxycfg {
+namespace {
+
+bool entry_matches(const AclEntry& e, const AccessRequest& r, bool hide_user) {
+    if (!e.users.empty()) {
+        std::string_view name = (hide_user || !r.user) ? std::string_view("-") : *r.user;
+        if (std::find(e.users.begin(), e.users.end(), name) == e.users.end()) return false;
+    }
+    if (!e.sources.empty() &&
+        std::none_of(e.sources.begin(), e.sources.end(),
+                     [&](const IpRange& s) { return s.contains(r.client); }))
+        return false;
+    if (!e.any_target()) {
+        bool hit = false;
+        if (!r.target_host.empty()) {
+            hit = std::any_of(e.target_hosts.begin(), e.target_hosts.end(),
+                              [&](const HostPattern& p) { return p.matches(r.target_host); });
+        }
+        if (!hit && r.target_address) {
+            hit = std::any_of(e.target_addresses.begin(), e.target_addresses.end(),
+                              [&](const IpRange& a) { return a.contains(*r.target_address); });
+        }
+        if (!hit) return false;
+    }
+    if (!e.ports.empty() && r.port != 0 &&
+        std::none_of(e.ports.begin(), e.ports.end(),
+                     [&](const PortRange& p) { return p.contains(r.port); }))
+        return false;
+    if (e.operations != 0 && (r.operation & e.operations) != r.operation) return false;
+    if (e.weekdays != 0 && (r.weekday < 0 || !(e.weekdays & (1u << r.weekday)))) return false;
+    if (!e.periods.empty()) {
+        if (r.seconds_of_day < 0) return false;
+        auto t = static_cast<std::uint32_t>(r.seconds_of_day);
+        if (std::none_of(e.periods.begin(), e.periods.end(),
+                         [&](const TimePeriod& p) { return p.from <= t && t < p.to; }))
+            return false;
+    }
+    return true;
+}
+
+// Ranks failures as 3proxy's return codes do: the highest code wins.
+int failure_rank(Verdict v) {
+    switch (v) {
+        case Verdict::acl_denied: return 1;
+        case Verdict::acl_no_match: return 3;
+        case Verdict::no_credentials: return 4;
+        case Verdict::unknown_user: return 5;
+        case Verdict::bad_password: return 6;
+        case Verdict::unsupported: return 9;
+        case Verdict::allowed: return 0;
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::string_view to_string(Verdict v) {
+    switch (v) {
+        case Verdict::allowed: return "allowed";
+        case Verdict::no_credentials: return "no_credentials";
+        case Verdict::unknown_user: return "unknown_user";
+        case Verdict::bad_password: return "bad_password";
+        case Verdict::acl_denied: return "acl_denied";
+        case Verdict::acl_no_match: return "acl_no_match";
+        case Verdict::unsupported: return "unsupported";
+    }
+    return "?";
+}
+
+std::string_view describe(Verdict v) {
+    switch (v) {
+        case Verdict::allowed: return "allowed";
+        case Verdict::no_credentials: return "credentials required";
+        case Verdict::unknown_user: return "user removed";
+        case Verdict::bad_password: return "password changed";
+        case Verdict::acl_denied: return "ACL now denies";
+        case Verdict::acl_no_match: return "ACL no longer allows";
+        case Verdict::unsupported: return "auth type not supported";
+    }
+    return "?";
+}
+
+bool verify_password(const User& user, std::string_view password) {
+    switch (user.type) {
+        case PasswordType::cl:
+            return !user.secret.empty() && user.secret.size() == password.size() &&
+                   std::equal(password.begin(), password.end(), user.secret.begin());
+        case PasswordType::cr: {
+            if (user.secret.empty()) return false;
+            auto data = std::make_unique<crypt_data>();
+            std::string pw(password);
+            const char* out = ::crypt_r(pw.c_str(), user.secret.c_str(), data.get());
+            // libcrypt returns "*0"/"*1" or NULL for an unusable setting.
+            return out != nullptr && out[0] != '*' && user.secret == out;
+        }
+        default: return false;
+    }
+}
+
+Decision check_acl(const Service& service, const AccessRequest& request, bool hide_user) {
+    Decision d;
+    auto entries = service.acl.entries();
+    if (entries.empty()) {
+        d.verdict = Verdict::allowed;  // an empty ACL allows everything
+        return d;
+    }
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (!entry_matches(entries[i], request, hide_user)) continue;
+        d.entry = &entries[i];
+        d.entry_index = i;
+        d.verdict = entries[i].action == AclAction::deny ? Verdict::acl_denied : Verdict::allowed;
+        return d;
+    }
+    d.verdict = Verdict::acl_no_match;
+    return d;
+}
+
+Decision evaluate(const Model& model, const Service& service, const AccessRequest& request) {
+    Decision worst;
+    worst.verdict = Verdict::acl_no_match;
+    int worst_rank = -1;
+    auto fail = [&](Verdict v, AuthMethod m) {
+        if (failure_rank(v) > worst_rank) {
+            worst_rank = failure_rank(v);
+            worst = Decision{};
+            worst.verdict = v;
+            worst.method = m;
+        }
+    };
+    const auto& methods = service.auth.value;
+    for (AuthMethod m : methods) {
+        switch (m) {
+            case AuthMethod::none: {
+                Decision d;
+                d.verdict = Verdict::allowed;
+                d.method = m;
+                return d;
+            }
+            case AuthMethod::iponly: {
+                Decision d = check_acl(service, request, true);
+                d.method = m;
+                if (d.allowed()) return d;
+                if (failure_rank(d.verdict) > worst_rank) {
+                    worst_rank = failure_rank(d.verdict);
+                    worst = d;
+                }
+                break;
+            }
+            case AuthMethod::useronly: {
+                if (!request.user || request.user->empty()) {
+                    fail(Verdict::no_credentials, m);
+                    break;
+                }
+                Decision d = check_acl(service, request, false);
+                d.method = m;
+                d.user = model.find_user(*request.user);
+                return d;  // the ACL decides at once
+            }
+            case AuthMethod::strong: {
+                if (!request.user || request.user->empty()) {
+                    fail(Verdict::no_credentials, m);
+                    break;
+                }
+                const User* u = model.find_user(*request.user);
+                if (!u) {
+                    fail(Verdict::unknown_user, m);
+                    break;
+                }
+                std::string_view pw = request.password.value_or(std::string_view{});
+                bool known_good = !request.verified_secret.empty() &&
+                                  request.verified_secret == u->secret && request.password;
+                if (!known_good && !verify_password(*u, pw)) {
+                    fail(Verdict::bad_password, m);
+                    break;
+                }
+                Decision d = check_acl(service, request, false);
+                d.method = m;
+                d.user = u;
+                return d;
+            }
+            case AuthMethod::cache:
+            case AuthMethod::dnsname:
+            case AuthMethod::radius:
+            case AuthMethod::plugin: fail(Verdict::unsupported, m); break;
+        }
+    }
+    if (worst_rank < 0) {
+        // An empty auth list cannot be written; treat it like iponly.
+        Decision d = check_acl(service, request, true);
+        return d;
+    }
+    return worst;
+}
+
+}  // namespace proxycfg

@@ -1,0 +1,569 @@
+// Replays the directives with 3proxy's positional semantics (reference sections 2.3-2.7):
+// snapshot directives update the running state, and each service line copies it.
+#include "proxycfg/resolve.hpp"
+
+#include <algorithm>
+
+#include "acl_fields.hpp"
+#include "proxycfg/directives.hpp"
+#include "proxycfg/rules.hpp"
+#include "text_util.hpp"
+
+namespace proxycfg {
+namespace {
+
+class Resolver {
+public:
+    Resolver(const ParsedConfig& cfg, Diagnostics& diags) : cfg_(cfg), diags_(diags) {
+        auth_.value = {AuthMethod::iponly};  // 3proxy's real default (reference 2.7)
+        maxconn_.value = 100;
+        force_.value = true;
+        new_segment();
+    }
+
+    Model run() {
+        for (const auto& d : cfg_.directives) {
+            if (!d.well_formed) continue;
+            apply(d);
+        }
+        for (const auto& f : cfg_.files) {
+            const SourceFile& sf = cfg_.file(f.file);
+            model_.files.push_back({sf.path, {}, sf.mtime_ns, sf.text.size()});
+        }
+        return std::move(model_);
+    }
+
+private:
+    const ParsedConfig& cfg_;
+    Diagnostics& diags_;
+    Model model_;
+
+    // Running state that service lines snapshot.
+    Setting<std::vector<AuthMethod>> auth_;
+    std::vector<std::string> auth_plugins_;
+    std::shared_ptr<std::vector<AclEntry>> segment_;
+    std::size_t snapshotted_ = 0;  // entries of segment_ already captured by a service
+    SourceSpan flush_span_;
+    Setting<int> maxconn_;
+    Setting<bool> force_;
+    Setting<std::string> internal_, external4_, external6_;
+    LogSettings log_;
+
+    void report(std::string_view code, SourceSpan span, std::string message,
+                std::vector<FixIt> fixits = {}) {
+        const RuleInfo* rule = find_rule(code);
+        Diagnostic d;
+        d.code = std::string(code);
+        d.severity = rule ? rule->severity : Severity::error;
+        d.message = std::move(message);
+        d.span = span;
+        d.fixits = std::move(fixits);
+        diags_.push_back(std::move(d));
+    }
+
+    static SourceSpan sub_span(const Token& t, std::size_t offset, std::size_t length) {
+        // Offsets map onto the written token only when it was not quoted.
+        if (t.quoted || t.from_file) return t.span;
+        return {t.span.file, t.span.line, t.span.column + static_cast<std::uint32_t>(offset),
+                static_cast<std::uint32_t>(std::max<std::size_t>(length, 1))};
+    }
+
+    void new_segment() {
+        segment_ = std::make_shared<std::vector<AclEntry>>();
+        snapshotted_ = 0;
+    }
+
+    // The last ACL entry, copied first if a service already captured it (3proxy copies
+    // the list into each service, so later modifiers must not reach earlier services).
+    AclEntry* last_entry_for_update() {
+        if (segment_->empty()) return nullptr;
+        if (snapshotted_ == segment_->size()) {
+            auto copy = std::make_shared<std::vector<AclEntry>>(*segment_);
+            segment_ = std::move(copy);
+            snapshotted_ = 0;
+        }
+        return &segment_->back();
+    }
+
+    void apply(const Directive& d) {
+        std::string_view name = d.name();
+        const DirectiveInfo* info = find_directive(name);
+        if (!info) return;
+        if (info->scope == Scope::service) return service(d);
+        auto args = d.args();
+        if (name == "allow" || name == "deny") return acl_entry(d, name == "allow" ? AclAction::allow : AclAction::deny, 0);
+        if (name == "redirect") return redirect(d);
+        if (name == "parent") return parent(d);
+        if (name == "nolog" || name == "weight") return modifier(d);
+        if (name == "flush") {
+            new_segment();
+            flush_span_ = d.span;
+            return;
+        }
+        if (name == "auth") return auth(d);
+        if (name == "users") return users(d);
+        if (name == "maxconn") {
+            long long n = 0;
+            if (!parse_int(args[0].text, n) || n <= 0 || n > 1000000000) {
+                report("PX216", args[0].span,
+                       "maxconn '" + printable(args[0].text) +
+                           "' must be a positive number (3proxy: 0 is an error, a negative value "
+                           "makes a service that never accepts)");
+                return;
+            }
+            maxconn_ = {static_cast<int>(n), d.span};
+            return;
+        }
+        if (name == "force" || name == "noforce") {
+            force_ = {name == "force", d.span};
+            return;
+        }
+        if (name == "internal") {
+            internal_ = {std::string(args[0].text), d.span};
+            return;
+        }
+        if (name == "external") {
+            auto ip = IpAddress::parse(args[0].text);
+            if (ip && ip->family == IpAddress::Family::v6) external6_ = {std::string(args[0].text), d.span};
+            else external4_ = {std::string(args[0].text), d.span};
+            return;
+        }
+        if (name == "log") return log(d);
+        if (name == "logformat") {
+            log_.format = std::string(args[0].text);
+            log_.format_span = d.span;
+            model_.globals.logformat = {log_.format, d.span};
+            return;
+        }
+        if (name == "timeouts") return timeouts(d);
+        if (name == "nserver") {
+            model_.globals.nservers.push_back({std::string(args[0].text), d.span});
+            return;
+        }
+        if (name == "pidfile") {
+            model_.globals.pidfile = {std::string(args[0].text), d.span};
+            return;
+        }
+        if (name == "monitor") {
+            model_.globals.monitor_files.push_back({std::string(args[0].text), d.span});
+            return;
+        }
+        if (name == "daemon") {
+            model_.globals.daemon = {true, d.span};
+            return;
+        }
+        if (name == "fakeresolve") {
+            model_.globals.fakeresolve = {true, d.span};
+            return;
+        }
+        if (name == "config") {
+            model_.globals.config_path = {std::string(args[0].text), d.span};
+            return;
+        }
+        if (name == "bandlimin" || name == "bandlimout" || name == "nobandlimin" ||
+            name == "nobandlimout" || name == "countin" || name == "countout" ||
+            name == "countall" || name == "nocountin" || name == "nocountout" ||
+            name == "nocountall" || name == "connlim" || name == "noconnlim") {
+            return limit_acl(d);
+        }
+    }
+
+    // Parses the ACL fields starting at args[first]; false if a field is invalid (3proxy
+    // refuses the whole line).
+    bool acl_fields(const Directive& d, std::size_t first, AclEntry& e) {
+        auto args = d.args();
+        FieldError err;
+        auto fail = [&](const Token& t) {
+            report(err.code, sub_span(t, err.offset, err.length), err.message);
+            return false;
+        };
+        for (std::size_t i = first, field = 0; i < args.size() && field < 8; ++i, ++field) {
+            const Token& t = args[i];
+            std::string_view v = t.text;
+            // An unexpanded $file (includes not followed) stands for a list we cannot see.
+            if (t.has_dollar && !t.from_file) continue;
+            switch (field) {
+                case 0:
+                    if (v != "*")
+                        for (auto u : split(v, ','))
+                            if (!u.empty()) e.users.emplace_back(u);
+                    break;
+                case 1:
+                    if (!parse_sources(v, e.sources, err)) return fail(t);
+                    break;
+                case 2: parse_targets(v, e.target_addresses, e.target_hosts); break;
+                case 3:
+                    if (!parse_ports(v, e.ports, err)) return fail(t);
+                    break;
+                case 4:
+                    if (!parse_operations(v, e.operations, err)) return fail(t);
+                    break;
+                case 5:
+                    if (!parse_weekdays(v, e.weekdays, err)) return fail(t);
+                    break;
+                case 6:
+                    if (!parse_periods(v, e.periods, err)) return fail(t);
+                    break;
+                case 7: {
+                    long long w = 0;
+                    if (!parse_int(v, w)) {
+                        report("PX021", t.span, "ACL weight '" + printable(v) + "' is not a number");
+                        return false;
+                    }
+                    e.weight = static_cast<int>(w);
+                    break;
+                }
+                default: break;
+            }
+        }
+        return true;
+    }
+
+    void acl_entry(const Directive& d, AclAction action, std::size_t first) {
+        AclEntry e;
+        e.action = action;
+        e.span = d.span;
+        e.directive = d.index;
+        if (!acl_fields(d, first, e)) return;
+        segment_->push_back(std::move(e));
+    }
+
+    void redirect(const Directive& d) {
+        auto args = d.args();
+        AclEntry e;
+        e.action = AclAction::redirect;
+        e.span = d.span;
+        e.directive = d.index;
+        long long port = 0;
+        if (!parse_int(args[1].text, port) || port < 0 || port > 65535) {
+            report("PX005", args[1].span, "redirect port '" + printable(args[1].text) + "' is not a port");
+            return;
+        }
+        if (!acl_fields(d, 2, e)) return;
+        Parent p;
+        p.type = "http";
+        p.host = std::string(args[0].text);
+        p.port = static_cast<std::uint16_t>(port);
+        p.span = d.span;
+        e.parents.push_back(std::move(p));
+        segment_->push_back(std::move(e));
+    }
+
+    void limit_acl(const Directive& d) {
+        // Global limit lists: only validate their ACL fields here.
+        std::string_view n = d.name();
+        std::size_t first = 0;
+        if (n == "bandlimin" || n == "bandlimout") first = 1;
+        else if (n == "countin" || n == "countout" || n == "countall") first = 3;
+        else if (n == "connlim") first = 2;
+        AclEntry scratch;
+        acl_fields(d, first, scratch);
+    }
+
+    void parent(const Directive& d) {
+        auto args = d.args();
+        if (segment_->empty() || segment_->back().action == AclAction::deny) {
+            report("PX108", d.span,
+                   std::string("parent must directly follow an allow or redirect line; ") +
+                       (segment_->empty() ? "there is no ACL entry before it"
+                                          : "the last ACL entry is a deny") +
+                       " (3proxy: Chaining error)");
+            return;
+        }
+        Parent p;
+        long long w = 0, port = 0;
+        if (!parse_int(args[0].text, w) || w < 1 || w > 1000) {
+            report("PX021", args[0].span, "parent weight '" + printable(args[0].text) +
+                                              "' must be 1..1000 (weights of a group add up to 1000)");
+            return;
+        }
+        if (!parse_int(args[3].text, port) || port < 0 || port > 65535) {
+            report("PX005", args[3].span, "parent port '" + printable(args[3].text) + "' is not a port");
+            return;
+        }
+        static constexpr std::string_view types[] = {
+            "tcp", "http", "connect", "connect+", "socks4", "socks4+", "socks5", "socks5+",
+            "socks4b", "socks5b", "pop3", "ftp", "admin", "extip", "smtp", "ha"};
+        if (std::find(std::begin(types), std::end(types), args[1].text) == std::end(types)) {
+            report("PX021", args[1].span, "unknown parent type '" + printable(args[1].text) + "'");
+            return;
+        }
+        p.weight = static_cast<int>(w);
+        p.type = std::string(args[1].text);
+        p.host = std::string(args[2].text);
+        p.port = static_cast<std::uint16_t>(port);
+        if (args.size() > 4) p.user = std::string(args[4].text);
+        if (args.size() > 5) p.password = std::string(args[5].text);
+        p.span = d.span;
+        last_entry_for_update()->parents.push_back(std::move(p));
+    }
+
+    void modifier(const Directive& d) {
+        if (segment_->empty()) {
+            report("PX110", d.span, "'" + std::string(d.name()) +
+                                        "' modifies the last ACL entry, and there is none "
+                                        "(3proxy: Chaining error)");
+            return;
+        }
+        AclEntry* e = last_entry_for_update();
+        if (d.name() == "nolog") {
+            e->nolog = true;
+        } else {
+            long long w = 0;
+            if (!parse_int(d.args()[0].text, w)) {
+                report("PX021", d.args()[0].span, "weight must be a number");
+                return;
+            }
+            e->weight = static_cast<int>(w);
+        }
+    }
+
+    void auth(const Directive& d) {
+        std::vector<AuthMethod> methods;
+        std::vector<std::string> plugins;
+        for (const auto& t : d.args()) {
+            if (auto m = auth_method_from(t.text)) {
+                methods.push_back(*m);
+            } else if (cfg_.plugin_seen) {
+                methods.push_back(AuthMethod::plugin);
+                plugins.emplace_back(t.text);
+            } else {
+                std::string msg = "unknown auth type '" + printable(t.text) + "'";
+                if (t.text == "nbname") msg += " (removed in 3proxy 0.9)";
+                else if (auth_method_from(to_lower(t.text))) msg += "; auth types are lower case";
+                msg += " (expected none, iponly, useronly, dnsname, strong, cache or radius)";
+                report("PX021", t.span, msg);
+                return;
+            }
+        }
+        auth_ = {std::move(methods), d.span};
+        auth_plugins_ = std::move(plugins);
+    }
+
+    void users(const Directive& d) {
+        for (const auto& t : d.args()) {
+            User u;
+            std::string_view v = t.text;
+            u.span = t.span;
+            u.directive = d.index;
+            auto colon = v.find(':');
+            if (colon == std::string_view::npos || v.size() - colon - 1 < 3 ||
+                v[colon + 3] != ':') {
+                u.name = std::string(v);
+                u.type = PasswordType::sys;
+            } else {
+                u.name = std::string(v.substr(0, colon));
+                std::string_view type = v.substr(colon + 1, 2);
+                u.secret = std::string(v.substr(colon + 4));
+                if (type == "CL") u.type = PasswordType::cl;
+                else if (type == "CR") u.type = PasswordType::cr;
+                else if (type == "NT") u.type = PasswordType::nt;
+                else if (type == "LM") u.type = PasswordType::lm;
+                else {
+                    u.type = PasswordType::unknown;
+                    u.secret = std::string(v.substr(colon + 1));
+                }
+            }
+            model_.user_definitions.push_back(u);
+            model_.users[u.name] = std::move(u);
+        }
+    }
+
+    void log(const Directive& d) {
+        auto args = d.args();
+        log_.enabled = true;
+        log_.log_span = d.span;
+        log_.target = args.empty() ? "" : std::string(args[0].text);
+        log_.rotation = args.size() > 1 ? std::string(args[1].text) : "";
+        model_.globals.log_target = {log_.target, d.span};
+        model_.globals.log_rotation = {log_.rotation, d.span};
+    }
+
+    void timeouts(const Directive& d) {
+        Timeouts t = model_.globals.timeouts.value;
+        std::size_t i = 0;
+        for (const auto& a : d.args()) {
+            long long v = 0;
+            if (!parse_int(a.text, v)) {
+                report("PX021", a.span, "timeout '" + printable(a.text) + "' is not a number of seconds");
+                return;
+            }
+            if (v < 1 || v > 2000000) {
+                report("PX306", a.span, "timeout " + std::string(a.text) +
+                                            " is outside 1..2000000 (3proxy: Invalid timeout)");
+                return;
+            }
+            if (i < t.values.size()) t.values[i] = static_cast<std::uint32_t>(v);
+            ++i;
+        }
+        model_.globals.timeouts = {t, d.span};
+    }
+
+    // Service options (reference section 3.2): one token each, value glued to the letter.
+    void service(const Directive& d) {
+        Service s;
+        s.index = model_.services.size();
+        s.type = *service_type_from(d.name());
+        s.span = d.span;
+        s.directive = d.index;
+        s.port = {default_port(s.type), {}};
+        s.bind_address = internal_;
+        s.external_v4 = external4_;
+        s.external_v6 = external6_;
+        s.auth = auth_;
+        s.auth_plugin_names = auth_plugins_;
+        s.acl = AclView{segment_, segment_->size()};
+        snapshotted_ = segment_->size();
+        s.acl_flush_span = flush_span_;
+        s.maxconn = maxconn_;
+        s.force = force_;
+        s.log = log_;
+        if (!log_.enabled) s.log.enabled = false;
+
+        auto args = d.args();
+        std::size_t i = 0;
+        bool ok = true;
+        for (; i < args.size(); ++i) {
+            const Token& t = args[i];
+            std::string_view v = t.text;
+            if (v.size() < 2 || v[0] != '-') break;
+            ok &= option(s, d, i);
+        }
+        bool mapper = s.type == ServiceType::tcppm || s.type == ServiceType::udppm;
+        std::size_t positional = args.size() - i;
+        if (mapper) {
+            if (positional != 3) {
+                report("PX009", d.span,
+                       std::string(d.name()) + " needs exactly LPORT HOST RPORT after its options, got " +
+                           std::to_string(positional) + " word(s)");
+                return;
+            }
+            long long lport = 0, rport = 0;
+            if (!parse_int(args[i].text, lport) || lport < 1 || lport > 65535) {
+                report("PX005", args[i].span, "local port '" + printable(args[i].text) + "' is not a port 1-65535");
+                return;
+            }
+            if (!parse_int(args[i + 2].text, rport) || rport < 1 || rport > 65535) {
+                report("PX005", args[i + 2].span, "remote port '" + printable(args[i + 2].text) + "' is not a port 1-65535");
+                return;
+            }
+            s.port = {static_cast<std::uint16_t>(lport), args[i].span};
+            s.map_host = std::string(args[i + 1].text);
+            s.map_port = static_cast<std::uint16_t>(rport);
+        } else if (positional > 0) {
+            const Token& t = args[i];
+            std::string msg = "unexpected '" + printable(t.text) + "' on a service line";
+            std::vector<FixIt> fixits;
+            if (i > 0 && args[i - 1].text.size() == 2 && !args[i - 1].quoted && !t.quoted &&
+                args[i - 1].span.line == t.span.line) {
+                const Token& opt = args[i - 1];
+                std::string joined = std::string(opt.text) + std::string(t.text);
+                msg = "option value must be glued to its letter: write '" + joined + "', not '" +
+                      std::string(opt.text) + " " + std::string(t.text) +
+                      "' (3proxy: Service not started, code 40)";
+                fixits.push_back({{opt.span.file, opt.span.line, opt.span.column,
+                                   t.span.column + t.span.length - opt.span.column},
+                                  joined, "join the option and its value"});
+            } else {
+                msg += " (options start with '-' and come first; 3proxy: Service not started)";
+            }
+            SourceSpan span = fixits.empty() ? t.span : fixits.front().span;
+            report("PX009", span, msg, std::move(fixits));
+            return;
+        }
+        if (!ok) return;
+        s.label = std::string(to_string(s.type)) + ":" +
+                  (s.listens_everywhere() ? std::string() : s.bind_address.value + ":") +
+                  std::to_string(s.port.value);
+        std::string base = s.label;
+        for (int n = 2; std::any_of(model_.services.begin(), model_.services.end(),
+                                    [&](const Service& o) { return o.label == s.label; });
+             ++n) {
+            s.label = base + "#" + std::to_string(n);
+        }
+        model_.services.push_back(std::move(s));
+    }
+
+    bool option(Service& s, const Directive& d, std::size_t i) {
+        const Token& t = d.args()[i];
+        std::string_view v = t.text;
+        char letter = v[1];
+        std::string_view value = v.substr(2);
+        auto bad = [&](std::string msg) {
+            report("PX009", t.span, std::move(msg));
+            return false;
+        };
+        // "-p 1080": reported once, with a fix-it, as a stray argument after the options.
+        bool value_follows = i + 1 < d.args().size() && !d.args()[i + 1].text.empty() &&
+                             d.args()[i + 1].text[0] != '-';
+        if (value.empty() && value_follows && (letter == 'p' || letter == 'i' || letter == 'e'))
+            return true;
+        switch (letter) {
+            case 'p': {
+                long long p = 0;
+                if (value.empty()) return bad("-p needs a port glued to it: -p1080");
+                if (!parse_int(value, p) || p < 1 || p > 65535)
+                    return bad("port '" + printable(value) +
+                               "' is not 1-65535 (3proxy silently uses the default port)");
+                if (s.type != ServiceType::tcppm && s.type != ServiceType::udppm)
+                    s.port = {static_cast<std::uint16_t>(p), t.span};
+                return true;
+            }
+            case 'i':
+                if (value.empty()) return bad("-i needs an address glued to it: -i127.0.0.1");
+                s.bind_address = {std::string(value), t.span};
+                return true;
+            case 'e': {
+                if (value.empty()) return bad("-e needs an address glued to it: -e192.0.2.1");
+                auto ip = IpAddress::parse(value);
+                if (ip && ip->family == IpAddress::Family::v6) s.external_v6 = {std::string(value), t.span};
+                else s.external_v4 = {std::string(value), t.span};
+                return true;
+            }
+            case 'l':
+                s.log.enabled = true;
+                s.log.log_span = t.span;
+                if (!value.empty()) s.log.target = std::string(value);
+                return true;
+            case 'f':
+                s.log.format = std::string(value);
+                s.log.format_span = t.span;
+                return true;
+            case 'a':
+                if (value.empty()) s.anonymous = 1;
+                else if (value == "1") s.anonymous = 2;
+                else if (value == "2") s.anonymous = 3;
+                else return bad("-a takes no value, 1 or 2");
+                s.options["-a"] = std::string(value);
+                return true;
+            case 'u':
+                if (value.empty()) s.need_user = 0;
+                else if (value == "2") s.need_user = 2;
+                else return bad("-u takes no value or 2");
+                return true;
+            case '4':
+            case '6':
+                if (!(value.empty() || value == "6" || value == "4"))
+                    return bad("unknown address family option '" + printable(v) + "' (use -4, -6, -46 or -64)");
+                s.ipv6_first = letter == '6';
+                s.options[std::string(v.substr(0, 2))] = std::string(value);
+                return true;
+            case 'I': return bad("-I (inetd mode) works only in the standalone binaries, not in a configuration");
+            case 'n': case 'd': case 't': case 's': case 'T': case 'h': case 'S': case 'b':
+            case 'r': case 'R': case 'o': case 'D': case 'N': case 'c': case 'g':
+                s.options[std::string(v.substr(0, 2))] = std::string(value);
+                return true;
+            default:
+                return bad("unknown service option '" + printable(v) + "'");
+        }
+    }
+};
+
+}  // namespace
+
+Model resolve(const ParsedConfig& config, Diagnostics& diagnostics) {
+    Resolver r(config, diagnostics);
+    return r.run();
+}
+
+}  // namespace proxycfg

@@ -1,0 +1,126 @@
+#include "proxycfg/source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace proxycfg {
+namespace {
+
+std::vector<std::uint32_t> index_lines(std::string_view text) {
+    std::vector<std::uint32_t> offsets;
+    offsets.push_back(0);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n' && i + 1 < text.size()) {
+            offsets.push_back(static_cast<std::uint32_t>(i + 1));
+        }
+    }
+    return offsets;
+}
+
+// Owns a file descriptor for the duration of a read.
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+}  // namespace
+
+std::string_view SourceFile::line_text(std::uint32_t line) const {
+    if (line == 0 || line > line_offsets.size()) return {};
+    std::size_t begin = line_offsets[line - 1];
+    std::size_t end = line < line_offsets.size() ? line_offsets[line] : text.size();
+    std::string_view s(text.data() + begin, end - begin);
+    if (!s.empty() && s.back() == '\n') s.remove_suffix(1);
+    if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+    return s;
+}
+
+std::optional<FileId> SourceManager::read(const std::string& path, ReadError& error,
+                                          std::optional<SourceSpan> included_from) {
+    error = {path, {}};
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (fd.get() < 0) {
+        error.message = std::strerror(errno);
+        return std::nullopt;
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        error.message = std::strerror(errno);
+        return std::nullopt;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        error.message = "is a directory, not a configuration file";
+        return std::nullopt;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+        error.message = "is not a regular file";
+        return std::nullopt;
+    }
+    if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > max_file_size) {
+        error.message = "is larger than 512 MiB";
+        return std::nullopt;
+    }
+    // Pipes and character devices (/dev/stdin) are read blocking.
+    if (!S_ISREG(st.st_mode)) {
+        int flags = ::fcntl(fd.get(), F_GETFL);
+        ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+    }
+    std::string text;
+    if (S_ISREG(st.st_mode)) text.reserve(static_cast<std::size_t>(st.st_size));
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            error.message = std::strerror(errno);
+            return std::nullopt;
+        }
+        if (n == 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+        if (text.size() > max_file_size) {
+            error.message = "is larger than 512 MiB";
+            return std::nullopt;
+        }
+    }
+    FileId id = add(path, std::move(text), included_from);
+    files_.back()->mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+                              st.st_mtim.tv_nsec;
+    return id;
+}
+
+FileId SourceManager::add(std::string path, std::string text,
+                          std::optional<SourceSpan> included_from) {
+    auto file = std::make_unique<SourceFile>();
+    file->path = std::move(path);
+    file->text = std::move(text);
+    file->line_offsets = index_lines(file->text);
+    file->included_from = included_from;
+    files_.push_back(std::move(file));
+    return static_cast<FileId>(files_.size() - 1);
+}
+
+std::vector<SourceSpan> SourceManager::include_chain(FileId id) const {
+    std::vector<SourceSpan> chain;
+    for (std::size_t guard = 0; guard < files_.size() && id < files_.size(); ++guard) {
+        const auto& site = files_[id]->included_from;
+        if (!site) break;
+        chain.push_back(*site);
+        id = site->file;
+    }
+    return chain;
+}
+
+}  // namespace proxycfg

@@ -1,0 +1,26 @@
+// Small string helpers shared by the parser, resolver, lint rules and formats.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace proxycfg {
+
+std::string_view trim(std::string_view s);
+inline bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+std::vector<std::string_view> split(std::string_view s, char sep);
+std::string to_lower(std::string_view s);
+std::size_t edit_distance(std::string_view a, std::string_view b);
+// Escapes control bytes and invalid UTF-8 as \xNN so messages are always printable UTF-8.
+std::string printable(std::string_view s);
+bool utf8_valid(std::string_view s);
+std::size_t first_invalid_utf8(std::string_view s);
+// Parses a decimal integer that must use the whole string.
+bool parse_int(std::string_view s, long long& out);
+
+}  // namespace proxycfg
+
+namespace proxycfg {
+std::string to_upper_ascii(std::string_view s);
+}

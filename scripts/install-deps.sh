@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs every build and test dependency from Debian's packages.
+# Safe to run repeatedly; does nothing when everything is present.
+set -eu
+pkgs="build-essential cmake pkg-config tao-pegtl-dev libcli11-dev nlohmann-json3-dev catch2
+      libcrypt-dev libc-ares-dev curl python3 groff-base man-db"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+# shellcheck disable=SC2086
+$SUDO apt-get install -y --no-install-recommends $missing

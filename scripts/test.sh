@@ -1,0 +1,7 @@
+#!/bin/sh
+# Builds everything and runs the whole test suite.
+set -eu
+cd "$(dirname "$0")/.."
+scripts/build.sh
+BUILD_DIR=${BUILD_DIR:-build}
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 300

@@ -1,0 +1,142 @@
+// proxyctl check: the linter. Works on files alone; no daemon needed.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "proxycfg/format.hpp"
+#include "proxycfg/lint.hpp"
+#include "proxycfg/rules.hpp"
+
+namespace proxyctl {
+namespace {
+
+struct CheckOptions {
+    std::vector<std::string> files;
+    std::string dialect = "proxyd";
+    std::string format = "text";
+    std::string severity = "warning";
+    bool werror = false;
+    std::vector<std::string> disable;
+    bool offline = false;
+    std::string socket;
+    std::string root;
+    std::string color = "auto";
+};
+
+bool use_color(const std::string& mode) {
+    if (mode == "always") return true;
+    if (mode == "never") return false;
+    const char* no_color = std::getenv("NO_COLOR");
+    if (no_color && *no_color) return false;
+    return ::isatty(STDOUT_FILENO) == 1;
+}
+
+int run_check(const CheckOptions& o) {
+    using namespace proxycfg;
+    LoadOptions load;
+    load.lint.dialect = o.dialect == "3proxy" ? Dialect::threeproxy : Dialect::proxyd;
+    for (const auto& list : o.disable) {
+        std::size_t start = 0;
+        while (start <= list.size()) {
+            auto comma = list.find(',', start);
+            std::string code = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            if (!code.empty()) {
+                if (!find_rule(code)) {
+                    std::cerr << "proxyctl check: unknown rule code '" << code
+                              << "' in --disable (see 'proxyctl rules')\n";
+                    return exit_usage;
+                }
+                load.lint.disabled.insert(code);
+            }
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+    }
+    load.parse.root = o.root;
+    Severity threshold = Severity::warning;
+    parse_severity(o.severity, threshold);
+    if (o.werror) threshold = Severity::warning;
+    OutputFormat format = OutputFormat::text;
+    parse_output_format(o.format, format);
+
+    std::vector<Loaded> loaded;
+    std::vector<CheckedFile> checked;
+    bool unreadable = false;
+    std::vector<std::string> files = o.files;
+    if (files.empty()) files.push_back("-");
+    loaded.reserve(files.size());
+    for (const auto& path : files) {
+        if (path == "-") {
+            std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+            loaded.push_back(load_config_text("<stdin>", std::move(text), load));
+        } else {
+            loaded.push_back(load_config(path, load));
+        }
+        Loaded& l = loaded.back();
+        if (!l.readable()) unreadable = true;
+        CheckedFile cf;
+        cf.sources = l.parse.config.sources.get();
+        cf.display_path = path == "-" ? "<stdin>" : path;
+        for (const auto& d : l.diagnostics) {
+            Diagnostic copy = d;
+            if (o.werror && copy.severity == Severity::warning) copy.severity = Severity::error;
+            if (copy.severity >= threshold || copy.code == "PX000") cf.diagnostics.push_back(std::move(copy));
+        }
+        checked.push_back(std::move(cf));
+    }
+    FormatOptions fo;
+    fo.color = format == OutputFormat::text && use_color(o.color);
+    fo.tool_version = PROXY_VERSION;
+    write_diagnostics(std::cout, format, checked, fo);
+    if (unreadable) return exit_usage;
+    for (const auto& cf : checked)
+        if (!cf.diagnostics.empty()) return exit_findings;
+    return exit_ok;
+}
+
+}  // namespace
+
+void register_check(CLI::App& app, Runner& runner) {
+    auto o = std::make_shared<CheckOptions>();
+    auto* cmd = app.add_subcommand("check", "Lint configuration files (no daemon needed)");
+    cmd->add_option("files", o->files, "Configuration files; '-' reads standard input")
+        ->type_name("FILE...");
+    cmd->add_option("--dialect", o->dialect, "proxyd (default): also report what proxyd does not "
+                                             "implement; 3proxy: lint for a real 3proxy")
+        ->check(CLI::IsMember({"proxyd", "3proxy"}));
+    cmd->add_option("--format", o->format, "Output format")
+        ->check(CLI::IsMember({"text", "gcc", "json", "sarif", "github"}));
+    cmd->add_option("--severity", o->severity,
+                    "Report findings at or above this severity (default: warning)")
+        ->check(CLI::IsMember({"error", "warning", "info"}));
+    cmd->add_flag("--werror", o->werror, "Treat warnings as errors");
+    cmd->add_option("--disable", o->disable, "Rule codes to switch off, comma separated (PX101,PX204)")
+        ->delimiter(',')
+        ->type_name("CODE,...");
+    cmd->add_option("--root", o->root,
+                    "Resolve relative include and $file paths against DIR (for checking a copy, "
+                    "e.g. Ansible's validate: proxyctl check --root /etc/proxyd %s)")
+        ->type_name("DIR");
+    cmd->add_flag("--offline", o->offline, "Do not ask a running proxyd (skips the PX4xx rules)");
+    cmd->add_option("--socket", o->socket, "proxyd control socket for the PX4xx rules")
+        ->envname("PROXYCTL_SOCKET");
+    cmd->add_option("--color", o->color, "Colour the text output: auto (default), always, never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+    cmd->footer(
+        "Exit status: 0 no findings at or above the threshold, 1 findings, 2 usage or I/O error.\n"
+        "Suppress a finding with '# proxyctl: disable=PX101' on the line above it.\n"
+        "Examples:\n"
+        "  proxyctl check /etc/proxyd/proxyd.cfg\n"
+        "  proxyctl check --dialect 3proxy --format gcc /etc/3proxy/3proxy.cfg\n"
+        "  proxyctl check --format sarif configs/*.cfg > proxyctl.sarif\n"
+        "  cat proxyd.cfg | proxyctl check -");
+    cmd->callback([o, &runner] { runner.status = run_check(*o); });
+}
+
+}  // namespace proxyctl

@@ -1,0 +1,18 @@
+// Each subcommand lives in cmd_<name>.cpp and registers itself on the CLI here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace proxyctl {
+
+// Exit statuses shared by every subcommand (documented in proxyctl(1)).
+enum Exit : int { exit_ok = 0, exit_findings = 1, exit_usage = 2, exit_unreachable = 3 };
+
+struct Runner {
+    int status = exit_ok;
+};
+
+void register_check(CLI::App& app, Runner& runner);
+void register_show(CLI::App& app, Runner& runner);
+
+}  // namespace proxyctl

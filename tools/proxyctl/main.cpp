@@ -1,0 +1,26 @@
+#include <iostream>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"proxyctl - lint, inspect and control 3proxy-style proxy configurations and proxyd"};
+    app.set_version_flag("--version", std::string("proxyctl ") + PROXY_VERSION);
+    app.require_subcommand(1);
+    app.footer(
+        "Examples:\n"
+        "  proxyctl check /etc/proxyd/proxyd.cfg\n"
+        "  proxyctl check --format github --werror configs/*.cfg\n"
+        "  proxyctl show /etc/proxyd/proxyd.cfg\n"
+        "\nExit status: 0 clean, 1 findings at or above --severity, 2 usage or I/O error,\n"
+        "3 daemon unreachable.");
+    proxyctl::Runner runner;
+    proxyctl::register_check(app, runner);
+    proxyctl::register_show(app, runner);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : proxyctl::exit_usage;
+    }
+    return runner.status;
+}
