@@ -1,0 +1,57 @@
+// One loaded configuration generation, immutable and shared by every worker. Sessions
+// keep the snapshot they were admitted under alive (their Service stays valid), and the
+// per-service connection counters live here because maxconn counts per service instance,
+// as in 3proxy: a reload starts new services with fresh counters.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "proxycfg/model.hpp"
+
+namespace proxyd {
+
+class ServiceSlots {
+  public:
+    explicit ServiceSlots(std::size_t services)
+        : count_(services), active_(std::make_unique<std::atomic<int>[]>(services)) {}
+
+    // Takes a slot unless `limit` sessions are already active. Refusing at once rather
+    // than queueing is the point of maxconn: excess clients learn immediately.
+    bool acquire(std::size_t service, int limit) {
+        auto& a = active_[service];
+        int current = a.load(std::memory_order_relaxed);
+        do {
+            if (current >= limit) return false;
+        } while (!a.compare_exchange_weak(current, current + 1, std::memory_order_acq_rel));
+        return true;
+    }
+    void release(std::size_t service) { active_[service].fetch_sub(1, std::memory_order_acq_rel); }
+    int active(std::size_t service) const {
+        return active_[service].load(std::memory_order_relaxed);
+    }
+    std::size_t size() const { return count_; }
+
+  private:
+    std::size_t count_;
+    std::unique_ptr<std::atomic<int>[]> active_;
+};
+
+struct ConfigSnapshot {
+    ConfigSnapshot(std::shared_ptr<const proxycfg::Model> m, std::uint64_t gen, std::string path)
+        : model(std::move(m)),
+          generation(gen),
+          config_path(std::move(path)),
+          slots(model->services.size()) {}
+
+    std::shared_ptr<const proxycfg::Model> model;
+    std::uint64_t generation;
+    std::string config_path;
+    mutable ServiceSlots slots;  // counters, not configuration: shared mutable by design
+};
+
+using SnapshotPtr = std::shared_ptr<const ConfigSnapshot>;
+
+}  // namespace proxyd

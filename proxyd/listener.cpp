@@ -1,0 +1,82 @@
+#include "listener.hpp"
+
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "session.hpp"
+#include "worker.hpp"
+
+namespace proxyd {
+
+namespace {
+constexpr int listen_backlog = 4096;
+constexpr int accepts_per_event = 64;  // fairness between listeners and sessions
+}  // namespace
+
+std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::string& error) {
+    proxycfg::IpAddress address;  // 0.0.0.0
+    if (!service.bind_address.value.empty()) {
+        auto parsed = proxycfg::IpAddress::parse(service.bind_address.value);
+        if (!parsed) {
+            error = "bind address '" + service.bind_address.value + "' is not an IP address";
+            return std::nullopt;
+        }
+        address = *parsed;
+    }
+    bool v6 = address.family == proxycfg::IpAddress::Family::v6;
+    UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        error = std::strerror(errno);
+        return std::nullopt;
+    }
+    int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    sockaddr_storage sa;
+    auto len = to_sockaddr(address, service.port.value, sa);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0 ||
+        ::listen(fd.get(), listen_backlog) != 0) {
+        error = std::strerror(errno);
+        return std::nullopt;
+    }
+    return fd;
+}
+
+std::uint16_t local_port(int fd) {
+    sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) return 0;
+    std::uint16_t port = 0;
+    address_of(sa, &port);
+    return port;
+}
+
+Listener::Listener(Worker& worker, std::size_t service_index, UniqueFd fd)
+    : worker_(worker), service_index_(service_index), fd_(std::move(fd)) {
+    worker_.loop().add(fd_.get(), EPOLLIN, this);
+}
+
+Listener::~Listener() {
+    if (fd_) worker_.loop().remove(fd_.get());
+}
+
+void Listener::on_io(std::uint32_t) {
+    for (int i = 0; i < accepts_per_event; ++i) {
+        sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        int fd = ::accept4(fd_.get(), reinterpret_cast<sockaddr*>(&peer), &len,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) worker_.report_accept_error(errno);
+            return;
+        }
+        worker_.accept(service_index_, UniqueFd(fd), peer);
+    }
+}
+
+}  // namespace proxyd

@@ -1,0 +1,112 @@
+#include "relay.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+
+namespace proxyd {
+
+namespace {
+// A larger pipe means fewer splice calls per megabyte on bulk transfers; the kernel
+// only commits pages for bytes actually in flight.
+constexpr int pipe_capacity = 256 * 1024;
+constexpr std::size_t fallback_chunk = 64 * 1024;
+}  // namespace
+
+void Relay::prime(std::string to_upstream, std::string to_client) {
+    to_upstream_.pending = std::move(to_upstream);
+    to_client_.pending = std::move(to_client);
+}
+
+bool Relay::ensure_pipe(Direction& d) {
+    if (d.pipe.read_end) return true;
+    int fds[2];
+    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return false;
+    d.pipe.read_end.reset(fds[0]);
+    d.pipe.write_end.reset(fds[1]);
+    ::fcntl(fds[1], F_SETPIPE_SZ, pipe_capacity);  // best effort: /proc/sys/fs/pipe-max-size
+    return true;
+}
+
+Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
+    for (;;) {
+        while (d.pending_off < d.pending.size()) {
+            auto n = ::send(d.to, d.pending.data() + d.pending_off,
+                            d.pending.size() - d.pending_off, MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK) return Step::blocked;
+                if (errno == EINTR) continue;
+                error_ = errno;
+                return Step::failed;
+            }
+            d.pending_off += static_cast<std::size_t>(n);
+            counter += static_cast<std::uint64_t>(n);
+        }
+        if (!d.pending.empty()) {
+            d.pending.clear();
+            d.pending_off = 0;
+        }
+        while (d.in_pipe > 0) {
+            auto n = ::splice(d.pipe.read_end.get(), nullptr, d.to, nullptr, d.in_pipe,
+                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n < 0) {
+                if (errno == EAGAIN) return Step::blocked;
+                if (errno == EINTR) continue;
+                error_ = errno;
+                return Step::failed;
+            }
+            d.in_pipe -= static_cast<std::size_t>(n);
+            counter += static_cast<std::uint64_t>(n);
+        }
+        if (d.eof) {
+            if (!d.shut) {
+                ::shutdown(d.to, SHUT_WR);
+                d.shut = true;
+            }
+            return Step::done;
+        }
+        if (d.use_splice && ensure_pipe(d)) {
+            auto n = ::splice(d.from, nullptr, d.pipe.write_end.get(), nullptr, pipe_capacity,
+                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n > 0) {
+                d.in_pipe = static_cast<std::size_t>(n);
+                continue;
+            }
+            if (n == 0) {
+                d.eof = true;
+                continue;
+            }
+            if (errno == EAGAIN) return Step::blocked;
+            if (errno == EINTR) continue;
+            if (errno != EINVAL) {
+                error_ = errno;
+                return Step::failed;
+            }
+            d.use_splice = false;  // not spliceable (e.g. a TLS kernel socket): copy instead
+        }
+        d.pending.resize(fallback_chunk);
+        auto n = ::recv(d.from, d.pending.data(), d.pending.size(), 0);
+        if (n < 0) {
+            d.pending.clear();
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return Step::blocked;
+            if (errno == EINTR) continue;
+            error_ = errno;
+            return Step::failed;
+        }
+        d.pending.resize(static_cast<std::size_t>(n));
+        if (n == 0) d.eof = true;
+    }
+}
+
+Relay::Status Relay::pump(std::uint64_t& bytes_out, std::uint64_t& bytes_in) {
+    auto up = pump(to_upstream_, bytes_out);
+    if (up == Step::failed) return Status::failed;
+    auto down = pump(to_client_, bytes_in);
+    if (down == Step::failed) return Status::failed;
+    return up == Step::done && down == Step::done ? Status::finished : Status::open;
+}
+
+}  // namespace proxyd

@@ -1,0 +1,470 @@
+#include "session.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "access_log.hpp"
+#include "worker.hpp"
+
+namespace proxyd {
+
+namespace {
+
+constexpr std::uint32_t socket_events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+constexpr std::chrono::seconds linger_time{2};
+
+}  // namespace
+
+int result_code(proxycfg::Verdict verdict) {
+    using proxycfg::Verdict;
+    switch (verdict) {
+        case Verdict::allowed:
+            return result::ok;
+        case Verdict::no_credentials:
+            return result::no_credentials;
+        case Verdict::unknown_user:
+            return result::unknown_user;
+        case Verdict::bad_password:
+            return result::bad_password;
+        case Verdict::acl_denied:
+            return result::acl_denied;
+        case Verdict::acl_no_match:
+            return result::acl_no_match;
+        case Verdict::unsupported:
+            return result::unsupported_auth;
+    }
+    return result::acl_no_match;
+}
+
+std::string_view admission_reason(proxycfg::Verdict verdict) {
+    using proxycfg::Verdict;
+    switch (verdict) {
+        case Verdict::allowed:
+            return "allowed";
+        case Verdict::no_credentials:
+            return "credentials required";
+        case Verdict::unknown_user:
+            return "unknown user";
+        case Verdict::bad_password:
+            return "bad password";
+        case Verdict::acl_denied:
+            return "denied by ACL";
+        case Verdict::acl_no_match:
+            return "no ACL entry matches";
+        case Verdict::unsupported:
+            return "auth method not supported";
+    }
+    return "denied";
+}
+
+std::optional<proxycfg::IpAddress> address_of(const sockaddr_storage& sa, std::uint16_t* port) {
+    proxycfg::IpAddress a;
+    if (sa.ss_family == AF_INET) {
+        const auto& sin = reinterpret_cast<const sockaddr_in&>(sa);
+        std::memcpy(a.bytes.data(), &sin.sin_addr, 4);
+        if (port) *port = ntohs(sin.sin_port);
+        return a;
+    }
+    if (sa.ss_family == AF_INET6) {
+        const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(sa);
+        // A v4-mapped peer on a dual-stack socket is a v4 client for ACLs and logs.
+        if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
+            std::memcpy(a.bytes.data(), sin6.sin6_addr.s6_addr + 12, 4);
+        } else {
+            a.family = proxycfg::IpAddress::Family::v6;
+            std::memcpy(a.bytes.data(), &sin6.sin6_addr, 16);
+        }
+        if (port) *port = ntohs(sin6.sin6_port);
+        return a;
+    }
+    return std::nullopt;
+}
+
+socklen_t to_sockaddr(const proxycfg::IpAddress& a, std::uint16_t port, sockaddr_storage& out) {
+    out = {};
+    if (a.family == proxycfg::IpAddress::Family::v4) {
+        auto& sin = reinterpret_cast<sockaddr_in&>(out);
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(port);
+        std::memcpy(&sin.sin_addr, a.bytes.data(), 4);
+        return sizeof(sockaddr_in);
+    }
+    auto& sin6 = reinterpret_cast<sockaddr_in6&>(out);
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(port);
+    std::memcpy(&sin6.sin6_addr, a.bytes.data(), 16);
+    return sizeof(sockaddr_in6);
+}
+
+Session::Session(Worker& worker, SnapshotPtr config, std::size_t service_index, UniqueFd client,
+                 const sockaddr_storage& peer, std::string_view protocol)
+    : worker_(worker),
+      config_(std::move(config)),
+      service_(&config_->model->services.at(service_index)),
+      client_(std::move(client)) {
+    record_.id = worker_.next_session_id();
+    record_.service_index = service_index;
+    record_.service_label = service_->label;
+    record_.protocol = std::string(protocol);
+    record_.service_port = service_->port.value;
+    if (auto a = address_of(peer, &record_.client_port)) record_.client_address = *a;
+    record_.started = std::chrono::system_clock::now();
+    record_.last_activity = worker_.loop().now();
+    record_.generation = config_->generation;
+    timer_start_ = record_.last_activity;
+}
+
+const proxycfg::Timeouts& Session::timeouts() const {
+    return config_->model->globals.timeouts.value;
+}
+
+void Session::start() {
+    int one = 1;
+    ::setsockopt(client_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    set_timeout(timeout_of(timeouts().string_short()), result::handshake_timeout);
+    if (!worker_.loop().add(client_.get(), socket_events, &client_endpoint_)) {
+        close(result::io_error, "cannot watch client socket");
+        return;
+    }
+    on_start();
+}
+
+void Session::set_timeout(std::chrono::seconds timeout, int code) {
+    timeout_ = timeout;
+    timeout_code_ = code;
+    timer_start_ = worker_.loop().now();
+}
+
+void Session::touch() {
+    record_.last_activity = worker_.loop().now();
+    timer_start_ = record_.last_activity;
+}
+
+void Session::check_timeout(Clock::time_point now) {
+    if (phase_ == Phase::closed) return;
+    if (now - timer_start_ < timeout_) return;
+    if (phase_ == Phase::lingering) {
+        close(linger_code_, linger_reason_);
+        return;
+    }
+    if (phase_ == Phase::connecting && next_candidate_ < candidates_.size()) {
+        connect_next();  // this address did not answer in time: try the next one
+        return;
+    }
+    const char* what = timeout_code_ == result::handshake_timeout ? "handshake timeout"
+                       : timeout_code_ == result::connect_timeout ? "connect timeout"
+                       : timeout_code_ == result::resolve_failed  ? "name resolution timeout"
+                                                                  : "idle timeout";
+    if (phase_ == Phase::connecting) {
+        on_connect_failed(result::connect_timeout, ETIMEDOUT);
+        return;
+    }
+    close(timeout_code_, what);
+}
+
+void Session::dispatch(bool upstream, std::uint32_t events) {
+    if (phase_ == Phase::closed) return;
+    if (!upstream && client_backlog() > 0 && !flush_client()) {
+        close(result::io_error, "client write failed");
+        return;
+    }
+    switch (phase_) {
+        case Phase::handshake:
+        case Phase::resolving:
+            if (!upstream) on_client_event();
+            break;
+        case Phase::connecting:
+            if (upstream) {
+                finish_connect();
+            } else if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+                close(result::io_error, "client closed during connect");
+            }
+            break;
+        case Phase::relaying:
+            pump_relay();
+            break;
+        case Phase::custom:
+            if (upstream) {
+                on_upstream_event();
+            } else {
+                on_client_event();
+            }
+            break;
+        case Phase::lingering:
+            linger();
+            break;
+        case Phase::closed:
+            break;
+    }
+}
+
+Session::ReadResult Session::read_from(int fd, std::string& into, std::size_t max) {
+    if (into.size() >= max) return ReadResult::data;
+    auto old = into.size();
+    into.resize(max);
+    for (;;) {
+        auto n = ::recv(fd, into.data() + old, max - old, 0);
+        if (n > 0) {
+            into.resize(old + static_cast<std::size_t>(n));
+            touch();
+            return ReadResult::data;
+        }
+        into.resize(old);
+        if (n == 0) return ReadResult::eof;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadResult::would_block;
+        return ReadResult::error;
+    }
+}
+
+bool Session::send_client(std::string_view data) {
+    client_out_.append(data);
+    return flush_client();
+}
+
+bool Session::flush_client() {
+    while (client_out_off_ < client_out_.size()) {
+        auto n = ::send(client_.get(), client_out_.data() + client_out_off_,
+                        client_out_.size() - client_out_off_, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK;
+        }
+        client_out_off_ += static_cast<std::size_t>(n);
+        touch();
+    }
+    client_out_.clear();
+    client_out_off_ = 0;
+    return true;
+}
+
+void Session::reply_and_close(std::string_view reply, int code, std::string_view reason) {
+    if (phase_ == Phase::closed) return;
+    if (!reply.empty()) send_client(reply);
+    upstream_.reset();
+    ::shutdown(client_.get(), SHUT_WR);
+    linger_code_ = code;
+    linger_reason_ = std::string(reason);
+    phase_ = Phase::lingering;
+    set_timeout(linger_time, code);
+    linger();
+}
+
+void Session::linger() {
+    // Discard what the client still sends until it closes (or linger_time passes).
+    std::string sink;
+    for (int i = 0; i < 16; ++i) {
+        sink.clear();
+        auto r = read_from(client_.get(), sink, 16384);
+        if (r == ReadResult::data) continue;
+        if (r == ReadResult::would_block) return;
+        break;
+    }
+    close(linger_code_, linger_reason_);
+}
+
+proxycfg::AccessRequest Session::access_request() const {
+    proxycfg::AccessRequest req;
+    if (record_.user) req.user = *record_.user;
+    if (record_.password) req.password = *record_.password;
+    req.client = record_.client_address;
+    req.target_host = record_.target_host;
+    req.target_address = record_.target_address;
+    req.port = record_.target_port;
+    req.operation = record_.operation;
+    req.verified_secret = record_.verified_secret;
+    std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    req.weekday = tm.tm_wday;
+    req.seconds_of_day = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+    return req;
+}
+
+proxycfg::Decision Session::admit() {
+    auto decision = proxycfg::evaluate(*config_->model, *service_, access_request());
+    record_.admitted = decision.allowed();
+    if (decision.allowed() && decision.user && record_.password)
+        record_.verified_secret = decision.user->secret;
+    return decision;
+}
+
+void Session::resolve_target() {
+    phase_ = Phase::resolving;
+    candidates_.clear();
+    next_candidate_ = 0;
+    if (record_.target_address) {
+        candidates_.push_back(*record_.target_address);
+        on_resolved({});
+        return;
+    }
+    if (config_->model->globals.fakeresolve.value) {
+        // 3proxy's fakeresolve answers every name with 127.0.0.2 (a test aid).
+        record_.target_address = proxycfg::IpAddress::v4(0x7F000002);
+        candidates_.push_back(*record_.target_address);
+        on_resolved({});
+        return;
+    }
+    set_timeout(timeout_of(timeouts().dns()), result::resolve_failed);
+    lookup_ = worker_.resolver().resolve(record_.target_host, [this](ResolveResult r) {
+        lookup_ = 0;
+        if (phase_ == Phase::closed) return;
+        if (r.addresses.empty()) {
+            on_resolved(r.error.empty() ? "no address" : r.error);
+            return;
+        }
+        // IPv4 first unless the service prefers IPv6 (-6/-64): loopback test servers and
+        // most targets answer on v4, and a refused v6 attempt costs a round trip.
+        bool v6_first = service_->ipv6_first;
+        std::stable_partition(r.addresses.begin(), r.addresses.end(), [&](const auto& a) {
+            return (a.family == proxycfg::IpAddress::Family::v6) == v6_first;
+        });
+        candidates_ = std::move(r.addresses);
+        record_.target_address = candidates_.front();
+        on_resolved({});
+    });
+}
+
+void Session::connect_upstream() {
+    phase_ = Phase::connecting;
+    if (candidates_.empty() && record_.target_address)
+        candidates_.push_back(*record_.target_address);
+    next_candidate_ = 0;
+    connect_next();
+}
+
+void Session::connect_next() {
+    upstream_.reset();
+    if (next_candidate_ >= candidates_.size()) {
+        on_connect_failed(result::connect_failed, EHOSTUNREACH);
+        return;
+    }
+    const auto& address = candidates_[next_candidate_++];
+    record_.target_address = address;
+    set_timeout(timeout_of(timeouts().connect()), result::connect_timeout);
+    bool v6 = address.family == proxycfg::IpAddress::Family::v6;
+    UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        on_connect_failed(result::connect_failed, errno);
+        return;
+    }
+    const auto& external = v6 ? service_->external_v6.value : service_->external_v4.value;
+    if (!external.empty()) {
+        if (auto ext = proxycfg::IpAddress::parse(external); ext && ext->family == address.family) {
+            sockaddr_storage local;
+            auto len = to_sockaddr(*ext, 0, local);
+            int one = 1;
+            ::setsockopt(fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+            if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), len) != 0) {
+                on_connect_failed(result::connect_failed, errno);
+                return;
+            }
+        }
+    }
+    int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_storage remote;
+    auto len = to_sockaddr(address, record_.target_port, remote);
+    int rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&remote), len);
+    if (rc != 0 && errno != EINPROGRESS) {
+        int err = errno;
+        if (next_candidate_ < candidates_.size()) {
+            connect_next();
+        } else {
+            on_connect_failed(result::connect_failed, err);
+        }
+        return;
+    }
+    upstream_ = std::move(fd);
+    if (!worker_.loop().add(upstream_.get(), socket_events, &upstream_endpoint_)) {
+        on_connect_failed(result::connect_failed, errno);
+        return;
+    }
+}
+
+void Session::finish_connect() {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(upstream_.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err == 0) {
+        // An edge for a connect still in progress (rare): wait for the real one.
+        sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        if (::getpeername(upstream_.get(), reinterpret_cast<sockaddr*>(&peer), &plen) != 0) {
+            if (errno == ENOTCONN) return;
+            err = errno;
+        }
+    }
+    if (err != 0) {
+        if (next_candidate_ < candidates_.size()) {
+            connect_next();
+        } else {
+            upstream_.reset();
+            on_connect_failed(result::connect_failed, err);
+        }
+        return;
+    }
+    touch();
+    on_connected();
+}
+
+void Session::start_relay(std::string to_upstream, std::string to_client) {
+    phase_ = Phase::relaying;
+    set_timeout(timeout_of(timeouts().connection_long()), result::idle_timeout);
+    // Anything still queued for the client (a reply) goes before the relayed bytes.
+    if (client_backlog() > 0) {
+        to_client = client_out_.substr(client_out_off_) + to_client;
+        client_out_.clear();
+        client_out_off_ = 0;
+    }
+    relay_.emplace(client_.get(), upstream_.get());
+    relay_->prime(std::move(to_upstream), std::move(to_client));
+    pump_relay();
+}
+
+void Session::pump_relay() {
+    auto before = record_.bytes_in + record_.bytes_out;
+    auto status = relay_->pump(record_.bytes_out, record_.bytes_in);
+    if (record_.bytes_in + record_.bytes_out != before) touch();
+    if (status == Relay::Status::finished) {
+        close(result::ok, "OK");
+    } else if (status == Relay::Status::failed) {
+        int err = relay_->error();
+        // A reset after data flowed is how many clients end a connection: not an error.
+        if (err == ECONNRESET || err == EPIPE) {
+            close(result::ok, "OK (reset)");
+        } else {
+            close(result::io_error, std::strerror(err));
+        }
+    }
+}
+
+void Session::write_log_for(const SessionRecord& record, int code, std::string_view reason) {
+    worker_.access_log().write(
+        service_->log, log_fields_for(record, code, reason, std::chrono::system_clock::now()));
+}
+
+void Session::log_close(int code, std::string_view reason) {
+    write_log(code, reason);
+}
+
+void Session::close(int code, std::string_view reason) {
+    if (phase_ == Phase::closed) return;
+    phase_ = Phase::closed;
+    if (lookup_) worker_.resolver().cancel(lookup_);
+    lookup_ = 0;
+    relay_.reset();
+    client_.reset();
+    upstream_.reset();
+    log_close(code, reason);
+    worker_.retire(*this);
+}
+
+}  // namespace proxyd

@@ -1,0 +1,145 @@
+// What every proxied connection has in common: the client socket, the upstream
+// connection (resolve, connect, fall back to the next address), the admission decision
+// through proxycfg::evaluate, timeouts, the relay, and the record/log line at the end.
+// The protocols (socks, http, tcppm) supply only their handshakes.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config_snapshot.hpp"
+#include "event_loop.hpp"
+#include "fd.hpp"
+#include "proxycfg/policy.hpp"
+#include "relay.hpp"
+#include "session_record.hpp"
+
+namespace proxyd {
+
+class Worker;
+
+// The %E code and log reason for a refused admission. (proxycfg::describe words a
+// verdict for a reload re-check: "password changed"; at admission it is "bad password".)
+int result_code(proxycfg::Verdict verdict);
+std::string_view admission_reason(proxycfg::Verdict verdict);
+
+std::optional<proxycfg::IpAddress> address_of(const sockaddr_storage& sa, std::uint16_t* port);
+socklen_t to_sockaddr(const proxycfg::IpAddress& a, std::uint16_t port, sockaddr_storage& out);
+
+class Session {
+  public:
+    Session(Worker& worker, SnapshotPtr config, std::size_t service_index, UniqueFd client,
+            const sockaddr_storage& peer, std::string_view protocol);
+    virtual ~Session() = default;
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    void start();
+    // Ends the session: closes both sockets, writes the log line, frees the maxconn slot
+    // and hands the object to the worker for destruction after the current event batch.
+    // Idempotent; only from the owning loop's thread.
+    void close(int code, std::string_view reason);
+    bool timed_out(Clock::time_point now) const { return now - timer_start_ >= timeout_; }
+    void check_timeout(Clock::time_point now);
+
+    const SessionRecord& record() const { return record_; }
+    const ConfigSnapshot& config() const { return *config_; }
+    const proxycfg::Service& service() const { return *service_; }
+    bool closed() const { return phase_ == Phase::closed; }
+
+  protected:
+    enum class Phase : std::uint8_t {
+        handshake,
+        resolving,
+        connecting,
+        relaying,
+        custom,
+        lingering,
+        closed
+    };
+
+    virtual void on_start() = 0;
+    virtual void on_client_event() {}                        // handshake and custom phases
+    virtual void on_upstream_event() {}                      // custom phase
+    virtual void on_resolved(const std::string& error) = 0;  // error empty: target_address set
+    virtual void on_connected() = 0;
+    virtual void on_connect_failed(int code, int err) = 0;
+    // Writes the session's final log line; HTTP overrides it (it logs per request).
+    virtual void log_close(int code, std::string_view reason);
+
+    enum class ReadResult : std::uint8_t { data, would_block, eof, error };
+    ReadResult read_from(int fd, std::string& into, std::size_t max);
+    ReadResult read_client(std::string& into, std::size_t max) {
+        return read_from(client_.get(), into, max);
+    }
+    // Queues bytes for the client and writes what the socket takes now; false on error.
+    bool send_client(std::string_view data);
+    bool flush_client();
+    std::size_t client_backlog() const { return client_out_.size() - client_out_off_; }
+    // Sends a final reply, then closes once the client has had a chance to read it (a
+    // plain close with unread input would reset the connection and lose the reply).
+    void reply_and_close(std::string_view reply, int code, std::string_view reason);
+
+    proxycfg::AccessRequest access_request() const;
+    // Evaluates the policy for the request in record_ and remembers what admitted it.
+    proxycfg::Decision admit();
+
+    // Resolves record_.target_host (unless target_address is already set) → on_resolved.
+    void resolve_target();
+    // Connects to record_.target_address, then the other addresses of the lookup, from
+    // the service's external address (-e) → on_connected / on_connect_failed.
+    void connect_upstream();
+    void start_relay(std::string to_upstream = {}, std::string to_client = {});
+    void write_log(int code, std::string_view reason) { write_log_for(record_, code, reason); }
+    void write_log_for(const SessionRecord& record, int code, std::string_view reason);
+
+    void set_timeout(std::chrono::seconds timeout, int code);
+    void touch();  // activity: restarts the idle timeout
+    std::chrono::seconds timeout_of(std::uint32_t seconds) const {
+        return std::chrono::seconds(seconds);
+    }
+    const proxycfg::Timeouts& timeouts() const;
+
+    Worker& worker_;
+    SnapshotPtr config_;
+    const proxycfg::Service* service_;
+    SessionRecord record_;
+    UniqueFd client_;
+    UniqueFd upstream_;
+    Phase phase_ = Phase::handshake;
+    std::vector<proxycfg::IpAddress> candidates_;  // addresses of the target, in try order
+
+  private:
+    struct Endpoint final : IoHandler {
+        Endpoint(Session& s, bool up) : session(s), upstream(up) {}
+        void on_io(std::uint32_t events) override { session.dispatch(upstream, events); }
+        Session& session;
+        bool upstream;
+    };
+    void dispatch(bool upstream, std::uint32_t events);
+    void connect_next();
+    void finish_connect();
+    void pump_relay();
+    void linger();
+
+    std::string client_out_;
+    std::size_t client_out_off_ = 0;
+    std::size_t next_candidate_ = 0;
+    std::uint64_t lookup_ = 0;
+    std::optional<Relay> relay_;
+    Clock::time_point timer_start_;
+    std::chrono::seconds timeout_{30};
+    int timeout_code_ = 0;
+    int linger_code_ = 0;
+    std::string linger_reason_;
+    Endpoint client_endpoint_{*this, false};
+    Endpoint upstream_endpoint_{*this, true};
+};
+
+}  // namespace proxyd

@@ -1,0 +1,15 @@
+#include "session_record.hpp"
+
+namespace proxyd {
+
+std::string SessionRecord::target_text() const {
+    std::string host = target_host;
+    if (host.empty() && target_address) {
+        host = target_address->to_string();
+        if (target_address->family == proxycfg::IpAddress::Family::v6) host = "[" + host + "]";
+    }
+    if (host.empty()) return "-";
+    return host + ":" + std::to_string(target_port);
+}
+
+}  // namespace proxyd

@@ -1,0 +1,48 @@
+// What the daemon knows about one session: enough to log it, list it, and re-check it
+// against a new configuration on reload (the credentials it was admitted with, its
+// source, target, port and operation).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "event_loop.hpp"
+#include "proxycfg/model.hpp"
+#include "proxycfg/net.hpp"
+
+namespace proxyd {
+
+struct SessionRecord {
+    std::uint64_t id = 0;
+    std::size_t service_index = 0;
+    std::string service_label;  // proxycfg::Service::label
+    std::string protocol;       // "SOCKS5", "SOCKS4", "PROXY", "TCPPM": the %N log field
+    std::uint16_t service_port = 0;
+
+    // Credentials as the client presented them. Kept only in memory, never logged.
+    std::optional<std::string> user;
+    std::optional<std::string> password;
+    // The stored secret the password matched at admission (AccessRequest::verified_secret).
+    std::string verified_secret;
+
+    proxycfg::IpAddress client_address;
+    std::uint16_t client_port = 0;
+    std::string target_host;  // as requested; empty for an address literal
+    std::optional<proxycfg::IpAddress> target_address;
+    std::uint16_t target_port = 0;
+    std::uint32_t operation = 0;  // proxycfg::op bits
+    std::string request_text;     // first request line / "CONNECT host:port" (%T)
+
+    std::uint64_t bytes_in = 0;   // upstream -> client
+    std::uint64_t bytes_out = 0;  // client -> upstream
+    std::chrono::system_clock::time_point started;
+    Clock::time_point last_activity;
+    std::uint64_t generation = 0;  // configuration generation the session was admitted under
+    bool admitted = false;         // passed proxycfg::evaluate
+
+    std::string target_text() const;  // "host:port" / "[v6]:port"
+};
+
+}  // namespace proxyd

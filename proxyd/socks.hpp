@@ -1,0 +1,42 @@
+// The `socks` service: SOCKS4, SOCKS4a and SOCKS5 CONNECT with RFC 1929 username and
+// password authentication.
+#pragma once
+
+#include "session.hpp"
+#include "socks_protocol.hpp"
+
+namespace proxyd {
+
+class SocksSession final : public Session {
+  public:
+    SocksSession(Worker& worker, SnapshotPtr config, std::size_t service_index, UniqueFd client,
+                 const sockaddr_storage& peer)
+        : Session(worker, std::move(config), service_index, std::move(client), peer, "SOCKS") {}
+
+  private:
+    enum class Step : std::uint8_t {
+        first_byte,
+        greeting,
+        user_password,
+        request5,
+        request4,
+        done
+    };
+
+    void on_start() override {}
+    void on_client_event() override;
+    void on_resolved(const std::string& error) override;
+    void on_connected() override;
+    void on_connect_failed(int code, int err) override;
+
+    void advance();
+    bool choose_method(const socks::Greeting& greeting);
+    bool check_password_early();
+    void accept_request(const socks::Request& request);
+    void refuse(std::uint8_t reply5, int code, std::string_view reason);
+
+    Step step_ = Step::first_byte;
+    std::string in_;
+};
+
+}  // namespace proxyd

@@ -1,0 +1,127 @@
+#include "worker.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+#include "http.hpp"
+#include "socks.hpp"
+#include "tcppm.hpp"
+
+namespace proxyd {
+
+namespace {
+
+constexpr std::chrono::milliseconds tick_period{250};
+
+std::vector<std::string> nserver_list(const proxycfg::Model& model) {
+    std::vector<std::string> out;
+    for (const auto& s : model.globals.nservers) out.push_back(s.value);
+    return out;
+}
+
+std::unique_ptr<Session> make_session(Worker& worker, const SnapshotPtr& config, std::size_t index,
+                                      UniqueFd fd, const sockaddr_storage& peer) {
+    switch (config->model->services[index].type) {
+        case proxycfg::ServiceType::socks:
+            return std::make_unique<SocksSession>(worker, config, index, std::move(fd), peer);
+        case proxycfg::ServiceType::proxy:
+            return std::make_unique<HttpSession>(worker, config, index, std::move(fd), peer);
+        case proxycfg::ServiceType::tcppm:
+            return std::make_unique<TcppmSession>(worker, config, index, std::move(fd), peer);
+        default:
+            return nullptr;
+    }
+}
+
+}  // namespace
+
+Worker::Worker(std::size_t index, SnapshotPtr config, AccessLog& log,
+               std::vector<BoundSocket> sockets)
+    : index_(index),
+      config_(std::move(config)),
+      log_(log),
+      resolver_(std::make_unique<Resolver>(loop_, nserver_list(*config_->model),
+                                           config_->model->globals.timeouts.value.dns())) {
+    for (auto& s : sockets)
+        listeners_.push_back(std::make_unique<Listener>(*this, s.service_index, std::move(s.fd)));
+    loop_.set_tick(tick_period, [this] { on_tick(); });
+    loop_.set_end_of_batch([this] { graveyard_.clear(); });
+}
+
+Worker::~Worker() {
+    join();
+    // Sessions and listeners go before the resolver and loop they reference.
+    graveyard_.clear();
+    listeners_.clear();
+}
+
+void Worker::start() {
+    thread_ = std::thread([this] { loop_.run(); });
+}
+
+void Worker::request_stop() {
+    loop_.post([this] {
+        listeners_.clear();
+        std::vector<std::uint64_t> ids;
+        sessions_.for_each([&](Session& s) { ids.push_back(s.record().id); });
+        for (auto id : ids) sessions_.close(id, result::shutdown, "shutdown");
+        loop_.stop();
+    });
+}
+
+void Worker::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+void Worker::adopt(SnapshotPtr next) {
+    loop_.post([this, next = std::move(next)]() mutable { config_ = std::move(next); });
+}
+
+void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_storage& peer) {
+    const auto& service = config_->model->services[service_index];
+    if (!config_->slots.acquire(service_index, service.maxconn.value)) {
+        // Refused at once: the client sees a close instead of waiting in a queue.
+        SessionRecord r;
+        r.id = next_session_id();
+        r.protocol = service.type == proxycfg::ServiceType::proxy   ? "PROXY"
+                     : service.type == proxycfg::ServiceType::tcppm ? "TCPPM"
+                                                                    : "SOCKS";
+        r.service_port = service.port.value;
+        if (auto a = address_of(peer, &r.client_port)) r.client_address = *a;
+        log_.write(service.log, log_fields_for(r, result::maxconn, "maxconn exceeded",
+                                               std::chrono::system_clock::now()));
+        return;
+    }
+    auto session = make_session(*this, config_, service_index, std::move(fd), peer);
+    if (!session) {
+        config_->slots.release(service_index);
+        return;
+    }
+    sessions_.add(std::move(session)).start();
+}
+
+void Worker::report_accept_error(int err) {
+    auto now = loop_.now();
+    if (now - last_accept_error_report_ < std::chrono::seconds(1)) return;
+    last_accept_error_report_ = now;
+    std::fprintf(stderr, "proxyd: accept: %s\n", std::strerror(err));
+}
+
+void Worker::retire(Session& session) {
+    session.config().slots.release(session.record().service_index);
+    if (auto owned = sessions_.remove(session.record().id)) graveyard_.push_back(std::move(owned));
+}
+
+void Worker::on_tick() {
+    resolver_->on_tick();
+    auto now = loop_.now();
+    // Collected first: handling a timeout closes the session, which edits the registry.
+    std::vector<std::uint64_t> expired;
+    sessions_.for_each([&](Session& s) {
+        if (s.timed_out(now)) expired.push_back(s.record().id);
+    });
+    for (auto id : expired)
+        if (auto* s = sessions_.find(id)) s->check_timeout(now);
+}
+
+}  // namespace proxyd

@@ -1,0 +1,74 @@
+// A worker thread: one event loop, its listeners (SO_REUSEPORT copies of every
+// service's socket), its resolver and the registry of the sessions it accepted.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "access_log.hpp"
+#include "config_snapshot.hpp"
+#include "event_loop.hpp"
+#include "listener.hpp"
+#include "resolver.hpp"
+#include "session_registry.hpp"
+
+namespace proxyd {
+
+struct BoundSocket {
+    std::size_t service_index = 0;
+    UniqueFd fd;
+};
+
+class Worker {
+  public:
+    Worker(std::size_t index, SnapshotPtr config, AccessLog& log, std::vector<BoundSocket> sockets);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    void start();  // spawns the thread that runs the loop
+    // Thread-safe: closes the listeners and every session (logged as shutdown), then the
+    // loop ends; join() waits for it.
+    void request_stop();
+    void join();
+
+    // Thread-safe: later sessions are admitted under `next`; live ones keep theirs.
+    // (Issue 4 adds the re-check of force services on top of this swap.)
+    void adopt(SnapshotPtr next);
+
+    // Loop thread only.
+    EventLoop& loop() { return loop_; }
+    Resolver& resolver() { return *resolver_; }
+    AccessLog& access_log() { return log_; }
+    SessionRegistry& sessions() { return sessions_; }
+    const SnapshotPtr& config() const { return config_; }
+    std::uint64_t next_session_id() {
+        return (static_cast<std::uint64_t>(index_) << 48) | ++session_counter_;
+    }
+
+    void accept(std::size_t service_index, UniqueFd fd, const sockaddr_storage& peer);
+    void report_accept_error(int err);
+    // Called by Session::close: the session leaves the registry and is destroyed after
+    // the current event batch (its handlers may still be referenced by that batch).
+    void retire(Session& session);
+
+  private:
+    void on_tick();
+
+    std::size_t index_;
+    SnapshotPtr config_;
+    AccessLog& log_;
+    EventLoop loop_;
+    std::unique_ptr<Resolver> resolver_;
+    SessionRegistry sessions_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::vector<std::unique_ptr<Session>> graveyard_;
+    std::uint64_t session_counter_ = 0;
+    Clock::time_point last_accept_error_report_{};
+    std::thread thread_;
+};
+
+}  // namespace proxyd
