@@ -43,21 +43,13 @@ public:
         cfg_.files.push_back({main, {}, false});
         stack_.push_back(canonical(cfg_.file(main).path));
         parse_file(main, 0);
-        finalize();
     }
 
 private:
-    struct PendingDirective {
-        std::uint32_t first = 0;
-        std::uint32_t count = 0;
-        SourceSpan span;
-        bool well_formed = true;
-    };
-
     ParsedConfig& cfg_;
     const ParseOptions& options_;
     std::vector<std::string> stack_;  // canonical paths of the include chain
-    std::vector<PendingDirective> pending_;
+    std::vector<Token> line_tokens_;  // the current line's tokens before they are stored
     std::map<std::string, FileId> dollar_files_;  // $file cache: users $f on many lines
     std::size_t errors_in_file_ = 0;
     std::vector<LexToken> lexed_;
@@ -294,11 +286,10 @@ private:
         }
         pending_suppression_.clear();
 
-        PendingDirective d;
-        d.first = static_cast<std::uint32_t>(cfg_.token_storage.size());
+        Directive d;
         d.span = {id, ln, 1 + col_base, static_cast<std::uint32_t>(line.size())};
-        std::vector<LexToken> tokens = lexed_;  // expand_dollar re-uses lexed_
-        for (const auto& t : tokens) {
+        line_tokens_.clear();
+        for (const auto& t : lexed_) {
             std::uint32_t col = t.offset + 1 + col_base;
             if (t.quirk) {
                 report("PX017", {id, ln, col, static_cast<std::uint32_t>(t.raw.size())},
@@ -309,17 +300,18 @@ private:
                 expand_dollar(id, ln, col, t, last_line_without_newline, depth);
                 continue;
             }
-            cfg_.token_storage.push_back(make_token(id, ln, col, t, false));
+            line_tokens_.push_back(make_token(id, ln, col, t, false));
         }
-        d.count = static_cast<std::uint32_t>(cfg_.token_storage.size() - d.first);
-        if (d.count == 0) {
+        if (line_tokens_.empty()) {
             report("PX011", d.span,
                    "nothing is left of this line after $file expansion; 3proxy reports a parse "
                    "error");
             return true;
         }
-        const Token& cmd = cfg_.token_storage[d.first];
-        std::size_t argc = d.count - 1;
+        d.tokens = store_tokens();
+        d.index = static_cast<std::uint32_t>(cfg_.directives.size());
+        const Token& cmd = d.tokens[0];
+        std::size_t argc = d.tokens.size() - 1;
         const DirectiveInfo* info = find_directive(cmd.text);
         if (!info) {
             d.well_formed = false;
@@ -339,9 +331,9 @@ private:
                            " line(s) below it are ignored");
             }
         }
-        pending_.push_back(d);
+        cfg_.directives.push_back(d);
         if (d.well_formed && cmd.text == "include") {
-            const Token& arg = cfg_.token_storage[d.first + 1];
+            const Token& arg = d.tokens[1];
             include_file(std::string(arg.text), arg.span, depth);
         }
         return !stop;
@@ -385,7 +377,7 @@ private:
     }
 
     void wrong_arity(const DirectiveInfo& info, const Token& cmd, std::size_t argc,
-                     const PendingDirective& d) {
+                     const Directive& d) {
         std::string expected;
         if (info.min_args == info.max_args) {
             expected = info.min_args == 0 ? "no arguments"
@@ -471,8 +463,7 @@ private:
             if (options_.follow_includes) read = cfg_.sources->read(resolved, error, site);
             if (!read) {
                 if (!options_.follow_includes) {
-                    Token tok = make_token(id, ln, col, t, false);
-                    cfg_.token_storage.push_back(tok);
+                    line_tokens_.push_back(make_token(id, ln, col, t, false));
                     return;
                 }
                 report("PX011", site,
@@ -513,20 +504,23 @@ private:
                 cfg_.arena.push_back(std::string(prefix) + std::string(inner[i].text));
                 tok.text = cfg_.arena.back();
             }
-            cfg_.token_storage.push_back(tok);
+            line_tokens_.push_back(tok);
         }
     }
 
-    void finalize() {
-        cfg_.directives.reserve(pending_.size());
-        for (const auto& p : pending_) {
-            Directive d;
-            d.tokens = std::span<const Token>(cfg_.token_storage.data() + p.first, p.count);
-            d.span = p.span;
-            d.well_formed = p.well_formed;
-            d.index = static_cast<std::uint32_t>(cfg_.directives.size());
-            cfg_.directives.push_back(d);
+    // Moves the current line's tokens into a chunk with room for all of them.
+    std::span<const Token> store_tokens() {
+        constexpr std::size_t kChunk = 1 << 16;
+        auto& chunks = cfg_.token_chunks;
+        if (chunks.empty() ||
+            chunks.back().capacity() - chunks.back().size() < line_tokens_.size()) {
+            chunks.emplace_back();
+            chunks.back().reserve(std::max(kChunk, line_tokens_.size()));
         }
+        auto& chunk = chunks.back();
+        std::size_t first = chunk.size();
+        chunk.insert(chunk.end(), line_tokens_.begin(), line_tokens_.end());
+        return {chunk.data() + first, line_tokens_.size()};
     }
 };
 

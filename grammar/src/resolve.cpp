@@ -3,6 +3,7 @@
 #include "proxycfg/resolve.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "acl_fields.hpp"
 #include "proxycfg/directives.hpp"
@@ -48,6 +49,7 @@ private:
     Setting<bool> force_;
     Setting<std::string> internal_, external4_, external6_;
     LogSettings log_;
+    std::unordered_set<std::string> labels_;  // service labels in use, to make them unique
 
     void report(std::string_view code, SourceSpan span, std::string message,
                 std::vector<FixIt> fixits = {}) {
@@ -476,9 +478,7 @@ private:
                   (s.listens_everywhere() ? std::string() : s.bind_address.value + ":") +
                   std::to_string(s.port.value);
         std::string base = s.label;
-        for (int n = 2; std::any_of(model_.services.begin(), model_.services.end(),
-                                    [&](const Service& o) { return o.label == s.label; });
-             ++n) {
+        for (int n = 2; !labels_.insert(s.label).second; ++n) {
             s.label = base + "#" + std::to_string(n);
         }
         model_.services.push_back(std::move(s));

@@ -64,8 +64,9 @@ struct ParsedConfig {
     bool plugin_seen = false;
     Diagnostics diagnostics;  // syntax (PX0xx) findings
 
-    // Storage behind tokens and unquoted texts; stable addresses.
-    std::vector<Token> token_storage;
+    // Storage behind tokens and unquoted texts; stable addresses. Tokens live in chunks
+    // that never reallocate, so directives can point into them while parsing goes on.
+    std::vector<std::vector<Token>> token_chunks;
     std::deque<std::string> arena;
 
     const SourceFile& file(FileId id) const { return sources->file(id); }
