@@ -1,0 +1,55 @@
+// What a reload does to a live session, decided by the same evaluator that admitted it.
+// proxyd uses it for SIGUSR1/`reload` re-checks; `proxyctl diff` uses it to predict the
+// impact of a reload before it happens.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "proxycfg/model.hpp"
+#include "proxycfg/policy.hpp"
+
+namespace proxycfg {
+
+// A live session as recorded at admission.
+struct SessionFacts {
+    std::string service_label;  // Service::label it was admitted on
+    std::optional<std::string> user;
+    std::optional<std::string> password;
+    std::string verified_secret;  // the user's stored secret its password matched
+    IpAddress client;
+    std::string target_host;
+    std::optional<IpAddress> target_address;
+    std::uint16_t port = 0;
+    std::uint32_t operation = op::CONNECT;
+    int weekday = -1;
+    std::int32_t seconds_of_day = -1;
+};
+
+enum class RecheckOutcome : std::uint8_t {
+    kept_noforce,     // its service is noforce: sessions are never re-checked
+    kept_allowed,     // re-checked and still allowed
+    closed_service_removed,
+    closed_denied,    // re-checked and refused: see verdict
+    drain_service_removed,  // service removed but it was noforce: left to finish
+};
+
+struct RecheckResult {
+    RecheckOutcome outcome = RecheckOutcome::kept_allowed;
+    Verdict verdict = Verdict::allowed;
+    bool closes() const {
+        return outcome == RecheckOutcome::closed_service_removed ||
+               outcome == RecheckOutcome::closed_denied;
+    }
+    // "user removed", "password changed", "ACL now denies", "service removed"
+    std::string reason() const;
+};
+
+const Service* find_service(const Model& model, std::string_view label);
+
+// `old_model` is the generation the session runs under (for the force flag of a service
+// the new configuration removed); `new_model` the one being loaded.
+RecheckResult recheck_session(const Model& old_model, const Model& new_model,
+                              const SessionFacts& session);
+
+}  // namespace proxycfg

@@ -1,0 +1,57 @@
+#include "proxycfg/recheck.hpp"
+
+namespace proxycfg {
+
+std::string RecheckResult::reason() const {
+    switch (outcome) {
+        case RecheckOutcome::kept_noforce: return "kept (noforce)";
+        case RecheckOutcome::kept_allowed: return "kept (still allowed)";
+        case RecheckOutcome::closed_service_removed: return "service removed";
+        case RecheckOutcome::drain_service_removed: return "service removed (noforce: draining)";
+        case RecheckOutcome::closed_denied: return std::string(describe(verdict));
+    }
+    return "?";
+}
+
+const Service* find_service(const Model& model, std::string_view label) {
+    for (const auto& s : model.services)
+        if (s.label == label) return &s;
+    return nullptr;
+}
+
+RecheckResult recheck_session(const Model& old_model, const Model& new_model,
+                              const SessionFacts& session) {
+    RecheckResult r;
+    const Service* now = find_service(new_model, session.service_label);
+    if (!now) {
+        // The old service's own flag decides, as the operator wrote it when it existed.
+        const Service* before = find_service(old_model, session.service_label);
+        bool forced = before ? before->force.value : true;
+        r.outcome = forced ? RecheckOutcome::closed_service_removed
+                           : RecheckOutcome::drain_service_removed;
+        return r;
+    }
+    // The flag in the new configuration decides: writing noforce is how an operator says
+    // "keep what is open", writing force how they say "enforce it now".
+    if (!now->force.value) {
+        r.outcome = RecheckOutcome::kept_noforce;
+        return r;
+    }
+    AccessRequest req;
+    if (session.user) req.user = *session.user;
+    if (session.password) req.password = *session.password;
+    req.client = session.client;
+    req.target_host = session.target_host;
+    req.target_address = session.target_address;
+    req.port = session.port;
+    req.operation = session.operation;
+    req.weekday = session.weekday;
+    req.seconds_of_day = session.seconds_of_day;
+    req.verified_secret = session.verified_secret;
+    Decision d = evaluate(new_model, *now, req);
+    r.verdict = d.verdict;
+    r.outcome = d.allowed() ? RecheckOutcome::kept_allowed : RecheckOutcome::closed_denied;
+    return r;
+}
+
+}  // namespace proxycfg

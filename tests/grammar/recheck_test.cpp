@@ -1,0 +1,136 @@
+#include <catch2/catch.hpp>
+
+#include "check_text.hpp"
+#include "proxycfg/model_diff.hpp"
+#include "proxycfg/recheck.hpp"
+
+using namespace proxycfg;
+
+namespace {
+
+Model model_of(const std::string& text) {
+    auto loaded = testing::check_text(text);
+    return std::move(loaded.model);
+}
+
+SessionFacts bob_session(const Model& m) {
+    SessionFacts s;
+    s.service_label = m.services.at(0).label;
+    s.user = "bob";
+    s.password = "secret";
+    s.client = *IpAddress::parse("127.0.0.1");
+    s.target_host = "example.com";
+    s.port = 443;
+    return s;
+}
+
+const char* kBase = R"(users alice:CL:a bob:CL:secret
+force
+auth strong
+allow alice,bob
+socks -i127.0.0.1 -p1080
+)";
+
+}  // namespace
+
+TEST_CASE("a session of a removed user on a force service is closed with reason 'user removed'",
+          "[recheck]") {
+    Model before = model_of(kBase);
+    Model after = model_of(R"(users alice:CL:a
+force
+auth strong
+allow alice,bob
+socks -i127.0.0.1 -p1080
+)");
+    auto r = recheck_session(before, after, bob_session(before));
+    CHECK(r.closes());
+    CHECK(r.reason() == "user removed");
+}
+
+TEST_CASE("a changed password closes the session; an unchanged one keeps it", "[recheck]") {
+    Model before = model_of(kBase);
+    Model changed = model_of(R"(users alice:CL:a bob:CL:other
+force
+auth strong
+allow alice,bob
+socks -i127.0.0.1 -p1080
+)");
+    CHECK(recheck_session(before, changed, bob_session(before)).reason() == "password changed");
+    auto same = recheck_session(before, before, bob_session(before));
+    CHECK_FALSE(same.closes());
+    CHECK(same.outcome == RecheckOutcome::kept_allowed);
+}
+
+TEST_CASE("an ACL that no longer names the user closes the session", "[recheck]") {
+    Model before = model_of(kBase);
+    Model after = model_of(R"(users alice:CL:a bob:CL:secret
+force
+auth strong
+allow alice
+socks -i127.0.0.1 -p1080
+)");
+    auto r = recheck_session(before, after, bob_session(before));
+    CHECK(r.closes());
+    CHECK(r.verdict == Verdict::acl_no_match);
+}
+
+TEST_CASE("noforce services keep their sessions whatever changed", "[recheck]") {
+    Model before = model_of(kBase);
+    Model after = model_of(R"(users alice:CL:a
+noforce
+auth strong
+allow alice
+socks -i127.0.0.1 -p1080
+)");
+    auto r = recheck_session(before, after, bob_session(before));
+    CHECK_FALSE(r.closes());
+    CHECK(r.outcome == RecheckOutcome::kept_noforce);
+}
+
+TEST_CASE("a removed force service closes its sessions, a removed noforce service drains them",
+          "[recheck]") {
+    Model before = model_of(kBase);
+    Model other = model_of(R"(users alice:CL:a bob:CL:secret
+auth strong
+socks -i127.0.0.1 -p1081
+)");
+    CHECK(recheck_session(before, other, bob_session(before)).reason() == "service removed");
+    Model before_noforce = model_of(R"(users bob:CL:secret
+noforce
+auth strong
+socks -i127.0.0.1 -p1080
+)");
+    auto r = recheck_session(before_noforce, other, bob_session(before_noforce));
+    CHECK_FALSE(r.closes());
+    CHECK(r.outcome == RecheckOutcome::drain_service_removed);
+}
+
+TEST_CASE("the model diff names removed users, changed passwords and ACL edits without secrets",
+          "[diff]") {
+    Model before = model_of(kBase);
+    Model after = model_of(R"(users alice:CL:new carol:CL:c
+noforce
+auth strong
+allow alice
+socks -i127.0.0.1 -p1080
+tcppm -i127.0.0.1 2525 127.0.0.1 25
+)");
+    auto changes = diff_models(before, after);
+    auto has = [&](std::string_view area, std::string_view subject, ModelChange::Kind k) {
+        return std::any_of(changes.begin(), changes.end(), [&](const ModelChange& c) {
+            return c.area == area && c.subject == subject && c.kind == k;
+        });
+    };
+    CHECK(has("user", "bob", ModelChange::Kind::removed));
+    CHECK(has("user", "alice", ModelChange::Kind::changed));
+    CHECK(has("user", "carol", ModelChange::Kind::added));
+    CHECK(has("force", "socks:127.0.0.1:1080", ModelChange::Kind::changed));
+    CHECK(has("acl", "socks:127.0.0.1:1080", ModelChange::Kind::added));
+    CHECK(has("acl", "socks:127.0.0.1:1080", ModelChange::Kind::removed));
+    CHECK(has("listener", "tcppm 127.0.0.1:2525", ModelChange::Kind::added));
+    for (const auto& c : changes) {
+        CHECK(c.before.find("new") == std::string::npos);
+        CHECK(c.after.find("new") == std::string::npos);
+    }
+    CHECK(diff_models(before, before).empty());
+}
