@@ -11,9 +11,14 @@ namespace checks {
 
 Diagnostic& Context::report(std::string_view code, SourceSpan span, std::string message) {
     const RuleInfo* rule = find_rule(code);
+    Severity severity = rule ? rule->severity : Severity::warning;
+    if (severity < options.min_severity || options.disabled.count(std::string(code))) {
+        scratch = Diagnostic{};
+        return scratch;
+    }
     Diagnostic d;
     d.code = std::string(code);
-    d.severity = rule ? rule->severity : Severity::warning;
+    d.severity = severity;
     d.message = std::move(message);
     d.span = span;
     out.push_back(std::move(d));

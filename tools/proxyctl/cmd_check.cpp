@@ -62,6 +62,7 @@ int run_check(const CheckOptions& o) {
     Severity threshold = Severity::warning;
     parse_severity(o.severity, threshold);
     if (o.werror) threshold = Severity::warning;
+    load.lint.min_severity = threshold;
     OutputFormat format = OutputFormat::text;
     parse_output_format(o.format, format);
 

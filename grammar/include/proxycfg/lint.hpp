@@ -16,6 +16,9 @@ enum class Dialect : std::uint8_t { proxyd, threeproxy };
 struct LintOptions {
     Dialect dialect = Dialect::proxyd;
     std::set<std::string> disabled;  // codes switched off by --disable
+    // Findings of rules whose severity is below this are not even created: a large file
+    // can have hundreds of thousands of info-level findings nobody asked to see.
+    Severity min_severity = Severity::info;
 };
 
 // Runs every rule family over a parsed and resolved configuration.

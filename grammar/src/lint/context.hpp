@@ -14,6 +14,7 @@ struct Context {
     const Model& model;
     const LintOptions& options;
     Diagnostics& out;
+    Diagnostic scratch{};  // receives findings below options.min_severity
 
     // Adds a diagnostic with the rule's default severity; add notes/fix-its to the result.
     Diagnostic& report(std::string_view code, SourceSpan span, std::string message);
