@@ -1,7 +1,169 @@
+// Order and sticky-state rules (reference section 8 rules 1, 2, 18 and 23). PX108 and
+// PX110 need the ACL replay and are reported by the resolver.
+#include <optional>
+#include <string>
+
 #include "context.hpp"
+#include "proxycfg/directives.hpp"
 
 namespace proxycfg::checks {
+namespace {
 
-void check_order(Context& ctx) { (void)ctx; }
+const DirectiveInfo* info_of(const Directive& d) {
+    return d.tokens.empty() ? nullptr : find_directive(d.name());
+}
+
+// Malformed service lines count: the author meant a service there, so the directives above
+// it are not "after the last service".
+bool starts_service(const Directive& d) {
+    const DirectiveInfo* info = info_of(d);
+    if (info && info->scope == Scope::service) return true;
+    if ((d.name() == "force" || d.name() == "noforce") && d.argc() > 0) {
+        const DirectiveInfo* next = find_directive(d.args()[0].text);
+        return next && next->scope == Scope::service;
+    }
+    return false;
+}
+
+std::string line_of(SourceSpan s) {
+    return "line " + std::to_string(s.line);
+}
+
+std::string quoted(std::string_view s) {
+    return "'" + std::string(s) + "'";
+}
+
+SourceSpan whole_line(const Context& ctx, SourceSpan s) {
+    const SourceFile& f = ctx.cfg.file(s.file);
+    std::size_t begin = f.line_offsets[s.line - 1];
+    std::size_t end = s.line < f.line_count() ? f.line_offsets[s.line] : f.text.size();
+    return {s.file, s.line, 1, static_cast<std::uint32_t>(end - begin)};
+}
+
+// PX106, PX113.
+void after_last_service(Context& ctx, const Directive& last_service) {
+    bool earlier_log = false;
+    for (std::uint32_t i = 0; i < last_service.index; ++i)
+        earlier_log |= ctx.directive(i).well_formed && ctx.directive(i).name() == "log";
+    const auto& all = ctx.cfg.directives;
+    for (std::size_t i = last_service.index + 1; i < all.size(); ++i) {
+        const Directive& d = all[i];
+        const DirectiveInfo* info = info_of(d);
+        if (!d.well_formed || !info || info->scope != Scope::snapshot) continue;
+        std::string_view name = d.name();
+        if (name == "force" || name == "noforce") continue;  // force.cpp
+        if (name == "flush") {
+            ctx.report("PX113", d.span,
+                       "'flush' after the last service line (" + line_of(last_service.span) +
+                           ") does nothing: no service below it starts with the emptied ACL")
+                .notes.push_back({last_service.span, "last service line"});
+            continue;
+        }
+        // The log file is global (the last `log FILE` wins for every service), so a trailing
+        // `log` matters once an earlier one switched logging on; PX304 covers that case.
+        if (name == "log" && earlier_log) continue;
+        std::string msg = quoted(name) + " after the last service line (" +
+                          line_of(last_service.span) +
+                          ") has no effect: only service lines below it copy it";
+        if (name == "stacksize" || name == "logdump")
+            msg +=
+                " (3proxy keeps the value across a reload, so it reaches only the next "
+                "load's first services)";
+        ctx.report("PX106", d.span, std::move(msg))
+            .notes.push_back({last_service.span, "last service line"});
+    }
+}
+
+// PX107: 3proxy copies the whole ACL list into each service, so without `flush` a service
+// also gets every entry written for the services above it.
+void acl_leaks(Context& ctx) {
+    const auto& services = ctx.model.services;
+    for (std::size_t i = 1; i < services.size(); ++i) {
+        const Service& prev = services[i - 1];
+        const Service& s = services[i];
+        auto entries = s.acl.entries();
+        std::size_t leaked = 0;
+        while (leaked < entries.size() && entries[leaked].directive < prev.directive) ++leaked;
+        if (leaked == 0) continue;
+        std::size_t own = entries.size() - leaked;
+        std::string count = std::to_string(leaked) + " ACL entr" + (leaked == 1 ? "y" : "ies");
+        std::string msg = "service '" + s.label + "' inherits " + count + " from '" + prev.label +
+                          "' (" + line_of(prev.span) + "): no flush between them";
+        if (own == 0)
+            msg += "; it has no entries of its own, so it shares that service's ACL";
+        else
+            msg += ", checked before its own " + std::to_string(own);
+        Diagnostic& diag = ctx.report("PX107", s.span, std::move(msg));
+        diag.notes.push_back({entries[0].span, "first inherited entry"});
+        // Only offer flush when the service has entries of its own: flushing a service with
+        // none would leave it an empty ACL, which allows everything.
+        if (own > 0 && prev.directive + 1 < ctx.cfg.directives.size()) {
+            const Directive& next = ctx.directive(prev.directive + 1);
+            diag.fixits.push_back({{next.span.file, next.span.line, 1, 0},
+                                   "flush\n",
+                                   "start a new ACL after " + quoted(prev.label)});
+        }
+    }
+}
+
+void process_order(Context& ctx, const Directive* first_service) {
+    const Directive* daemon = nullptr;
+    const Directive* first_nscache = nullptr;
+    const auto& all = ctx.cfg.directives;
+    for (const auto& d : all) {
+        if (!d.well_formed) continue;
+        std::string_view name = d.name();
+        if (name == "daemon" && !daemon) daemon = &d;
+        if ((name == "nscache" || name == "nscache6") && !first_nscache) first_nscache = &d;
+    }
+    if (daemon && first_service && first_service->index < daemon->index) {
+        std::size_t above = 0;
+        for (std::uint32_t i = 0; i < daemon->index; ++i) above += starts_service(all[i]) ? 1 : 0;
+        ctx.report("PX109", daemon->span,
+                   "'daemon' after " + std::to_string(above) + " service line" +
+                       (above == 1 ? "" : "s") +
+                       ": the fork drops the threads of services started before it, which then "
+                       "accept connections but never answer")
+            .notes.push_back({first_service->span, "first service line"});
+    }
+    for (const auto& d : all) {
+        if (!d.well_formed) continue;
+        if (d.name() == "pidfile" && daemon && d.index < daemon->index) {
+            Diagnostic& diag =
+                ctx.report("PX111", d.span,
+                           "'pidfile' before 'daemon' (" + line_of(daemon->span) +
+                               ") records the pid of the parent, which exits after the fork");
+            diag.notes.push_back({daemon->span, "daemon forks here"});
+            diag.fixits.push_back(
+                {{d.span.file, d.span.line, 1, 0}, "daemon\n", "move 'daemon' above 'pidfile'"});
+            diag.fixits.push_back({whole_line(ctx, daemon->span), "", "remove the later 'daemon'"});
+        }
+        if (d.name() == "nsrecord" && (!first_nscache || d.index < first_nscache->index)) {
+            std::string msg =
+                "'nsrecord' before any nscache is ignored: 3proxy has no cache "
+                "table to put it in";
+            if (!first_nscache) msg += ", and this file has no nscache line";
+            Diagnostic& diag = ctx.report("PX112", d.span, std::move(msg));
+            if (first_nscache)
+                diag.notes.push_back({first_nscache->span, "the cache is created here"});
+        }
+    }
+}
+
+}  // namespace
+
+void check_order(Context& ctx) {
+    const Directive* first_service = nullptr;
+    const Directive* last_service = nullptr;
+    for (const auto& d : ctx.cfg.directives) {
+        if (!starts_service(d)) continue;
+        if (!first_service) first_service = &d;
+        last_service = &d;
+    }
+    // A file without services may be a fragment that others include: placement is theirs.
+    if (last_service) after_last_service(ctx, *last_service);
+    acl_leaks(ctx);
+    process_order(ctx, first_service);
+}
 
 }  // namespace proxycfg::checks
