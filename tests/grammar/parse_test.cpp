@@ -1,0 +1,456 @@
+// Command lines: directives and their argument counts, `$file` inclusion, `include`,
+// `end` and suppression comments (reference sections 1.4-1.6, 2.1).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "check_text.hpp"
+#include "proxycfg/parse.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using proxycfg::ParsedConfig;
+using W = std::vector<std::string>;
+
+// A fresh directory for the files of one test, removed afterwards.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "proxycfg-parse-XXXXXX").string();
+        path = ::mkdtemp(tmpl.data());
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    std::string write(const std::string& name, const std::string& text) const {
+        fs::path p = path / name;
+        fs::create_directories(p.parent_path());
+        std::ofstream(p, std::ios::binary) << text;
+        return p.string();
+    }
+};
+
+proxycfg::ParseResult parse(std::string text) {
+    return proxycfg::parse_text("test.cfg", std::move(text));
+}
+
+proxycfg::ParseResult parse_in(const TempDir& dir, const std::string& main_text) {
+    return proxycfg::parse_file(dir.write("main.cfg", main_text));
+}
+
+W words(const ParsedConfig& c, std::size_t directive) {
+    W out;
+    if (directive >= c.directives.size()) return out;
+    for (const auto& t : c.directives[directive].tokens) out.emplace_back(t.text);
+    return out;
+}
+
+std::vector<const proxycfg::Diagnostic*> with_code(const ParsedConfig& c, std::string_view code) {
+    std::vector<const proxycfg::Diagnostic*> out;
+    for (const auto& d : c.diagnostics)
+        if (d.code == code) out.push_back(&d);
+    return out;
+}
+
+std::string summary(const ParsedConfig& c) {
+    std::string s;
+    for (const auto& d : c.diagnostics)
+        s += d.code + "@" + std::to_string(d.span.line) + ":" + std::to_string(d.span.column) +
+             " " + d.message + "\n";
+    return s;
+}
+
+}  // namespace
+
+// --- directives and argument counts
+
+TEST_CASE("an unknown directive is PX001 with a did-you-mean fix-it", "[grammar][parse]") {
+    auto r = parse("og /var/log/3proxy.log\n");
+    auto d = with_code(r.config, "PX001");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->span.line == 1);
+    CHECK(d[0]->span.column == 1);
+    CHECK(d[0]->span.length == 2);
+    CHECK(d[0]->message.find("did you mean 'log'") != std::string::npos);
+    REQUIRE(d[0]->fixits.size() == 1);
+    CHECK(d[0]->fixits[0].replacement == "log");
+    CHECK_FALSE(r.config.directives[0].well_formed);
+}
+
+TEST_CASE("directives are case-sensitive: Auth is PX001 suggesting auth", "[grammar][parse]") {
+    auto r = parse("Auth strong\n");
+    auto d = with_code(r.config, "PX001");
+    REQUIRE(d.size() == 1);
+    REQUIRE(d[0]->fixits.size() == 1);
+    CHECK(d[0]->fixits[0].replacement == "auth");
+}
+
+TEST_CASE("a word far from every directive gets no suggestion", "[grammar][parse]") {
+    auto r = parse("frobnicate now\n");
+    auto d = with_code(r.config, "PX001");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->fixits.empty());
+}
+
+TEST_CASE("a bare user specification gets a fix-it inserting 'users'", "[grammar][parse]") {
+    auto r = parse("bob:CL:secret\n");
+    auto d = with_code(r.config, "PX001");
+    REQUIRE(d.size() == 1);
+    REQUIRE(d[0]->fixits.size() == 1);
+    CHECK(d[0]->fixits[0].replacement == "users ");
+    CHECK(d[0]->fixits[0].span.length == 0);
+}
+
+TEST_CASE("an unknown directive after a plugin line is only a warning", "[grammar][parse]") {
+    auto r = parse("plugin /lib/x.so start\nssl_mitm\n");
+    CHECK(with_code(r.config, "PX001").empty());
+    auto d = with_code(r.config, "PX020");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->severity == proxycfg::Severity::warning);
+    CHECK(r.config.plugin_seen);
+}
+
+TEST_CASE("wrong argument counts are PX002 on the whole line", "[grammar][parse]") {
+    for (const char* line : {"maxconn", "flush all", "tcppm 1234", "nolog 5", "connlim 10 0",
+                             "internal a b", "parent 1000 socks5", "end now"}) {
+        auto r = parse(std::string(line) + "\n");
+        INFO(line << "\n" << summary(r.config));
+        auto d = with_code(r.config, "PX002");
+        REQUIRE(d.size() == 1);
+        CHECK(d[0]->span.line == 1);
+        CHECK(d[0]->span.column == 1);
+        CHECK(d[0]->span.length == std::string(line).size());
+        CHECK_FALSE(r.config.directives[0].well_formed);
+    }
+}
+
+TEST_CASE("correct argument counts give no diagnostic", "[grammar][parse]") {
+    auto r = parse(
+        "maxconn 10\nflush\ntcppm 1234 example.net 80\nnolog\nconnlim 10 0 bob\n"
+        "internal 127.0.0.1\nparent 1000 socks5 127.0.0.1 1080\nlog\nusers\n");
+    INFO(summary(r.config));
+    CHECK(r.config.diagnostics.empty());
+    CHECK(std::all_of(r.config.directives.begin(), r.config.directives.end(),
+                      [](const auto& d) { return d.well_formed; }));
+}
+
+TEST_CASE("a multi-word logformat gets the advice to quote it", "[grammar][parse]") {
+    auto r = parse("logformat L%t %U\n");
+    auto d = with_code(r.config, "PX002");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->message.find("quote") != std::string::npos);
+}
+
+TEST_CASE("directives keep their file order and index", "[grammar][parse]") {
+    auto r = parse("flush\n\n# c\nauth strong\nsocks\n");
+    REQUIRE(r.config.directives.size() == 3);
+    CHECK(r.config.directives[2].index == 2);
+    CHECK(r.config.directives[2].span.line == 5);
+    CHECK(r.config.directives[1].name() == "auth");
+}
+
+// --- end
+
+TEST_CASE("'end' stops reading the file", "[grammar][parse]") {
+    auto r = parse("socks\nend\nbogus line\nproxy\n");
+    REQUIRE(r.config.directives.size() == 2);
+    CHECK(r.config.directives[1].name() == "end");
+    CHECK(with_code(r.config, "PX001").empty());
+    auto d = with_code(r.config, "PX024");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->span.line == 2);
+    CHECK(d[0]->severity == proxycfg::Severity::info);
+}
+
+TEST_CASE("'end' as the last line is not reported", "[grammar][parse]") {
+    auto r = parse("socks\nend\n");
+    CHECK(r.config.diagnostics.empty());
+}
+
+// --- suppression comments
+
+TEST_CASE("a disable comment on the line above applies to the next command line",
+          "[grammar][parse]") {
+    auto r = parse("# proxyctl: disable=PX101,PX106\n\nsocks\n");
+    REQUIRE(r.config.suppressions.size() == 1);
+    CHECK(r.config.suppressions[0].line == 3);
+    CHECK(r.config.suppressions[0].codes == W{"PX101", "PX106"});
+}
+
+TEST_CASE("a trailing disable comment is removed from the arguments", "[grammar][parse]") {
+    auto r = parse("socks\nforce # proxyctl: disable=PX101\n");
+    REQUIRE(r.config.directives.size() == 2);
+    CHECK(words(r.config, 1) == W{"force"});
+    CHECK(r.config.directives[1].well_formed);
+    REQUIRE(r.config.suppressions.size() == 1);
+    CHECK(r.config.suppressions[0].line == 2);
+    REQUIRE(r.config.inline_suppressions.size() == 1);
+    CHECK(r.config.inline_suppressions[0].column == 7);
+}
+
+TEST_CASE("suppression comments silence the finding they name", "[grammar][parse]") {
+    using testing::check_text;
+    using testing::reports;
+    CHECK(reports(check_text("socks\nflush\n"), "PX113", 2));
+    CHECK_FALSE(reports(check_text("socks\n# proxyctl: disable=PX113\nflush\n"), "PX113"));
+    CHECK_FALSE(reports(check_text("socks\nflush # proxyctl: disable=PX113\n"), "PX113"));
+    // A different code does not silence it.
+    CHECK(reports(check_text("socks\n# proxyctl: disable=PX102\nflush\n"), "PX113", 3));
+}
+
+TEST_CASE("an ordinary trailing '#' stays an argument", "[grammar][parse]") {
+    auto r = parse("allow * # just a note\n");
+    CHECK(words(r.config, 0) == W{"allow", "*", "#", "just", "a", "note"});
+    CHECK(r.config.suppressions.empty());
+}
+
+// --- $file inclusion
+
+TEST_CASE("$file inlines a users file; LF separates in included text", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("passwd", "alice:CL:a bob:CL:b\ncarol:CL:c\r\n");
+    auto r = parse_in(dir, "users $passwd\n");
+    INFO(summary(r.config));
+    REQUIRE(r.config.directives.size() == 1);
+    CHECK(words(r.config, 0) == W{"users", "alice:CL:a", "bob:CL:b", "carol:CL:c"});
+    const auto& carol = r.config.directives[0].tokens[3];
+    CHECK(carol.from_file);
+    CHECK(carol.span.file != r.config.main_file);
+    CHECK(carol.span.line == 2);
+    CHECK(carol.span.column == 1);
+    CHECK(r.config.diagnostics.empty());
+    REQUIRE(r.config.files.size() == 2);
+    CHECK(r.config.files[1].inline_dollar);
+}
+
+TEST_CASE("text before '$' is glued onto the first word of the file", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("f", "bogus2 x\n");
+    auto r = parse_in(dir, "allow pre$f\n");
+    CHECK(words(r.config, 0) == W{"allow", "prebogus2", "x"});
+}
+
+TEST_CASE("a bare $file line expands into the command", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("svc", "socks -p1080\n");
+    auto r = parse_in(dir, "$svc\n");
+    INFO(summary(r.config));
+    REQUIRE(r.config.directives.size() == 1);
+    CHECK(words(r.config, 0) == W{"socks", "-p1080"});
+    CHECK(r.config.diagnostics.empty());
+}
+
+TEST_CASE("a quoted $\"file name\" may contain spaces", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("my users.txt", "alice:CL:a\n");
+    auto r = parse_in(dir, "users $\"my users.txt\"\n");
+    INFO(summary(r.config));
+    CHECK(words(r.config, 0) == W{"users", "alice:CL:a"});
+}
+
+TEST_CASE("a missing $file is PX011 and the word is dropped", "[grammar][parse]") {
+    TempDir dir;
+    auto r = parse_in(dir, "users a:CL:1 $missing b:CL:2\n");
+    auto d = with_code(r.config, "PX011");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->span.line == 1);
+    CHECK(d[0]->span.column == 14);
+    CHECK(words(r.config, 0) == W{"users", "a:CL:1", "b:CL:2"});
+}
+
+TEST_CASE("an unquoted '$' in a password is read as a $file", "[grammar][parse]") {
+    TempDir dir;
+    auto r = parse_in(dir, "users bob:CL:pa$$word\n");
+    CHECK(with_code(r.config, "PX011").size() == 1);
+    CHECK(words(r.config, 0) == W{"users"});
+}
+
+TEST_CASE("a line that is only a missing $file leaves nothing", "[grammar][parse]") {
+    TempDir dir;
+    auto r = parse_in(dir, "$missing\nsocks\n");
+    // One for the missing file, one for the line it leaves empty (3proxy: Parse error).
+    auto d = with_code(r.config, "PX011");
+    REQUIRE(d.size() == 2);
+    CHECK(d[1]->message.find("nothing is left") != std::string::npos);
+    REQUIRE(r.config.directives.size() == 1);
+    CHECK(words(r.config, 0) == W{"socks"});
+}
+
+TEST_CASE("dropping a missing $file can leave too few arguments", "[grammar][parse]") {
+    TempDir dir;
+    auto r = parse_in(dir, "setgid $GID\n");
+    CHECK(with_code(r.config, "PX011").size() == 1);
+    CHECK(with_code(r.config, "PX002").size() == 1);
+}
+
+TEST_CASE("'$' inside included text does not nest; '#' there is data", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("f", "$c d$e # x\n");
+    dir.write("c", "never read\n");
+    auto r = parse_in(dir, "users $f\n");
+    INFO(summary(r.config));
+    CHECK(words(r.config, 0) == W{"users", "c", "d$e", "#", "x"});
+    CHECK(r.config.files.size() == 2);
+}
+
+TEST_CASE("quotes still work inside included text", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("f", "\"a b\" c\n");
+    auto r = parse_in(dir, "users $f\n");
+    CHECK(words(r.config, 0) == W{"users", "a b", "c"});
+}
+
+TEST_CASE("an empty $file is PX011", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("empty", "\n");
+    auto r = parse_in(dir, "users $empty\n");
+    CHECK(with_code(r.config, "PX011").size() == 1);
+}
+
+TEST_CASE("$file on a last line without a newline is PX019", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("f", "alice:CL:a\n");
+    auto r = parse_in(dir, "users $f");
+    CHECK(with_code(r.config, "PX019").size() == 1);
+    CHECK(with_code(parse_in(dir, "users $f\n").config, "PX019").empty());
+}
+
+TEST_CASE("a $file over 65534 bytes is PX015", "[grammar][parse]") {
+    TempDir dir;
+    std::string big;
+    for (int i = 0; i < 7000; ++i) big += "user" + std::to_string(i) + ":CL:pw\n";
+    dir.write("big", big);
+    auto r = parse_in(dir, "users $big\n");
+    CHECK(with_code(r.config, "PX015").size() == 1);
+}
+
+TEST_CASE("with includes not followed, $file words are kept unexpanded", "[grammar][parse]") {
+    proxycfg::ParseOptions o;
+    o.follow_includes = false;
+    auto r = proxycfg::parse_text("t.cfg", "users $/etc/3proxy/passwd\n", o);
+    CHECK(r.config.diagnostics.empty());
+    REQUIRE(r.config.directives.size() == 1);
+    CHECK(r.config.directives[0].tokens[1].has_dollar);
+}
+
+// --- include
+
+TEST_CASE("include reads nested files in place", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("a.cfg", "auth strong\ninclude sub/b.cfg\nflush\n");
+    dir.write("sub/b.cfg", "users bob:CL:x\n");
+    auto r = parse_in(dir, "nserver 8.8.8.8\ninclude a.cfg\nsocks\n");
+    INFO(summary(r.config));
+    CHECK(r.config.diagnostics.empty());
+    W names;
+    for (const auto& d : r.config.directives) names.emplace_back(d.name());
+    CHECK(names == W{"nserver", "include", "auth", "include", "users", "flush", "socks"});
+    REQUIRE(r.config.files.size() == 3);
+    // The users line points into b.cfg, line 1.
+    const auto& users = r.config.directives[4];
+    CHECK(r.config.file(users.span.file).path.find("b.cfg") != std::string::npos);
+    CHECK(users.span.line == 1);
+}
+
+TEST_CASE("a missing include is PX010 with the chain of includes", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("a.cfg", "flush\ninclude missing.cfg\n");
+    auto r = parse_in(dir, "socks\ninclude a.cfg\n");
+    auto d = with_code(r.config, "PX010");
+    REQUIRE(d.size() == 1);
+    CHECK(r.config.file(d[0]->span.file).path.find("a.cfg") != std::string::npos);
+    CHECK(d[0]->span.line == 2);
+    CHECK(d[0]->span.column == 9);
+    REQUIRE(d[0]->notes.size() == 1);
+    CHECK(d[0]->notes[0].span.file == r.config.main_file);
+    CHECK(d[0]->notes[0].span.line == 2);
+}
+
+TEST_CASE("an include cycle is PX010, not a hang", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("a.cfg", "include b.cfg\n");
+    dir.write("b.cfg", "include a.cfg\n");
+    auto r = parse_in(dir, "include a.cfg\nsocks\n");
+    auto d = with_code(r.config, "PX010");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->message.find("cycle") != std::string::npos);
+    CHECK(d[0]->notes.size() >= 2);
+    CHECK(r.config.directives.back().name() == "socks");
+}
+
+TEST_CASE("a file including itself is PX010", "[grammar][parse]") {
+    TempDir dir;
+    auto r = parse_in(dir, "include main.cfg\n");
+    CHECK(with_code(r.config, "PX010").size() == 1);
+}
+
+TEST_CASE("'end' inside an included file ends only that file", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("a.cfg", "flush\nend\nbogus\n");
+    auto r = parse_in(dir, "include a.cfg\nsocks\n");
+    INFO(summary(r.config));
+    CHECK(with_code(r.config, "PX001").empty());
+    CHECK(r.config.directives.back().name() == "socks");
+}
+
+TEST_CASE("errors inside an included file point at that file", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("a.cfg", "\n\nog x\n");
+    auto r = parse_in(dir, "include a.cfg\n");
+    auto d = with_code(r.config, "PX001");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->span.line == 3);
+    CHECK(r.config.file(d[0]->span.file).path.find("a.cfg") != std::string::npos);
+}
+
+TEST_CASE("relative includes resolve against --root when given", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("conf/a.cfg", "flush\n");
+    proxycfg::ParseOptions o;
+    o.root = (dir.path / "conf").string();
+    auto r = proxycfg::parse_text("stdin", "include a.cfg\n", o);
+    INFO(summary(r.config));
+    CHECK(r.config.diagnostics.empty());
+    CHECK(r.config.directives.size() == 2);
+}
+
+TEST_CASE("include is not followed when follow_includes is false", "[grammar][parse]") {
+    proxycfg::ParseOptions o;
+    o.follow_includes = false;
+    auto r = proxycfg::parse_text("t.cfg", "include /nonexistent/x.cfg\n", o);
+    CHECK(r.config.diagnostics.empty());
+    CHECK(r.config.files.size() == 1);
+}
+
+// --- unreadable input
+
+TEST_CASE("a directory given as the configuration is PX000, unreadable", "[grammar][parse]") {
+    TempDir dir;
+    auto r = proxycfg::parse_file(dir.path.string());
+    CHECK_FALSE(r.readable);
+    auto d = with_code(r.config, "PX000");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->message.find("directory") != std::string::npos);
+}
+
+TEST_CASE("a missing configuration file is PX000, unreadable", "[grammar][parse]") {
+    TempDir dir;
+    auto r = proxycfg::parse_file((dir.path / "nope.cfg").string());
+    CHECK_FALSE(r.readable);
+    CHECK(with_code(r.config, "PX000").size() == 1);
+}
+
+TEST_CASE("too many errors stop the file with one PX016", "[grammar][parse]") {
+    std::string text;
+    for (int i = 0; i < 200; ++i) text += "bogus\n";
+    auto r = parse(text);
+    CHECK(with_code(r.config, "PX001").size() == 50);
+    CHECK(with_code(r.config, "PX016").size() == 1);
+}
