@@ -287,7 +287,9 @@ private:
         pending_suppression_.clear();
 
         Directive d;
-        d.span = {id, ln, 1 + col_base, static_cast<std::uint32_t>(line.size())};
+        std::string_view shown = line;  // the span ends before a CRLF's CR
+        while (!shown.empty() && shown.back() == '\r') shown.remove_suffix(1);
+        d.span = {id, ln, 1 + col_base, static_cast<std::uint32_t>(shown.size())};
         line_tokens_.clear();
         for (const auto& t : lexed_) {
             std::uint32_t col = t.offset + 1 + col_base;

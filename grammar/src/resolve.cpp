@@ -405,7 +405,9 @@ private:
     void service(const Directive& d) {
         Service s;
         s.index = model_.services.size();
-        s.type = *service_type_from(d.name());
+        auto type = service_type_from(d.name());
+        if (!type) return;  // auto, tlspr: 3proxy services the model does not describe
+        s.type = *type;
         s.span = d.span;
         s.directive = d.index;
         s.port = {default_port(s.type), {}};

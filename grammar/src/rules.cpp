@@ -74,6 +74,9 @@ constexpr std::array kRules = {
              "Save the file as UTF-8; 3proxy compares bytes, so user names must match exactly."},
     RuleInfo{"PX024", S::info, "end-directive", "'end' stops reading this file; the lines below are ignored",
              "Remove the lines after 'end' or the 'end' line."},
+    RuleInfo{"PX025", S::warning, "log-extra-arguments",
+             "log with more than a target and a rotation letter: 3proxy ignores the other words",
+             "Give log at most TARGET and ROTATION; put other directives on their own lines."},
     // --- 1xx: order and sticky state
     RuleInfo{"PX101", S::warning, "force-after-last-service",
              "force/noforce after the last service line has no effect",
