@@ -315,7 +315,9 @@ private:
         const Token& cmd = d.tokens[0];
         std::size_t argc = d.tokens.size() - 1;
         const DirectiveInfo* info = find_directive(cmd.text);
-        if (!info) {
+        if (!info && cmd.has_dollar && !options_.follow_includes) {
+            d.well_formed = false;  // an unexpanded `$file` line: its command is unknown
+        } else if (!info) {
             d.well_formed = false;
             unknown_directive(cmd);
         } else if (argc < info->min_args || argc > info->max_args) {

@@ -3,6 +3,7 @@
 #include "proxycfg/resolve.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_set>
 
 #include "acl_fields.hpp"
@@ -126,6 +127,12 @@ private:
         }
         if (name == "external") {
             auto ip = IpAddress::parse(args[0].text);
+            if (!ip && !(args[0].has_dollar && !args[0].from_file)) {
+                report("PX021", args[0].span,
+                       "external needs an IP address, not '" + printable(args[0].text) +
+                           "' (3proxy refuses a name that does not resolve)");
+                return;
+            }
             if (ip && ip->family == IpAddress::Family::v6) external6_ = {std::string(args[0].text), d.span};
             else external4_ = {std::string(args[0].text), d.span};
             return;
@@ -158,6 +165,7 @@ private:
             model_.globals.fakeresolve = {true, d.span};
             return;
         }
+        if (name == "setuid" || name == "setgid") return account(d);
         if (name == "config") {
             model_.globals.config_path = {std::string(args[0].text), d.span};
             return;
@@ -168,6 +176,29 @@ private:
             name == "nocountall" || name == "connlim" || name == "noconnlim") {
             return limit_acl(d);
         }
+    }
+
+    // setuid/setgid take a number or a user/group name.
+    void account(const Directive& d) {
+        const Token& t = d.args()[0];
+        if (t.has_dollar && !t.from_file) return;
+        std::string_view v = t.text;
+        long long n = 0;
+        if (parse_int(v, n)) {
+            if (n <= 0)
+                report("PX021", t.span, std::string(d.name()) + " " + std::string(v) +
+                                            ": 0 (root) or a negative id is refused by 3proxy");
+            return;
+        }
+        bool name_ok = !v.empty() && (std::isalpha(static_cast<unsigned char>(v[0])) || v[0] == '_');
+        for (char c : v) {
+            auto u = static_cast<unsigned char>(c);
+            if (!(std::isalnum(u) || c == '_' || c == '.' || c == '-')) name_ok = false;
+        }
+        if (!name_ok)
+            report("PX021", t.span, "'" + printable(v) + "' is not a " +
+                                        (d.name() == "setuid" ? "user" : "group") +
+                                        " name or number");
     }
 
     // Parses the ACL fields starting at args[first]; false if a field is invalid (3proxy
@@ -279,6 +310,7 @@ private:
                                               "' must be 1..1000 (weights of a group add up to 1000)");
             return;
         }
+        if (args[3].has_dollar && !args[3].from_file) return;  // unexpanded $file
         if (!parse_int(args[3].text, port) || port < 0 || port > 65535) {
             report("PX005", args[3].span, "parent port '" + printable(args[3].text) + "' is not a port");
             return;
@@ -495,6 +527,7 @@ private:
             report("PX009", t.span, std::move(msg));
             return false;
         };
+        if (t.has_dollar && !t.from_file) return true;  // an unexpanded $file: unknown value
         // "-p 1080": reported once, with a fix-it, as a stray argument after the options.
         bool value_follows = i + 1 < d.args().size() && !d.args()[i + 1].text.empty() &&
                              d.args()[i + 1].text[0] != '-';
@@ -504,9 +537,15 @@ private:
             case 'p': {
                 long long p = 0;
                 if (value.empty()) return bad("-p needs a port glued to it: -p1080");
-                if (!parse_int(value, p) || p < 1 || p > 65535)
-                    return bad("port '" + printable(value) +
-                               "' is not 1-65535 (3proxy silently uses the default port)");
+                if (!parse_int(value, p) || p < 1 || p > 65535) {
+                    // 3proxy reads it as 0 and listens on the default port: not fatal there.
+                    report("PX009", t.span,
+                           "port '" + printable(value) + "' is not 1-65535; 3proxy (and proxyd) "
+                           "silently listen on the default port " +
+                               std::to_string(default_port(s.type)) + " instead");
+                    diags_.back().severity = Severity::warning;
+                    return true;
+                }
                 if (s.type != ServiceType::tcppm && s.type != ServiceType::udppm)
                     s.port = {static_cast<std::uint16_t>(p), t.span};
                 return true;
@@ -518,6 +557,10 @@ private:
             case 'e': {
                 if (value.empty()) return bad("-e needs an address glued to it: -e192.0.2.1");
                 auto ip = IpAddress::parse(value);
+                if (!ip)
+                    return bad("-e needs an IP address, not '" + printable(value) +
+                               "': 3proxy resolves a name once at start and refuses the service "
+                               "(code 40) when it does not resolve");
                 if (ip && ip->family == IpAddress::Family::v6) s.external_v6 = {std::string(value), t.span};
                 else s.external_v4 = {std::string(value), t.span};
                 return true;

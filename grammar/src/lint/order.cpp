@@ -84,20 +84,17 @@ void acl_leaks(Context& ctx) {
         auto entries = s.acl.entries();
         std::size_t leaked = 0;
         while (leaked < entries.size() && entries[leaked].directive < prev.directive) ++leaked;
-        if (leaked == 0) continue;
         std::size_t own = entries.size() - leaked;
+        // A service with no entries of its own shares the ACL above on purpose: writing
+        // one rule set for `socks` and `proxy` together is the common idiom.
+        if (leaked == 0 || own == 0) continue;
         std::string count = std::to_string(leaked) + " ACL entr" + (leaked == 1 ? "y" : "ies");
         std::string msg = "service '" + s.label + "' inherits " + count + " from '" + prev.label +
                           "' (" + line_of(prev.span) + "): no flush between them";
-        if (own == 0)
-            msg += "; it has no entries of its own, so it shares that service's ACL";
-        else
-            msg += ", checked before its own " + std::to_string(own);
+        msg += ", checked before its own " + std::to_string(own);
         Diagnostic& diag = ctx.report("PX107", s.span, std::move(msg));
         diag.notes.push_back({entries[0].span, "first inherited entry"});
-        // Only offer flush when the service has entries of its own: flushing a service with
-        // none would leave it an empty ACL, which allows everything.
-        if (own > 0 && prev.directive + 1 < ctx.cfg.directives.size()) {
+        if (prev.directive + 1 < ctx.cfg.directives.size()) {
             const Directive& next = ctx.directive(prev.directive + 1);
             diag.fixits.push_back({{next.span.file, next.span.line, 1, 0},
                                    "flush\n",
