@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 namespace proxycfg {
 namespace {
@@ -92,9 +93,14 @@ constexpr std::array kDirectives = {
 std::span<const DirectiveInfo> all_directives() { return kDirectives; }
 
 const DirectiveInfo* find_directive(std::string_view name) {
-    auto it = std::find_if(kDirectives.begin(), kDirectives.end(),
-                           [&](const DirectiveInfo& d) { return d.name == name; });
-    return it == kDirectives.end() ? nullptr : &*it;
+    // Called for every line by the parser, the resolver and several rules.
+    static const std::unordered_map<std::string_view, const DirectiveInfo*> index = [] {
+        std::unordered_map<std::string_view, const DirectiveInfo*> m;
+        for (const auto& d : kDirectives) m.emplace(d.name, &d);
+        return m;
+    }();
+    auto it = index.find(name);
+    return it == index.end() ? nullptr : it->second;
 }
 
 }  // namespace proxycfg
