@@ -1,7 +1,488 @@
+// ACL logic and auth types (reference sections 4.2-4.4, 5.3-5.6; lint rules 3, 5, 7, 22).
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "../text_util.hpp"
 #include "context.hpp"
 
 namespace proxycfg::checks {
+namespace {
 
-void check_acl(Context& ctx) { (void)ctx; }
+bool uses_method(const Service& s, AuthMethod m) {
+    const auto& v = s.auth.value;
+    return std::find(v.begin(), v.end(), m) != v.end();
+}
+
+bool only_iponly(const Service& s) {
+    const auto& v = s.auth.value;
+    return !v.empty() &&
+           std::all_of(v.begin(), v.end(), [](AuthMethod m) { return m == AuthMethod::iponly; });
+}
+
+std::string auth_text(const Service& s) {
+    std::string out = "auth";
+    for (AuthMethod m : s.auth.value) out += " " + std::string(to_string(m));
+    return out;
+}
+
+SourceSpan auth_site(const Service& s) {
+    return s.auth.span.valid() ? s.auth.span : s.span;
+}
+
+std::string where(const AclEntry& e) {
+    return "line " + std::to_string(e.span.line);
+}
+
+// Index of the USERS field among a directive's arguments (reference 4.1), or -1.
+int acl_field_offset(std::string_view name) {
+    if (name == "allow" || name == "deny") return 0;
+    if (name == "redirect" || name == "connlim") return 2;
+    if (name == "bandlimin" || name == "bandlimout") return 1;
+    if (name == "countin" || name == "countout" || name == "countall") return 3;
+    if (name == "nobandlimin" || name == "nobandlimout" || name == "nocountin" ||
+        name == "nocountout" || name == "nocountall" || name == "noconnlim")
+        return 0;
+    return -1;
+}
+
+const Token* acl_field(const Directive& d, int field) {
+    int first = acl_field_offset(d.name());
+    if (first < 0) return nullptr;
+    auto index = static_cast<std::size_t>(first + field);
+    return index < d.argc() ? &d.args()[index] : nullptr;
+}
+
+bool verbatim(const Token& t) {
+    return !t.quoted && !t.from_file && t.span.length == t.text.size();
+}
+
+// The span of one comma-separated item of a token, or the whole token when the text does
+// not map onto the source byte for byte.
+SourceSpan item_span(const Token& t, std::size_t offset, std::size_t length) {
+    if (!verbatim(t)) return t.span;
+    return {t.span.file, t.span.line, t.span.column + static_cast<std::uint32_t>(offset),
+            static_cast<std::uint32_t>(std::max<std::size_t>(length, 1))};
+}
+
+// Calls f(item, offset) for each non-empty comma-separated item.
+template <typename F>
+void for_each_item(std::string_view text, F f) {
+    std::size_t offset = 0;
+    while (offset <= text.size()) {
+        std::size_t end = std::min(text.find(',', offset), text.size());
+        if (end > offset) f(text.substr(offset, end - offset), offset);
+        offset = end + 1;
+    }
+}
+
+// An entry with an unexpanded $file field: the resolver read that field as '*', so
+// coverage claims about it would be guesses.
+bool opaque(const Context& ctx, const AclEntry& e) {
+    for (const auto& t : ctx.directive(e.directive).args())
+        if (t.has_dollar && !t.from_file) return true;
+    return false;
+}
+
+template <typename T, typename Covers>
+bool list_covers(const std::vector<T>& outer, const std::vector<T>& inner, Covers covers) {
+    if (outer.empty()) return true;  // '*'
+    if (inner.empty()) return false;
+    return std::all_of(inner.begin(), inner.end(), [&](const T& i) {
+        return std::any_of(outer.begin(), outer.end(), [&](const T& o) { return covers(o, i); });
+    });
+}
+
+// Does every host that `inner` matches also match `outer`? (reference 4.2 pattern kinds)
+bool pattern_covers(const HostPattern& outer, const HostPattern& inner) {
+    using K = HostPattern::Kind;
+    const std::string& o = outer.text;
+    const std::string& i = inner.text;
+    auto ends_with = [](const std::string& s, const std::string& x) {
+        return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
+    };
+    switch (outer.kind) {
+        case K::exact:
+            return inner.kind == K::exact && i == o;
+        case K::suffix:
+            if (inner.kind == K::exact) return outer.matches(i);
+            return inner.kind == K::suffix && ends_with(i, o);
+        case K::prefix:
+            return (inner.kind == K::exact || inner.kind == K::prefix) && i.rfind(o, 0) == 0;
+        case K::substring:
+            return i.find(o) != std::string::npos;
+    }
+    return false;
+}
+
+bool targets_cover(const AclEntry& outer, const AclEntry& inner) {
+    if (outer.any_target()) return true;
+    if (inner.any_target()) return false;
+    if (!inner.target_addresses.empty() &&
+        !list_covers(outer.target_addresses, inner.target_addresses,
+                     [](const IpRange& o, const IpRange& i) { return o.covers(i); }))
+        return false;
+    if (!inner.target_hosts.empty() &&
+        (outer.target_hosts.empty() ||
+         !list_covers(outer.target_hosts, inner.target_hosts, pattern_covers)))
+        return false;
+    if (!inner.target_addresses.empty() && outer.target_addresses.empty()) return false;
+    return true;
+}
+
+// Is every request `later` matches already decided by `earlier`?
+bool covers(const AclEntry& earlier, const AclEntry& later) {
+    if (!list_covers(earlier.users, later.users,
+                     [](const std::string& o, const std::string& i) { return o == i; }))
+        return false;
+    if (!list_covers(earlier.sources, later.sources,
+                     [](const IpRange& o, const IpRange& i) { return o.covers(i); }))
+        return false;
+    if (!targets_cover(earlier, later)) return false;
+    if (!list_covers(earlier.ports, later.ports,
+                     [](const PortRange& o, const PortRange& i) { return o.covers(i); }))
+        return false;
+    if (earlier.operations != 0 &&
+        (later.operations == 0 || (later.operations & ~earlier.operations) != 0))
+        return false;
+    if (earlier.weekdays != 0 && (later.weekdays == 0 || (later.weekdays & ~earlier.weekdays) != 0))
+        return false;
+    if (!list_covers(earlier.periods, later.periods, [](const TimePeriod& o, const TimePeriod& i) {
+            return o.from <= i.from && i.to <= o.to;
+        }))
+        return false;
+    // 3proxy skips an entry with a parent for SOCKS BIND/UDPASSOC (reference 4.3).
+    if (!earlier.parents.empty()) {
+        constexpr std::uint32_t skipped = op::BIND | op::UDPASSOC | op::ICMPASSOC;
+        if (later.operations == 0 || (later.operations & skipped) != 0) return false;
+    }
+    return true;
+}
+
+// Directives already reported by a rule: each ACL line is reported once, however many
+// services share it.
+class DirectiveSet {
+  public:
+    explicit DirectiveSet(const Context& ctx) : flags_(ctx.cfg.directives.size()) {}
+    bool insert(std::uint32_t d) { return !std::exchange(flags_.at(d), char{1}); }
+    bool count(std::uint32_t d) const { return flags_.at(d) != 0; }
+
+  private:
+    std::vector<char> flags_;
+};
+
+bool is_catch_all(const AclEntry& e) {
+    return e.matches_everything() && e.parents.empty();
+}
+
+std::string describe_entry(const Context& ctx, const AclEntry& e) {
+    const Directive& d = ctx.directive(e.directive);
+    std::string s(d.name());
+    for (const auto& t : d.args()) s += " " + printable(t.text);
+    if (s.size() > 60) s = s.substr(0, 57) + "...";
+    return s;
+}
+
+// One ACL segment as the largest prefix any service sees: the unit of the ACL rules, so a
+// segment shared by many services is analysed once.
+struct Segment {
+    std::span<const AclEntry> entries;
+    std::vector<const Service*> services;
+};
+
+std::vector<Segment> segments(const Model& model) {
+    std::map<const void*, std::size_t> index;
+    std::vector<Segment> out;
+    for (const auto& s : model.services) {
+        if (s.acl.empty()) continue;
+        auto [it, inserted] = index.emplace(s.acl.segment.get(), out.size());
+        if (inserted) out.push_back({s.acl.entries(), {}});
+        Segment& seg = out[it->second];
+        if (s.acl.count > seg.entries.size()) seg.entries = s.acl.entries();
+        seg.services.push_back(&s);
+    }
+    return out;
+}
+
+void check_shadowing(Context& ctx) {
+    DirectiveSet reported(ctx);
+    // Pairwise comparison is quadratic; cap it so a huge generated ACL stays fast.
+    std::size_t budget = 5'000'000;
+    for (const auto& seg : segments(ctx.model)) {
+        auto entries = seg.entries;
+        std::vector<bool> skip(entries.size());
+        for (std::size_t i = 0; i < entries.size(); ++i) skip[i] = opaque(ctx, entries[i]);
+
+        std::size_t catch_all = entries.size();
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            if (!skip[i] && is_catch_all(entries[i])) {
+                catch_all = i;
+                break;
+            }
+        }
+        if (catch_all + 1 < entries.size()) {
+            const AclEntry& c = entries[catch_all];
+            const AclEntry& dead = entries[catch_all + 1];
+            std::size_t count = entries.size() - catch_all - 1;
+            if (reported.insert(dead.directive)) {
+                auto& d = ctx.report("PX205", dead.span,
+                                     std::to_string(count) + " ACL entr" +
+                                         (count == 1 ? "y" : "ies") + " after the catch-all '" +
+                                         describe_entry(ctx, c) + "' on " + where(c) +
+                                         " can never match (the first matching entry decides)");
+                d.notes.push_back({c.span, "this entry matches every request"});
+            }
+            for (std::size_t j = catch_all + 2; j < entries.size(); ++j)
+                reported.insert(entries[j].directive);
+        }
+
+        // Earlier entries that can cover a given entry: those naming any user, and those
+        // naming its first user (an entry with a user list is covered only by a superset).
+        // Small ACLs (the usual case) just compare with every earlier entry.
+        bool small = entries.size() <= 64;
+        std::vector<std::size_t> any_user, named_user;
+        std::unordered_map<std::string_view, std::vector<std::size_t>> by_user;
+        for (std::size_t j = 0; j < catch_all && budget > 0; ++j) {
+            const AclEntry& later = entries[j];
+            auto first_cover = [&](const std::vector<std::size_t>& candidates) {
+                std::optional<std::size_t> found;
+                for (std::size_t i : candidates) {
+                    if (budget == 0) break;
+                    --budget;
+                    if (covers(entries[i], later)) {
+                        found = i;
+                        break;
+                    }
+                }
+                return found;
+            };
+            if (!skip[j] && !reported.count(later.directive)) {
+                std::optional<std::size_t> by = first_cover(any_user);
+                if (!by && !later.users.empty() && small) {
+                    by = first_cover(named_user);
+                } else if (!by && !later.users.empty()) {
+                    if (auto it = by_user.find(later.users.front()); it != by_user.end())
+                        by = first_cover(it->second);
+                }
+                if (by) {
+                    const AclEntry& e = entries[*by];
+                    reported.insert(later.directive);
+                    bool same = e.action == later.action ||
+                                (e.action != AclAction::deny && later.action != AclAction::deny);
+                    auto& d = ctx.report("PX204", later.span,
+                                         "ACL entry can never match: '" + describe_entry(ctx, e) +
+                                             "' on " + where(e) +
+                                             " matches every request this one would" +
+                                             (same ? "" : ", and decides the opposite"));
+                    d.notes.push_back({e.span, "the broader entry that decides first"});
+                }
+            }
+            // A dead entry covers nothing the entry that kills it does not cover already.
+            if (skip[j] || reported.count(later.directive)) continue;
+            if (later.users.empty()) {
+                any_user.push_back(j);
+            } else if (small) {
+                named_user.push_back(j);
+            } else {
+                for (const auto& u : later.users) {
+                    auto& list = by_user[u];
+                    if (list.empty() || list.back() != j) list.push_back(j);
+                }
+            }
+        }
+    }
+}
+
+// "bbo" for "bob": one typo, though edit_distance counts two.
+bool swapped_pair(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    std::size_t i = 0;
+    while (i < a.size() && a[i] == b[i]) ++i;
+    return i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+           a.substr(i + 2) == b.substr(i + 2);
+}
+
+// Users exist (or auth needs them), so a name that is not among them is a mistake.
+void check_undefined_users(Context& ctx) {
+    bool users_matter = !ctx.model.users.empty();
+    for (const auto& s : ctx.model.services)
+        if (uses_method(s, AuthMethod::strong) || uses_method(s, AuthMethod::cache))
+            users_matter = true;
+    if (!users_matter) return;
+    // The user list is not known when a users $file was not expanded or not readable.
+    std::unordered_set<std::uint64_t> failed_lines;
+    for (const auto& diag : ctx.cfg.diagnostics) {
+        if (diag.code == "PX010") return;  // a missing include may define them
+        if (diag.code == "PX011")
+            failed_lines.insert(std::uint64_t{diag.span.file} << 32 | diag.span.line);
+    }
+    for (const auto& d : ctx.cfg.directives) {
+        if (d.name() != "users") continue;
+        if (failed_lines.count(std::uint64_t{d.span.file} << 32 | d.span.line)) return;
+        for (const auto& t : d.args())
+            if (t.has_dollar && !t.from_file) return;
+    }
+    std::unordered_set<std::string_view> defined;
+    defined.reserve(ctx.model.users.size());
+    for (const auto& [name, u] : ctx.model.users) defined.insert(name);
+    DirectiveSet seen(ctx);
+    for (const auto& s : ctx.model.services) {
+        for (const auto& e : s.acl.entries()) {
+            if (e.users.empty() || !seen.insert(e.directive)) continue;
+            const Directive& d = ctx.directive(e.directive);
+            const Token* t = acl_field(d, 0);
+            if (!t || (t->has_dollar && !t->from_file)) continue;
+            for_each_item(t->text, [&](std::string_view name, std::size_t offset) {
+                if (name == "*" || name == "-" || defined.count(name)) return;
+                std::string msg = "ACL names user '" + printable(name) + "', which is not defined";
+                std::optional<std::string> suggestion;
+                std::size_t best = 3;
+                for (const auto& [known, u] : ctx.model.users) {
+                    if (to_lower(known) == to_lower(name)) {
+                        suggestion = known;
+                        break;
+                    }
+                    std::size_t dist = swapped_pair(name, known) ? 1 : edit_distance(name, known);
+                    if (dist < best && dist * 3 <= known.size()) {
+                        best = dist;
+                        suggestion = known;
+                    }
+                }
+                SourceSpan span = item_span(*t, offset, name.size());
+                if (parse_ip_range(name)) {
+                    msg +=
+                        "; the first ACL field is USERS, the source address comes second "
+                        "(allow * " +
+                        printable(name) + ")";
+                    suggestion.reset();
+                }
+                if (suggestion) msg += "; did you mean '" + printable(*suggestion) + "'?";
+                if (suggestion && to_lower(*suggestion) == to_lower(name))
+                    msg += " (user names are case-sensitive)";
+                auto& diag = ctx.report("PX202", span, msg);
+                if (suggestion && verbatim(*t))
+                    diag.fixits.push_back(
+                        {span, *suggestion, "replace with '" + printable(*suggestion) + "'"});
+            });
+        }
+    }
+}
+
+void check_users_under_iponly(Context& ctx) {
+    DirectiveSet seen(ctx);
+    for (const auto& s : ctx.model.services) {
+        if (!only_iponly(s)) continue;
+        for (const auto& e : s.acl.entries()) {
+            if (e.users.empty()) continue;
+            // The hidden username is compared as '-', so an entry listing '-' still matches.
+            if (std::find(e.users.begin(), e.users.end(), "-") != e.users.end()) continue;
+            if (opaque(ctx, e) || !seen.insert(e.directive)) continue;
+            auto& d = ctx.report("PX209", e.span,
+                                 "ACL entry names users but " + s.label +
+                                     " uses auth iponly, which hides the username: the entry "
+                                     "never matches");
+            if (s.auth.span.valid())
+                d.notes.push_back({s.auth.span, "auth iponly set here"});
+            else
+                d.notes.push_back(
+                    {s.span, "no auth line before this service: 3proxy's default is iponly"});
+        }
+    }
+}
+
+void check_auth_types(Context& ctx) {
+    std::set<std::pair<std::uint32_t, std::uint32_t>> none_seen, useronly_seen, cache_seen;
+    for (const auto& s : ctx.model.services) {
+        SourceSpan at = auth_site(s);
+        const auto& methods = s.auth.value;
+        if (uses_method(s, AuthMethod::none) && !s.acl.empty() &&
+            none_seen.insert({at.file, at.line}).second) {
+            bool first = methods.front() == AuthMethod::none;
+            std::string msg = first ? "auth none: the ACL of " + s.label + " (" +
+                                          std::to_string(s.acl.count) + " entr" +
+                                          (s.acl.count == 1 ? "y" : "ies") +
+                                          ") is ignored, every client is allowed"
+                                    : "'none' in '" + auth_text(s) +
+                                          "' lets every request that fails the "
+                                          "earlier types through with no ACL check on " +
+                                          s.label;
+            auto& d = ctx.report("PX210", at, msg);
+            auto entries = s.acl.entries();
+            auto deny = std::find_if(entries.begin(), entries.end(),
+                                     [](const AclEntry& e) { return e.action == AclAction::deny; });
+            const AclEntry& dead = deny != entries.end() ? *deny : entries.front();
+            d.notes.push_back({dead.span, "this " + std::string(to_string(dead.action)) +
+                                              " has no effect on " + s.label});
+        }
+        if (uses_method(s, AuthMethod::useronly) &&
+            useronly_seen.insert({at.file, at.line}).second) {
+            ctx.report(
+                "PX212", at,
+                "auth useronly accepts any username without checking a password (" + s.label + ")");
+        }
+        // proxyd does not implement `cache` (PX505 there); the defect is 3proxy's.
+        if (ctx.three_proxy() && uses_method(s, AuthMethod::cache) &&
+            cache_seen.insert({at.file, at.line}).second) {
+            ctx.report("PX217", at,
+                       "auth cache: a user removed from 'users' keeps working after a reload "
+                       "until the cached login expires (authcache time, 600 s by default), "
+                       "even on force services");
+        }
+    }
+}
+
+// Field syntax that parses but does not mean what it looks like (reference 4.2).
+void check_field_forms(Context& ctx) {
+    for (const auto& d : ctx.cfg.directives) {
+        if (!d.well_formed || acl_field_offset(d.name()) < 0) continue;
+        for (int field = 1; field <= 2; ++field) {
+            const Token* t = acl_field(d, field);
+            if (!t || (t->has_dollar && !t->from_file) || t->text == "*") continue;
+            for_each_item(t->text, [&](std::string_view item, std::size_t offset) {
+                if (item.find('/') != std::string_view::npos) {
+                    auto r = parse_ip_range(item);
+                    if (!r || !r->host_bits_set) return;
+                    std::string fixed =
+                        r->first.to_string() + std::string(item.substr(item.find('/')));
+                    SourceSpan span = item_span(*t, offset, item.size());
+                    auto& diag =
+                        ctx.report("PX214", span,
+                                   "'" + printable(item) +
+                                       "' has host bits set: 3proxy masks them and uses " + fixed);
+                    if (verbatim(*t))
+                        diag.fixits.push_back({span, fixed, "write the network address"});
+                    return;
+                }
+                if (field != 2 || item.size() < 2 || item.front() != '*' || item.back() == '*')
+                    return;
+                std::string_view domain = item.substr(1);
+                if (domain.front() == '.' || parse_ip_range(item)) return;
+                std::string fixed = std::string(domain) + ",*." + std::string(domain);
+                SourceSpan span = item_span(*t, offset, item.size());
+                auto& diag =
+                    ctx.report("PX213", span,
+                               "'" + printable(item) + "' does not match " + printable(domain) +
+                                   " itself, and matches any name ending in it (such as www" +
+                                   printable(domain) + "); write " + printable(fixed));
+                if (verbatim(*t))
+                    diag.fixits.push_back({span, fixed, "match the domain and its subdomains"});
+            });
+        }
+    }
+}
+
+}  // namespace
+
+void check_acl(Context& ctx) {
+    check_undefined_users(ctx);
+    check_shadowing(ctx);
+    check_users_under_iponly(ctx);
+    check_auth_types(ctx);
+    check_field_forms(ctx);
+}
 
 }  // namespace proxycfg::checks

@@ -1,7 +1,110 @@
+// What proxyd does not implement (proxyd dialect), and 3proxy defects proxyd fixes that a
+// 3proxy user must know about (3proxy dialect). DESIGN.md sections 2 and 6.
+#include <algorithm>
+
+#include "../text_util.hpp"
 #include "context.hpp"
+#include "proxycfg/directives.hpp"
 
 namespace proxycfg::checks {
+namespace {
 
-void check_dialect(Context& ctx) { (void)ctx; }
+void check_proxyd_directives(Context& ctx) {
+    for (const auto& d : ctx.cfg.directives) {
+        if (d.tokens.empty()) continue;
+        const DirectiveInfo* info = find_directive(d.name());
+        if (!info || info->support == Support::implemented) continue;
+        const Token& cmd = d.tokens[0];
+        std::string name(info->name);
+        if (info->scope == Scope::service) {
+            if (info->support == Support::unsupported)
+                ctx.report("PX501", cmd.span,
+                           "proxyd does not implement the '" + name +
+                               "' service (it serves socks, proxy and tcppm)");
+        } else if (info->support == Support::ignored) {
+            // No-ops in 3proxy too: nothing is lost, so nothing to say.
+            if (name == "service" || name == "writable" || name == "end") continue;
+            ctx.report("PX502", cmd.span, "proxyd accepts '" + name + "' and ignores it");
+        } else {
+            ctx.report("PX503", cmd.span, "proxyd cannot honour '" + name + "'");
+        }
+    }
+}
+
+void check_proxyd_passwords(Context& ctx) {
+    for (const auto& u : ctx.model.user_definitions) {
+        if (u.type != PasswordType::nt) continue;
+        ctx.report("PX504", u.span,
+                   "user '" + printable(u.name) +
+                       "' has an NT: password, which proxyd does not support: the user cannot "
+                       "log in");
+    }
+}
+
+void check_proxyd_auth(Context& ctx) {
+    for (const auto& d : ctx.cfg.directives) {
+        if (d.name() != "auth" || !d.well_formed) continue;
+        for (const auto& t : d.args()) {
+            auto m = auth_method_from(t.text);
+            // Unknown words without a plugin are a syntax error (PX021); with one they are
+            // plugin auth types.
+            if (!m && !ctx.cfg.plugin_seen) continue;
+            if (m && (*m == AuthMethod::none || *m == AuthMethod::iponly ||
+                      *m == AuthMethod::useronly || *m == AuthMethod::strong))
+                continue;
+            ctx.report("PX505", t.span,
+                       "proxyd does not implement auth type '" + printable(t.text) +
+                           "': requests that reach it fail");
+        }
+    }
+}
+
+// 3proxy re-checks force sessions with the old service's ACL (reference 7.5): tightening an
+// ACL never closes an existing session. Said once, where it first matters.
+void check_force_ignores_acl(Context& ctx) {
+    for (const auto& s : ctx.model.services) {
+        bool none = std::find(s.auth.value.begin(), s.auth.value.end(), AuthMethod::none) !=
+                    s.auth.value.end();
+        if (!s.force.value || none) continue;  // under auth none the ACL is not checked
+        auto entries = s.acl.entries();
+        auto it = std::find_if(entries.begin(), entries.end(), [](const AclEntry& e) {
+            return !e.users.empty() || !e.any_target();
+        });
+        if (it == entries.end()) continue;
+        auto& d = ctx.report("PX506", s.span,
+                             "on reload 3proxy re-checks sessions of force service " + s.label +
+                                 " against the new users and passwords only: a tightened ACL "
+                                 "does not close existing sessions");
+        d.notes.push_back({it->span, "ACL entry whose edits would not reach open sessions"});
+        return;
+    }
+}
+
+void check_3proxy_crypt(Context& ctx) {
+    for (const auto& u : ctx.model.user_definitions) {
+        if (u.type != PasswordType::cr || u.secret.size() < 4 || u.secret[0] != '$') continue;
+        if (u.secret.rfind("$1$", 0) == 0) continue;
+        auto end = u.secret.find('$', 1);
+        // Malformed values are PX215's; this is about well-formed hashes 3proxy cannot check.
+        if (end == std::string::npos || u.secret.find('$', end + 1) == std::string::npos) continue;
+        ctx.report("PX507", u.span,
+                   "user '" + printable(u.name) + "' has a " + u.secret.substr(0, end + 1) +
+                       " hash: 3proxy only verifies $1$ (MD5-crypt), so this password never "
+                       "matches there");
+    }
+}
+
+}  // namespace
+
+void check_dialect(Context& ctx) {
+    if (ctx.three_proxy()) {
+        check_force_ignores_acl(ctx);
+        check_3proxy_crypt(ctx);
+        return;
+    }
+    check_proxyd_directives(ctx);
+    check_proxyd_passwords(ctx);
+    check_proxyd_auth(ctx);
+}
 
 }  // namespace proxycfg::checks

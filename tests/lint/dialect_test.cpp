@@ -1,0 +1,172 @@
+// Dialect rules: PX501-PX505 (proxyd), PX506-PX507 (3proxy).
+#include <catch2/catch.hpp>
+
+#include "check_text.hpp"
+
+using proxycfg::Dialect;
+using testing::check_text;
+using testing::reports;
+using testing::with_code;
+
+namespace {
+
+bool contains(const std::string& s, std::string_view part) {
+    return s.find(part) != std::string::npos;
+}
+
+const char* const kSha512 =
+    "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq."
+    "H91p5hVO1";
+
+}  // namespace
+
+// --- PX501
+
+TEST_CASE("a service type proxyd does not implement is an error in the proxyd dialect",
+          "[lint][dialect]") {
+    auto l = check_text("socks -i127.0.0.1\nftppr -i127.0.0.1\n");
+    auto d = with_code(l, "PX501");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].span.line == 2);
+    CHECK(d[0].span.column == 1);
+    CHECK(d[0].span.length == 5);
+    CHECK(d[0].severity == proxycfg::Severity::error);
+    CHECK(contains(d[0].message, "'ftppr' service"));
+}
+
+TEST_CASE("socks, proxy and tcppm are implemented; 3proxy services are fine in its dialect",
+          "[lint][dialect]") {
+    CHECK_FALSE(reports(check_text("socks -i127.0.0.1\nproxy -i127.0.0.1\n"
+                                   "tcppm -i127.0.0.1 2525 192.0.2.1 25\n"),
+                        "PX501"));
+    CHECK_FALSE(reports(check_text("ftppr -i127.0.0.1\n", Dialect::threeproxy), "PX501"));
+}
+
+// --- PX502
+
+TEST_CASE("a directive proxyd ignores is a warning", "[lint][dialect]") {
+    auto l = check_text("rotate 30\nsocks -i127.0.0.1\n");
+    auto d = with_code(l, "PX502");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].span.line == 1);
+    CHECK(contains(d[0].message, "ignores"));
+}
+
+TEST_CASE("service and writable are harmless no-ops, not ignored directives", "[lint][dialect]") {
+    auto l = check_text("service\nwritable\nsocks -i127.0.0.1\n");
+    CHECK_FALSE(reports(l, "PX502"));
+    CHECK_FALSE(
+        reports(check_text("rotate 30\nsocks -i127.0.0.1\n", Dialect::threeproxy), "PX502"));
+}
+
+// --- PX503
+
+TEST_CASE("a directive proxyd cannot honour is an error", "[lint][dialect]") {
+    auto l = check_text("allow *\nparent 1000 socks5 192.0.2.1 1080\nsocks -i127.0.0.1\n");
+    auto d = with_code(l, "PX503");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].span.line == 2);
+    CHECK(contains(d[0].message, "cannot honour 'parent'"));
+}
+
+TEST_CASE("implemented directives are honoured", "[lint][dialect]") {
+    auto l = check_text("nserver 192.0.2.53\nmaxconn 50\nallow *\nsocks -i127.0.0.1\n");
+    CHECK_FALSE(reports(l, "PX503"));
+    CHECK_FALSE(
+        reports(check_text("bandlimin 1000 *\nsocks -i127.0.0.1\n", Dialect::threeproxy), "PX503"));
+}
+
+// --- PX504
+
+TEST_CASE("an NT password is unsupported by proxyd", "[lint][dialect]") {
+    auto l = check_text(
+        "users bob:NT:8846F7EAEE8FB117AD06BDD830B7586C\nauth strong\nsocks -i127.0.0.1\n");
+    auto d = with_code(l, "PX504");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].span.column == 7);
+    CHECK(contains(d[0].message, "'bob' has an NT: password"));
+}
+
+TEST_CASE("NT passwords are fine for 3proxy and CL/CR are fine for proxyd", "[lint][dialect]") {
+    CHECK_FALSE(
+        reports(check_text("users bob:NT:8846F7EAEE8FB117AD06BDD830B7586C\n", Dialect::threeproxy),
+                "PX504"));
+    CHECK_FALSE(reports(check_text("users bob:CL:x\n"), "PX504"));
+}
+
+// --- PX505
+
+TEST_CASE("auth types proxyd does not implement are reported at the word", "[lint][dialect]") {
+    auto l = check_text("auth cache strong\nsocks -i127.0.0.1\nauth dnsname\nproxy -i127.0.0.1\n");
+    auto d = with_code(l, "PX505");
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].span.line == 1);
+    CHECK(d[0].span.column == 6);
+    CHECK(contains(d[0].message, "'cache'"));
+    CHECK(d[1].span.line == 3);
+}
+
+TEST_CASE("none, iponly, useronly and strong are implemented auth types", "[lint][dialect]") {
+    auto l = check_text("auth iponly strong\nsocks -i127.0.0.1\nauth none\nproxy -i127.0.0.1\n");
+    CHECK_FALSE(reports(l, "PX505"));
+}
+
+// --- PX506
+
+TEST_CASE(
+    "3proxy's force re-check ignoring ACL edits is said once, at the first service "
+    "with a user ACL",
+    "[lint][dialect]") {
+    auto l = check_text(R"(users bob:CL:pw
+auth strong
+force
+socks -i127.0.0.1
+allow bob
+proxy -i127.0.0.1
+socks -i127.0.0.1 -p1081
+)",
+                        Dialect::threeproxy);
+    auto d = with_code(l, "PX506");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].span.line == 6);
+    CHECK(d[0].severity == proxycfg::Severity::info);
+    CHECK(d[0].notes.at(0).span.line == 5);
+}
+
+TEST_CASE("noforce services and source-only ACLs get no force note", "[lint][dialect]") {
+    CHECK_FALSE(reports(check_text("users bob:CL:pw\nauth strong\nnoforce\nallow bob\n"
+                                   "socks -i127.0.0.1\n",
+                                   Dialect::threeproxy),
+                        "PX506"));
+    CHECK_FALSE(reports(check_text("allow * 10.0.0.0/8\nsocks -i127.0.0.1\n", Dialect::threeproxy),
+                        "PX506"));
+    CHECK_FALSE(reports(check_text("users bob:CL:pw\nauth strong\nallow bob\nsocks -i127.0.0.1\n"),
+                        "PX506"));
+}
+
+// --- PX507
+
+TEST_CASE("a $6$ hash never matches in 3proxy", "[lint][dialect]") {
+    auto l = check_text("users \"bob:CR:" + std::string(kSha512) +
+                            "\"\nauth strong\n"
+                            "socks -i127.0.0.1\n",
+                        Dialect::threeproxy);
+    auto d = with_code(l, "PX507");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].span.line == 1);
+    CHECK(contains(d[0].message, "$6$ hash"));
+}
+
+TEST_CASE("$1$ hashes are fine in 3proxy and $6$ hashes are fine in proxyd", "[lint][dialect]") {
+    CHECK_FALSE(reports(
+        check_text("users \"bob:CR:$1$abcdefgh$cHJi5PXp/ki/ktXzqlk6I1\"\n", Dialect::threeproxy),
+        "PX507"));
+    CHECK_FALSE(reports(check_text("users \"bob:CR:" + std::string(kSha512) + "\"\n"), "PX507"));
+}
+
+TEST_CASE("a force service under auth none gets no force note: its ACL is not checked",
+          "[lint][dialect]") {
+    auto l =
+        check_text("auth none\nallow * * example.com\nsocks -i127.0.0.1\n", Dialect::threeproxy);
+    CHECK_FALSE(reports(l, "PX506"));
+}
