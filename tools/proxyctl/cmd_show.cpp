@@ -1,12 +1,487 @@
-// proxyctl show: the effective model per service, like `sshd -T`.
+// proxyctl show: the effective model per service, like `sshd -T`. Each setting is printed
+// as a configuration-like line with the file:line that gave it (or "default"), so an
+// operator can see which line above a service decided its auth, ACL or force flag.
+// Secrets never appear: users are listed by name and password type, parents without
+// their passwords.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
+#include "proxycfg/format.hpp"
+#include "proxycfg/lint.hpp"
 
 namespace proxyctl {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using namespace proxycfg;
+
+struct ShowOptions {
+    std::string file;
+    bool json = false;
+    std::string dialect = "proxyd";
+    std::string root;
+};
+
+// Length of the valid UTF-8 sequence at s[i], 0 if there is none.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) return 1;
+    std::size_t n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return 0;
+    unsigned cp = c & (0xFFu >> (n + 1));
+    for (std::size_t k = 1; k < n; ++k) {
+        auto cc = static_cast<unsigned char>(s[i + k]);
+        if ((cc & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    static constexpr unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
+// Control bytes and invalid UTF-8 as \xNN: a config's bytes must not reach the terminal raw.
+std::string printable(std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < s.size();) {
+        auto c = static_cast<unsigned char>(s[i]);
+        std::size_t n = utf8_length(s, i);
+        if (n == 0 || c < 0x20 || c == 0x7F) {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+            ++i;
+        } else {
+            out.append(s.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
+// A word as it would be written in the configuration: quoted when it has spaces or quotes.
+std::string word(std::string_view s) {
+    std::string p = printable(s);
+    if (!p.empty() && p.find_first_of(" \t\"#") == std::string::npos) return p;
+    std::string out = "\"";
+    for (char c : p) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string ip_range(const IpRange& r) {
+    if (r.first == r.last) return r.first.to_string();
+    const std::size_t bits = r.first.family == IpAddress::Family::v4 ? 32 : 128;
+    auto bit = [](const IpAddress& a, std::size_t i) {
+        return (a.bytes[i / 8] >> (7 - i % 8)) & 1;
+    };
+    // A CIDR block: first and last agree on a prefix, then first is all 0s and last all 1s.
+    std::size_t prefix = 0;
+    while (prefix < bits && bit(r.first, prefix) == bit(r.last, prefix)) ++prefix;
+    bool cidr = r.first.family == r.last.family;
+    for (std::size_t i = prefix; cidr && i < bits; ++i)
+        cidr = bit(r.first, i) == 0 && bit(r.last, i) == 1;
+    if (cidr) return r.first.to_string() + "/" + std::to_string(prefix);
+    return r.first.to_string() + "-" + r.last.to_string();
+}
+
+std::string port_range(const PortRange& p) {
+    if (p.first == p.last) return std::to_string(p.first);
+    return std::to_string(p.first) + "-" + std::to_string(p.last);
+}
+
+std::string weekdays(std::uint8_t mask) {
+    std::string out;
+    for (int d = 0; d < 7; ++d) {
+        if (!(mask & (1u << d))) continue;
+        int end = d;
+        while (end + 1 < 7 && (mask & (1u << (end + 1)))) ++end;
+        if (!out.empty()) out += ',';
+        out += std::to_string(d);
+        if (end > d) out += "-" + std::to_string(end);
+        d = end;
+    }
+    return out;
+}
+
+std::string clock(std::uint32_t seconds) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%02u:%02u:%02u", seconds / 3600, seconds / 60 % 60,
+                  seconds % 60);
+    return buf;
+}
+
+template <typename T, typename F>
+std::string join(const std::vector<T>& items, F render, std::string_view empty = "*") {
+    if (items.empty()) return std::string(empty);
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty()) out += ',';
+        out += render(item);
+    }
+    return out;
+}
+
+// The ACL fields of an entry as strings, '*' for any, in 3proxy's argument order.
+std::vector<std::string> acl_fields(const AclEntry& e) {
+    std::vector<std::string> targets;
+    for (const auto& a : e.target_addresses) targets.push_back(ip_range(a));
+    for (const auto& h : e.target_hosts) targets.push_back(printable(h.to_string()));
+    std::vector<std::string> f;
+    f.push_back(join(e.users, [](const std::string& u) { return printable(u); }));
+    f.push_back(join(e.sources, ip_range));
+    f.push_back(join(targets, [](const std::string& t) { return t; }));
+    f.push_back(join(e.ports, port_range));
+    f.push_back(e.operations == 0 ? "*" : operations_to_string(e.operations));
+    f.push_back(e.weekdays == 0 ? "*" : weekdays(e.weekdays));
+    f.push_back(
+        join(e.periods, [](const TimePeriod& p) { return clock(p.from) + "-" + clock(p.to); }));
+    return f;
+}
+
+// "allow alice,bob * * 80,443": trailing '*' fields are left out, as people write them.
+std::string acl_line(const AclEntry& e) {
+    auto f = acl_fields(e);
+    while (f.size() > 1 && f.back() == "*") f.pop_back();
+    std::string out(to_string(e.action));
+    for (const auto& s : f) out += " " + s;
+    return out;
+}
+
+std::string parent_line(const Parent& p) {
+    std::string out = "parent " + std::to_string(p.weight) + " " + word(p.type) + " " +
+                      word(p.host) + " " + std::to_string(p.port);
+    if (!p.user.empty()) out += " " + word(p.user) + " <password hidden>";
+    return out;
+}
+
+std::string auth_chain(const Service& s) {
+    std::string out;
+    std::size_t plugin = 0;
+    for (auto m : s.auth.value) {
+        if (!out.empty()) out += ' ';
+        if (m == AuthMethod::plugin && plugin < s.auth_plugin_names.size())
+            out += printable(s.auth_plugin_names[plugin++]);
+        else
+            out += to_string(m);
+    }
+    return out;
+}
+
+std::string listen_address(const Service& s) {
+    std::string addr = s.bind_address.value.empty() ? "0.0.0.0" : printable(s.bind_address.value);
+    if (addr.find(':') != std::string::npos) addr = "[" + addr + "]";
+    return addr + ":" + std::to_string(s.port.value);
+}
+
+std::string timeouts_text(const Timeouts& t) {
+    std::string out;
+    for (auto v : t.values) out += (out.empty() ? "" : " ") + std::to_string(v);
+    return out;
+}
+
+class Renderer {
+  public:
+    Renderer(const Loaded& loaded, std::string display_path)
+        : loaded_(loaded), display_path_(std::move(display_path)) {}
+
+    // "examples/proxyd.cfg:23", or "" for a setting nobody wrote (a default).
+    std::string where(const SourceSpan& span) const {
+        if (!span.valid()) return "";
+        return printable(path(span.file)) + ":" + std::to_string(span.line);
+    }
+
+    Json where_json(const SourceSpan& span) const {
+        if (!span.valid()) return nullptr;
+        return Json{{"file", path(span.file)}, {"line", span.line}};
+    }
+
+    void text(std::ostream& out) const {
+        const Model& m = loaded_.model;
+        out << "# effective configuration of " << printable(display_path_) << ": "
+            << m.services.size() << " service(s), " << m.users.size() << " user(s)\n";
+        for (const auto& s : m.services) service_text(out, s);
+        out << "\nglobal\n";
+        const Globals& g = m.globals;
+        for (const auto& ns : g.nservers) line(out, "nserver " + word(ns.value), ns.span);
+        if (g.nservers.empty()) line(out, "nserver (system resolver)", {});
+        line(out, "timeouts " + timeouts_text(g.timeouts.value), g.timeouts.span);
+        line(out, "pidfile " + (g.pidfile.value.empty() ? "(none)" : word(g.pidfile.value)),
+             g.pidfile.span);
+        for (const auto& f : g.monitor_files) line(out, "monitor " + word(f.value), f.span);
+        if (g.monitor_files.empty()) line(out, "monitor (none)", {});
+        if (g.daemon.span.valid()) line(out, "daemon", g.daemon.span);
+        if (g.fakeresolve.span.valid()) line(out, "fakeresolve", g.fakeresolve.span);
+        if (g.config_path.span.valid())
+            line(out, "config " + word(g.config_path.value), g.config_path.span);
+        out << "\nusers\n";
+        for (const User* u : users()) {
+            line(out, "user " + printable(u->name) + " " + std::string(to_string(u->type)),
+                 u->span);
+        }
+        if (m.users.empty()) out << "    (none)\n";
+    }
+
+    Json json() const {
+        const Model& m = loaded_.model;
+        Json services = Json::array();
+        for (const auto& s : m.services) services.push_back(service_json(s));
+        Json users_j = Json::array();
+        for (const User* u : users())
+            users_j.push_back(
+                {{"name", u->name}, {"type", to_string(u->type)}, {"source", where_json(u->span)}});
+        const Globals& g = m.globals;
+        Json globals;
+        globals["nserver"] = Json::array();
+        for (const auto& ns : g.nservers)
+            globals["nserver"].push_back({{"address", ns.value}, {"source", where_json(ns.span)}});
+        globals["timeouts"] = {{"values", g.timeouts.value.values},
+                               {"source", where_json(g.timeouts.span)}};
+        globals["pidfile"] = setting(
+            g.pidfile.value.empty() ? Json(nullptr) : Json(g.pidfile.value), g.pidfile.span);
+        globals["monitor"] = Json::array();
+        for (const auto& f : g.monitor_files)
+            globals["monitor"].push_back({{"file", f.value}, {"source", where_json(f.span)}});
+        globals["daemon"] = setting(g.daemon.value, g.daemon.span);
+        globals["fakeresolve"] = setting(g.fakeresolve.value, g.fakeresolve.span);
+        Json root;
+        root["version"] = 1;
+        root["file"] = display_path_;
+        root["services"] = std::move(services);
+        root["users"] = std::move(users_j);
+        root["globals"] = std::move(globals);
+        return root;
+    }
+
+  private:
+    const Loaded& loaded_;
+    std::string display_path_;
+
+    const std::string& path(FileId id) const {
+        const auto& sources = loaded_.parse.config.sources;
+        if (id == loaded_.parse.config.main_file || !sources || id >= sources->size())
+            return display_path_;
+        return sources->file(id).path;
+    }
+
+    Json setting(Json value, const SourceSpan& span) const {
+        return Json{{"value", std::move(value)}, {"source", where_json(span)}};
+    }
+
+    // The user table in file order of each user's effective (last) definition.
+    std::vector<const User*> users() const {
+        std::vector<const User*> out;
+        for (const auto& [name, u] : loaded_.model.users) out.push_back(&u);
+        std::sort(out.begin(), out.end(), [](const User* a, const User* b) {
+            return std::tie(a->span.file, a->span.line, a->span.column, a->name) <
+                   std::tie(b->span.file, b->span.line, b->span.column, b->name);
+        });
+        return out;
+    }
+
+    // "    maxconn 200                          # proxyd.cfg:22"
+    void line(std::ostream& out, const std::string& setting, const SourceSpan& span,
+              std::string_view why_default = "default") const {
+        std::string text = "    " + setting;
+        std::string comment = span.valid() ? where(span) : std::string(why_default);
+        if (!comment.empty()) {
+            if (text.size() < 44)
+                text.resize(44, ' ');
+            else
+                text += "  ";
+            text += "# " + comment;
+        }
+        out << text << '\n';
+    }
+
+    void service_text(std::ostream& out, const Service& s) const {
+        out << "\nservice " << printable(s.label) << "    # " << where(s.span) << '\n';
+        line(out, "type " + std::string(to_string(s.type)), s.span);
+        std::string listen_from = where(s.port.span.valid() ? s.port.span : s.span);
+        if (s.bind_address.span.valid() && s.bind_address.span.line != s.span.line)
+            listen_from += ", address from " + where(s.bind_address.span);
+        line(out, "listen " + listen_address(s), {}, listen_from);
+        if (s.type == ServiceType::tcppm || s.type == ServiceType::udppm)
+            line(out, "map " + printable(s.map_host) + ":" + std::to_string(s.map_port), s.span);
+        line(out, "auth " + auth_chain(s), s.auth.span, "default (3proxy starts with iponly)");
+        if (s.acl.empty()) {
+            line(out, "acl (none: every request is allowed)", s.acl_flush_span,
+                 "no allow/deny before this service");
+        } else {
+            if (s.acl_flush_span.valid()) line(out, "flush", s.acl_flush_span);
+            for (const auto& e : s.acl.entries()) {
+                line(out, acl_line(e), e.span);
+                for (const auto& p : e.parents) line(out, "  " + parent_line(p), p.span);
+                if (e.nolog) line(out, "  nolog", {}, "");
+                if (e.weight != 0) line(out, "  weight " + std::to_string(e.weight), {}, "");
+            }
+            line(out, "acl-default deny", {}, "a request no entry matches is refused");
+        }
+        line(out, "maxconn " + std::to_string(s.maxconn.value), s.maxconn.span);
+        line(out, s.force.value ? "force" : "noforce", s.force.span,
+             "default (3proxy starts every load with force)");
+        line(out, "timeouts " + timeouts_text(loaded_.model.globals.timeouts.value),
+             loaded_.model.globals.timeouts.span);
+        if (s.log.enabled) {
+            line(out,
+                 "log " + (s.log.target.empty() ? "(stdout)" : word(s.log.target)) +
+                     (s.log.rotation.empty() ? "" : " " + word(s.log.rotation)),
+                 s.log.log_span);
+            line(out, "logformat " + (s.log.format.empty() ? "(default)" : word(s.log.format)),
+                 s.log.format_span);
+        } else {
+            line(out, "log (off)", {}, "no log line before this service");
+        }
+        line(out,
+             "external " + (s.external_v4.value.empty() ? "(system)" : word(s.external_v4.value)),
+             s.external_v4.span);
+        if (!s.external_v6.value.empty())
+            line(out, "external " + word(s.external_v6.value), s.external_v6.span);
+        if (!s.options.empty()) {
+            std::string opts = "options";
+            for (const auto& [k, v] : s.options) opts += " " + word(k + v);
+            line(out, opts, s.span);
+        }
+    }
+
+    Json service_json(const Service& s) const {
+        Json j;
+        j["label"] = s.label;
+        j["type"] = to_string(s.type);
+        j["source"] = where_json(s.span);
+        j["listen"] = {{"address", s.bind_address.value.empty() ? "0.0.0.0" : s.bind_address.value},
+                       {"port", s.port.value},
+                       {"source", where_json(s.port.span.valid() ? s.port.span : s.span)},
+                       {"address_source", where_json(s.bind_address.span)}};
+        if (s.type == ServiceType::tcppm || s.type == ServiceType::udppm)
+            j["map"] = {{"host", s.map_host}, {"port", s.map_port}};
+        Json methods = Json::array();
+        std::size_t plugin = 0;
+        for (auto m : s.auth.value) {
+            if (m == AuthMethod::plugin && plugin < s.auth_plugin_names.size())
+                methods.push_back(s.auth_plugin_names[plugin++]);
+            else
+                methods.push_back(to_string(m));
+        }
+        j["auth"] = setting(std::move(methods), s.auth.span);
+        Json acl = Json::array();
+        for (const auto& e : s.acl.entries()) {
+            auto f = acl_fields(e);
+            Json je;
+            je["action"] = to_string(e.action);
+            static constexpr const char* names[] = {"users",      "sources",  "targets", "ports",
+                                                    "operations", "weekdays", "periods"};
+            for (std::size_t i = 0; i < f.size(); ++i) je[names[i]] = f[i];
+            je["text"] = acl_line(e);
+            je["parents"] = Json::array();
+            for (const auto& p : e.parents)
+                je["parents"].push_back({{"weight", p.weight},
+                                         {"type", p.type},
+                                         {"host", p.host},
+                                         {"port", p.port},
+                                         {"user", p.user},
+                                         {"source", where_json(p.span)}});
+            je["nolog"] = e.nolog;
+            je["weight"] = e.weight;
+            je["source"] = where_json(e.span);
+            acl.push_back(std::move(je));
+        }
+        j["acl"] = std::move(acl);
+        j["acl_flush"] = where_json(s.acl_flush_span);
+        j["maxconn"] = setting(s.maxconn.value, s.maxconn.span);
+        j["force"] = setting(s.force.value, s.force.span);
+        j["timeouts"] = setting(loaded_.model.globals.timeouts.value.values,
+                                loaded_.model.globals.timeouts.span);
+        j["log"] = {{"enabled", s.log.enabled},
+                    {"target", s.log.target},
+                    {"rotation", s.log.rotation},
+                    {"format", s.log.format},
+                    {"source", where_json(s.log.log_span)},
+                    {"format_source", where_json(s.log.format_span)}};
+        j["external"] = {{"v4", setting(s.external_v4.value, s.external_v4.span)},
+                         {"v6", setting(s.external_v6.value, s.external_v6.span)}};
+        j["options"] = s.options;
+        return j;
+    }
+};
+
+bool color_for_stderr() {
+    const char* no_color = std::getenv("NO_COLOR");
+    if (no_color && *no_color) return false;
+    return ::isatty(STDERR_FILENO) == 1;
+}
+
+int run_show(const ShowOptions& o) {
+    LoadOptions load;
+    load.lint.dialect = o.dialect == "3proxy" ? Dialect::threeproxy : Dialect::proxyd;
+    load.parse.root = o.root;
+    std::string display = o.file == "-" ? "<stdin>" : o.file;
+    Loaded loaded;
+    if (o.file == "-") {
+        std::string text{std::istreambuf_iterator<char>(std::cin),
+                         std::istreambuf_iterator<char>()};
+        loaded = load_config_text(display, std::move(text), load);
+    } else {
+        loaded = load_config(o.file, load);
+    }
+    // A model with errors is not what proxyd would run: show the errors instead.
+    if (!loaded.readable() || has_errors(loaded.diagnostics)) {
+        CheckedFile cf;
+        cf.sources = loaded.parse.config.sources.get();
+        cf.display_path = display;
+        for (const auto& d : loaded.diagnostics)
+            if (d.severity == Severity::error) cf.diagnostics.push_back(d);
+        FormatOptions fo;
+        fo.color = color_for_stderr();
+        write_diagnostics(std::cerr, OutputFormat::text, {cf}, fo);
+        std::cerr << "proxyctl show: " << printable(display)
+                  << (loaded.readable() ? " has errors; no effective configuration to show\n"
+                                        : " cannot be read\n");
+        return loaded.readable() ? exit_findings : exit_usage;
+    }
+    Renderer r(loaded, display);
+    if (o.json) {
+        std::cout << r.json().dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
+    } else {
+        r.text(std::cout);
+    }
+    return exit_ok;
+}
+
+}  // namespace
 
 void register_show(CLI::App& app, Runner& runner) {
+    auto o = std::make_shared<ShowOptions>();
     auto* cmd = app.add_subcommand("show", "Print the effective settings of every service");
-    (void)cmd;
-    (void)runner;
+    cmd->add_option("file", o->file, "Configuration file; '-' reads standard input")
+        ->required()
+        ->type_name("FILE");
+    cmd->add_flag("--json", o->json, "Print the model as JSON for scripts");
+    cmd->add_option("--dialect", o->dialect, "proxyd (default) or 3proxy")
+        ->check(CLI::IsMember({"proxyd", "3proxy"}));
+    cmd->add_option("--root", o->root, "Resolve relative include and $file paths against DIR")
+        ->type_name("DIR");
+    cmd->footer(
+        "Each setting is followed by the file:line that gave it, or 'default'.\n"
+        "Passwords are never shown.\n"
+        "Exit status: 0 shown, 1 the configuration has errors (printed), 2 unreadable.\n"
+        "Examples:\n"
+        "  proxyctl show /etc/proxyd/proxyd.cfg\n"
+        "  proxyctl show --json /etc/proxyd/proxyd.cfg | jq '.services[].force'");
+    cmd->callback([o, &runner] { runner.status = run_show(*o); });
 }
 
 }  // namespace proxyctl

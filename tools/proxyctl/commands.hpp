@@ -14,5 +14,6 @@ struct Runner {
 
 void register_check(CLI::App& app, Runner& runner);
 void register_show(CLI::App& app, Runner& runner);
+void register_rules(CLI::App& app, Runner& runner);
 
 }  // namespace proxyctl

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     proxyctl::Runner runner;
     proxyctl::register_check(app, runner);
     proxyctl::register_show(app, runner);
+    proxyctl::register_rules(app, runner);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
