@@ -84,10 +84,12 @@ void HttpSession::read_request() {
         auto r = read_client(in_, in_.size() + read_chunk);
         if (r == ReadResult::would_block) return;
         if (r == ReadResult::eof || r == ReadResult::error) {
-            if (!in_.empty()) request_active_ = true;
-            close(in_.empty() && requests_ > 0 ? result::ok : result::protocol_error,
-                  in_.empty() ? (requests_ > 0 ? "client closed" : "client closed before a request")
-                              : "truncated HTTP request");
+            if (in_.empty()) {
+                close_silently();  // between requests, or a probe that never sent one
+            } else {
+                request_active_ = true;
+                close(result::protocol_error, "truncated HTTP request");
+            }
             return;
         }
     }

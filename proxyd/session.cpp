@@ -463,8 +463,13 @@ void Session::close(int code, std::string_view reason) {
     relay_.reset();
     client_.reset();
     upstream_.reset();
-    log_close(code, reason);
+    if (!silent_) log_close(code, reason);
     worker_.retire(*this);
+}
+
+void Session::close_silently() {
+    silent_ = true;
+    close(result::ok, "client left");
 }
 
 }  // namespace proxyd

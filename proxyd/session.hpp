@@ -45,6 +45,9 @@ class Session {
     // and hands the object to the worker for destruction after the current event batch.
     // Idempotent; only from the owning loop's thread.
     void close(int code, std::string_view reason);
+    // Closes without a log line: for a client that connected and left without sending a
+    // byte (port probes, health checks), which has nothing to report.
+    void close_silently();
     bool timed_out(Clock::time_point now) const { return now - timer_start_ >= timeout_; }
     void check_timeout(Clock::time_point now);
 
@@ -136,6 +139,7 @@ class Session {
     Clock::time_point timer_start_;
     std::chrono::seconds timeout_{30};
     int timeout_code_ = 0;
+    bool silent_ = false;
     int linger_code_ = 0;
     std::string linger_reason_;
     Endpoint client_endpoint_{*this, false};

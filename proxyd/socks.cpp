@@ -38,8 +38,11 @@ void SocksSession::on_client_event() {
     if (phase_ != Phase::handshake || step_ == Step::done) return;
     auto r = read_client(in_, max_handshake);
     if (r == ReadResult::eof || r == ReadResult::error) {
-        close(result::protocol_error,
-              in_.empty() ? "client closed before a request" : "truncated SOCKS request");
+        if (in_.empty() && step_ == Step::first_byte) {
+            close_silently();
+        } else {
+            close(result::protocol_error, "truncated SOCKS request");
+        }
         return;
     }
     advance();

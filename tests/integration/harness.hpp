@@ -1,0 +1,146 @@
+// Test fixtures for driving proxyd as a process: free ports, a temporary directory,
+// child processes with bounded waits, upstream servers (HTTP and echo) on 127.0.0.1,
+// and a raw TCP client. Every wait in here has a deadline.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace harness {
+
+using namespace std::chrono_literals;
+
+std::uint16_t free_port();
+
+class TempDir {
+  public:
+    TempDir();
+    ~TempDir();
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+    std::string write(const std::string& name, const std::string& text) const;
+
+  private:
+    std::string path_;
+};
+
+std::string read_file(const std::string& path);
+
+struct RunResult {
+    int status = -1;  // exit status, or -signal
+    std::string out;
+    std::string err;
+};
+// Runs a program to completion (it must bound itself: curl --max-time).
+RunResult run(const std::vector<std::string>& argv);
+
+class Process {
+  public:
+    Process(const std::vector<std::string>& argv, const std::string& stdout_path,
+            const std::string& stderr_path);
+    ~Process();
+    pid_t pid() const { return pid_; }
+    // Sends `sig` and waits up to `timeout` for the exit; nullopt if still running.
+    std::optional<int> signal_and_wait(int sig, std::chrono::milliseconds timeout);
+    std::optional<int> wait(std::chrono::milliseconds timeout);
+
+  private:
+    pid_t pid_ = -1;
+    bool reaped_ = false;
+};
+
+bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout);
+
+// A proxyd process on a config written from `config_text`; waits until `ports` accept.
+class Proxyd {
+  public:
+    Proxyd(const TempDir& dir, const std::string& config_text, std::vector<std::uint16_t> ports,
+           int workers = 2);
+    Process& process() { return *process_; }
+    std::string stderr_text() const { return read_file(stderr_path_); }
+    std::string stdout_text() const { return read_file(stdout_path_); }
+    std::string config_path;
+
+  private:
+    std::string stdout_path_;
+    std::string stderr_path_;
+    std::optional<Process> process_;
+};
+
+// Lines of a log file once it has at least `count` of them (or whatever it has after
+// `timeout`): log lines are written when sessions end, a moment after the client sees it.
+std::vector<std::string> wait_for_lines(const std::string& path, std::size_t count,
+                                        std::chrono::milliseconds timeout = 3s);
+
+// Serves GET/POST/HEAD on 127.0.0.1 with keep-alive: the body is "hello <path>\n" (or
+// the request body echoed for POST). Records every request head it received.
+class HttpServer {
+  public:
+    HttpServer();
+    ~HttpServer();
+    std::uint16_t port() const { return port_; }
+    std::vector<std::string> request_heads();
+    int connections() const { return connections_.load(); }
+
+  private:
+    void serve(int fd);
+    int listen_fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> connections_{0};
+    std::mutex mutex_;
+    std::vector<std::string> heads_;
+    std::vector<std::thread> threads_;
+    std::thread acceptor_;
+};
+
+// Echoes every byte back on 127.0.0.1 (or ::1 when `v6`).
+class EchoServer {
+  public:
+    explicit EchoServer(bool v6 = false);
+    ~EchoServer();
+    std::uint16_t port() const { return port_; }
+    bool ok() const { return listen_fd_ >= 0; }
+
+  private:
+    int listen_fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::vector<std::thread> threads_;
+    std::thread acceptor_;
+};
+
+// A blocking TCP client with timeouts, for hand-made protocol bytes.
+class Client {
+  public:
+    explicit Client(std::uint16_t port);
+    ~Client();
+    bool connected() const { return fd_ >= 0; }
+    bool send(const std::string& bytes);
+    // Reads exactly n bytes (or fewer if the peer closes / the timeout passes).
+    std::string read(std::size_t n, std::chrono::milliseconds timeout = 3s);
+    // Reads until the peer closes; true if it closed within the timeout.
+    bool read_until_close(std::string& out, std::chrono::milliseconds timeout = 3s);
+    int fd() const { return fd_; }
+
+  private:
+    int fd_ = -1;
+};
+
+// curl through a proxy; returns exit status, the body (stdout) and %{http_code} via -w in err.
+struct CurlResult {
+    int status = -1;
+    std::string body;
+    std::string http_code;
+};
+CurlResult curl(std::vector<std::string> args);
+
+}  // namespace harness

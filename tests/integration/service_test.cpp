@@ -1,0 +1,169 @@
+// tcppm, maxconn, timeouts and the process lifecycle (check, errors, pidfile, signals).
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "harness.hpp"
+
+using namespace harness;
+
+TEST_CASE("tcppm relays bytes both ways to its fixed target") {
+    TempDir dir;
+    EchoServer echo;
+    auto port = free_port();
+    Proxyd p(dir,
+             "log " + dir.file("access.log") +
+                 "\n"
+                 "logformat \"L%N %E %C %R:%r %I %O\"\n"
+                 "tcppm -i127.0.0.1 " +
+                 std::to_string(port) + " 127.0.0.1 " + std::to_string(echo.port()) + "\n",
+             {port});
+    {
+        Client c(port);
+        REQUIRE(c.connected());
+        std::string payload(100000, 'x');
+        REQUIRE(c.send(payload));
+        CHECK(c.read(payload.size()) == payload);
+    }
+    // (The readiness probe is a tcppm session too: the payload's line is the last.)
+    auto lines = wait_for_lines(dir.file("access.log"), 2);
+    REQUIRE(!lines.empty());
+    CHECK(lines.back() ==
+          "TCPPM 0 127.0.0.1 127.0.0.1:" + std::to_string(echo.port()) + " 100000 100000");
+}
+
+TEST_CASE("connections beyond maxconn are closed at once and logged with code 10") {
+    TempDir dir;
+    EchoServer echo;
+    auto port = free_port();
+    Proxyd p(dir,
+             "log " + dir.file("access.log") +
+                 "\n"
+                 "logformat \"L%N %E %e\"\n"
+                 "maxconn 1\n"
+                 "auth iponly\nallow *\n"
+                 "socks -p" +
+                 std::to_string(port) + " -i127.0.0.1\n",
+             {port});
+    // The readiness probe may still hold the slot for a moment: retry until served.
+    std::optional<Client> holder;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        holder.emplace(port);
+        holder->send(std::string("\x05\x01\x00", 3));
+        if (holder->read(2, 500ms) == std::string("\x05\x00", 2)) break;
+        holder.reset();
+        std::this_thread::sleep_for(20ms);
+    }
+    REQUIRE(holder);  // the holder has the only slot now
+
+    Client extra(port);
+    REQUIRE(extra.connected());
+    std::string got;
+    CHECK(extra.read_until_close(got, 2s));
+    CHECK(got.empty());
+    auto lines = wait_for_lines(dir.file("access.log"), 1);
+    REQUIRE(!lines.empty());
+    CHECK(lines.back() == "SOCKS 10 maxconn exceeded");
+
+    // The holder is still served.
+    std::string req("\x05\x01\x00\x01\x7f\x00\x00\x01", 8);
+    req.push_back(static_cast<char>(echo.port() >> 8));
+    req.push_back(static_cast<char>(echo.port() & 0xFF));
+    holder->send(req);
+    CHECK(holder->read(10).substr(0, 2) == std::string("\x05\x00", 2));
+    holder->send("still here");
+    CHECK(holder->read(10) == "still here");
+}
+
+TEST_CASE("a client that sends nothing is dropped after the handshake timeout") {
+    TempDir dir;
+    auto port = free_port();
+    Proxyd p(dir,
+             "log " + dir.file("access.log") +
+                 "\n"
+                 "logformat \"L%N %E %e\"\n"
+                 "timeouts 1 5 1 60 180 1800 15 60 15 5\n"
+                 "auth iponly\nallow *\n"
+                 "socks -p" +
+                 std::to_string(port) + " -i127.0.0.1\n",
+             {port});
+    Client idle(port);
+    REQUIRE(idle.connected());
+    std::string got;
+    auto start = std::chrono::steady_clock::now();
+    CHECK(idle.read_until_close(got, 4s));
+    CHECK(std::chrono::steady_clock::now() - start < 3s);
+    auto lines = wait_for_lines(dir.file("access.log"), 1);
+    REQUIRE(!lines.empty());
+    CHECK(lines.back() == "SOCKS 91 handshake timeout");
+}
+
+TEST_CASE("proxyd --check accepts a valid configuration with status 0") {
+    TempDir dir;
+    auto cfg = dir.write("ok.cfg", "auth iponly\nallow *\nsocks -p1080 -i127.0.0.1\n");
+    auto r = run({PROXYD_BINARY, "--check", cfg});
+    CHECK(r.status == 0);
+}
+
+TEST_CASE("proxyd --check prints the diagnostics of a broken configuration and exits 1") {
+    TempDir dir;
+    auto cfg = dir.write("bad.cfg", "socks -p1080\nnosuchdirective 1\n");
+    auto r = run({PROXYD_BINARY, "--check", cfg});
+    CHECK(r.status == 1);
+    CHECK_THAT(r.out, Catch::Contains("bad.cfg:2"));
+}
+
+TEST_CASE("a configuration with errors is refused at start with diagnostics on stderr") {
+    TempDir dir;
+    auto cfg =
+        dir.write("bad.cfg", "nosuchdirective 1\nsocks -p" + std::to_string(free_port()) + "\n");
+    auto r = run({PROXYD_BINARY, cfg});
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Catch::Contains("bad.cfg:1"));
+}
+
+TEST_CASE("a missing configuration file is refused with status 1") {
+    auto r = run({PROXYD_BINARY, "/nonexistent/proxyd.cfg"});
+    CHECK(r.status == 1);
+}
+
+TEST_CASE("proxyd --version and --help answer without a configuration") {
+    auto v = run({PROXYD_BINARY, "--version"});
+    CHECK(v.status == 0);
+    CHECK_THAT(v.out, Catch::StartsWith("proxyd "));
+    auto h = run({PROXYD_BINARY, "--help"});
+    CHECK(h.status == 0);
+    CHECK_THAT(h.out, Catch::Contains("Examples:"));
+}
+
+TEST_CASE("SIGTERM ends proxyd with status 0, closing sessions and removing the pidfile") {
+    TempDir dir;
+    EchoServer echo;
+    auto port = free_port();
+    auto pidfile = dir.file("proxyd.pid");
+    Proxyd p(dir,
+             "pidfile " + pidfile +
+                 "\n"
+                 "log " +
+                 dir.file("access.log") +
+                 "\n"
+                 "logformat \"L%N %E %e\"\n"
+                 "tcppm -i127.0.0.1 " +
+                 std::to_string(port) + " 127.0.0.1 " + std::to_string(echo.port()) + "\n",
+             {port});
+    CHECK(read_file(pidfile) == std::to_string(p.process().pid()) + "\n");
+    Client c(port);
+    REQUIRE(c.connected());
+    c.send("x");
+    REQUIRE(c.read(1) == "x");
+    auto status = p.process().signal_and_wait(SIGTERM, 3s);
+    REQUIRE(status);
+    CHECK(*status == 0);
+    std::string rest;
+    CHECK(c.read_until_close(rest, 1s));
+    CHECK(::access(pidfile.c_str(), F_OK) != 0);
+    auto lines = wait_for_lines(dir.file("access.log"), 2);
+    REQUIRE(!lines.empty());
+    CHECK(lines.back() == "TCPPM 95 shutdown");
+}

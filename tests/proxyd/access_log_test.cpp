@@ -1,0 +1,50 @@
+#include "access_log.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace proxyd;
+
+namespace {
+LogFields sample() {
+    LogFields f;
+    f.time = std::chrono::system_clock::from_time_t(86400 * 365);  // 1971-01-01 00:00:00 UTC
+    f.service = "SOCKS5";
+    f.port = 1080;
+    f.error = 0;
+    f.reason = "OK";
+    f.user = "alice";
+    f.client_ip = "127.0.0.1";
+    f.client_port = 40000;
+    f.remote_host = "10.0.0.1";
+    f.remote_port = 80;
+    f.hostname = "example.com";
+    f.bytes_in = 1234;
+    f.bytes_out = 56;
+    f.request = "CONNECT example.com:80";
+    return f;
+}
+}  // namespace
+
+TEST_CASE("logformat fields expand to the session's values") {
+    CHECK(format_log_line("G%Y-%m-%d %H:%M:%S %N %p %E %U %C:%c %R:%r %n %I %O %T", sample()) ==
+          "1971-01-01 00:00:00 SOCKS5 1080 0 alice 127.0.0.1:40000 10.0.0.1:80 example.com 1234 56 "
+          "CONNECT example.com:80");
+}
+
+TEST_CASE("%t is the Unix time and %% a percent sign") {
+    CHECK(format_log_line("G%t %%", sample()) == "31536000 %");
+}
+
+TEST_CASE("an absent user is logged as a dash") {
+    auto f = sample();
+    f.user = {};
+    CHECK(format_log_line("G%U", f) == "-");
+}
+
+TEST_CASE("the -CHARS+ prefix replaces those characters inside fields") {
+    CHECK(format_log_line("G- +%T", sample()) == "CONNECT+example.com:80");
+}
+
+TEST_CASE("unknown format letters are copied as they are") {
+    CHECK(format_log_line("G%Q", sample()) == "%Q");
+}
