@@ -376,6 +376,7 @@ private:
 
     void users(const Directive& d) {
         for (const auto& t : d.args()) {
+            if (t.has_dollar && !t.from_file) continue;  // an unexpanded users $file
             User u;
             std::string_view v = t.text;
             u.span = t.span;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -183,9 +184,12 @@ struct Service {
     int need_user = 1;       // -u / -u2
     bool ipv6_first = false; // -6 / -64 / -46
 
-    bool listens_everywhere() const { return bind_address.value.empty() ||
-                                             bind_address.value == "0.0.0.0" ||
-                                             bind_address.value == "::"; }
+    // No -i/internal, or a wildcard address in any spelling (0.0.0.0, ::, [::], 0:0:...).
+    bool listens_everywhere() const {
+        if (bind_address.value.empty()) return true;
+        auto ip = IpAddress::parse(bind_address.value);
+        return ip && ip->is_unspecified();
+    }
 };
 
 struct LoadedFile {
@@ -208,15 +212,22 @@ struct Globals {
     Setting<std::string> config_path;  // `config PATH`
 };
 
+// Lets the users table be searched with a string_view without building a string.
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct Model {
     std::vector<Service> services;
-    std::unordered_map<std::string, User> users;  // last definition wins, as in 3proxy
+    // Last definition wins, as in 3proxy.
+    std::unordered_map<std::string, User, StringHash, std::equal_to<>> users;
     std::vector<User> user_definitions;            // every definition, in file order
     Globals globals;
     std::vector<LoadedFile> files;  // main file first
 
     const User* find_user(std::string_view name) const {
-        auto it = users.find(std::string(name));
+        auto it = users.find(name);
         return it == users.end() ? nullptr : &it->second;
     }
 };
