@@ -92,7 +92,8 @@ std::string operations_to_string(std::uint32_t ops) {
         }
     }
     for (const auto& [name, bits] : kOps) {
-        if (bits == op::HTTP || bits == op::FTP || bits == op::HTTPS) continue;
+        // HTTPS and HTTP_CONNECT are one bit: render it once, as HTTPS.
+        if (bits == op::HTTP || bits == op::FTP || name == "HTTP_CONNECT") continue;
         if ((left & bits) == bits && bits != 0) {
             out += out.empty() ? "" : ",";
             out += name;

@@ -107,6 +107,13 @@ private:
             errors_in_file_ = saved_errors;
             return;
         }
+        if (looks_binary(text)) {
+            report("PX016", {id, 1, 1, 0},
+                   "'" + printable(file.path) + "' looks like binary data, not a configuration "
+                   "file (NUL and control bytes); not parsed further");
+            errors_in_file_ = saved_errors;
+            return;
+        }
         bool ends_with_newline = !text.empty() && text.back() == '\n';
         if (!utf8_valid(text)) {
             std::uint32_t line = 1, col = 1;
@@ -157,6 +164,18 @@ private:
             if (!parse_line(id, ln, line, col_base, last_line && !ends_with_newline, depth)) break;
         }
         errors_in_file_ = saved_errors;
+    }
+
+    // NUL bytes plus many control bytes near the start: an image, an archive, random data.
+    static bool looks_binary(std::string_view text) {
+        std::string_view head = text.substr(0, 8192);
+        std::size_t nul = 0, control = 0;
+        for (char ch : head) {
+            auto c = static_cast<unsigned char>(ch);
+            if (c == 0) ++nul;
+            if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v') ++control;
+        }
+        return nul > 0 && control * 20 >= head.size();
     }
 
     static void locate(std::string_view text, std::size_t offset, std::uint32_t& line,
@@ -427,7 +446,7 @@ private:
         if (!id) {
             std::vector<Note> notes = chain_notes(site);
             notes.erase(notes.begin());
-            report("PX010", site, "cannot read included file '" + resolved + "': " + error.message,
+            report("PX010", site, "cannot read included file '" + printable(resolved) + "': " + error.message,
                    std::move(notes));
             return;
         }
@@ -471,7 +490,7 @@ private:
                     return;
                 }
                 report("PX011", site,
-                       "cannot read $file '" + resolved + "': " + error.message +
+                       "cannot read $file '" + printable(resolved) + "': " + error.message +
                            "; 3proxy silently drops this argument" +
                            (prefix.empty() ? "" : " (if '$' is literal, quote the token)"));
                 return;
@@ -553,7 +572,7 @@ ParseResult parse_file(const std::string& path, const ParseOptions& options) {
         Diagnostic d;
         d.code = "PX000";
         d.severity = Severity::error;
-        d.message = "cannot read '" + path + "': " + error.message;
+        d.message = "cannot read '" + printable(path) + "': " + error.message;
         d.span = {fid, 0, 0, 0};
         result.config.diagnostics.push_back(std::move(d));
         return result;

@@ -156,6 +156,8 @@ def test_disable_option_and_inline_suppression(tmp):
     check(r.rc == 0 and r.out == "", "--disable", r)
     r = run("check", warn, "--disable", "PX301,PX102")
     check(r.rc == 0, "--disable with a list", r)
+    r = run("check", "--disable", "PX301,PX102", "--disable", "PX505", warn)
+    check(r.rc == 0, "--disable before the file, repeated", r)
     r = run("check", warn, "--disable", "PX999")
     check(r.rc == 2 and "PX999" in r.err, "unknown code is a usage error", r)
     sup = write(f"{tmp}/sup.cfg", "socks -i127.0.0.1 -p1080\n# proxyctl: disable=PX102\nforce\n")
@@ -359,9 +361,7 @@ def test_binary_garbage(tmp):
 
 
 def test_text_output_is_valid_utf8_for_garbage(tmp):
-    """Known library defect (registered WILL_FAIL in CMakeLists.txt): parse.cpp puts raw
-    bytes of a `$file` path into PX011 messages, and the text/gcc writers print messages
-    as they are. Remove WILL_FAIL once messages go through printable()."""
+    """Messages quoting raw bytes (a `$file` path) are escaped in text and gcc output."""
     garbage = write(f"{tmp}/garbage.bin",
                     b"users $\xbc\xfe\x01junk\nfr\xffb\nsocks -i127.0.0.1 -p1080\n")
     for fmt in ("text", "gcc"):

@@ -118,7 +118,7 @@ void register_check(CLI::App& app, Runner& runner) {
         ->check(CLI::IsMember({"error", "warning", "info"}));
     cmd->add_flag("--werror", o->werror, "Treat warnings as errors");
     cmd->add_option("--disable", o->disable, "Rule codes to switch off, comma separated (PX101,PX204)")
-        ->delimiter(',')
+        ->allow_extra_args(false)
         ->type_name("CODE,...");
     cmd->add_option("--root", o->root,
                     "Resolve relative include and $file paths against DIR (for checking a copy, "

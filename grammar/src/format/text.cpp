@@ -67,19 +67,21 @@ void write_text(std::ostream& out, const std::vector<CheckedFile>& files, const 
                 }
             }
             out << p.bold() << location(file, d.span) << ": " << p.reset() << p.severity(d.severity)
-                << to_string(d.severity) << ": " << p.reset() << p.bold() << d.message << p.reset()
+                << to_string(d.severity) << ": " << p.reset() << p.bold() << printable(d.message) << p.reset()
                 << " [" << d.code << "]\n";
             snippet(out, file, d.span, p);
             for (const auto& n : d.notes) {
                 if (n.span.valid()) out << p.bold() << location(file, n.span) << ": " << p.reset();
-                out << p.note() << "note: " << p.reset() << n.message << '\n';
+                out << p.note() << "note: " << p.reset() << printable(n.message) << '\n';
                 snippet(out, file, n.span, p);
             }
             for (const auto& f : d.fixits) {
                 out << p.note() << "fix-it: " << p.reset() << f.description;
                 if (f.span.valid()) out << " (" << location(file, f.span) << ")";
                 out << '\n';
-                std::string repl = printable(f.replacement);
+                std::string_view shown = f.replacement;  // a whole-line insert ends in \n
+                if (!shown.empty() && shown.back() == '\n') shown.remove_suffix(1);
+                std::string repl = printable(shown);
                 if (!repl.empty()) out << "    " << p.caret() << repl << p.reset() << '\n';
             }
         }
@@ -89,11 +91,11 @@ void write_text(std::ostream& out, const std::vector<CheckedFile>& files, const 
 void write_gcc(std::ostream& out, const std::vector<CheckedFile>& files) {
     for (const auto& file : files) {
         for (const auto& d : file.diagnostics) {
-            out << location(file, d.span) << ": " << to_string(d.severity) << ": " << d.message
+            out << location(file, d.span) << ": " << to_string(d.severity) << ": " << printable(d.message)
                 << " [" << d.code << "]\n";
             for (const auto& n : d.notes) {
                 out << (n.span.valid() ? location(file, n.span) : path_of(file, d.span.file))
-                    << ": note: " << n.message << '\n';
+                    << ": note: " << printable(n.message) << '\n';
             }
         }
     }
