@@ -42,6 +42,9 @@ public:
         cfg_.main_file = main;
         cfg_.files.push_back({main, {}, false});
         stack_.push_back(canonical(cfg_.file(main).path));
+        // At most one directive per line; untouched capacity costs no memory, while
+        // growing by copying would touch (and fault in) twice the final size.
+        cfg_.directives.reserve(cfg_.file(main).line_count());
         parse_file(main, 0);
     }
 

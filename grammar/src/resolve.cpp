@@ -24,6 +24,11 @@ public:
     }
 
     Model run() {
+        std::size_t user_count = 0;
+        for (const auto& d : cfg_.directives)
+            if (d.name() == "users") user_count += d.argc();
+        model_.users.reserve(user_count);
+        model_.user_definitions.reserve(user_count);
         for (const auto& d : cfg_.directives) {
             if (!d.well_formed) continue;
             apply(d);
