@@ -134,3 +134,11 @@ tcppm -i127.0.0.1 2525 127.0.0.1 25
     }
     CHECK(diff_models(before, before).empty());
 }
+
+#include "proxycfg/hash.hpp"
+
+TEST_CASE("file hashes are SHA-256 in lower-case hex", "[diff]") {
+    CHECK(proxycfg::sha256_hex("abc") ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(proxycfg::sha256_hex("").size() == 64);
+}
