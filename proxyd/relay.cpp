@@ -16,6 +16,37 @@ constexpr int pipe_capacity = 256 * 1024;
 constexpr std::size_t fallback_chunk = 64 * 1024;
 }  // namespace
 
+std::optional<PipePair> PipePool::take() {
+    if (!idle_.empty()) {
+        PipePair p = std::move(idle_.back());
+        idle_.pop_back();
+        return p;
+    }
+    int fds[2];
+    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return std::nullopt;
+    PipePair p{UniqueFd(fds[0]), UniqueFd(fds[1])};
+    ::fcntl(fds[1], F_SETPIPE_SZ, pipe_capacity);  // best effort: /proc/sys/fs/pipe-max-size
+    return p;
+}
+
+void PipePool::give(PipePair pipe) {
+    if (idle_.size() < max_idle_) idle_.push_back(std::move(pipe));
+}
+
+Relay::~Relay() {
+    release_pipe(to_upstream_);
+    release_pipe(to_client_);
+}
+
+void Relay::release_pipe(Direction& d) {
+    if (!d.pipe.read_end) return;
+    if (d.in_pipe == 0) {
+        pool_.give(std::move(d.pipe));
+    }
+    d.pipe = {};  // a pipe with bytes still in it is closed, never reused
+    d.in_pipe = 0;
+}
+
 void Relay::prime(std::string to_upstream, std::string to_client) {
     to_upstream_.pending = std::move(to_upstream);
     to_client_.pending = std::move(to_client);
@@ -23,11 +54,9 @@ void Relay::prime(std::string to_upstream, std::string to_client) {
 
 bool Relay::ensure_pipe(Direction& d) {
     if (d.pipe.read_end) return true;
-    int fds[2];
-    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return false;
-    d.pipe.read_end.reset(fds[0]);
-    d.pipe.write_end.reset(fds[1]);
-    ::fcntl(fds[1], F_SETPIPE_SZ, pipe_capacity);  // best effort: /proc/sys/fs/pipe-max-size
+    auto p = pool_.take();
+    if (!p) return false;
+    d.pipe = std::move(*p);
     return true;
 }
 
@@ -62,6 +91,7 @@ Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
             counter += static_cast<std::uint64_t>(n);
         }
         if (d.eof) {
+            release_pipe(d);
             if (!d.shut) {
                 ::shutdown(d.to, SHUT_WR);
                 d.shut = true;
@@ -79,7 +109,10 @@ Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
                 d.eof = true;
                 continue;
             }
-            if (errno == EAGAIN) return Step::blocked;
+            if (errno == EAGAIN) {
+                release_pipe(d);  // empty here: the source has nothing more for now
+                return Step::blocked;
+            }
             if (errno == EINTR) continue;
             if (errno != EINVAL) {
                 error_ = errno;

@@ -4,18 +4,39 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "fd.hpp"
 
 namespace proxyd {
 
+// Empty pipes shared by the relays of one worker. A relay holds a pipe only while bytes
+// are in flight, so an idle session costs its two sockets and nothing more (10,000 idle
+// sessions would otherwise pin 40,000 pipe fds), and a busy one skips pipe2() per burst.
+class PipePool {
+  public:
+    explicit PipePool(std::size_t max_idle = 64) : max_idle_(max_idle) {}
+    // An empty pipe: from the pool, or a new one (nullopt if the system has none left).
+    std::optional<PipePair> take();
+    // Only empty pipes may come back: leftover bytes would leak into another session.
+    void give(PipePair pipe);
+
+  private:
+    std::size_t max_idle_;
+    std::vector<PipePair> idle_;
+};
+
 class Relay {
   public:
     enum class Status : std::uint8_t { open, finished, failed };
 
-    Relay(int client, int upstream)
-        : to_upstream_(client, upstream), to_client_(upstream, client) {}
+    Relay(int client, int upstream, PipePool& pool)
+        : pool_(pool), to_upstream_(client, upstream), to_client_(upstream, client) {}
+    ~Relay();
+    Relay(const Relay&) = delete;
+    Relay& operator=(const Relay&) = delete;
 
     // Bytes already read from one side that must reach the other before anything else.
     void prime(std::string to_upstream, std::string to_client);
@@ -41,7 +62,9 @@ class Relay {
     enum class Step : std::uint8_t { blocked, done, failed };
     Step pump(Direction& d, std::uint64_t& counter);
     bool ensure_pipe(Direction& d);
+    void release_pipe(Direction& d);
 
+    PipePool& pool_;
     Direction to_upstream_;
     Direction to_client_;
     int error_ = 0;

@@ -424,7 +424,7 @@ void Session::start_relay(std::string to_upstream, std::string to_client) {
         client_out_.clear();
         client_out_off_ = 0;
     }
-    relay_.emplace(client_.get(), upstream_.get());
+    relay_.emplace(client_.get(), upstream_.get(), worker_.pipes());
     relay_->prime(std::move(to_upstream), std::move(to_client));
     pump_relay();
 }

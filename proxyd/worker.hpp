@@ -12,6 +12,7 @@
 #include "config_snapshot.hpp"
 #include "event_loop.hpp"
 #include "listener.hpp"
+#include "relay.hpp"
 #include "resolver.hpp"
 #include "session_registry.hpp"
 
@@ -44,6 +45,7 @@ class Worker {
     Resolver& resolver() { return *resolver_; }
     AccessLog& access_log() { return log_; }
     SessionRegistry& sessions() { return sessions_; }
+    PipePool& pipes() { return pipes_; }
     const SnapshotPtr& config() const { return config_; }
     std::uint64_t next_session_id() {
         return (static_cast<std::uint64_t>(index_) << 48) | ++session_counter_;
@@ -63,6 +65,7 @@ class Worker {
     AccessLog& log_;
     EventLoop loop_;
     std::unique_ptr<Resolver> resolver_;
+    PipePool pipes_;  // before the sessions: their relays give pipes back on destruction
     SessionRegistry sessions_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::vector<std::unique_ptr<Session>> graveyard_;
