@@ -167,3 +167,52 @@ TEST_CASE("SIGTERM ends proxyd with status 0, closing sessions and removing the 
     REQUIRE(!lines.empty());
     CHECK(lines.back() == "TCPPM 95 shutdown");
 }
+
+TEST_CASE(
+    "names are resolved through the configured nserver, and its failure is logged with code 30") {
+    TempDir dir;
+    auto port = free_port();
+    auto dns = free_port();  // nothing answers there: the lookup fails fast with a refusal
+    Proxyd p(dir,
+             "log " + dir.file("access.log") +
+                 "\n"
+                 "logformat \"L%N %E %n:%r\"\n"
+                 "nserver 127.0.0.1:" +
+                 std::to_string(dns) +
+                 "\n"
+                 "timeouts 1 5 30 60 180 1800 2 60 15 5\n"
+                 "auth iponly\nallow *\n"
+                 "socks -p" +
+                 std::to_string(port) + " -i127.0.0.1\n",
+             std::vector<std::uint16_t>{port});
+    auto r =
+        curl({"--socks5-hostname", "127.0.0.1:" + std::to_string(port), "http://unknown.invalid/"});
+    CHECK(r.status != 0);
+    auto lines = wait_for_lines(dir.file("access.log"), 1, 5s);
+    REQUIRE(!lines.empty());
+    CHECK(lines.back() == "SOCKS5 30 unknown.invalid:80");
+}
+
+TEST_CASE("proxyd --daemon detaches, writes the daemon's pid and serves until SIGTERM") {
+    TempDir dir;
+    HttpServer http;
+    auto port = free_port();
+    auto pidfile = dir.file("proxyd.pid");
+    auto cfg = dir.write("d.cfg", "pidfile " + pidfile + "\nauth iponly\nallow *\nsocks -p" +
+                                      std::to_string(port) + " -i127.0.0.1\n");
+    auto r = run({PROXYD_BINARY, "--daemon", "--workers", "1", cfg});
+    CHECK(r.status == 0);
+    REQUIRE(wait_for_port(port, 5s));
+    pid_t pid = std::stoi(read_file(pidfile));
+    CHECK(::kill(pid, 0) == 0);
+    auto c = curl({"--socks5", "127.0.0.1:" + std::to_string(port),
+                   "http://127.0.0.1:" + std::to_string(http.port()) + "/d"});
+    CHECK(c.body == "hello /d\n");
+    ::kill(pid, SIGTERM);
+    bool gone = false;
+    for (int i = 0; i < 300 && !gone; ++i) {
+        gone = ::access(pidfile.c_str(), F_OK) != 0;
+        std::this_thread::sleep_for(10ms);
+    }
+    CHECK(gone);
+}
