@@ -1,6 +1,8 @@
 // proxyctl check: the linter. Works on files alone; no daemon needed.
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "live_checks.hpp"
 #include "proxycfg/format.hpp"
 #include "proxycfg/lint.hpp"
 #include "proxycfg/rules.hpp"
@@ -35,6 +38,31 @@ bool use_color(const std::string& mode) {
     const char* no_color = std::getenv("NO_COLOR");
     if (no_color && *no_color) return false;
     return ::isatty(STDOUT_FILENO) == 1;
+}
+
+// PX4xx: only for a file that is the running daemon's config, and only when the daemon
+// answers at once; check never waits for, or fails on, a daemon that is not there.
+void add_live_findings(const CheckOptions& o, const std::vector<std::string>& files,
+                       const proxycfg::LoadOptions& load, proxycfg::Severity threshold,
+                       std::vector<proxycfg::Loaded>& loaded,
+                       std::vector<proxycfg::CheckedFile>& checked) {
+    using namespace proxycfg;
+    if (std::all_of(files.begin(), files.end(), [](const std::string& f) { return f == "-"; }))
+        return;
+    auto status = query_live_status(o.socket, std::min<std::chrono::milliseconds>(
+                                                  reply_timeout(), std::chrono::seconds(2)));
+    if (!status) return;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        if (!loaded[i].readable() || !is_daemon_config(files[i], *status)) continue;
+        Diagnostics live = live_diagnostics(*status, loaded[i]);
+        std::erase_if(live, [&](const Diagnostic& d) { return load.lint.disabled.count(d.code) > 0; });
+        apply_suppressions(loaded[i].parse.config, load.lint, live);
+        for (auto& d : live) {
+            if (o.werror && d.severity == Severity::warning) d.severity = Severity::error;
+            if (d.severity >= threshold) checked[i].diagnostics.push_back(std::move(d));
+        }
+        sort_diagnostics(checked[i].diagnostics);
+    }
 }
 
 int run_check(const CheckOptions& o) {
@@ -91,6 +119,7 @@ int run_check(const CheckOptions& o) {
         }
         checked.push_back(std::move(cf));
     }
+    if (!o.offline) add_live_findings(o, files, load, threshold, loaded, checked);
     FormatOptions fo;
     fo.color = format == OutputFormat::text && use_color(o.color);
     fo.tool_version = PROXY_VERSION;

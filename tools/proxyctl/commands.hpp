@@ -15,5 +15,10 @@ struct Runner {
 void register_check(CLI::App& app, Runner& runner);
 void register_show(CLI::App& app, Runner& runner);
 void register_rules(CLI::App& app, Runner& runner);
+void register_status(CLI::App& app, Runner& runner);
+void register_sessions(CLI::App& app, Runner& runner);
+void register_diff(CLI::App& app, Runner& runner);
+void register_reload(CLI::App& app, Runner& runner);
+void register_kill(CLI::App& app, Runner& runner);
 
 }  // namespace proxyctl

@@ -11,12 +11,18 @@ int main(int argc, char** argv) {
         "  proxyctl check /etc/proxyd/proxyd.cfg\n"
         "  proxyctl check --format github --werror configs/*.cfg\n"
         "  proxyctl show /etc/proxyd/proxyd.cfg\n"
+        "  proxyctl reload && proxyctl sessions --user bob\n"
         "\nExit status: 0 clean, 1 findings at or above --severity, 2 usage or I/O error,\n"
         "3 daemon unreachable.");
     proxyctl::Runner runner;
     proxyctl::register_check(app, runner);
     proxyctl::register_show(app, runner);
     proxyctl::register_rules(app, runner);
+    proxyctl::register_status(app, runner);
+    proxyctl::register_sessions(app, runner);
+    proxyctl::register_diff(app, runner);
+    proxyctl::register_reload(app, runner);
+    proxyctl::register_kill(app, runner);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

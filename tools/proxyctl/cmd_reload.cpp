@@ -1,0 +1,208 @@
+// proxyctl reload: ask the running proxyd to load its files again, through the control
+// socket (the reload record comes back) or, with --signal, by SIGUSR1/SIGHUP to the pid in
+// the config's pidfile (for daemons without a control socket, a real 3proxy included).
+#include <signal.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "commands.hpp"
+#include "control_client.hpp"
+#include "proxycfg/lint.hpp"
+
+namespace proxyctl {
+namespace {
+
+constexpr const char* default_config = "/etc/proxyd/proxyd.cfg";
+
+struct ReloadOptions {
+    LiveOptions live;
+    bool dry_run = false;
+    bool signal = false;
+    std::string signal_name;
+    std::string config;
+};
+
+// USR1 (default), HUP, with or without SIG and in any case; 0 when not a signal name.
+int parse_signal(std::string name) {
+    for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (name.rfind("SIG", 0) == 0) name.erase(0, 3);
+    if (name.empty() || name == "USR1") return SIGUSR1;
+    if (name == "HUP") return SIGHUP;
+    return 0;
+}
+
+int print_reload_result(const nlohmann::json& result, bool json) {
+    control::ReloadRecord record;
+    try {
+        record = result.get<control::ReloadRecord>();
+    } catch (const nlohmann::json::exception& e) {
+        std::cerr << "proxyctl reload: malformed reload record: " << e.what() << '\n';
+        return exit_unreachable;
+    }
+    if (json) {
+        std::cout << result.dump(2) << '\n';
+    } else {
+        print_record(std::cout, record);
+        if (record.result == "failed") print_diagnostics(std::cout, record.diagnostics);
+    }
+    return record.result == "failed" ? exit_findings : exit_ok;
+}
+
+// The last reload as status reports it, to tell when a signalled reload has happened.
+struct ReloadMark {
+    std::uint64_t generation = 0;
+    std::int64_t started_at_ms = 0;
+    bool operator==(const ReloadMark&) const = default;
+};
+
+std::optional<std::pair<ReloadMark, nlohmann::json>> last_reload(
+    const std::string& path, std::chrono::milliseconds timeout) {
+    ControlReply reply = request(path, "status", nullptr, timeout);
+    if (!reply.ok()) return std::nullopt;
+    try {
+        auto s = reply.result->get<control::Status>();
+        ReloadMark mark{s.generation, s.last_reload ? s.last_reload->started_at_ms : 0};
+        nlohmann::json record = s.last_reload ? nlohmann::json(*s.last_reload) : nlohmann::json();
+        return std::make_pair(mark, std::move(record));
+    } catch (const nlohmann::json::exception&) {
+        return std::nullopt;
+    }
+}
+
+int run_signal(const ReloadOptions& o, int sig) {
+    const char* sig_name = sig == SIGHUP ? "SIGHUP" : "SIGUSR1";
+    std::string config = o.config.empty() ? default_config : o.config;
+    proxycfg::Loaded loaded = proxycfg::load_config(config);
+    if (!loaded.readable()) {
+        std::cerr << "proxyctl reload: cannot read " << config;
+        if (!loaded.diagnostics.empty()) std::cerr << ": " << loaded.diagnostics.front().message;
+        std::cerr << '\n';
+        return exit_usage;
+    }
+    const std::string& pidfile = loaded.model.globals.pidfile.value;
+    if (pidfile.empty()) {
+        std::cerr << "proxyctl reload: " << config
+                  << " has no 'pidfile' directive, so --signal cannot find proxyd's pid\n"
+                     "  add 'pidfile PATH' to the config, or reload through the control socket "
+                     "(without --signal)\n";
+        return exit_usage;
+    }
+    std::ifstream in(pidfile);
+    long long pid = 0;
+    if (!in) {
+        std::cerr << "proxyctl reload: cannot read pidfile " << pidfile << " (named in " << config
+                  << "): " << std::strerror(errno) << "\n  is proxyd running?\n";
+        return exit_unreachable;
+    }
+    if (!(in >> pid) || pid <= 1) {
+        std::cerr << "proxyctl reload: pidfile " << pidfile << " does not hold a process id\n";
+        return exit_unreachable;
+    }
+    if (::kill(static_cast<pid_t>(pid), 0) != 0) {
+        if (errno == EPERM)
+            std::cerr << "proxyctl reload: not permitted to signal pid " << pid << " (from "
+                      << pidfile << "): run as proxyd's user or root\n";
+        else
+            std::cerr << "proxyctl reload: stale pidfile " << pidfile << ": no process " << pid
+                      << " (proxyd is not running?)\n";
+        return exit_unreachable;
+    }
+    if (proxycfg::has_errors(loaded.diagnostics))
+        std::cerr << "proxyctl reload: warning: " << config
+                  << " has errors; proxyd will refuse it (see 'proxyctl check " << config << "')\n";
+
+    // Only a daemon with a reachable socket can tell us the reload happened; ask it quickly.
+    std::string path = socket_path(o.live.socket);
+    auto before = last_reload(path, std::chrono::milliseconds(1000));
+    if (::kill(static_cast<pid_t>(pid), sig) != 0) {
+        std::cerr << "proxyctl reload: kill(" << pid << ", " << sig_name
+                  << "): " << std::strerror(errno) << '\n';
+        return exit_unreachable;
+    }
+    if (!before) {
+        if (o.live.json)
+            std::cout
+                << nlohmann::json{{"signal", sig_name}, {"pid", pid}, {"pidfile", pidfile}}.dump(2)
+                << '\n';
+        else
+            std::cout << "sent " << sig_name << " to pid " << pid << " (from " << pidfile
+                      << "); no control socket at " << path << " to confirm the reload\n";
+        return exit_ok;
+    }
+    auto deadline = std::chrono::steady_clock::now() + reply_timeout();
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        auto after = last_reload(path, std::chrono::milliseconds(1000));
+        if (after && !(after->first == before->first) && !after->second.is_null()) {
+            if (!o.live.json) std::cout << "sent " << sig_name << " to pid " << pid << '\n';
+            return print_reload_result(after->second, o.live.json);
+        }
+    }
+    std::cerr << "proxyctl reload: sent " << sig_name << " to pid " << pid
+              << ", but proxyd reported no new reload within "
+              << std::chrono::duration_cast<std::chrono::seconds>(reply_timeout()).count()
+              << " s (PROXYCTL_TIMEOUT sets the limit)\n";
+    return exit_findings;
+}
+
+int run_reload(ReloadOptions o) {
+    if (o.signal) {
+        int sig = parse_signal(o.signal_name);
+        if (sig == 0) {
+            // `reload --signal CONFIG`: the optional value was the config file.
+            if (!o.config.empty()) {
+                std::cerr << "proxyctl reload: unknown signal '" << o.signal_name
+                          << "' (USR1 or HUP)\n";
+                return exit_usage;
+            }
+            o.config = o.signal_name;
+            sig = SIGUSR1;
+        }
+        if (o.dry_run) {
+            std::cerr << "proxyctl reload: --dry-run works through the control socket only "
+                         "(use 'proxyctl check' or 'proxyctl diff')\n";
+            return exit_usage;
+        }
+        return run_signal(o, sig);
+    }
+    int status = exit_ok;
+    nlohmann::json args = nlohmann::json::object();
+    if (o.dry_run) args["dry_run"] = true;
+    auto result = call("reload", o.live, "reload", status, args);
+    if (!result) return status;
+    return print_reload_result(*result, o.live.json);
+}
+
+}  // namespace
+
+void register_reload(CLI::App& app, Runner& runner) {
+    auto o = std::make_shared<ReloadOptions>();
+    auto* cmd = app.add_subcommand("reload", "Reload the running proxyd and show what changed");
+    cmd->add_flag("--dry-run", o->dry_run, "Check and compute the reload without applying it");
+    auto* sig = cmd->add_option("--signal", o->signal_name,
+                                "Send SIGUSR1 (default) or SIGHUP to the pid in CONFIG's pidfile "
+                                "instead of using the control socket")
+                    ->expected(0, 1)
+                    ->type_name("[USR1|HUP]");
+    cmd->add_option("config", o->config,
+                    std::string("Configuration whose pidfile --signal reads (default ") +
+                        default_config + ")")
+        ->type_name("CONFIG");
+    add_live_options(cmd, o->live);
+    cmd->footer(
+        "Exit status: 0 reloaded, 1 proxyd refused the new configuration (diagnostics shown),\n"
+        "2 usage error, 3 proxyd unreachable.\n"
+        "Examples:\n"
+        "  proxyctl reload --dry-run\n"
+        "  proxyctl reload --signal HUP /etc/proxyd/proxyd.cfg");
+    cmd->callback([o, sig, &runner] {
+        o->signal = sig->count() > 0;
+        runner.status = run_reload(*o);
+    });
+}
+
+}  // namespace proxyctl
