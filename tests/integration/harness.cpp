@@ -65,10 +65,24 @@ bool wait_readable(int fd, std::chrono::milliseconds timeout) {
 }  // namespace
 
 std::uint16_t free_port() {
-    std::uint16_t port = 0;
-    int fd = listen_on(false, port);
-    ::close(fd);
-    return port;
+    // The port stays bound (not listening) with SO_REUSEPORT for the rest of the test
+    // process: proxyd, which also sets SO_REUSEPORT, can still bind it, but no other
+    // test running in parallel can be handed the same port in the meantime. Connections
+    // to it are refused until proxyd listens.
+    static std::vector<int> reserved;
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0)
+        throw std::runtime_error("bind failed");
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    reserved.push_back(fd);
+    return ntohs(a.sin_port);
 }
 
 TempDir::TempDir() {
@@ -198,6 +212,9 @@ Proxyd::Proxyd(const TempDir& dir, const std::string& config_text, std::vector<s
     for (auto p : ports)
         if (!wait_for_port(p, 5s))
             throw std::runtime_error("proxyd did not listen: " + stderr_text());
+    // Something else answering on the port while proxyd failed to start would be worse
+    // than no answer: make sure it is really proxyd.
+    if (process_->wait(0ms)) throw std::runtime_error("proxyd exited: " + stderr_text());
 }
 
 std::vector<std::string> wait_for_lines(const std::string& path, std::size_t count,
