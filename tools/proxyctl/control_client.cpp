@@ -14,6 +14,7 @@
 #include <iostream>
 #include <map>
 #include <utility>
+#include <vector>
 
 #include "commands.hpp"
 #include "proxycfg/format.hpp"
@@ -234,27 +235,28 @@ void print_diagnostics(std::ostream& out, const nlohmann::json& diagnostics) {
     using namespace proxycfg;
     if (!diagnostics.is_array() || diagnostics.empty()) return;
     // Rebuild check's view: every file the diagnostics name, read again for the snippets.
-    // File 0 is shown under the CheckedFile's display path, so it is the first file named.
+    // A file that cannot be read (another machine's path, since removed) gets no snippet:
+    // its diagnostics go in a CheckedFile without sources, shown under their own path.
     SourceManager sources;
-    std::map<std::string, FileId> ids;
+    std::map<std::string, std::optional<FileId>> ids;
     auto file_id = [&](const std::string& path) {
         auto it = ids.find(path);
         if (it != ids.end()) return it->second;
         ReadError error;
         std::optional<FileId> id = path.empty() ? std::nullopt : sources.read(path, error);
-        FileId fid = id ? *id : sources.add(path, "");
-        ids.emplace(path, fid);
-        return fid;
+        ids.emplace(path, id);
+        return id;
     };
     auto span_of = [&](const nlohmann::json& j) {
         SourceSpan s;
-        s.file = file_id(j.value("file", std::string()));
+        std::optional<FileId> id = file_id(j.value("file", std::string()));
+        s.file = id.value_or(0);
         s.line = j.value("line", 0u);
         s.column = j.value("column", 0u);
         s.length = j.value("length", 0u);
         return s;
     };
-    CheckedFile checked;
+    std::vector<CheckedFile> files;
     try {
         for (const auto& d : diagnostics) {
             if (!d.is_object()) continue;
@@ -263,22 +265,31 @@ void print_diagnostics(std::ostream& out, const nlohmann::json& diagnostics) {
             if (!parse_severity(d.value("severity", std::string("error")), diag.severity))
                 diag.severity = Severity::error;
             diag.message = d.value("message", std::string());
+            std::string path = d.value("file", std::string());
+            bool readable = file_id(path).has_value();
             diag.span = span_of(d);
             for (const auto& n : d.value("notes", nlohmann::json::array()))
                 diag.notes.push_back({span_of(n), n.value("message", std::string())});
             for (const auto& f : d.value("fixits", nlohmann::json::array()))
                 diag.fixits.push_back({span_of(f), f.value("replacement", std::string()),
                                        f.value("description", std::string())});
-            checked.diagnostics.push_back(std::move(diag));
+            if (files.empty() || (files.back().sources != nullptr) != readable ||
+                (!readable && files.back().display_path != path)) {
+                files.emplace_back();
+                files.back().sources = readable ? &sources : nullptr;
+                files.back().display_path = path;
+            }
+            files.back().diagnostics.push_back(std::move(diag));
         }
     } catch (const nlohmann::json::exception&) {
         out << "  (diagnostics in the reply are malformed)\n";
     }
-    checked.sources = &sources;
-    checked.display_path = sources.size() > 0 ? sources.file(0).path : std::string();
+    // File 0 of the sources is shown under a CheckedFile's display path.
+    for (auto& f : files)
+        if (f.sources && sources.size() > 0) f.display_path = sources.file(0).path;
     FormatOptions fo;
     fo.color = color_for(out);
-    write_diagnostics(out, OutputFormat::text, {checked}, fo);
+    write_diagnostics(out, OutputFormat::text, files, fo);
 }
 
 void add_live_options(CLI::App* cmd, LiveOptions& options) {
@@ -374,9 +385,9 @@ std::string render_change(const nlohmann::json& change) {
     std::string after = change.value("after", std::string());
     if (kind == "changed" && (!before.empty() || !after.empty()))
         line += ": " + before + " -> " + after;
-    else if (kind == "added" && !after.empty())
+    else if (kind == "added" && !after.empty() && after != subject)
         line += ": " + after;
-    else if (kind == "removed" && !before.empty())
+    else if (kind == "removed" && !before.empty() && before != subject)
         line += ": " + before;
     return line;
 }
