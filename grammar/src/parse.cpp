@@ -178,7 +178,7 @@ private:
             if (c == 0) ++nul;
             if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v') ++control;
         }
-        return nul > 0 && control * 20 >= head.size();
+        return nul > 0 && control >= 16 && control * 20 >= head.size();
     }
 
     static void locate(std::string_view text, std::size_t offset, std::uint32_t& line,
