@@ -14,7 +14,7 @@
 
 // proxyd's control protocol types are header-only so proxyctl uses them without linking
 // daemon code.
-#include "../../proxyd/control/protocol.hpp"
+#include "control/protocol.hpp"
 
 namespace proxyctl {
 
