@@ -9,6 +9,15 @@
 //            {"command":"kill","args":{"ids":[12,13]}}
 //   reply:   {"ok":true,"result":{...}}
 //            {"ok":false,"error":{"code":"unknown_command","message":"...","diagnostics":[...]}}
+//
+// Results: status -> Status; reload -> ReloadRecord (a refused reload is ok:false with code
+// reload_failed, the diagnostics, and the record under error.record); sessions ->
+// {"sessions":[SessionInfo...]} filtered by service (label), user and source (a CIDR);
+// diff -> DiffResult; kill -> {"killed":[ids],"not_found":[ids]}.
+// A model change is {"kind":"added|removed|changed","area","subject","before","after",
+// "file","line"} (proxycfg::ModelChange; never a secret). Paths in Status are absolute.
+// Every reload attempt, whatever its trigger (usr1, hup, control, monitor), updates
+// Status::last_reload.
 #pragma once
 
 #include <cstdint>
