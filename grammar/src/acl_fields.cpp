@@ -84,8 +84,10 @@ void parse_targets(std::string_view field, std::vector<IpRange>& addresses,
     if (field == "*") return;
     for (auto item : split(field, ',')) {
         if (item.empty()) continue;
-        if (auto r = parse_ip_range(item)) addresses.push_back(*r);
-        else hosts.push_back(make_host_pattern(item));
+        if (auto r = parse_ip_range(item))
+            addresses.push_back(*r);
+        else
+            hosts.push_back(make_host_pattern(item));
     }
 }
 
@@ -95,8 +97,9 @@ bool parse_ports(std::string_view field, std::vector<PortRange>& out, FieldError
     if (!pegtl::parse<ports::grammar>(in)) {
         std::size_t bad = first_bad_offset(field, "0123456789,-");
         err = {"PX005", bad, 1,
-               "'" + printable(field) + "' is not a port list (write N or N-M, comma separated; "
-                                        "3proxy: Invalid port or port range)"};
+               "'" + printable(field) +
+                   "' is not a port list (write N or N-M, comma separated; "
+                   "3proxy: Invalid port or port range)"};
         return false;
     }
     std::size_t offset = 0;
@@ -136,9 +139,10 @@ bool parse_operations(std::string_view field, std::uint32_t& out, FieldError& er
                 if (operation_from(to_upper_ascii(item))) {
                     msg += "; operation names are upper case: " + to_upper_ascii(item);
                 } else {
-                    msg += " (expected CONNECT, BIND, UDPASSOC, HTTP, HTTPS, HTTP_GET, HTTP_POST, "
-                           "HTTP_PUT, HTTP_HEAD, HTTP_CONNECT, HTTP_OTHER, FTP..., ADMIN, "
-                           "DNSRESOLVE)";
+                    msg +=
+                        " (expected CONNECT, BIND, UDPASSOC, HTTP, HTTPS, HTTP_GET, HTTP_POST, "
+                        "HTTP_PUT, HTTP_HEAD, HTTP_CONNECT, HTTP_OTHER, FTP..., ADMIN, "
+                        "DNSRESOLVE)";
                 }
                 err = {"PX006", offset, item.size(), msg};
                 return false;
@@ -201,7 +205,8 @@ bool parse_periods(std::string_view field, std::vector<TimePeriod>& out, FieldEr
         auto from = item.substr(0, 8), to = item.substr(9, 8);
         if (!valid_clock(from) || !valid_clock(to)) return fail("has an invalid time of day");
         TimePeriod p{seconds(from), seconds(to)};
-        if (p.to <= p.from) return fail("ends before it starts (periods cannot wrap past midnight)");
+        if (p.to <= p.from)
+            return fail("ends before it starts (periods cannot wrap past midnight)");
         out.push_back(p);
     }
     return true;

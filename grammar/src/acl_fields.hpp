@@ -11,8 +11,8 @@
 namespace proxycfg {
 
 struct FieldError {
-    std::string code;         // PX004, PX005, ...
-    std::size_t offset = 0;   // within the field text
+    std::string code;        // PX004, PX005, ...
+    std::size_t offset = 0;  // within the field text
     std::size_t length = 0;
     std::string message;
 };

@@ -7,18 +7,25 @@ namespace proxycfg {
 
 std::string_view to_string(Severity s) {
     switch (s) {
-        case Severity::info: return "info";
-        case Severity::warning: return "warning";
-        case Severity::error: return "error";
+        case Severity::info:
+            return "info";
+        case Severity::warning:
+            return "warning";
+        case Severity::error:
+            return "error";
     }
     return "error";
 }
 
 bool parse_severity(std::string_view text, Severity& out) {
-    if (text == "info" || text == "note") out = Severity::info;
-    else if (text == "warning") out = Severity::warning;
-    else if (text == "error") out = Severity::error;
-    else return false;
+    if (text == "info" || text == "note")
+        out = Severity::info;
+    else if (text == "warning")
+        out = Severity::warning;
+    else if (text == "error")
+        out = Severity::error;
+    else
+        return false;
     return true;
 }
 

@@ -68,7 +68,8 @@ constexpr std::array kDirectives = {
     DirectiveInfo{"nocountall", 0, U, S::global, P::unsupported, "nocountall [ACL...]"},
     DirectiveInfo{"connlim", 3, U, S::global, P::unsupported, "connlim RATE PERIOD USERS [ACL...]"},
     DirectiveInfo{"noconnlim", 0, U, S::global, P::unsupported, "noconnlim [ACL...]"},
-    DirectiveInfo{"plugin", 2, U, S::immediate, P::unsupported, "plugin LIBRARY FUNCTION [ARGS...]"},
+    DirectiveInfo{"plugin", 2, U, S::immediate, P::unsupported,
+                  "plugin LIBRARY FUNCTION [ARGS...]"},
     DirectiveInfo{"logdump", 1, 2, S::snapshot, P::ignored, "logdump IN [OUT]"},
     DirectiveInfo{"filtermaxsize", 1, 1, S::global, P::ignored, "filtermaxsize N"},
     DirectiveInfo{"nolog", 0, 0, S::snapshot, P::implemented, "nolog"},
@@ -90,7 +91,9 @@ constexpr std::array kDirectives = {
 
 }  // namespace
 
-std::span<const DirectiveInfo> all_directives() { return kDirectives; }
+std::span<const DirectiveInfo> all_directives() {
+    return kDirectives;
+}
 
 const DirectiveInfo* find_directive(std::string_view name) {
     // Called for every line by the parser, the resolver and several rules.

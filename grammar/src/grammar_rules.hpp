@@ -26,8 +26,9 @@ struct bare_run : pegtl::plus<pegtl::not_one<' ', '\t', '\r', '\v', '\f', '\n', 
 struct token : pegtl::plus<pegtl::sor<quoted_run, bare_run>> {};
 
 template <typename Space>
-struct token_list : pegtl::seq<pegtl::star<Space>, pegtl::opt<pegtl::list<token, pegtl::plus<Space>>>,
-                               pegtl::star<Space>, pegtl::eof> {};
+struct token_list
+    : pegtl::seq<pegtl::star<Space>, pegtl::opt<pegtl::list<token, pegtl::plus<Space>>>,
+                 pegtl::star<Space>, pegtl::eof> {};
 
 using command_line = token_list<line_space>;
 using included_text = token_list<file_space>;

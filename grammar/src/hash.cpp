@@ -21,8 +21,6 @@ std::string sha256_hex(std::string_view bytes) {
     return out;
 }
 
-
-
 void fill_file_hashes(Model& model, const ParsedConfig& config) {
     for (std::size_t i = 0; i < model.files.size() && i < config.files.size(); ++i) {
         model.files[i].content_hash = sha256_hex(config.file(config.files[i].file).text);

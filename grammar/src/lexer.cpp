@@ -21,8 +21,10 @@ void finish_token(LexState& st, std::string_view raw, std::uint32_t offset) {
     bool has_quote = raw.find('"') != std::string_view::npos;
     if (!has_quote) {
         tok.text = raw;
-        if (included && raw.front() == '$') tok.text.remove_prefix(1);
-        else if (!included) tok.dollar = raw.find('$');
+        if (included && raw.front() == '$')
+            tok.text.remove_prefix(1);
+        else if (!included)
+            tok.dollar = raw.find('$');
         st.out.push_back(tok);
         return;
     }
@@ -92,7 +94,7 @@ bool lex(std::string_view input, LexMode mode, std::deque<std::string>& arena,
     namespace pegtl = grammar::pegtl;
     LexState st{input.data(), mode, arena, out};
     pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::lf_crlf> in(input.data(),
-                                                                          input.size(), "");
+                                                                            input.size(), "");
     std::size_t before = out.size();
     try {
         bool ok = mode == LexMode::line

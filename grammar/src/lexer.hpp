@@ -15,7 +15,7 @@ struct LexToken {
     std::string_view text;     // quotes removed, "" unescaped
     bool quoted = false;
     std::size_t dollar = std::string_view::npos;  // index in text of the first unquoted '$'
-    bool quirk = false;        // a leading "" that 3proxy tokenizes differently
+    bool quirk = false;                           // a leading "" that 3proxy tokenizes differently
 };
 
 struct LexError {

@@ -9,24 +9,46 @@ namespace proxycfg {
 namespace {
 
 constexpr std::array<std::pair<std::string_view, ServiceType>, 9> kServices = {{
-    {"proxy", ServiceType::proxy}, {"socks", ServiceType::socks}, {"pop3p", ServiceType::pop3p},
-    {"ftppr", ServiceType::ftppr}, {"admin", ServiceType::admin}, {"dnspr", ServiceType::dnspr},
-    {"smtpp", ServiceType::smtpp}, {"tcppm", ServiceType::tcppm}, {"udppm", ServiceType::udppm},
+    {"proxy", ServiceType::proxy},
+    {"socks", ServiceType::socks},
+    {"pop3p", ServiceType::pop3p},
+    {"ftppr", ServiceType::ftppr},
+    {"admin", ServiceType::admin},
+    {"dnspr", ServiceType::dnspr},
+    {"smtpp", ServiceType::smtpp},
+    {"tcppm", ServiceType::tcppm},
+    {"udppm", ServiceType::udppm},
 }};
 
 constexpr std::array<std::pair<std::string_view, AuthMethod>, 7> kAuth = {{
-    {"none", AuthMethod::none}, {"iponly", AuthMethod::iponly}, {"useronly", AuthMethod::useronly},
-    {"dnsname", AuthMethod::dnsname}, {"strong", AuthMethod::strong}, {"cache", AuthMethod::cache},
+    {"none", AuthMethod::none},
+    {"iponly", AuthMethod::iponly},
+    {"useronly", AuthMethod::useronly},
+    {"dnsname", AuthMethod::dnsname},
+    {"strong", AuthMethod::strong},
+    {"cache", AuthMethod::cache},
     {"radius", AuthMethod::radius},
 }};
 
 constexpr std::array<std::pair<std::string_view, std::uint32_t>, 19> kOps = {{
-    {"CONNECT", op::CONNECT}, {"BIND", op::BIND}, {"UDPASSOC", op::UDPASSOC},
-    {"ICMPASSOC", op::ICMPASSOC}, {"HTTP_GET", op::HTTP_GET}, {"HTTP_PUT", op::HTTP_PUT},
-    {"HTTP_POST", op::HTTP_POST}, {"HTTP_HEAD", op::HTTP_HEAD}, {"HTTP_CONNECT", op::HTTP_CONNECT},
-    {"HTTP_OTHER", op::HTTP_OTHER}, {"HTTP", op::HTTP}, {"HTTPS", op::HTTPS},
-    {"FTP_GET", op::FTP_GET}, {"FTP_PUT", op::FTP_PUT}, {"FTP_LIST", op::FTP_LIST},
-    {"FTP_DATA", op::FTP_DATA}, {"FTP", op::FTP}, {"ADMIN", op::ADMIN},
+    {"CONNECT", op::CONNECT},
+    {"BIND", op::BIND},
+    {"UDPASSOC", op::UDPASSOC},
+    {"ICMPASSOC", op::ICMPASSOC},
+    {"HTTP_GET", op::HTTP_GET},
+    {"HTTP_PUT", op::HTTP_PUT},
+    {"HTTP_POST", op::HTTP_POST},
+    {"HTTP_HEAD", op::HTTP_HEAD},
+    {"HTTP_CONNECT", op::HTTP_CONNECT},
+    {"HTTP_OTHER", op::HTTP_OTHER},
+    {"HTTP", op::HTTP},
+    {"HTTPS", op::HTTPS},
+    {"FTP_GET", op::FTP_GET},
+    {"FTP_PUT", op::FTP_PUT},
+    {"FTP_LIST", op::FTP_LIST},
+    {"FTP_DATA", op::FTP_DATA},
+    {"FTP", op::FTP},
+    {"ADMIN", op::ADMIN},
     {"DNSRESOLVE", op::DNSRESOLVE},
 }};
 
@@ -46,15 +68,23 @@ std::optional<ServiceType> service_type_from(std::string_view name) {
 
 std::uint16_t default_port(ServiceType t) {
     switch (t) {
-        case ServiceType::proxy: return 3128;
-        case ServiceType::socks: return 1080;
-        case ServiceType::pop3p: return 110;
-        case ServiceType::ftppr: return 21;
-        case ServiceType::admin: return 80;
-        case ServiceType::dnspr: return 53;
-        case ServiceType::smtpp: return 25;
+        case ServiceType::proxy:
+            return 3128;
+        case ServiceType::socks:
+            return 1080;
+        case ServiceType::pop3p:
+            return 110;
+        case ServiceType::ftppr:
+            return 21;
+        case ServiceType::admin:
+            return 80;
+        case ServiceType::dnspr:
+            return 53;
+        case ServiceType::smtpp:
+            return 25;
         case ServiceType::tcppm:
-        case ServiceType::udppm: return 0;
+        case ServiceType::udppm:
+            return 0;
     }
     return 0;
 }
@@ -105,21 +135,30 @@ std::string operations_to_string(std::uint32_t ops) {
 
 std::string_view to_string(PasswordType t) {
     switch (t) {
-        case PasswordType::sys: return "SYS";
-        case PasswordType::cl: return "CL";
-        case PasswordType::cr: return "CR";
-        case PasswordType::nt: return "NT";
-        case PasswordType::lm: return "LM";
-        case PasswordType::unknown: return "UN";
+        case PasswordType::sys:
+            return "SYS";
+        case PasswordType::cl:
+            return "CL";
+        case PasswordType::cr:
+            return "CR";
+        case PasswordType::nt:
+            return "NT";
+        case PasswordType::lm:
+            return "LM";
+        case PasswordType::unknown:
+            return "UN";
     }
     return "UN";
 }
 
 std::string_view to_string(AclAction a) {
     switch (a) {
-        case AclAction::allow: return "allow";
-        case AclAction::deny: return "deny";
-        case AclAction::redirect: return "redirect";
+        case AclAction::allow:
+            return "allow";
+        case AclAction::deny:
+            return "deny";
+        case AclAction::redirect:
+            return "redirect";
     }
     return "allow";
 }
@@ -128,21 +167,29 @@ bool HostPattern::matches(std::string_view host) const {
     std::string h = to_lower(host);
     while (!h.empty() && h.back() == '.') h.pop_back();
     switch (kind) {
-        case Kind::exact: return h == text;
+        case Kind::exact:
+            return h == text;
         case Kind::suffix:  // the host must be strictly longer than the suffix
-            return h.size() > text.size() && h.compare(h.size() - text.size(), text.size(), text) == 0;
-        case Kind::prefix: return h.size() >= text.size() && h.compare(0, text.size(), text) == 0;
-        case Kind::substring: return h.find(text) != std::string::npos;
+            return h.size() > text.size() &&
+                   h.compare(h.size() - text.size(), text.size(), text) == 0;
+        case Kind::prefix:
+            return h.size() >= text.size() && h.compare(0, text.size(), text) == 0;
+        case Kind::substring:
+            return h.find(text) != std::string::npos;
     }
     return false;
 }
 
 std::string HostPattern::to_string() const {
     switch (kind) {
-        case Kind::exact: return text;
-        case Kind::suffix: return "*" + text;
-        case Kind::prefix: return text + "*";
-        case Kind::substring: return "*" + text + "*";
+        case Kind::exact:
+            return text;
+        case Kind::suffix:
+            return "*" + text;
+        case Kind::prefix:
+            return text + "*";
+        case Kind::substring:
+            return "*" + text + "*";
     }
     return text;
 }

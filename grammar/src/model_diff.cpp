@@ -25,7 +25,7 @@ std::vector<std::string> rendered_acl(const Service& s) {
 }
 
 class Differ {
-public:
+  public:
     Differ(const Model& a, const Model& b) : a_(a), b_(b) {}
 
     std::vector<ModelChange> run() {
@@ -36,14 +36,15 @@ public:
         return std::move(out_);
     }
 
-private:
+  private:
     const Model& a_;
     const Model& b_;
     std::vector<ModelChange> out_;
 
     void add(Kind k, std::string area, std::string subject, std::string before, std::string after,
              SourceSpan span = {}) {
-        out_.push_back({k, std::move(area), std::move(subject), std::move(before), std::move(after), span});
+        out_.push_back(
+            {k, std::move(area), std::move(subject), std::move(before), std::move(after), span});
     }
 
     void listeners() {
@@ -77,7 +78,8 @@ private:
                 add(Kind::changed, "maxconn", n.label, std::to_string(o->maxconn.value),
                     std::to_string(n.maxconn.value), n.maxconn.span);
             if (o->map_host != n.map_host || o->map_port != n.map_port)
-                add(Kind::changed, "target", n.label, o->map_host + ":" + std::to_string(o->map_port),
+                add(Kind::changed, "target", n.label,
+                    o->map_host + ":" + std::to_string(o->map_port),
                     n.map_host + ":" + std::to_string(n.map_port), n.span);
             if (o->external_v4.value != n.external_v4.value)
                 add(Kind::changed, "external", n.label, o->external_v4.value, n.external_v4.value,
@@ -102,8 +104,8 @@ private:
         }
         for (const auto& r : left) add(Kind::removed, "acl", n.label, r, "");
         if (left.empty() && before.size() == after.size())
-            add(Kind::changed, "acl", n.label, "order of " + std::to_string(before.size()) + " entries",
-                "new order", n.span);
+            add(Kind::changed, "acl", n.label,
+                "order of " + std::to_string(before.size()) + " entries", "new order", n.span);
     }
 
     void users() {
@@ -163,9 +165,12 @@ private:
 
 std::string_view to_string(ModelChange::Kind k) {
     switch (k) {
-        case Kind::added: return "added";
-        case Kind::removed: return "removed";
-        case Kind::changed: return "changed";
+        case Kind::added:
+            return "added";
+        case Kind::removed:
+            return "removed";
+        case Kind::changed:
+            return "changed";
     }
     return "changed";
 }

@@ -41,8 +41,8 @@ IpAddress IpAddress::v4(std::uint32_t host_order) {
 
 std::string IpAddress::to_string() const {
     char buf[INET6_ADDRSTRLEN];
-    const char* r = ::inet_ntop(family == Family::v4 ? AF_INET : AF_INET6, bytes.data(), buf,
-                                sizeof buf);
+    const char* r =
+        ::inet_ntop(family == Family::v4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);
     return r ? std::string(r) : std::string();
 }
 

@@ -18,9 +18,9 @@
 namespace proxycfg {
 namespace {
 
-constexpr std::size_t kMaxLineBytes = 65534;       // fgets(buf, 65535) in 3proxy
-constexpr std::size_t kMaxTokensPerLine = 4095;    // NPARAMS - 1
-constexpr std::size_t kMaxDollarFileBytes = 65534; // one read() in 3proxy
+constexpr std::size_t kMaxLineBytes = 65534;        // fgets(buf, 65535) in 3proxy
+constexpr std::size_t kMaxTokensPerLine = 4095;     // NPARAMS - 1
+constexpr std::size_t kMaxDollarFileBytes = 65534;  // one read() in 3proxy
 constexpr std::size_t kMaxErrorsPerFile = 50;
 constexpr int kMaxIncludeDepth = 32;
 
@@ -35,7 +35,7 @@ std::string canonical(const std::string& path) {
 }
 
 class Parser {
-public:
+  public:
     Parser(ParsedConfig& cfg, const ParseOptions& options) : cfg_(cfg), options_(options) {}
 
     void run(FileId main) {
@@ -48,7 +48,7 @@ public:
         parse_file(main, 0);
     }
 
-private:
+  private:
     ParsedConfig& cfg_;
     const ParseOptions& options_;
     std::vector<std::string> stack_;  // canonical paths of the include chain
@@ -74,8 +74,10 @@ private:
     std::string resolve_path(const std::string& path) const {
         if (path.empty() || path.front() == '/') return path;
         std::filesystem::path base;
-        if (!options_.root.empty()) base = options_.root;
-        else base = std::filesystem::path(cfg_.file(cfg_.main_file).path).parent_path();
+        if (!options_.root.empty())
+            base = options_.root;
+        else
+            base = std::filesystem::path(cfg_.file(cfg_.main_file).path).parent_path();
         if (base.empty()) return path;
         return (base / path).string();
     }
@@ -112,8 +114,9 @@ private:
         }
         if (looks_binary(text)) {
             report("PX016", {id, 1, 1, 0},
-                   "'" + printable(file.path) + "' looks like binary data, not a configuration "
-                   "file (NUL and control bytes); not parsed further");
+                   "'" + printable(file.path) +
+                       "' looks like binary data, not a configuration "
+                       "file (NUL and control bytes); not parsed further");
             errors_in_file_ = saved_errors;
             return;
         }
@@ -129,8 +132,9 @@ private:
         for (std::uint32_t ln = 1; ln <= file.line_count(); ++ln) {
             if (errors_in_file_ >= kMaxErrorsPerFile) {
                 report("PX016", {id, ln, 1, 0},
-                       "too many errors in " + file.path + "; stopping here (is it a "
-                       "configuration file?)");
+                       "too many errors in " + file.path +
+                           "; stopping here (is it a "
+                           "configuration file?)");
                 break;
             }
             std::size_t begin = file.line_offsets[ln - 1];
@@ -176,7 +180,8 @@ private:
         for (char ch : head) {
             auto c = static_cast<unsigned char>(ch);
             if (c == 0) ++nul;
-            if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v') ++control;
+            if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v')
+                ++control;
         }
         return nul > 0 && control >= 16 && control * 20 >= head.size();
     }
@@ -229,8 +234,7 @@ private:
         return codes;
     }
 
-    void note_indented(FileId id, std::uint32_t ln, std::string_view line,
-                       std::uint32_t col_base) {
+    void note_indented(FileId id, std::uint32_t ln, std::string_view line, std::uint32_t col_base) {
         std::size_t start = 0;
         while (start < line.size() && is_space(line[start])) ++start;
         if (start == line.size()) return;
@@ -243,9 +247,12 @@ private:
         cfg_.indented_directives.push_back(span);
         report("PX012", span,
                "indented line is ignored: 3proxy treats a line starting with whitespace as a "
-               "comment, so this '" + std::string(word) + "' does nothing",
-               {}, {{{id, ln, 1 + col_base, static_cast<std::uint32_t>(start)}, "",
-                     "remove the indentation"}});
+               "comment, so this '" +
+                   std::string(word) + "' does nothing",
+               {},
+               {{{id, ln, 1 + col_base, static_cast<std::uint32_t>(start)},
+                 "",
+                 "remove the indentation"}});
     }
 
     Token make_token(FileId id, std::uint32_t ln, std::uint32_t col, const LexToken& t,
@@ -269,8 +276,10 @@ private:
             report("PX003", {id, ln, col, static_cast<std::uint32_t>(line.size() - err.offset)},
                    "quote opened here is not closed before the end of the line; 3proxy "
                    "rejects the line (Parse error)",
-                   {}, {{{id, ln, static_cast<std::uint32_t>(line.size() + 1 + col_base), 0}, "\"",
-                         "close the quote"}});
+                   {},
+                   {{{id, ln, static_cast<std::uint32_t>(line.size() + 1 + col_base), 0},
+                     "\"",
+                     "close the quote"}});
             return true;
         }
         if (lexed_.empty()) return true;
@@ -376,11 +385,12 @@ private:
         std::vector<FixIt> fixits;
         if (auto best = closest_directive(cmd.text)) {
             msg += "; did you mean '" + std::string(*best) + "'?";
-            fixits.push_back({cmd.span, std::string(*best), "replace with '" + std::string(*best) + "'"});
+            fixits.push_back(
+                {cmd.span, std::string(*best), "replace with '" + std::string(*best) + "'"});
         } else if (cmd.text.find(':') != std::string_view::npos) {
             msg += "; a user specification must follow 'users'";
-            fixits.push_back({{cmd.span.file, cmd.span.line, cmd.span.column, 0}, "users ",
-                              "insert 'users'"});
+            fixits.push_back(
+                {{cmd.span.file, cmd.span.line, cmd.span.column, 0}, "users ", "insert 'users'"});
         } else {
             msg += " (3proxy: Unknown command)";
         }
@@ -421,8 +431,8 @@ private:
             return;  // reported with a fix-it by the force rules (PX103)
         }
         std::string msg = "'" + std::string(info.name) + "' takes " + expected + ", got " +
-                          std::to_string(argc) + " (3proxy: Unknown command); usage: " +
-                          std::string(info.synopsis);
+                          std::to_string(argc) +
+                          " (3proxy: Unknown command); usage: " + std::string(info.synopsis);
         if ((info.name == "logformat" || info.name == "system") && argc > 1) {
             msg += "; quote the whole value";
         }
@@ -449,7 +459,8 @@ private:
         if (!id) {
             std::vector<Note> notes = chain_notes(site);
             notes.erase(notes.begin());
-            report("PX010", site, "cannot read included file '" + printable(resolved) + "': " + error.message,
+            report("PX010", site,
+                   "cannot read included file '" + printable(resolved) + "': " + error.message,
                    std::move(notes));
             return;
         }
@@ -470,13 +481,17 @@ private:
         if (last_line_without_newline) {
             report("PX019", site,
                    "$file on the last line of a file without a final newline: 3proxy does not "
-                   "expand it and passes '" + name + "' as the argument",
-                   {}, {{{id, ln, col + static_cast<std::uint32_t>(t.raw.size()), 0}, "\n",
-                         "end the file with a newline"}});
+                   "expand it and passes '" +
+                       name + "' as the argument",
+                   {},
+                   {{{id, ln, col + static_cast<std::uint32_t>(t.raw.size()), 0},
+                     "\n",
+                     "end the file with a newline"}});
         }
         if (name.empty()) {
-            report("PX011", site, "'$' with no file name: 3proxy drops this argument; quote a "
-                                  "literal '$'");
+            report("PX011", site,
+                   "'$' with no file name: 3proxy drops this argument; quote a "
+                   "literal '$'");
             return;
         }
         std::string resolved = resolve_path(name);
@@ -513,13 +528,15 @@ private:
         if (!lex(f.text, LexMode::included_file, cfg_.arena, inner, err)) {
             std::uint32_t l = 1, c = 1;
             locate(f.text, err.offset, l, c);
-            report("PX003", {fid, l, c, 1}, "quote opened here is not closed in $file '" + name + "'",
-                   chain_notes(site));
+            report("PX003", {fid, l, c, 1},
+                   "quote opened here is not closed in $file '" + name + "'", chain_notes(site));
             return;
         }
         if (inner.empty()) {
-            report("PX011", site, "$file '" + name + "' is empty; 3proxy silently drops this "
-                                  "argument");
+            report("PX011", site,
+                   "$file '" + name +
+                       "' is empty; 3proxy silently drops this "
+                       "argument");
             return;
         }
         for (std::size_t i = 0; i < inner.size(); ++i) {

@@ -16,9 +16,8 @@ bool entry_matches(const AclEntry& e, const AccessRequest& r, bool hide_user) {
         std::string_view name = (hide_user || !r.user) ? std::string_view("-") : *r.user;
         if (std::find(e.users.begin(), e.users.end(), name) == e.users.end()) return false;
     }
-    if (!e.sources.empty() &&
-        std::none_of(e.sources.begin(), e.sources.end(),
-                     [&](const IpRange& s) { return s.contains(r.client); }))
+    if (!e.sources.empty() && std::none_of(e.sources.begin(), e.sources.end(),
+                                           [&](const IpRange& s) { return s.contains(r.client); }))
         return false;
     if (!e.any_target()) {
         bool hit = false;
@@ -51,13 +50,20 @@ bool entry_matches(const AclEntry& e, const AccessRequest& r, bool hide_user) {
 // Ranks failures as 3proxy's return codes do: the highest code wins.
 int failure_rank(Verdict v) {
     switch (v) {
-        case Verdict::acl_denied: return 1;
-        case Verdict::acl_no_match: return 3;
-        case Verdict::no_credentials: return 4;
-        case Verdict::unknown_user: return 5;
-        case Verdict::bad_password: return 6;
-        case Verdict::unsupported: return 9;
-        case Verdict::allowed: return 0;
+        case Verdict::acl_denied:
+            return 1;
+        case Verdict::acl_no_match:
+            return 3;
+        case Verdict::no_credentials:
+            return 4;
+        case Verdict::unknown_user:
+            return 5;
+        case Verdict::bad_password:
+            return 6;
+        case Verdict::unsupported:
+            return 9;
+        case Verdict::allowed:
+            return 0;
     }
     return 0;
 }
@@ -66,26 +72,40 @@ int failure_rank(Verdict v) {
 
 std::string_view to_string(Verdict v) {
     switch (v) {
-        case Verdict::allowed: return "allowed";
-        case Verdict::no_credentials: return "no_credentials";
-        case Verdict::unknown_user: return "unknown_user";
-        case Verdict::bad_password: return "bad_password";
-        case Verdict::acl_denied: return "acl_denied";
-        case Verdict::acl_no_match: return "acl_no_match";
-        case Verdict::unsupported: return "unsupported";
+        case Verdict::allowed:
+            return "allowed";
+        case Verdict::no_credentials:
+            return "no_credentials";
+        case Verdict::unknown_user:
+            return "unknown_user";
+        case Verdict::bad_password:
+            return "bad_password";
+        case Verdict::acl_denied:
+            return "acl_denied";
+        case Verdict::acl_no_match:
+            return "acl_no_match";
+        case Verdict::unsupported:
+            return "unsupported";
     }
     return "?";
 }
 
 std::string_view describe(Verdict v) {
     switch (v) {
-        case Verdict::allowed: return "allowed";
-        case Verdict::no_credentials: return "credentials required";
-        case Verdict::unknown_user: return "user removed";
-        case Verdict::bad_password: return "password changed";
-        case Verdict::acl_denied: return "ACL now denies";
-        case Verdict::acl_no_match: return "ACL no longer allows";
-        case Verdict::unsupported: return "auth type not supported";
+        case Verdict::allowed:
+            return "allowed";
+        case Verdict::no_credentials:
+            return "credentials required";
+        case Verdict::unknown_user:
+            return "user removed";
+        case Verdict::bad_password:
+            return "password changed";
+        case Verdict::acl_denied:
+            return "ACL now denies";
+        case Verdict::acl_no_match:
+            return "ACL no longer allows";
+        case Verdict::unsupported:
+            return "auth type not supported";
     }
     return "?";
 }
@@ -103,7 +123,8 @@ bool verify_password(const User& user, std::string_view password) {
             // libcrypt returns "*0"/"*1" or NULL for an unusable setting.
             return out != nullptr && out[0] != '*' && user.secret == out;
         }
-        default: return false;
+        default:
+            return false;
     }
 }
 
@@ -191,7 +212,9 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
             case AuthMethod::cache:
             case AuthMethod::dnsname:
             case AuthMethod::radius:
-            case AuthMethod::plugin: fail(Verdict::unsupported, m); break;
+            case AuthMethod::plugin:
+                fail(Verdict::unsupported, m);
+                break;
         }
     }
     if (worst_rank < 0) {

@@ -4,11 +4,16 @@ namespace proxycfg {
 
 std::string RecheckResult::reason() const {
     switch (outcome) {
-        case RecheckOutcome::kept_noforce: return "kept (noforce)";
-        case RecheckOutcome::kept_allowed: return "kept (still allowed)";
-        case RecheckOutcome::closed_service_removed: return "service removed";
-        case RecheckOutcome::drain_service_removed: return "service removed (noforce: draining)";
-        case RecheckOutcome::closed_denied: return std::string(describe(verdict));
+        case RecheckOutcome::kept_noforce:
+            return "kept (noforce)";
+        case RecheckOutcome::kept_allowed:
+            return "kept (still allowed)";
+        case RecheckOutcome::closed_service_removed:
+            return "service removed";
+        case RecheckOutcome::drain_service_removed:
+            return "service removed (noforce: draining)";
+        case RecheckOutcome::closed_denied:
+            return std::string(describe(verdict));
     }
     return "?";
 }
@@ -27,8 +32,8 @@ RecheckResult recheck_session(const Model& old_model, const Model& new_model,
         // The old service's own flag decides, as the operator wrote it when it existed.
         const Service* before = find_service(old_model, session.service_label);
         bool forced = before ? before->force.value : true;
-        r.outcome = forced ? RecheckOutcome::closed_service_removed
-                           : RecheckOutcome::drain_service_removed;
+        r.outcome =
+            forced ? RecheckOutcome::closed_service_removed : RecheckOutcome::drain_service_removed;
         return r;
     }
     // The flag in the new configuration decides: writing noforce is how an operator says

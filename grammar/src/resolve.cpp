@@ -15,7 +15,7 @@ namespace proxycfg {
 namespace {
 
 class Resolver {
-public:
+  public:
     Resolver(const ParsedConfig& cfg, Diagnostics& diags) : cfg_(cfg), diags_(diags) {
         auth_.value = {AuthMethod::iponly};  // 3proxy's real default (reference 2.7)
         maxconn_.value = 100;
@@ -40,7 +40,7 @@ public:
         return std::move(model_);
     }
 
-private:
+  private:
     const ParsedConfig& cfg_;
     Diagnostics& diags_;
     Model model_;
@@ -99,7 +99,8 @@ private:
         if (!info) return;
         if (info->scope == Scope::service) return service(d);
         auto args = d.args();
-        if (name == "allow" || name == "deny") return acl_entry(d, name == "allow" ? AclAction::allow : AclAction::deny, 0);
+        if (name == "allow" || name == "deny")
+            return acl_entry(d, name == "allow" ? AclAction::allow : AclAction::deny, 0);
         if (name == "redirect") return redirect(d);
         if (name == "parent") return parent(d);
         if (name == "nolog" || name == "weight") return modifier(d);
@@ -138,8 +139,10 @@ private:
                            "' (3proxy refuses a name that does not resolve)");
                 return;
             }
-            if (ip && ip->family == IpAddress::Family::v6) external6_ = {std::string(args[0].text), d.span};
-            else external4_ = {std::string(args[0].text), d.span};
+            if (ip && ip->family == IpAddress::Family::v6)
+                external6_ = {std::string(args[0].text), d.span};
+            else
+                external4_ = {std::string(args[0].text), d.span};
             return;
         }
         if (name == "log") return log(d);
@@ -191,19 +194,21 @@ private:
         long long n = 0;
         if (parse_int(v, n)) {
             if (n <= 0)
-                report("PX021", t.span, std::string(d.name()) + " " + std::string(v) +
-                                            ": 0 (root) or a negative id is refused by 3proxy");
+                report("PX021", t.span,
+                       std::string(d.name()) + " " + std::string(v) +
+                           ": 0 (root) or a negative id is refused by 3proxy");
             return;
         }
-        bool name_ok = !v.empty() && (std::isalpha(static_cast<unsigned char>(v[0])) || v[0] == '_');
+        bool name_ok =
+            !v.empty() && (std::isalpha(static_cast<unsigned char>(v[0])) || v[0] == '_');
         for (char c : v) {
             auto u = static_cast<unsigned char>(c);
             if (!(std::isalnum(u) || c == '_' || c == '.' || c == '-')) name_ok = false;
         }
         if (!name_ok)
-            report("PX021", t.span, "'" + printable(v) + "' is not a " +
-                                        (d.name() == "setuid" ? "user" : "group") +
-                                        " name or number");
+            report("PX021", t.span,
+                   "'" + printable(v) + "' is not a " + (d.name() == "setuid" ? "user" : "group") +
+                       " name or number");
     }
 
     // Parses the ACL fields starting at args[first]; false if a field is invalid (3proxy
@@ -229,7 +234,9 @@ private:
                 case 1:
                     if (!parse_sources(v, e.sources, err)) return fail(t);
                     break;
-                case 2: parse_targets(v, e.target_addresses, e.target_hosts); break;
+                case 2:
+                    parse_targets(v, e.target_addresses, e.target_hosts);
+                    break;
                 case 3:
                     if (!parse_ports(v, e.ports, err)) return fail(t);
                     break;
@@ -245,13 +252,15 @@ private:
                 case 7: {
                     long long w = 0;
                     if (!parse_int(v, w)) {
-                        report("PX021", t.span, "ACL weight '" + printable(v) + "' is not a number");
+                        report("PX021", t.span,
+                               "ACL weight '" + printable(v) + "' is not a number");
                         return false;
                     }
                     e.weight = static_cast<int>(w);
                     break;
                 }
-                default: break;
+                default:
+                    break;
             }
         }
         return true;
@@ -274,7 +283,8 @@ private:
         e.directive = d.index;
         long long port = 0;
         if (!parse_int(args[1].text, port) || port < 0 || port > 65535) {
-            report("PX005", args[1].span, "redirect port '" + printable(args[1].text) + "' is not a port");
+            report("PX005", args[1].span,
+                   "redirect port '" + printable(args[1].text) + "' is not a port");
             return;
         }
         if (!acl_fields(d, 2, e)) return;
@@ -291,9 +301,12 @@ private:
         // Global limit lists: only validate their ACL fields here.
         std::string_view n = d.name();
         std::size_t first = 0;
-        if (n == "bandlimin" || n == "bandlimout") first = 1;
-        else if (n == "countin" || n == "countout" || n == "countall") first = 3;
-        else if (n == "connlim") first = 2;
+        if (n == "bandlimin" || n == "bandlimout")
+            first = 1;
+        else if (n == "countin" || n == "countout" || n == "countall")
+            first = 3;
+        else if (n == "connlim")
+            first = 2;
         AclEntry scratch;
         acl_fields(d, first, scratch);
     }
@@ -311,18 +324,20 @@ private:
         Parent p;
         long long w = 0, port = 0;
         if (!parse_int(args[0].text, w) || w < 1 || w > 1000) {
-            report("PX021", args[0].span, "parent weight '" + printable(args[0].text) +
-                                              "' must be 1..1000 (weights of a group add up to 1000)");
+            report("PX021", args[0].span,
+                   "parent weight '" + printable(args[0].text) +
+                       "' must be 1..1000 (weights of a group add up to 1000)");
             return;
         }
         if (args[3].has_dollar && !args[3].from_file) return;  // unexpanded $file
         if (!parse_int(args[3].text, port) || port < 0 || port > 65535) {
-            report("PX005", args[3].span, "parent port '" + printable(args[3].text) + "' is not a port");
+            report("PX005", args[3].span,
+                   "parent port '" + printable(args[3].text) + "' is not a port");
             return;
         }
         static constexpr std::string_view types[] = {
-            "tcp", "http", "connect", "connect+", "socks4", "socks4+", "socks5", "socks5+",
-            "socks4b", "socks5b", "pop3", "ftp", "admin", "extip", "smtp", "ha"};
+            "tcp",     "http",    "connect", "connect+", "socks4", "socks4+", "socks5", "socks5+",
+            "socks4b", "socks5b", "pop3",    "ftp",      "admin",  "extip",   "smtp",   "ha"};
         if (std::find(std::begin(types), std::end(types), args[1].text) == std::end(types)) {
             report("PX021", args[1].span, "unknown parent type '" + printable(args[1].text) + "'");
             return;
@@ -339,9 +354,10 @@ private:
 
     void modifier(const Directive& d) {
         if (segment_->empty()) {
-            report("PX110", d.span, "'" + std::string(d.name()) +
-                                        "' modifies the last ACL entry, and there is none "
-                                        "(3proxy: Chaining error)");
+            report("PX110", d.span,
+                   "'" + std::string(d.name()) +
+                       "' modifies the last ACL entry, and there is none "
+                       "(3proxy: Chaining error)");
             return;
         }
         AclEntry* e = last_entry_for_update();
@@ -368,8 +384,10 @@ private:
                 plugins.emplace_back(t.text);
             } else {
                 std::string msg = "unknown auth type '" + printable(t.text) + "'";
-                if (t.text == "nbname") msg += " (removed in 3proxy 0.9)";
-                else if (auth_method_from(to_lower(t.text))) msg += "; auth types are lower case";
+                if (t.text == "nbname")
+                    msg += " (removed in 3proxy 0.9)";
+                else if (auth_method_from(to_lower(t.text)))
+                    msg += "; auth types are lower case";
                 msg += " (expected none, iponly, useronly, dnsname, strong, cache or radius)";
                 report("PX021", t.span, msg);
                 return;
@@ -395,10 +413,14 @@ private:
                 u.name = std::string(v.substr(0, colon));
                 std::string_view type = v.substr(colon + 1, 2);
                 u.secret = std::string(v.substr(colon + 4));
-                if (type == "CL") u.type = PasswordType::cl;
-                else if (type == "CR") u.type = PasswordType::cr;
-                else if (type == "NT") u.type = PasswordType::nt;
-                else if (type == "LM") u.type = PasswordType::lm;
+                if (type == "CL")
+                    u.type = PasswordType::cl;
+                else if (type == "CR")
+                    u.type = PasswordType::cr;
+                else if (type == "NT")
+                    u.type = PasswordType::nt;
+                else if (type == "LM")
+                    u.type = PasswordType::lm;
                 else {
                     u.type = PasswordType::unknown;
                     u.secret = std::string(v.substr(colon + 1));
@@ -425,12 +447,14 @@ private:
         for (const auto& a : d.args()) {
             long long v = 0;
             if (!parse_int(a.text, v)) {
-                report("PX021", a.span, "timeout '" + printable(a.text) + "' is not a number of seconds");
+                report("PX021", a.span,
+                       "timeout '" + printable(a.text) + "' is not a number of seconds");
                 return;
             }
             if (v < 1 || v > 2000000) {
-                report("PX306", a.span, "timeout " + std::string(a.text) +
-                                            " is outside 1..2000000 (3proxy: Invalid timeout)");
+                report("PX306", a.span,
+                       "timeout " + std::string(a.text) +
+                           " is outside 1..2000000 (3proxy: Invalid timeout)");
                 return;
             }
             if (i < t.values.size()) t.values[i] = static_cast<std::uint32_t>(v);
@@ -476,17 +500,20 @@ private:
         if (mapper) {
             if (positional != 3) {
                 report("PX009", d.span,
-                       std::string(d.name()) + " needs exactly LPORT HOST RPORT after its options, got " +
+                       std::string(d.name()) +
+                           " needs exactly LPORT HOST RPORT after its options, got " +
                            std::to_string(positional) + " word(s)");
                 return;
             }
             long long lport = 0, rport = 0;
             if (!parse_int(args[i].text, lport) || lport < 1 || lport > 65535) {
-                report("PX005", args[i].span, "local port '" + printable(args[i].text) + "' is not a port 1-65535");
+                report("PX005", args[i].span,
+                       "local port '" + printable(args[i].text) + "' is not a port 1-65535");
                 return;
             }
             if (!parse_int(args[i + 2].text, rport) || rport < 1 || rport > 65535) {
-                report("PX005", args[i + 2].span, "remote port '" + printable(args[i + 2].text) + "' is not a port 1-65535");
+                report("PX005", args[i + 2].span,
+                       "remote port '" + printable(args[i + 2].text) + "' is not a port 1-65535");
                 return;
             }
             s.port = {static_cast<std::uint16_t>(lport), args[i].span};
@@ -505,7 +532,8 @@ private:
                       "' (3proxy: Service not started, code 40)";
                 fixits.push_back({{opt.span.file, opt.span.line, opt.span.column,
                                    t.span.column + t.span.length - opt.span.column},
-                                  joined, "join the option and its value"});
+                                  joined,
+                                  "join the option and its value"});
             } else {
                 msg += " (options start with '-' and come first; 3proxy: Service not started)";
             }
@@ -546,8 +574,9 @@ private:
                 if (!parse_int(value, p) || p < 1 || p > 65535) {
                     // 3proxy reads it as 0 and listens on the default port: not fatal there.
                     report("PX009", t.span,
-                           "port '" + printable(value) + "' is not 1-65535; 3proxy (and proxyd) "
-                           "silently listen on the default port " +
+                           "port '" + printable(value) +
+                               "' is not 1-65535; 3proxy (and proxyd) "
+                               "silently listen on the default port " +
                                std::to_string(default_port(s.type)) + " instead");
                     diags_.back().severity = Severity::warning;
                     return true;
@@ -567,8 +596,10 @@ private:
                     return bad("-e needs an IP address, not '" + printable(value) +
                                "': 3proxy resolves a name once at start and refuses the service "
                                "(code 40) when it does not resolve");
-                if (ip && ip->family == IpAddress::Family::v6) s.external_v6 = {std::string(value), t.span};
-                else s.external_v4 = {std::string(value), t.span};
+                if (ip && ip->family == IpAddress::Family::v6)
+                    s.external_v6 = {std::string(value), t.span};
+                else
+                    s.external_v4 = {std::string(value), t.span};
                 return true;
             }
             case 'l':
@@ -581,27 +612,51 @@ private:
                 s.log.format_span = t.span;
                 return true;
             case 'a':
-                if (value.empty()) s.anonymous = 1;
-                else if (value == "1") s.anonymous = 2;
-                else if (value == "2") s.anonymous = 3;
-                else return bad("-a takes no value, 1 or 2");
+                if (value.empty())
+                    s.anonymous = 1;
+                else if (value == "1")
+                    s.anonymous = 2;
+                else if (value == "2")
+                    s.anonymous = 3;
+                else
+                    return bad("-a takes no value, 1 or 2");
                 s.options["-a"] = std::string(value);
                 return true;
             case 'u':
-                if (value.empty()) s.need_user = 0;
-                else if (value == "2") s.need_user = 2;
-                else return bad("-u takes no value or 2");
+                if (value.empty())
+                    s.need_user = 0;
+                else if (value == "2")
+                    s.need_user = 2;
+                else
+                    return bad("-u takes no value or 2");
                 return true;
             case '4':
             case '6':
                 if (!(value.empty() || value == "6" || value == "4"))
-                    return bad("unknown address family option '" + printable(v) + "' (use -4, -6, -46 or -64)");
+                    return bad("unknown address family option '" + printable(v) +
+                               "' (use -4, -6, -46 or -64)");
                 s.ipv6_first = letter == '6';
                 s.options[std::string(v.substr(0, 2))] = std::string(value);
                 return true;
-            case 'I': return bad("-I (inetd mode) works only in the standalone binaries, not in a configuration");
-            case 'n': case 'd': case 't': case 's': case 'T': case 'h': case 'S': case 'b':
-            case 'r': case 'R': case 'o': case 'D': case 'N': case 'c': case 'g':
+            case 'I':
+                return bad(
+                    "-I (inetd mode) works only in the standalone binaries, not in a "
+                    "configuration");
+            case 'n':
+            case 'd':
+            case 't':
+            case 's':
+            case 'T':
+            case 'h':
+            case 'S':
+            case 'b':
+            case 'r':
+            case 'R':
+            case 'o':
+            case 'D':
+            case 'N':
+            case 'c':
+            case 'g':
                 s.options[std::string(v.substr(0, 2))] = std::string(value);
                 return true;
             default:

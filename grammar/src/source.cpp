@@ -23,7 +23,7 @@ std::vector<std::uint32_t> index_lines(std::string_view text) {
 
 // Owns a file descriptor for the duration of a read.
 class Fd {
-public:
+  public:
     explicit Fd(int fd) : fd_(fd) {}
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
@@ -32,7 +32,7 @@ public:
     }
     int get() const { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 
@@ -96,8 +96,8 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         }
     }
     FileId id = add(path, std::move(text), included_from);
-    files_.back()->mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +
-                              st.st_mtim.tv_nsec;
+    files_.back()->mtime_ns =
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     return id;
 }
 

@@ -94,7 +94,9 @@ std::size_t first_invalid_utf8(std::string_view s) {
     return std::string_view::npos;
 }
 
-bool utf8_valid(std::string_view s) { return first_invalid_utf8(s) == std::string_view::npos; }
+bool utf8_valid(std::string_view s) {
+    return first_invalid_utf8(s) == std::string_view::npos;
+}
 
 std::string printable(std::string_view s) {
     std::string out;

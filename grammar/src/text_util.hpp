@@ -8,7 +8,9 @@
 namespace proxycfg {
 
 std::string_view trim(std::string_view s);
-inline bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+inline bool starts_with(std::string_view s, std::string_view p) {
+    return s.substr(0, p.size()) == p;
+}
 std::vector<std::string_view> split(std::string_view s, char sep);
 std::string to_lower(std::string_view s);
 std::size_t edit_distance(std::string_view a, std::string_view b);

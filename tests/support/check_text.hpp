@@ -18,7 +18,8 @@ inline proxycfg::Loaded check_text(std::string text,
     return proxycfg::load_config_text("test.cfg", std::move(text), options);
 }
 
-inline std::vector<proxycfg::Diagnostic> with_code(const proxycfg::Loaded& l, std::string_view code) {
+inline std::vector<proxycfg::Diagnostic> with_code(const proxycfg::Loaded& l,
+                                                   std::string_view code) {
     std::vector<proxycfg::Diagnostic> out;
     std::copy_if(l.diagnostics.begin(), l.diagnostics.end(), std::back_inserter(out),
                  [&](const proxycfg::Diagnostic& d) { return d.code == code; });
@@ -27,9 +28,9 @@ inline std::vector<proxycfg::Diagnostic> with_code(const proxycfg::Loaded& l, st
 
 // True when a diagnostic with this code is reported on this 1-based line.
 inline bool reports(const proxycfg::Loaded& l, std::string_view code, std::uint32_t line) {
-    return std::any_of(l.diagnostics.begin(), l.diagnostics.end(), [&](const proxycfg::Diagnostic& d) {
-        return d.code == code && d.span.line == line;
-    });
+    return std::any_of(
+        l.diagnostics.begin(), l.diagnostics.end(),
+        [&](const proxycfg::Diagnostic& d) { return d.code == code && d.span.line == line; });
 }
 
 inline bool reports(const proxycfg::Loaded& l, std::string_view code) {

@@ -49,13 +49,14 @@ void add_live_findings(const CheckOptions& o, const std::vector<std::string>& fi
     using namespace proxycfg;
     if (std::all_of(files.begin(), files.end(), [](const std::string& f) { return f == "-"; }))
         return;
-    auto status = query_live_status(o.socket, std::min<std::chrono::milliseconds>(
-                                                  reply_timeout(), std::chrono::seconds(2)));
+    auto status = query_live_status(
+        o.socket, std::min<std::chrono::milliseconds>(reply_timeout(), std::chrono::seconds(2)));
     if (!status) return;
     for (std::size_t i = 0; i < files.size(); ++i) {
         if (!loaded[i].readable() || !is_daemon_config(files[i], *status)) continue;
         Diagnostics live = live_diagnostics(*status, loaded[i]);
-        std::erase_if(live, [&](const Diagnostic& d) { return load.lint.disabled.count(d.code) > 0; });
+        std::erase_if(live,
+                      [&](const Diagnostic& d) { return load.lint.disabled.count(d.code) > 0; });
         apply_suppressions(loaded[i].parse.config, load.lint, live);
         for (auto& d : live) {
             if (o.werror && d.severity == Severity::warning) d.severity = Severity::error;
@@ -73,7 +74,8 @@ int run_check(const CheckOptions& o) {
         std::size_t start = 0;
         while (start <= list.size()) {
             auto comma = list.find(',', start);
-            std::string code = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            std::string code =
+                list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
             if (!code.empty()) {
                 if (!find_rule(code)) {
                     std::cerr << "proxyctl check: unknown rule code '" << code
@@ -102,7 +104,8 @@ int run_check(const CheckOptions& o) {
     loaded.reserve(files.size());
     for (const auto& path : files) {
         if (path == "-") {
-            std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+            std::string text{std::istreambuf_iterator<char>(std::cin),
+                             std::istreambuf_iterator<char>()};
             loaded.push_back(load_config_text("<stdin>", std::move(text), load));
         } else {
             loaded.push_back(load_config(path, load));
@@ -115,7 +118,8 @@ int run_check(const CheckOptions& o) {
         for (const auto& d : l.diagnostics) {
             Diagnostic copy = d;
             if (o.werror && copy.severity == Severity::warning) copy.severity = Severity::error;
-            if (copy.severity >= threshold || copy.code == "PX000") cf.diagnostics.push_back(std::move(copy));
+            if (copy.severity >= threshold || copy.code == "PX000")
+                cf.diagnostics.push_back(std::move(copy));
         }
         checked.push_back(std::move(cf));
     }
@@ -142,8 +146,9 @@ void register_check(CLI::App& app, Runner& runner) {
     auto* cmd = app.add_subcommand("check", "Lint configuration files (no daemon needed)");
     cmd->add_option("files", o->files, "Configuration files; '-' reads standard input")
         ->type_name("FILE...");
-    cmd->add_option("--dialect", o->dialect, "proxyd (default): also report what proxyd does not "
-                                             "implement; 3proxy: lint for a real 3proxy")
+    cmd->add_option("--dialect", o->dialect,
+                    "proxyd (default): also report what proxyd does not "
+                    "implement; 3proxy: lint for a real 3proxy")
         ->check(CLI::IsMember({"proxyd", "3proxy"}));
     cmd->add_option("--format", o->format, "Output format")
         ->check(CLI::IsMember({"text", "gcc", "json", "sarif", "github"}));
@@ -151,7 +156,8 @@ void register_check(CLI::App& app, Runner& runner) {
                     "Report findings at or above this severity (default: warning)")
         ->check(CLI::IsMember({"error", "warning", "info"}));
     cmd->add_flag("--werror", o->werror, "Treat warnings as errors");
-    cmd->add_option("--disable", o->disable, "Rule codes to switch off, comma separated (PX101,PX204)")
+    cmd->add_option("--disable", o->disable,
+                    "Rule codes to switch off, comma separated (PX101,PX204)")
         ->allow_extra_args(false)
         ->type_name("CODE,...");
     cmd->add_option("--root", o->root,

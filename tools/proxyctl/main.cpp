@@ -3,7 +3,8 @@
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{"proxyctl - lint, inspect and control 3proxy-style proxy configurations and proxyd"};
+    CLI::App app{
+        "proxyctl - lint, inspect and control 3proxy-style proxy configurations and proxyd"};
     app.set_version_flag("--version", std::string("proxyctl ") + PROXY_VERSION);
     app.require_subcommand(1);
     app.footer(

@@ -16,10 +16,10 @@
 namespace proxycfg {
 
 struct Token {
-    std::string_view text;  // unquoted text; points into a SourceFile or the arena
-    SourceSpan span;        // the token as written, quotes included
-    bool quoted = false;    // contained at least one quoted run
-    bool from_file = false; // came out of a `$file` expansion
+    std::string_view text;    // unquoted text; points into a SourceFile or the arena
+    SourceSpan span;          // the token as written, quotes included
+    bool quoted = false;      // contained at least one quoted run
+    bool from_file = false;   // came out of a `$file` expansion
     bool has_dollar = false;  // contained an unquoted '$' (an inclusion, even if failed)
 };
 
@@ -30,9 +30,7 @@ struct Directive {
     bool well_formed = true;        // known directive with a valid argument count
 
     std::string_view name() const { return tokens.empty() ? std::string_view{} : tokens[0].text; }
-    std::span<const Token> args() const {
-        return tokens.empty() ? tokens : tokens.subspan(1);
-    }
+    std::span<const Token> args() const { return tokens.empty() ? tokens : tokens.subspan(1); }
     std::size_t argc() const { return tokens.empty() ? 0 : tokens.size() - 1; }
 };
 

@@ -10,11 +10,11 @@
 namespace proxycfg {
 
 enum class Scope : std::uint8_t {
-    service,   // starts a service (socks, proxy, tcppm, ...)
-    snapshot,  // copied by later service lines (auth, allow, maxconn, force, ...)
-    global,    // read at run time, position irrelevant (users, nserver, bandlim, ...)
-    immediate, // acts when parsed (pidfile, system, daemon, include, ...)
-    noop,      // does nothing (service, writable)
+    service,    // starts a service (socks, proxy, tcppm, ...)
+    snapshot,   // copied by later service lines (auth, allow, maxconn, force, ...)
+    global,     // read at run time, position irrelevant (users, nserver, bandlim, ...)
+    immediate,  // acts when parsed (pidfile, system, daemon, include, ...)
+    noop,       // does nothing (service, writable)
 };
 
 enum class Support : std::uint8_t {

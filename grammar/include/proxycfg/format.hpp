@@ -24,7 +24,7 @@ struct FormatOptions {
     std::string_view tool_version;
 };
 
-void write_diagnostics(std::ostream& out, OutputFormat format, const std::vector<CheckedFile>& files,
-                       const FormatOptions& options);
+void write_diagnostics(std::ostream& out, OutputFormat format,
+                       const std::vector<CheckedFile>& files, const FormatOptions& options);
 
 }  // namespace proxycfg

@@ -26,8 +26,7 @@ void lint(const ParsedConfig& config, const Model& model, const LintOptions& opt
           Diagnostics& out);
 
 // Removes diagnostics switched off by --disable or by `# proxyctl: disable=` comments.
-void apply_suppressions(const ParsedConfig& config, const LintOptions& options,
-                        Diagnostics& diags);
+void apply_suppressions(const ParsedConfig& config, const LintOptions& options, Diagnostics& diags);
 
 struct LoadOptions {
     ParseOptions parse;

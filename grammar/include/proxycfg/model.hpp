@@ -9,8 +9,8 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -19,12 +19,31 @@
 
 namespace proxycfg {
 
-enum class ServiceType : std::uint8_t { proxy, socks, pop3p, ftppr, admin, dnspr, smtpp, tcppm, udppm };
+enum class ServiceType : std::uint8_t {
+    proxy,
+    socks,
+    pop3p,
+    ftppr,
+    admin,
+    dnspr,
+    smtpp,
+    tcppm,
+    udppm
+};
 std::string_view to_string(ServiceType t);
 std::optional<ServiceType> service_type_from(std::string_view name);
 std::uint16_t default_port(ServiceType t);  // 0 for the port mappers
 
-enum class AuthMethod : std::uint8_t { none, iponly, useronly, dnsname, strong, cache, radius, plugin };
+enum class AuthMethod : std::uint8_t {
+    none,
+    iponly,
+    useronly,
+    dnsname,
+    strong,
+    cache,
+    radius,
+    plugin
+};
 std::string_view to_string(AuthMethod m);
 std::optional<AuthMethod> auth_method_from(std::string_view name);
 
@@ -145,44 +164,44 @@ struct Timeouts {
 };
 
 struct LogSettings {
-    bool enabled = false;      // a `log` line was seen before the service, or -l
-    std::string target;        // "" = stdout, a path, "@ident" syslog, "/dev/null"
-    std::string rotation;      // letter or empty
-    std::string format;        // logformat, empty = default
-    SourceSpan log_span;       // the `log` line (or -l option) that set it
+    bool enabled = false;  // a `log` line was seen before the service, or -l
+    std::string target;    // "" = stdout, a path, "@ident" syslog, "/dev/null"
+    std::string rotation;  // letter or empty
+    std::string format;    // logformat, empty = default
+    SourceSpan log_span;   // the `log` line (or -l option) that set it
     SourceSpan format_span;
 };
 
 struct Service {
     std::size_t index = 0;
     ServiceType type = ServiceType::socks;
-    SourceSpan span;  // the service line
+    SourceSpan span;              // the service line
     std::uint32_t directive = 0;  // index of the service directive
     std::string label;  // "socks:1080@127.0.0.1" — stable name for people and the protocol
 
     // Listening and outgoing addresses.
-    Setting<std::uint16_t> port;         // effective listen port
-    Setting<std::string> bind_address;   // "" = all interfaces (0.0.0.0)
-    Setting<std::string> external_v4;    // "" = chosen by the system
+    Setting<std::uint16_t> port;        // effective listen port
+    Setting<std::string> bind_address;  // "" = all interfaces (0.0.0.0)
+    Setting<std::string> external_v4;   // "" = chosen by the system
     Setting<std::string> external_v6;
 
     // tcppm / udppm destination
     std::string map_host;
     std::uint16_t map_port = 0;
 
-    Setting<std::vector<AuthMethod>> auth;  // default {iponly}
+    Setting<std::vector<AuthMethod>> auth;       // default {iponly}
     std::vector<std::string> auth_plugin_names;  // names of plugin auth types, in order
     AclView acl;
-    SourceSpan acl_flush_span;               // the `flush` that started this ACL segment
-    Setting<int> maxconn;                    // default 100
-    Setting<bool> force;                     // default true
+    SourceSpan acl_flush_span;  // the `flush` that started this ACL segment
+    Setting<int> maxconn;       // default 100
+    Setting<bool> force;        // default true
     LogSettings log;
 
     // Service options, verbatim by letter, for anything the model does not interpret.
     std::map<std::string, std::string> options;  // "-a" -> "1", "-n" -> ""
-    int anonymous = 0;       // proxy -a/-a1/-a2 (0 = add Forwarded)
-    int need_user = 1;       // -u / -u2
-    bool ipv6_first = false; // -6 / -64 / -46
+    int anonymous = 0;                           // proxy -a/-a1/-a2 (0 = add Forwarded)
+    int need_user = 1;                           // -u / -u2
+    bool ipv6_first = false;                     // -6 / -64 / -46
 
     // No -i/internal, or a wildcard address in any spelling (0.0.0.0, ::, [::], 0:0:...).
     bool listens_everywhere() const {
@@ -205,9 +224,9 @@ struct Globals {
     Setting<std::string> pidfile;
     std::vector<Setting<std::string>> monitor_files;
     Setting<bool> daemon;
-    Setting<std::string> log_target;   // the last `log TARGET`; one file for every service
+    Setting<std::string> log_target;  // the last `log TARGET`; one file for every service
     Setting<std::string> log_rotation;
-    Setting<std::string> logformat;    // the last one (services snapshot theirs)
+    Setting<std::string> logformat;  // the last one (services snapshot theirs)
     Setting<bool> fakeresolve;
     Setting<std::string> config_path;  // `config PATH`
 };
@@ -222,7 +241,7 @@ struct Model {
     std::vector<Service> services;
     // Last definition wins, as in 3proxy.
     std::unordered_map<std::string, User, StringHash, std::equal_to<>> users;
-    std::vector<User> user_definitions;            // every definition, in file order
+    std::vector<User> user_definitions;  // every definition, in file order
     Globals globals;
     std::vector<LoadedFile> files;  // main file first
 

@@ -12,7 +12,7 @@ namespace proxycfg {
 struct ModelChange {
     enum class Kind : std::uint8_t { added, removed, changed };
     Kind kind = Kind::changed;
-    std::string area;     // "service", "listener", "user", "acl", "auth", "force", "maxconn", "global"
+    std::string area;  // "service", "listener", "user", "acl", "auth", "force", "maxconn", "global"
     std::string subject;  // service label, user name, setting name
     std::string before;   // rendered old value (empty when added)
     std::string after;    // rendered new value (empty when removed)

@@ -27,10 +27,10 @@ struct SessionFacts {
 };
 
 enum class RecheckOutcome : std::uint8_t {
-    kept_noforce,     // its service is noforce: sessions are never re-checked
-    kept_allowed,     // re-checked and still allowed
+    kept_noforce,  // its service is noforce: sessions are never re-checked
+    kept_allowed,  // re-checked and still allowed
     closed_service_removed,
-    closed_denied,    // re-checked and refused: see verdict
+    closed_denied,          // re-checked and refused: see verdict
     drain_service_removed,  // service removed but it was noforce: left to finish
 };
 

@@ -10,11 +10,11 @@
 namespace proxycfg {
 
 struct RuleInfo {
-    std::string_view code;      // "PX101"
-    Severity severity;          // default severity
-    std::string_view name;      // "force-after-last-service"
-    std::string_view summary;   // one line, used as SARIF shortDescription
-    std::string_view fix;       // how to fix, one or two sentences
+    std::string_view code;     // "PX101"
+    Severity severity;         // default severity
+    std::string_view name;     // "force-after-last-service"
+    std::string_view summary;  // one line, used as SARIF shortDescription
+    std::string_view fix;      // how to fix, one or two sentences
 };
 
 std::span<const RuleInfo> all_rules();

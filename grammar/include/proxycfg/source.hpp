@@ -25,8 +25,8 @@ struct SourceSpan {
 };
 
 struct SourceFile {
-    std::string path;          // as given or as resolved from an include
-    std::string text;          // raw bytes, never modified
+    std::string path;                         // as given or as resolved from an include
+    std::string text;                         // raw bytes, never modified
     std::vector<std::uint32_t> line_offsets;  // byte offset of each line start
     std::optional<SourceSpan> included_from;  // the include/$file site, if any
     std::int64_t mtime_ns = 0;                // modification time when read
@@ -44,7 +44,7 @@ struct ReadError {
 // Owns every file read for one configuration load. FileIds index into it and stay valid
 // (and the texts stay at the same address) for the manager's lifetime.
 class SourceManager {
-public:
+  public:
     // Reads a regular file. Directories, unreadable and oversized files give a ReadError.
     std::optional<FileId> read(const std::string& path, ReadError& error,
                                std::optional<SourceSpan> included_from = std::nullopt);
@@ -60,7 +60,7 @@ public:
 
     static constexpr std::size_t max_file_size = 512u * 1024u * 1024u;
 
-private:
+  private:
     std::vector<std::unique_ptr<SourceFile>> files_;
 };
 

@@ -15,9 +15,12 @@ struct Palette {
     const char* severity(Severity s) const {
         if (!on) return "";
         switch (s) {
-            case Severity::error: return "\033[1;31m";
-            case Severity::warning: return "\033[1;35m";
-            case Severity::info: return "\033[1;36m";
+            case Severity::error:
+                return "\033[1;31m";
+            case Severity::warning:
+                return "\033[1;35m";
+            case Severity::info:
+                return "\033[1;36m";
         }
         return "";
     }
@@ -37,8 +40,8 @@ void snippet(std::ostream& out, const CheckedFile& file, const SourceSpan& span,
         shifted.column = static_cast<std::uint32_t>(span.column - start);
         std::string num = std::to_string(span.line);
         out << ' ' << num << " | ..." << printable(line) << "...\n";
-        out << ' ' << std::string(num.size(), ' ') << " |    " << std::string(shifted.column - 1, ' ')
-            << p.caret() << '^' << p.reset() << '\n';
+        out << ' ' << std::string(num.size(), ' ') << " |    "
+            << std::string(shifted.column - 1, ' ') << p.caret() << '^' << p.reset() << '\n';
         return;
     }
     std::string num = std::to_string(span.line);
@@ -57,7 +60,8 @@ void snippet(std::ostream& out, const CheckedFile& file, const SourceSpan& span,
 
 }  // namespace
 
-void write_text(std::ostream& out, const std::vector<CheckedFile>& files, const FormatOptions& options) {
+void write_text(std::ostream& out, const std::vector<CheckedFile>& files,
+                const FormatOptions& options) {
     Palette p{options.color};
     for (const auto& file : files) {
         for (const auto& d : file.diagnostics) {
@@ -67,8 +71,8 @@ void write_text(std::ostream& out, const std::vector<CheckedFile>& files, const 
                 }
             }
             out << p.bold() << location(file, d.span) << ": " << p.reset() << p.severity(d.severity)
-                << to_string(d.severity) << ": " << p.reset() << p.bold() << printable(d.message) << p.reset()
-                << " [" << d.code << "]\n";
+                << to_string(d.severity) << ": " << p.reset() << p.bold() << printable(d.message)
+                << p.reset() << " [" << d.code << "]\n";
             snippet(out, file, d.span, p);
             for (const auto& n : d.notes) {
                 if (n.span.valid()) out << p.bold() << location(file, n.span) << ": " << p.reset();
@@ -91,8 +95,8 @@ void write_text(std::ostream& out, const std::vector<CheckedFile>& files, const 
 void write_gcc(std::ostream& out, const std::vector<CheckedFile>& files) {
     for (const auto& file : files) {
         for (const auto& d : file.diagnostics) {
-            out << location(file, d.span) << ": " << to_string(d.severity) << ": " << printable(d.message)
-                << " [" << d.code << "]\n";
+            out << location(file, d.span) << ": " << to_string(d.severity) << ": "
+                << printable(d.message) << " [" << d.code << "]\n";
             for (const auto& n : d.notes) {
                 out << (n.span.valid() ? location(file, n.span) : path_of(file, d.span.file))
                     << ": note: " << printable(n.message) << '\n';

@@ -9,10 +9,12 @@
 
 namespace proxycfg::format {
 
-void write_text(std::ostream& out, const std::vector<CheckedFile>& files, const FormatOptions& options);
+void write_text(std::ostream& out, const std::vector<CheckedFile>& files,
+                const FormatOptions& options);
 void write_gcc(std::ostream& out, const std::vector<CheckedFile>& files);
 void write_json(std::ostream& out, const std::vector<CheckedFile>& files);
-void write_sarif(std::ostream& out, const std::vector<CheckedFile>& files, const FormatOptions& options);
+void write_sarif(std::ostream& out, const std::vector<CheckedFile>& files,
+                 const FormatOptions& options);
 void write_github(std::ostream& out, const std::vector<CheckedFile>& files);
 
 // "path:line:col" of a span, using the file's display path for the main file.
