@@ -61,10 +61,16 @@ Listener::Listener(Worker& worker, std::size_t service_index, UniqueFd fd)
 }
 
 Listener::~Listener() {
+    close();
+}
+
+void Listener::close() {
     if (fd_) worker_.loop().remove(fd_.get());
+    fd_.reset();
 }
 
 void Listener::on_io(std::uint32_t) {
+    if (!fd_) return;  // closed by a reload earlier in this batch
     for (int i = 0; i < accepts_per_event; ++i) {
         sockaddr_storage peer;
         socklen_t len = sizeof peer;

@@ -14,6 +14,12 @@ namespace proxyd {
 
 class Worker;
 
+// The service types proxyd serves (the rest of 3proxy's are parsed and reported only).
+inline bool served(proxycfg::ServiceType type) {
+    using proxycfg::ServiceType;
+    return type == ServiceType::socks || type == ServiceType::proxy || type == ServiceType::tcppm;
+}
+
 // Binds and listens for one service. nullopt with `error` set when it cannot.
 std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::string& error);
 
@@ -28,6 +34,11 @@ class Listener final : public IoHandler {
     Listener& operator=(const Listener&) = delete;
     void on_io(std::uint32_t events) override;
     std::size_t service_index() const { return service_index_; }
+    // A reload renumbers services; a kept listener follows its service to the new index.
+    void set_service_index(std::size_t index) { service_index_ = index; }
+    // Stops listening at once (the port is released); the object itself may still be
+    // referenced by the current event batch, so it is destroyed later.
+    void close();
 
   private:
     Worker& worker_;

@@ -1,6 +1,7 @@
 // proxyd: loads a 3proxy-language configuration through libproxycfg (exactly what
 // `proxyctl check` validates) and serves its socks, proxy and tcppm services.
 #include <ares.h>
+#include <limits.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,28 +16,33 @@
 
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
+#include "control/server.hpp"
 #include "daemon.hpp"
 #include "listener.hpp"
+#include "monitor.hpp"
+#include "notify.hpp"
 #include "proxycfg/diagnostic.hpp"
 #include "proxycfg/format.hpp"
 #include "proxycfg/lint.hpp"
+#include "reload.hpp"
 #include "worker.hpp"
 
 namespace {
 
 constexpr const char* default_config = "/etc/proxyd/proxyd.cfg";
+// Editors and `cp` write a file in several steps; a reload waits until it is quiet.
+constexpr std::chrono::milliseconds monitor_quiet{200};
+constexpr std::chrono::milliseconds control_tick{50};
 
 struct Options {
     std::string config = default_config;
     bool daemon = false;
     bool check = false;
     unsigned workers = 0;
+    std::string control;  // empty: control::default_socket_path(), best effort
+    std::string control_group;
+    unsigned control_timeout_ms = 5000;
 };
-
-bool served(proxycfg::ServiceType type) {
-    using proxycfg::ServiceType;
-    return type == ServiceType::socks || type == ServiceType::proxy || type == ServiceType::tcppm;
-}
 
 void print_diagnostics(std::ostream& out, int fd, const proxycfg::Loaded& loaded,
                        const std::string& path) {
@@ -50,10 +56,35 @@ void print_diagnostics(std::ostream& out, int fd, const proxycfg::Loaded& loaded
     proxycfg::write_diagnostics(out, proxycfg::OutputFormat::text, {file}, format);
 }
 
+// The daemon may chdir (--daemon) and status reports paths proxyctl compares with its own.
+std::string absolute_path(const std::string& path) {
+    char resolved[PATH_MAX];
+    if (::realpath(path.c_str(), resolved)) return resolved;
+    return path;
+}
+
+// `monitor` paths are taken relative to the configuration's directory.
+std::vector<std::string> monitored_files(const proxyd::ConfigSnapshot& snapshot) {
+    std::string base = snapshot.config_path.substr(0, snapshot.config_path.rfind('/') + 1);
+    std::vector<std::string> out;
+    for (const auto& m : snapshot.model->globals.monitor_files) {
+        std::string path = m.value.empty() || m.value[0] == '/' ? m.value : base + m.value;
+        out.push_back(absolute_path(path));
+    }
+    return out;
+}
+
+std::int64_t now_unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 int serve(const Options& options, proxycfg::Loaded loaded) {
+    auto started_at_ms = now_unix_ms();
     auto model = std::make_shared<const proxycfg::Model>(std::move(loaded.model));
     for (const auto& s : model->services)
-        if (!served(s.type))
+        if (!proxyd::served(s.type))
             std::fprintf(stderr, "proxyd: warning: %s: service type %s is not served by proxyd\n",
                          s.label.c_str(), std::string(proxycfg::to_string(s.type)).c_str());
 
@@ -80,7 +111,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
     std::vector<std::vector<proxyd::BoundSocket>> sockets(workers);
     for (unsigned w = 0; w < workers; ++w) {
         for (const auto& service : model->services) {
-            if (!served(service.type)) continue;
+            if (!proxyd::served(service.type)) continue;
             std::string error;
             auto fd = proxyd::bind_listener(service, error);
             if (!fd) {
@@ -111,29 +142,78 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         proxyd::AccessLog access_log;
         auto snapshot = std::make_shared<const proxyd::ConfigSnapshot>(model, 1, options.config);
         std::vector<std::unique_ptr<proxyd::Worker>> pool;
-        for (unsigned w = 0; w < workers; ++w)
+        std::vector<proxyd::Worker*> worker_list;
+        for (unsigned w = 0; w < workers; ++w) {
             pool.push_back(
                 std::make_unique<proxyd::Worker>(w, snapshot, access_log, std::move(sockets[w])));
+            worker_list.push_back(pool.back().get());
+        }
         for (auto& worker : pool) worker->start();
-        std::fprintf(stderr, "proxyd: serving %s with %u worker%s\n", options.config.c_str(),
-                     workers, workers == 1 ? "" : "s");
 
-        for (;;) {
+        // The control thread: reloads, the control socket and `monitor` all run on its
+        // loop, one at a time, so reloads never overlap.
+        auto notifier = proxyd::SystemdNotifier::from_environment();
+        proxyd::ReloadEngine engine(snapshot, worker_list, access_log,
+                                    notifier ? &*notifier : nullptr);
+        proxyd::EventLoop control_loop;
+        proxyd::control_cmd::Context context{engine, started_at_ms};
+        proxyd::ControlServer control(control_loop, context);
+        {
+            proxyd::ControlOptions co;
+            co.path = options.control.empty() ? control::default_socket_path() : options.control;
+            co.group = options.control_group;
+            co.timeout = std::chrono::milliseconds(options.control_timeout_ms);
+            std::string error;
+            if (control.open(co, error)) {
+                std::fprintf(stderr, "proxyd: control socket %s\n", co.path.c_str());
+            } else if (!options.control.empty()) {
+                std::fprintf(stderr, "proxyd: %s\n", error.c_str());
+                status = 1;
+            } else {
+                // The default place may not exist (no XDG_RUNTIME_DIR): serve without one.
+                std::fprintf(stderr, "proxyd: warning: no control socket: %s\n", error.c_str());
+            }
+        }
+        proxyd::FileMonitor monitor(control_loop, monitor_quiet, [&engine] {
+            engine.reload("monitor", proxyd::ReloadKind::recheck);
+        });
+        monitor.watch(monitored_files(*snapshot));
+        std::uint64_t watched_generation = snapshot->generation;
+        control_loop.set_tick(control_tick, [&] {
+            control.on_tick();
+            monitor.on_tick();
+            if (engine.current()->generation != watched_generation) {
+                watched_generation = engine.current()->generation;
+                monitor.watch(monitored_files(*engine.current()));
+            }
+        });
+        control_loop.set_end_of_batch([&control] { control.collect(); });
+        std::thread control_thread;
+        if (status == 0) {
+            control_thread = std::thread([&control_loop] { control_loop.run(); });
+            std::fprintf(stderr, "proxyd: serving %s with %u worker%s\n", options.config.c_str(),
+                         workers, workers == 1 ? "" : "s");
+            if (notifier) notifier->ready();
+        }
+
+        while (status == 0) {
             int sig = 0;
             if (sigwait(&signals, &sig) != 0) continue;
             if (sig == SIGTERM || sig == SIGINT) break;
-            if (sig == SIGHUP) {
-                access_log.reopen();
-                std::fprintf(stderr,
-                             "proxyd: SIGHUP: log files reopened (configuration reload is not "
-                             "implemented yet)\n");
+            if (sig == SIGUSR1) {
+                control_loop.post(
+                    [&engine] { engine.reload("usr1", proxyd::ReloadKind::recheck); });
+            } else if (sig == SIGHUP) {
+                control_loop.post(
+                    [&engine] { engine.reload("hup", proxyd::ReloadKind::traditional); });
             } else {
-                std::fprintf(
-                    stderr,
-                    "proxyd: signal %d ignored (configuration reload is not implemented yet)\n",
-                    sig);
+                std::fprintf(stderr, "proxyd: signal %d ignored\n", sig);
             }
         }
+        if (notifier) notifier->stopping();
+        // The control thread goes first: its reloads wait for the workers' loops.
+        control_loop.stop();
+        if (control_thread.joinable()) control_thread.join();
         for (auto& worker : pool) worker->request_stop();
         for (auto& worker : pool) worker->join();
     }
@@ -152,6 +232,17 @@ int main(int argc, char** argv) {
                  "validate the configuration, print its diagnostics like `proxyctl check`, exit");
     app.add_option("--workers,-w", options.workers, "worker threads (default: number of cores)")
         ->check(CLI::Range(1u, 1024u));
+    app.add_option("--control", options.control,
+                   "control socket for proxyctl (default: " + control::default_socket_path() + ")")
+        ->type_name("PATH");
+    app.add_option("--control-group", options.control_group,
+                   "members of GROUP may use the control socket too (mode 0660)")
+        ->type_name("GROUP");
+    app.add_option("--control-timeout", options.control_timeout_ms,
+                   "disconnect control clients that send no complete request within MS")
+        ->type_name("MS")
+        ->check(CLI::Range(10u, 3600000u))
+        ->capture_default_str();
     app.set_version_flag("--version,-V", std::string("proxyd ") + PROXY_VERSION);
     app.footer(
         "Examples:\n"
@@ -159,10 +250,12 @@ int main(int argc, char** argv) {
         "  proxyd --check /etc/proxyd/proxyd.cfg    validate only; exit 1 on errors\n"
         "  proxyd --daemon --workers 4 proxyd.cfg   detach, four event loops\n"
         "\n"
-        "Signals: SIGTERM/SIGINT exit cleanly; SIGHUP reopens log files.");
+        "Signals: SIGUSR1 reloads and re-checks live sessions of force services; SIGHUP\n"
+        "reloads for new connections only and reopens log files; SIGTERM/SIGINT exit.");
     CLI11_PARSE(app, argc, argv);
 
-    proxycfg::Loaded loaded = proxycfg::load_config(options.config);
+    if (!options.check) options.config = absolute_path(options.config);
+    proxycfg::Loaded loaded = proxyd::load_configuration(options.config);
     bool errors = !loaded.readable() || proxycfg::has_errors(loaded.diagnostics);
     if (options.check) {
         print_diagnostics(std::cout, STDOUT_FILENO, loaded, options.config);

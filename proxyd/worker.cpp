@@ -45,13 +45,17 @@ Worker::Worker(std::size_t index, SnapshotPtr config, AccessLog& log,
     for (auto& s : sockets)
         listeners_.push_back(std::make_unique<Listener>(*this, s.service_index, std::move(s.fd)));
     loop_.set_tick(tick_period, [this] { on_tick(); });
-    loop_.set_end_of_batch([this] { graveyard_.clear(); });
+    loop_.set_end_of_batch([this] {
+        graveyard_.clear();
+        retired_listeners_.clear();
+    });
 }
 
 Worker::~Worker() {
     join();
     // Sessions and listeners go before the resolver and loop they reference.
     graveyard_.clear();
+    retired_listeners_.clear();
     listeners_.clear();
 }
 
@@ -73,8 +77,23 @@ void Worker::join() {
     if (thread_.joinable()) thread_.join();
 }
 
-void Worker::adopt(SnapshotPtr next) {
-    loop_.post([this, next = std::move(next)]() mutable { config_ = std::move(next); });
+void Worker::adopt(SnapshotPtr next, const std::vector<std::optional<std::size_t>>& kept,
+                   std::vector<BoundSocket> opened) {
+    std::vector<std::unique_ptr<Listener>> listening;
+    for (auto& l : listeners_) {
+        auto old_index = l->service_index();
+        if (old_index < kept.size() && kept[old_index]) {
+            l->set_service_index(*kept[old_index]);
+            listening.push_back(std::move(l));
+        } else {
+            l->close();
+            retired_listeners_.push_back(std::move(l));
+        }
+    }
+    for (auto& s : opened)
+        listening.push_back(std::make_unique<Listener>(*this, s.service_index, std::move(s.fd)));
+    listeners_ = std::move(listening);
+    config_ = std::move(next);
 }
 
 void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_storage& peer) {

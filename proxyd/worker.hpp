@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -36,9 +37,13 @@ class Worker {
     void request_stop();
     void join();
 
-    // Thread-safe: later sessions are admitted under `next`; live ones keep theirs.
-    // (Issue 4 adds the re-check of force services on top of this swap.)
-    void adopt(SnapshotPtr next);
+    // Loop thread only (the reload engine posts it): later sessions are admitted under
+    // `next`; live ones keep theirs. Listeners are reconciled in the same step, so no
+    // accept ever sees a service index of the other generation: `kept[i]` is the new
+    // index of the old service i's listener (nullopt: it stops listening), `opened` are
+    // sockets the engine bound for services new in `next`.
+    void adopt(SnapshotPtr next, const std::vector<std::optional<std::size_t>>& kept,
+               std::vector<BoundSocket> opened);
 
     // Loop thread only.
     EventLoop& loop() { return loop_; }
@@ -69,6 +74,7 @@ class Worker {
     SessionRegistry sessions_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::vector<std::unique_ptr<Session>> graveyard_;
+    std::vector<std::unique_ptr<Listener>> retired_listeners_;  // closed, freed after the batch
     std::uint64_t session_counter_ = 0;
     Clock::time_point last_accept_error_report_{};
     std::thread thread_;

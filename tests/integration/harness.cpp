@@ -202,13 +202,16 @@ bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout) {
 }
 
 Proxyd::Proxyd(const TempDir& dir, const std::string& config_text, std::vector<std::uint16_t> ports,
-               int workers) {
+               int workers, std::vector<std::string> extra_args) {
     config_path = dir.write("proxyd.cfg", config_text);
+    control_path = dir.file("control.sock");
     stdout_path_ = dir.file("proxyd.out");
     stderr_path_ = dir.file("proxyd.err");
-    process_.emplace(
-        std::vector<std::string>{PROXYD_BINARY, "--workers", std::to_string(workers), config_path},
-        stdout_path_, stderr_path_);
+    std::vector<std::string> argv{PROXYD_BINARY, "--workers", std::to_string(workers), "--control",
+                                  control_path};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    argv.push_back(config_path);
+    process_.emplace(argv, stdout_path_, stderr_path_);
     for (auto p : ports)
         if (!wait_for_port(p, 5s))
             throw std::runtime_error("proxyd did not listen: " + stderr_text());
@@ -387,6 +390,44 @@ CurlResult curl(std::vector<std::string> args) {
         result.http_code = r.out.substr(nl + 1);
     }
     return result;
+}
+
+}  // namespace harness
+
+namespace harness {
+
+RunResult proxyctl(const Proxyd& proxyd, const std::string& command,
+                   std::vector<std::string> args) {
+    std::vector<std::string> argv{PROXYCTL_BINARY, command, "--socket", proxyd.control_path};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+}
+
+bool socks5_connect(Client& client, const std::string& user, const std::string& password,
+                    std::uint16_t target_port) {
+    if (!client.connected() || !client.send(std::string("\x05\x01\x02", 3))) return false;
+    if (client.read(2) != std::string("\x05\x02", 2)) return false;
+    std::string auth = "\x01";
+    auth += static_cast<char>(user.size());
+    auth += user;
+    auth += static_cast<char>(password.size());
+    auth += password;
+    if (!client.send(auth) || client.read(2) != std::string("\x01\x00", 2)) return false;
+    std::string req("\x05\x01\x00\x01\x7f\x00\x00\x01", 8);
+    req += static_cast<char>(target_port >> 8);
+    req += static_cast<char>(target_port & 0xff);
+    if (!client.send(req)) return false;
+    std::string reply = client.read(10);
+    return reply.size() == 10 && reply[1] == 0;
+}
+
+std::size_t open_fds(pid_t pid) {
+    std::size_t n = 0;
+    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    auto r = run({"/bin/ls", dir});
+    for (char c : r.out)
+        if (c == '\n') ++n;
+    return n;
 }
 
 }  // namespace harness

@@ -62,9 +62,12 @@ bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout);
 // A proxyd process on a config written from `config_text`; waits until `ports` accept.
 class Proxyd {
   public:
+    // Every proxyd gets its own control socket in `dir`: the default path is shared by
+    // every test running in parallel.
     Proxyd(const TempDir& dir, const std::string& config_text, std::vector<std::uint16_t> ports,
-           int workers = 2);
+           int workers = 2, std::vector<std::string> extra_args = {});
     Process& process() { return *process_; }
+    std::string control_path;
     std::string stderr_text() const { return read_file(stderr_path_); }
     std::string stdout_text() const { return read_file(stdout_path_); }
     std::string config_path;
@@ -142,5 +145,17 @@ struct CurlResult {
     std::string http_code;
 };
 CurlResult curl(std::vector<std::string> args);
+
+// The real proxyctl against `proxyd`'s control socket: {command, --socket PATH, args...}.
+RunResult proxyctl(const Proxyd& proxyd, const std::string& command,
+                   std::vector<std::string> args = {});
+
+// SOCKS5 CONNECT to 127.0.0.1:`target_port` with username/password (RFC 1929); true when
+// proxyd answered with success.
+bool socks5_connect(Client& client, const std::string& user, const std::string& password,
+                    std::uint16_t target_port);
+
+// Number of open file descriptors of a process (/proc/PID/fd).
+std::size_t open_fds(pid_t pid);
 
 }  // namespace harness

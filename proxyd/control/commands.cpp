@@ -1,0 +1,214 @@
+#include "control/commands.hpp"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "control/protocol.hpp"
+#include "reload.hpp"
+
+namespace proxyd::control_cmd {
+
+namespace {
+
+using nlohmann::json;
+
+std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// Paths in replies are absolute: proxyctl compares them with files it reads itself.
+std::string absolute(const std::string& path) {
+    char resolved[PATH_MAX];
+    if (::realpath(path.c_str(), resolved)) return resolved;
+    return path;
+}
+
+std::string client_text(const SessionRecord& r) {
+    std::string ip = r.client_address.to_string();
+    if (r.client_address.family == proxycfg::IpAddress::Family::v6) ip = "[" + ip + "]";
+    return ip + ":" + std::to_string(r.client_port);
+}
+
+control::SessionInfo info_of(const Session& s, Clock::time_point now_steady,
+                             std::chrono::system_clock::time_point now_wall) {
+    const SessionRecord& r = s.record();
+    control::SessionInfo i;
+    i.id = r.id;
+    i.service = s.service().label;
+    i.user = r.user.value_or("");
+    i.client = client_text(r);
+    i.target = r.target_text();
+    i.operation = proxycfg::operations_to_string(r.operation);
+    i.bytes_in = r.bytes_out;  // from the client
+    i.bytes_out = r.bytes_in;  // to the client
+    i.started_at_ms = unix_ms(r.started);
+    auto idle = std::chrono::duration_cast<std::chrono::system_clock::duration>(now_steady -
+                                                                                r.last_activity);
+    i.last_activity_ms = unix_ms(now_wall - idle);
+    i.generation = r.generation;
+    return i;
+}
+
+json bad_args(const std::string& message) {
+    return control::error_reply(control::err_bad_args, message);
+}
+
+// ---- handlers ---------------------------------------------------------------------------
+
+json cmd_status(Context& c, const json&) {
+    const auto& snapshot = *c.engine.current();
+    control::Status s;
+    s.pid = ::getpid();
+    s.version = PROXY_VERSION;
+    s.config = absolute(snapshot.config_path);
+    s.generation = snapshot.generation;
+    s.started_at_ms = c.started_at_ms;
+    for (const auto& f : snapshot.model->files)
+        s.files.push_back({absolute(f.path), f.content_hash, f.mtime_ns, f.size});
+    s.last_reload = c.engine.last_reload();
+    std::vector<std::map<std::string, std::uint64_t>> by_service(c.engine.workers().size());
+    std::vector<std::set<std::uint64_t>> generations(c.engine.workers().size());
+    on_every_worker(c.engine.workers(), [&](Worker& w, std::size_t i) {
+        w.sessions().for_each([&](Session& session) {
+            ++by_service[i][session.service().label];
+            generations[i].insert(session.record().generation);
+        });
+    });
+    std::map<std::string, std::uint64_t> counts;
+    std::set<std::uint64_t> pinned;
+    for (std::size_t i = 0; i < by_service.size(); ++i) {
+        for (const auto& [label, n] : by_service[i]) counts[label] += n;
+        pinned.insert(generations[i].begin(), generations[i].end());
+    }
+    for (const auto& [label, n] : counts) {
+        s.sessions_by_service[label] = n;
+        s.sessions_total += n;
+    }
+    s.generations_with_sessions.assign(pinned.begin(), pinned.end());
+    return control::ok_reply(s);
+}
+
+json cmd_reload(Context& c, const json& args) {
+    bool dry_run = false;
+    if (args.contains("dry_run")) {
+        if (!args.at("dry_run").is_boolean()) return bad_args("dry_run must be true or false");
+        dry_run = args.at("dry_run").get<bool>();
+    }
+    control::ReloadRecord record = c.engine.reload("control", ReloadKind::recheck, dry_run);
+    if (record.result == "failed") {
+        json reply = control::error_reply(control::err_reload_failed,
+                                          "the new configuration was refused; generation " +
+                                              std::to_string(record.generation) + " keeps serving",
+                                          record.diagnostics);
+        reply["error"]["record"] = record;
+        return reply;
+    }
+    return control::ok_reply(record);
+}
+
+json cmd_sessions(Context& c, const json& args) {
+    std::string service = args.value("service", std::string());
+    std::string user = args.value("user", std::string());
+    std::optional<proxycfg::IpRange> source;
+    if (auto s = args.value("source", std::string()); !s.empty()) {
+        source = proxycfg::parse_ip_range(s);
+        if (!source) return bad_args("source '" + s + "' is not an address or CIDR range");
+    }
+    auto now_steady = Clock::now();
+    auto now_wall = std::chrono::system_clock::now();
+    std::vector<std::vector<control::SessionInfo>> per_worker(c.engine.workers().size());
+    on_every_worker(c.engine.workers(), [&](Worker& w, std::size_t i) {
+        w.sessions().for_each([&](Session& s) {
+            const auto& r = s.record();
+            if (!service.empty() && s.service().label != service) return;
+            if (!user.empty() && r.user.value_or("") != user) return;
+            if (source && !source->contains(r.client_address)) return;
+            per_worker[i].push_back(info_of(s, now_steady, now_wall));
+        });
+    });
+    std::vector<control::SessionInfo> all;
+    for (auto& v : per_worker)
+        for (auto& s : v) all.push_back(std::move(s));
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return control::ok_reply({{"sessions", all}});
+}
+
+json cmd_diff(Context& c, const json&) {
+    return control::ok_reply(c.engine.diff());
+}
+
+json cmd_kill(Context& c, const json& args) {
+    if (!args.contains("ids") || !args.at("ids").is_array())
+        return bad_args("kill needs \"ids\": an array of session ids");
+    std::vector<std::uint64_t> ids;
+    for (const auto& id : args.at("ids")) {
+        if (!id.is_number_unsigned()) return bad_args("session ids are unsigned integers");
+        ids.push_back(id.get<std::uint64_t>());
+    }
+    std::vector<std::vector<std::uint64_t>> killed(c.engine.workers().size());
+    on_every_worker(c.engine.workers(), [&](Worker& w, std::size_t i) {
+        for (auto id : ids)
+            if (w.sessions().close(id, result::closed_by_operator, "killed by operator"))
+                killed[i].push_back(id);
+    });
+    std::set<std::uint64_t> done;
+    for (auto& v : killed) done.insert(v.begin(), v.end());
+    json k = json::array(), missing = json::array();
+    for (auto id : ids) (done.count(id) ? k : missing).push_back(id);
+    return control::ok_reply({{"killed", k}, {"not_found", missing}});
+}
+
+json cmd_help(Context&, const json&);
+
+constexpr Command commands[] = {
+    {"status", "pid, version, generation, loaded files and hashes, last reload, sessions",
+     cmd_status},
+    {"reload", "load the files again and re-check live sessions (args: dry_run)", cmd_reload},
+    {"sessions", "live sessions (args: service, user, source CIDR)", cmd_sessions},
+    {"diff", "the files on disk against the running generation, and a reload's impact", cmd_diff},
+    {"kill", "close sessions (args: ids)", cmd_kill},
+    {"help", "this list", cmd_help},
+};
+
+json cmd_help(Context&, const json&) {
+    json list = json::array();
+    for (const auto& c : commands)
+        list.push_back({{"name", std::string(c.name)}, {"help", std::string(c.help)}});
+    return control::ok_reply({{"commands", list}});
+}
+
+}  // namespace
+
+std::span<const Command> table() {
+    return commands;
+}
+
+json dispatch(Context& context, std::string_view line) {
+    json request = json::parse(line, nullptr, false);
+    if (request.is_discarded() || !request.is_object())
+        return control::error_reply(control::err_bad_json,
+                                    "the request is not a JSON object on one line");
+    auto name = request.find("command");
+    if (name == request.end() || !name->is_string())
+        return control::error_reply(control::err_bad_json, "the request has no \"command\" string");
+    json args = request.value("args", json::object());
+    if (!args.is_object()) return bad_args("\"args\" must be an object");
+    for (const auto& c : commands)
+        if (c.name == name->get<std::string>()) {
+            try {
+                return c.handler(context, args);
+            } catch (const json::exception& e) {
+                return bad_args(e.what());
+            }
+        }
+    return control::error_reply(
+        control::err_unknown_command,
+        "unknown command '" + name->get<std::string>() + "' (try \"help\")");
+}
+
+}  // namespace proxyd::control_cmd

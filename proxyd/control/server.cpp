@@ -1,0 +1,255 @@
+#include "control/server.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "control/protocol.hpp"
+
+namespace proxyd {
+
+class ControlServer::Client final : public IoHandler {
+  public:
+    Client(ControlServer& server, UniqueFd fd)
+        : server_(server), fd_(std::move(fd)), deadline_(Clock::now() + server.options_.timeout) {}
+
+    void on_io(std::uint32_t events) override {
+        if (events & EPOLLOUT) flush();
+        if (!gone && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !closing_) read();
+    }
+    bool expired(Clock::time_point now) const { return now >= deadline_; }
+    bool gone = false;  // dropped by the server; freed at the end of the batch
+    int fd() const { return fd_.get(); }
+
+  private:
+    void read() {
+        char chunk[16384];
+        while (!gone && !closing_) {
+            ssize_t n = ::recv(fd_.get(), chunk, sizeof chunk, 0);
+            if (n > 0) {
+                in_.append(chunk, static_cast<std::size_t>(n));
+                if (!serve_lines()) return;
+                continue;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+            // EOF or error: whatever reply is queued still goes out, then the socket closes.
+            closing_ = true;
+            if (out_.empty()) server_.drop(fd_.get());
+            return;
+        }
+    }
+
+    // Answers every complete line; false once the client is being disconnected.
+    bool serve_lines() {
+        for (;;) {
+            auto nl = in_.find('\n');
+            if (nl == std::string::npos) break;
+            std::string line = in_.substr(0, nl);
+            in_.erase(0, nl + 1);
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (line.size() > control::max_request_bytes) return refuse_too_large();
+            if (line.find_first_not_of(" \t") == std::string::npos) continue;
+            queue(control_cmd::dispatch(server_.context_, line));
+            deadline_ = Clock::now() + server_.options_.timeout;
+            if (gone || closing_) return false;
+        }
+        if (in_.size() > control::max_request_bytes) return refuse_too_large();
+        return true;
+    }
+
+    bool refuse_too_large() {
+        in_.clear();
+        closing_ = true;
+        queue(control::error_reply(
+            control::err_too_large,
+            "request longer than " + std::to_string(control::max_request_bytes) + " bytes"));
+        return false;
+    }
+
+    void queue(const nlohmann::json& reply) {
+        out_ += reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        out_ += '\n';
+        flush();
+    }
+
+    void flush() {
+        if (gone) return;
+        while (!out_.empty()) {
+            ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
+            if (n > 0) {
+                out_.erase(0, static_cast<std::size_t>(n));
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EAGAIN) {
+                server_.loop_.modify(fd_.get(), EPOLLIN | EPOLLOUT, this);
+                return;
+            }
+            server_.drop(fd_.get());
+            return;
+        }
+        if (closing_) {
+            server_.drop(fd_.get());
+            return;
+        }
+        server_.loop_.modify(fd_.get(), EPOLLIN, this);
+    }
+
+    ControlServer& server_;
+    UniqueFd fd_;
+    Clock::time_point deadline_;
+    std::string in_;
+    std::string out_;
+    bool closing_ = false;
+};
+
+ControlServer::ControlServer(EventLoop& loop, control_cmd::Context& context)
+    : loop_(loop), context_(context) {}
+
+ControlServer::~ControlServer() {
+    for (auto& [fd, client] : clients_) loop_.remove(fd);
+    clients_.clear();
+    finished_.clear();
+    if (fd_) {
+        loop_.remove(fd_.get());
+        fd_.reset();
+        ::unlink(options_.path.c_str());
+    }
+}
+
+bool ControlServer::open(const ControlOptions& options, std::string& error) {
+    options_ = options;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (options.path.empty() || options.path.size() >= sizeof addr.sun_path) {
+        error = "control socket path is empty or too long: " + options.path;
+        return false;
+    }
+    std::memcpy(addr.sun_path, options.path.data(), options.path.size());
+    if (!options.group.empty()) {
+        group* g = ::getgrnam(options.group.c_str());
+        if (!g) {
+            error = "unknown group '" + options.group + "' for --control-group";
+            return false;
+        }
+        group_ = g->gr_gid;
+    }
+
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        error = std::strerror(errno);
+        return false;
+    }
+    // A socket file nobody answers on is left over from a daemon that died: replace it.
+    // One that answers belongs to a running daemon, which must not be cut off.
+    struct stat st {};
+    if (::lstat(options.path.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            error = options.path + " exists and is not a socket";
+            return false;
+        }
+        UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (::connect(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+            error = "another proxyd answers on " + options.path;
+            return false;
+        }
+        ::unlink(options.path.c_str());
+    }
+    // Created with the final mode (no window where others could connect).
+    mode_t mode = group_ ? 0660 : 0600;
+    mode_t old_mask = ::umask(static_cast<mode_t>(~mode & 0777));
+    int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    int bind_errno = errno;
+    ::umask(old_mask);
+    if (rc != 0) {
+        error = "cannot bind " + options.path + ": " + std::strerror(bind_errno);
+        return false;
+    }
+    if (group_ && ::chown(options.path.c_str(), static_cast<uid_t>(-1), *group_) != 0) {
+        error =
+            "cannot chgrp " + options.path + " to " + options.group + ": " + std::strerror(errno);
+        ::unlink(options.path.c_str());
+        return false;
+    }
+    if (::listen(fd.get(), 64) != 0) {
+        error = std::strerror(errno);
+        ::unlink(options.path.c_str());
+        return false;
+    }
+    fd_ = std::move(fd);
+    loop_.add(fd_.get(), EPOLLIN, this);
+    return true;
+}
+
+bool ControlServer::permitted(uid_t uid, gid_t gid) const {
+    if (uid == 0 || uid == ::geteuid()) return true;
+    if (!group_) return false;
+    if (gid == *group_) return true;
+    // Supplementary membership, as the group file lists it.
+    passwd* pw = ::getpwuid(uid);
+    group* g = ::getgrgid(*group_);
+    if (!pw || !g) return false;
+    if (pw->pw_gid == *group_) return true;
+    for (char** m = g->gr_mem; m && *m; ++m)
+        if (std::strcmp(*m, pw->pw_name) == 0) return true;
+    return false;
+}
+
+void ControlServer::on_io(std::uint32_t) {
+    for (int i = 0; i < 16; ++i) {
+        UniqueFd client(::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        if (!client) return;
+        ucred peer{};
+        socklen_t len = sizeof peer;
+        if (::getsockopt(client.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 ||
+            !permitted(peer.uid, peer.gid)) {
+            std::fprintf(stderr, "proxyd: control: refused uid %u gid %u pid %d\n",
+                         static_cast<unsigned>(peer.uid), static_cast<unsigned>(peer.gid),
+                         static_cast<int>(peer.pid));
+            std::string reply =
+                control::error_reply(control::err_forbidden, "uid " + std::to_string(peer.uid) +
+                                                                 " may not use this control socket")
+                    .dump() +
+                "\n";
+            // Best effort: a refused peer gets one line, no further attention.
+            [[maybe_unused]] auto n =
+                ::send(client.get(), reply.data(), reply.size(), MSG_NOSIGNAL);
+            continue;
+        }
+        int fd = client.get();
+        auto c = std::make_unique<Client>(*this, std::move(client));
+        loop_.add(fd, EPOLLIN, c.get());
+        clients_.emplace(fd, std::move(c));
+    }
+}
+
+void ControlServer::drop(int fd) {
+    auto it = clients_.find(fd);
+    if (it == clients_.end()) return;
+    loop_.remove(fd);
+    it->second->gone = true;
+    finished_.push_back(std::move(it->second));
+    clients_.erase(it);
+}
+
+void ControlServer::collect() {
+    finished_.clear();
+}
+
+void ControlServer::on_tick() {
+    auto now = Clock::now();
+    std::vector<int> expired;
+    for (auto& [fd, client] : clients_)
+        if (client->expired(now)) expired.push_back(fd);
+    for (int fd : expired) drop(fd);
+}
+
+}  // namespace proxyd

@@ -1,0 +1,370 @@
+#include "reload.hpp"
+
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "notify.hpp"
+#include "proxycfg/diagnostic.hpp"
+#include "proxycfg/format.hpp"
+#include "proxycfg/hash.hpp"
+#include "proxycfg/model_diff.hpp"
+#include "proxycfg/recheck.hpp"
+
+namespace proxyd {
+
+namespace {
+
+constexpr std::size_t history_length = 16;
+
+std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// ---- listeners --------------------------------------------------------------------------
+
+// Listeners are the same when they accept the same protocol on the same address and port;
+// anything else about a service (ACL, auth, force...) can change under a kept socket.
+struct ListenerKey {
+    proxycfg::ServiceType type;
+    std::string address;
+    std::uint16_t port;
+    auto operator<=>(const ListenerKey&) const = default;
+};
+
+ListenerKey key_of(const proxycfg::Service& s) {
+    std::string address = s.bind_address.value;
+    if (auto ip = proxycfg::IpAddress::parse(address)) address = ip->to_string();
+    if (address.empty()) address = "0.0.0.0";
+    return {s.type, address, s.port.value};
+}
+
+struct ListenerPlan {
+    std::vector<std::optional<std::size_t>> kept;  // old service index -> new index
+    std::vector<std::size_t> opened;               // new service indices to bind
+    control::ListenerCounts counts;
+};
+
+ListenerPlan plan_listeners(const proxycfg::Model& before, const proxycfg::Model& after) {
+    // Duplicate keys (two services on one port) are matched in file order.
+    std::map<ListenerKey, std::deque<std::size_t>> wanted;
+    for (const auto& s : after.services)
+        if (served(s.type)) wanted[key_of(s)].push_back(s.index);
+    ListenerPlan plan;
+    plan.kept.resize(before.services.size());
+    for (const auto& s : before.services) {
+        if (!served(s.type)) continue;
+        auto it = wanted.find(key_of(s));
+        if (it != wanted.end() && !it->second.empty()) {
+            plan.kept[s.index] = it->second.front();
+            it->second.pop_front();
+            ++plan.counts.kept;
+        } else {
+            ++plan.counts.closed;
+        }
+    }
+    for (auto& [key, indices] : wanted)
+        for (auto index : indices) plan.opened.push_back(index);
+    plan.counts.opened = plan.opened.size();
+    return plan;
+}
+
+// ---- re-check ---------------------------------------------------------------------------
+
+proxycfg::SessionFacts facts_of(const Session& session) {
+    const SessionRecord& r = session.record();
+    proxycfg::SessionFacts f;
+    f.service_label = session.service().label;
+    f.user = r.user;
+    f.password = r.password;
+    f.verified_secret = r.verified_secret;
+    f.client = r.client_address;
+    f.target_host = r.target_host;
+    f.target_address = r.target_address;
+    f.port = r.target_port;
+    f.operation = r.operation;
+    // ACL time periods are judged at the moment of the reload, as at admission.
+    std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    f.weekday = tm.tm_wday;
+    f.seconds_of_day = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+    return f;
+}
+
+control::ClosedSession closed_session(const Session& s, std::string reason) {
+    const SessionRecord& r = s.record();
+    control::ClosedSession c;
+    c.id = r.id;
+    c.service = s.service().label;
+    c.user = r.user.value_or("");
+    c.client = r.client_address.to_string() + ":" + std::to_string(r.client_port);
+    c.reason = std::move(reason);
+    return c;
+}
+
+// Re-checks the admitted sessions of one worker against `next`; with `apply`, the refused
+// ones are closed right here, on their loop, idle or not. Sessions still in their
+// handshake have not been admitted yet and are not counted.
+control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& next, bool apply) {
+    control::SessionCounts counts;
+    std::vector<std::pair<std::uint64_t, std::string>> refused;
+    worker.sessions().for_each([&](Session& s) {
+        if (!s.record().admitted || s.closed()) return;
+        ++counts.checked;
+        auto verdict = proxycfg::recheck_session(*s.config().model, next, facts_of(s));
+        if (!verdict.closes()) {
+            ++counts.kept;
+            return;
+        }
+        ++counts.closed;
+        counts.closed_sessions.push_back(closed_session(s, verdict.reason()));
+        refused.emplace_back(s.record().id, verdict.reason());
+    });
+    // Closed after the walk: closing edits the registry being walked.
+    if (apply)
+        for (const auto& [id, reason] : refused)
+            worker.sessions().close(id, result::closed_by_operator, "revoked by reload: " + reason);
+    return counts;
+}
+
+void merge(control::SessionCounts& into, control::SessionCounts&& from) {
+    into.checked += from.checked;
+    into.kept += from.kept;
+    into.closed += from.closed;
+    for (auto& c : from.closed_sessions) into.closed_sessions.push_back(std::move(c));
+}
+
+// ---- changes ----------------------------------------------------------------------------
+
+nlohmann::json changes_json(const proxycfg::Model& before, const proxycfg::Loaded& after) {
+    nlohmann::json out = nlohmann::json::array();
+    const auto& sources = after.parse.config.sources;
+    for (const auto& c : proxycfg::diff_models(before, after.model)) {
+        std::string file;
+        std::uint32_t line = 0;
+        if (c.span.line != 0 && sources && c.span.file < sources->size()) {
+            file = sources->file(c.span.file).path;
+            line = c.span.line;
+        }
+        out.push_back({{"kind", std::string(proxycfg::to_string(c.kind))},
+                       {"area", c.area},
+                       {"subject", c.subject},
+                       {"before", c.before},
+                       {"after", c.after},
+                       {"file", file},
+                       {"line", line}});
+    }
+    return out;
+}
+
+std::string read_bytes(const std::string& path, bool& ok) {
+    std::ifstream in(path, std::ios::binary);
+    ok = static_cast<bool>(in);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+// ---- helpers shared with the control commands -------------------------------------------
+
+void on_every_worker(const std::vector<Worker*>& workers,
+                     const std::function<void(Worker&, std::size_t)>& task) {
+    struct Countdown {
+        std::mutex mutex;
+        std::condition_variable done;
+        std::size_t left;
+    };
+    auto countdown = std::make_shared<Countdown>();
+    countdown->left = workers.size();
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        Worker* w = workers[i];
+        w->loop().post([countdown, w, i, &task] {
+            task(*w, i);
+            std::lock_guard lock(countdown->mutex);
+            if (--countdown->left == 0) countdown->done.notify_all();
+        });
+    }
+    // Workers outlive the control thread (they are stopped after it), so every posted
+    // task runs: the wait is bounded by the slowest worker's current batch.
+    std::unique_lock lock(countdown->mutex);
+    countdown->done.wait(lock, [&] { return countdown->left == 0; });
+}
+
+proxycfg::Loaded load_configuration(const std::string& path) {
+    proxycfg::Loaded loaded = proxycfg::load_config(path);
+    if (loaded.readable()) proxycfg::fill_file_hashes(loaded.model, loaded.parse.config);
+    return loaded;
+}
+
+nlohmann::json diagnostics_json(const proxycfg::Loaded& loaded, const std::string& path) {
+    proxycfg::CheckedFile file;
+    file.sources = loaded.parse.config.sources.get();
+    file.display_path = path;
+    file.diagnostics = loaded.diagnostics;
+    std::ostringstream text;
+    proxycfg::FormatOptions format;
+    format.tool_version = PROXY_VERSION;
+    proxycfg::write_diagnostics(text, proxycfg::OutputFormat::json, {file}, format);
+    nlohmann::json out = nlohmann::json::array();
+    auto parsed = nlohmann::json::parse(text.str(), nullptr, false);
+    if (parsed.is_discarded()) return out;
+    for (const auto& f : parsed.value("files", nlohmann::json::array()))
+        for (const auto& d : f.value("diagnostics", nlohmann::json::array())) out.push_back(d);
+    return out;
+}
+
+// ---- the engine -------------------------------------------------------------------------
+
+ReloadEngine::ReloadEngine(SnapshotPtr initial, std::vector<Worker*> workers, AccessLog& log,
+                           SystemdNotifier* notifier)
+    : current_(std::move(initial)), workers_(std::move(workers)), log_(log), notifier_(notifier) {}
+
+control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKind kind,
+                                           bool dry_run) {
+    auto started = std::chrono::system_clock::now();
+    auto t0 = std::chrono::steady_clock::now();
+    control::ReloadRecord record;
+    record.trigger = trigger;
+    record.started_at_ms = unix_ms(started);
+    record.generation = current_->generation;
+    auto finish = [&](std::string result) {
+        record.result = std::move(result);
+        record.duration_us =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::steady_clock::now() - t0)
+                                           .count());
+        if (!dry_run) {
+            last_ = record;
+            history_.push_back(record);
+            if (history_.size() > history_length) history_.pop_front();
+            if (notifier_) notifier_->ready();
+        }
+        return record;
+    };
+    if (!dry_run && notifier_) notifier_->reloading();
+
+    // 1. Parse and resolve everything. Any error: the running generation stays.
+    const std::string& path = current_->config_path;
+    proxycfg::Loaded loaded = load_configuration(path);
+    record.diagnostics = diagnostics_json(loaded, path);
+    if (!loaded.readable() || proxycfg::has_errors(loaded.diagnostics)) {
+        std::fprintf(
+            stderr, "proxyd: reload (%s) refused: %s has errors; generation %llu keeps serving\n",
+            trigger.c_str(), path.c_str(), static_cast<unsigned long long>(current_->generation));
+        for (const auto& d : record.diagnostics)
+            std::fprintf(stderr, "proxyd:   %s:%u: %s [%s]\n",
+                         d.value("file", std::string()).c_str(), d.value("line", 0u),
+                         d.value("message", std::string()).c_str(),
+                         d.value("code", std::string()).c_str());
+        return finish("failed");
+    }
+    const proxycfg::Model& before = *current_->model;
+    record.changes = changes_json(before, loaded);
+
+    // 2. Listeners: kept ones keep their sockets; new ones are bound now, for every worker,
+    // before anything is swapped, so a port in use refuses the reload as a whole.
+    ListenerPlan plan = plan_listeners(before, loaded.model);
+    record.listeners = plan.counts;
+    std::vector<std::vector<BoundSocket>> opened(workers_.size());
+    if (!dry_run) {
+        for (std::size_t w = 0; w < workers_.size(); ++w) {
+            for (auto index : plan.opened) {
+                const auto& service = loaded.model.services[index];
+                std::string error;
+                auto fd = bind_listener(service, error);
+                if (!fd) {
+                    std::string message = "cannot listen for " + service.label + ": " + error;
+                    std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(),
+                                 message.c_str());
+                    record.diagnostics.push_back({{"code", "PX900"},
+                                                  {"severity", "error"},
+                                                  {"message", message},
+                                                  {"file", ""},
+                                                  {"line", 0},
+                                                  {"column", 0},
+                                                  {"length", 0},
+                                                  {"notes", nlohmann::json::array()},
+                                                  {"fixits", nlohmann::json::array()}});
+                    return finish("failed");  // the sockets bound so far close here
+                }
+                opened[w].push_back({index, std::move(*fd)});
+            }
+        }
+    }
+
+    // 3. Every worker swaps to the new snapshot and re-checks its own sessions in the same
+    // loop step, so there is no moment where a revoked session can relay under the new
+    // generation. A SIGHUP reload swaps only.
+    auto next_model = std::make_shared<const proxycfg::Model>(std::move(loaded.model));
+    auto next = std::make_shared<const ConfigSnapshot>(
+        next_model, dry_run ? current_->generation : current_->generation + 1, path);
+    std::vector<control::SessionCounts> per_worker(workers_.size());
+    bool recheck = kind == ReloadKind::recheck;
+    on_every_worker(workers_, [&](Worker& w, std::size_t i) {
+        if (!dry_run) w.adopt(next, plan.kept, std::move(opened[i]));
+        if (recheck) per_worker[i] = recheck_worker(w, *next_model, !dry_run);
+    });
+    for (auto& c : per_worker) merge(record.sessions, std::move(c));
+
+    if (dry_run) return finish("dry_run");
+    if (kind == ReloadKind::traditional) log_.reopen();
+    current_ = next;
+    record.generation = next->generation;
+    std::fprintf(stderr,
+                 "proxyd: reload (%s): generation %llu; sessions %llu checked, %llu kept, %llu "
+                 "closed; listeners %llu kept, %llu opened, %llu closed\n",
+                 trigger.c_str(), static_cast<unsigned long long>(record.generation),
+                 static_cast<unsigned long long>(record.sessions.checked),
+                 static_cast<unsigned long long>(record.sessions.kept),
+                 static_cast<unsigned long long>(record.sessions.closed),
+                 static_cast<unsigned long long>(record.listeners.kept),
+                 static_cast<unsigned long long>(record.listeners.opened),
+                 static_cast<unsigned long long>(record.listeners.closed));
+    return finish("ok");
+}
+
+control::DiffResult ReloadEngine::diff() {
+    control::DiffResult out;
+    for (const auto& f : current_->model->files) {
+        bool ok = false;
+        std::string bytes = read_bytes(f.path, ok);
+        std::string now = ok ? proxycfg::sha256_hex(bytes) : std::string();
+        if (now == f.content_hash) continue;
+        control::FileChange change;
+        change.path = f.path;
+        change.loaded_sha256 = f.content_hash;
+        change.current_sha256 = now;
+        change.loaded_mtime_ns = f.mtime_ns;
+        struct stat st {};
+        if (ok && ::stat(f.path.c_str(), &st) == 0)
+            change.current_mtime_ns =
+                static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+        out.files.push_back(std::move(change));
+    }
+    proxycfg::Loaded loaded = load_configuration(current_->config_path);
+    if (!loaded.readable() || proxycfg::has_errors(loaded.diagnostics)) {
+        out.diagnostics = diagnostics_json(loaded, current_->config_path);
+        out.differs = true;
+        return out;
+    }
+    out.changes = changes_json(*current_->model, loaded);
+    const proxycfg::Model& disk = loaded.model;
+    std::vector<control::SessionCounts> per_worker(workers_.size());
+    on_every_worker(workers_, [&](Worker& w, std::size_t i) {
+        per_worker[i] = recheck_worker(w, disk, false);
+    });
+    for (auto& c : per_worker)
+        for (auto& s : c.closed_sessions) out.impact.push_back(std::move(s));
+    out.differs = !out.files.empty() || !out.changes.empty();
+    return out;
+}
+
+}  // namespace proxyd

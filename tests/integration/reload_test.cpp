@@ -1,0 +1,295 @@
+// Hot reload through the control socket and signals: forced re-authentication of live
+// sessions (DESIGN.md section 4), refused configurations, SIGHUP, reload storms.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "harness.hpp"
+
+using namespace harness;
+using nlohmann::json;
+
+namespace {
+
+struct Policy {
+    std::string users = "alice:CL:apw bob:CL:bpw";
+    std::string acl = "allow alice,bob\n";
+    std::string force = "force";
+};
+
+struct ReloadSetup {
+    TempDir dir;
+    EchoServer echo;
+    std::uint16_t port = free_port();
+    std::string log = dir.file("access.log");
+    std::optional<Proxyd> proxyd;
+
+    explicit ReloadSetup(const Policy& p = {}, std::vector<std::string> extra = {}) {
+        proxyd.emplace(dir, config(p), std::vector<std::uint16_t>{port}, 2, std::move(extra));
+    }
+    std::string config(const Policy& p) const {
+        return "log " + log + "\nlogformat \"L%N %E %U %C %e\"\nusers " + p.users +
+               "\nauth strong\n" + p.acl + p.force + "\nsocks -p" + std::to_string(port) +
+               " -i127.0.0.1\n";
+    }
+    void edit(const Policy& p) const { dir.write("proxyd.cfg", config(p)); }
+    // An idle SOCKS5 session to the echo server, checked to relay.
+    std::unique_ptr<Client> session(const std::string& user, const std::string& password) {
+        auto c = std::make_unique<Client>(port);
+        REQUIRE(socks5_connect(*c, user, password, echo.port()));
+        REQUIRE(c->send("hi"));
+        REQUIRE(c->read(2) == "hi");
+        return c;
+    }
+    json status() {
+        auto r = proxyctl(*proxyd, "status", {"--json"});
+        REQUIRE(r.status == 0);
+        return json::parse(r.out);
+    }
+    // Polls `proxyctl status` until the generation is `want` (signalled reloads).
+    json wait_for_generation(std::uint64_t want) {
+        for (int i = 0; i < 100; ++i) {
+            json s = status();
+            if (s.value("generation", 0u) >= want) return s;
+            std::this_thread::sleep_for(20ms);
+        }
+        FAIL("generation " << want << " never came");
+        return {};
+    }
+};
+
+bool still_relays(Client& c) {
+    return c.send("ping") && c.read(4) == "ping";
+}
+
+bool closed_within(Client& c, std::chrono::milliseconds limit) {
+    std::string ignored;
+    return c.read_until_close(ignored, limit);
+}
+
+json closed_sessions(const json& record) {
+    return record.at("sessions").at("closed_sessions");
+}
+
+}  // namespace
+
+TEST_CASE("reload closes the idle session of a removed user at once and keeps the others") {
+    ReloadSetup s;
+    auto alice = s.session("alice", "apw");
+    auto bob = s.session("bob", "bpw");
+    s.edit({.users = "alice:CL:apw"});
+    auto r = proxyctl(*s.proxyd, "reload", {"--json"});
+    REQUIRE(r.status == 0);
+    CHECK(closed_within(*bob, 100ms));
+    json record = json::parse(r.out);
+    CHECK(record["result"] == "ok");
+    CHECK(record["generation"] == 2);
+    CHECK(record["trigger"] == "control");
+    REQUIRE(closed_sessions(record).size() == 1);
+    CHECK(closed_sessions(record)[0]["user"] == "bob");
+    CHECK(closed_sessions(record)[0]["reason"] == "user removed");
+    CHECK(record["sessions"]["checked"] == 2);
+    CHECK(record["sessions"]["kept"] == 1);
+    CHECK(record["listeners"]["kept"] == 1);
+    CHECK(still_relays(*alice));
+    // The closure is in the access log with its reason.
+    auto lines = wait_for_lines(s.log, 1);
+    REQUIRE(!lines.empty());
+    CHECK_THAT(lines[0], Catch::Contains("96 bob") && Catch::Contains("user removed"));
+}
+
+TEST_CASE("SIGUSR1 re-checks live sessions like proxyctl reload") {
+    ReloadSetup s;
+    auto alice = s.session("alice", "apw");
+    auto bob = s.session("bob", "bpw");
+    s.edit({.users = "alice:CL:apw"});
+    ::kill(s.proxyd->process().pid(), SIGUSR1);
+    json st = s.wait_for_generation(2);
+    CHECK(closed_within(*bob, 100ms));
+    CHECK(st["last_reload"]["trigger"] == "usr1");
+    CHECK(closed_sessions(st["last_reload"])[0]["reason"] == "user removed");
+    CHECK(still_relays(*alice));
+}
+
+TEST_CASE("sessions on a noforce service survive the removal of their user") {
+    ReloadSetup s({.force = "noforce"});
+    auto bob = s.session("bob", "bpw");
+    s.edit({.users = "alice:CL:apw", .force = "noforce"});
+    auto r = proxyctl(*s.proxyd, "reload", {"--json"});
+    REQUIRE(r.status == 0);
+    CHECK(json::parse(r.out)["sessions"]["closed"] == 0);
+    CHECK(still_relays(*bob));
+    // New connections get the new policy.
+    Client again(s.port);
+    CHECK_FALSE(socks5_connect(again, "bob", "bpw", s.echo.port()));
+}
+
+TEST_CASE("a changed password and a tightened ACL close the sessions they no longer allow") {
+    ReloadSetup s;
+    auto alice = s.session("alice", "apw");
+    auto bob = s.session("bob", "bpw");
+    s.edit({.users = "alice:CL:apw bob:CL:changed"});
+    auto r = proxyctl(*s.proxyd, "reload", {"--json"});
+    REQUIRE(r.status == 0);
+    CHECK(closed_within(*bob, 100ms));
+    CHECK(closed_sessions(json::parse(r.out))[0]["reason"] == "password changed");
+
+    auto bob2 = s.session("bob", "changed");
+    s.edit({.users = "alice:CL:apw bob:CL:changed", .acl = "allow alice\ndeny *\n"});
+    r = proxyctl(*s.proxyd, "reload", {"--json"});
+    REQUIRE(r.status == 0);
+    CHECK(closed_within(*bob2, 100ms));
+    CHECK(closed_sessions(json::parse(r.out))[0]["reason"] == "ACL now denies");
+    CHECK(still_relays(*alice));
+}
+
+TEST_CASE(
+    "a broken configuration is refused whole: diagnostics, same generation, service goes on") {
+    ReloadSetup s;
+    auto bob = s.session("bob", "bpw");
+    s.dir.write("proxyd.cfg", "users alice:CL:apw\nfrobnicate 1\n");
+    auto r = proxyctl(*s.proxyd, "reload");
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err + r.out, Catch::Contains("PX001") && Catch::Contains("frobnicate"));
+    json st = s.status();
+    CHECK(st["generation"] == 1);
+    CHECK(st["last_reload"]["result"] == "failed");
+    CHECK(still_relays(*bob));
+    auto fresh = s.session("bob", "bpw");  // new connections still accepted, old policy
+    CHECK(still_relays(*fresh));
+}
+
+TEST_CASE("SIGHUP loads new settings for new connections only and reopens the log") {
+    ReloadSetup s;
+    auto bob = s.session("bob", "bpw");
+    s.session("alice", "apw").reset();  // one log line in the first file
+    wait_for_lines(s.log, 1);
+    std::rename(s.log.c_str(), (s.log + ".1").c_str());
+    s.edit({.users = "alice:CL:apw"});
+    ::kill(s.proxyd->process().pid(), SIGHUP);
+    json st = s.wait_for_generation(2);
+    CHECK(st["last_reload"]["trigger"] == "hup");
+    CHECK(st["last_reload"]["sessions"]["checked"] == 0);
+    CHECK(s.proxyd->process().wait(0ms) == std::nullopt);
+    CHECK(still_relays(*bob));  // admitted under generation 1, not re-checked
+    s.session("alice", "apw").reset();
+    auto lines = wait_for_lines(s.log, 1);
+    REQUIRE(lines.size() == 1);  // the new file
+    CHECK_THAT(lines[0], Catch::Contains("alice"));
+}
+
+TEST_CASE("a reload storm refuses no connection and leaks no descriptor") {
+    ReloadSetup s;
+    auto pid = s.proxyd->process().pid();
+    auto one_round = [&] {
+        Client c(s.port);
+        return socks5_connect(c, "alice", "apw", s.echo.port()) && still_relays(c);
+    };
+    for (int i = 0; i < 20; ++i) REQUIRE(one_round());  // warm the pipe pool
+    std::this_thread::sleep_for(200ms);
+    auto fds_before = open_fds(pid);
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> ok{0}, failed{0};
+    std::thread load([&] {
+        for (int i = 0; i < 100000 && !stop; ++i) (one_round() ? ok : failed)++;
+    });
+    int reloads = 0;
+    auto end = std::chrono::steady_clock::now() + 3s;
+    while (std::chrono::steady_clock::now() < end) {
+        if (proxyctl(*s.proxyd, "reload").status == 0) ++reloads;
+        std::this_thread::sleep_for(100ms);
+    }
+    stop = true;
+    load.join();
+    CHECK(failed == 0);
+    CHECK(ok > 50);
+    CHECK(reloads > 10);
+    std::this_thread::sleep_for(300ms);
+    CHECK(open_fds(pid) <= fds_before);
+}
+
+TEST_CASE("proxyctl check reports an edited file until it is reloaded") {
+    ReloadSetup s;
+    auto check = [&] {
+        return run(
+            {PROXYCTL_BINARY, "check", "--socket", s.proxyd->control_path, s.proxyd->config_path});
+    };
+    CHECK_THAT(check().out, !Catch::Contains("PX401"));
+    s.edit({.users = "alice:CL:apw"});
+    auto r = check();
+    CHECK_THAT(r.out, Catch::Contains("PX401") && Catch::Contains(s.proxyd->config_path));
+    REQUIRE(proxyctl(*s.proxyd, "reload").status == 0);
+    CHECK_THAT(check().out, !Catch::Contains("PX401"));
+}
+
+TEST_CASE(
+    "proxyctl diff: 0 when in sync, 1 after an edit, with the sessions a reload would close") {
+    ReloadSetup s;
+    auto bob = s.session("bob", "bpw");
+    CHECK(proxyctl(*s.proxyd, "diff").status == 0);
+    s.edit({.users = "alice:CL:apw"});
+    auto r = proxyctl(*s.proxyd, "diff", {"--json"});
+    CHECK(r.status == 1);
+    json d = json::parse(r.out);
+    REQUIRE(d["impact"].size() == 1);
+    CHECK(d["impact"][0]["user"] == "bob");
+    CHECK(d["impact"][0]["reason"] == "user removed");
+    CHECK(still_relays(*bob));  // diff changes nothing
+
+    auto dry = proxyctl(*s.proxyd, "reload", {"--dry-run", "--json"});
+    CHECK(dry.status == 0);
+    CHECK(json::parse(dry.out)["result"] == "dry_run");
+    CHECK(json::parse(dry.out)["sessions"]["closed"] == 1);
+    CHECK(still_relays(*bob));
+    CHECK(s.status()["generation"] == 1);
+}
+
+TEST_CASE("sessions lists live sessions with filters and kill closes one by id") {
+    ReloadSetup s;
+    auto alice = s.session("alice", "apw");
+    auto bob = s.session("bob", "bpw");
+    auto r = proxyctl(*s.proxyd, "sessions", {"--user", "bob", "--json"});
+    REQUIRE(r.status == 0);
+    json list = json::parse(r.out);
+    if (list.is_object()) list = list["sessions"];
+    REQUIRE(list.size() == 1);
+    CHECK(list[0]["user"] == "bob");
+    auto id = list[0]["id"].get<std::uint64_t>();
+    auto k = proxyctl(*s.proxyd, "kill", {std::to_string(id), "12345"});
+    CHECK(k.status == 1);  // 12345 is not found
+    CHECK_THAT(k.out, Catch::Contains("killed " + std::to_string(id)));
+    CHECK(closed_within(*bob, 500ms));
+    CHECK(still_relays(*alice));
+    json st = s.status();
+    CHECK(st["sessions_total"] == 1);
+}
+
+TEST_CASE("a monitored file edited several times gives one reload") {
+    TempDir dir;
+    EchoServer echo;
+    std::uint16_t port = free_port();
+    std::string users = dir.write("users.txt", "users alice:CL:apw bob:CL:bpw\n");
+    Proxyd p(dir,
+             "monitor " + users + "\n$" + users + "\nauth strong\nallow *\nsocks -p" +
+                 std::to_string(port) + " -i127.0.0.1\n",
+             {port});
+    Client bob(port);
+    REQUIRE(socks5_connect(bob, "bob", "bpw", echo.port()));
+    for (int i = 0; i < 3; ++i) {
+        dir.write("users.txt", "users alice:CL:apw\n");
+        std::this_thread::sleep_for(30ms);
+    }
+    for (int i = 0; i < 100; ++i) {
+        auto r = proxyctl(p, "status", {"--json"});
+        if (json::parse(r.out).value("generation", 0) >= 2) break;
+        std::this_thread::sleep_for(30ms);
+    }
+    std::this_thread::sleep_for(400ms);  // a second reload would come within this
+    json st = json::parse(proxyctl(p, "status", {"--json"}).out);
+    CHECK(st["generation"] == 2);
+    CHECK(st["last_reload"]["trigger"] == "monitor");
+    CHECK(closed_within(bob, 100ms));
+}
