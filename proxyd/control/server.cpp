@@ -26,7 +26,8 @@ class ControlServer::Client final : public IoHandler {
         if (!gone && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !closing_) read();
     }
     bool expired(Clock::time_point now) const { return now >= deadline_; }
-    bool gone = false;  // dropped by the server; freed at the end of the batch
+    bool gone = false;                // dropped by the server; freed at the end of the batch
+    std::optional<uid_t> refuse_uid;  // SO_PEERCRED says this peer may not administer
     int fd() const { return fd_.get(); }
 
   private:
@@ -57,6 +58,13 @@ class ControlServer::Client final : public IoHandler {
             if (!line.empty() && line.back() == '\r') line.pop_back();
             if (line.size() > control::max_request_bytes) return refuse_too_large();
             if (line.find_first_not_of(" \t") == std::string::npos) continue;
+            if (refuse_uid) {
+                closing_ = true;
+                queue(control::error_reply(
+                    control::err_forbidden,
+                    "uid " + std::to_string(*refuse_uid) + " may not use this control socket"));
+                return false;
+            }
             queue(control_cmd::dispatch(server_.context_, line));
             deadline_ = Clock::now() + server_.options_.timeout;
             if (gone || closing_) return false;
@@ -209,23 +217,18 @@ void ControlServer::on_io(std::uint32_t) {
         if (!client) return;
         ucred peer{};
         socklen_t len = sizeof peer;
-        if (::getsockopt(client.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 ||
-            !permitted(peer.uid, peer.gid)) {
+        bool allowed = ::getsockopt(client.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 &&
+                       permitted(peer.uid, peer.gid);
+        if (!allowed)
             std::fprintf(stderr, "proxyd: control: refused uid %u gid %u pid %d\n",
                          static_cast<unsigned>(peer.uid), static_cast<unsigned>(peer.gid),
                          static_cast<int>(peer.pid));
-            std::string reply =
-                control::error_reply(control::err_forbidden, "uid " + std::to_string(peer.uid) +
-                                                                 " may not use this control socket")
-                    .dump() +
-                "\n";
-            // Best effort: a refused peer gets one line, no further attention.
-            [[maybe_unused]] auto n =
-                ::send(client.get(), reply.data(), reply.size(), MSG_NOSIGNAL);
-            continue;
-        }
         int fd = client.get();
         auto c = std::make_unique<Client>(*this, std::move(client));
+        // A refused peer is still read: its request line is answered with the refusal, and
+        // the close comes after that (closing on unread input would reset the connection
+        // and lose the reply).
+        if (!allowed) c->refuse_uid = peer.uid;
         loop_.add(fd, EPOLLIN, c.get());
         clients_.emplace(fd, std::move(c));
     }

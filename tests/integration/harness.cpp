@@ -218,6 +218,10 @@ Proxyd::Proxyd(const TempDir& dir, const std::string& config_text, std::vector<s
     // Something else answering on the port while proxyd failed to start would be worse
     // than no answer: make sure it is really proxyd.
     if (process_->wait(0ms)) throw std::runtime_error("proxyd exited: " + stderr_text());
+    // The ports listen from the moment they are bound; the control socket comes a moment
+    // later, once the workers run.
+    for (int i = 0; i < 250 && ::access(control_path.c_str(), F_OK) != 0; ++i)
+        std::this_thread::sleep_for(20ms);
 }
 
 std::vector<std::string> wait_for_lines(const std::string& path, std::size_t count,

@@ -1,9 +1,17 @@
 // Hot reload through the control socket and signals: forced re-authentication of live
 // sessions (DESIGN.md section 4), refused configurations, SIGHUP, reload storms.
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "harness.hpp"
@@ -292,4 +300,117 @@ TEST_CASE("a monitored file edited several times gives one reload") {
     CHECK(st["generation"] == 2);
     CHECK(st["last_reload"]["trigger"] == "monitor");
     CHECK(closed_within(bob, 100ms));
+}
+
+TEST_CASE("with NOTIFY_SOCKET, proxyd tells systemd it is ready, reloading and stopping") {
+    // An abstract datagram socket stands in for systemd.
+    std::string name = "@proxyd-notify-test-" + std::to_string(::getpid());
+    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, name.data(), name.size());
+    addr.sun_path[0] = '\0';
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr),
+                   static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size())) == 0);
+    auto next_message = [fd] {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 3000) <= 0) return std::string("(nothing)");
+        char buf[512];
+        auto n = ::recv(fd, buf, sizeof buf, 0);
+        return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    };
+    ::setenv("NOTIFY_SOCKET", name.c_str(), 1);
+    ReloadSetup s;
+    ::unsetenv("NOTIFY_SOCKET");
+    CHECK(next_message() == "READY=1");
+    REQUIRE(proxyctl(*s.proxyd, "reload").status == 0);
+    CHECK_THAT(next_message(), Catch::StartsWith("RELOADING=1\nMONOTONIC_USEC="));
+    CHECK(next_message() == "READY=1");
+    s.proxyd->process().signal_and_wait(SIGTERM, 3s);
+    CHECK(next_message() == "STOPPING=1");
+    ::close(fd);
+}
+
+TEST_CASE("the control socket answers bad requests with errors and drops stalled clients") {
+    ReloadSetup s({}, {"--control-timeout", "300"});
+    auto connect_control = [&] {
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strcpy(addr.sun_path, s.proxyd->control_path.c_str());
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        return fd;
+    };
+    auto read_line = [](int fd, std::chrono::milliseconds timeout = 3s) {
+        std::string out;
+        char c;
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 50) <= 0) continue;
+            if (::read(fd, &c, 1) != 1) return out + "(closed)";
+            if (c == '\n') return out;
+            out += c;
+        }
+        return out + "(timeout)";
+    };
+    auto code_of = [](const std::string& line) {
+        auto j = json::parse(line, nullptr, false);
+        return j.is_object() && j.contains("error") ? j["error"].value("code", "") : line;
+    };
+    int fd = connect_control();
+    auto send = [fd](const std::string& text) {
+        return ::send(fd, text.data(), text.size(), MSG_NOSIGNAL) ==
+               static_cast<ssize_t>(text.size());
+    };
+    REQUIRE(send("this is not json\n"));
+    CHECK(code_of(read_line(fd)) == "bad_json");
+    REQUIRE(send("{\"command\":\"launch\"}\n"));
+    CHECK(code_of(read_line(fd)) == "unknown_command");
+    REQUIRE(send("{\"command\":\"status\"}\n"));  // the same connection still works
+    CHECK(json::parse(read_line(fd))["ok"] == true);
+    send(std::string(70 * 1024, 'x'));
+    CHECK(code_of(read_line(fd)) == "request_too_large");
+    CHECK(read_line(fd) == "(closed)");
+    ::close(fd);
+
+    int stalled = connect_control();
+    ::send(stalled, "{\"command\":", 11, MSG_NOSIGNAL);
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK(read_line(stalled) == "(closed)");
+    CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+    ::close(stalled);
+
+    if (::geteuid() == 0) {
+        // A peer that is neither root nor proxyd's uid is refused by SO_PEERCRED even when
+        // the file mode would let it in.
+        ::chmod(s.dir.path().c_str(), 0711);
+        ::chmod(s.proxyd->control_path.c_str(), 0666);
+        int pipefd[2];
+        REQUIRE(::pipe(pipefd) == 0);
+        pid_t child = ::fork();
+        if (child == 0) {
+            if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+            int c = ::socket(AF_UNIX, SOCK_STREAM, 0);
+            sockaddr_un addr{};
+            addr.sun_family = AF_UNIX;
+            std::strcpy(addr.sun_path, s.proxyd->control_path.c_str());
+            if (::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) ::_exit(3);
+            ::send(c, "{\"command\":\"status\"}\n", 21, MSG_NOSIGNAL);
+            char buf[512];
+            auto n = ::recv(c, buf, sizeof buf, 0);
+            if (n > 0) [[maybe_unused]]
+                auto w = ::write(pipefd[1], buf, static_cast<std::size_t>(n));
+            ::_exit(0);
+        }
+        ::close(pipefd[1]);
+        std::string reply = read_line(pipefd[0]);
+        ::close(pipefd[0]);
+        int st = 0;
+        ::waitpid(child, &st, 0);
+        INFO("child status " << st);
+        CHECK(code_of(reply) == "forbidden");
+        CHECK_THAT(s.proxyd->stderr_text(), Catch::Contains("control: refused uid 65534"));
+    }
+    CHECK(s.status()["generation"] == 1);  // the daemon is unaffected
 }
