@@ -284,7 +284,7 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
                     std::string message = "cannot listen for " + service.label + ": " + error;
                     std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(),
                                  message.c_str());
-                    record.diagnostics.push_back({{"code", "PX900"},
+                    record.diagnostics.push_back({{"code", "PX311"},
                                                   {"severity", "error"},
                                                   {"message", message},
                                                   {"file", ""},

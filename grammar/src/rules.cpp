@@ -193,6 +193,9 @@ constexpr std::array kRules = {
              "Add an nserver line."},
     RuleInfo{"PX310", S::warning, "invalid-log-rotation",
              "Log rotation letter not one of C H D W M Y", "Use C, H, D, W, M or Y."},
+    RuleInfo{"PX311", S::error, "cannot-listen",
+             "proxyd cannot bind a listener of the new configuration; the reload is refused",
+             "Free the port or address (another process holds it, or it needs privileges)."},
     // --- 4xx: live daemon state (needs a reachable proxyd)
     RuleInfo{"PX401", S::warning, "edited-not-reloaded",
              "File changed since the running proxyd loaded it", "Run 'proxyctl reload'."},
