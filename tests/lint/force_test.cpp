@@ -4,18 +4,11 @@
 #include "check_text.hpp"
 
 using testing::check_text;
+using testing::only;
 using testing::reports;
 using testing::with_code;
 
 namespace {
-
-// The single diagnostic with this code; fails the test when there is not exactly one.
-proxycfg::Diagnostic only(const proxycfg::Loaded& loaded, std::string_view code) {
-    auto found = with_code(loaded, code);
-    INFO(testing::summary(loaded));
-    REQUIRE(found.size() == 1);
-    return found.front();
-}
 
 bool any_force_finding(const proxycfg::Loaded& loaded) {
     for (const char* code : {"PX101", "PX102", "PX103", "PX104", "PX105"})

@@ -4,19 +4,9 @@
 #include "check_text.hpp"
 
 using testing::check_text;
+using testing::only;
 using testing::reports;
 using testing::with_code;
-
-namespace {
-
-proxycfg::Diagnostic only(const proxycfg::Loaded& loaded, std::string_view code) {
-    auto found = with_code(loaded, code);
-    INFO(testing::summary(loaded));
-    REQUIRE(found.size() == 1);
-    return found.front();
-}
-
-}  // namespace
 
 // --- PX106
 

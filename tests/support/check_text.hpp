@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "proxycfg/lint.hpp"
 
 namespace testing {
@@ -44,6 +46,14 @@ inline std::string summary(const proxycfg::Loaded& l) {
         s += d.code + "@" + std::to_string(d.span.line) + " " + d.message + "\n";
     }
     return s;
+}
+
+// The single diagnostic with this code; fails the test when there is not exactly one.
+inline proxycfg::Diagnostic only(const proxycfg::Loaded& l, std::string_view code) {
+    auto found = with_code(l, code);
+    INFO(summary(l));
+    REQUIRE(found.size() == 1);
+    return found.front();
 }
 
 }  // namespace testing
