@@ -5,16 +5,9 @@
 
 using proxycfg::Dialect;
 using testing::check_text;
+using testing::contains;
 using testing::reports;
 using testing::with_code;
-
-namespace {
-
-bool contains(const std::string& s, std::string_view part) {
-    return s.find(part) != std::string::npos;
-}
-
-}  // namespace
 
 // --- PX202
 

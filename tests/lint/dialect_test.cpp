@@ -5,14 +5,11 @@
 
 using proxycfg::Dialect;
 using testing::check_text;
+using testing::contains;
 using testing::reports;
 using testing::with_code;
 
 namespace {
-
-bool contains(const std::string& s, std::string_view part) {
-    return s.find(part) != std::string::npos;
-}
 
 const char* const kSha512 =
     "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq."

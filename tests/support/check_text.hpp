@@ -48,6 +48,10 @@ inline std::string summary(const proxycfg::Loaded& l) {
     return s;
 }
 
+inline bool contains(const std::string& s, std::string_view part) {
+    return s.find(part) != std::string::npos;
+}
+
 // The single diagnostic with this code; fails the test when there is not exactly one.
 inline proxycfg::Diagnostic only(const proxycfg::Loaded& l, std::string_view code) {
     auto found = with_code(l, code);
