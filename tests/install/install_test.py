@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Checks what `cmake --install` and `cpack -G DEB` put on a machine, and the pre-commit hook.
+
+Usage: install_test.py CMAKE CPACK BUILD_DIR SOURCE_DIR PROXYCTL TEST_NAME   ("all": every test)
+
+Each test_* function is one ctest test (tests/install/CMakeLists.txt lists them) and works
+in its own temporary directory: the install prefix, the CPack build directory and the
+files the hook is run on all live there.
+Exit status 77: a tool the test needs (systemd-analyze, dpkg-deb) is not installed.
+"""
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+CMAKE = CPACK = BUILD_DIR = SOURCE_DIR = PROXYCTL = ""
+SKIP = 77
+
+# Source file -> where it is installed, relative to the prefix.
+COMPLETIONS = {
+    "completions/proxyctl.bash": "share/bash-completion/completions/proxyctl",
+    "completions/_proxyctl": "share/zsh/vendor-completions/_proxyctl",
+    "completions/proxyctl.fish": "share/fish/vendor_completions.d/proxyctl.fish",
+}
+UNIT = "lib/systemd/system/proxyd.service"
+LOGROTATE = "etc/logrotate.d/proxyd"
+EXAMPLE = "share/doc/proxyctl/examples/proxyd.cfg"
+
+
+class Skip(Exception):
+    pass
+
+
+def check(condition, what, detail=""):
+    if not condition:
+        raise AssertionError(what + ("\n" + detail if detail else ""))
+
+
+def run(args, timeout=60, **kwargs):
+    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=timeout, **kwargs)
+    r.detail = "$ %s\nrc=%d\n--- stdout\n%s\n--- stderr\n%s" % (
+        " ".join(args), r.returncode, r.stdout[-4000:], r.stderr[-4000:])
+    return r
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def need(tool):
+    if shutil.which(tool) is None:
+        raise Skip("%s is not installed" % tool)
+
+
+def man_pages():
+    """Source man page -> installed path: every man/*.1, *.5 and *.8 there is."""
+    pages = {}
+    for section in "158":
+        for page in glob.glob(os.path.join(SOURCE_DIR, "man", "*." + section)):
+            pages[page] = "share/man/man%s/%s" % (section, os.path.basename(page))
+    return pages
+
+
+def install(tmp):
+    prefix = os.path.join(tmp, "prefix")
+    r = run([CMAKE, "--install", BUILD_DIR, "--prefix", prefix])
+    check(r.returncode == 0, "cmake --install succeeds", r.detail)
+    return prefix
+
+
+def unit_settings(text):
+    """Key -> list of values of a unit file, comments and section headers left out."""
+    settings = {}
+    for line in text.splitlines():
+        if line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+def test_installs_every_file(tmp):
+    """Binaries that run from the prefix, man pages, completions, unit, logrotate, example."""
+    prefix = install(tmp)
+    for name, rel in (("proxyctl", "bin/proxyctl"), ("proxyd", "sbin/proxyd")):
+        path = os.path.join(prefix, rel)
+        check(os.access(path, os.X_OK), "%s is installed executable" % rel)
+        r = run([path, "--version"], timeout=10)
+        check(r.returncode == 0 and re.fullmatch(name + r" \d+\.\d+\.\d+\n", r.stdout),
+              "%s --version runs from the prefix" % rel, r.detail)
+    pages = man_pages()
+    check(len(pages) >= 1, "the source tree has man pages")
+    for source, rel in pages.items():
+        check(read(os.path.join(prefix, rel)) == read(source), "%s is installed" % rel)
+    for source, rel in COMPLETIONS.items():
+        if os.path.exists(os.path.join(SOURCE_DIR, source)):
+            check(read(os.path.join(prefix, rel)) == read(os.path.join(SOURCE_DIR, source)),
+                  "%s is installed as %s" % (source, rel))
+    check(os.path.isfile(os.path.join(prefix, UNIT)), "the systemd unit is installed")
+    check(read(os.path.join(prefix, LOGROTATE)) ==
+          read(os.path.join(SOURCE_DIR, "contrib", "logrotate", "proxyd")),
+          "the logrotate snippet is installed")
+    check(read(os.path.join(prefix, EXAMPLE)) ==
+          read(os.path.join(SOURCE_DIR, "examples", "proxyd.cfg")), "the example is installed")
+
+
+def test_unit_names_the_installed_paths(tmp):
+    """The installed unit has every @...@ filled in with the prefix it was installed under."""
+    prefix = install(tmp)
+    text = read(os.path.join(prefix, UNIT))
+    check(re.search(r"@[A-Za-z_]+@", text) is None, "no placeholder is left", text)
+    s = unit_settings(text)
+    proxyd, proxyctl = prefix + "/sbin/proxyd", prefix + "/bin/proxyctl"
+    config = prefix + "/etc/proxyd/proxyd.cfg"
+    check(s["Type"] == ["notify"], "Type=notify", text)
+    check(s["ExecStartPre"] == ["%s --check %s" % (proxyd, config)], "ExecStartPre", text)
+    check(s["ExecStart"] == ["%s --control /run/proxyd/proxyd.sock $PROXYD_OPTS %s"
+                             % (proxyd, config)], "ExecStart", text)
+    check(s["ExecReload"] == ["%s reload --socket /run/proxyd/proxyd.sock" % proxyctl],
+          "ExecReload", text)
+    check(s["RuntimeDirectory"] == ["proxyd"] and s["LogsDirectory"] == ["proxyd"],
+          "the socket and log directories", text)
+    check(s["CapabilityBoundingSet"] == ["CAP_NET_BIND_SERVICE"] and
+          s["ProtectSystem"] == ["strict"] and s["NoNewPrivileges"] == ["yes"],
+          "hardening", text)
+
+
+def test_systemd_analyze_verifies_the_unit(tmp):
+    """systemd-analyze accepts the installed unit; its man: links resolve in the prefix."""
+    need("systemd-analyze")
+    prefix = install(tmp)
+    unit = os.path.join(prefix, UNIT)
+    env = dict(os.environ, MANPATH=os.path.join(prefix, "share", "man"))
+    r = run(["systemd-analyze", "verify", unit], env=env)
+    check(r.returncode == 0 and r.stdout == "" and r.stderr == "",
+          "the unit verifies without a message", r.detail)
+    # The check is real: a binary that is not there is an error.
+    broken = os.path.join(tmp, "proxyd.service")
+    with open(broken, "w") as f:
+        f.write(read(unit).replace(prefix + "/sbin/proxyd", prefix + "/sbin/missing"))
+    r = run(["systemd-analyze", "verify", broken], env=env)
+    check(r.returncode != 0 and "sbin/missing" in r.stderr, "a missing binary fails", r.detail)
+
+
+def test_deb_package(tmp):
+    """cpack -G DEB: the binaries, man pages, unit and logrotate snippet under /usr and /etc,
+    the package name, maintainer and the shared libraries in Depends."""
+    need("dpkg-deb")
+    r = run([CPACK, "-G", "DEB", "--config", os.path.join(BUILD_DIR, "CPackConfig.cmake"),
+             "-B", tmp], cwd=tmp, timeout=120)
+    check(r.returncode == 0, "cpack succeeds", r.detail)
+    debs = glob.glob(os.path.join(tmp, "*.deb"))
+    check(len(debs) == 1, "one .deb", r.detail)
+    r = run(["dpkg-deb", "-c", debs[0]])
+    check(r.returncode == 0, "dpkg-deb -c", r.detail)
+    files = {line.split()[-1] for line in r.stdout.splitlines()}
+    wanted = ["./usr/bin/proxyctl", "./usr/sbin/proxyd", "./usr/" + UNIT, "./" + LOGROTATE,
+              "./usr/" + EXAMPLE]
+    wanted += ["./usr/" + rel for rel in man_pages().values()]
+    for path in wanted:
+        check(path in files, "the package has " + path, r.stdout)
+    r = run(["dpkg-deb", "-f", debs[0], "Package", "Maintainer", "Depends"])
+    check(r.returncode == 0, "dpkg-deb -f", r.detail)
+    fields = dict(line.split(": ", 1) for line in r.stdout.splitlines())
+    check(fields["Package"] == "proxyctl", "package name", r.stdout)
+    check(fields["Maintainer"].strip() != "", "maintainer", r.stdout)
+    depends = {d.split()[0] for d in fields["Depends"].split(", ")}
+    for lib in ("libc6", "libc-ares2", "libssl3", "libcrypt1", "libstdc++6"):
+        check(lib in depends, "Depends names " + lib, r.stdout)
+    r = run(["dpkg-deb", "-I", debs[0]])
+    check("Package: proxyctl" in r.stdout and "Depends: " in r.stdout, "dpkg-deb -I", r.detail)
+    # The packaged unit points at the packaged binaries; the snippet is a conffile.
+    root = os.path.join(tmp, "root")
+    r = run(["dpkg-deb", "-R", debs[0], root])
+    check(r.returncode == 0, "dpkg-deb -R", r.detail)
+    s = unit_settings(read(os.path.join(root, "usr", UNIT)))
+    check(s["ExecStart"][0].startswith("/usr/sbin/proxyd ") and
+          s["ExecStart"][0].endswith(" /etc/proxyd/proxyd.cfg") and
+          s["ExecReload"][0].startswith("/usr/bin/proxyctl "), "unit paths in the package",
+          str(s))
+    check(read(os.path.join(root, "DEBIAN", "conffiles")).split() == ["/" + LOGROTATE],
+          "the logrotate snippet is a conffile")
+
+
+def test_pre_commit_hook(tmp):
+    """.pre-commit-hooks.yaml: a proxyctl-check hook whose entry exits 0 on a clean file and
+    1 on a file with findings, and whose pattern picks proxy configs, not setup.cfg."""
+    text = read(os.path.join(SOURCE_DIR, ".pre-commit-hooks.yaml"))
+    try:
+        import yaml
+        hooks = yaml.safe_load(text)
+    except ImportError:  # python3-yaml absent: read the few flat keys by hand
+        hooks = [dict(re.findall(r"^\s*-?\s*(id|entry|language|files): '?(.*?)'?$", text, re.M))]
+    check(len(hooks) == 1, "one hook", text)
+    hook = hooks[0]
+    check(hook["id"] == "proxyctl-check" and hook["language"] == "system" and
+          hook["entry"] == "proxyctl check", "id, language and entry", text)
+    pattern = re.compile(hook["files"])
+    for path in ("proxyd.cfg", "etc/3proxy/3proxy.cfg", "configs/edge-proxyd.cfg",
+                 "proxyd/site-a.cfg"):
+        check(pattern.search(path), "the hook runs on " + path)
+    for path in ("setup.cfg", "docs/conf.cfg", "proxyd.cfg.j2"):
+        check(not pattern.search(path), "the hook leaves %s alone" % path)
+    # pre-commit runs the entry with the staged file names appended.
+    entry = hook["entry"].split()
+    check(entry[0] == "proxyctl", "the entry runs proxyctl")
+    with open(os.path.join(tmp, "proxyd.cfg"), "w") as f:
+        f.write("users alice:CL:wonderland\nauth strong\nallow alice\ndeny *\n"
+                "socks -i127.0.0.1 -p1080\n")
+    with open(os.path.join(tmp, "3proxy.cfg"), "w") as f:
+        f.write("socks -i127.0.0.1 -p1080\nfrobnicate now\n")
+    r = run([PROXYCTL] + entry[1:] + ["proxyd.cfg"], cwd=tmp)
+    check(r.returncode == 0 and r.stdout == "", "a clean file passes", r.detail)
+    r = run([PROXYCTL] + entry[1:] + ["proxyd.cfg", "3proxy.cfg"], cwd=tmp)
+    check(r.returncode == 1 and "3proxy.cfg:2:" in r.stdout and "[PX001]" in r.stdout,
+          "a file with an error fails the commit and is named", r.detail)
+
+
+def main():
+    global CMAKE, CPACK, BUILD_DIR, SOURCE_DIR, PROXYCTL
+    if len(sys.argv) != 7:
+        print(__doc__, file=sys.stderr)
+        return 2
+    CMAKE, CPACK, BUILD_DIR, SOURCE_DIR, PROXYCTL, name = sys.argv[1:]
+    tests = {k[len("test_"):]: v for k, v in globals().items() if k.startswith("test_")}
+    selected = tests if name == "all" else {name: tests[name]} if name in tests else None
+    if selected is None:
+        print("unknown test %r; known: %s" % (name, " ".join(sorted(tests))), file=sys.stderr)
+        return 2
+    failed = skipped = 0
+    for test_name, fn in selected.items():
+        with tempfile.TemporaryDirectory(prefix="proxyctl-install-") as tmp:
+            try:
+                fn(tmp)
+                print("ok   " + test_name)
+            except Skip as e:
+                skipped += 1
+                print("SKIP %s: %s" % (test_name, e))
+            except Exception as e:  # report every failure kind the same way
+                failed += 1
+                print("FAIL %s: %s: %s" % (test_name, type(e).__name__, e))
+    if failed:
+        return 1
+    return SKIP if skipped and skipped == len(selected) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
