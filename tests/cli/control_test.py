@@ -5,19 +5,21 @@ Usage: control_test.py PROXYCTL SOURCE_DIR TEST_NAME   (TEST_NAME "all" runs eve
 
 Each test_* function is one ctest test (tests/cli/CMakeLists.txt lists them). It starts a
 fake daemon: a Unix socket in its temporary directory that answers each command with a
-canned reply (DESIGN.md section 5, proxyd/control/protocol.hpp) and records the requests.
+canned reply (DESIGN.md section 5, proxyd/control/protocol.hpp) and records the requests;
+the fake lives in tests/support/fake_proxyd.py, shared with tests/completions.
 """
 import hashlib
 import json
 import os
 import re
 import signal
-import socketserver
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from fake_proxyd import FakeProxyd  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -64,48 +66,6 @@ def status_reply(config="/etc/proxyd/proxyd.cfg", files=None, last_reload=None,
         "last_reload": last_reload, "sessions_total": 2,
         "sessions_by_service": {"socks:127.0.0.1:1080": 2},
         "generations_with_sessions": list(generations_with_sessions)}}
-
-
-class FakeProxyd:
-    """A control socket answering from `replies`: command -> reply dict, a callable taking
-    the request, the bytes to send verbatim, or None to never answer."""
-
-    def __init__(self, path, replies):
-        self.path = path
-        self.replies = replies
-        self.requests = []
-        fake = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self):
-                line = self.rfile.readline()
-                request = json.loads(line)
-                fake.requests.append(request)
-                reply = fake.replies.get(request.get("command"),
-                                         {"ok": False, "error": {"code": "unknown_command",
-                                                                 "message": "unknown command"}})
-                if callable(reply):
-                    reply = reply(request)
-                if reply is None:
-                    time.sleep(5)  # a daemon that never answers
-                    return
-                data = reply if isinstance(reply, bytes) else (json.dumps(reply) + "\n").encode()
-                self.wfile.write(data)
-
-        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-            daemon_threads = True
-
-        self.server = Server(path, Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Result:
