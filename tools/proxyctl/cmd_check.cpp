@@ -1,4 +1,5 @@
 // proxyctl check: the linter. Works on files alone; no daemon needed.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +40,41 @@ bool use_color(const std::string& mode) {
     if (no_color && *no_color) return false;
     return ::isatty(STDOUT_FILENO) == 1;
 }
+
+// "file n/N" on stderr while many files are checked, for a person at a terminal only; the
+// line is erased before the findings are printed, so no trace of it stays on screen.
+class Progress {
+  public:
+    explicit Progress(std::size_t total)
+        : total_(total), enabled_(total > 1 && ::isatty(STDERR_FILENO) == 1) {
+        winsize size{};
+        if (enabled_ && ::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+            columns_ = size.ws_col;
+    }
+    Progress(const Progress&) = delete;
+    Progress& operator=(const Progress&) = delete;
+    ~Progress() { erase(); }
+
+    void show(std::size_t index, const std::string& path) {
+        if (!enabled_) return;
+        std::string line = "proxyctl check: file " + std::to_string(index + 1) + "/" +
+                           std::to_string(total_) + " " + path;
+        // One screen line, or erasing it would leave the wrapped part behind.
+        if (line.size() >= columns_) line.resize(columns_ - 1);
+        std::cerr << "\r\033[K" << line << std::flush;
+        shown_ = true;
+    }
+    void erase() {
+        if (shown_) std::cerr << "\r\033[K" << std::flush;
+        shown_ = false;
+    }
+
+  private:
+    std::size_t total_;
+    bool enabled_;
+    bool shown_ = false;
+    std::size_t columns_ = 80;
+};
 
 // PX4xx: only for a file that is the running daemon's config, and only when the daemon
 // answers at once; check never waits for, or fails on, a daemon that is not there.
@@ -102,7 +138,9 @@ int run_check(const CheckOptions& o) {
     std::vector<std::string> files = o.files;
     if (files.empty()) files.push_back("-");
     loaded.reserve(files.size());
+    Progress progress(files.size());
     for (const auto& path : files) {
+        progress.show(loaded.size(), path);
         if (path == "-") {
             std::string text{std::istreambuf_iterator<char>(std::cin),
                              std::istreambuf_iterator<char>()};
@@ -123,6 +161,7 @@ int run_check(const CheckOptions& o) {
         }
         checked.push_back(std::move(cf));
     }
+    progress.erase();
     if (!o.offline) add_live_findings(o, files, load, threshold, loaded, checked);
     FormatOptions fo;
     fo.color = format == OutputFormat::text && use_color(o.color);

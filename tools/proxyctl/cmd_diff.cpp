@@ -73,7 +73,11 @@ void register_diff(CLI::App& app, Runner& runner) {
     auto* cmd = app.add_subcommand(
         "diff", "Compare the running proxyd with the files on disk and show a reload's impact");
     add_live_options(cmd, *o);
-    cmd->footer("Exit status (as diff(1)): 0 no difference, 1 differences, 3 proxyd unreachable.");
+    cmd->footer(
+        "Exit status (as diff(1)): 0 no difference, 1 differences, 3 proxyd unreachable.\n"
+        "Examples:\n"
+        "  proxyctl diff\n"
+        "  proxyctl diff >/dev/null || proxyctl reload");
     cmd->callback([o, &runner] { runner.status = run_diff(*o); });
 }
 

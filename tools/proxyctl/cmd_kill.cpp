@@ -53,7 +53,11 @@ void register_kill(CLI::App& app, Runner& runner) {
         ->required()
         ->type_name("ID...");
     add_live_options(cmd, o->live);
-    cmd->footer("Exit status: 0 all closed, 1 some id was not found, 3 proxyd unreachable.");
+    cmd->footer(
+        "Exit status: 0 all closed, 1 some id was not found, 3 proxyd unreachable.\n"
+        "Examples:\n"
+        "  proxyctl kill 12 17\n"
+        "  proxyctl sessions --user bob --json | jq -r '.sessions[].id' | xargs -r proxyctl kill");
     cmd->callback([o, &runner] { runner.status = run_kill(*o); });
 }
 

@@ -46,7 +46,10 @@ void register_rules(CLI::App& app, Runner& runner) {
     cmd->add_flag("--json", *json, "Print the table as JSON (code, severity, name, summary, fix)");
     cmd->footer(
         "Switch a rule off with 'proxyctl check --disable CODE' or a\n"
-        "'# proxyctl: disable=CODE' comment on the line above the finding.");
+        "'# proxyctl: disable=CODE' comment on the line above the finding.\n"
+        "Examples:\n"
+        "  proxyctl rules | grep PX1\n"
+        "  proxyctl rules --json | jq -r '.[] | select(.severity == \"error\") | .code'");
     cmd->callback([json, &runner] { runner.status = run_rules(*json); });
 }
 

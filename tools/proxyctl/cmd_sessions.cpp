@@ -1,7 +1,14 @@
-// proxyctl sessions: the live sessions of the running proxyd, as a table for people.
+// proxyctl sessions: the live sessions of the running proxyd, as a table for people;
+// --watch refreshes it like watch(1) until interrupted.
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <iostream>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "commands.hpp"
@@ -15,9 +22,13 @@ struct SessionsOptions {
     std::string service;
     std::string user;
     std::string source;
+    std::vector<std::string> watch;  // given: refresh every watch[0] (default 2) seconds
+    bool watching = false;
 };
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
+constexpr double default_watch_seconds = 2;
+
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
     std::vector<std::size_t> width;
     for (const auto& row : rows) {
         width.resize(std::max(width.size(), row.size()), 0);
@@ -30,11 +41,12 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
             if (i + 1 < row.size()) cell.resize(width[i] + 2, ' ');
             line += cell;
         }
-        std::cout << line << '\n';
+        out << line << '\n';
     }
 }
 
-int run_sessions(const SessionsOptions& o) {
+// One look at the sessions, rendered into `out`; the exit status (errors already reported).
+int render_sessions(const SessionsOptions& o, std::ostream& out) {
     nlohmann::json args = nlohmann::json::object();
     if (!o.service.empty()) args["service"] = o.service;
     if (!o.user.empty()) args["user"] = o.user;
@@ -43,7 +55,8 @@ int run_sessions(const SessionsOptions& o) {
     auto result = call("sessions", o.live, "sessions", status, args);
     if (!result) return status;
     if (o.live.json) {
-        std::cout << result->dump(2) << '\n';
+        // Watching, one document per line so a reader can take each refresh as it comes.
+        out << result->dump(o.watching ? -1 : 2) << '\n';
         return exit_ok;
     }
     // The result is the list itself, or {"sessions":[...]}.
@@ -57,7 +70,7 @@ int run_sessions(const SessionsOptions& o) {
         return exit_unreachable;
     }
     if (sessions.empty()) {
-        std::cout << "no sessions\n";
+        out << "no sessions\n";
         return exit_ok;
     }
     std::int64_t now = now_ms();
@@ -70,8 +83,47 @@ int run_sessions(const SessionsOptions& o) {
                         human_bytes(s.bytes_out), human_duration(now - s.started_at_ms),
                         human_duration(now - s.last_activity_ms), std::to_string(s.generation)});
     }
-    print_table(rows);
+    print_table(out, rows);
     return exit_ok;
+}
+
+int run_sessions(const SessionsOptions& o) {
+    if (!o.watching) return render_sessions(o, std::cout);
+    double seconds = default_watch_seconds;
+    if (!o.watch.empty()) {
+        std::size_t used = 0;
+        try {
+            seconds = std::stod(o.watch.front(), &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != o.watch.front().size() || !std::isfinite(seconds) || seconds < 0.1 ||
+            seconds > 86400) {
+            std::cerr << "proxyctl sessions: --watch takes seconds between 0.1 and 86400, not '"
+                      << o.watch.front() << "'\n";
+            return exit_usage;
+        }
+    }
+    // Redraw in place only for a person at a terminal; a pipe or file gets every refresh.
+    const bool tty = ::isatty(STDOUT_FILENO) == 1;
+    const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::duration<double>(seconds));
+    for (bool first = true;; first = false) {
+        std::ostringstream frame;
+        int status = render_sessions(o, frame);
+        if (status != exit_ok) return status;
+        if (tty) {
+            std::ostringstream every;
+            every << seconds;
+            std::cout << "\033[H\033[2J"
+                      << "Every " << every.str() << "s: proxyctl sessions    "
+                      << local_time_ms(now_ms()) << "\n\n";
+        } else if (!first && !o.live.json) {
+            std::cout << '\n';
+        }
+        std::cout << frame.str() << std::flush;
+        std::this_thread::sleep_for(interval);
+    }
 }
 
 }  // namespace
@@ -83,11 +135,24 @@ void register_sessions(CLI::App& app, Runner& runner) {
     cmd->add_option("--user", o->user, "Only sessions of this user");
     cmd->add_option("--source", o->source, "Only sessions from clients in this CIDR")
         ->type_name("CIDR");
+    auto* watch = cmd->add_option("--watch", o->watch,
+                                  "Refresh every SECONDS (default 2) until interrupted; with "
+                                  "--json, one JSON document per line and refresh")
+                      ->expected(0, 1)
+                      ->type_name("[SECONDS]");
     add_live_options(cmd, o->live);
     cmd->footer(
         "IN is bytes from the client, OUT bytes to it; GEN the generation it was admitted "
-        "under.\nExit status: 0 ok, 1 refused by proxyd, 3 proxyd unreachable.");
-    cmd->callback([o, &runner] { runner.status = run_sessions(*o); });
+        "under.\nExit status: 0 ok, 1 refused by proxyd, 3 proxyd unreachable.\n"
+        "Examples:\n"
+        "  proxyctl sessions\n"
+        "  proxyctl sessions --service socks:1080@127.0.0.1 --user bob\n"
+        "  proxyctl sessions --source 10.0.0.0/8 --json\n"
+        "  proxyctl sessions --watch 5");
+    cmd->callback([o, watch, &runner] {
+        o->watching = watch->count() > 0;
+        runner.status = run_sessions(*o);
+    });
 }
 
 }  // namespace proxyctl

@@ -68,7 +68,11 @@ void register_status(CLI::App& app, Runner& runner) {
     auto* cmd =
         app.add_subcommand("status", "Show the running proxyd: generation, files, last reload");
     add_live_options(cmd, *o);
-    cmd->footer("Exit status: 0 ok, 3 proxyd unreachable.");
+    cmd->footer(
+        "Exit status: 0 ok, 3 proxyd unreachable.\n"
+        "Examples:\n"
+        "  proxyctl status\n"
+        "  proxyctl status --socket /run/proxyd.sock --json | jq .generation");
     cmd->callback([o, &runner] { runner.status = run_status(*o); });
 }
 
