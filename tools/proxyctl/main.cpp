@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
         "  proxyctl check --format github --werror configs/*.cfg\n"
         "  proxyctl show /etc/proxyd/proxyd.cfg\n"
         "  proxyctl reload && proxyctl sessions --user bob\n"
+        "  source <(proxyctl completion bash)\n"
         "\nExit status: 0 clean, 1 findings at or above --severity, 2 usage or I/O error,\n"
         "3 daemon unreachable.");
     proxyctl::Runner runner;
@@ -24,6 +25,8 @@ int main(int argc, char** argv) {
     proxyctl::register_diff(app, runner);
     proxyctl::register_reload(app, runner);
     proxyctl::register_kill(app, runner);
+    proxyctl::register_completion(app, runner);
+    proxyctl::register_complete(app, runner);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

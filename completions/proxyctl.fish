@@ -1,0 +1,97 @@
+# fish completion for proxyctl. Install as ~/.config/fish/completions/proxyctl.fish, or
+# print it with: proxyctl completion fish > ~/.config/fish/completions/proxyctl.fish
+# Rule codes, live session ids and service names come from proxyctl itself
+# (`proxyctl __complete rules|sessions|services`); with no daemon reachable there are none.
+
+# __proxyctl_values KIND: VALUE<TAB>DESCRIPTION lines, asked of the proxyctl being completed
+# and of the daemon at the --socket on the command line, if any.
+function __proxyctl_values
+    set -l tokens (commandline -opc)
+    set -l args __complete --describe $argv[1]
+    for i in (seq 2 (count $tokens))
+        switch $tokens[$i]
+            case --socket
+                set -l next (math $i + 1)
+                if test $next -le (count $tokens)
+                    set args $args --socket $tokens[$next]
+                end
+            case '--socket=*'
+                set args $args --socket (string replace -- --socket= '' $tokens[$i])
+        end
+    end
+    command $tokens[1] $args 2>/dev/null
+end
+
+# The rule codes for --disable, a comma separated list: completes its last element.
+function __proxyctl_rule_codes
+    set -l token (commandline -ct)
+    set -l prefix ''
+    if string match -q -- '*,*' $token
+        set prefix (string replace -r -- '[^,]*$' '' $token)
+    end
+    set -l used (string split , -- $prefix)
+    for line in (__proxyctl_values rules)
+        set -l code (string split -m 1 \t -- $line)[1]
+        if not contains -- $code $used
+            printf '%s%s\n' $prefix $line
+        end
+    end
+end
+
+set -l subcommands check show rules status sessions diff reload kill completion
+set -l no_subcommand "not __fish_seen_subcommand_from $subcommands"
+
+complete -c proxyctl -f
+complete -c proxyctl -n $no_subcommand -s h -l help -d 'Print help and exit'
+complete -c proxyctl -n $no_subcommand -l version -d 'Print the version and exit'
+complete -c proxyctl -n $no_subcommand -a check -d 'Lint configuration files (no daemon needed)'
+complete -c proxyctl -n $no_subcommand -a show -d 'Print the effective settings of every service'
+complete -c proxyctl -n $no_subcommand -a rules -d 'List every diagnostic code'
+complete -c proxyctl -n $no_subcommand -a status -d 'Show the running proxyd'
+complete -c proxyctl -n $no_subcommand -a sessions -d 'List the live sessions of the running proxyd'
+complete -c proxyctl -n $no_subcommand -a diff -d 'Compare the running proxyd with the files on disk'
+complete -c proxyctl -n $no_subcommand -a reload -d 'Reload the running proxyd'
+complete -c proxyctl -n $no_subcommand -a kill -d 'Close live sessions by id'
+complete -c proxyctl -n $no_subcommand -a completion -d 'Print the shell completion script'
+
+complete -c proxyctl -n "__fish_seen_subcommand_from $subcommands" -s h -l help -d 'Print help and exit'
+
+# Live commands share --socket and --json.
+set -l live '__fish_seen_subcommand_from status sessions diff reload kill'
+complete -c proxyctl -n $live -l socket -r -F -d 'proxyd control socket'
+complete -c proxyctl -n $live -l json -d "Print the daemon's reply as JSON"
+
+set -l check '__fish_seen_subcommand_from check'
+complete -c proxyctl -n $check -F
+complete -c proxyctl -n $check -l dialect -x -a 'proxyd 3proxy' -d 'Dialect to lint for'
+complete -c proxyctl -n $check -l format -x -a 'text gcc json sarif github' -d 'Output format'
+complete -c proxyctl -n $check -l severity -x -a 'error warning info' -d 'Report findings at or above'
+complete -c proxyctl -n $check -l werror -d 'Treat warnings as errors'
+complete -c proxyctl -n $check -l disable -x -a '(__proxyctl_rule_codes)' -d 'Rule codes to switch off'
+complete -c proxyctl -n $check -l root -x -a '(__fish_complete_directories)' -d 'Resolve relative paths against DIR'
+complete -c proxyctl -n $check -l offline -d 'Do not ask a running proxyd'
+complete -c proxyctl -n $check -l socket -r -F -d 'proxyd control socket for the PX4xx rules'
+complete -c proxyctl -n $check -l color -x -a 'auto always never' -d 'Colour the text output'
+
+set -l show '__fish_seen_subcommand_from show'
+complete -c proxyctl -n $show -F
+complete -c proxyctl -n $show -l json -d 'Print the model as JSON'
+complete -c proxyctl -n $show -l dialect -x -a 'proxyd 3proxy' -d 'Dialect'
+complete -c proxyctl -n $show -l root -x -a '(__fish_complete_directories)' -d 'Resolve relative paths against DIR'
+
+complete -c proxyctl -n '__fish_seen_subcommand_from rules' -l json -d 'Print the table as JSON'
+
+set -l sessions '__fish_seen_subcommand_from sessions'
+complete -c proxyctl -n $sessions -l service -x -a '(__proxyctl_values services)' -d 'Only sessions of this service'
+complete -c proxyctl -n $sessions -l user -x -d 'Only sessions of this user'
+complete -c proxyctl -n $sessions -l source -x -d 'Only sessions from clients in this CIDR'
+complete -c proxyctl -n $sessions -l watch -d 'Refresh every SECONDS (default 2) until interrupted'
+
+set -l reload '__fish_seen_subcommand_from reload'
+complete -c proxyctl -n $reload -F
+complete -c proxyctl -n $reload -l dry-run -d 'Check and compute the reload without applying it'
+complete -c proxyctl -n $reload -l signal -a 'USR1 HUP' -d "Signal the pid in CONFIG's pidfile"
+
+complete -c proxyctl -n '__fish_seen_subcommand_from kill' -a '(__proxyctl_values sessions)'
+
+complete -c proxyctl -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish' -d 'Shell'
