@@ -10,6 +10,7 @@
 #include <map>
 #include <utility>
 
+#include "heap.hpp"
 #include "lexer.hpp"
 #include "proxycfg/directives.hpp"
 #include "proxycfg/rules.hpp"
@@ -45,6 +46,7 @@ class Parser {
         // At most one directive per line; untouched capacity costs no memory, while
         // growing by copying would touch (and fault in) twice the final size.
         cfg_.directives.reserve(cfg_.file(main).line_count());
+        advise_huge_pages(cfg_.directives.data(), cfg_.directives.capacity() * sizeof(Directive));
         parse_file(main, 0);
     }
 

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "heap.hpp"
+
 namespace proxycfg {
 namespace {
 
@@ -79,7 +81,11 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
     }
     std::string text;
-    if (S_ISREG(st.st_mode)) text.reserve(static_cast<std::size_t>(st.st_size));
+    if (S_ISREG(st.st_mode)) {
+        prepare_heap_for_load(static_cast<std::size_t>(st.st_size));
+        text.reserve(static_cast<std::size_t>(st.st_size));
+        advise_huge_pages(text.data(), text.capacity());
+    }
     char buf[1 << 16];
     for (;;) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);

@@ -1,0 +1,57 @@
+#include "heap.hpp"
+
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+
+namespace proxycfg {
+namespace {
+
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kLargeFile = std::size_t{16} << 20;
+constexpr std::size_t kLargeBlock = std::size_t{8} << 20;
+// A load peaks at about ten times the file size; the rest of the pad is never touched
+// and costs address space only.
+constexpr std::size_t kPadPerFileByte = 12;
+constexpr std::size_t kProbe = std::size_t{4} << 20;
+
+}  // namespace
+
+void advise_huge_pages(const void* data, std::size_t size) {
+    if (size < kLargeBlock) return;
+    auto begin = reinterpret_cast<std::uintptr_t>(data);
+    std::uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
+    std::uintptr_t last = (begin + size) & ~(kHugePage - 1);
+    if (last <= first) return;
+    // Without THP support the kernel refuses, and the pages stay small.
+    ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
+void prepare_heap_for_load(std::size_t file_size) {
+    if (file_size < kLargeFile) return;
+    static std::once_flag once;
+    std::call_once(once, [file_size] {
+        // Blocks up to 32 MiB (token chunks, segments) come from the prepared heap, and
+        // freeing does not give it back in the middle of the load.
+        ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
+        ::mallopt(M_TRIM_THRESHOLD, 1 << 30);
+        // An allocation larger than the heap's free top makes glibc extend the heap, by
+        // the top pad on top of the request.
+        ::mallopt(M_TOP_PAD, static_cast<int>(std::min<std::size_t>(file_size * kPadPerFileByte,
+                                                                    std::size_t{1} << 30)));
+        auto* before = static_cast<char*>(::sbrk(0));
+        void* volatile probe = std::malloc(kProbe);  // volatile: not elided
+        auto* after = static_cast<char*>(::sbrk(0));
+        std::free(probe);
+        ::mallopt(M_TOP_PAD, 128 << 10);  // glibc's default again
+        if (before != reinterpret_cast<char*>(-1) && after > before)
+            advise_huge_pages(before, static_cast<std::size_t>(after - before));
+    });
+}
+
+}  // namespace proxycfg
