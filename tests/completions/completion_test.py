@@ -363,7 +363,8 @@ def watch(argv, seconds, env):
 
 def test_sessions_watch_refreshes_until_interrupted(tmp):
     """--watch 0.2 on a pipe: a table per refresh, no screen clearing; with --json one
-    document per line; a bad interval is a usage error."""
+    document per line; on a terminal the screen is redrawn; a bad interval is a usage
+    error."""
     with FakeProxyd(f"{tmp}/p.sock", {"sessions": {"ok": True, "result": SESSIONS}}) as fake:
         env = {"PROXYCTL_SOCKET": fake.path}
         out = watch([PROXYCTL, "sessions", "--watch", "0.2"], 1.5, env)
@@ -377,6 +378,23 @@ def test_sessions_watch_refreshes_until_interrupted(tmp):
         check(len(lines) >= 3 and all(json.loads(line) == SESSIONS for line in lines),
               "one JSON document per line:\n%s" % out)
         check(fake.requests[-1]["args"] == {"user": "alice"}, "filters on every refresh")
+        # On a terminal: the screen is cleared and a header drawn before every refresh.
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([PROXYCTL, "sessions", "--watch", "0.2"], stdout=slave,
+                                stderr=subprocess.PIPE, env=clean_env(env))
+        os.close(slave)
+        screen = b""
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                screen += os.read(master, 65536)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        os.close(master)
+        text = screen.decode()
+        check(text.startswith("\x1b[H\x1b[2JEvery 0.2s: proxyctl sessions"), "header: %r" % text)
+        check(text.count("\x1b[H\x1b[2J") >= 3 and text.count("ID  SERVICE") >= 3,
+              "redrawn on every refresh: %r" % text)
     for bad in ("0", "abc", "-1"):
         r = run([PROXYCTL, "sessions", "--watch", bad, "--socket", f"{tmp}/p.sock"])
         check(r.rc == 2 and "--watch" in r.err, "--watch %s is a usage error" % bad, r)
