@@ -49,6 +49,10 @@ struct ConfigSnapshot {
     std::shared_ptr<const proxycfg::Model> model;
     std::uint64_t generation;
     std::string config_path;
+    // The newest generation, up to this one, whose reload re-checked live sessions
+    // (SIGUSR1, control, monitor; not SIGHUP). A session whose handshake began under an
+    // older generation is held to this one's re-check when it is admitted.
+    std::uint64_t recheck_generation = 0;
     mutable ServiceSlots slots;  // counters, not configuration: shared mutable by design
 };
 

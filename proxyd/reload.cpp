@@ -10,6 +10,8 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
 
 #include "notify.hpp"
 #include "proxycfg/diagnostic.hpp"
@@ -78,26 +80,18 @@ ListenerPlan plan_listeners(const proxycfg::Model& before, const proxycfg::Model
 
 // ---- re-check ---------------------------------------------------------------------------
 
-proxycfg::SessionFacts facts_of(const Session& session) {
-    const SessionRecord& r = session.record();
-    proxycfg::SessionFacts f;
-    f.service_label = session.service().label;
-    f.user = r.user;
-    f.password = r.password;
-    f.verified_secret = r.verified_secret;
-    f.client = r.client_address;
-    f.target_host = r.target_host;
-    f.target_address = r.target_address;
-    f.port = r.target_port;
-    f.operation = r.operation;
-    // ACL time periods are judged at the moment of the reload, as at admission.
-    std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    ::localtime_r(&t, &tm);
-    f.weekday = tm.tm_wday;
-    f.seconds_of_day = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-    return f;
-}
+// The wall-clock facts ACL time periods are judged on: the moment of the reload, as the
+// moment of admission was for the admission.
+struct ReloadClock {
+    int weekday = 0;
+    std::int32_t seconds_of_day = 0;
+    static ReloadClock now() {
+        std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+        std::tm tm{};
+        ::localtime_r(&t, &tm);
+        return {tm.tm_wday, tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec};
+    }
+};
 
 control::ClosedSession closed_session(const Session& s, std::string reason) {
     const SessionRecord& r = s.record();
@@ -110,28 +104,44 @@ control::ClosedSession closed_session(const Session& s, std::string reason) {
     return c;
 }
 
-// Re-checks the admitted sessions of one worker against `next`; with `apply`, the refused
-// ones are closed right here, on their loop, idle or not. Sessions still in their
-// handshake have not been admitted yet and are not counted.
+// Re-checks the admitted sessions of one worker against `next`; with `apply`, every
+// refused session's client is cut right here, on its loop, idle or not, and the rest of
+// the teardown (upstream socket, log line) is posted to run right after this loop step.
+// Sessions still in their handshake are checked when they are admitted (Session::admit).
 control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& next, bool apply) {
     control::SessionCounts counts;
-    std::vector<std::pair<std::uint64_t, std::string>> refused;
+    const ReloadClock clock = ReloadClock::now();
+    // Few services, many sessions: each label is looked up once.
+    std::unordered_map<std::string_view, const proxycfg::Service*> by_label;
+    for (const auto& s : next.services) by_label.emplace(s.label, &s);
+    std::vector<Session*> refused;
     worker.sessions().for_each([&](Session& s) {
         if (!s.record().admitted || s.closed()) return;
         ++counts.checked;
-        auto verdict = proxycfg::recheck_session(*s.config().model, next, facts_of(s));
+        auto it = by_label.find(s.service().label);
+        const proxycfg::Service* now = it == by_label.end() ? nullptr : it->second;
+        auto verdict = proxycfg::recheck_session(
+            &s.service(), now, next, s.recheck_facts(clock.weekday, clock.seconds_of_day));
         if (!verdict.closes()) {
             ++counts.kept;
             return;
         }
         ++counts.closed;
         counts.closed_sessions.push_back(closed_session(s, verdict.reason()));
-        refused.emplace_back(s.record().id, verdict.reason());
+        if (apply) refused.push_back(&s);
     });
-    // Closed after the walk: closing edits the registry being walked.
-    if (apply)
-        for (const auto& [id, reason] : refused)
-            worker.sessions().close(id, result::closed_by_operator, "revoked by reload: " + reason);
+    if (!apply) return counts;
+    // counts.closed_sessions and refused are in the same order (this worker's only).
+    std::vector<std::uint64_t> ids;
+    ids.reserve(refused.size());
+    for (std::size_t i = 0; i < refused.size(); ++i) {
+        refused[i]->revoke(counts.closed_sessions[i].reason);
+        ids.push_back(refused[i]->record().id);
+    }
+    // By id, not pointer: anything that ends one of them first also frees it.
+    worker.loop().post([&worker, ids = std::move(ids)] {
+        for (auto id : ids) worker.sessions().close(id, result::closed_by_operator, {});
+    });
     return counts;
 }
 
@@ -304,10 +314,12 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
     // loop step, so there is no moment where a revoked session can relay under the new
     // generation. A SIGHUP reload swaps only.
     auto next_model = std::make_shared<const proxycfg::Model>(std::move(loaded.model));
-    auto next = std::make_shared<const ConfigSnapshot>(
-        next_model, dry_run ? current_->generation : current_->generation + 1, path);
-    std::vector<control::SessionCounts> per_worker(workers_.size());
     bool recheck = kind == ReloadKind::recheck;
+    auto snapshot = std::make_shared<ConfigSnapshot>(
+        next_model, dry_run ? current_->generation : current_->generation + 1, path);
+    snapshot->recheck_generation = recheck ? snapshot->generation : current_->recheck_generation;
+    SnapshotPtr next = std::move(snapshot);
+    std::vector<control::SessionCounts> per_worker(workers_.size());
     on_every_worker(workers_, [&](Worker& w, std::size_t i) {
         if (!dry_run) w.adopt(next, plan.kept, std::move(opened[i]));
         if (recheck) per_worker[i] = recheck_worker(w, *next_model, !dry_run);

@@ -288,8 +288,36 @@ proxycfg::AccessRequest Session::access_request() const {
     return req;
 }
 
+proxycfg::SessionFacts Session::recheck_facts(int weekday, std::int32_t seconds_of_day) const {
+    proxycfg::SessionFacts f;
+    f.service_label = service_->label;
+    f.user = record_.user;
+    f.password = record_.password;
+    f.verified_secret = record_.verified_secret;
+    f.client = record_.client_address;
+    f.target_host = record_.target_host;
+    f.target_address = record_.target_address;
+    f.port = record_.target_port;
+    f.operation = record_.operation;
+    f.weekday = weekday;
+    f.seconds_of_day = seconds_of_day;
+    return f;
+}
+
 proxycfg::Decision Session::admit() {
-    auto decision = proxycfg::evaluate(*config_->model, *service_, access_request());
+    auto request = access_request();
+    auto decision = proxycfg::evaluate(*config_->model, *service_, request);
+    // A re-checking reload came while this session was in its handshake: it was not live
+    // then, so it is held to that reload's re-check now, as the live sessions were.
+    const ConfigSnapshot& latest = *worker_.config();
+    if (decision.allowed() && latest.recheck_generation > config_->generation) {
+        auto verdict = proxycfg::recheck_session(
+            *config_->model, *latest.model, recheck_facts(request.weekday, request.seconds_of_day));
+        if (verdict.closes())
+            decision.verdict = verdict.outcome == proxycfg::RecheckOutcome::closed_denied
+                                   ? verdict.verdict
+                                   : proxycfg::Verdict::acl_no_match;
+    }
     record_.admitted = decision.allowed();
     if (decision.allowed() && decision.user && record_.password)
         record_.verified_secret = decision.user->secret;
@@ -455,9 +483,19 @@ void Session::log_close(int code, std::string_view reason) {
     write_log(code, reason);
 }
 
+void Session::revoke(std::string reason) {
+    if (phase_ == Phase::closed) return;
+    revoked_ = "revoked by reload: " + reason;
+    if (client_) ::shutdown(client_.get(), SHUT_RDWR);
+}
+
 void Session::close(int code, std::string_view reason) {
     if (phase_ == Phase::closed) return;
     phase_ = Phase::closed;
+    if (revoked_) {
+        code = result::closed_by_operator;
+        reason = *revoked_;
+    }
     if (lookup_) worker_.resolver().cancel(lookup_);
     lookup_ = 0;
     relay_.reset();

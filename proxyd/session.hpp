@@ -17,6 +17,7 @@
 #include "event_loop.hpp"
 #include "fd.hpp"
 #include "proxycfg/policy.hpp"
+#include "proxycfg/recheck.hpp"
 #include "relay.hpp"
 #include "session_record.hpp"
 
@@ -48,10 +49,18 @@ class Session {
     // Closes without a log line: for a client that connected and left without sending a
     // byte (port probes, health checks), which has nothing to report.
     void close_silently();
+    // A reload revoked the session: the client's connection ends now (its FIN leaves at
+    // once) and close(), due right after, logs `reason` whatever ends the session first.
+    // Cutting every revoked client before any full teardown is what makes the last one
+    // see its close soonest.
+    void revoke(std::string reason);
     bool timed_out(Clock::time_point now) const { return now - timer_start_ >= timeout_; }
     void check_timeout(Clock::time_point now);
 
     const SessionRecord& record() const { return record_; }
+    // What a reload re-checks the session on: what admitted it, with ACL time periods
+    // judged at the given moment.
+    proxycfg::SessionFacts recheck_facts(int weekday, std::int32_t seconds_of_day) const;
     const ConfigSnapshot& config() const { return *config_; }
     const proxycfg::Service& service() const { return *service_; }
     bool closed() const { return phase_ == Phase::closed; }
@@ -140,6 +149,7 @@ class Session {
     std::chrono::seconds timeout_{30};
     int timeout_code_ = 0;
     bool silent_ = false;
+    std::optional<std::string> revoked_;  // reason, once a reload revoked the session
     int linger_code_ = 0;
     std::string linger_reason_;
     Endpoint client_endpoint_{*this, false};

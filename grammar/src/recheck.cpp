@@ -26,11 +26,15 @@ const Service* find_service(const Model& model, std::string_view label) {
 
 RecheckResult recheck_session(const Model& old_model, const Model& new_model,
                               const SessionFacts& session) {
+    return recheck_session(find_service(old_model, session.service_label),
+                           find_service(new_model, session.service_label), new_model, session);
+}
+
+RecheckResult recheck_session(const Service* before, const Service* now, const Model& new_model,
+                              const SessionFacts& session) {
     RecheckResult r;
-    const Service* now = find_service(new_model, session.service_label);
     if (!now) {
         // The old service's own flag decides, as the operator wrote it when it existed.
-        const Service* before = find_service(old_model, session.service_label);
         bool forced = before ? before->force.value : true;
         r.outcome =
             forced ? RecheckOutcome::closed_service_removed : RecheckOutcome::drain_service_removed;

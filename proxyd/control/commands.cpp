@@ -73,23 +73,33 @@ json cmd_status(Context& c, const json&) {
     s.last_reload = c.engine.last_reload();
     std::vector<std::map<std::string, std::uint64_t>> by_service(c.engine.workers().size());
     std::vector<std::set<std::uint64_t>> generations(c.engine.workers().size());
+    std::vector<std::set<std::uint64_t>> forced(c.engine.workers().size());
+    // Force as the running configuration has it: that is what a re-check would apply.
+    std::set<std::string, std::less<>> force_labels;
+    for (const auto& service : snapshot.model->services)
+        if (service.force.value) force_labels.insert(service.label);
     on_every_worker(c.engine.workers(), [&](Worker& w, std::size_t i) {
         w.sessions().for_each([&](Session& session) {
             ++by_service[i][session.service().label];
             generations[i].insert(session.record().generation);
+            if (force_labels.contains(session.service().label))
+                forced[i].insert(session.record().generation);
         });
     });
     std::map<std::string, std::uint64_t> counts;
     std::set<std::uint64_t> pinned;
+    std::set<std::uint64_t> pinned_forced;
     for (std::size_t i = 0; i < by_service.size(); ++i) {
         for (const auto& [label, n] : by_service[i]) counts[label] += n;
         pinned.insert(generations[i].begin(), generations[i].end());
+        pinned_forced.insert(forced[i].begin(), forced[i].end());
     }
     for (const auto& [label, n] : counts) {
         s.sessions_by_service[label] = n;
         s.sessions_total += n;
     }
     s.generations_with_sessions.assign(pinned.begin(), pinned.end());
+    s.generations_with_force_sessions.emplace(pinned_forced.begin(), pinned_forced.end());
     return control::ok_reply(s);
 }
 

@@ -44,7 +44,6 @@ inline constexpr const char* err_forbidden = "forbidden";
 inline constexpr const char* err_reload_failed = "reload_failed";
 inline constexpr const char* err_busy = "reload_in_progress";
 
-
 struct LoadedFileInfo {
     std::string path;
     std::string sha256;
@@ -68,7 +67,8 @@ struct SessionCounts {
     std::uint64_t closed = 0;
     std::vector<ClosedSession> closed_sessions;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SessionCounts, checked, kept, closed, closed_sessions)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SessionCounts, checked, kept, closed,
+                                                closed_sessions)
 
 struct ListenerCounts {
     std::uint64_t kept = 0;
@@ -79,19 +79,19 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListenerCounts, kept, opened, cl
 
 // One reload attempt (DESIGN.md section 4).
 struct ReloadRecord {
-    std::uint64_t generation = 0;       // the generation running after the attempt
-    std::string trigger;                // "start", "usr1", "hup", "control", "monitor"
-    std::int64_t started_at_ms = 0;     // unix time
+    std::uint64_t generation = 0;    // the generation running after the attempt
+    std::string trigger;             // "start", "usr1", "hup", "control", "monitor"
+    std::int64_t started_at_ms = 0;  // unix time
     std::uint64_t duration_us = 0;
-    std::string result;                 // "ok", "failed", "dry_run"
+    std::string result;                                    // "ok", "failed", "dry_run"
     nlohmann::json diagnostics = nlohmann::json::array();  // proxyctl check's json entries
     nlohmann::json changes = nlohmann::json::array();      // proxycfg::ModelChange entries
     SessionCounts sessions;
     ListenerCounts listeners;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReloadRecord, generation, trigger, started_at_ms,
-                                                duration_us, result, diagnostics, changes,
-                                                sessions, listeners)
+                                                duration_us, result, diagnostics, changes, sessions,
+                                                listeners)
 
 struct Status {
     int protocol = protocol_version;
@@ -101,18 +101,22 @@ struct Status {
     std::uint64_t generation = 0;
     std::int64_t started_at_ms = 0;
     std::vector<LoadedFileInfo> files;
-    std::optional<ReloadRecord> last_reload;       // the last attempt, whatever its result
+    std::optional<ReloadRecord> last_reload;  // the last attempt, whatever its result
     std::uint64_t sessions_total = 0;
     nlohmann::json sessions_by_service = nlohmann::json::object();  // label -> count
-    std::vector<std::uint64_t> generations_with_sessions;            // still pinned
+    std::vector<std::uint64_t> generations_with_sessions;           // still pinned
+    // Generations with sessions on services the running configuration marks force: the
+    // ones a re-checking reload would hold to the current users and ACLs. Absent (nullopt)
+    // from a daemon that predates the field.
+    std::optional<std::vector<std::uint64_t>> generations_with_force_sessions;
 };
 
 struct SessionInfo {
     std::uint64_t id = 0;
     std::string service;
-    std::string user;     // "" when none
-    std::string client;   // "127.0.0.1:53211"
-    std::string target;   // "example.com:443"
+    std::string user;    // "" when none
+    std::string client;  // "127.0.0.1:53211"
+    std::string target;  // "example.com:443"
     std::string operation;
     std::uint64_t bytes_in = 0;   // from the client
     std::uint64_t bytes_out = 0;  // to the client
@@ -138,7 +142,7 @@ struct DiffResult {
     bool differs = false;
     std::vector<FileChange> files;
     nlohmann::json changes = nlohmann::json::array();      // proxycfg::ModelChange entries
-    std::vector<ClosedSession> impact;                      // sessions a reload would close
+    std::vector<ClosedSession> impact;                     // sessions a reload would close
     nlohmann::json diagnostics = nlohmann::json::array();  // when the files on disk are broken
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DiffResult, differs, files, changes, impact,
@@ -146,17 +150,21 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DiffResult, differs, files, chan
 
 // optional<> needs hand-written conversions in nlohmann 3.11.
 inline void to_json(nlohmann::json& j, const Status& s) {
-    j = nlohmann::json{{"protocol", s.protocol},
-                       {"pid", s.pid},
-                       {"version", s.version},
-                       {"config", s.config},
-                       {"generation", s.generation},
-                       {"started_at_ms", s.started_at_ms},
-                       {"files", s.files},
-                       {"last_reload", s.last_reload ? nlohmann::json(*s.last_reload) : nlohmann::json()},
-                       {"sessions_total", s.sessions_total},
-                       {"sessions_by_service", s.sessions_by_service},
-                       {"generations_with_sessions", s.generations_with_sessions}};
+    j = nlohmann::json{
+        {"protocol", s.protocol},
+        {"pid", s.pid},
+        {"version", s.version},
+        {"config", s.config},
+        {"generation", s.generation},
+        {"started_at_ms", s.started_at_ms},
+        {"files", s.files},
+        {"last_reload", s.last_reload ? nlohmann::json(*s.last_reload) : nlohmann::json()},
+        {"sessions_total", s.sessions_total},
+        {"sessions_by_service", s.sessions_by_service},
+        {"generations_with_sessions", s.generations_with_sessions},
+        {"generations_with_force_sessions", s.generations_with_force_sessions
+                                                ? nlohmann::json(*s.generations_with_force_sessions)
+                                                : nlohmann::json()}};
 }
 
 inline void from_json(const nlohmann::json& j, Status& s) {
@@ -172,7 +180,12 @@ inline void from_json(const nlohmann::json& j, Status& s) {
     s.sessions_total = j.value("sessions_total", std::uint64_t{0});
     s.sessions_by_service = j.value("sessions_by_service", nlohmann::json::object());
     if (j.contains("generations_with_sessions"))
-        s.generations_with_sessions = j.at("generations_with_sessions").get<std::vector<std::uint64_t>>();
+        s.generations_with_sessions =
+            j.at("generations_with_sessions").get<std::vector<std::uint64_t>>();
+    if (j.contains("generations_with_force_sessions") &&
+        !j.at("generations_with_force_sessions").is_null())
+        s.generations_with_force_sessions =
+            j.at("generations_with_force_sessions").get<std::vector<std::uint64_t>>();
 }
 
 inline nlohmann::json ok_reply(nlohmann::json result) {
@@ -181,8 +194,9 @@ inline nlohmann::json ok_reply(nlohmann::json result) {
 
 inline nlohmann::json error_reply(const std::string& code, const std::string& message,
                                   nlohmann::json diagnostics = nlohmann::json::array()) {
-    return {{"ok", false},
-            {"error", {{"code", code}, {"message", message}, {"diagnostics", std::move(diagnostics)}}}};
+    return {
+        {"ok", false},
+        {"error", {{"code", code}, {"message", message}, {"diagnostics", std::move(diagnostics)}}}};
 }
 
 inline std::string default_socket_path() {

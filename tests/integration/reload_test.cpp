@@ -169,6 +169,55 @@ TEST_CASE(
     CHECK(still_relays(*fresh));
 }
 
+TEST_CASE("a session whose handshake spans a re-checking reload is held to the new policy") {
+    ReloadSetup s;
+    // bob authenticates under generation 1 but sends his CONNECT only after the reload
+    // that removed him: he was not live at the reload, so the re-check happens now.
+    Client bob(s.port);
+    REQUIRE(bob.send(std::string("\x05\x01\x02", 3)));
+    REQUIRE(bob.read(2) == std::string("\x05\x02", 2));
+    REQUIRE(bob.send(std::string("\x01\x03") + "bob" + "\x03" + "bpw"));
+    REQUIRE(bob.read(2) == std::string("\x01\x00", 2));
+    Client alice(s.port);  // the same, for a user the reload keeps
+    REQUIRE(alice.send(std::string("\x05\x01\x02", 3)));
+    REQUIRE(alice.read(2) == std::string("\x05\x02", 2));
+    REQUIRE(alice.send(std::string("\x01\x05") + "alice" + "\x03" + "apw"));
+    REQUIRE(alice.read(2) == std::string("\x01\x00", 2));
+
+    s.edit({.users = "alice:CL:apw"});
+    REQUIRE(proxyctl(*s.proxyd, "reload").status == 0);
+    std::string connect("\x05\x01\x00\x01\x7f\x00\x00\x01", 8);
+    connect += static_cast<char>(s.echo.port() >> 8);
+    connect += static_cast<char>(s.echo.port() & 0xff);
+    REQUIRE(bob.send(connect));
+    std::string refused = bob.read(10);
+    REQUIRE(refused.size() == 10);
+    CHECK(refused[1] == 0x02);  // connection not allowed by ruleset
+    REQUIRE(alice.send(connect));
+    std::string granted = alice.read(10);
+    REQUIRE(granted.size() == 10);
+    CHECK(granted[1] == 0x00);
+    CHECK(still_relays(alice));
+}
+
+TEST_CASE("after a SIGHUP, check warns about force sessions of an older generation only") {
+    auto check_after_hup = [](const std::string& force) {
+        ReloadSetup s({.force = force});
+        auto bob = s.session("bob", "bpw");
+        s.edit({.users = "alice:CL:apw bob:CL:bpw carol:CL:cpw", .force = force});
+        ::kill(s.proxyd->process().pid(), SIGHUP);
+        s.wait_for_generation(2);
+        return run({PROXYCTL_BINARY, "check", "--socket", s.proxyd->control_path,
+                    s.proxyd->config_path})
+            .out;
+    };
+    CHECK_THAT(check_after_hup("force"), Catch::Contains("PX402") &&
+                                             Catch::Contains("generation 1") &&
+                                             Catch::Contains("proxyctl reload"));
+    // noforce sessions are never re-checked: nothing to warn about.
+    CHECK_THAT(check_after_hup("noforce"), !Catch::Contains("PX402"));
+}
+
 TEST_CASE("SIGHUP loads new settings for new connections only and reopens the log") {
     ReloadSetup s;
     auto bob = s.session("bob", "bpw");

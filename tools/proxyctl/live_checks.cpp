@@ -99,7 +99,11 @@ proxycfg::Diagnostics live_diagnostics(const control::Status& status, proxycfg::
 
     if (const auto& last = status.last_reload) {
         std::vector<std::uint64_t> older;
-        for (auto g : status.generations_with_sessions)
+        // Only sessions on force services matter: noforce ones are never re-checked.
+        const auto& pinned = status.generations_with_force_sessions
+                                 ? *status.generations_with_force_sessions
+                                 : status.generations_with_sessions;
+        for (auto g : pinned)
             if (g < status.generation) older.push_back(g);
         if (last->trigger == "hup" && !older.empty()) {
             std::string gens;

@@ -51,5 +51,9 @@ const Service* find_service(const Model& model, std::string_view label);
 // the new configuration removed); `new_model` the one being loaded.
 RecheckResult recheck_session(const Model& old_model, const Model& new_model,
                               const SessionFacts& session);
+// The same with the session's service already looked up in both generations (`now` null:
+// removed), for callers that re-check thousands of sessions of few services.
+RecheckResult recheck_session(const Service* before, const Service* now, const Model& new_model,
+                              const SessionFacts& session);
 
 }  // namespace proxycfg
