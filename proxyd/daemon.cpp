@@ -23,11 +23,15 @@ bool daemonize(std::string& error) {
         error = std::string("setsid: ") + std::strerror(errno);
         return false;
     }
+    // A daemon lets go of the terminal or pipe it was started from: whoever started it
+    // has returned and reads no more, so a later message (a reload's diagnostics) would
+    // fill that pipe and block the daemon, or hold a caller waiting for end of file. What
+    // those messages say is also in the reload record (`proxyctl status`).
     UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (null) {
         ::dup2(null.get(), STDIN_FILENO);
-        if (::isatty(STDOUT_FILENO)) ::dup2(null.get(), STDOUT_FILENO);
-        if (::isatty(STDERR_FILENO)) ::dup2(null.get(), STDERR_FILENO);
+        ::dup2(null.get(), STDOUT_FILENO);
+        ::dup2(null.get(), STDERR_FILENO);
     }
     return true;
 }
