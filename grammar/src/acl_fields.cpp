@@ -2,6 +2,8 @@
 
 #include <tao/pegtl.hpp>
 
+#include <algorithm>
+
 #include "text_util.hpp"
 
 namespace proxycfg {
@@ -31,6 +33,11 @@ struct item : pegtl::seq<day, pegtl::opt<pegtl::one<'-'>, day>> {};
 struct grammar : pegtl::seq<pegtl::list<pegtl::opt<item>, pegtl::one<','>>, pegtl::eof> {};
 }  // namespace weekdays
 
+// Items of a comma-separated field, to size a vector once instead of growing it.
+std::size_t item_count(std::string_view field) {
+    return static_cast<std::size_t>(std::count(field.begin(), field.end(), ',')) + 1;
+}
+
 std::size_t first_bad_offset(std::string_view field, std::string_view allowed) {
     auto pos = field.find_first_not_of(allowed);
     return pos == std::string_view::npos ? 0 : pos;
@@ -40,6 +47,7 @@ std::size_t first_bad_offset(std::string_view field, std::string_view allowed) {
 
 bool parse_sources(std::string_view field, std::vector<IpRange>& out, FieldError& err) {
     if (field == "*") return true;
+    out.reserve(out.size() + item_count(field));
     std::size_t offset = 0;
     for (auto item : split(field, ',')) {
         if (!item.empty()) {
@@ -102,6 +110,7 @@ bool parse_ports(std::string_view field, std::vector<PortRange>& out, FieldError
                    "3proxy: Invalid port or port range)"};
         return false;
     }
+    out.reserve(out.size() + item_count(field));
     std::size_t offset = 0;
     for (auto item : split(field, ',')) {
         if (!item.empty()) {

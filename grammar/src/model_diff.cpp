@@ -110,10 +110,10 @@ class Differ {
 
     void users() {
         std::vector<std::string> names;
-        for (const auto& [name, u] : a_.users) names.push_back(name);
+        for (const auto& [name, index] : a_.users) names.push_back(name);
         std::sort(names.begin(), names.end());
         for (const auto& name : names) {
-            const User& u = a_.users.at(name);
+            const User& u = a_.user_definitions[a_.users.at(name)];
             const User* v = b_.find_user(name);
             if (!v) {
                 add(Kind::removed, "user", name, std::string(to_string(u.type)), "");
@@ -122,11 +122,11 @@ class Differ {
             }
         }
         names.clear();
-        for (const auto& [name, u] : b_.users)
+        for (const auto& [name, index] : b_.users)
             if (!a_.find_user(name)) names.push_back(name);
         std::sort(names.begin(), names.end());
         for (const auto& name : names) {
-            const User& v = b_.users.at(name);
+            const User& v = b_.user_definitions[b_.users.at(name)];
             add(Kind::added, "user", name, "", std::string(to_string(v.type)), v.span);
         }
     }

@@ -227,9 +227,13 @@ class Resolver {
             if (t.has_dollar && !t.from_file) continue;
             switch (field) {
                 case 0:
-                    if (v != "*")
+                    if (v != "*") {
+                        // Sized once: grown item by item, it allocates up to three times.
+                        e.users.reserve(
+                            static_cast<std::size_t>(std::count(v.begin(), v.end(), ',')) + 1);
                         for (auto u : split(v, ','))
                             if (!u.empty()) e.users.emplace_back(u);
+                    }
                     break;
                 case 1:
                     if (!parse_sources(v, e.sources, err)) return fail(t);
@@ -426,8 +430,13 @@ class Resolver {
                     u.secret = std::string(v.substr(colon + 1));
                 }
             }
-            model_.user_definitions.push_back(u);
-            model_.users[u.name] = std::move(u);
+            auto index = static_cast<std::uint32_t>(model_.user_definitions.size());
+            auto [it, inserted] = model_.users.try_emplace(u.name, index);
+            if (!inserted) {
+                u.previous = it->second;
+                it->second = index;
+            }
+            model_.user_definitions.push_back(std::move(u));
         }
     }
 

@@ -284,7 +284,8 @@ class Renderer {
     // The user table in file order of each user's effective (last) definition.
     std::vector<const User*> users() const {
         std::vector<const User*> out;
-        for (const auto& [name, u] : loaded_.model.users) out.push_back(&u);
+        const Model& m = loaded_.model;
+        for (const auto& [name, index] : m.users) out.push_back(&m.user_definitions[index]);
         std::sort(out.begin(), out.end(), [](const User* a, const User* b) {
             return std::tie(a->span.file, a->span.line, a->span.column, a->name) <
                    std::tie(b->span.file, b->span.line, b->span.column, b->name);

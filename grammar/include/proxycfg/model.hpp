@@ -81,6 +81,10 @@ struct User {
     std::string secret;  // CL: the password; CR: the crypt hash; NT: hex
     SourceSpan span;
     std::uint32_t directive = 0;  // index of the `users` directive that defined it
+    // Index in Model::user_definitions of the earlier definition of the same name that
+    // this one replaces, or no_previous.
+    std::uint32_t previous = no_previous;
+    static constexpr std::uint32_t no_previous = UINT32_MAX;
 };
 
 // A DST entry that is not an IP: "example.com", "*.example.com", "www.*", "*sub*".
@@ -239,15 +243,16 @@ struct StringHash {
 
 struct Model {
     std::vector<Service> services;
-    // Last definition wins, as in 3proxy.
-    std::unordered_map<std::string, User, StringHash, std::equal_to<>> users;
+    // Name -> index in user_definitions of the effective definition: the last one wins,
+    // as in 3proxy. Indices, so a large users list is stored once.
+    std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> users;
     std::vector<User> user_definitions;  // every definition, in file order
     Globals globals;
     std::vector<LoadedFile> files;  // main file first
 
     const User* find_user(std::string_view name) const {
         auto it = users.find(name);
-        return it == users.end() ? nullptr : &it->second;
+        return it == users.end() ? nullptr : &user_definitions[it->second];
     }
 };
 

@@ -326,9 +326,6 @@ void check_undefined_users(Context& ctx) {
         for (const auto& t : d.args())
             if (t.has_dollar && !t.from_file) return;
     }
-    std::unordered_set<std::string_view> defined;
-    defined.reserve(ctx.model.users.size());
-    for (const auto& [name, u] : ctx.model.users) defined.insert(name);
     DirectiveSet seen(ctx);
     for (const auto& s : ctx.model.services) {
         for (const auto& e : s.acl.entries()) {
@@ -337,11 +334,11 @@ void check_undefined_users(Context& ctx) {
             const Token* t = acl_field(d, 0);
             if (!t || (t->has_dollar && !t->from_file)) continue;
             for_each_item(t->text, [&](std::string_view name, std::size_t offset) {
-                if (name == "*" || name == "-" || defined.count(name)) return;
+                if (name == "*" || name == "-" || ctx.model.find_user(name)) return;
                 std::string msg = "ACL names user '" + printable(name) + "', which is not defined";
                 std::optional<std::string> suggestion;
                 std::size_t best = 3;
-                for (const auto& [known, u] : ctx.model.users) {
+                for (const auto& [known, index] : ctx.model.users) {
                     if (to_lower(known) == to_lower(name)) {
                         suggestion = known;
                         break;

@@ -107,8 +107,8 @@ bool starts_like_crypt_id(std::string_view rest) {
 
 void check_no_usable_user(Context& ctx) {
     std::size_t defined = 0;
-    for (const auto& [name, u] : ctx.model.users) {
-        if (can_authenticate(u)) return;
+    for (const auto& [name, index] : ctx.model.users) {
+        if (can_authenticate(ctx.model.user_definitions[index])) return;
         ++defined;
     }
     if (has_unexpanded_user_file(ctx)) return;
@@ -130,19 +130,17 @@ void check_no_usable_user(Context& ctx) {
 }
 
 void check_duplicates(Context& ctx) {
-    std::unordered_map<std::string_view, const User*> previous;
-    previous.reserve(ctx.model.user_definitions.size());
-    for (const auto& u : ctx.model.user_definitions) {
-        auto [it, inserted] = previous.emplace(u.name, &u);
-        if (inserted) continue;
+    const auto& defs = ctx.model.user_definitions;
+    for (const auto& u : defs) {
+        if (u.previous == User::no_previous) continue;
+        const User& earlier = defs[u.previous];
         auto& d = ctx.report("PX203", u.span,
                              "user '" + printable(u.name) +
                                  "' is defined again; this later definition wins and the one "
                                  "on line " +
-                                 std::to_string(it->second->span.line) + " is ignored");
+                                 std::to_string(earlier.span.line) + " is ignored");
         d.notes.push_back(
-            {it->second->span, "earlier definition of '" + printable(u.name) + "' (ignored)"});
-        it->second = &u;
+            {earlier.span, "earlier definition of '" + printable(u.name) + "' (ignored)"});
     }
 }
 
