@@ -20,7 +20,7 @@ class Resolver {
         auth_.value = {AuthMethod::iponly};  // 3proxy's real default (reference 2.7)
         maxconn_.value = 100;
         force_.value = true;
-        new_segment();
+        new_segment(0);
     }
 
     Model run() {
@@ -76,9 +76,19 @@ class Resolver {
                 static_cast<std::uint32_t>(std::max<std::size_t>(length, 1))};
     }
 
-    void new_segment() {
+    // Sized for the ACL lines up to the next flush (directive `from` on): grown entry by
+    // entry, a segment copies its entries on every reallocation and keeps up to half its
+    // capacity unused.
+    void new_segment(std::size_t from) {
         segment_ = std::make_shared<std::vector<AclEntry>>();
         snapshotted_ = 0;
+        std::size_t entries = 0;
+        for (std::size_t i = from; i < cfg_.directives.size(); ++i) {
+            std::string_view name = cfg_.directives[i].name();
+            if (name == "flush") break;
+            if (name == "allow" || name == "deny" || name == "redirect") ++entries;
+        }
+        segment_->reserve(entries);
     }
 
     // The last ACL entry, copied first if a service already captured it (3proxy copies
@@ -105,7 +115,7 @@ class Resolver {
         if (name == "parent") return parent(d);
         if (name == "nolog" || name == "weight") return modifier(d);
         if (name == "flush") {
-            new_segment();
+            new_segment(d.index + 1);
             flush_span_ = d.span;
             return;
         }
