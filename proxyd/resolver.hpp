@@ -43,6 +43,9 @@ class Resolver {
     void cancel(std::uint64_t id);
     // Drives c-ares' retransmission timers; called from the worker's tick.
     void on_tick();
+    // No lookup in flight (cancelled ones count until c-ares calls them back): a retired
+    // resolver may be destroyed.
+    bool idle() const { return pending_.empty(); }
 
   private:
     struct Watch final : IoHandler {

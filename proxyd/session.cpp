@@ -341,7 +341,8 @@ void Session::resolve_target() {
         return;
     }
     set_timeout(timeout_of(timeouts().dns()), result::resolve_failed);
-    lookup_ = worker_.resolver().resolve(record_.target_host, [this](ResolveResult r) {
+    lookup_resolver_ = &worker_.resolver();
+    lookup_ = lookup_resolver_->resolve(record_.target_host, [this](ResolveResult r) {
         lookup_ = 0;
         if (phase_ == Phase::closed) return;
         if (r.addresses.empty()) {
@@ -496,7 +497,7 @@ void Session::close(int code, std::string_view reason) {
         code = result::closed_by_operator;
         reason = *revoked_;
     }
-    if (lookup_) worker_.resolver().cancel(lookup_);
+    if (lookup_) lookup_resolver_->cancel(lookup_);
     lookup_ = 0;
     relay_.reset();
     client_.reset();

@@ -23,6 +23,7 @@
 
 namespace proxyd {
 
+class Resolver;
 class Worker;
 
 // The %E code and log reason for a refused admission. (proxycfg::describe words a
@@ -144,6 +145,7 @@ class Session {
     std::size_t client_out_off_ = 0;
     std::size_t next_candidate_ = 0;
     std::uint64_t lookup_ = 0;
+    Resolver* lookup_resolver_ = nullptr;  // the one lookup_ runs on (a reload may retire it)
     std::optional<Relay> relay_;
     Clock::time_point timer_start_;
     std::chrono::seconds timeout_{30};

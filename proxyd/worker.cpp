@@ -93,6 +93,14 @@ void Worker::adopt(SnapshotPtr next, const std::vector<std::optional<std::size_t
     for (auto& s : opened)
         listening.push_back(std::make_unique<Listener>(*this, s.service_index, std::move(s.fd)));
     listeners_ = std::move(listening);
+    // New nserver settings take effect for the next lookup; lookups in flight finish on
+    // the resolver they started on.
+    if (nserver_list(*next->model) != nserver_list(*config_->model) ||
+        next->model->globals.timeouts.value.dns() != config_->model->globals.timeouts.value.dns()) {
+        retired_resolvers_.push_back(std::move(resolver_));
+        resolver_ = std::make_unique<Resolver>(loop_, nserver_list(*next->model),
+                                               next->model->globals.timeouts.value.dns());
+    }
     config_ = std::move(next);
 }
 
@@ -133,6 +141,8 @@ void Worker::retire(Session& session) {
 
 void Worker::on_tick() {
     resolver_->on_tick();
+    for (auto& r : retired_resolvers_) r->on_tick();
+    std::erase_if(retired_resolvers_, [](const auto& r) { return r->idle(); });
     auto now = loop_.now();
     // Collected first: handling a timeout closes the session, which edits the registry.
     std::vector<std::uint64_t> expired;

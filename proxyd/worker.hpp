@@ -70,6 +70,8 @@ class Worker {
     AccessLog& log_;
     EventLoop loop_;
     std::unique_ptr<Resolver> resolver_;
+    // Resolvers of earlier nserver settings, kept until their lookups in flight finish.
+    std::vector<std::unique_ptr<Resolver>> retired_resolvers_;
     PipePool pipes_;  // before the sessions: their relays give pipes back on destruction
     SessionRegistry sessions_;
     std::vector<std::unique_ptr<Listener>> listeners_;

@@ -332,6 +332,51 @@ EchoServer::~EchoServer() {
     ::close(listen_fd_);
 }
 
+DnsServer::DnsServer() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        return;
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+        unsigned char q[512];
+        while (!stop_) {
+            if (!wait_readable(fd_, 100ms)) continue;
+            sockaddr_storage from{};
+            socklen_t from_len = sizeof from;
+            auto n = ::recvfrom(fd_, q, sizeof q, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+            if (n < 12) continue;
+            // The question ends after its name's zero label and QTYPE/QCLASS.
+            std::size_t end = 12;
+            while (end < static_cast<std::size_t>(n) && q[end] != 0) end += q[end] + 1u;
+            end += 5;
+            if (end > static_cast<std::size_t>(n)) continue;
+            bool is_a = q[end - 4] == 0 && q[end - 3] == 1;
+            std::string r(reinterpret_cast<char*>(q), end);
+            r[2] = static_cast<char>(0x81);  // response, recursion desired
+            r[3] = static_cast<char>(0x80);  // recursion available, no error
+            r[6] = 0;
+            r[7] = is_a ? 1 : 0;  // one answer for A; none (NODATA) for AAAA and others
+            r[8] = r[9] = r[10] = r[11] = 0;
+            if (is_a)
+                r += std::string("\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x01",
+                                 16);
+            ::sendto(fd_, r.data(), r.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
+            if (is_a) ++answered_;
+        }
+    });
+}
+
+DnsServer::~DnsServer() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+}
+
 Client::Client(std::uint16_t port) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};

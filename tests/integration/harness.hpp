@@ -121,6 +121,23 @@ class EchoServer {
     std::thread acceptor_;
 };
 
+// A DNS server on 127.0.0.1 (UDP) that answers every A query with 127.0.0.1 and counts
+// the queries it answered: enough to tell which nserver a lookup went to.
+class DnsServer {
+  public:
+    DnsServer();
+    ~DnsServer();
+    std::uint16_t port() const { return port_; }
+    int answered() const { return answered_; }
+
+  private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> answered_{0};
+    std::thread thread_;
+};
+
 // A blocking TCP client with timeouts, for hand-made protocol bytes.
 class Client {
   public:
