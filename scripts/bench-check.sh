@@ -29,15 +29,18 @@ import os, resource, subprocess, sys, time
 proxyctl, cfg = sys.argv[1], sys.argv[2]
 cmd = [proxyctl, "check", "--dialect", "3proxy", "--format", "gcc", "--offline", cfg]
 size = os.path.getsize(cfg)
-walls, rss, findings = [], [], 0
+walls, cpus, rss, findings = [], [], [], 0
 for _ in range(3):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     walls.append(time.perf_counter() - start)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # User + system time of this run: on a loaded machine, wall time also counts waiting.
+    cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     # ru_maxrss of children is the maximum over all waited-for children (KiB on Linux);
     # every run is the same command, so the maximum is the peak of any run.
-    rss.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+    rss.append(after.ru_maxrss * 1024)
     findings = proc.stdout.count(b"\n")
     if proc.returncode not in (0, 1):
         sys.exit(f"proxyctl failed with status {proc.returncode}")
@@ -50,6 +53,8 @@ print(f"lines:      {lines}")
 print(f"file size:  {size / 1e6:.1f} MB ({size} bytes)")
 print(f"findings:   {findings} output lines")
 print(f"wall:       best {best:.3f} s of 3 ({', '.join(f'{w:.3f}' for w in walls)})  goal <= 1 s")
+print(f"CPU:        best {min(cpus):.3f} s of 3 ({', '.join(f'{c:.3f}' for c in cpus)})  user + system")
+print(f"load:       {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min; {os.cpu_count()} CPUs)")
 print(f"peak RSS:   {peak / 1e6:.1f} MB  ({ratio:.1f}x file size)  goal <= 10x")
 ok = best <= 1.0 and ratio <= 10.0
 print("result:     " + ("goals met" if ok else "GOALS MISSED"))
