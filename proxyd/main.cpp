@@ -252,7 +252,13 @@ int main(int argc, char** argv) {
         "\n"
         "Signals: SIGUSR1 reloads and re-checks live sessions of force services; SIGHUP\n"
         "reloads for new connections only and reopens log files; SIGTERM/SIGINT exit.");
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // Usage errors exit 2 as in proxyctl (CLI11's own codes, 105..., mean nothing to
+        // scripts); --help and --version exit 0.
+        return app.exit(e) == 0 ? 0 : 2;
+    }
 
     if (!options.check) options.config = absolute_path(options.config);
     proxycfg::Loaded loaded = proxyd::load_configuration(options.config);

@@ -260,6 +260,9 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
         return record;
     };
     if (!dry_run && notifier_) notifier_->reloading();
+    // logrotate's SIGHUP must reach the log files even when the edited configuration is
+    // refused: the old generation keeps serving and keeps logging, into the new files.
+    if (!dry_run && kind == ReloadKind::traditional) log_.reopen();
 
     // 1. Parse and resolve everything. Any error: the running generation stays.
     const std::string& path = current_->config_path;
@@ -327,7 +330,6 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
     for (auto& c : per_worker) merge(record.sessions, std::move(c));
 
     if (dry_run) return finish("dry_run");
-    if (kind == ReloadKind::traditional) log_.reopen();
     current_ = next;
     record.generation = next->generation;
     std::fprintf(stderr,

@@ -261,6 +261,23 @@ TEST_CASE("SIGHUP loads new settings for new connections only and reopens the lo
     CHECK_THAT(lines[0], Catch::Contains("alice"));
 }
 
+TEST_CASE("SIGHUP with a refused configuration still reopens the log for logrotate") {
+    ReloadSetup s;
+    auto alice = s.session("alice", "apw");
+    std::rename(s.log.c_str(), (s.log + ".1").c_str());
+    s.dir.write("proxyd.cfg", "users alice:CL:apw\nauth strong\nallow alice\nsocks -p\n");
+    ::kill(s.proxyd->process().pid(), SIGHUP);
+    for (int i = 0; i < 100 && !s.status()["last_reload"].is_object(); ++i)
+        std::this_thread::sleep_for(20ms);
+    json st = s.status();
+    CHECK(st["last_reload"]["result"] == "failed");
+    CHECK(st["generation"] == 1);
+    alice.reset();  // its log line goes to the new file
+    auto lines = wait_for_lines(s.log, 1);
+    REQUIRE(lines.size() == 1);
+    CHECK_THAT(lines[0], Catch::Contains("alice"));
+}
+
 TEST_CASE("a reload storm refuses no connection and leaks no descriptor") {
     ReloadSetup s;
     auto pid = s.proxyd->process().pid();

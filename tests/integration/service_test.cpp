@@ -193,6 +193,16 @@ TEST_CASE(
     CHECK(lines.back() == "SOCKS5 30 unknown.invalid:80");
 }
 
+TEST_CASE("proxyd usage errors exit 2 and name the problem") {
+    auto unknown = run({PROXYD_BINARY, "--no-such-option", "x.cfg"});
+    CHECK(unknown.status == 2);
+    CHECK_THAT(unknown.err, Catch::Contains("--no-such-option"));
+    auto workers = run({PROXYD_BINARY, "--workers", "0", "x.cfg"});
+    CHECK(workers.status == 2);
+    CHECK_THAT(workers.err, Catch::Contains("--workers"));
+    CHECK(run({PROXYD_BINARY, "--version"}).status == 0);
+}
+
 TEST_CASE("proxyd --daemon detaches, writes the daemon's pid and serves until SIGTERM") {
     TempDir dir;
     HttpServer http;
