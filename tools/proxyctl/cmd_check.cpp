@@ -205,7 +205,8 @@ void register_check(CLI::App& app, Runner& runner) {
         ->type_name("DIR");
     cmd->add_flag("--offline", o->offline, "Do not ask a running proxyd (skips the PX4xx rules)");
     cmd->add_option("--socket", o->socket, "proxyd control socket for the PX4xx rules")
-        ->envname("PROXYCTL_SOCKET");
+        ->envname("PROXYCTL_SOCKET")
+        ->type_name("PATH");
     cmd->add_option("--color", o->color, "Colour the text output: auto (default), always, never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
     cmd->footer(

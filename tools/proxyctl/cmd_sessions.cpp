@@ -146,7 +146,7 @@ void register_sessions(CLI::App& app, Runner& runner) {
         "under.\nExit status: 0 ok, 1 refused by proxyd, 3 proxyd unreachable.\n"
         "Examples:\n"
         "  proxyctl sessions\n"
-        "  proxyctl sessions --service socks:1080@127.0.0.1 --user bob\n"
+        "  proxyctl sessions --service socks:127.0.0.1:1080 --user bob\n"
         "  proxyctl sessions --source 10.0.0.0/8 --json\n"
         "  proxyctl sessions --watch 5");
     cmd->callback([o, watch, &runner] {

@@ -14,8 +14,9 @@ int main(int argc, char** argv) {
         "  proxyctl show /etc/proxyd/proxyd.cfg\n"
         "  proxyctl reload && proxyctl sessions --user bob\n"
         "  source <(proxyctl completion bash)\n"
-        "\nExit status: 0 clean, 1 findings at or above --severity, 2 usage or I/O error,\n"
-        "3 daemon unreachable.");
+        "\nExit status: 0 success; 1 findings at or above --severity, a refused reload, a\n"
+        "diff that differs or a session id not found; 2 usage or I/O error; 3 daemon\n"
+        "unreachable.");
     proxyctl::Runner runner;
     proxyctl::register_check(app, runner);
     proxyctl::register_show(app, runner);
