@@ -319,6 +319,7 @@ proxycfg::Decision Session::admit() {
                                    : proxycfg::Verdict::acl_no_match;
     }
     record_.admitted = decision.allowed();
+    record_.nolog = decision.entry != nullptr && decision.entry->nolog;
     if (decision.allowed() && decision.user && record_.password)
         record_.verified_secret = decision.user->secret;
     return decision;
@@ -476,6 +477,7 @@ void Session::pump_relay() {
 }
 
 void Session::write_log_for(const SessionRecord& record, int code, std::string_view reason) {
+    if (record.nolog) return;
     worker_.access_log().write(
         service_->log, log_fields_for(record, code, reason, std::chrono::system_clock::now()));
 }

@@ -41,6 +41,7 @@ struct SessionRecord {
     Clock::time_point last_activity;
     std::uint64_t generation = 0;  // configuration generation the session was admitted under
     bool admitted = false;         // passed proxycfg::evaluate
+    bool nolog = false;            // the ACL entry that decided it says nolog: no log line
 
     std::string target_text() const;  // "host:port" / "[v6]:port"
 };

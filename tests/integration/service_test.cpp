@@ -193,6 +193,30 @@ TEST_CASE(
     CHECK(lines.back() == "SOCKS5 30 unknown.invalid:80");
 }
 
+TEST_CASE("requests decided by an ACL entry marked nolog are not logged") {
+    TempDir dir;
+    HttpServer quiet, loud;
+    auto port = free_port();
+    Proxyd p(dir,
+             "log " + dir.file("access.log") +
+                 "\nlogformat \"L%N %E %r\"\nauth iponly\nallow * * * " +
+                 std::to_string(quiet.port()) + "\nnolog\nallow *\nsocks -p" +
+                 std::to_string(port) + " -i127.0.0.1\n",
+             {port});
+    auto get = [&](const HttpServer& server) {
+        return curl({"--socks5", "127.0.0.1:" + std::to_string(port),
+                     "http://127.0.0.1:" + std::to_string(server.port()) + "/x"})
+            .body;
+    };
+    CHECK(get(quiet) == "hello /x\n");
+    CHECK(get(loud) == "hello /x\n");
+    auto lines = wait_for_lines(dir.file("access.log"), 1);
+    std::this_thread::sleep_for(200ms);  // a line for the quiet request would be there by now
+    lines = wait_for_lines(dir.file("access.log"), 1);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] == "SOCKS5 0 " + std::to_string(loud.port()));
+}
+
 TEST_CASE("proxyd usage errors exit 2 and name the problem") {
     auto unknown = run({PROXYD_BINARY, "--no-such-option", "x.cfg"});
     CHECK(unknown.status == 2);
