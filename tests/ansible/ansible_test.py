@@ -17,8 +17,10 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from script_tests import check, read, run_selected, select_tests  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -34,20 +36,10 @@ def config(*ports, extra=""):
     return "include users.cfg\nauth strong\nallow alice,bob\ndeny *\n" + extra + services
 
 
-def check(condition, what, detail=""):
-    if not condition:
-        raise AssertionError(what + ("\n" + detail if detail else ""))
-
-
 def write(path, text):
     with open(path, "w") as f:
         f.write(text)
     return path
-
-
-def read(path):
-    with open(path) as f:
-        return f.read()
 
 
 def reserve_port():
@@ -246,24 +238,13 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     PROXYCTL, PROXYD, SOURCE_DIR, name = sys.argv[1:]
-    tests = {k[len("test_"):]: v for k, v in globals().items() if k.startswith("test_")}
-    selected = tests if name == "all" else {name: tests[name]} if name in tests else None
+    selected = select_tests(globals(), name)
     if selected is None:
-        print("unknown test %r; known: %s" % (name, " ".join(sorted(tests))), file=sys.stderr)
         return 2
     if shutil.which("ansible-playbook") is None:
         print("SKIP: ansible-playbook is not installed (Debian package ansible-core)")
         return SKIP
-    failed = 0
-    for test_name, fn in selected.items():
-        with tempfile.TemporaryDirectory(prefix="proxyctl-ansible-") as tmp:
-            try:
-                fn(tmp)
-                print("ok   " + test_name)
-            except Exception as e:  # report every failure kind the same way
-                failed += 1
-                print("FAIL %s: %s: %s" % (test_name, type(e).__name__, e))
-    return 1 if failed else 0
+    return run_selected(selected, "proxyctl-ansible-")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,10 @@ import pty
 import select
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from script_tests import check, run_tests, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -53,17 +55,6 @@ def run(*args, stdin=None, env=None, timeout=30, cwd=None, strict_utf8=True):
     check(result.rc >= 0, "proxyctl was killed by signal %d" % -result.rc, result)
     check("terminate called" not in result.err, "uncaught exception", result)
     return result
-
-
-def check(condition, what, result=None):
-    if not condition:
-        raise AssertionError(what + ("\n" + repr(result) if result is not None else ""))
-
-
-def write(path, text):
-    with open(path, "wb") as f:
-        f.write(text.encode() if isinstance(text, str) else text)
-    return path
 
 
 # --- exit status -----------------------------------------------------------------------
@@ -452,21 +443,7 @@ def main():
         return 2
     PROXYCTL, SOURCE_DIR, name = sys.argv[1:]
     EXAMPLE = os.path.join(SOURCE_DIR, "examples", "proxyd.cfg")
-    tests = {k[len("test_"):]: v for k, v in globals().items() if k.startswith("test_")}
-    selected = tests if name == "all" else {name: tests[name]} if name in tests else None
-    if selected is None:
-        print("unknown test %r; known: %s" % (name, " ".join(sorted(tests))), file=sys.stderr)
-        return 2
-    failed = 0
-    for test_name, fn in selected.items():
-        with tempfile.TemporaryDirectory(prefix="proxyctl-cli-") as tmp:
-            try:
-                fn(tmp)
-                print("ok   " + test_name)
-            except Exception as e:  # report every failure kind the same way
-                failed += 1
-                print("FAIL %s: %s: %s" % (test_name, type(e).__name__, e))
-    return 1 if failed else 0
+    return run_tests(globals(), name, "proxyctl-cli-")
 
 
 if __name__ == "__main__":

@@ -15,11 +15,11 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from fake_proxyd import FakeProxyd  # noqa: E402
+from script_tests import check, run_tests, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -92,17 +92,6 @@ def run(*args, env=None, timeout=20):
     check(result.rc >= 0, "proxyctl was killed by signal %d" % -result.rc, result)
     check("terminate called" not in result.err, "uncaught exception", result)
     return result
-
-
-def check(condition, what, result=None):
-    if not condition:
-        raise AssertionError(what + ("\n" + repr(result) if result is not None else ""))
-
-
-def write(path, text):
-    with open(path, "wb") as f:
-        f.write(text.encode() if isinstance(text, str) else text)
-    return path
 
 
 def sha256_of(path):
@@ -422,22 +411,8 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     PROXYCTL, SOURCE_DIR, name = sys.argv[1:]
-    tests = {k[len("test_"):]: v for k, v in globals().items() if k.startswith("test_")}
-    selected = tests if name == "all" else {name: tests[name]} if name in tests else None
-    if selected is None:
-        print("unknown test %r; known: %s" % (name, " ".join(sorted(tests))), file=sys.stderr)
-        return 2
-    failed = 0
-    for test_name, fn in selected.items():
-        # Unix socket paths are limited to 107 bytes: keep the directory short.
-        with tempfile.TemporaryDirectory(prefix="pctl-", dir="/tmp") as tmp:
-            try:
-                fn(tmp)
-                print("ok   " + test_name)
-            except Exception as e:  # report every failure kind the same way
-                failed += 1
-                print("FAIL %s: %s: %s" % (test_name, type(e).__name__, e))
-    return 1 if failed else 0
+    # Unix socket paths are limited to 107 bytes: keep the directory short.
+    return run_tests(globals(), name, "pctl-", tmp_dir="/tmp")
 
 
 if __name__ == "__main__":

@@ -16,11 +16,11 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from fake_proxyd import FakeProxyd  # noqa: E402
+from script_tests import check, run_tests, write  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -69,17 +69,6 @@ def run(argv, env=None, cwd=None, timeout=30):
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           env=clean_env(env), cwd=cwd, timeout=timeout)
     return Result(proc)
-
-
-def check(condition, what, result=None):
-    if not condition:
-        raise AssertionError(what + ("\n" + repr(result) if result is not None else ""))
-
-
-def write(path, text):
-    with open(path, "wb") as f:
-        f.write(text.encode() if isinstance(text, str) else text)
-    return path
 
 
 def script(shell):
@@ -425,25 +414,8 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     PROXYCTL, PROXYD, SOURCE_DIR, name = sys.argv[1:]
-    tests = {k[len("test_"):]: v for k, v in globals().items() if k.startswith("test_")}
-    selected = tests if name == "all" else {name: tests[name]} if name in tests else None
-    if selected is None:
-        print("unknown test %r; known: %s" % (name, " ".join(sorted(tests))), file=sys.stderr)
-        return 2
-    failed = 0
-    for test_name, fn in selected.items():
-        # Unix socket paths are limited to 107 bytes: keep the directory short.
-        with tempfile.TemporaryDirectory(prefix="pcmp-", dir="/tmp") as tmp:
-            try:
-                if fn.__code__.co_argcount:
-                    fn(tmp)
-                else:
-                    fn()
-                print("ok   " + test_name)
-            except Exception as e:  # report every failure kind the same way
-                failed += 1
-                print("FAIL %s: %s: %s" % (test_name, type(e).__name__, e))
-    return 1 if failed else 0
+    # Unix socket paths are limited to 107 bytes: keep the directory short.
+    return run_tests(globals(), name, "pcmp-", tmp_dir="/tmp")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from script_tests import check, read, run_tests  # noqa: E402
 
 CMAKE = CPACK = BUILD_DIR = SOURCE_DIR = PROXYCTL = ""
 SKIP = 77
@@ -34,22 +36,12 @@ class Skip(Exception):
     pass
 
 
-def check(condition, what, detail=""):
-    if not condition:
-        raise AssertionError(what + ("\n" + detail if detail else ""))
-
-
 def run(args, timeout=60, **kwargs):
     r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        timeout=timeout, **kwargs)
     r.detail = "$ %s\nrc=%d\n--- stdout\n%s\n--- stderr\n%s" % (
         " ".join(args), r.returncode, r.stdout[-4000:], r.stderr[-4000:])
     return r
-
-
-def read(path):
-    with open(path) as f:
-        return f.read()
 
 
 def need(tool):
@@ -226,26 +218,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     CMAKE, CPACK, BUILD_DIR, SOURCE_DIR, PROXYCTL, name = sys.argv[1:]
-    tests = {k[len("test_"):]: v for k, v in globals().items() if k.startswith("test_")}
-    selected = tests if name == "all" else {name: tests[name]} if name in tests else None
-    if selected is None:
-        print("unknown test %r; known: %s" % (name, " ".join(sorted(tests))), file=sys.stderr)
-        return 2
-    failed = skipped = 0
-    for test_name, fn in selected.items():
-        with tempfile.TemporaryDirectory(prefix="proxyctl-install-") as tmp:
-            try:
-                fn(tmp)
-                print("ok   " + test_name)
-            except Skip as e:
-                skipped += 1
-                print("SKIP %s: %s" % (test_name, e))
-            except Exception as e:  # report every failure kind the same way
-                failed += 1
-                print("FAIL %s: %s: %s" % (test_name, type(e).__name__, e))
-    if failed:
-        return 1
-    return SKIP if skipped and skipped == len(selected) else 0
+    return run_tests(globals(), name, "proxyctl-install-", Skip, SKIP)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from script_tests import check, run_tests  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -36,11 +38,6 @@ EXAMPLE_BYTES = {
 
 class SkipTest(Exception):
     pass
-
-
-def check(condition, what):
-    if not condition:
-        raise AssertionError(what)
 
 
 def run(argv, env=None, timeout=30, cwd=None):
@@ -416,26 +413,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     PROXYCTL, PROXYD, SOURCE_DIR, name = sys.argv[1:]
-    tests = {k[len("test_"):]: v for k, v in globals().items() if k.startswith("test_")}
-    selected = tests if name == "all" else {name: tests[name]} if name in tests else None
-    if selected is None:
-        print("unknown test %r; known: %s" % (name, " ".join(sorted(tests))), file=sys.stderr)
-        return 2
-    failed = skipped = 0
-    for test_name, fn in selected.items():
-        with tempfile.TemporaryDirectory(prefix="proxyd-man-") as tmp:
-            try:
-                fn(tmp)
-                print("ok   " + test_name)
-            except SkipTest as e:
-                skipped += 1
-                print("skip %s: %s" % (test_name, e))
-            except Exception as e:  # report every failure kind the same way
-                failed += 1
-                print("FAIL %s: %s: %s" % (test_name, type(e).__name__, e))
-    if failed:
-        return 1
-    return SKIP if skipped == len(selected) else 0
+    return run_tests(globals(), name, "proxyd-man-", SkipTest, SKIP, skip_word="skip")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,79 @@
+"""The runner and small helpers the Python test scripts share (tests/cli, tests/completions,
+tests/install, tests/man, tests/ansible).
+
+A script's test_* functions are its tests; ctest runs one per call by name ("all" runs
+every test). Each runs in its own temporary directory, and its outcome is one line:
+"ok   NAME", "FAIL NAME: Type: message", or a skip line when it raises the script's skip
+exception. Import it with the tests/support directory on sys.path (see
+tests/cli/control_test.py).
+"""
+import sys
+import tempfile
+
+
+def select_tests(namespace, name):
+    """The test_* functions of `namespace` (a module's globals()) by name without "test_":
+    every one for "all", else the one named. None, after listing the known names on
+    stderr, for a name that is not a test."""
+    tests = {k[len("test_"):]: v for k, v in namespace.items() if k.startswith("test_")}
+    selected = tests if name == "all" else {name: tests[name]} if name in tests else None
+    if selected is None:
+        print("unknown test %r; known: %s" % (name, " ".join(sorted(tests))), file=sys.stderr)
+    return selected
+
+
+def run_selected(tests, prefix, skip=None, skip_code=0, tmp_dir=None, skip_word="SKIP"):
+    """Runs `tests` (name -> function) in order. Each gets a new temporary directory whose
+    name starts with `prefix`, made in `tmp_dir` (None: the system's default), as its
+    argument if it takes one. Prints one line per test. Returns 1 if any failed,
+    `skip_code` if every one raised `skip` (an exception class, or None), else 0."""
+    failed = skipped = 0
+    for test_name, fn in tests.items():
+        with tempfile.TemporaryDirectory(prefix=prefix, dir=tmp_dir) as tmp:
+            try:
+                if fn.__code__.co_argcount:
+                    fn(tmp)
+                else:
+                    fn()
+                print("ok   " + test_name)
+            except Exception as e:  # report every failure kind the same way
+                if skip is not None and isinstance(e, skip):
+                    skipped += 1
+                    print("%s %s: %s" % (skip_word, test_name, e))
+                else:
+                    failed += 1
+                    print("FAIL %s: %s: %s" % (test_name, type(e).__name__, e))
+    if failed:
+        return 1
+    return skip_code if skipped and skipped == len(tests) else 0
+
+
+def run_tests(namespace, name, prefix, skip=None, skip_code=0, tmp_dir=None, skip_word="SKIP"):
+    """A script's main(): runs the test named `name` (or "all") of `namespace` as
+    run_selected() does; 2 for an unknown name."""
+    selected = select_tests(namespace, name)
+    if selected is None:
+        return 2
+    return run_selected(selected, prefix, skip, skip_code, tmp_dir, skip_word)
+
+
+def check(condition, what, detail=None):
+    """Fails the test with `what` unless `condition` holds. A `detail` follows on the next
+    line: text as it is (nothing if empty), anything else (a run's result) by its repr."""
+    if condition:
+        return
+    if detail is None or isinstance(detail, str) and not detail:
+        raise AssertionError(what)
+    raise AssertionError(what + "\n" + (detail if isinstance(detail, str) else repr(detail)))
+
+
+def write(path, text):
+    """Writes `text` (str, as UTF-8, or bytes) to `path`; returns the path."""
+    with open(path, "wb") as f:
+        f.write(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
