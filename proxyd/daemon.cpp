@@ -1,6 +1,8 @@
 #include "daemon.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -32,6 +34,56 @@ bool daemonize(std::string& error) {
         ::dup2(null.get(), STDIN_FILENO);
         ::dup2(null.get(), STDOUT_FILENO);
         ::dup2(null.get(), STDERR_FILENO);
+    }
+    return true;
+}
+
+namespace {
+
+std::optional<unsigned long> number(const std::string& text) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    return std::stoul(text);
+}
+
+}  // namespace
+
+bool drop_privileges(const std::string& user_name, const std::string& group_name,
+                     std::string& error) {
+    if (user_name.empty() && group_name.empty()) return true;
+    std::optional<gid_t> gid;
+    if (!group_name.empty()) {
+        if (auto n = number(group_name)) {
+            gid = static_cast<gid_t>(*n);
+        } else if (const struct group* g = ::getgrnam(group_name.c_str())) {
+            gid = g->gr_gid;
+        } else {
+            error = "setgid " + group_name + ": no such group";
+            return false;
+        }
+    }
+    std::optional<uid_t> uid;
+    if (!user_name.empty()) {
+        if (auto n = number(user_name)) {
+            uid = static_cast<uid_t>(*n);
+        } else if (const struct passwd* p = ::getpwnam(user_name.c_str())) {
+            uid = p->pw_uid;
+        } else {
+            error = "setuid " + user_name + ": no such user";
+            return false;
+        }
+    }
+    if (::geteuid() == 0 && ::setgroups(0, nullptr) != 0) {
+        error = std::string("setgroups: ") + std::strerror(errno);
+        return false;
+    }
+    if (gid && ::setgid(*gid) != 0) {
+        error = "setgid " + group_name + ": " + std::strerror(errno);
+        return false;
+    }
+    if (uid && ::setuid(*uid) != 0) {
+        error = "setuid " + user_name + ": " + std::strerror(errno);
+        return false;
     }
     return true;
 }

@@ -8,9 +8,15 @@
 
 namespace proxyd {
 
-// fork + setsid; the parent exits 0 once the child runs. stdin becomes /dev/null, and so
-// do stdout/stderr when they are a terminal (nobody will read them after we detach).
+// fork + setsid; the parent exits 0 once the child runs. stdin, stdout and stderr become
+// /dev/null (nobody reads them after we detach).
 bool daemonize(std::string& error);
+
+// The config's `setgid GROUP` / `setuid USER` (names or numbers; empty: unchanged), applied
+// once everything privileged is done (listeners, control socket, pidfile). Supplementary
+// groups are dropped too, so no trace of root's groups stays behind.
+bool drop_privileges(const std::string& user_name, const std::string& group_name,
+                     std::string& error);
 
 // Writes our pid; removes the file on destruction (clean exit).
 class Pidfile {

@@ -174,6 +174,15 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
                 std::fprintf(stderr, "proxyd: warning: no control socket: %s\n", error.c_str());
             }
         }
+        // Last of the privileged steps: ports, pidfile and control socket are in place.
+        if (status == 0) {
+            std::string error;
+            if (!proxyd::drop_privileges(model->globals.setuid.value, model->globals.setgid.value,
+                                         error)) {
+                std::fprintf(stderr, "proxyd: %s\n", error.c_str());
+                status = 1;
+            }
+        }
         proxyd::FileMonitor monitor(control_loop, monitor_quiet, [&engine] {
             engine.reload("monitor", proxyd::ReloadKind::recheck);
         });

@@ -202,11 +202,14 @@ class Resolver {
         if (t.has_dollar && !t.from_file) return;
         std::string_view v = t.text;
         long long n = 0;
+        auto& setting = d.name() == "setuid" ? model_.globals.setuid : model_.globals.setgid;
         if (parse_int(v, n)) {
             if (n <= 0)
                 report("PX021", t.span,
                        std::string(d.name()) + " " + std::string(v) +
                            ": 0 (root) or a negative id is refused by 3proxy");
+            else
+                setting = {std::string(v), d.span};
             return;
         }
         bool name_ok =
@@ -219,6 +222,8 @@ class Resolver {
             report("PX021", t.span,
                    "'" + printable(v) + "' is not a " + (d.name() == "setuid" ? "user" : "group") +
                        " name or number");
+        else
+            setting = {std::string(v), d.span};
     }
 
     // Parses the ACL fields starting at args[first]; false if a field is invalid (3proxy

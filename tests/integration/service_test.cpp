@@ -217,6 +217,37 @@ TEST_CASE("requests decided by an ACL entry marked nolog are not logged") {
     CHECK(lines[0] == "SOCKS5 0 " + std::to_string(loud.port()));
 }
 
+TEST_CASE("setuid and setgid take effect once the ports and the control socket are open") {
+    if (::geteuid() != 0) {
+        WARN("not root: setuid/setgid cannot be exercised");
+        return;
+    }
+    TempDir dir;
+    HttpServer http;
+    auto port = free_port();
+    Proxyd p(dir,
+             "setgid 65534\nsetuid 65534\nauth iponly\nallow *\nsocks -p" + std::to_string(port) +
+                 " -i127.0.0.1\n",
+             {port});
+    // The switch follows the control socket, which is what the harness waits for.
+    std::string status;
+    for (int i = 0; i < 200; ++i) {
+        status = read_file("/proc/" + std::to_string(p.process().pid()) + "/status");
+        if (status.find("Uid:\t65534") != std::string::npos) break;
+        std::this_thread::sleep_for(10ms);
+    }
+    CHECK_THAT(status, Catch::Contains("Uid:\t65534\t65534\t65534\t65534"));
+    CHECK_THAT(status, Catch::Contains("Gid:\t65534\t65534\t65534\t65534"));
+    // No supplementary group is left (root's would be).
+    auto groups = status.substr(status.find("Groups:") + 7);
+    groups = groups.substr(0, groups.find('\n'));
+    CHECK(groups.find_first_not_of(" \t") == std::string::npos);
+    auto c = curl({"--socks5", "127.0.0.1:" + std::to_string(port),
+                   "http://127.0.0.1:" + std::to_string(http.port()) + "/u"});
+    CHECK(c.body == "hello /u\n");
+    CHECK(proxyctl(p, "status").status == 0);  // the socket was made before the switch
+}
+
 TEST_CASE("proxyd usage errors exit 2 and name the problem") {
     auto unknown = run({PROXYD_BINARY, "--no-such-option", "x.cfg"});
     CHECK(unknown.status == 2);

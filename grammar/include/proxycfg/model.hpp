@@ -233,6 +233,8 @@ struct Globals {
     Setting<std::string> logformat;  // the last one (services snapshot theirs)
     Setting<bool> fakeresolve;
     Setting<std::string> config_path;  // `config PATH`
+    Setting<std::string> setuid;       // user name or number; empty: not given
+    Setting<std::string> setgid;       // group name or number
 };
 
 // Lets the users table be searched with a string_view without building a string.
