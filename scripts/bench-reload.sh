@@ -2,20 +2,22 @@
 # Benchmark (not a ctest): N live SOCKS5 sessions on a force service, half of them by a
 # user the new configuration removes; times `proxyctl reload` end to end and until the
 # last revoked client socket sees its close. Goal: <= 20 ms.
-#   scripts/bench-reload.sh [BUILD_DIR] [SESSIONS]   (default build-reload, 9000)
+#   scripts/bench-reload.sh [BUILD_DIR] [SESSIONS] [EVERY]   (default build-reload, 9000, 2)
+# Every EVERY-th session is by the removed user (2: half of them).
 # Each session costs proxyd two descriptors and this script two (client and target end):
 # with the usual 20,000-descriptor limit, 9,000 is about the most that fits.
 set -euo pipefail
 build=${1:-build-reload}
 sessions=${2:-9000}
+every=${3:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cmake --build "$build" -j2 --target proxyd proxyctl >/dev/null
 ulimit -n "$(ulimit -Hn)"
-exec python3 - "$root/$build" "$sessions" <<'PY'
+exec python3 - "$root/$build" "$sessions" "$every" <<'PY'
 import json, os, select, socket, struct, subprocess, sys, tempfile, threading, time
 
-build, n = sys.argv[1], int(sys.argv[2])
+build, n, every = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 proxyd = f"{build}/proxyd/proxyd"
 proxyctl = f"{build}/tools/proxyctl"
 tmp = tempfile.mkdtemp(prefix="bench-reload-")
@@ -63,7 +65,8 @@ try:
     t = time.monotonic()
     kept, revoked = [], []
     for i in range(n):
-        (revoked if i % 2 else kept).append(session(b"drop", b"d") if i % 2 else session(b"keep", b"k"))
+        drop = i % every == every - 1
+        (revoked if drop else kept).append(session(b"drop", b"d") if drop else session(b"keep", b"k"))
     print(f"{n} sessions open in {time.monotonic() - t:.1f} s ({len(revoked)} by the removed user)")
 
     ep = select.epoll()
