@@ -103,7 +103,7 @@ mark_as_advanced(PROXYD_DPKG_SHLIBDEPS)
 if(PROXYD_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libc-ares2, libssl3, libcrypt1, libstdc++6")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libc-ares2, libnettle8, libcrypt1, libstdc++6")
 endif()
 # dpkg keeps an edited logrotate snippet across upgrades only when it is a conffile.
 file(WRITE ${PROJECT_BINARY_DIR}/contrib/deb/conffiles "/etc/logrotate.d/proxyd\n")

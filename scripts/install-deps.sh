@@ -3,7 +3,7 @@
 # Safe to run repeatedly; does nothing when everything is present.
 set -eu
 pkgs="build-essential cmake pkg-config tao-pegtl-dev libcli11-dev nlohmann-json3-dev catch2
-      libcrypt-dev libc-ares-dev libssl-dev curl python3 groff-base man-db
+      libcrypt-dev libc-ares-dev nettle-dev curl python3 groff-base man-db
       bash-completion zsh fish ansible-core"
 missing=""
 for p in $pkgs; do
