@@ -80,19 +80,6 @@ ListenerPlan plan_listeners(const proxycfg::Model& before, const proxycfg::Model
 
 // ---- re-check ---------------------------------------------------------------------------
 
-// The wall-clock facts ACL time periods are judged on: the moment of the reload, as the
-// moment of admission was for the admission.
-struct ReloadClock {
-    int weekday = 0;
-    std::int32_t seconds_of_day = 0;
-    static ReloadClock now() {
-        std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-        std::tm tm{};
-        ::localtime_r(&t, &tm);
-        return {tm.tm_wday, tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec};
-    }
-};
-
 control::ClosedSession closed_session(const Session& s, std::string reason) {
     const SessionRecord& r = s.record();
     control::ClosedSession c;
@@ -110,7 +97,8 @@ control::ClosedSession closed_session(const Session& s, std::string reason) {
 // Sessions still in their handshake are checked when they are admitted (Session::admit).
 control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& next, bool apply) {
     control::SessionCounts counts;
-    const ReloadClock clock = ReloadClock::now();
+    // ACL time periods are judged at the moment of the reload, as at admission.
+    const AclClock clock = AclClock::now();
     // Few services, many sessions: each label is looked up once.
     std::unordered_map<std::string_view, const proxycfg::Service*> by_label;
     for (const auto& s : next.services) by_label.emplace(s.label, &s);
@@ -120,8 +108,7 @@ control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& nex
         ++counts.checked;
         auto it = by_label.find(s.service().label);
         const proxycfg::Service* now = it == by_label.end() ? nullptr : it->second;
-        auto verdict = proxycfg::recheck_session(
-            &s.service(), now, next, s.recheck_facts(clock.weekday, clock.seconds_of_day));
+        auto verdict = proxycfg::recheck_session(&s.service(), now, next, s.recheck_facts(clock));
         if (!verdict.closes()) {
             ++counts.kept;
             return;

@@ -280,15 +280,20 @@ proxycfg::AccessRequest Session::access_request() const {
     req.port = record_.target_port;
     req.operation = record_.operation;
     req.verified_secret = record_.verified_secret;
-    std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    ::localtime_r(&t, &tm);
-    req.weekday = tm.tm_wday;
-    req.seconds_of_day = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+    const AclClock clock = AclClock::now();
+    req.weekday = clock.weekday;
+    req.seconds_of_day = clock.seconds_of_day;
     return req;
 }
 
-proxycfg::SessionFacts Session::recheck_facts(int weekday, std::int32_t seconds_of_day) const {
+AclClock AclClock::now() {
+    std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    return {tm.tm_wday, tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec};
+}
+
+proxycfg::SessionFacts Session::recheck_facts(const AclClock& clock) const {
     proxycfg::SessionFacts f;
     f.service_label = service_->label;
     f.user = record_.user;
@@ -299,8 +304,8 @@ proxycfg::SessionFacts Session::recheck_facts(int weekday, std::int32_t seconds_
     f.target_address = record_.target_address;
     f.port = record_.target_port;
     f.operation = record_.operation;
-    f.weekday = weekday;
-    f.seconds_of_day = seconds_of_day;
+    f.weekday = clock.weekday;
+    f.seconds_of_day = clock.seconds_of_day;
     return f;
 }
 
@@ -311,8 +316,9 @@ proxycfg::Decision Session::admit() {
     // then, so it is held to that reload's re-check now, as the live sessions were.
     const ConfigSnapshot& latest = *worker_.config();
     if (decision.allowed() && latest.recheck_generation > config_->generation) {
-        auto verdict = proxycfg::recheck_session(
-            *config_->model, *latest.model, recheck_facts(request.weekday, request.seconds_of_day));
+        auto verdict =
+            proxycfg::recheck_session(*config_->model, *latest.model,
+                                      recheck_facts({request.weekday, request.seconds_of_day}));
         if (verdict.closes())
             decision.verdict = verdict.outcome == proxycfg::RecheckOutcome::closed_denied
                                    ? verdict.verdict

@@ -34,6 +34,13 @@ std::string_view admission_reason(proxycfg::Verdict verdict);
 std::optional<proxycfg::IpAddress> address_of(const sockaddr_storage& sa, std::uint16_t* port);
 socklen_t to_sockaddr(const proxycfg::IpAddress& a, std::uint16_t port, sockaddr_storage& out);
 
+// The wall-clock facts ACL weekday and time-period fields are judged on, local time.
+struct AclClock {
+    int weekday = 0;
+    std::int32_t seconds_of_day = 0;
+    static AclClock now();
+};
+
 class Session {
   public:
     Session(Worker& worker, SnapshotPtr config, std::size_t service_index, UniqueFd client,
@@ -61,7 +68,7 @@ class Session {
     const SessionRecord& record() const { return record_; }
     // What a reload re-checks the session on: what admitted it, with ACL time periods
     // judged at the given moment.
-    proxycfg::SessionFacts recheck_facts(int weekday, std::int32_t seconds_of_day) const;
+    proxycfg::SessionFacts recheck_facts(const AclClock& clock) const;
     const ConfigSnapshot& config() const { return *config_; }
     const proxycfg::Service& service() const { return *service_; }
     bool closed() const { return phase_ == Phase::closed; }
