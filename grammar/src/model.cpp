@@ -199,4 +199,12 @@ bool AclEntry::matches_everything() const {
            weekdays == 0 && periods.empty();
 }
 
+std::vector<const User*> Model::effective_users() const {
+    std::vector<const User*> out;
+    out.reserve(users.size());
+    for (const User& u : user_definitions)
+        if (!u.replaced) out.push_back(&u);
+    return out;
+}
+
 }  // namespace proxycfg

@@ -109,11 +109,12 @@ class Differ {
     }
 
     void users() {
-        std::vector<std::string> names;
-        for (const auto& [name, index] : a_.users) names.push_back(name);
-        std::sort(names.begin(), names.end());
-        for (const auto& name : names) {
-            const User& u = a_.user_definitions[a_.users.at(name)];
+        std::vector<const User*> users = a_.effective_users();
+        auto by_name = [](const User* x, const User* y) { return x->name < y->name; };
+        std::sort(users.begin(), users.end(), by_name);
+        for (const User* up : users) {
+            const User& u = *up;
+            const std::string& name = u.name;
             const User* v = b_.find_user(name);
             if (!v) {
                 add(Kind::removed, "user", name, std::string(to_string(u.type)), "");
@@ -121,14 +122,12 @@ class Differ {
                 add(Kind::changed, "user", name, "password", "password changed", v->span);
             }
         }
-        names.clear();
-        for (const auto& [name, index] : b_.users)
-            if (!a_.find_user(name)) names.push_back(name);
-        std::sort(names.begin(), names.end());
-        for (const auto& name : names) {
-            const User& v = b_.user_definitions[b_.users.at(name)];
-            add(Kind::added, "user", name, "", std::string(to_string(v.type)), v.span);
-        }
+        users.clear();
+        for (const User* v : b_.effective_users())
+            if (!a_.find_user(v->name)) users.push_back(v);
+        std::sort(users.begin(), users.end(), by_name);
+        for (const User* v : users)
+            add(Kind::added, "user", v->name, "", std::string(to_string(v->type)), v->span);
     }
 
     void globals() {

@@ -446,12 +446,12 @@ class Resolver {
                 }
             }
             auto index = static_cast<std::uint32_t>(model_.user_definitions.size());
-            auto [it, inserted] = model_.users.try_emplace(u.name, index);
-            if (!inserted) {
-                u.previous = it->second;
-                it->second = index;
-            }
             model_.user_definitions.push_back(std::move(u));
+            std::uint32_t replaced = model_.users.assign(model_.user_definitions, index);
+            if (replaced != UserTable::npos) {
+                model_.user_definitions[index].previous = replaced;
+                model_.user_definitions[replaced].replaced = true;
+            }
         }
     }
 

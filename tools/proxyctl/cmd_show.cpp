@@ -283,9 +283,7 @@ class Renderer {
 
     // The user table in file order of each user's effective (last) definition.
     std::vector<const User*> users() const {
-        std::vector<const User*> out;
-        const Model& m = loaded_.model;
-        for (const auto& [name, index] : m.users) out.push_back(&m.user_definitions[index]);
+        std::vector<const User*> out = loaded_.model.effective_users();
         std::sort(out.begin(), out.end(), [](const User* a, const User* b) {
             return std::tie(a->span.file, a->span.line, a->span.column, a->name) <
                    std::tie(b->span.file, b->span.line, b->span.column, b->name);

@@ -16,6 +16,7 @@
 
 #include "proxycfg/net.hpp"
 #include "proxycfg/source.hpp"
+#include "proxycfg/user_table.hpp"
 
 namespace proxycfg {
 
@@ -85,6 +86,7 @@ struct User {
     // this one replaces, or no_previous.
     std::uint32_t previous = no_previous;
     static constexpr std::uint32_t no_previous = UINT32_MAX;
+    bool replaced = false;  // a later definition of the same name is the effective one
 };
 
 // A DST entry that is not an IP: "example.com", "*.example.com", "www.*", "*sub*".
@@ -237,25 +239,21 @@ struct Globals {
     Setting<std::string> setgid;       // group name or number
 };
 
-// Lets the users table be searched with a string_view without building a string.
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 struct Model {
     std::vector<Service> services;
     // Name -> index in user_definitions of the effective definition: the last one wins,
     // as in 3proxy. Indices, so a large users list is stored once.
-    std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> users;
+    UserTable users;
     std::vector<User> user_definitions;  // every definition, in file order
     Globals globals;
     std::vector<LoadedFile> files;  // main file first
 
     const User* find_user(std::string_view name) const {
-        auto it = users.find(name);
-        return it == users.end() ? nullptr : &user_definitions[it->second];
+        std::uint32_t index = users.find(user_definitions, name);
+        return index == UserTable::npos ? nullptr : &user_definitions[index];
     }
+    // The effective definition of every name, in file order.
+    std::vector<const User*> effective_users() const;
 };
 
 }  // namespace proxycfg

@@ -327,6 +327,7 @@ void check_undefined_users(Context& ctx) {
             if (t.has_dollar && !t.from_file) return;
     }
     DirectiveSet seen(ctx);
+    std::vector<const User*> known_users;  // for suggestions, built at the first unknown name
     for (const auto& s : ctx.model.services) {
         for (const auto& e : s.acl.entries()) {
             if (e.users.empty() || !seen.insert(e.directive)) continue;
@@ -338,7 +339,9 @@ void check_undefined_users(Context& ctx) {
                 std::string msg = "ACL names user '" + printable(name) + "', which is not defined";
                 std::optional<std::string> suggestion;
                 std::size_t best = 3;
-                for (const auto& [known, index] : ctx.model.users) {
+                if (known_users.empty()) known_users = ctx.model.effective_users();
+                for (const User* user : known_users) {
+                    const std::string& known = user->name;
                     if (to_lower(known) == to_lower(name)) {
                         suggestion = known;
                         break;

@@ -107,8 +107,9 @@ bool starts_like_crypt_id(std::string_view rest) {
 
 void check_no_usable_user(Context& ctx) {
     std::size_t defined = 0;
-    for (const auto& [name, index] : ctx.model.users) {
-        if (can_authenticate(ctx.model.user_definitions[index])) return;
+    for (const auto& u : ctx.model.user_definitions) {
+        if (u.replaced) continue;
+        if (can_authenticate(u)) return;
         ++defined;
     }
     if (has_unexpanded_user_file(ctx)) return;

@@ -1,0 +1,68 @@
+// The users table: last definition wins, growth keeps every name, lookups of absent names.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "proxycfg/model.hpp"
+#include "proxycfg/user_table.hpp"
+
+namespace {
+
+using namespace proxycfg;
+
+User named(std::string name) {
+    User u;
+    u.name = std::move(name);
+    return u;
+}
+
+}  // namespace
+
+TEST_CASE("an empty table finds nothing", "[user_table]") {
+    std::vector<User> defs;
+    UserTable t;
+    CHECK(t.empty());
+    CHECK(t.find(defs, "alice") == UserTable::npos);
+    t.reserve(10);
+    CHECK(t.find(defs, "alice") == UserTable::npos);
+}
+
+TEST_CASE("a redefinition replaces the earlier one and reports it", "[user_table]") {
+    std::vector<User> defs{named("alice"), named("bob"), named("alice")};
+    UserTable t;
+    CHECK(t.assign(defs, 0) == UserTable::npos);
+    CHECK(t.assign(defs, 1) == UserTable::npos);
+    CHECK(t.assign(defs, 2) == 0);
+    CHECK(t.size() == 2);
+    CHECK(t.find(defs, "alice") == 2);
+    CHECK(t.find(defs, "bob") == 1);
+    CHECK(t.find(defs, "carol") == UserTable::npos);
+    CHECK(t.find(defs, "") == UserTable::npos);
+}
+
+TEST_CASE("growing from no reservation keeps every name", "[user_table]") {
+    std::vector<User> defs;
+    const std::uint32_t n = 50'000;
+    for (std::uint32_t i = 0; i < n; ++i) defs.push_back(named("u" + std::to_string(i)));
+    UserTable t;
+    for (std::uint32_t i = 0; i < n; ++i) REQUIRE(t.assign(defs, i) == UserTable::npos);
+    CHECK(t.size() == n);
+    for (std::uint32_t i = 0; i < n; i += 997) CHECK(t.find(defs, defs[i].name) == i);
+    CHECK(t.find(defs, "u" + std::to_string(n)) == UserTable::npos);
+    CHECK(t.find(defs, "U1") == UserTable::npos);  // names are case-sensitive
+}
+
+TEST_CASE("the model lists effective users in file order", "[user_table]") {
+    Model m;
+    m.user_definitions = {named("bob"), named("alice"), named("bob")};
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        std::uint32_t r = m.users.assign(m.user_definitions, i);
+        if (r != UserTable::npos) m.user_definitions[r].replaced = true;
+    }
+    auto users = m.effective_users();
+    REQUIRE(users.size() == 2);
+    CHECK(users[0] == &m.user_definitions[1]);
+    CHECK(users[1] == &m.user_definitions[2]);
+    CHECK(m.find_user("bob") == &m.user_definitions[2]);
+}
