@@ -260,7 +260,7 @@ class Parser {
     Token make_token(FileId id, std::uint32_t ln, std::uint32_t col, const LexToken& t,
                      bool from_file) {
         Token tok;
-        tok.text = t.text;
+        tok.set_text(t.text);
         tok.span = {id, ln, col, static_cast<std::uint32_t>(t.raw.size())};
         tok.quoted = t.quoted;
         tok.from_file = from_file;
@@ -347,7 +347,7 @@ class Parser {
         d.index = static_cast<std::uint32_t>(cfg_.directives.size());
         const Token& cmd = d.tokens[0];
         std::size_t argc = d.tokens.size() - 1;
-        const DirectiveInfo* info = find_directive(cmd.text);
+        const DirectiveInfo* info = find_directive(cmd.text());
         if (!info && cmd.has_dollar && !options_.follow_includes) {
             d.well_formed = false;  // an unexpanded `$file` line: its command is unknown
         } else if (!info) {
@@ -359,7 +359,7 @@ class Parser {
         }
         if (info && info->name == "plugin") cfg_.plugin_seen = true;
         bool stop = false;
-        if (d.well_formed && cmd.text == "end") {
+        if (d.well_formed && cmd.text() == "end") {
             stop = true;
             if (ln < cfg_.file(id).line_count()) {
                 report("PX024", cmd.span,
@@ -369,9 +369,9 @@ class Parser {
             }
         }
         cfg_.directives.push_back(d);
-        if (d.well_formed && cmd.text == "include") {
+        if (d.well_formed && cmd.text() == "include") {
             const Token& arg = d.tokens[1];
-            include_file(std::string(arg.text), arg.span, depth);
+            include_file(std::string(arg.text()), arg.span, depth);
         }
         return !stop;
     }
@@ -379,17 +379,17 @@ class Parser {
     void unknown_directive(const Token& cmd) {
         if (cfg_.plugin_seen) {
             report("PX020", cmd.span,
-                   "unknown directive '" + printable(cmd.text) +
+                   "unknown directive '" + printable(cmd.text()) +
                        "' (it may be defined by a plugin loaded above)");
             return;
         }
-        std::string msg = "unknown directive '" + printable(cmd.text) + "'";
+        std::string msg = "unknown directive '" + printable(cmd.text()) + "'";
         std::vector<FixIt> fixits;
-        if (auto best = closest_directive(cmd.text)) {
+        if (auto best = closest_directive(cmd.text())) {
             msg += "; did you mean '" + std::string(*best) + "'?";
             fixits.push_back(
                 {cmd.span, std::string(*best), "replace with '" + std::string(*best) + "'"});
-        } else if (cmd.text.find(':') != std::string_view::npos) {
+        } else if (cmd.text().find(':') != std::string_view::npos) {
             msg += "; a user specification must follow 'users'";
             fixits.push_back(
                 {{cmd.span.file, cmd.span.line, cmd.span.column, 0}, "users ", "insert 'users'"});
@@ -547,7 +547,7 @@ class Parser {
             Token tok = make_token(fid, l, c, inner[i], true);
             if (i == 0 && !prefix.empty()) {
                 cfg_.arena.push_back(std::string(prefix) + std::string(inner[i].text));
-                tok.text = cfg_.arena.back();
+                tok.set_text(cfg_.arena.back());
             }
             line_tokens_.push_back(tok);
         }

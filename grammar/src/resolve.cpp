@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
 #include <unordered_set>
 
 #include "acl_fields.hpp"
@@ -13,6 +14,9 @@
 
 namespace proxycfg {
 namespace {
+
+// Below this many user definitions a second thread costs more than it saves.
+constexpr std::size_t kParallelUsers = 20000;
 
 class Resolver {
   public:
@@ -24,15 +28,30 @@ class Resolver {
     }
 
     Model run() {
-        std::size_t user_count = 0;
-        for (const auto& d : cfg_.directives)
+        std::size_t user_count = 0, service_count = 0;
+        for (const auto& d : cfg_.directives) {
             if (d.name() == "users") user_count += d.argc();
+            if (const DirectiveInfo* info = find_directive(d.name());
+                info && info->scope == Scope::service)
+                ++service_count;
+        }
         model_.users.reserve(user_count);
         model_.user_definitions.reserve(user_count);
+        model_.services.reserve(service_count);
+        // Users are global and read nothing else, so a long list is built on a second
+        // thread while the services are resolved; users() writes only the user tables.
+        auto all_users = [this] {
+            for (const auto& d : cfg_.directives)
+                if (d.well_formed && d.name() == "users") users(d);
+        };
+        std::future<void> parallel;
+        if (user_count >= kParallelUsers) parallel = std::async(std::launch::async, all_users);
         for (const auto& d : cfg_.directives) {
             if (!d.well_formed) continue;
+            if (parallel.valid() && d.name() == "users") continue;
             apply(d);
         }
+        if (parallel.valid()) parallel.get();
         for (const auto& f : cfg_.files) {
             const SourceFile& sf = cfg_.file(f.file);
             model_.files.push_back({sf.path, {}, sf.mtime_ns, sf.text.size()});
@@ -123,9 +142,9 @@ class Resolver {
         if (name == "users") return users(d);
         if (name == "maxconn") {
             long long n = 0;
-            if (!parse_int(args[0].text, n) || n <= 0 || n > 1000000000) {
+            if (!parse_int(args[0].text(), n) || n <= 0 || n > 1000000000) {
                 report("PX216", args[0].span,
-                       "maxconn '" + printable(args[0].text) +
+                       "maxconn '" + printable(args[0].text()) +
                            "' must be a positive number (3proxy: 0 is an error, a negative value "
                            "makes a service that never accepts)");
                 return;
@@ -138,41 +157,41 @@ class Resolver {
             return;
         }
         if (name == "internal") {
-            internal_ = {std::string(args[0].text), d.span};
+            internal_ = {std::string(args[0].text()), d.span};
             return;
         }
         if (name == "external") {
-            auto ip = IpAddress::parse(args[0].text);
+            auto ip = IpAddress::parse(args[0].text());
             if (!ip && !(args[0].has_dollar && !args[0].from_file)) {
                 report("PX021", args[0].span,
-                       "external needs an IP address, not '" + printable(args[0].text) +
+                       "external needs an IP address, not '" + printable(args[0].text()) +
                            "' (3proxy refuses a name that does not resolve)");
                 return;
             }
             if (ip && ip->family == IpAddress::Family::v6)
-                external6_ = {std::string(args[0].text), d.span};
+                external6_ = {std::string(args[0].text()), d.span};
             else
-                external4_ = {std::string(args[0].text), d.span};
+                external4_ = {std::string(args[0].text()), d.span};
             return;
         }
         if (name == "log") return log(d);
         if (name == "logformat") {
-            log_.format = std::string(args[0].text);
+            log_.format = std::string(args[0].text());
             log_.format_span = d.span;
             model_.globals.logformat = {log_.format, d.span};
             return;
         }
         if (name == "timeouts") return timeouts(d);
         if (name == "nserver") {
-            model_.globals.nservers.push_back({std::string(args[0].text), d.span});
+            model_.globals.nservers.push_back({std::string(args[0].text()), d.span});
             return;
         }
         if (name == "pidfile") {
-            model_.globals.pidfile = {std::string(args[0].text), d.span};
+            model_.globals.pidfile = {std::string(args[0].text()), d.span};
             return;
         }
         if (name == "monitor") {
-            model_.globals.monitor_files.push_back({std::string(args[0].text), d.span});
+            model_.globals.monitor_files.push_back({std::string(args[0].text()), d.span});
             return;
         }
         if (name == "daemon") {
@@ -185,7 +204,7 @@ class Resolver {
         }
         if (name == "setuid" || name == "setgid") return account(d);
         if (name == "config") {
-            model_.globals.config_path = {std::string(args[0].text), d.span};
+            model_.globals.config_path = {std::string(args[0].text()), d.span};
             return;
         }
         if (name == "bandlimin" || name == "bandlimout" || name == "nobandlimin" ||
@@ -200,7 +219,7 @@ class Resolver {
     void account(const Directive& d) {
         const Token& t = d.args()[0];
         if (t.has_dollar && !t.from_file) return;
-        std::string_view v = t.text;
+        std::string_view v = t.text();
         long long n = 0;
         auto& setting = d.name() == "setuid" ? model_.globals.setuid : model_.globals.setgid;
         if (parse_int(v, n)) {
@@ -237,7 +256,7 @@ class Resolver {
         };
         for (std::size_t i = first, field = 0; i < args.size() && field < 8; ++i, ++field) {
             const Token& t = args[i];
-            std::string_view v = t.text;
+            std::string_view v = t.text();
             // An unexpanded $file (includes not followed) stands for a list we cannot see.
             if (t.has_dollar && !t.from_file) continue;
             switch (field) {
@@ -301,15 +320,15 @@ class Resolver {
         e.span = d.span;
         e.directive = d.index;
         long long port = 0;
-        if (!parse_int(args[1].text, port) || port < 0 || port > 65535) {
+        if (!parse_int(args[1].text(), port) || port < 0 || port > 65535) {
             report("PX005", args[1].span,
-                   "redirect port '" + printable(args[1].text) + "' is not a port");
+                   "redirect port '" + printable(args[1].text()) + "' is not a port");
             return;
         }
         if (!acl_fields(d, 2, e)) return;
         Parent p;
         p.type = "http";
-        p.host = std::string(args[0].text);
+        p.host = std::string(args[0].text());
         p.port = static_cast<std::uint16_t>(port);
         p.span = d.span;
         e.parents.push_back(std::move(p));
@@ -342,31 +361,32 @@ class Resolver {
         }
         Parent p;
         long long w = 0, port = 0;
-        if (!parse_int(args[0].text, w) || w < 1 || w > 1000) {
+        if (!parse_int(args[0].text(), w) || w < 1 || w > 1000) {
             report("PX021", args[0].span,
-                   "parent weight '" + printable(args[0].text) +
+                   "parent weight '" + printable(args[0].text()) +
                        "' must be 1..1000 (weights of a group add up to 1000)");
             return;
         }
         if (args[3].has_dollar && !args[3].from_file) return;  // unexpanded $file
-        if (!parse_int(args[3].text, port) || port < 0 || port > 65535) {
+        if (!parse_int(args[3].text(), port) || port < 0 || port > 65535) {
             report("PX005", args[3].span,
-                   "parent port '" + printable(args[3].text) + "' is not a port");
+                   "parent port '" + printable(args[3].text()) + "' is not a port");
             return;
         }
         static constexpr std::string_view types[] = {
             "tcp",     "http",    "connect", "connect+", "socks4", "socks4+", "socks5", "socks5+",
             "socks4b", "socks5b", "pop3",    "ftp",      "admin",  "extip",   "smtp",   "ha"};
-        if (std::find(std::begin(types), std::end(types), args[1].text) == std::end(types)) {
-            report("PX021", args[1].span, "unknown parent type '" + printable(args[1].text) + "'");
+        if (std::find(std::begin(types), std::end(types), args[1].text()) == std::end(types)) {
+            report("PX021", args[1].span,
+                   "unknown parent type '" + printable(args[1].text()) + "'");
             return;
         }
         p.weight = static_cast<int>(w);
-        p.type = std::string(args[1].text);
-        p.host = std::string(args[2].text);
+        p.type = std::string(args[1].text());
+        p.host = std::string(args[2].text());
         p.port = static_cast<std::uint16_t>(port);
-        if (args.size() > 4) p.user = std::string(args[4].text);
-        if (args.size() > 5) p.password = std::string(args[5].text);
+        if (args.size() > 4) p.user = std::string(args[4].text());
+        if (args.size() > 5) p.password = std::string(args[5].text());
         p.span = d.span;
         last_entry_for_update()->parents.push_back(std::move(p));
     }
@@ -384,7 +404,7 @@ class Resolver {
             e->nolog = true;
         } else {
             long long w = 0;
-            if (!parse_int(d.args()[0].text, w)) {
+            if (!parse_int(d.args()[0].text(), w)) {
                 report("PX021", d.args()[0].span, "weight must be a number");
                 return;
             }
@@ -396,16 +416,16 @@ class Resolver {
         std::vector<AuthMethod> methods;
         std::vector<std::string> plugins;
         for (const auto& t : d.args()) {
-            if (auto m = auth_method_from(t.text)) {
+            if (auto m = auth_method_from(t.text())) {
                 methods.push_back(*m);
             } else if (cfg_.plugin_seen) {
                 methods.push_back(AuthMethod::plugin);
-                plugins.emplace_back(t.text);
+                plugins.emplace_back(t.text());
             } else {
-                std::string msg = "unknown auth type '" + printable(t.text) + "'";
-                if (t.text == "nbname")
+                std::string msg = "unknown auth type '" + printable(t.text()) + "'";
+                if (t.text() == "nbname")
                     msg += " (removed in 3proxy 0.9)";
-                else if (auth_method_from(to_lower(t.text)))
+                else if (auth_method_from(to_lower(t.text())))
                     msg += "; auth types are lower case";
                 msg += " (expected none, iponly, useronly, dnsname, strong, cache or radius)";
                 report("PX021", t.span, msg);
@@ -420,7 +440,7 @@ class Resolver {
         for (const auto& t : d.args()) {
             if (t.has_dollar && !t.from_file) continue;  // an unexpanded users $file
             User u;
-            std::string_view v = t.text;
+            std::string_view v = t.text();
             u.span = t.span;
             u.directive = d.index;
             auto colon = v.find(':');
@@ -459,8 +479,8 @@ class Resolver {
         auto args = d.args();
         log_.enabled = true;
         log_.log_span = d.span;
-        log_.target = args.empty() ? "" : std::string(args[0].text);
-        log_.rotation = args.size() > 1 ? std::string(args[1].text) : "";
+        log_.target = args.empty() ? "" : std::string(args[0].text());
+        log_.rotation = args.size() > 1 ? std::string(args[1].text()) : "";
         model_.globals.log_target = {log_.target, d.span};
         model_.globals.log_rotation = {log_.rotation, d.span};
     }
@@ -470,14 +490,14 @@ class Resolver {
         std::size_t i = 0;
         for (const auto& a : d.args()) {
             long long v = 0;
-            if (!parse_int(a.text, v)) {
+            if (!parse_int(a.text(), v)) {
                 report("PX021", a.span,
-                       "timeout '" + printable(a.text) + "' is not a number of seconds");
+                       "timeout '" + printable(a.text()) + "' is not a number of seconds");
                 return;
             }
             if (v < 1 || v > 2000000) {
                 report("PX306", a.span,
-                       "timeout " + std::string(a.text) +
+                       "timeout " + std::string(a.text()) +
                            " is outside 1..2000000 (3proxy: Invalid timeout)");
                 return;
             }
@@ -515,7 +535,7 @@ class Resolver {
         bool ok = true;
         for (; i < args.size(); ++i) {
             const Token& t = args[i];
-            std::string_view v = t.text;
+            std::string_view v = t.text();
             if (v.size() < 2 || v[0] != '-') break;
             ok &= option(s, d, i);
         }
@@ -530,29 +550,29 @@ class Resolver {
                 return;
             }
             long long lport = 0, rport = 0;
-            if (!parse_int(args[i].text, lport) || lport < 1 || lport > 65535) {
+            if (!parse_int(args[i].text(), lport) || lport < 1 || lport > 65535) {
                 report("PX005", args[i].span,
-                       "local port '" + printable(args[i].text) + "' is not a port 1-65535");
+                       "local port '" + printable(args[i].text()) + "' is not a port 1-65535");
                 return;
             }
-            if (!parse_int(args[i + 2].text, rport) || rport < 1 || rport > 65535) {
+            if (!parse_int(args[i + 2].text(), rport) || rport < 1 || rport > 65535) {
                 report("PX005", args[i + 2].span,
-                       "remote port '" + printable(args[i + 2].text) + "' is not a port 1-65535");
+                       "remote port '" + printable(args[i + 2].text()) + "' is not a port 1-65535");
                 return;
             }
             s.port = {static_cast<std::uint16_t>(lport), args[i].span};
-            s.map_host = std::string(args[i + 1].text);
+            s.map_host = std::string(args[i + 1].text());
             s.map_port = static_cast<std::uint16_t>(rport);
         } else if (positional > 0) {
             const Token& t = args[i];
-            std::string msg = "unexpected '" + printable(t.text) + "' on a service line";
+            std::string msg = "unexpected '" + printable(t.text()) + "' on a service line";
             std::vector<FixIt> fixits;
-            if (i > 0 && args[i - 1].text.size() == 2 && !args[i - 1].quoted && !t.quoted &&
+            if (i > 0 && args[i - 1].text().size() == 2 && !args[i - 1].quoted && !t.quoted &&
                 args[i - 1].span.line == t.span.line) {
                 const Token& opt = args[i - 1];
-                std::string joined = std::string(opt.text) + std::string(t.text);
+                std::string joined = std::string(opt.text()) + std::string(t.text());
                 msg = "option value must be glued to its letter: write '" + joined + "', not '" +
-                      std::string(opt.text) + " " + std::string(t.text) +
+                      std::string(opt.text()) + " " + std::string(t.text()) +
                       "' (3proxy: Service not started, code 40)";
                 fixits.push_back({{opt.span.file, opt.span.line, opt.span.column,
                                    t.span.column + t.span.length - opt.span.column},
@@ -578,7 +598,7 @@ class Resolver {
 
     bool option(Service& s, const Directive& d, std::size_t i) {
         const Token& t = d.args()[i];
-        std::string_view v = t.text;
+        std::string_view v = t.text();
         char letter = v[1];
         std::string_view value = v.substr(2);
         auto bad = [&](std::string msg) {
@@ -587,8 +607,8 @@ class Resolver {
         };
         if (t.has_dollar && !t.from_file) return true;  // an unexpanded $file: unknown value
         // "-p 1080": reported once, with a fix-it, as a stray argument after the options.
-        bool value_follows = i + 1 < d.args().size() && !d.args()[i + 1].text.empty() &&
-                             d.args()[i + 1].text[0] != '-';
+        bool value_follows = i + 1 < d.args().size() && !d.args()[i + 1].text().empty() &&
+                             d.args()[i + 1].text()[0] != '-';
         if (value.empty() && value_follows && (letter == 'p' || letter == 'i' || letter == 'e'))
             return true;
         switch (letter) {

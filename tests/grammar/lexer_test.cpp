@@ -19,7 +19,7 @@ proxycfg::ParseResult parse(std::string text) {
 std::vector<std::string> words(const ParsedConfig& c, std::size_t directive) {
     std::vector<std::string> out;
     if (directive >= c.directives.size()) return out;
-    for (const auto& t : c.directives[directive].tokens) out.emplace_back(t.text);
+    for (const auto& t : c.directives[directive].tokens) out.emplace_back(t.text());
     return out;
 }
 

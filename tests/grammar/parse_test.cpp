@@ -48,7 +48,7 @@ proxycfg::ParseResult parse_in(const TempDir& dir, const std::string& main_text)
 W words(const ParsedConfig& c, std::size_t directive) {
     W out;
     if (directive >= c.directives.size()) return out;
-    for (const auto& t : c.directives[directive].tokens) out.emplace_back(t.text);
+    for (const auto& t : c.directives[directive].tokens) out.emplace_back(t.text());
     return out;
 }
 

@@ -15,13 +15,26 @@
 
 namespace proxycfg {
 
+// 32 bytes: a large configuration has millions of tokens, so the text is stored as a
+// pointer and a 32-bit size (files are at most 512 MiB) rather than a string_view.
 struct Token {
-    std::string_view text;    // unquoted text; points into a SourceFile or the arena
     SourceSpan span;          // the token as written, quotes included
     bool quoted = false;      // contained at least one quoted run
     bool from_file = false;   // came out of a `$file` expansion
     bool has_dollar = false;  // contained an unquoted '$' (an inclusion, even if failed)
+
+    // The unquoted text; points into a SourceFile or the arena.
+    std::string_view text() const { return {text_data_, text_size_}; }
+    void set_text(std::string_view t) {
+        text_data_ = t.data();
+        text_size_ = static_cast<std::uint32_t>(t.size());
+    }
+
+  private:
+    std::uint32_t text_size_ = 0;
+    const char* text_data_ = nullptr;
 };
+static_assert(sizeof(Token) == 32);
 
 struct Directive {
     std::span<const Token> tokens;  // tokens[0] is the command word
@@ -29,7 +42,7 @@ struct Directive {
     std::uint32_t index = 0;        // position in ParsedConfig::directives
     bool well_formed = true;        // known directive with a valid argument count
 
-    std::string_view name() const { return tokens.empty() ? std::string_view{} : tokens[0].text; }
+    std::string_view name() const { return tokens.empty() ? std::string_view{} : tokens[0].text(); }
     std::span<const Token> args() const { return tokens.empty() ? tokens : tokens.subspan(1); }
     std::size_t argc() const { return tokens.empty() ? 0 : tokens.size() - 1; }
 };

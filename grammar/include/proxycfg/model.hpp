@@ -78,8 +78,8 @@ std::string_view to_string(PasswordType t);
 
 struct User {
     std::string name;
-    PasswordType type = PasswordType::sys;
     std::string secret;  // CL: the password; CR: the crypt hash; NT: hex
+    PasswordType type = PasswordType::sys;
     SourceSpan span;
     std::uint32_t directive = 0;  // index of the `users` directive that defined it
     // Index in Model::user_definitions of the earlier definition of the same name that
@@ -117,21 +117,22 @@ enum class AclAction : std::uint8_t { allow, deny, redirect };
 std::string_view to_string(AclAction a);
 
 // One allow/deny/redirect entry. An empty vector in a field means '*' (any).
+// Small fields first: a large configuration has hundreds of thousands of entries.
 struct AclEntry {
     AclAction action = AclAction::allow;
+    std::uint8_t weekdays = 0;  // bit 0 = Sunday ... bit 6 = Saturday; 0: any
+    bool nolog = false;
+    std::uint32_t operations = 0;  // 0: any
+    int weight = 0;
+    std::uint32_t directive = 0;  // index of the allow/deny/redirect directive
+    SourceSpan span;
     std::vector<std::string> users;
     std::vector<IpRange> sources;
     std::vector<IpRange> target_addresses;
     std::vector<HostPattern> target_hosts;
     std::vector<PortRange> ports;
-    std::uint32_t operations = 0;  // 0: any
-    std::uint8_t weekdays = 0;     // bit 0 = Sunday ... bit 6 = Saturday; 0: any
     std::vector<TimePeriod> periods;
     std::vector<Parent> parents;
-    bool nolog = false;
-    int weight = 0;
-    SourceSpan span;
-    std::uint32_t directive = 0;  // index of the allow/deny/redirect directive
 
     bool any_target() const { return target_addresses.empty() && target_hosts.empty(); }
     bool matches_everything() const;  // all fields '*'

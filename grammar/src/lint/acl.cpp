@@ -58,7 +58,7 @@ const Token* acl_field(const Directive& d, int field) {
 }
 
 bool verbatim(const Token& t) {
-    return !t.quoted && !t.from_file && t.span.length == t.text.size();
+    return !t.quoted && !t.from_file && t.span.length == t.text().size();
 }
 
 // The span of one comma-separated item of a token, or the whole token when the text does
@@ -182,7 +182,7 @@ bool is_catch_all(const AclEntry& e) {
 std::string describe_entry(const Context& ctx, const AclEntry& e) {
     const Directive& d = ctx.directive(e.directive);
     std::string s(d.name());
-    for (const auto& t : d.args()) s += " " + printable(t.text);
+    for (const auto& t : d.args()) s += " " + printable(t.text());
     if (s.size() > 60) s = s.substr(0, 57) + "...";
     return s;
 }
@@ -334,7 +334,7 @@ void check_undefined_users(Context& ctx) {
             const Directive& d = ctx.directive(e.directive);
             const Token* t = acl_field(d, 0);
             if (!t || (t->has_dollar && !t->from_file)) continue;
-            for_each_item(t->text, [&](std::string_view name, std::size_t offset) {
+            for_each_item(t->text(), [&](std::string_view name, std::size_t offset) {
                 if (name == "*" || name == "-" || ctx.model.find_user(name)) return;
                 std::string msg = "ACL names user '" + printable(name) + "', which is not defined";
                 std::optional<std::string> suggestion;
@@ -441,8 +441,8 @@ void check_field_forms(Context& ctx) {
         if (!d.well_formed || acl_field_offset(d.name()) < 0) continue;
         for (int field = 1; field <= 2; ++field) {
             const Token* t = acl_field(d, field);
-            if (!t || (t->has_dollar && !t->from_file) || t->text == "*") continue;
-            for_each_item(t->text, [&](std::string_view item, std::size_t offset) {
+            if (!t || (t->has_dollar && !t->from_file) || t->text() == "*") continue;
+            for_each_item(t->text(), [&](std::string_view item, std::size_t offset) {
                 if (item.find('/') != std::string_view::npos) {
                     auto r = parse_ip_range(item);
                     if (!r || !r->host_bits_set) return;
@@ -477,9 +477,12 @@ void check_field_forms(Context& ctx) {
 
 }  // namespace
 
-void check_acl(Context& ctx) {
+void check_acl_coverage(Context& ctx) {
     check_undefined_users(ctx);
     check_shadowing(ctx);
+}
+
+void check_acl(Context& ctx) {
     check_users_under_iponly(ctx);
     check_auth_types(ctx);
     check_field_forms(ctx);

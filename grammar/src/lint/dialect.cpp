@@ -45,7 +45,7 @@ void check_proxyd_auth(Context& ctx) {
     for (const auto& d : ctx.cfg.directives) {
         if (d.name() != "auth" || !d.well_formed) continue;
         for (const auto& t : d.args()) {
-            auto m = auth_method_from(t.text);
+            auto m = auth_method_from(t.text());
             // Unknown words without a plugin are a syntax error (PX021); with one they are
             // plugin auth types.
             if (!m && !ctx.cfg.plugin_seen) continue;
@@ -53,7 +53,7 @@ void check_proxyd_auth(Context& ctx) {
                       *m == AuthMethod::useronly || *m == AuthMethod::strong))
                 continue;
             ctx.report("PX505", t.span,
-                       "proxyd does not implement auth type '" + printable(t.text) +
+                       "proxyd does not implement auth type '" + printable(t.text()) +
                            "': requests that reach it fail");
         }
     }

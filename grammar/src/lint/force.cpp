@@ -16,7 +16,7 @@ bool is_toggle(const Directive& d) {
 }
 
 bool is_service_word(const Token& t) {
-    const DirectiveInfo* info = find_directive(t.text);
+    const DirectiveInfo* info = find_directive(t.text());
     return !t.quoted && info && info->scope == Scope::service;
 }
 
@@ -40,7 +40,7 @@ struct Event {
 std::string service_name(const Context& ctx, const Directive& d) {
     for (const auto& s : ctx.model.services)
         if (s.directive == d.index) return "'" + s.label + "'";
-    return "'" + std::string(toggle_with_service(d) ? d.args()[0].text : d.name()) + "'";
+    return "'" + std::string(toggle_with_service(d) ? d.args()[0].text() : d.name()) + "'";
 }
 
 std::string line_of(SourceSpan s) {
@@ -75,7 +75,7 @@ void report_arguments(Context& ctx, const Directive& d) {
                       "' takes no arguments: 3proxy reports Unknown command for this " +
                       "line, so no service is started";
     if (service)
-        msg += "; put '" + std::string(first.text) + "' on its own line below '" + name + "'";
+        msg += "; put '" + std::string(first.text()) + "' on its own line below '" + name + "'";
     Diagnostic& diag = ctx.report("PX103", d.span, std::move(msg));
     if (!written_on_one_line(d)) return;
     const Token& cmd = d.tokens[0];

@@ -158,14 +158,14 @@ void check_globals(Context& ctx) {
             if (args.size() > 1) {
                 const Token& r = args[1];
                 static constexpr std::string_view letters = "CHDWMYchdwmy";
-                if (r.text.empty() || letters.find(r.text.front()) == std::string_view::npos) {
+                if (r.text().empty() || letters.find(r.text().front()) == std::string_view::npos) {
                     ctx.report("PX310", r.span,
-                               "log rotation '" + printable(r.text) +
+                               "log rotation '" + printable(r.text()) +
                                    "' is not one of C, H, D, W, M, Y (3proxy refuses the "
                                    "configuration)");
                 }
             }
-            if (!is_log_file(args[0].text)) continue;
+            if (!is_log_file(args[0].text())) continue;
             if (!first_log_file) {
                 first_log_file = &d;
                 continue;
@@ -235,9 +235,9 @@ void check_relative_paths(Context& ctx) {
         std::string_view name = d.name();
         const Token& a = d.args()[0];
         if (name == "include" || name == "pidfile") {
-            if (relative(a.text)) report(a.span, name, a.text);
+            if (relative(a.text())) report(a.span, name, a.text());
         } else if (name == "log") {
-            if (is_log_file(a.text) && relative(a.text)) report(a.span, "log file", a.text);
+            if (is_log_file(a.text()) && relative(a.text())) report(a.span, "log file", a.text());
         }
     }
     // A `$file` token is replaced by the file's contents; read its name from the source.

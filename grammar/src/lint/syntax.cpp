@@ -134,24 +134,24 @@ void log_arguments(Context& ctx) {
         if (one_line)
             span = {first.span.file, first.span.line, first.span.column,
                     last.span.column + last.span.length - first.span.column};
-        std::string ignored(first.text);
+        std::string ignored(first.text());
         if (end > 3) ignored += " ...";
         std::string msg = "'log' takes a target and a rotation letter; 3proxy ignores the other " +
                           words(end - 2) + " ('" + ignored + "')";
         bool joined = false;
         for (std::size_t i = 2; i < end; ++i) {
-            const DirectiveInfo* info = args[i].quoted ? nullptr : find_directive(args[i].text);
+            const DirectiveInfo* info = args[i].quoted ? nullptr : find_directive(args[i].text());
             joined |= info != nullptr;
         }
         if (joined) msg += "; it looks like several lines were joined into one";
         Diagnostic& diag = ctx.report(kLogExtraArguments, span, std::move(msg));
         if (!one_line || !joined) continue;
         for (std::size_t i = 2; i < end; ++i) {
-            if (args[i].quoted || !find_directive(args[i].text)) continue;
+            if (args[i].quoted || !find_directive(args[i].text())) continue;
             std::uint32_t from = args[i - 1].span.column + args[i - 1].span.length;
             diag.fixits.push_back({{d.span.file, d.span.line, from, args[i].span.column - from},
                                    "\n",
-                                   "start '" + std::string(args[i].text) + "' on its own line"});
+                                   "start '" + std::string(args[i].text()) + "' on its own line"});
         }
     }
 }

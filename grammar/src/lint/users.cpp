@@ -33,7 +33,7 @@ const Token* token_of(const Context& ctx, const User& u) {
 
 // Offsets into the text map onto the source only when the token was written verbatim.
 bool verbatim(const Token& t) {
-    return !t.quoted && t.span.length == t.text.size();
+    return !t.quoted && t.span.length == t.text().size();
 }
 
 SourceSpan sub_span(const Token& t, std::size_t offset, std::size_t length) {
