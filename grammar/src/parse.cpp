@@ -261,7 +261,7 @@ class Parser {
                      bool from_file) {
         Token tok;
         tok.set_text(t.text);
-        tok.span = {id, ln, col, static_cast<std::uint32_t>(t.raw.size())};
+        tok.set_span({id, ln, col, static_cast<std::uint32_t>(t.raw.size())});
         tok.quoted = t.quoted;
         tok.from_file = from_file;
         tok.has_dollar = t.dollar != std::string_view::npos;
@@ -362,7 +362,7 @@ class Parser {
         if (d.well_formed && cmd.text() == "end") {
             stop = true;
             if (ln < cfg_.file(id).line_count()) {
-                report("PX024", cmd.span,
+                report("PX024", cmd.span(),
                        "'end' stops reading " + cfg_.file(id).path + ": the " +
                            std::to_string(cfg_.file(id).line_count() - ln) +
                            " line(s) below it are ignored");
@@ -371,14 +371,14 @@ class Parser {
         cfg_.directives.push_back(d);
         if (d.well_formed && cmd.text() == "include") {
             const Token& arg = d.tokens[1];
-            include_file(std::string(arg.text()), arg.span, depth);
+            include_file(std::string(arg.text()), arg.span(), depth);
         }
         return !stop;
     }
 
     void unknown_directive(const Token& cmd) {
         if (cfg_.plugin_seen) {
-            report("PX020", cmd.span,
+            report("PX020", cmd.span(),
                    "unknown directive '" + printable(cmd.text()) +
                        "' (it may be defined by a plugin loaded above)");
             return;
@@ -388,15 +388,16 @@ class Parser {
         if (auto best = closest_directive(cmd.text())) {
             msg += "; did you mean '" + std::string(*best) + "'?";
             fixits.push_back(
-                {cmd.span, std::string(*best), "replace with '" + std::string(*best) + "'"});
+                {cmd.span(), std::string(*best), "replace with '" + std::string(*best) + "'"});
         } else if (cmd.text().find(':') != std::string_view::npos) {
             msg += "; a user specification must follow 'users'";
-            fixits.push_back(
-                {{cmd.span.file, cmd.span.line, cmd.span.column, 0}, "users ", "insert 'users'"});
+            fixits.push_back({{cmd.span().file, cmd.span().line, cmd.span().column, 0},
+                              "users ",
+                              "insert 'users'"});
         } else {
             msg += " (3proxy: Unknown command)";
         }
-        report("PX001", cmd.span, std::move(msg), {}, std::move(fixits));
+        report("PX001", cmd.span(), std::move(msg), {}, std::move(fixits));
     }
 
     static std::optional<std::string_view> closest_directive(std::string_view word) {

@@ -90,8 +90,8 @@ class Resolver {
 
     static SourceSpan sub_span(const Token& t, std::size_t offset, std::size_t length) {
         // Offsets map onto the written token only when it was not quoted.
-        if (t.quoted || t.from_file) return t.span;
-        return {t.span.file, t.span.line, t.span.column + static_cast<std::uint32_t>(offset),
+        if (t.quoted || t.from_file) return t.span();
+        return {t.span().file, t.span().line, t.span().column + static_cast<std::uint32_t>(offset),
                 static_cast<std::uint32_t>(std::max<std::size_t>(length, 1))};
     }
 
@@ -143,7 +143,7 @@ class Resolver {
         if (name == "maxconn") {
             long long n = 0;
             if (!parse_int(args[0].text(), n) || n <= 0 || n > 1000000000) {
-                report("PX216", args[0].span,
+                report("PX216", args[0].span(),
                        "maxconn '" + printable(args[0].text()) +
                            "' must be a positive number (3proxy: 0 is an error, a negative value "
                            "makes a service that never accepts)");
@@ -163,7 +163,7 @@ class Resolver {
         if (name == "external") {
             auto ip = IpAddress::parse(args[0].text());
             if (!ip && !(args[0].has_dollar && !args[0].from_file)) {
-                report("PX021", args[0].span,
+                report("PX021", args[0].span(),
                        "external needs an IP address, not '" + printable(args[0].text()) +
                            "' (3proxy refuses a name that does not resolve)");
                 return;
@@ -224,7 +224,7 @@ class Resolver {
         auto& setting = d.name() == "setuid" ? model_.globals.setuid : model_.globals.setgid;
         if (parse_int(v, n)) {
             if (n <= 0)
-                report("PX021", t.span,
+                report("PX021", t.span(),
                        std::string(d.name()) + " " + std::string(v) +
                            ": 0 (root) or a negative id is refused by 3proxy");
             else
@@ -238,7 +238,7 @@ class Resolver {
             if (!(std::isalnum(u) || c == '_' || c == '.' || c == '-')) name_ok = false;
         }
         if (!name_ok)
-            report("PX021", t.span,
+            report("PX021", t.span(),
                    "'" + printable(v) + "' is not a " + (d.name() == "setuid" ? "user" : "group") +
                        " name or number");
         else
@@ -290,7 +290,7 @@ class Resolver {
                 case 7: {
                     long long w = 0;
                     if (!parse_int(v, w)) {
-                        report("PX021", t.span,
+                        report("PX021", t.span(),
                                "ACL weight '" + printable(v) + "' is not a number");
                         return false;
                     }
@@ -321,7 +321,7 @@ class Resolver {
         e.directive = d.index;
         long long port = 0;
         if (!parse_int(args[1].text(), port) || port < 0 || port > 65535) {
-            report("PX005", args[1].span,
+            report("PX005", args[1].span(),
                    "redirect port '" + printable(args[1].text()) + "' is not a port");
             return;
         }
@@ -362,14 +362,14 @@ class Resolver {
         Parent p;
         long long w = 0, port = 0;
         if (!parse_int(args[0].text(), w) || w < 1 || w > 1000) {
-            report("PX021", args[0].span,
+            report("PX021", args[0].span(),
                    "parent weight '" + printable(args[0].text()) +
                        "' must be 1..1000 (weights of a group add up to 1000)");
             return;
         }
         if (args[3].has_dollar && !args[3].from_file) return;  // unexpanded $file
         if (!parse_int(args[3].text(), port) || port < 0 || port > 65535) {
-            report("PX005", args[3].span,
+            report("PX005", args[3].span(),
                    "parent port '" + printable(args[3].text()) + "' is not a port");
             return;
         }
@@ -377,7 +377,7 @@ class Resolver {
             "tcp",     "http",    "connect", "connect+", "socks4", "socks4+", "socks5", "socks5+",
             "socks4b", "socks5b", "pop3",    "ftp",      "admin",  "extip",   "smtp",   "ha"};
         if (std::find(std::begin(types), std::end(types), args[1].text()) == std::end(types)) {
-            report("PX021", args[1].span,
+            report("PX021", args[1].span(),
                    "unknown parent type '" + printable(args[1].text()) + "'");
             return;
         }
@@ -405,7 +405,7 @@ class Resolver {
         } else {
             long long w = 0;
             if (!parse_int(d.args()[0].text(), w)) {
-                report("PX021", d.args()[0].span, "weight must be a number");
+                report("PX021", d.args()[0].span(), "weight must be a number");
                 return;
             }
             e->weight = static_cast<int>(w);
@@ -428,7 +428,7 @@ class Resolver {
                 else if (auth_method_from(to_lower(t.text())))
                     msg += "; auth types are lower case";
                 msg += " (expected none, iponly, useronly, dnsname, strong, cache or radius)";
-                report("PX021", t.span, msg);
+                report("PX021", t.span(), msg);
                 return;
             }
         }
@@ -441,7 +441,7 @@ class Resolver {
             if (t.has_dollar && !t.from_file) continue;  // an unexpanded users $file
             User u;
             std::string_view v = t.text();
-            u.span = t.span;
+            u.span = t.span();
             u.directive = d.index;
             auto colon = v.find(':');
             if (colon == std::string_view::npos || v.size() - colon - 1 < 3 ||
@@ -491,12 +491,12 @@ class Resolver {
         for (const auto& a : d.args()) {
             long long v = 0;
             if (!parse_int(a.text(), v)) {
-                report("PX021", a.span,
+                report("PX021", a.span(),
                        "timeout '" + printable(a.text()) + "' is not a number of seconds");
                 return;
             }
             if (v < 1 || v > 2000000) {
-                report("PX306", a.span,
+                report("PX306", a.span(),
                        "timeout " + std::string(a.text()) +
                            " is outside 1..2000000 (3proxy: Invalid timeout)");
                 return;
@@ -551,16 +551,16 @@ class Resolver {
             }
             long long lport = 0, rport = 0;
             if (!parse_int(args[i].text(), lport) || lport < 1 || lport > 65535) {
-                report("PX005", args[i].span,
+                report("PX005", args[i].span(),
                        "local port '" + printable(args[i].text()) + "' is not a port 1-65535");
                 return;
             }
             if (!parse_int(args[i + 2].text(), rport) || rport < 1 || rport > 65535) {
-                report("PX005", args[i + 2].span,
+                report("PX005", args[i + 2].span(),
                        "remote port '" + printable(args[i + 2].text()) + "' is not a port 1-65535");
                 return;
             }
-            s.port = {static_cast<std::uint16_t>(lport), args[i].span};
+            s.port = {static_cast<std::uint16_t>(lport), args[i].span()};
             s.map_host = std::string(args[i + 1].text());
             s.map_port = static_cast<std::uint16_t>(rport);
         } else if (positional > 0) {
@@ -568,20 +568,20 @@ class Resolver {
             std::string msg = "unexpected '" + printable(t.text()) + "' on a service line";
             std::vector<FixIt> fixits;
             if (i > 0 && args[i - 1].text().size() == 2 && !args[i - 1].quoted && !t.quoted &&
-                args[i - 1].span.line == t.span.line) {
+                args[i - 1].span().line == t.span().line) {
                 const Token& opt = args[i - 1];
                 std::string joined = std::string(opt.text()) + std::string(t.text());
                 msg = "option value must be glued to its letter: write '" + joined + "', not '" +
                       std::string(opt.text()) + " " + std::string(t.text()) +
                       "' (3proxy: Service not started, code 40)";
-                fixits.push_back({{opt.span.file, opt.span.line, opt.span.column,
-                                   t.span.column + t.span.length - opt.span.column},
+                fixits.push_back({{opt.span().file, opt.span().line, opt.span().column,
+                                   t.span().column + t.span().length - opt.span().column},
                                   joined,
                                   "join the option and its value"});
             } else {
                 msg += " (options start with '-' and come first; 3proxy: Service not started)";
             }
-            SourceSpan span = fixits.empty() ? t.span : fixits.front().span;
+            SourceSpan span = fixits.empty() ? t.span() : fixits.front().span;
             report("PX009", span, msg, std::move(fixits));
             return;
         }
@@ -602,7 +602,7 @@ class Resolver {
         char letter = v[1];
         std::string_view value = v.substr(2);
         auto bad = [&](std::string msg) {
-            report("PX009", t.span, std::move(msg));
+            report("PX009", t.span(), std::move(msg));
             return false;
         };
         if (t.has_dollar && !t.from_file) return true;  // an unexpanded $file: unknown value
@@ -617,7 +617,7 @@ class Resolver {
                 if (value.empty()) return bad("-p needs a port glued to it: -p1080");
                 if (!parse_int(value, p) || p < 1 || p > 65535) {
                     // 3proxy reads it as 0 and listens on the default port: not fatal there.
-                    report("PX009", t.span,
+                    report("PX009", t.span(),
                            "port '" + printable(value) +
                                "' is not 1-65535; 3proxy (and proxyd) "
                                "silently listen on the default port " +
@@ -626,12 +626,12 @@ class Resolver {
                     return true;
                 }
                 if (s.type != ServiceType::tcppm && s.type != ServiceType::udppm)
-                    s.port = {static_cast<std::uint16_t>(p), t.span};
+                    s.port = {static_cast<std::uint16_t>(p), t.span()};
                 return true;
             }
             case 'i':
                 if (value.empty()) return bad("-i needs an address glued to it: -i127.0.0.1");
-                s.bind_address = {std::string(value), t.span};
+                s.bind_address = {std::string(value), t.span()};
                 return true;
             case 'e': {
                 if (value.empty()) return bad("-e needs an address glued to it: -e192.0.2.1");
@@ -641,19 +641,19 @@ class Resolver {
                                "': 3proxy resolves a name once at start and refuses the service "
                                "(code 40) when it does not resolve");
                 if (ip && ip->family == IpAddress::Family::v6)
-                    s.external_v6 = {std::string(value), t.span};
+                    s.external_v6 = {std::string(value), t.span()};
                 else
-                    s.external_v4 = {std::string(value), t.span};
+                    s.external_v4 = {std::string(value), t.span()};
                 return true;
             }
             case 'l':
                 s.log.enabled = true;
-                s.log.log_span = t.span;
+                s.log.log_span = t.span();
                 if (!value.empty()) s.log.target = std::string(value);
                 return true;
             case 'f':
                 s.log.format = std::string(value);
-                s.log.format_span = t.span;
+                s.log.format_span = t.span();
                 return true;
             case 'a':
                 if (value.empty())

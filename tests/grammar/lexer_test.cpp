@@ -66,8 +66,8 @@ TEST_CASE("quoting can start and stop inside a word", "[grammar][lexer]") {
     CHECK(words(r.config, 0) == W{"system", "xy zw"});
     const auto& tok = r.config.directives[0].tokens[1];
     CHECK(tok.quoted);
-    CHECK(tok.span.column == 8);
-    CHECK(tok.span.length == 7);  // as written, quotes included
+    CHECK(tok.span().column == 8);
+    CHECK(tok.span().length == 7);  // as written, quotes included
 }
 
 TEST_CASE("a doubled quote inside quotes is one literal quote", "[grammar][lexer]") {
@@ -172,7 +172,7 @@ TEST_CASE("a UTF-8 byte order mark is PX014 and the first directive still parses
     CHECK(d->span.length == 3);
     REQUIRE(r.config.directives.size() == 1);
     CHECK(words(r.config, 0) == W{"nserver", "8.8.8.8"});
-    CHECK(r.config.directives[0].tokens[0].span.column == 4);
+    CHECK(r.config.directives[0].tokens[0].span().column == 4);
     CHECK(count_code(r.config, "PX001") == 0);
 }
 

@@ -222,9 +222,9 @@ TEST_CASE("$file inlines a users file; LF separates in included text", "[grammar
     CHECK(words(r.config, 0) == W{"users", "alice:CL:a", "bob:CL:b", "carol:CL:c"});
     const auto& carol = r.config.directives[0].tokens[3];
     CHECK(carol.from_file);
-    CHECK(carol.span.file != r.config.main_file);
-    CHECK(carol.span.line == 2);
-    CHECK(carol.span.column == 1);
+    CHECK(carol.span().file != r.config.main_file);
+    CHECK(carol.span().line == 2);
+    CHECK(carol.span().column == 1);
     CHECK(r.config.diagnostics.empty());
     REQUIRE(r.config.files.size() == 2);
     CHECK(r.config.files[1].inline_dollar);

@@ -15,26 +15,43 @@
 
 namespace proxycfg {
 
-// 32 bytes: a large configuration has millions of tokens, so the text is stored as a
-// pointer and a 32-bit size (files are at most 512 MiB) rather than a string_view.
-struct Token {
-    SourceSpan span;          // the token as written, quotes included
-    bool quoted = false;      // contained at least one quoted run
-    bool from_file = false;   // came out of a `$file` expansion
-    bool has_dollar = false;  // contained an unquoted '$' (an inclusion, even if failed)
-
+// 24 bytes: a large configuration has millions of tokens. Lines longer than 65534 bytes
+// are refused before they are split (PX015, as 3proxy's fgets buffer), and a `$file` is
+// read up to 65534 bytes, so a token's size, column and length fit 16 bits.
+class Token {
+  public:
     // The unquoted text; points into a SourceFile or the arena.
     std::string_view text() const { return {text_data_, text_size_}; }
     void set_text(std::string_view t) {
         text_data_ = t.data();
-        text_size_ = static_cast<std::uint32_t>(t.size());
+        text_size_ = narrow(t.size());
+    }
+    // The token as written, quotes included.
+    SourceSpan span() const { return {file_, line_, column_, length_}; }
+    void set_span(const SourceSpan& s) {
+        file_ = s.file;
+        line_ = s.line;
+        column_ = narrow(s.column);
+        length_ = narrow(s.length);
     }
 
   private:
-    std::uint32_t text_size_ = 0;
     const char* text_data_ = nullptr;
+    FileId file_ = 0;
+    std::uint32_t line_ = 0;
+    std::uint16_t text_size_ = 0;
+    std::uint16_t column_ = 0;
+    std::uint16_t length_ = 0;
+    static std::uint16_t narrow(std::size_t n) {
+        return static_cast<std::uint16_t>(n < 0xFFFF ? n : 0xFFFF);
+    }
+
+  public:
+    bool quoted : 1 = false;      // contained at least one quoted run
+    bool from_file : 1 = false;   // came out of a `$file` expansion
+    bool has_dollar : 1 = false;  // contained an unquoted '$' (an inclusion, even if failed)
 };
-static_assert(sizeof(Token) == 32);
+static_assert(sizeof(Token) == 24);
 
 struct Directive {
     std::span<const Token> tokens;  // tokens[0] is the command word

@@ -58,14 +58,14 @@ const Token* acl_field(const Directive& d, int field) {
 }
 
 bool verbatim(const Token& t) {
-    return !t.quoted && !t.from_file && t.span.length == t.text().size();
+    return !t.quoted && !t.from_file && t.span().length == t.text().size();
 }
 
 // The span of one comma-separated item of a token, or the whole token when the text does
 // not map onto the source byte for byte.
 SourceSpan item_span(const Token& t, std::size_t offset, std::size_t length) {
-    if (!verbatim(t)) return t.span;
-    return {t.span.file, t.span.line, t.span.column + static_cast<std::uint32_t>(offset),
+    if (!verbatim(t)) return t.span();
+    return {t.span().file, t.span().line, t.span().column + static_cast<std::uint32_t>(offset),
             static_cast<std::uint32_t>(std::max<std::size_t>(length, 1))};
 }
 

@@ -18,15 +18,15 @@ void check_proxyd_directives(Context& ctx) {
         std::string name(info->name);
         if (info->scope == Scope::service) {
             if (info->support == Support::unsupported)
-                ctx.report("PX501", cmd.span,
+                ctx.report("PX501", cmd.span(),
                            "proxyd does not implement the '" + name +
                                "' service (it serves socks, proxy and tcppm)");
         } else if (info->support == Support::ignored) {
             // No-ops in 3proxy too: nothing is lost, so nothing to say.
             if (name == "service" || name == "writable" || name == "end") continue;
-            ctx.report("PX502", cmd.span, "proxyd accepts '" + name + "' and ignores it");
+            ctx.report("PX502", cmd.span(), "proxyd accepts '" + name + "' and ignores it");
         } else {
-            ctx.report("PX503", cmd.span, "proxyd cannot honour '" + name + "'");
+            ctx.report("PX503", cmd.span(), "proxyd cannot honour '" + name + "'");
         }
     }
 }
@@ -52,7 +52,7 @@ void check_proxyd_auth(Context& ctx) {
             if (m && (*m == AuthMethod::none || *m == AuthMethod::iponly ||
                       *m == AuthMethod::useronly || *m == AuthMethod::strong))
                 continue;
-            ctx.report("PX505", t.span,
+            ctx.report("PX505", t.span(),
                        "proxyd does not implement auth type '" + printable(t.text()) +
                            "': requests that reach it fail");
         }

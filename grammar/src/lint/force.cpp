@@ -63,7 +63,8 @@ SourceSpan line_start(SourceSpan s) {
 // a fix-it can rewrite the text.
 bool written_on_one_line(const Directive& d) {
     for (const auto& t : d.tokens)
-        if (t.from_file || t.span.file != d.span.file || t.span.line != d.span.line) return false;
+        if (t.from_file || t.span().file != d.span.file || t.span().line != d.span.line)
+            return false;
     return true;
 }
 
@@ -82,13 +83,13 @@ void report_arguments(Context& ctx, const Directive& d) {
     std::string_view text = ctx.cfg.file(d.span.file).line_text(d.span.line);
     auto line_end = static_cast<std::uint32_t>(text.size() + 1);
     if (service) {
-        std::string rest(text.substr(first.span.column - 1));
+        std::string rest(text.substr(first.span().column - 1));
         diag.fixits.push_back(
-            {{d.span.file, d.span.line, cmd.span.column, line_end - cmd.span.column},
+            {{d.span.file, d.span.line, cmd.span().column, line_end - cmd.span().column},
              name + "\n" + rest,
              "put '" + name + "' on its own line above the service"});
     } else {
-        std::uint32_t from = cmd.span.column + cmd.span.length;
+        std::uint32_t from = cmd.span().column + cmd.span().length;
         diag.fixits.push_back(
             {{d.span.file, d.span.line, from, line_end - from}, "", "remove the arguments"});
     }

@@ -159,7 +159,7 @@ void check_globals(Context& ctx) {
                 const Token& r = args[1];
                 static constexpr std::string_view letters = "CHDWMYchdwmy";
                 if (r.text().empty() || letters.find(r.text().front()) == std::string_view::npos) {
-                    ctx.report("PX310", r.span,
+                    ctx.report("PX310", r.span(),
                                "log rotation '" + printable(r.text()) +
                                    "' is not one of C, H, D, W, M, Y (3proxy refuses the "
                                    "configuration)");
@@ -186,15 +186,15 @@ void check_globals(Context& ctx) {
             }
         } else if (name == "timeouts" && args.size() > 10) {
             const Token& extra = args[10];
-            auto& diag = ctx.report("PX306", extra.span,
+            auto& diag = ctx.report("PX306", extra.span(),
                                     "timeouts has " + std::to_string(args.size()) +
                                         " values; 3proxy reads 10 and ignores the rest");
             const Token& tenth = args[9];
             const Token& last = args.back();
-            if (!tenth.from_file && !last.from_file && tenth.span.line == last.span.line) {
-                std::uint32_t from = tenth.span.column + tenth.span.length;
-                diag.fixits.push_back({{tenth.span.file, tenth.span.line, from,
-                                        last.span.column + last.span.length - from},
+            if (!tenth.from_file && !last.from_file && tenth.span().line == last.span().line) {
+                std::uint32_t from = tenth.span().column + tenth.span().length;
+                diag.fixits.push_back({{tenth.span().file, tenth.span().line, from,
+                                        last.span().column + last.span().length - from},
                                        "",
                                        "remove the extra values"});
             }
@@ -235,9 +235,9 @@ void check_relative_paths(Context& ctx) {
         std::string_view name = d.name();
         const Token& a = d.args()[0];
         if (name == "include" || name == "pidfile") {
-            if (relative(a.text())) report(a.span, name, a.text());
+            if (relative(a.text())) report(a.span(), name, a.text());
         } else if (name == "log") {
-            if (is_log_file(a.text()) && relative(a.text())) report(a.span, "log file", a.text());
+            if (is_log_file(a.text()) && relative(a.text())) report(a.span(), "log file", a.text());
         }
     }
     // A `$file` token is replaced by the file's contents; read its name from the source.

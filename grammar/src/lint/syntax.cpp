@@ -20,8 +20,9 @@ std::string_view line_text(const Context& ctx, SourceSpan s) {
 // True when the token, as written, starts with '#'; quoted '"#"' is an ordinary argument.
 bool starts_with_hash(const Context& ctx, const Token& t) {
     if (t.from_file) return false;
-    std::string_view text = line_text(ctx, t.span);
-    return t.span.column >= 1 && t.span.column - 1 < text.size() && text[t.span.column - 1] == '#';
+    std::string_view text = line_text(ctx, t.span());
+    return t.span().column >= 1 && t.span().column - 1 < text.size() &&
+           text[t.span().column - 1] == '#';
 }
 
 std::size_t word_count(std::string_view s) {
@@ -54,12 +55,12 @@ std::string arity_effect(const Directive& d, std::size_t argc_without, std::size
 // real comment. `prev` is the last token that stays on the line.
 void add_move_fixits(const Context& ctx, Diagnostic& diag, const Token& prev, SourceSpan from,
                      std::string description) {
-    if (prev.from_file || prev.span.file != from.file || prev.span.line != from.line) return;
+    if (prev.from_file || prev.span().file != from.file || prev.span().line != from.line) return;
     std::string_view text = line_text(ctx, from);
     std::string comment(text.substr(from.column - 1));
     while (!comment.empty() && (comment.back() == ' ' || comment.back() == '\t'))
         comment.pop_back();
-    std::uint32_t keep_end = prev.span.column + prev.span.length;
+    std::uint32_t keep_end = prev.span().column + prev.span().length;
     auto line_end = static_cast<std::uint32_t>(text.size() + 1);
     diag.fixits.push_back({{from.file, from.line, 1, 0}, comment + "\n", std::move(description)});
     diag.fixits.push_back(
@@ -71,9 +72,9 @@ void inline_comments(Context& ctx) {
         for (std::size_t k = 1; k < d.tokens.size(); ++k) {
             const Token& t = d.tokens[k];
             if (!starts_with_hash(ctx, t)) continue;
-            std::string_view text = line_text(ctx, t.span);
-            SourceSpan span{t.span.file, t.span.line, t.span.column,
-                            static_cast<std::uint32_t>(text.size() + 1 - t.span.column)};
+            std::string_view text = line_text(ctx, t.span());
+            SourceSpan span{t.span().file, t.span().line, t.span().column,
+                            static_cast<std::uint32_t>(text.size() + 1 - t.span().column)};
             std::size_t extra = d.tokens.size() - k;
             std::string msg = "'#' after content is not a comment: 3proxy reads the " +
                               words(extra) + " from '#' on as arguments of '" +
@@ -104,10 +105,10 @@ void inline_suppressions(Context& ctx) {
             "arguments of the line; put it on its own line above");
         if (it == by_line.end() || it->second->tokens.empty()) continue;
         const Directive& d = *it->second;
-        diag.notes.push_back({d.tokens[0].span, "3proxy reads the " + words(extra) +
-                                                    " of the suppression as arguments of '" +
-                                                    std::string(d.name()) + "'" +
-                                                    arity_effect(d, d.argc(), extra)});
+        diag.notes.push_back({d.tokens[0].span(), "3proxy reads the " + words(extra) +
+                                                      " of the suppression as arguments of '" +
+                                                      std::string(d.name()) + "'" +
+                                                      arity_effect(d, d.argc(), extra)});
         add_move_fixits(ctx, diag, d.tokens.back(), s,
                         "move the suppression onto its own line above (it applies to the next "
                         "line)");
@@ -128,12 +129,13 @@ void log_arguments(Context& ctx) {
         bool one_line = true;
         for (std::size_t i = 1; i < end; ++i) {
             const Token& t = args[i];
-            one_line &= !t.from_file && t.span.file == d.span.file && t.span.line == d.span.line;
+            one_line &=
+                !t.from_file && t.span().file == d.span.file && t.span().line == d.span.line;
         }
         SourceSpan span = d.span;
         if (one_line)
-            span = {first.span.file, first.span.line, first.span.column,
-                    last.span.column + last.span.length - first.span.column};
+            span = {first.span().file, first.span().line, first.span().column,
+                    last.span().column + last.span().length - first.span().column};
         std::string ignored(first.text());
         if (end > 3) ignored += " ...";
         std::string msg = "'log' takes a target and a rotation letter; 3proxy ignores the other " +
@@ -148,8 +150,8 @@ void log_arguments(Context& ctx) {
         if (!one_line || !joined) continue;
         for (std::size_t i = 2; i < end; ++i) {
             if (args[i].quoted || !find_directive(args[i].text())) continue;
-            std::uint32_t from = args[i - 1].span.column + args[i - 1].span.length;
-            diag.fixits.push_back({{d.span.file, d.span.line, from, args[i].span.column - from},
+            std::uint32_t from = args[i - 1].span().column + args[i - 1].span().length;
+            diag.fixits.push_back({{d.span.file, d.span.line, from, args[i].span().column - from},
                                    "\n",
                                    "start '" + std::string(args[i].text()) + "' on its own line"});
         }

@@ -27,17 +27,17 @@ bool can_authenticate(const User& u) {
 // The token a user was defined by (users are defined one per token).
 const Token* token_of(const Context& ctx, const User& u) {
     for (const auto& t : ctx.directive(u.directive).args())
-        if (t.span == u.span) return &t;
+        if (t.span() == u.span) return &t;
     return nullptr;
 }
 
 // Offsets into the text map onto the source only when the token was written verbatim.
 bool verbatim(const Token& t) {
-    return !t.quoted && t.span.length == t.text().size();
+    return !t.quoted && t.span().length == t.text().size();
 }
 
 SourceSpan sub_span(const Token& t, std::size_t offset, std::size_t length) {
-    return {t.span.file, t.span.line, t.span.column + static_cast<std::uint32_t>(offset),
+    return {t.span().file, t.span().line, t.span().column + static_cast<std::uint32_t>(offset),
             static_cast<std::uint32_t>(length)};
 }
 
