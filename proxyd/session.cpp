@@ -485,7 +485,7 @@ void Session::pump_relay() {
 void Session::write_log_for(const SessionRecord& record, int code, std::string_view reason) {
     if (record.nolog) return;
     worker_.access_log().write(
-        service_->log, log_fields_for(record, code, reason, std::chrono::system_clock::now()));
+        *service_->log, log_fields_for(record, code, reason, std::chrono::system_clock::now()));
 }
 
 void Session::log_close(int code, std::string_view reason) {

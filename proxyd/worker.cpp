@@ -115,8 +115,8 @@ void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_stora
                                                                     : "SOCKS";
         r.service_port = service.port.value;
         if (auto a = address_of(peer, &r.client_port)) r.client_address = *a;
-        log_.write(service.log, log_fields_for(r, result::maxconn, "maxconn exceeded",
-                                               std::chrono::system_clock::now()));
+        log_.write(*service.log, log_fields_for(r, result::maxconn, "maxconn exceeded",
+                                                std::chrono::system_clock::now()));
         return;
     }
     auto session = make_session(*this, config_, service_index, std::move(fd), peer);

@@ -74,7 +74,8 @@ class Resolver {
     Setting<bool> force_;
     Setting<std::string> internal_, external4_, external6_;
     LogSettings log_;
-    std::unordered_set<std::string> labels_;  // service labels in use, to make them unique
+    std::shared_ptr<const LogSettings> shared_log_;  // log_ as services share it; reset on change
+    std::unordered_set<std::string> labels_;         // service labels in use, to make them unique
 
     void report(std::string_view code, SourceSpan span, std::string message,
                 std::vector<FixIt> fixits = {}) {
@@ -178,6 +179,7 @@ class Resolver {
         if (name == "logformat") {
             log_.format = std::string(args[0].text());
             log_.format_span = d.span;
+            shared_log_.reset();
             model_.globals.logformat = {log_.format, d.span};
             return;
         }
@@ -479,6 +481,7 @@ class Resolver {
         auto args = d.args();
         log_.enabled = true;
         log_.log_span = d.span;
+        shared_log_.reset();
         log_.target = args.empty() ? "" : std::string(args[0].text());
         log_.rotation = args.size() > 1 ? std::string(args[1].text()) : "";
         model_.globals.log_target = {log_.target, d.span};
@@ -527,8 +530,8 @@ class Resolver {
         s.acl_flush_span = flush_span_;
         s.maxconn = maxconn_;
         s.force = force_;
-        s.log = log_;
-        if (!log_.enabled) s.log.enabled = false;
+        if (!shared_log_) shared_log_ = std::make_shared<const LogSettings>(log_);
+        s.log = shared_log_;
 
         auto args = d.args();
         std::size_t i = 0;
@@ -596,6 +599,14 @@ class Resolver {
         model_.services.push_back(std::move(s));
     }
 
+    // The service's own copy of its log settings, for -l and -f.
+    static LogSettings& own_log(Service& s) {
+        auto copy = std::make_shared<LogSettings>(*s.log);
+        LogSettings& log = *copy;
+        s.log = std::move(copy);
+        return log;
+    }
+
     bool option(Service& s, const Directive& d, std::size_t i) {
         const Token& t = d.args()[i];
         std::string_view v = t.text();
@@ -646,15 +657,19 @@ class Resolver {
                     s.external_v4 = {std::string(value), t.span()};
                 return true;
             }
-            case 'l':
-                s.log.enabled = true;
-                s.log.log_span = t.span();
-                if (!value.empty()) s.log.target = std::string(value);
+            case 'l': {
+                LogSettings& log = own_log(s);
+                log.enabled = true;
+                log.log_span = t.span();
+                if (!value.empty()) log.target = std::string(value);
                 return true;
-            case 'f':
-                s.log.format = std::string(value);
-                s.log.format_span = t.span();
+            }
+            case 'f': {
+                LogSettings& log = own_log(s);
+                log.format = std::string(value);
+                log.format_span = t.span();
                 return true;
+            }
             case 'a':
                 if (value.empty())
                     s.anonymous = 1;

@@ -66,7 +66,7 @@ TEST_CASE("a service with nothing above it gets 3proxy's defaults", "[grammar][r
     CHECK(s.port.value == 1080);
     CHECK(s.bind_address.value.empty());
     CHECK(s.listens_everywhere());
-    CHECK_FALSE(s.log.enabled);
+    CHECK_FALSE(s.log->enabled);
     CHECK(r.model.globals.timeouts.value.values ==
           std::array<std::uint32_t, 10>{1, 5, 30, 60, 180, 1800, 15, 60, 15, 5});
     CHECK(r.diags.empty());
@@ -157,12 +157,12 @@ TEST_CASE("internal and external are snapshotted; -i and -e override", "[grammar
 
 TEST_CASE("log is snapshotted: a service above the log line does not log", "[grammar][resolve]") {
     auto r = resolve_text("socks\nlog /var/log/3proxy.log D\nproxy\nsocks -p1081 -l/tmp/s.log\n");
-    CHECK_FALSE(r.svc(0).log.enabled);
-    CHECK(r.svc(1).log.enabled);
-    CHECK(r.svc(1).log.target == "/var/log/3proxy.log");
-    CHECK(r.svc(1).log.rotation == "D");
-    CHECK(r.svc(1).log.log_span.line == 2);
-    CHECK(r.svc(2).log.target == "/tmp/s.log");
+    CHECK_FALSE(r.svc(0).log->enabled);
+    CHECK(r.svc(1).log->enabled);
+    CHECK(r.svc(1).log->target == "/var/log/3proxy.log");
+    CHECK(r.svc(1).log->rotation == "D");
+    CHECK(r.svc(1).log->log_span.line == 2);
+    CHECK(r.svc(2).log->target == "/tmp/s.log");
 }
 
 TEST_CASE("timeouts are global whatever their position", "[grammar][resolve]") {

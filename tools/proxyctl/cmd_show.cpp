@@ -334,13 +334,13 @@ class Renderer {
              "default (3proxy starts every load with force)");
         line(out, "timeouts " + timeouts_text(loaded_.model.globals.timeouts.value),
              loaded_.model.globals.timeouts.span);
-        if (s.log.enabled) {
+        if (s.log->enabled) {
             line(out,
-                 "log " + (s.log.target.empty() ? "(stdout)" : word(s.log.target)) +
-                     (s.log.rotation.empty() ? "" : " " + word(s.log.rotation)),
-                 s.log.log_span);
-            line(out, "logformat " + (s.log.format.empty() ? "(default)" : word(s.log.format)),
-                 s.log.format_span);
+                 "log " + (s.log->target.empty() ? "(stdout)" : word(s.log->target)) +
+                     (s.log->rotation.empty() ? "" : " " + word(s.log->rotation)),
+                 s.log->log_span);
+            line(out, "logformat " + (s.log->format.empty() ? "(default)" : word(s.log->format)),
+                 s.log->format_span);
         } else {
             line(out, "log (off)", {}, "no log line before this service");
         }
@@ -404,12 +404,12 @@ class Renderer {
         j["force"] = setting(s.force.value, s.force.span);
         j["timeouts"] = setting(loaded_.model.globals.timeouts.value.values,
                                 loaded_.model.globals.timeouts.span);
-        j["log"] = {{"enabled", s.log.enabled},
-                    {"target", s.log.target},
-                    {"rotation", s.log.rotation},
-                    {"format", s.log.format},
-                    {"source", where_json(s.log.log_span)},
-                    {"format_source", where_json(s.log.format_span)}};
+        j["log"] = {{"enabled", s.log->enabled},
+                    {"target", s.log->target},
+                    {"rotation", s.log->rotation},
+                    {"format", s.log->format},
+                    {"source", where_json(s.log->log_span)},
+                    {"format_source", where_json(s.log->format_span)}};
         j["external"] = {{"v4", setting(s.external_v4.value, s.external_v4.span)},
                          {"v6", setting(s.external_v6.value, s.external_v6.span)}};
         j["options"] = s.options;

@@ -202,7 +202,9 @@ struct Service {
     SourceSpan acl_flush_span;  // the `flush` that started this ACL segment
     Setting<int> maxconn;       // default 100
     Setting<bool> force;        // default true
-    LogSettings log;
+    // Shared by the services that get the same settings (most of a file's services):
+    // never null; copied, not modified, by whoever needs different settings.
+    std::shared_ptr<const LogSettings> log = std::make_shared<const LogSettings>();
 
     // Service options, verbatim by letter, for anything the model does not interpret.
     std::map<std::string, std::string> options;  // "-a" -> "1", "-n" -> ""
