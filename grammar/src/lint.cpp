@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 #include <iterator>
+#include <vector>
 
 #include "lint/context.hpp"
 #include "proxycfg/resolve.hpp"
@@ -41,34 +42,37 @@ long Context::last_service_directive() const {
 
 void lint(const ParsedConfig& config, const Model& model, const LintOptions& options,
           Diagnostics& out) {
-    // The families only read the parse and the model. On a large configuration the ACL
-    // coverage checks (about half the work) run on a second thread; findings are appended
-    // in the same order either way, so the output does not depend on it.
-    auto coverage = [&] {
-        Diagnostics found;
-        checks::Context ctx{config, model, options, found};
-        checks::check_acl_coverage(ctx);
-        return found;
+    // The checks only read the parse and the model. On a large configuration the ones
+    // marked `second` run on another thread (about half the work between them); each
+    // step's findings are appended in step order either way, so the output is the same.
+    struct Step {
+        void (*check)(checks::Context&);
+        bool second;
     };
-    std::future<Diagnostics> parallel;
+    static constexpr Step steps[] = {
+        {checks::check_syntax, false},   {checks::check_force, false},
+        {checks::check_order, false},    {checks::check_users, false},
+        {checks::check_acl_users, true}, {checks::check_acl_shadowing, false},
+        {checks::check_acl_auth, false}, {checks::check_acl_field_forms, true},
+        {checks::check_network, false},  {checks::check_dialect, false},
+    };
+    std::vector<Diagnostics> found(std::size(steps));
+    auto run = [&](bool second) {
+        for (std::size_t i = 0; i < std::size(steps); ++i) {
+            if (steps[i].second != second) continue;
+            checks::Context ctx{config, model, options, found[i]};
+            steps[i].check(ctx);
+        }
+    };
+    std::future<void> parallel;
     if (config.directives.size() >= kParallelLintDirectives)
-        parallel = std::async(std::launch::async, coverage);
-
-    checks::Context ctx{config, model, options, out};
-    checks::check_syntax(ctx);
-    checks::check_force(ctx);
-    checks::check_order(ctx);
-    checks::check_users(ctx);
-    Diagnostics rest;
-    checks::Context tail{config, model, options, rest};
-    checks::check_acl(tail);
-    checks::check_network(tail);
-    checks::check_dialect(tail);
-
-    Diagnostics covered = parallel.valid() ? parallel.get() : coverage();
-    out.reserve(out.size() + covered.size() + rest.size());
-    std::move(covered.begin(), covered.end(), std::back_inserter(out));
-    std::move(rest.begin(), rest.end(), std::back_inserter(out));
+        parallel = std::async(std::launch::async, run, true);
+    run(false);
+    if (parallel.valid())
+        parallel.get();
+    else
+        run(true);
+    for (auto& f : found) std::move(f.begin(), f.end(), std::back_inserter(out));
 }
 
 void apply_suppressions(const ParsedConfig& config, const LintOptions& options,

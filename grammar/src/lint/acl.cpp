@@ -477,14 +477,20 @@ void check_field_forms(Context& ctx) {
 
 }  // namespace
 
-void check_acl_coverage(Context& ctx) {
+void check_acl_users(Context& ctx) {
     check_undefined_users(ctx);
+}
+
+void check_acl_shadowing(Context& ctx) {
     check_shadowing(ctx);
 }
 
-void check_acl(Context& ctx) {
+void check_acl_auth(Context& ctx) {
     check_users_under_iponly(ctx);
     check_auth_types(ctx);
+}
+
+void check_acl_field_forms(Context& ctx) {
     check_field_forms(ctx);
 }
 

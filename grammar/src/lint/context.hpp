@@ -30,11 +30,12 @@ void check_syntax(Context& ctx);  // syntax.cpp   PX013, ...
 void check_force(Context& ctx);   // force.cpp    PX101-PX105
 void check_order(Context& ctx);   // order.cpp    PX106-PX113
 void check_users(Context& ctx);   // users.cpp    PX201, PX203, PX206-PX208, PX211, PX215
-// acl.cpp: PX202, PX204, PX205 (names and coverage, the costliest on large files), then
-// PX209, PX210, PX212-PX214, PX217 (PX216 is the resolver's)
-void check_acl_coverage(Context& ctx);
-void check_acl(Context& ctx);
-void check_network(Context& ctx);  // network.cpp  PX301-PX310
-void check_dialect(Context& ctx);  // dialect.cpp  PX501-PX507
+// acl.cpp, in four steps (the first two are the costliest on large files):
+void check_acl_users(Context& ctx);        // PX202
+void check_acl_shadowing(Context& ctx);    // PX204, PX205
+void check_acl_auth(Context& ctx);         // PX209, PX210, PX212, PX217
+void check_acl_field_forms(Context& ctx);  // PX213, PX214 (PX216 is the resolver's)
+void check_network(Context& ctx);          // network.cpp  PX301-PX310
+void check_dialect(Context& ctx);          // dialect.cpp  PX501-PX507
 
 }  // namespace proxycfg::checks
