@@ -49,7 +49,7 @@ bool parse_sources(std::string_view field, std::vector<IpRange>& out, FieldError
     if (field == "*") return true;
     out.reserve(out.size() + item_count(field));
     std::size_t offset = 0;
-    for (auto item : split(field, ',')) {
+    for (auto item : split_items(field, ',')) {
         if (!item.empty()) {
             auto r = parse_ip_range(item);
             if (!r) {
@@ -90,7 +90,7 @@ HostPattern make_host_pattern(std::string_view text) {
 void parse_targets(std::string_view field, std::vector<IpRange>& addresses,
                    std::vector<HostPattern>& hosts) {
     if (field == "*") return;
-    for (auto item : split(field, ',')) {
+    for (auto item : split_items(field, ',')) {
         if (item.empty()) continue;
         if (auto r = parse_ip_range(item))
             addresses.push_back(*r);
@@ -112,7 +112,7 @@ bool parse_ports(std::string_view field, std::vector<PortRange>& out, FieldError
     }
     out.reserve(out.size() + item_count(field));
     std::size_t offset = 0;
-    for (auto item : split(field, ',')) {
+    for (auto item : split_items(field, ',')) {
         if (!item.empty()) {
             auto dash = item.find('-');
             long long a = 0, b = 0;
@@ -140,7 +140,7 @@ bool parse_operations(std::string_view field, std::uint32_t& out, FieldError& er
     out = 0;
     if (field == "*") return true;
     std::size_t offset = 0;
-    for (auto item : split(field, ',')) {
+    for (auto item : split_items(field, ',')) {
         if (!item.empty()) {
             auto bits = operation_from(item);
             if (!bits) {
@@ -175,7 +175,7 @@ bool parse_weekdays(std::string_view field, std::uint8_t& out, FieldError& err) 
                    "ignores other characters, so the rule would apply on every day"};
         return false;
     }
-    for (auto item : split(field, ',')) {
+    for (auto item : split_items(field, ',')) {
         if (item.empty()) continue;
         int a = item[0] - '0';
         int b = item.size() == 3 ? item[2] - '0' : a;
@@ -199,7 +199,7 @@ bool parse_periods(std::string_view field, std::vector<TimePeriod>& out, FieldEr
         return false;
     };
     if (!pegtl::parse<periods::grammar>(in)) return fail("is not HH:MM:SS-HH:MM:SS");
-    for (auto item : split(field, ',')) {
+    for (auto item : split_items(field, ',')) {
         auto seconds = [](std::string_view c) {
             return static_cast<std::uint32_t>((c[0] - '0') * 10 + (c[1] - '0')) * 3600 +
                    static_cast<std::uint32_t>((c[3] - '0') * 10 + (c[4] - '0')) * 60 +

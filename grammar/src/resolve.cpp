@@ -273,7 +273,7 @@ class Resolver {
                         // Sized once: grown item by item, it allocates up to three times.
                         e.users.reserve(
                             static_cast<std::size_t>(std::count(v.begin(), v.end(), ',')) + 1);
-                        for (auto u : split(v, ','))
+                        for (auto u : split_items(v, ','))
                             if (!u.empty()) e.users.emplace_back(u);
                     }
                     break;
