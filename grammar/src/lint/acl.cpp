@@ -208,7 +208,147 @@ std::vector<Segment> segments(const Model& model) {
     return out;
 }
 
-void check_shadowing(Context& ctx) {
+// "bbo" for "bob": one typo, though edit_distance counts two.
+bool swapped_pair(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    std::size_t i = 0;
+    while (i < a.size() && a[i] == b[i]) ++i;
+    return i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+           a.substr(i + 2) == b.substr(i + 2);
+}
+
+void check_users_under_iponly(Context& ctx) {
+    DirectiveSet seen(ctx);
+    for (const auto& s : ctx.model.services) {
+        if (!only_iponly(s)) continue;
+        for (const auto& e : s.acl.entries()) {
+            if (e.users.empty()) continue;
+            // The hidden username is compared as '-', so an entry listing '-' still matches.
+            if (std::find(e.users.begin(), e.users.end(), "-") != e.users.end()) continue;
+            if (opaque(ctx, e) || !seen.insert(e.directive)) continue;
+            auto& d = ctx.report("PX209", e.span,
+                                 "ACL entry names users but " + s.label +
+                                     " uses auth iponly, which hides the username: the entry "
+                                     "never matches");
+            if (s.auth.span.valid())
+                d.notes.push_back({s.auth.span, "auth iponly set here"});
+            else
+                d.notes.push_back(
+                    {s.span, "no auth line before this service: 3proxy's default is iponly"});
+        }
+    }
+}
+
+void check_auth_types(Context& ctx) {
+    std::set<std::pair<std::uint32_t, std::uint32_t>> none_seen, useronly_seen, cache_seen;
+    for (const auto& s : ctx.model.services) {
+        SourceSpan at = auth_site(s);
+        const auto& methods = s.auth.value;
+        if (uses_method(s, AuthMethod::none) && !s.acl.empty() &&
+            none_seen.insert({at.file, at.line}).second) {
+            bool first = methods.front() == AuthMethod::none;
+            std::string msg = first ? "auth none: the ACL of " + s.label + " (" +
+                                          std::to_string(s.acl.count) + " entr" +
+                                          (s.acl.count == 1 ? "y" : "ies") +
+                                          ") is ignored, every client is allowed"
+                                    : "'none' in '" + auth_text(s) +
+                                          "' lets every request that fails the "
+                                          "earlier types through with no ACL check on " +
+                                          s.label;
+            auto& d = ctx.report("PX210", at, msg);
+            auto entries = s.acl.entries();
+            auto deny = std::find_if(entries.begin(), entries.end(),
+                                     [](const AclEntry& e) { return e.action == AclAction::deny; });
+            const AclEntry& dead = deny != entries.end() ? *deny : entries.front();
+            d.notes.push_back({dead.span, "this " + std::string(to_string(dead.action)) +
+                                              " has no effect on " + s.label});
+        }
+        if (uses_method(s, AuthMethod::useronly) &&
+            useronly_seen.insert({at.file, at.line}).second) {
+            ctx.report(
+                "PX212", at,
+                "auth useronly accepts any username without checking a password (" + s.label + ")");
+        }
+        // proxyd does not implement `cache` (PX505 there); the defect is 3proxy's.
+        if (ctx.three_proxy() && uses_method(s, AuthMethod::cache) &&
+            cache_seen.insert({at.file, at.line}).second) {
+            ctx.report("PX217", at,
+                       "auth cache: a user removed from 'users' keeps working after a reload "
+                       "until the cached login expires (authcache time, 600 s by default), "
+                       "even on force services");
+        }
+    }
+}
+
+}  // namespace
+
+// Users exist (or auth needs them), so a name that is not among them is a mistake.
+void check_acl_users(Context& ctx) {
+    bool users_matter = !ctx.model.users.empty();
+    for (const auto& s : ctx.model.services)
+        if (uses_method(s, AuthMethod::strong) || uses_method(s, AuthMethod::cache))
+            users_matter = true;
+    if (!users_matter) return;
+    // The user list is not known when a users $file was not expanded or not readable.
+    std::unordered_set<std::uint64_t> failed_lines;
+    for (const auto& diag : ctx.cfg.diagnostics) {
+        if (diag.code == "PX010") return;  // a missing include may define them
+        if (diag.code == "PX011")
+            failed_lines.insert(std::uint64_t{diag.span.file} << 32 | diag.span.line);
+    }
+    for (const auto& d : ctx.cfg.directives) {
+        if (d.name() != "users") continue;
+        if (failed_lines.count(std::uint64_t{d.span.file} << 32 | d.span.line)) return;
+        for (const auto& t : d.args())
+            if (t.has_dollar && !t.from_file) return;
+    }
+    DirectiveSet seen(ctx);
+    std::vector<const User*> known_users;  // for suggestions, built at the first unknown name
+    for (const auto& s : ctx.model.services) {
+        for (const auto& e : s.acl.entries()) {
+            if (e.users.empty() || !seen.insert(e.directive)) continue;
+            const Directive& d = ctx.directive(e.directive);
+            const Token* t = acl_field(d, 0);
+            if (!t || (t->has_dollar && !t->from_file)) continue;
+            for_each_item(t->text(), [&](std::string_view name, std::size_t offset) {
+                if (name == "*" || name == "-" || ctx.model.find_user(name)) return;
+                std::string msg = "ACL names user '" + printable(name) + "', which is not defined";
+                std::optional<std::string> suggestion;
+                std::size_t best = 3;
+                if (known_users.empty()) known_users = ctx.model.effective_users();
+                for (const User* user : known_users) {
+                    const std::string& known = user->name;
+                    if (to_lower(known) == to_lower(name)) {
+                        suggestion = known;
+                        break;
+                    }
+                    std::size_t dist = swapped_pair(name, known) ? 1 : edit_distance(name, known);
+                    if (dist < best && dist * 3 <= known.size()) {
+                        best = dist;
+                        suggestion = known;
+                    }
+                }
+                SourceSpan span = item_span(*t, offset, name.size());
+                if (parse_ip_range(name)) {
+                    msg +=
+                        "; the first ACL field is USERS, the source address comes second "
+                        "(allow * " +
+                        printable(name) + ")";
+                    suggestion.reset();
+                }
+                if (suggestion) msg += "; did you mean '" + printable(*suggestion) + "'?";
+                if (suggestion && to_lower(*suggestion) == to_lower(name))
+                    msg += " (user names are case-sensitive)";
+                auto& diag = ctx.report("PX202", span, msg);
+                if (suggestion && verbatim(*t))
+                    diag.fixits.push_back(
+                        {span, *suggestion, "replace with '" + printable(*suggestion) + "'"});
+            });
+        }
+    }
+}
+
+void check_acl_shadowing(Context& ctx) {
     DirectiveSet reported(ctx);
     // Pairwise comparison is quadratic; cap it so a huge generated ACL stays fast.
     std::size_t budget = 5'000'000;
@@ -297,146 +437,13 @@ void check_shadowing(Context& ctx) {
     }
 }
 
-// "bbo" for "bob": one typo, though edit_distance counts two.
-bool swapped_pair(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    std::size_t i = 0;
-    while (i < a.size() && a[i] == b[i]) ++i;
-    return i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] &&
-           a.substr(i + 2) == b.substr(i + 2);
-}
-
-// Users exist (or auth needs them), so a name that is not among them is a mistake.
-void check_undefined_users(Context& ctx) {
-    bool users_matter = !ctx.model.users.empty();
-    for (const auto& s : ctx.model.services)
-        if (uses_method(s, AuthMethod::strong) || uses_method(s, AuthMethod::cache))
-            users_matter = true;
-    if (!users_matter) return;
-    // The user list is not known when a users $file was not expanded or not readable.
-    std::unordered_set<std::uint64_t> failed_lines;
-    for (const auto& diag : ctx.cfg.diagnostics) {
-        if (diag.code == "PX010") return;  // a missing include may define them
-        if (diag.code == "PX011")
-            failed_lines.insert(std::uint64_t{diag.span.file} << 32 | diag.span.line);
-    }
-    for (const auto& d : ctx.cfg.directives) {
-        if (d.name() != "users") continue;
-        if (failed_lines.count(std::uint64_t{d.span.file} << 32 | d.span.line)) return;
-        for (const auto& t : d.args())
-            if (t.has_dollar && !t.from_file) return;
-    }
-    DirectiveSet seen(ctx);
-    std::vector<const User*> known_users;  // for suggestions, built at the first unknown name
-    for (const auto& s : ctx.model.services) {
-        for (const auto& e : s.acl.entries()) {
-            if (e.users.empty() || !seen.insert(e.directive)) continue;
-            const Directive& d = ctx.directive(e.directive);
-            const Token* t = acl_field(d, 0);
-            if (!t || (t->has_dollar && !t->from_file)) continue;
-            for_each_item(t->text(), [&](std::string_view name, std::size_t offset) {
-                if (name == "*" || name == "-" || ctx.model.find_user(name)) return;
-                std::string msg = "ACL names user '" + printable(name) + "', which is not defined";
-                std::optional<std::string> suggestion;
-                std::size_t best = 3;
-                if (known_users.empty()) known_users = ctx.model.effective_users();
-                for (const User* user : known_users) {
-                    const std::string& known = user->name;
-                    if (to_lower(known) == to_lower(name)) {
-                        suggestion = known;
-                        break;
-                    }
-                    std::size_t dist = swapped_pair(name, known) ? 1 : edit_distance(name, known);
-                    if (dist < best && dist * 3 <= known.size()) {
-                        best = dist;
-                        suggestion = known;
-                    }
-                }
-                SourceSpan span = item_span(*t, offset, name.size());
-                if (parse_ip_range(name)) {
-                    msg +=
-                        "; the first ACL field is USERS, the source address comes second "
-                        "(allow * " +
-                        printable(name) + ")";
-                    suggestion.reset();
-                }
-                if (suggestion) msg += "; did you mean '" + printable(*suggestion) + "'?";
-                if (suggestion && to_lower(*suggestion) == to_lower(name))
-                    msg += " (user names are case-sensitive)";
-                auto& diag = ctx.report("PX202", span, msg);
-                if (suggestion && verbatim(*t))
-                    diag.fixits.push_back(
-                        {span, *suggestion, "replace with '" + printable(*suggestion) + "'"});
-            });
-        }
-    }
-}
-
-void check_users_under_iponly(Context& ctx) {
-    DirectiveSet seen(ctx);
-    for (const auto& s : ctx.model.services) {
-        if (!only_iponly(s)) continue;
-        for (const auto& e : s.acl.entries()) {
-            if (e.users.empty()) continue;
-            // The hidden username is compared as '-', so an entry listing '-' still matches.
-            if (std::find(e.users.begin(), e.users.end(), "-") != e.users.end()) continue;
-            if (opaque(ctx, e) || !seen.insert(e.directive)) continue;
-            auto& d = ctx.report("PX209", e.span,
-                                 "ACL entry names users but " + s.label +
-                                     " uses auth iponly, which hides the username: the entry "
-                                     "never matches");
-            if (s.auth.span.valid())
-                d.notes.push_back({s.auth.span, "auth iponly set here"});
-            else
-                d.notes.push_back(
-                    {s.span, "no auth line before this service: 3proxy's default is iponly"});
-        }
-    }
-}
-
-void check_auth_types(Context& ctx) {
-    std::set<std::pair<std::uint32_t, std::uint32_t>> none_seen, useronly_seen, cache_seen;
-    for (const auto& s : ctx.model.services) {
-        SourceSpan at = auth_site(s);
-        const auto& methods = s.auth.value;
-        if (uses_method(s, AuthMethod::none) && !s.acl.empty() &&
-            none_seen.insert({at.file, at.line}).second) {
-            bool first = methods.front() == AuthMethod::none;
-            std::string msg = first ? "auth none: the ACL of " + s.label + " (" +
-                                          std::to_string(s.acl.count) + " entr" +
-                                          (s.acl.count == 1 ? "y" : "ies") +
-                                          ") is ignored, every client is allowed"
-                                    : "'none' in '" + auth_text(s) +
-                                          "' lets every request that fails the "
-                                          "earlier types through with no ACL check on " +
-                                          s.label;
-            auto& d = ctx.report("PX210", at, msg);
-            auto entries = s.acl.entries();
-            auto deny = std::find_if(entries.begin(), entries.end(),
-                                     [](const AclEntry& e) { return e.action == AclAction::deny; });
-            const AclEntry& dead = deny != entries.end() ? *deny : entries.front();
-            d.notes.push_back({dead.span, "this " + std::string(to_string(dead.action)) +
-                                              " has no effect on " + s.label});
-        }
-        if (uses_method(s, AuthMethod::useronly) &&
-            useronly_seen.insert({at.file, at.line}).second) {
-            ctx.report(
-                "PX212", at,
-                "auth useronly accepts any username without checking a password (" + s.label + ")");
-        }
-        // proxyd does not implement `cache` (PX505 there); the defect is 3proxy's.
-        if (ctx.three_proxy() && uses_method(s, AuthMethod::cache) &&
-            cache_seen.insert({at.file, at.line}).second) {
-            ctx.report("PX217", at,
-                       "auth cache: a user removed from 'users' keeps working after a reload "
-                       "until the cached login expires (authcache time, 600 s by default), "
-                       "even on force services");
-        }
-    }
+void check_acl_auth(Context& ctx) {
+    check_users_under_iponly(ctx);
+    check_auth_types(ctx);
 }
 
 // Field syntax that parses but does not mean what it looks like (reference 4.2).
-void check_field_forms(Context& ctx) {
+void check_acl_field_forms(Context& ctx) {
     for (const auto& d : ctx.cfg.directives) {
         if (!d.well_formed || acl_field_offset(d.name()) < 0) continue;
         for (int field = 1; field <= 2; ++field) {
@@ -473,25 +480,6 @@ void check_field_forms(Context& ctx) {
             });
         }
     }
-}
-
-}  // namespace
-
-void check_acl_users(Context& ctx) {
-    check_undefined_users(ctx);
-}
-
-void check_acl_shadowing(Context& ctx) {
-    check_shadowing(ctx);
-}
-
-void check_acl_auth(Context& ctx) {
-    check_users_under_iponly(ctx);
-    check_auth_types(ctx);
-}
-
-void check_acl_field_forms(Context& ctx) {
-    check_field_forms(ctx);
 }
 
 }  // namespace proxycfg::checks
