@@ -132,7 +132,7 @@ _proxyctl()
             rules) options="--json --help" ;;
             status | diff | kill) options=$live ;;
             sessions) options="--service --user --source --watch $live" ;;
-            reload) options="--dry-run --signal $live" ;;
+            reload) options="--dry-run --allow-drop --signal $live" ;;
             *) options="--help" ;;
         esac
         COMPREPLY=($(compgen -W "$options" -- "$cur"))

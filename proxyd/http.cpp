@@ -81,8 +81,13 @@ void HttpSession::read_request() {
             fail(400, "Bad Request", result::protocol_error, "malformed HTTP request");
             return;
         }
+        bool between_requests = in_.empty();
         auto r = read_client(in_, in_.size() + read_chunk);
         if (r == ReadResult::would_block) return;
+        // A keep-alive connection may wait idle for its next request; once the request
+        // starts, its head has the same deadline as the first one.
+        if (r == ReadResult::data && between_requests && !deadline_running())
+            set_deadline(timeout_of(timeouts().string_short()), result::handshake_timeout);
         if (r == ReadResult::eof || r == ReadResult::error) {
             if (in_.empty()) {
                 close_silently();  // between requests, or a probe that never sent one

@@ -47,8 +47,11 @@ class ReloadEngine {
 
     // One reload attempt; the record is kept as the last one (and in the history) unless
     // it is a dry run, which computes the record (changes, sessions that would close,
-    // listeners) without applying anything.
-    control::ReloadRecord reload(const std::string& trigger, ReloadKind kind, bool dry_run = false);
+    // listeners) without applying anything. Without `allow_drop`, a configuration that
+    // would stop every service or close a listener serving live sessions is refused
+    // (PX313): only an operator's explicit request confirms that.
+    control::ReloadRecord reload(const std::string& trigger, ReloadKind kind, bool dry_run = false,
+                                 bool allow_drop = false);
 
     // The running model against the files on disk now (`proxyctl diff`).
     control::DiffResult diff();

@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,10 @@
 namespace control {
 
 inline constexpr std::size_t max_request_bytes = 64 * 1024;
+// Requests nest three levels ({"args":{"ids":[...]}}); replies a few more. Anything deeper
+// is refused while parsing: deep values are never built, so nothing walks them
+// recursively (a copy or a dump of 30,000 nested arrays overflows a thread's stack).
+inline constexpr int max_nesting = 16;
 inline constexpr int protocol_version = 1;
 
 // Error codes in replies.
@@ -43,6 +48,7 @@ inline constexpr const char* err_too_large = "request_too_large";
 inline constexpr const char* err_forbidden = "forbidden";
 inline constexpr const char* err_reload_failed = "reload_failed";
 inline constexpr const char* err_busy = "reload_in_progress";
+inline constexpr const char* err_busy_clients = "too_many_connections";
 
 struct LoadedFileInfo {
     std::string path;
@@ -186,6 +192,23 @@ inline void from_json(const nlohmann::json& j, Status& s) {
         !j.at("generations_with_force_sessions").is_null())
         s.generations_with_force_sessions =
             j.at("generations_with_force_sessions").get<std::vector<std::uint64_t>>();
+}
+
+// Parses one protocol line. Malformed JSON and nesting deeper than max_nesting both give a
+// discarded value; `too_deep` tells the two apart for the error message.
+inline nlohmann::json parse_line(std::string_view line, bool* too_deep = nullptr) {
+    bool deep = false;
+    auto limit_depth = [&deep](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+        bool opens = event == nlohmann::json::parse_event_t::object_start ||
+                     event == nlohmann::json::parse_event_t::array_start;
+        if (opens && depth > max_nesting) deep = true;
+        // A discarded start skips the whole value: nothing below it is stored.
+        return !deep;
+    };
+    nlohmann::json value = nlohmann::json::parse(line, limit_depth, false);
+    if (too_deep) *too_deep = deep;
+    if (deep) return nlohmann::json(nlohmann::json::value_t::discarded);
+    return value;
 }
 
 inline nlohmann::json ok_reply(nlohmann::json result) {

@@ -74,7 +74,7 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
 }
 
 ControlReply parse_reply(const std::string& path, const std::string& line) {
-    nlohmann::json reply = nlohmann::json::parse(line, nullptr, false);
+    nlohmann::json reply = control::parse_line(line);
     if (reply.is_discarded() || !reply.is_object() || !reply.contains("ok") ||
         !reply.at("ok").is_boolean()) {
         std::string shown = line.substr(0, 120);
