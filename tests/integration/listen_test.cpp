@@ -107,6 +107,26 @@ TEST_CASE("a reload onto a port another process listens on is refused with PX311
     CHECK(echoes(port, "still"));
 }
 
+TEST_CASE("a reload onto a port another proxyd serves is refused with PX311") {
+    TempDir dir_a, dir_b;
+    EchoServer echo;
+    auto port_a = free_port(), port_b = free_port();
+    Proxyd b(dir_b, tcppm(port_b, echo.port()), {port_b});
+    Proxyd a(dir_a, tcppm(port_a, echo.port()), {port_a});
+    dir_a.write("proxyd.cfg", tcppm(port_a, echo.port()) + tcppm(port_b, echo.port()));
+    auto r = proxyctl(a, "reload", {"--json"});
+    INFO(r.out << r.err);
+    CHECK(r.status == 1);
+    json error = json::parse(r.out).at("error");
+    REQUIRE(error["diagnostics"].size() == 1);
+    CHECK(error["diagnostics"][0]["code"] == "PX311");
+    CHECK_THAT(error["diagnostics"][0]["message"].get<std::string>(),
+               Catch::Contains("another process listens on 127.0.0.1:" + std::to_string(port_b)));
+    CHECK(json::parse(proxyctl(a, "status", {"--json"}).out)["generation"] == 1);
+    CHECK(echoes(port_a, "a"));
+    CHECK(echoes(port_b, "b"));
+}
+
 TEST_CASE("a reload hands a port to a service of another type, and back, without closing it") {
     TempDir dir;
     EchoServer echo;
