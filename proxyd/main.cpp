@@ -18,6 +18,7 @@
 #include "config_snapshot.hpp"
 #include "control/server.hpp"
 #include "daemon.hpp"
+#include "listen_sockets.hpp"
 #include "listener.hpp"
 #include "monitor.hpp"
 #include "notify.hpp"
@@ -106,21 +107,19 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
 
     unsigned workers =
         options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
-    // Every worker gets its own socket per service (SO_REUSEPORT); all are bound before
-    // any is used, so a port in use refuses the start instead of serving half the config.
+    // One socket per port, shared by the workers; all are bound before any is used, so a
+    // port in use refuses the start instead of serving half the config.
+    std::string listen_error;
+    auto listening = proxyd::ListenSockets{}.for_model(*model, listen_error);
     std::vector<std::vector<proxyd::BoundSocket>> sockets(workers);
-    for (unsigned w = 0; w < workers; ++w) {
-        for (const auto& service : model->services) {
-            if (!proxyd::served(service.type)) continue;
-            std::string error;
-            auto fd = proxyd::bind_listener(service, error);
-            if (!fd) {
-                std::fprintf(stderr, "proxyd: cannot listen for %s: %s\n", service.label.c_str(),
-                             error.c_str());
-                return 1;
-            }
-            sockets[w].push_back({service.index, std::move(*fd)});
-        }
+    for (unsigned w = 0; listening && w < workers; ++w) {
+        auto copies = listening->copies(*model, proxyd::served_services(*model), listen_error);
+        if (!copies) listening.reset();
+        if (copies) sockets[w] = std::move(*copies);
+    }
+    if (!listening) {
+        std::fprintf(stderr, "proxyd: %s\n", listen_error.c_str());
+        return 1;
     }
 
     std::optional<proxyd::Pidfile> pidfile;
@@ -154,7 +153,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         // loop, one at a time, so reloads never overlap.
         auto notifier = proxyd::SystemdNotifier::from_environment();
         proxyd::ReloadEngine engine(snapshot, worker_list, access_log,
-                                    notifier ? &*notifier : nullptr);
+                                    notifier ? &*notifier : nullptr, std::move(*listening));
         proxyd::EventLoop control_loop;
         proxyd::control_cmd::Context context{engine, started_at_ms};
         proxyd::ControlServer control(control_loop, context);

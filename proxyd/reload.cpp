@@ -331,8 +331,12 @@ nlohmann::json diagnostics_json(const proxycfg::Loaded& loaded, const std::strin
 // ---- the engine -------------------------------------------------------------------------
 
 ReloadEngine::ReloadEngine(SnapshotPtr initial, std::vector<Worker*> workers, AccessLog& log,
-                           SystemdNotifier* notifier)
-    : current_(std::move(initial)), workers_(std::move(workers)), log_(log), notifier_(notifier) {}
+                           SystemdNotifier* notifier, ListenSockets sockets)
+    : current_(std::move(initial)),
+      workers_(std::move(workers)),
+      log_(log),
+      notifier_(notifier),
+      sockets_(std::move(sockets)) {}
 
 control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKind kind,
                                            bool dry_run, bool allow_drop) {
@@ -394,22 +398,23 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
             return finish("failed");
         }
     }
+    // A port this proxyd holds is handed over, not bound again: the kernel would refuse
+    // the second socket, since other processes must not share it.
     std::vector<std::vector<BoundSocket>> opened(workers_.size());
+    std::optional<ListenSockets> next_sockets;
     if (!dry_run) {
-        for (std::size_t w = 0; w < workers_.size(); ++w) {
-            for (auto index : plan.opened) {
-                const auto& service = loaded.model.services[index];
-                std::string error;
-                auto fd = bind_listener(service, error);
-                if (!fd) {
-                    std::string message = "cannot listen for " + service.label + ": " + error;
-                    std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(),
-                                 message.c_str());
-                    record.diagnostics.push_back(reload_diagnostic("PX311", message));
-                    return finish("failed");  // the sockets bound so far close here
-                }
-                opened[w].push_back({index, std::move(*fd)});
-            }
+        std::string message;
+        next_sockets = sockets_.for_model(loaded.model, message);
+        for (std::size_t w = 0; next_sockets && w < workers_.size(); ++w) {
+            auto copies = next_sockets->copies(loaded.model, plan.opened, message);
+            if (!copies) next_sockets.reset();  // the sockets bound so far close here
+            if (copies) opened[w] = std::move(*copies);
+        }
+        if (!next_sockets) {
+            std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(),
+                         message.c_str());
+            record.diagnostics.push_back(reload_diagnostic("PX311", message));
+            return finish("failed");
         }
     }
 
@@ -431,6 +436,7 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
 
     if (dry_run) return finish("dry_run");
     current_ = next;
+    sockets_ = std::move(*next_sockets);  // ports no service listens on any more close here
     record.generation = next->generation;
     std::fprintf(stderr,
                  "proxyd: reload (%s): generation %llu; sessions %llu checked, %llu kept, %llu "

@@ -18,6 +18,7 @@
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
 #include "control/protocol.hpp"
+#include "listen_sockets.hpp"
 #include "proxycfg/lint.hpp"
 #include "worker.hpp"
 
@@ -43,7 +44,7 @@ enum class ReloadKind : std::uint8_t {
 class ReloadEngine {
   public:
     ReloadEngine(SnapshotPtr initial, std::vector<Worker*> workers, AccessLog& log,
-                 SystemdNotifier* notifier);
+                 SystemdNotifier* notifier, ListenSockets sockets = {});
 
     // One reload attempt; the record is kept as the last one (and in the history) unless
     // it is a dry run, which computes the record (changes, sessions that would close,
@@ -66,6 +67,7 @@ class ReloadEngine {
     std::vector<Worker*> workers_;
     AccessLog& log_;
     SystemdNotifier* notifier_;
+    ListenSockets sockets_;  // the generation's listening sockets, one per port
     std::optional<control::ReloadRecord> last_;
     std::deque<control::ReloadRecord> history_;
 };

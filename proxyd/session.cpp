@@ -274,16 +274,17 @@ void Session::reply_and_close(std::string_view reply, int code, std::string_view
 }
 
 void Session::linger() {
-    // Discard what the client still sends until it closes (or linger_time passes).
+    // Discard what the client still sends until it closes (or linger_time passes). A
+    // client still sending (the rest of a refused body) gets 16 reads per event: closing
+    // with its bytes unread would reset the connection before it reads the answer.
     std::string sink;
     for (int i = 0; i < 16; ++i) {
         sink.clear();
         auto r = read_from(client_.get(), sink, 16384);
         if (r == ReadResult::data) continue;
-        if (r == ReadResult::would_block) return;
-        break;
+        if (r != ReadResult::would_block) close(linger_code_, linger_reason_);  // its close
+        return;
     }
-    close(linger_code_, linger_reason_);
 }
 
 proxycfg::AccessRequest Session::access_request() const {

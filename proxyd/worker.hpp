@@ -1,5 +1,5 @@
-// A worker thread: one event loop, its listeners (SO_REUSEPORT copies of every
-// service's socket), its resolver and the registry of the sessions it accepted.
+// A worker thread: one event loop, its listeners (its copies of the listening sockets,
+// shared with the other workers), its resolver and the registry of the sessions it accepted.
 #pragma once
 
 #include <atomic>

@@ -43,10 +43,11 @@ def write(path, text):
 
 
 def reserve_port():
-    """A port of our own: the socket stays bound (SO_REUSEPORT, not listening) so no other
-    test picks it, while proxyd, which binds with SO_REUSEPORT too, can still listen on it."""
+    """A port of our own: the socket stays bound (SO_REUSEADDR, not listening) so no other
+    test picks it, while proxyd, which binds with SO_REUSEADDR too, can still listen on it
+    (Linux lets such sockets share a port as long as at most one of them listens)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", 0))
     return s
 
@@ -210,7 +211,7 @@ def test_good_template_is_written_and_reloaded(setup):
 @scenario
 def test_reload_refused_by_proxyd_fails_the_play(setup):
     """check passes, but proxyd cannot bind the new port: the reload and the play fail."""
-    # A plain listening socket (no SO_REUSEPORT) that proxyd cannot share.
+    # A listening socket of another process: proxyd cannot share it.
     taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         taken.bind(("127.0.0.1", 0))
@@ -220,7 +221,8 @@ def test_reload_refused_by_proxyd_fails_the_play(setup):
         rc, out = setup.play(wanted)
         check(rc == 2, "the play fails for the host (ansible-playbook exit 2)", out)
         check("proxyd refused the new configuration" in out and
-              "cannot listen for socks:127.0.0.1:%d: Address already in use" % port in out,
+              "cannot listen for socks:127.0.0.1:%d: Address already in use" % port in out and
+              "another process listens on 127.0.0.1:%d" % port in out,
               "the failure says proxyd refused it, and why", out)
         check("Reload took effect" not in out, "the play stops before its post_tasks", out)
     finally:

@@ -67,15 +67,15 @@ bool wait_readable(int fd, std::chrono::milliseconds timeout) {
 }  // namespace
 
 std::uint16_t free_port() {
-    // The port stays bound (not listening) with SO_REUSEPORT for the rest of the test
-    // process: proxyd, which also sets SO_REUSEPORT, can still bind it, but no other
-    // test running in parallel can be handed the same port in the meantime. Connections
-    // to it are refused until proxyd listens.
+    // The port stays bound (not listening) with SO_REUSEADDR for the rest of the test
+    // process: proxyd, which also sets SO_REUSEADDR, can still bind it (Linux lets such
+    // sockets share a port while at most one listens), but no other test running in
+    // parallel can be handed the same port in the meantime. Connections to it are
+    // refused until proxyd listens.
     static std::vector<int> reserved;
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
