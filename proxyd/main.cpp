@@ -214,6 +214,10 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
             } else if (sig == SIGHUP) {
                 control_loop.post(
                     [&engine] { engine.reload("hup", proxyd::ReloadKind::traditional); });
+            } else if (sig == SIGUSR2) {
+                // Log rotation without a reload (logrotate): edits on disk stay unapplied.
+                access_log.reopen();
+                std::fprintf(stderr, "proxyd: log files reopened (usr2)\n");
             } else {
                 std::fprintf(stderr, "proxyd: signal %d ignored\n", sig);
             }
@@ -241,7 +245,7 @@ int main(int argc, char** argv) {
     app.add_option("--workers,-w", options.workers, "worker threads (default: number of cores)")
         ->check(CLI::Range(1u, 1024u));
     app.add_option("--control", options.control,
-                   "control socket for proxyctl (default: " + control::default_socket_path() + ")")
+                   "control socket for proxyctl (default: " + control::default_socket_help() + ")")
         ->type_name("PATH");
     app.add_option("--control-group", options.control_group,
                    "members of GROUP may use the control socket too (mode 0660)")
@@ -259,7 +263,8 @@ int main(int argc, char** argv) {
         "  proxyd --daemon --workers 4 proxyd.cfg   detach, four event loops\n"
         "\n"
         "Signals: SIGUSR1 reloads and re-checks live sessions of force services; SIGHUP\n"
-        "reloads for new connections only and reopens log files; SIGTERM/SIGINT exit.");
+        "reloads for new connections only and reopens log files; SIGUSR2 only reopens log\n"
+        "files (log rotation, no reload); SIGTERM/SIGINT exit.");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -61,6 +61,8 @@ class ReloadEngine {
     const std::optional<control::ReloadRecord>& last_reload() const { return last_; }
     const std::deque<control::ReloadRecord>& history() const { return history_; }
     const std::vector<Worker*>& workers() const { return workers_; }
+    // The control command `reopen-logs`: log rotation without a reload.
+    AccessLog& access_log() { return log_; }
 
   private:
     SnapshotPtr current_;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -180,6 +181,16 @@ json cmd_kill(Context& c, const json& args) {
     return control::ok_reply({{"killed", k}, {"not_found", missing}});
 }
 
+// Log rotation: the files close and the next line opens them anew. Nothing is reloaded,
+// so an edit waiting on disk is not applied behind the operator's back.
+json cmd_reopen_logs(Context& c, const json&) {
+    c.engine.access_log().reopen();
+    std::uint64_t generation = c.engine.current()->generation;
+    std::fprintf(stderr, "proxyd: log files reopened (control); generation %llu keeps serving\n",
+                 static_cast<unsigned long long>(generation));
+    return control::ok_reply({{"reopened", true}, {"generation", generation}});
+}
+
 json cmd_help(Context&, const json&);
 
 constexpr Command commands[] = {
@@ -192,6 +203,8 @@ constexpr Command commands[] = {
     {"sessions", "live sessions (args: service, user, source CIDR)", cmd_sessions},
     {"diff", "the files on disk against the running generation, and a reload's impact", cmd_diff},
     {"kill", "close sessions (args: ids)", cmd_kill},
+    {"reopen-logs", "close the log files so the next line opens them anew; no reload",
+     cmd_reopen_logs},
     {"help", "this list", cmd_help},
 };
 

@@ -7,13 +7,15 @@
 //            {"command":"sessions","args":{"service":"socks:1080","user":"bob"}}
 //            {"command":"diff"}
 //            {"command":"kill","args":{"ids":[12,13]}}
+//            {"command":"reopen-logs"}
 //   reply:   {"ok":true,"result":{...}}
 //            {"ok":false,"error":{"code":"unknown_command","message":"...","diagnostics":[...]}}
 //
 // Results: status -> Status; reload -> ReloadRecord (a refused reload is ok:false with code
 // reload_failed, the diagnostics, and the record under error.record); sessions ->
 // {"sessions":[SessionInfo...]} filtered by service (label), user and source (a CIDR);
-// diff -> DiffResult; kill -> {"killed":[ids],"not_found":[ids]}.
+// diff -> DiffResult; kill -> {"killed":[ids],"not_found":[ids]};
+// reopen-logs -> {"reopened":true,"generation":N} (log files closed, nothing reloaded).
 // A model change is {"kind":"added|removed|changed","area","subject","before","after",
 // "file","line"} (proxycfg::ModelChange; never a secret). Paths in Status are absolute.
 // Every reload attempt, whatever its trigger (usr1, hup, control, monitor), updates
@@ -222,11 +224,25 @@ inline nlohmann::json error_reply(const std::string& code, const std::string& me
         {"error", {{"code", code}, {"message", message}, {"diagnostics", std::move(diagnostics)}}}};
 }
 
+// Root's default control socket: inside the systemd unit's RuntimeDirectory, so proxyd,
+// proxyctl, the unit, logrotate and the Ansible role agree without options. CMake passes
+// the configured path (PROXYD_CONTROL_SOCKET) to every target.
+#ifndef PROXYD_CONTROL_SOCKET
+#define PROXYD_CONTROL_SOCKET "/run/proxyd/proxyd.sock"
+#endif
+inline constexpr const char* system_socket_path = PROXYD_CONTROL_SOCKET;
+
+// Root: system_socket_path; other users: their XDG runtime directory.
 inline std::string default_socket_path() {
-    if (::geteuid() == 0) return "/run/proxyd.sock";
+    if (::geteuid() == 0) return system_socket_path;
     if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg)
         return std::string(xdg) + "/proxyd.sock";
     return "/run/user/" + std::to_string(::geteuid()) + "/proxyd.sock";
+}
+
+// The defaults as --help shows them, whoever asks.
+inline std::string default_socket_help() {
+    return std::string(system_socket_path) + " for root, else $XDG_RUNTIME_DIR/proxyd.sock";
 }
 
 }  // namespace control

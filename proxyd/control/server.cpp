@@ -177,6 +177,15 @@ bool ControlServer::open(const ControlOptions& options, std::string& error) {
         error = std::strerror(errno);
         return false;
     }
+    // Root's default lives in the systemd unit's RuntimeDirectory; started another way,
+    // proxyd makes that directory itself (as the unit would) rather than go without.
+    if (::geteuid() == 0 && options.path == control::system_socket_path) {
+        std::string dir = options.path.substr(0, options.path.rfind('/'));
+        if (!dir.empty() && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+            error = "cannot create " + dir + ": " + std::strerror(errno);
+            return false;
+        }
+    }
     // A socket file nobody answers on is left over from a daemon that died: replace it.
     // One that answers belongs to a running daemon, which must not be cut off.
     struct stat st {};

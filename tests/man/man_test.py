@@ -402,7 +402,7 @@ def test_proxyd_8_signals_and_control_commands(tmp):
     check(not missing, "signals without a paragraph in SIGNALS: %s" % missing)
     with open(os.path.join(SOURCE_DIR, "proxyd", "control", "commands.cpp"),
               encoding="utf-8") as f:
-        commands = re.findall(r'^\s*\{"([a-z_]+)", "', f.read(), re.M)
+        commands = re.findall(r'^\s*\{"([a-z_-]+)", "', f.read(), re.M)
     check("status" in commands, "command table not found in proxyd/control/commands.cpp")
     control = [t.split()[0] for t in tags(parts["CONTROL PROTOCOL"]) if t]
     missing = [c for c in commands if c not in control]

@@ -295,7 +295,7 @@ void print_diagnostics(std::ostream& out, const nlohmann::json& diagnostics) {
 void add_live_options(CLI::App* cmd, LiveOptions& options) {
     cmd->add_option("--socket", options.socket,
                     "proxyd control socket (default: $PROXYCTL_SOCKET, else " +
-                        control::default_socket_path() + ")")
+                        control::default_socket_help() + ")")
         ->type_name("PATH");
     cmd->add_flag("--json", options.json, "Print the daemon's reply as JSON, for scripts");
 }
