@@ -8,9 +8,8 @@ include(GNUInstallDirs)
 
 set(PROXYD_SYSTEMD_UNITDIR "lib/systemd/system"
     CACHE STRING "Where the systemd unit goes (relative: under the install prefix)")
-set(PROXYD_CONTROL_SOCKET "/run/proxyd/proxyd.sock"
-    CACHE STRING "Control socket of the systemd service (inside its RuntimeDirectory)")
-mark_as_advanced(PROXYD_SYSTEMD_UNITDIR PROXYD_CONTROL_SOCKET)
+# PROXYD_CONTROL_SOCKET (the top-level CMakeLists.txt) is also the binaries' default.
+mark_as_advanced(PROXYD_SYSTEMD_UNITDIR)
 
 # Man pages and completions are globbed when installing, so pages added after the
 # configure step are installed too.

@@ -117,7 +117,7 @@ _proxyctl()
             COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "check show rules status sessions diff reload kill
-                completion" -- "$cur"))
+                reopen-logs completion" -- "$cur"))
         fi
         return
     fi
@@ -127,12 +127,12 @@ _proxyctl()
         local options
         case $sub in
             check) options="--dialect --format --severity --werror --disable --root --offline
-                --socket --color --help" ;;
+                --live --socket --color --help" ;;
             show) options="--json --dialect --root --help" ;;
             rules) options="--json --help" ;;
-            status | diff | kill) options=$live ;;
+            status | diff | kill | reopen-logs) options=$live ;;
             sessions) options="--service --user --source --watch $live" ;;
-            reload) options="--dry-run --signal $live" ;;
+            reload) options="--dry-run --allow-drop --signal $live" ;;
             *) options="--help" ;;
         esac
         COMPREPLY=($(compgen -W "$options" -- "$cur"))

@@ -38,7 +38,7 @@ function __proxyctl_rule_codes
     end
 end
 
-set -l subcommands check show rules status sessions diff reload kill completion
+set -l subcommands check show rules status sessions diff reload kill reopen-logs completion
 set -l no_subcommand "not __fish_seen_subcommand_from $subcommands"
 
 complete -c proxyctl -f
@@ -52,12 +52,13 @@ complete -c proxyctl -n $no_subcommand -a sessions -d 'List the live sessions of
 complete -c proxyctl -n $no_subcommand -a diff -d 'Compare the running proxyd with the files on disk'
 complete -c proxyctl -n $no_subcommand -a reload -d 'Reload the running proxyd'
 complete -c proxyctl -n $no_subcommand -a kill -d 'Close live sessions by id'
+complete -c proxyctl -n $no_subcommand -a reopen-logs -d 'Reopen the log files, without a reload'
 complete -c proxyctl -n $no_subcommand -a completion -d 'Print the shell completion script'
 
 complete -c proxyctl -n "__fish_seen_subcommand_from $subcommands" -s h -l help -d 'Print help and exit'
 
 # Live commands share --socket and --json.
-set -l live '__fish_seen_subcommand_from status sessions diff reload kill'
+set -l live '__fish_seen_subcommand_from status sessions diff reload kill reopen-logs'
 complete -c proxyctl -n $live -l socket -r -F -d 'proxyd control socket'
 complete -c proxyctl -n $live -l json -d "Print the daemon's reply as JSON"
 
@@ -70,6 +71,7 @@ complete -c proxyctl -n $check -l werror -d 'Treat warnings as errors'
 complete -c proxyctl -n $check -l disable -x -a '(__proxyctl_rule_codes)' -d 'Rule codes to switch off'
 complete -c proxyctl -n $check -l root -x -a '(__fish_complete_directories)' -d 'Resolve relative paths against DIR'
 complete -c proxyctl -n $check -l offline -d 'Do not ask a running proxyd'
+complete -c proxyctl -n $check -l live -d 'Fail on the PX4xx findings (monitoring)'
 complete -c proxyctl -n $check -l socket -r -F -d 'proxyd control socket for the PX4xx rules'
 complete -c proxyctl -n $check -l color -x -a 'auto always never' -d 'Colour the text output'
 
@@ -90,6 +92,7 @@ complete -c proxyctl -n $sessions -l watch -d 'Refresh every SECONDS (default 2)
 set -l reload '__fish_seen_subcommand_from reload'
 complete -c proxyctl -n $reload -F
 complete -c proxyctl -n $reload -l dry-run -d 'Check and compute the reload without applying it'
+complete -c proxyctl -n $reload -l allow-drop -d 'Apply even if it stops every service or closes listeners in use'
 complete -c proxyctl -n $reload -l signal -a 'USR1 HUP' -d "Signal the pid in CONFIG's pidfile"
 
 complete -c proxyctl -n '__fish_seen_subcommand_from kill' -a '(__proxyctl_values sessions)'

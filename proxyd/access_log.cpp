@@ -171,14 +171,13 @@ LogFields log_fields_for(const SessionRecord& r, int error, std::string_view rea
     return f;
 }
 
-int AccessLog::fd_for(const std::string& target) {
+int AccessLog::fd_for(const std::string& target, std::string& error) {
     if (target.empty() || target == "-") return STDOUT_FILENO;
     auto it = files_.find(target);
     if (it == files_.end()) {
         UniqueFd fd(::open(target.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
         if (!fd) {
-            std::fprintf(stderr, "proxyd: cannot open log %s: %s\n", target.c_str(),
-                         std::strerror(errno));
+            error = std::string("cannot open: ") + std::strerror(errno);
             return -1;
         }
         it = files_.emplace(target, std::move(fd)).first;
@@ -196,14 +195,24 @@ void AccessLog::write(const proxycfg::LogSettings& settings, const LogFields& fi
                              ? std::string{}
                              : settings.target;
     std::lock_guard lock(mutex_);
-    int fd = fd_for(target);
-    if (fd < 0) return;
+    std::string error;
+    int fd = fd_for(target, error);
     std::string_view rest = line;
-    while (!rest.empty()) {
+    while (fd >= 0 && !rest.empty()) {
         auto n = ::write(fd, rest.data(), rest.size());
-        if (n <= 0) break;
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            // A partial line counts as lost: the reader cannot trust it.
+            error = std::string("cannot write: ") +
+                    (n < 0 ? std::strerror(errno) : "the target takes no more bytes");
+            break;
+        }
         rest.remove_prefix(static_cast<std::size_t>(n));
     }
+    std::string name = target.empty() || target == "-" ? std::string("stdout") : target;
+    auto report = error.empty() ? losses_.written(name)
+                                : losses_.lost(name, error, std::chrono::steady_clock::now());
+    if (report) std::fprintf(stderr, "proxyd: %s\n", report->c_str());
 }
 
 void AccessLog::reopen() {

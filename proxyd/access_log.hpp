@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "fd.hpp"
+#include "log_loss.hpp"
 #include "proxycfg/model.hpp"
 #include "session_record.hpp"
 
@@ -26,7 +27,8 @@ constexpr int unknown_user = 5;
 constexpr int bad_password = 6;
 constexpr int unsupported_auth = 9;
 constexpr int maxconn = 10;
-constexpr int protocol_error = 20;  // malformed or unsupported request
+constexpr int handshake_displaced = 11;  // a newer client needed the slot (Worker::accept)
+constexpr int protocol_error = 20;       // malformed or unsupported request
 constexpr int header_too_large = 21;
 constexpr int command_unsupported = 22;
 constexpr int resolve_failed = 30;
@@ -73,17 +75,23 @@ LogFields log_fields_for(const SessionRecord& record, int error, std::string_vie
 
 class AccessLog {
   public:
+    explicit AccessLog(
+        std::chrono::seconds loss_report_interval = LogLossReporter::default_interval)
+        : losses_(loss_report_interval) {}
+
     // Writes the line to the service's log target (LogSettings): stdout when the target is
     // empty, nothing for /dev/null or when logging is off, else the file (opened on first
-    // use, appended).
+    // use, appended). A line that cannot be written is reported on stderr, rate-limited.
     void write(const proxycfg::LogSettings& settings, const LogFields& fields);
     // Closes files so the next line reopens them (SIGHUP, log rotation).
     void reopen();
 
   private:
-    int fd_for(const std::string& target);
+    // -1 with `error` set when the file cannot be opened.
+    int fd_for(const std::string& target, std::string& error);
     std::mutex mutex_;
     std::map<std::string, UniqueFd> files_;
+    LogLossReporter losses_;
 };
 
 }  // namespace proxyd

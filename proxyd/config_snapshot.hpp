@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "handshake_board.hpp"
 #include "proxycfg/model.hpp"
 
 namespace proxyd {
@@ -27,6 +28,11 @@ class ServiceSlots {
             if (current >= limit) return false;
         } while (!a.compare_exchange_weak(current, current + 1, std::memory_order_acq_rel));
         return true;
+    }
+    // Takes a slot whatever the limit: a client that displaces a handshake gets its slot
+    // before the displaced session's loop has released it.
+    void force_acquire(std::size_t service) {
+        active_[service].fetch_add(1, std::memory_order_acq_rel);
     }
     void release(std::size_t service) { active_[service].fetch_sub(1, std::memory_order_acq_rel); }
     int active(std::size_t service) const {
@@ -53,7 +59,8 @@ struct ConfigSnapshot {
     // (SIGUSR1, control, monitor; not SIGHUP). A session whose handshake began under an
     // older generation is held to this one's re-check when it is admitted.
     std::uint64_t recheck_generation = 0;
-    mutable ServiceSlots slots;  // counters, not configuration: shared mutable by design
+    mutable ServiceSlots slots;         // counters, not configuration: shared mutable by design
+    mutable HandshakeBoard handshakes;  // this generation's sessions still in handshake
 };
 
 using SnapshotPtr = std::shared_ptr<const ConfigSnapshot>;

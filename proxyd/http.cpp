@@ -81,8 +81,13 @@ void HttpSession::read_request() {
             fail(400, "Bad Request", result::protocol_error, "malformed HTTP request");
             return;
         }
+        bool between_requests = in_.empty();
         auto r = read_client(in_, in_.size() + read_chunk);
         if (r == ReadResult::would_block) return;
+        // A keep-alive connection may wait idle for its next request; once the request
+        // starts, its head has the same deadline as the first one.
+        if (r == ReadResult::data && between_requests && !deadline_running())
+            set_deadline(timeout_of(timeouts().string_short()), result::handshake_timeout);
         if (r == ReadResult::eof || r == ReadResult::error) {
             if (in_.empty()) {
                 close_silently();  // between requests, or a probe that never sent one
@@ -267,6 +272,7 @@ void HttpSession::begin_forwarding() {
     response_head_done_ = false;
     response_body_.reset();
     upstream_eof_ = false;
+    upstream_write_closed_ = false;
     pump();
 }
 
@@ -275,8 +281,8 @@ void HttpSession::pump() {
         if (phase_ != Phase::custom) return;
         bool progress = false;
 
-        // Client -> upstream: the request body, as framed.
-        if (!request_body_->done()) {
+        // Client -> upstream: the request body, as framed, while the upstream takes it.
+        if (!request_body_->done() && !upstream_write_closed_) {
             if (!in_.empty()) {
                 auto n = request_body_->consume(in_);
                 if (request_body_->error()) {
@@ -299,18 +305,20 @@ void HttpSession::pump() {
                 progress = progress || !in_.empty();
             }
         }
-        while (up_out_off_ < up_out_.size()) {
+        while (!upstream_write_closed_ && up_out_off_ < up_out_.size()) {
             auto n = ::send(upstream_.get(), up_out_.data() + up_out_off_,
                             up_out_.size() - up_out_off_, MSG_NOSIGNAL);
             if (n < 0) {
                 if (errno == EINTR) continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-                if (!response_head_done_) {
-                    fail(502, "Bad Gateway", result::upstream_error, "upstream write failed");
-                } else {
-                    close(result::upstream_error, "upstream write failed");
-                }
-                return;
+                // EPIPE/ECONNRESET: an origin that answers before reading the whole body
+                // (413, 401...) closes on the rest. Its answer is already on the way, or
+                // in the socket: it is read and relayed below, not replaced by a 502.
+                upstream_write_closed_ = true;
+                up_out_.clear();
+                up_out_off_ = 0;
+                progress = true;
+                break;
             }
             up_out_off_ += static_cast<std::size_t>(n);
             progress = true;
@@ -336,7 +344,8 @@ void HttpSession::pump() {
             if (st == http::HeadStatus::incomplete) {
                 if (upstream_eof_) {
                     fail(502, "Bad Gateway", result::upstream_error,
-                         "upstream closed without a response");
+                         upstream_write_closed_ ? "upstream write failed"
+                                                : "upstream closed without a response");
                     return;
                 }
             } else if (st != http::HeadStatus::ok) {
@@ -359,7 +368,10 @@ void HttpSession::pump() {
                 bool delimited = response_body_->mode() != http::BodyFramer::Mode::until_close;
                 upstream_reusable_ = delimited && response_.minor_version >= 1 &&
                                      !response_.headers.has_token("Connection", "close");
-                keep_client_ = client_keep_alive_ && delimited;
+                // An answer that comes before the whole request was sent may end the
+                // exchange early (see below): then the client's connection cannot be kept,
+                // and it has to know before it reads the body.
+                keep_client_ = client_keep_alive_ && delimited && request_sent();
                 auto forwarded = forwarded_response_head();
                 record_.bytes_in += forwarded.size();
                 send_client(forwarded);
@@ -392,8 +404,11 @@ void HttpSession::pump() {
             close(result::io_error, "client write failed");
             return;
         }
-        if (response_done && client_backlog() == 0 && request_body_->done() &&
-            up_out_off_ == up_out_.size()) {
+        if (response_done && client_backlog() == 0) {
+            // A complete answer ends the exchange even if the request body is not all
+            // sent (the origin refused it, or answered 413 instead of 100 Continue):
+            // neither connection can carry another request then.
+            if (!request_sent()) upstream_reusable_ = false;
             finish_exchange();
             return;
         }
@@ -410,7 +425,13 @@ void HttpSession::finish_exchange() {
         up_in_.clear();
     }
     if (!keep_client_) {
-        close(result::ok, "OK");
+        if (request_body_->done()) {
+            close(result::ok, "OK");
+        } else {
+            // The client may still be sending the body: closing with unread input would
+            // reset the connection and could lose the answer it has not read yet.
+            reply_and_close({}, result::ok, "OK");
+        }
         return;
     }
     phase_ = Phase::handshake;

@@ -32,6 +32,9 @@ class HttpSession final : public Session {
     void begin_forwarding();
     void pump();
     void finish_exchange();
+    bool request_sent() const {
+        return request_body_->done() && up_out_off_ == up_out_.size() && !upstream_write_closed_;
+    }
     void fail(int status, std::string_view status_text, int code, std::string_view reason,
               std::string_view extra_headers = {});
     bool upstream_alive() const;
@@ -52,6 +55,9 @@ class HttpSession final : public Session {
     bool keep_client_ = false;
     bool upstream_reusable_ = false;
     bool upstream_eof_ = false;
+    // The upstream stopped taking the request (it answered early and closed): the rest of
+    // the body is dropped, and its answer, if one comes, still goes to the client.
+    bool upstream_write_closed_ = false;
     std::string upstream_key_;  // "host:port" the open upstream connection goes to
     bool request_active_ = false;
     std::uint64_t requests_ = 0;

@@ -17,7 +17,8 @@ constexpr int listen_backlog = 4096;
 constexpr int accepts_per_event = 64;  // fairness between listeners and sessions
 }  // namespace
 
-std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::string& error) {
+std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::string& error,
+                                      int* err) {
     proxycfg::IpAddress address;  // 0.0.0.0
     if (!service.bind_address.value.empty()) {
         auto parsed = proxycfg::IpAddress::parse(service.bind_address.value);
@@ -28,21 +29,23 @@ std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::str
         address = *parsed;
     }
     bool v6 = address.family == proxycfg::IpAddress::Family::v6;
-    UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd) {
+    auto failed = [&] {
+        if (err) *err = errno;
         error = std::strerror(errno);
         return std::nullopt;
-    }
+    };
+    UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) return failed();
+    // SO_REUSEADDR lets a restart bind while old connections sit in TIME_WAIT; it never
+    // lets two sockets listen on one port. SO_REUSEPORT would, for any process of the
+    // same user, so it is not set.
     int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     sockaddr_storage sa;
     auto len = to_sockaddr(address, service.port.value, sa);
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0 ||
-        ::listen(fd.get(), listen_backlog) != 0) {
-        error = std::strerror(errno);
-        return std::nullopt;
-    }
+        ::listen(fd.get(), listen_backlog) != 0)
+        return failed();
     return fd;
 }
 
@@ -57,7 +60,9 @@ std::uint16_t local_port(int fd) {
 
 Listener::Listener(Worker& worker, std::size_t service_index, UniqueFd fd)
     : worker_(worker), service_index_(service_index), fd_(std::move(fd)) {
-    worker_.loop().add(fd_.get(), EPOLLIN, this);
+    // The socket is shared by every worker: without EPOLLEXCLUSIVE each connection would
+    // wake them all, and all but one would find nothing to accept.
+    worker_.loop().add(fd_.get(), EPOLLIN | EPOLLEXCLUSIVE, this);
 }
 
 Listener::~Listener() {

@@ -1,5 +1,5 @@
-// Listening sockets: one per service per worker, bound with SO_REUSEPORT so the kernel
-// spreads new connections over the workers without a shared accept lock.
+// A listener: one worker's copy of a service's listening socket (see listen_sockets.hpp),
+// waited on with EPOLLEXCLUSIVE so a new connection wakes one idle worker, not all.
 #pragma once
 
 #include <cstdint>
@@ -20,8 +20,10 @@ inline bool served(proxycfg::ServiceType type) {
     return type == ServiceType::socks || type == ServiceType::proxy || type == ServiceType::tcppm;
 }
 
-// Binds and listens for one service. nullopt with `error` set when it cannot.
-std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::string& error);
+// Binds and listens for one service, exclusively (no SO_REUSEPORT). nullopt with `error`
+// set (and `err`, the errno, when given) when it cannot.
+std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::string& error,
+                                      int* err = nullptr);
 
 // Listens on the port a socket is bound to (tests and logs).
 std::uint16_t local_port(int fd);

@@ -18,6 +18,7 @@
 #include "config_snapshot.hpp"
 #include "control/server.hpp"
 #include "daemon.hpp"
+#include "listen_sockets.hpp"
 #include "listener.hpp"
 #include "monitor.hpp"
 #include "notify.hpp"
@@ -106,21 +107,19 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
 
     unsigned workers =
         options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
-    // Every worker gets its own socket per service (SO_REUSEPORT); all are bound before
-    // any is used, so a port in use refuses the start instead of serving half the config.
+    // One socket per port, shared by the workers; all are bound before any is used, so a
+    // port in use refuses the start instead of serving half the config.
+    std::string listen_error;
+    auto listening = proxyd::ListenSockets{}.for_model(*model, listen_error);
     std::vector<std::vector<proxyd::BoundSocket>> sockets(workers);
-    for (unsigned w = 0; w < workers; ++w) {
-        for (const auto& service : model->services) {
-            if (!proxyd::served(service.type)) continue;
-            std::string error;
-            auto fd = proxyd::bind_listener(service, error);
-            if (!fd) {
-                std::fprintf(stderr, "proxyd: cannot listen for %s: %s\n", service.label.c_str(),
-                             error.c_str());
-                return 1;
-            }
-            sockets[w].push_back({service.index, std::move(*fd)});
-        }
+    for (unsigned w = 0; listening && w < workers; ++w) {
+        auto copies = listening->copies(*model, proxyd::served_services(*model), listen_error);
+        if (!copies) listening.reset();
+        if (copies) sockets[w] = std::move(*copies);
+    }
+    if (!listening) {
+        std::fprintf(stderr, "proxyd: %s\n", listen_error.c_str());
+        return 1;
     }
 
     std::optional<proxyd::Pidfile> pidfile;
@@ -154,7 +153,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         // loop, one at a time, so reloads never overlap.
         auto notifier = proxyd::SystemdNotifier::from_environment();
         proxyd::ReloadEngine engine(snapshot, worker_list, access_log,
-                                    notifier ? &*notifier : nullptr);
+                                    notifier ? &*notifier : nullptr, std::move(*listening));
         proxyd::EventLoop control_loop;
         proxyd::control_cmd::Context context{engine, started_at_ms};
         proxyd::ControlServer control(control_loop, context);
@@ -215,6 +214,10 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
             } else if (sig == SIGHUP) {
                 control_loop.post(
                     [&engine] { engine.reload("hup", proxyd::ReloadKind::traditional); });
+            } else if (sig == SIGUSR2) {
+                // Log rotation without a reload (logrotate): edits on disk stay unapplied.
+                access_log.reopen();
+                std::fprintf(stderr, "proxyd: log files reopened (usr2)\n");
             } else {
                 std::fprintf(stderr, "proxyd: signal %d ignored\n", sig);
             }
@@ -242,7 +245,7 @@ int main(int argc, char** argv) {
     app.add_option("--workers,-w", options.workers, "worker threads (default: number of cores)")
         ->check(CLI::Range(1u, 1024u));
     app.add_option("--control", options.control,
-                   "control socket for proxyctl (default: " + control::default_socket_path() + ")")
+                   "control socket for proxyctl (default: " + control::default_socket_help() + ")")
         ->type_name("PATH");
     app.add_option("--control-group", options.control_group,
                    "members of GROUP may use the control socket too (mode 0660)")
@@ -260,7 +263,8 @@ int main(int argc, char** argv) {
         "  proxyd --daemon --workers 4 proxyd.cfg   detach, four event loops\n"
         "\n"
         "Signals: SIGUSR1 reloads and re-checks live sessions of force services; SIGHUP\n"
-        "reloads for new connections only and reopens log files; SIGTERM/SIGINT exit.");
+        "reloads for new connections only and reopens log files; SIGUSR2 only reopens log\n"
+        "files (log rotation, no reload); SIGTERM/SIGINT exit.");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

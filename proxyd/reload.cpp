@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
@@ -9,8 +10,10 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include "notify.hpp"
@@ -162,6 +165,50 @@ nlohmann::json changes_json(const proxycfg::Model& before, const proxycfg::Loade
     return out;
 }
 
+// A finding of the reload itself (not of a file): proxyctl check's json entry shape.
+nlohmann::json reload_diagnostic(const char* code, const std::string& message) {
+    return {{"code", code},
+            {"severity", "error"},
+            {"message", message},
+            {"file", ""},
+            {"line", 0},
+            {"column", 0},
+            {"length", 0},
+            {"notes", nlohmann::json::array()},
+            {"fixits", nlohmann::json::array()}};
+}
+
+// Why applying `plan` would take service away from clients: every listener closing, or a
+// listener closing while its service has live sessions. Empty when it would not.
+std::string drop_reason(const proxycfg::Model& before, const proxycfg::Model& after,
+                        const ListenerPlan& plan, const std::vector<Worker*>& workers) {
+    auto served_count = [](const proxycfg::Model& m) {
+        return std::count_if(m.services.begin(), m.services.end(),
+                             [](const proxycfg::Service& s) { return served(s.type); });
+    };
+    if (served_count(after) == 0 && served_count(before) > 0)
+        return "the new configuration serves nothing: every listener would close";
+    if (plan.counts.closed == 0) return {};
+    std::set<std::string, std::less<>> closing;
+    for (const auto& s : before.services)
+        if (served(s.type) && !plan.kept[s.index]) closing.insert(s.label);
+    std::vector<std::map<std::string, std::size_t, std::less<>>> live(workers.size());
+    on_every_worker(workers, [&](Worker& w, std::size_t i) {
+        w.sessions().for_each([&](Session& session) {
+            if (!session.closed() && closing.contains(session.service().label))
+                ++live[i][session.service().label];
+        });
+    });
+    std::map<std::string, std::size_t, std::less<>> total;
+    for (const auto& m : live)
+        for (const auto& [label, n] : m) total[label] += n;
+    std::string out;
+    for (const auto& [label, n] : total)
+        out += (out.empty() ? "" : "; ") + std::string("listener ") + label + " would close with " +
+               std::to_string(n) + " live session" + (n == 1 ? "" : "s");
+    return out;
+}
+
 std::string read_bytes(const std::string& path, bool& ok) {
     std::ifstream in(path, std::ios::binary);
     ok = static_cast<bool>(in);
@@ -195,10 +242,73 @@ void on_every_worker(const std::vector<Worker*>& workers,
     countdown->done.wait(lock, [&] { return countdown->left == 0; });
 }
 
+namespace {
+
+// A file written in place (not renamed over) can be read half-written. What was read is
+// trusted once every file still has the size and mtime it had when it was read, and that
+// mtime is at least `settle` old: a writer still at work changes one or the other.
+constexpr std::chrono::milliseconds settle{100};
+constexpr int read_attempts = 20;  // ~2 s of a file that keeps changing, then refused
+
+std::int64_t mtime_ns_of(const struct stat& st) {
+    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+enum class FileState : std::uint8_t { settled, fresh, changed };
+
+FileState state_of(const proxycfg::LoadedFile& f, std::int64_t now_ns) {
+    struct stat st {};
+    if (::stat(f.path.c_str(), &st) != 0) return FileState::changed;
+    if (mtime_ns_of(st) != f.mtime_ns || static_cast<std::uint64_t>(st.st_size) != f.size)
+        return FileState::changed;
+    auto settle_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(settle).count();
+    return now_ns - f.mtime_ns < settle_ns ? FileState::fresh : FileState::settled;
+}
+
+std::int64_t wall_now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
 proxycfg::Loaded load_configuration(const std::string& path) {
-    proxycfg::Loaded loaded = proxycfg::load_config(path);
-    if (loaded.readable()) proxycfg::fill_file_hashes(loaded.model, loaded.parse.config);
-    return loaded;
+    for (int attempt = 1;; ++attempt) {
+        proxycfg::Loaded loaded = proxycfg::load_config(path);
+        if (!loaded.readable()) return loaded;
+        proxycfg::fill_file_hashes(loaded.model, loaded.parse.config);
+        // Wait out files written moments ago; re-read any that changed meanwhile.
+        const proxycfg::LoadedFile* unsettled = nullptr;
+        for (int wait = 0; wait < read_attempts; ++wait) {
+            unsettled = nullptr;
+            bool fresh = false;
+            auto now = wall_now_ns();
+            for (const auto& f : loaded.model.files) {
+                auto st = state_of(f, now);
+                if (st == FileState::changed) {
+                    unsettled = &f;
+                    break;
+                }
+                fresh = fresh || st == FileState::fresh;
+            }
+            if (unsettled || !fresh) break;
+            std::this_thread::sleep_for(settle);
+        }
+        if (!unsettled) return loaded;
+        if (attempt < read_attempts) {
+            std::this_thread::sleep_for(settle);
+            continue;
+        }
+        proxycfg::Diagnostic d;
+        d.code = "PX026";
+        d.severity = proxycfg::Severity::error;
+        d.message = unsettled->path + " kept changing while it was read (" +
+                    std::to_string(read_attempts) + " attempts); nothing was applied";
+        d.span = {loaded.parse.config.main_file, 0, 0, 0};
+        loaded.diagnostics.push_back(std::move(d));
+        return loaded;
+    }
 }
 
 nlohmann::json diagnostics_json(const proxycfg::Loaded& loaded, const std::string& path) {
@@ -221,11 +331,15 @@ nlohmann::json diagnostics_json(const proxycfg::Loaded& loaded, const std::strin
 // ---- the engine -------------------------------------------------------------------------
 
 ReloadEngine::ReloadEngine(SnapshotPtr initial, std::vector<Worker*> workers, AccessLog& log,
-                           SystemdNotifier* notifier)
-    : current_(std::move(initial)), workers_(std::move(workers)), log_(log), notifier_(notifier) {}
+                           SystemdNotifier* notifier, ListenSockets sockets)
+    : current_(std::move(initial)),
+      workers_(std::move(workers)),
+      log_(log),
+      notifier_(notifier),
+      sockets_(std::move(sockets)) {}
 
 control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKind kind,
-                                           bool dry_run) {
+                                           bool dry_run, bool allow_drop) {
     auto started = std::chrono::system_clock::now();
     auto t0 = std::chrono::steady_clock::now();
     control::ReloadRecord record;
@@ -273,30 +387,34 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
     // before anything is swapped, so a port in use refuses the reload as a whole.
     ListenerPlan plan = plan_listeners(before, loaded.model);
     record.listeners = plan.counts;
+    // A file cut short, or an edit that drops a service in use, is refused unless the
+    // caller confirmed it: signals and `monitor` never do.
+    if (!allow_drop) {
+        if (auto why = drop_reason(before, loaded.model, plan, workers_); !why.empty()) {
+            std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(), why.c_str());
+            record.diagnostics.push_back(reload_diagnostic(
+                "PX313",
+                why + "; nothing was applied (confirm with 'proxyctl reload --allow-drop')"));
+            return finish("failed");
+        }
+    }
+    // A port this proxyd holds is handed over, not bound again: the kernel would refuse
+    // the second socket, since other processes must not share it.
     std::vector<std::vector<BoundSocket>> opened(workers_.size());
+    std::optional<ListenSockets> next_sockets;
     if (!dry_run) {
-        for (std::size_t w = 0; w < workers_.size(); ++w) {
-            for (auto index : plan.opened) {
-                const auto& service = loaded.model.services[index];
-                std::string error;
-                auto fd = bind_listener(service, error);
-                if (!fd) {
-                    std::string message = "cannot listen for " + service.label + ": " + error;
-                    std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(),
-                                 message.c_str());
-                    record.diagnostics.push_back({{"code", "PX311"},
-                                                  {"severity", "error"},
-                                                  {"message", message},
-                                                  {"file", ""},
-                                                  {"line", 0},
-                                                  {"column", 0},
-                                                  {"length", 0},
-                                                  {"notes", nlohmann::json::array()},
-                                                  {"fixits", nlohmann::json::array()}});
-                    return finish("failed");  // the sockets bound so far close here
-                }
-                opened[w].push_back({index, std::move(*fd)});
-            }
+        std::string message;
+        next_sockets = sockets_.for_model(loaded.model, message);
+        for (std::size_t w = 0; next_sockets && w < workers_.size(); ++w) {
+            auto copies = next_sockets->copies(loaded.model, plan.opened, message);
+            if (!copies) next_sockets.reset();  // the sockets bound so far close here
+            if (copies) opened[w] = std::move(*copies);
+        }
+        if (!next_sockets) {
+            std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(),
+                         message.c_str());
+            record.diagnostics.push_back(reload_diagnostic("PX311", message));
+            return finish("failed");
         }
     }
 
@@ -318,6 +436,7 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
 
     if (dry_run) return finish("dry_run");
     current_ = next;
+    sockets_ = std::move(*next_sockets);  // ports no service listens on any more close here
     record.generation = next->generation;
     std::fprintf(stderr,
                  "proxyd: reload (%s): generation %llu; sessions %llu checked, %llu kept, %llu "

@@ -18,6 +18,7 @@
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
 #include "control/protocol.hpp"
+#include "listen_sockets.hpp"
 #include "proxycfg/lint.hpp"
 #include "worker.hpp"
 
@@ -43,12 +44,15 @@ enum class ReloadKind : std::uint8_t {
 class ReloadEngine {
   public:
     ReloadEngine(SnapshotPtr initial, std::vector<Worker*> workers, AccessLog& log,
-                 SystemdNotifier* notifier);
+                 SystemdNotifier* notifier, ListenSockets sockets = {});
 
     // One reload attempt; the record is kept as the last one (and in the history) unless
     // it is a dry run, which computes the record (changes, sessions that would close,
-    // listeners) without applying anything.
-    control::ReloadRecord reload(const std::string& trigger, ReloadKind kind, bool dry_run = false);
+    // listeners) without applying anything. Without `allow_drop`, a configuration that
+    // would stop every service or close a listener serving live sessions is refused
+    // (PX313): only an operator's explicit request confirms that.
+    control::ReloadRecord reload(const std::string& trigger, ReloadKind kind, bool dry_run = false,
+                                 bool allow_drop = false);
 
     // The running model against the files on disk now (`proxyctl diff`).
     control::DiffResult diff();
@@ -57,12 +61,15 @@ class ReloadEngine {
     const std::optional<control::ReloadRecord>& last_reload() const { return last_; }
     const std::deque<control::ReloadRecord>& history() const { return history_; }
     const std::vector<Worker*>& workers() const { return workers_; }
+    // The control command `reopen-logs`: log rotation without a reload.
+    AccessLog& access_log() { return log_; }
 
   private:
     SnapshotPtr current_;
     std::vector<Worker*> workers_;
     AccessLog& log_;
     SystemdNotifier* notifier_;
+    ListenSockets sockets_;  // the generation's listening sockets, one per port
     std::optional<control::ReloadRecord> last_;
     std::deque<control::ReloadRecord> history_;
 };

@@ -119,6 +119,7 @@ Session::Session(Worker& worker, SnapshotPtr config, std::size_t service_index, 
     record_.last_activity = worker_.loop().now();
     record_.generation = config_->generation;
     timer_start_ = record_.last_activity;
+    accepted_at_ = record_.last_activity;
 }
 
 const proxycfg::Timeouts& Session::timeouts() const {
@@ -128,7 +129,10 @@ const proxycfg::Timeouts& Session::timeouts() const {
 void Session::start() {
     int one = 1;
     ::setsockopt(client_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    set_timeout(timeout_of(timeouts().string_short()), result::handshake_timeout);
+    // The timeouts slot 3proxy gives the request string: here a deadline from accept.
+    set_deadline(timeout_of(timeouts().string_short()), result::handshake_timeout);
+    in_first_handshake_ = true;
+    worker_.handshake_started(*this);
     if (!worker_.loop().add(client_.get(), socket_events, &client_endpoint_)) {
         close(result::io_error, "cannot watch client socket");
         return;
@@ -140,11 +144,23 @@ void Session::set_timeout(std::chrono::seconds timeout, int code) {
     timeout_ = timeout;
     timeout_code_ = code;
     timer_start_ = worker_.loop().now();
+    deadline_ = false;
+}
+
+void Session::set_deadline(std::chrono::seconds timeout, int code) {
+    set_timeout(timeout, code);
+    deadline_ = true;
 }
 
 void Session::touch() {
     record_.last_activity = worker_.loop().now();
-    timer_start_ = record_.last_activity;
+    if (!deadline_) timer_start_ = record_.last_activity;
+}
+
+void Session::end_first_handshake() {
+    if (!in_first_handshake_) return;
+    in_first_handshake_ = false;
+    worker_.handshake_finished(*this);
 }
 
 void Session::check_timeout(Clock::time_point now) {
@@ -258,16 +274,17 @@ void Session::reply_and_close(std::string_view reply, int code, std::string_view
 }
 
 void Session::linger() {
-    // Discard what the client still sends until it closes (or linger_time passes).
+    // Discard what the client still sends until it closes (or linger_time passes). A
+    // client still sending (the rest of a refused body) gets 16 reads per event: closing
+    // with its bytes unread would reset the connection before it reads the answer.
     std::string sink;
     for (int i = 0; i < 16; ++i) {
         sink.clear();
         auto r = read_from(client_.get(), sink, 16384);
         if (r == ReadResult::data) continue;
-        if (r == ReadResult::would_block) return;
-        break;
+        if (r != ReadResult::would_block) close(linger_code_, linger_reason_);  // its close
+        return;
     }
-    close(linger_code_, linger_reason_);
 }
 
 proxycfg::AccessRequest Session::access_request() const {
@@ -310,6 +327,7 @@ proxycfg::SessionFacts Session::recheck_facts(const AclClock& clock) const {
 }
 
 proxycfg::Decision Session::admit() {
+    end_first_handshake();
     auto request = access_request();
     auto decision = proxycfg::evaluate(*config_->model, *service_, request);
     // A re-checking reload came while this session was in its handshake: it was not live
@@ -501,6 +519,7 @@ void Session::revoke(std::string reason) {
 void Session::close(int code, std::string_view reason) {
     if (phase_ == Phase::closed) return;
     phase_ = Phase::closed;
+    end_first_handshake();
     if (revoked_) {
         code = result::closed_by_operator;
         reason = *revoked_;

@@ -63,6 +63,10 @@ class Session {
     // see its close soonest.
     void revoke(std::string reason);
     bool timed_out(Clock::time_point now) const { return now - timer_start_ >= timeout_; }
+    // From accept to admission the session is in its first handshake: it must finish by a
+    // deadline counted from accept, and the worker may displace it (Worker::accept).
+    bool in_first_handshake() const { return in_first_handshake_; }
+    Clock::time_point accepted_at() const { return accepted_at_; }
     void check_timeout(Clock::time_point now);
 
     const SessionRecord& record() const { return record_; }
@@ -119,8 +123,12 @@ class Session {
     void write_log(int code, std::string_view reason) { write_log_for(record_, code, reason); }
     void write_log_for(const SessionRecord& record, int code, std::string_view reason);
 
+    // An idle timeout: every byte either way restarts it.
     void set_timeout(std::chrono::seconds timeout, int code);
-    void touch();  // activity: restarts the idle timeout
+    // A deadline: bytes trickling in do not move it (a handshake must finish in time).
+    void set_deadline(std::chrono::seconds timeout, int code);
+    bool deadline_running() const { return deadline_; }
+    void touch();  // activity: restarts an idle timeout, never a deadline
     std::chrono::seconds timeout_of(std::uint32_t seconds) const {
         return std::chrono::seconds(seconds);
     }
@@ -147,6 +155,7 @@ class Session {
     void finish_connect();
     void pump_relay();
     void linger();
+    void end_first_handshake();
 
     std::string client_out_;
     std::size_t client_out_off_ = 0;
@@ -157,6 +166,9 @@ class Session {
     Clock::time_point timer_start_;
     std::chrono::seconds timeout_{30};
     int timeout_code_ = 0;
+    bool deadline_ = false;
+    bool in_first_handshake_ = false;
+    Clock::time_point accepted_at_;
     bool silent_ = false;
     std::optional<std::string> revoked_;  // reason, once a reload revoked the session
     int linger_code_ = 0;

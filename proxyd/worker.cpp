@@ -106,7 +106,11 @@ void Worker::adopt(SnapshotPtr next, const std::vector<std::optional<std::size_t
 
 void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_storage& peer) {
     const auto& service = config_->model->services[service_index];
-    if (!config_->slots.acquire(service_index, service.maxconn.value)) {
+    std::uint16_t peer_port = 0;
+    auto source = address_of(peer, &peer_port).value_or(proxycfg::IpAddress{});
+    bool slot = config_->slots.acquire(service_index, service.maxconn.value) ||
+                take_slot_of_handshake(service_index, source);
+    if (!slot) {
         // Refused at once: the client sees a close instead of waiting in a queue.
         SessionRecord r;
         r.id = next_session_id();
@@ -114,7 +118,8 @@ void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_stora
                      : service.type == proxycfg::ServiceType::tcppm ? "TCPPM"
                                                                     : "SOCKS";
         r.service_port = service.port.value;
-        if (auto a = address_of(peer, &r.client_port)) r.client_address = *a;
+        r.client_address = source;
+        r.client_port = peer_port;
         log_.write(*service.log, log_fields_for(r, result::maxconn, "maxconn exceeded",
                                                 std::chrono::system_clock::now()));
         return;
@@ -125,6 +130,39 @@ void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_stora
         return;
     }
     sessions_.add(std::move(session)).start();
+}
+
+bool Worker::take_slot_of_handshake(std::size_t service_index, const proxycfg::IpAddress& source) {
+    auto picked = config_->handshakes.pick(service_index, source, loop_.now());
+    if (!picked) return false;
+    const auto& [victim, why] = *picked;
+    std::string reason = why == HandshakeBoard::Reason::source_over_share
+                             ? "handshake displaced: too many handshakes from this source"
+                             : "handshake displaced: service at maxconn";
+    // The newcomer has the victim's slot from now on. A victim on another worker is
+    // closed by its own loop a moment later (maxconn is exceeded by one until then), and
+    // one that finished its handshake in that moment is kept.
+    config_->slots.force_acquire(service_index);
+    auto displace = [](Worker& w, std::uint64_t id, const std::string& why_text) {
+        if (Session* s = w.sessions().find(id); s != nullptr && s->in_first_handshake())
+            s->close(result::handshake_displaced, why_text);
+    };
+    if (victim.worker == this) {
+        displace(*this, victim.session_id, reason);
+    } else {
+        Worker* w = victim.worker;
+        w->loop().post([w, id = victim.session_id, reason, displace] { displace(*w, id, reason); });
+    }
+    return true;
+}
+
+void Worker::handshake_started(const Session& session) {
+    session.config().handshakes.add({this, session.record().id, session.record().service_index,
+                                     session.record().client_address, session.accepted_at()});
+}
+
+void Worker::handshake_finished(const Session& session) {
+    session.config().handshakes.remove(session.record().id);
 }
 
 void Worker::report_accept_error(int err) {

@@ -1,5 +1,5 @@
-// A worker thread: one event loop, its listeners (SO_REUSEPORT copies of every
-// service's socket), its resolver and the registry of the sessions it accepted.
+// A worker thread: one event loop, its listeners (its copies of the listening sockets,
+// shared with the other workers), its resolver and the registry of the sessions it accepted.
 #pragma once
 
 #include <atomic>
@@ -57,6 +57,9 @@ class Worker {
     }
 
     void accept(std::size_t service_index, UniqueFd fd, const sockaddr_storage& peer);
+    // Session::start and Session's admission/close: the handshakes this worker runs.
+    void handshake_started(const Session& session);
+    void handshake_finished(const Session& session);
     void report_accept_error(int err);
     // Called by Session::close: the session leaves the registry and is destroyed after
     // the current event batch (its handlers may still be referenced by that batch).
@@ -64,6 +67,9 @@ class Worker {
 
   private:
     void on_tick();
+    // The service is at maxconn: gives a client from `source` the slot of a session of
+    // this generation still in its handshake, if one should give way (HandshakeBoard).
+    bool take_slot_of_handshake(std::size_t service_index, const proxycfg::IpAddress& source);
 
     std::size_t index_;
     SnapshotPtr config_;

@@ -81,6 +81,10 @@ constexpr std::array kRules = {
     RuleInfo{"PX025", S::warning, "log-extra-arguments",
              "log with more than a target and a rotation letter: 3proxy ignores the other words",
              "Give log at most TARGET and ROTATION; put other directives on their own lines."},
+    RuleInfo{"PX026", S::error, "file-changed-while-read",
+             "A configuration file kept changing while it was read; the reload is refused",
+             "Write configuration files atomically (a temporary file renamed over the old one), "
+             "or reload once the edit is complete."},
     // --- 1xx: order and sticky state
     RuleInfo{"PX101", S::warning, "force-after-last-service",
              "force/noforce after the last service line has no effect",
@@ -196,6 +200,14 @@ constexpr std::array kRules = {
     RuleInfo{"PX311", S::error, "cannot-listen",
              "proxyd cannot bind a listener of the new configuration; the reload is refused",
              "Free the port or address (another process holds it, or it needs privileges)."},
+    RuleInfo{"PX312", S::error, "no-service", "No service line: the configuration serves nothing",
+             "Add the service lines (socks, proxy, tcppm, ...); a file cut short before them, "
+             "e.g. by an editor that writes in place, would stop the proxy."},
+    RuleInfo{"PX313", S::error, "reload-drops-service",
+             "The reload would stop every service, or close a listener that serves live "
+             "sessions; refused without confirmation",
+             "Check that the files are complete; to drop them deliberately, run "
+             "'proxyctl reload --allow-drop'."},
     // --- 4xx: live daemon state (needs a reachable proxyd)
     RuleInfo{"PX401", S::warning, "edited-not-reloaded",
              "File changed since the running proxyd loaded it", "Run 'proxyctl reload'."},

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -109,7 +110,14 @@ json cmd_reload(Context& c, const json& args) {
         if (!args.at("dry_run").is_boolean()) return bad_args("dry_run must be true or false");
         dry_run = args.at("dry_run").get<bool>();
     }
-    control::ReloadRecord record = c.engine.reload("control", ReloadKind::recheck, dry_run);
+    bool allow_drop = false;
+    if (args.contains("allow_drop")) {
+        if (!args.at("allow_drop").is_boolean())
+            return bad_args("allow_drop must be true or false");
+        allow_drop = args.at("allow_drop").get<bool>();
+    }
+    control::ReloadRecord record =
+        c.engine.reload("control", ReloadKind::recheck, dry_run, allow_drop);
     if (record.result == "failed") {
         json reply = control::error_reply(control::err_reload_failed,
                                           "the new configuration was refused; generation " +
@@ -173,15 +181,30 @@ json cmd_kill(Context& c, const json& args) {
     return control::ok_reply({{"killed", k}, {"not_found", missing}});
 }
 
+// Log rotation: the files close and the next line opens them anew. Nothing is reloaded,
+// so an edit waiting on disk is not applied behind the operator's back.
+json cmd_reopen_logs(Context& c, const json&) {
+    c.engine.access_log().reopen();
+    std::uint64_t generation = c.engine.current()->generation;
+    std::fprintf(stderr, "proxyd: log files reopened (control); generation %llu keeps serving\n",
+                 static_cast<unsigned long long>(generation));
+    return control::ok_reply({{"reopened", true}, {"generation", generation}});
+}
+
 json cmd_help(Context&, const json&);
 
 constexpr Command commands[] = {
     {"status", "pid, version, generation, loaded files and hashes, last reload, sessions",
      cmd_status},
-    {"reload", "load the files again and re-check live sessions (args: dry_run)", cmd_reload},
+    {"reload",
+     "load the files again and re-check live sessions (args: dry_run, allow_drop: apply even "
+     "if it stops every service or closes listeners with live sessions)",
+     cmd_reload},
     {"sessions", "live sessions (args: service, user, source CIDR)", cmd_sessions},
     {"diff", "the files on disk against the running generation, and a reload's impact", cmd_diff},
     {"kill", "close sessions (args: ids)", cmd_kill},
+    {"reopen-logs", "close the log files so the next line opens them anew; no reload",
+     cmd_reopen_logs},
     {"help", "this list", cmd_help},
 };
 
@@ -199,26 +222,34 @@ std::span<const Command> table() {
 }
 
 json dispatch(Context& context, std::string_view line) {
-    json request = json::parse(line, nullptr, false);
+    bool too_deep = false;
+    json request = control::parse_line(line, &too_deep);
+    if (too_deep)
+        return control::error_reply(
+            control::err_bad_json,
+            "the request nests deeper than " + std::to_string(control::max_nesting) + " levels");
     if (request.is_discarded() || !request.is_object())
         return control::error_reply(control::err_bad_json,
                                     "the request is not a JSON object on one line");
     auto name = request.find("command");
     if (name == request.end() || !name->is_string())
         return control::error_reply(control::err_bad_json, "the request has no \"command\" string");
-    json args = request.value("args", json::object());
+    // By reference: the arguments are the client's, and are never copied.
+    static const json no_args = json::object();
+    auto found = request.find("args");
+    const json& args = found == request.end() ? no_args : *found;
     if (!args.is_object()) return bad_args("\"args\" must be an object");
+    const auto& wanted = name->get_ref<const std::string&>();
     for (const auto& c : commands)
-        if (c.name == name->get<std::string>()) {
+        if (c.name == wanted) {
             try {
                 return c.handler(context, args);
             } catch (const json::exception& e) {
                 return bad_args(e.what());
             }
         }
-    return control::error_reply(
-        control::err_unknown_command,
-        "unknown command '" + name->get<std::string>() + "' (try \"help\")");
+    return control::error_reply(control::err_unknown_command,
+                                "unknown command '" + wanted + "' (try \"help\")");
 }
 
 }  // namespace proxyd::control_cmd

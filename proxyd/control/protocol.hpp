@@ -7,13 +7,15 @@
 //            {"command":"sessions","args":{"service":"socks:1080","user":"bob"}}
 //            {"command":"diff"}
 //            {"command":"kill","args":{"ids":[12,13]}}
+//            {"command":"reopen-logs"}
 //   reply:   {"ok":true,"result":{...}}
 //            {"ok":false,"error":{"code":"unknown_command","message":"...","diagnostics":[...]}}
 //
 // Results: status -> Status; reload -> ReloadRecord (a refused reload is ok:false with code
 // reload_failed, the diagnostics, and the record under error.record); sessions ->
 // {"sessions":[SessionInfo...]} filtered by service (label), user and source (a CIDR);
-// diff -> DiffResult; kill -> {"killed":[ids],"not_found":[ids]}.
+// diff -> DiffResult; kill -> {"killed":[ids],"not_found":[ids]};
+// reopen-logs -> {"reopened":true,"generation":N} (log files closed, nothing reloaded).
 // A model change is {"kind":"added|removed|changed","area","subject","before","after",
 // "file","line"} (proxycfg::ModelChange; never a secret). Paths in Status are absolute.
 // Every reload attempt, whatever its trigger (usr1, hup, control, monitor), updates
@@ -24,6 +26,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +36,10 @@
 namespace control {
 
 inline constexpr std::size_t max_request_bytes = 64 * 1024;
+// Requests nest three levels ({"args":{"ids":[...]}}); replies a few more. Anything deeper
+// is refused while parsing: deep values are never built, so nothing walks them
+// recursively (a copy or a dump of 30,000 nested arrays overflows a thread's stack).
+inline constexpr int max_nesting = 16;
 inline constexpr int protocol_version = 1;
 
 // Error codes in replies.
@@ -43,6 +50,7 @@ inline constexpr const char* err_too_large = "request_too_large";
 inline constexpr const char* err_forbidden = "forbidden";
 inline constexpr const char* err_reload_failed = "reload_failed";
 inline constexpr const char* err_busy = "reload_in_progress";
+inline constexpr const char* err_busy_clients = "too_many_connections";
 
 struct LoadedFileInfo {
     std::string path;
@@ -188,6 +196,23 @@ inline void from_json(const nlohmann::json& j, Status& s) {
             j.at("generations_with_force_sessions").get<std::vector<std::uint64_t>>();
 }
 
+// Parses one protocol line. Malformed JSON and nesting deeper than max_nesting both give a
+// discarded value; `too_deep` tells the two apart for the error message.
+inline nlohmann::json parse_line(std::string_view line, bool* too_deep = nullptr) {
+    bool deep = false;
+    auto limit_depth = [&deep](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+        bool opens = event == nlohmann::json::parse_event_t::object_start ||
+                     event == nlohmann::json::parse_event_t::array_start;
+        if (opens && depth > max_nesting) deep = true;
+        // A discarded start skips the whole value: nothing below it is stored.
+        return !deep;
+    };
+    nlohmann::json value = nlohmann::json::parse(line, limit_depth, false);
+    if (too_deep) *too_deep = deep;
+    if (deep) return nlohmann::json(nlohmann::json::value_t::discarded);
+    return value;
+}
+
 inline nlohmann::json ok_reply(nlohmann::json result) {
     return {{"ok", true}, {"result", std::move(result)}};
 }
@@ -199,11 +224,25 @@ inline nlohmann::json error_reply(const std::string& code, const std::string& me
         {"error", {{"code", code}, {"message", message}, {"diagnostics", std::move(diagnostics)}}}};
 }
 
+// Root's default control socket: inside the systemd unit's RuntimeDirectory, so proxyd,
+// proxyctl, the unit, logrotate and the Ansible role agree without options. CMake passes
+// the configured path (PROXYD_CONTROL_SOCKET) to every target.
+#ifndef PROXYD_CONTROL_SOCKET
+#define PROXYD_CONTROL_SOCKET "/run/proxyd/proxyd.sock"
+#endif
+inline constexpr const char* system_socket_path = PROXYD_CONTROL_SOCKET;
+
+// Root: system_socket_path; other users: their XDG runtime directory.
 inline std::string default_socket_path() {
-    if (::geteuid() == 0) return "/run/proxyd.sock";
+    if (::geteuid() == 0) return system_socket_path;
     if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg)
         return std::string(xdg) + "/proxyd.sock";
     return "/run/user/" + std::to_string(::geteuid()) + "/proxyd.sock";
+}
+
+// The defaults as --help shows them, whoever asks.
+inline std::string default_socket_help() {
+    return std::string(system_socket_path) + " for root, else $XDG_RUNTIME_DIR/proxyd.sock";
 }
 
 }  // namespace control

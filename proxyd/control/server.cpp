@@ -16,24 +16,39 @@
 
 namespace proxyd {
 
+// One connection. Requests are answered one at a time and in order; while a reply has not
+// been taken by the client, nothing more is read from it (backpressure: a client that
+// sends requests without reading replies costs one reply and one request line, never a
+// growing queue), and it must take the reply within the timeout.
 class ControlServer::Client final : public IoHandler {
   public:
     Client(ControlServer& server, UniqueFd fd)
         : server_(server), fd_(std::move(fd)), deadline_(Clock::now() + server.options_.timeout) {}
 
     void on_io(std::uint32_t events) override {
-        if (events & EPOLLOUT) flush();
-        if (!gone && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !closing_) read();
+        // A hang-up while a reply waits must reach flush() too: its send fails and drops the
+        // client (read() is not called while a reply waits, and the hang-up would repeat).
+        if (!out_.empty() && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+            flush();
+            if (gone || closing_ || !out_.empty()) return;
+            // The reply is taken: the requests already buffered, then the socket again.
+            if (!serve_lines() || !out_.empty()) return;
+            server_.loop_.modify(fd_.get(), EPOLLIN, this);
+        }
+        if (!gone && !closing_ && out_.empty() && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+            read();
     }
     bool expired(Clock::time_point now) const { return now >= deadline_; }
-    bool gone = false;                // dropped by the server; freed at the end of the batch
-    std::optional<uid_t> refuse_uid;  // SO_PEERCRED says this peer may not administer
+    bool gone = false;  // dropped by the server; freed at the end of the batch
+    // Set for a peer that is only told why it is refused: SO_PEERCRED says it may not
+    // administer the daemon, or too many clients are connected.
+    std::optional<nlohmann::json> refusal;
     int fd() const { return fd_.get(); }
 
   private:
     void read() {
         char chunk[16384];
-        while (!gone && !closing_) {
+        while (!gone && !closing_ && out_.empty()) {
             ssize_t n = ::recv(fd_.get(), chunk, sizeof chunk, 0);
             if (n > 0) {
                 in_.append(chunk, static_cast<std::size_t>(n));
@@ -48,25 +63,29 @@ class ControlServer::Client final : public IoHandler {
         }
     }
 
-    // Answers every complete line; false once the client is being disconnected.
+    // Answers the complete lines buffered, one at a time, as long as each reply is taken
+    // at once; false once the client is being disconnected.
     bool serve_lines() {
-        for (;;) {
+        while (out_.empty()) {
             auto nl = in_.find('\n');
             if (nl == std::string::npos) break;
-            std::string line = in_.substr(0, nl);
-            in_.erase(0, nl + 1);
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            if (line.size() > control::max_request_bytes) return refuse_too_large();
-            if (line.find_first_not_of(" \t") == std::string::npos) continue;
-            if (refuse_uid) {
-                closing_ = true;
-                queue(control::error_reply(
-                    control::err_forbidden,
-                    "uid " + std::to_string(*refuse_uid) + " may not use this control socket"));
-                return false;
+            if (nl > control::max_request_bytes) return refuse_too_large();
+            std::string_view line(in_.data(), nl);
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            bool blank = line.find_first_not_of(" \t") == std::string_view::npos;
+            nlohmann::json reply;
+            if (!blank) {
+                if (refusal) {
+                    closing_ = true;
+                    reply = std::move(*refusal);
+                } else {
+                    reply = control_cmd::dispatch(server_.context_, line);
+                }
             }
-            queue(control_cmd::dispatch(server_.context_, line));
+            in_.erase(0, nl + 1);
+            if (blank) continue;
             deadline_ = Clock::now() + server_.options_.timeout;
+            queue(reply);
             if (gone || closing_) return false;
         }
         if (in_.size() > control::max_request_bytes) return refuse_too_large();
@@ -90,25 +109,26 @@ class ControlServer::Client final : public IoHandler {
 
     void flush() {
         if (gone) return;
-        while (!out_.empty()) {
-            ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
+        while (out_off_ < out_.size()) {
+            ssize_t n =
+                ::send(fd_.get(), out_.data() + out_off_, out_.size() - out_off_, MSG_NOSIGNAL);
             if (n > 0) {
-                out_.erase(0, static_cast<std::size_t>(n));
+                out_off_ += static_cast<std::size_t>(n);
+                // A large reply read steadily is fine; a client that stops reading is not.
+                deadline_ = Clock::now() + server_.options_.timeout;
                 continue;
             }
             if (n < 0 && errno == EINTR) continue;
             if (n < 0 && errno == EAGAIN) {
-                server_.loop_.modify(fd_.get(), EPOLLIN | EPOLLOUT, this);
+                server_.loop_.modify(fd_.get(), EPOLLOUT, this);  // no reading meanwhile
                 return;
             }
             server_.drop(fd_.get());
             return;
         }
-        if (closing_) {
-            server_.drop(fd_.get());
-            return;
-        }
-        server_.loop_.modify(fd_.get(), EPOLLIN, this);
+        out_.clear();
+        out_off_ = 0;
+        if (closing_) server_.drop(fd_.get());
     }
 
     ControlServer& server_;
@@ -116,6 +136,7 @@ class ControlServer::Client final : public IoHandler {
     Clock::time_point deadline_;
     std::string in_;
     std::string out_;
+    std::size_t out_off_ = 0;
     bool closing_ = false;
 };
 
@@ -155,6 +176,15 @@ bool ControlServer::open(const ControlOptions& options, std::string& error) {
     if (!fd) {
         error = std::strerror(errno);
         return false;
+    }
+    // Root's default lives in the systemd unit's RuntimeDirectory; started another way,
+    // proxyd makes that directory itself (as the unit would) rather than go without.
+    if (::geteuid() == 0 && options.path == control::system_socket_path) {
+        std::string dir = options.path.substr(0, options.path.rfind('/'));
+        if (!dir.empty() && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+            error = "cannot create " + dir + ": " + std::strerror(errno);
+            return false;
+        }
     }
     // A socket file nobody answers on is left over from a daemon that died: replace it.
     // One that answers belongs to a running daemon, which must not be cut off.
@@ -215,6 +245,8 @@ void ControlServer::on_io(std::uint32_t) {
     for (int i = 0; i < 16; ++i) {
         UniqueFd client(::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!client) return;
+        // Past twice the cap even the refusal costs too much: the connection just closes.
+        if (clients_.size() >= 2 * max_clients) continue;
         ucred peer{};
         socklen_t len = sizeof peer;
         bool allowed = ::getsockopt(client.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 &&
@@ -228,10 +260,24 @@ void ControlServer::on_io(std::uint32_t) {
         // A refused peer is still read: its request line is answered with the refusal, and
         // the close comes after that (closing on unread input would reset the connection
         // and lose the reply).
-        if (!allowed) c->refuse_uid = peer.uid;
+        if (!allowed) {
+            c->refusal = control::error_reply(
+                control::err_forbidden,
+                "uid " + std::to_string(peer.uid) + " may not use this control socket");
+        } else if (admitted_clients() >= max_clients) {
+            c->refusal = control::error_reply(control::err_busy_clients,
+                                              "more than " + std::to_string(max_clients) +
+                                                  " control connections are open; try again");
+        }
         loop_.add(fd, EPOLLIN, c.get());
         clients_.emplace(fd, std::move(c));
     }
+}
+
+std::size_t ControlServer::admitted_clients() const {
+    std::size_t n = 0;
+    for (const auto& [fd, client] : clients_) n += client->refusal ? 0 : 1;
+    return n;
 }
 
 void ControlServer::drop(int fd) {

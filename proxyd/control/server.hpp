@@ -24,6 +24,10 @@ struct ControlOptions {
     std::chrono::milliseconds timeout{5000};
 };
 
+// Control connections served at once; more are answered with an error and closed. proxyctl
+// holds one per command, so only a runaway script reaches this.
+inline constexpr std::size_t max_clients = 32;
+
 class ControlServer final : public IoHandler {
   public:
     ControlServer(EventLoop& loop, control_cmd::Context& context);
@@ -41,6 +45,7 @@ class ControlServer final : public IoHandler {
   private:
     class Client;
     bool permitted(uid_t uid, gid_t gid) const;
+    std::size_t admitted_clients() const;
     void drop(int fd);
 
     EventLoop& loop_;

@@ -9,9 +9,15 @@ validate only passes with --root) and a control socket in TMP, then runs the rol
 playbook contrib/ansible/site.yml with ansible-playbook on localhost (connection: local).
 Ansible's own files (temp dirs, facts, retry files) stay in TMP too.
 Exit status 77: ansible-playbook is not installed (ctest reports a skip).
+
+Nothing here guesses how long a step takes: proxyd's start is awaited on its READY=1
+notification (or its exit), the playbook and proxyctl run to completion, and every wait
+has a bound (LIMIT, PLAY_LIMIT) far above what a loaded machine needs, so a slow run is
+slow, not red.
 """
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -29,6 +35,13 @@ SKIP = 77
 
 USERS = "users alice:CL:wonderland bob:CL:builder\n"
 
+# Bounds for a hang, not estimates: proxyd's start and a proxyctl request take well under
+# a second, a playbook run 5 to 50 s on a busy 2-core machine, but a starved run has
+# taken over 240 s. The tests' ctest TIMEOUT (tests/ansible/CMakeLists.txt) allows for two
+# playbook runs at PLAY_LIMIT, so a hang still ends here, where proxyd is stopped.
+LIMIT = 120
+PLAY_LIMIT = 600
+
 
 def config(*ports, extra=""):
     """A clean configuration: the users come from the relative include, one socks per port."""
@@ -43,10 +56,11 @@ def write(path, text):
 
 
 def reserve_port():
-    """A port of our own: the socket stays bound (SO_REUSEPORT, not listening) so no other
-    test picks it, while proxyd, which binds with SO_REUSEPORT too, can still listen on it."""
+    """A port of our own: the socket stays bound (SO_REUSEADDR, not listening) so no other
+    test picks it, while proxyd, which binds with SO_REUSEADDR too, can still listen on it
+    (Linux lets such sockets share a port as long as at most one of them listens)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", 0))
     return s
 
@@ -57,21 +71,45 @@ class Proxyd:
     def __init__(self, tmp, config_path):
         self.socket = os.path.join(tmp, "proxyd.sock")
         self.log = open(os.path.join(tmp, "proxyd.out"), "w+")
+        # proxyd tells a systemd-style notification socket READY=1 once its listeners are
+        # bound and its control socket answers: the start is over when that arrives.
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(os.path.join(tmp, "notify.sock"))
         self.proc = subprocess.Popen(
             [PROXYD, "--workers", "1", "--control", self.socket, config_path],
-            stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, NOTIFY_SOCKET=""))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            check(self.proc.poll() is None, "proxyd exited at start", self.output())
-            if os.path.exists(self.socket) and self.status() is not None:
-                return
-            time.sleep(0.05)
-        raise AssertionError("proxyd did not open its control socket\n" + self.output())
+            stdout=self.log, stderr=subprocess.STDOUT,
+            env=dict(os.environ, NOTIFY_SOCKET=self.notify.getsockname()))
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_ready(self):
+        """Blocks until proxyd says READY=1 or exits (its pidfd becomes readable)."""
+        exited = os.pidfd_open(self.proc.pid)
+        try:
+            deadline = time.monotonic() + LIMIT
+            while True:
+                left = deadline - time.monotonic()
+                check(left > 0, "proxyd sent no READY=1 within %d s" % LIMIT, self.output())
+                readable, _, _ = select.select([self.notify, exited], [], [], left)
+                if self.notify in readable:
+                    if "READY=1" in self.notify.recv(4096).decode().split("\n"):
+                        return
+                elif exited in readable:
+                    raise AssertionError("proxyd exited at start (status %s)\n%s"
+                                         % (self.proc.wait(), self.output()))
+        finally:
+            os.close(exited)
 
     def status(self):
+        """proxyctl status --json; an answer is required (the daemon is up once ready)."""
         r = subprocess.run([PROXYCTL, "status", "--json", "--socket", self.socket],
-                           capture_output=True, text=True, timeout=10)
-        return json.loads(r.stdout) if r.returncode == 0 else None
+                           capture_output=True, text=True, timeout=LIMIT + 30,
+                           env=dict(os.environ, PROXYCTL_TIMEOUT=str(LIMIT)))
+        check(r.returncode == 0, "proxyctl status answers", r.stderr + self.output())
+        return json.loads(r.stdout)
 
     def output(self):
         self.log.flush()
@@ -82,10 +120,11 @@ class Proxyd:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=LIMIT)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=LIMIT)
+        self.notify.close()
         self.log.close()
 
 
@@ -121,7 +160,7 @@ class Setup:
             "proxyd_config_group": str(os.getgid()),
             "proxyd_proxyctl": PROXYCTL,
             "proxyd_control_socket": self.proxyd.socket,
-            "proxyd_reload_timeout": 10,
+            "proxyd_reload_timeout": LIMIT,
         }))
         home = os.path.join(tmp, "home")
         os.makedirs(home, exist_ok=True)
@@ -142,11 +181,12 @@ class Setup:
             "ANSIBLE_DEPRECATION_WARNINGS": "false",
             # proxyctl check (validate) asks no other daemon than this one.
             "PROXYCTL_SOCKET": self.proxyd.socket,
+            "PROXYCTL_TIMEOUT": str(LIMIT),
         }
         playbook = os.path.join(SOURCE_DIR, "contrib", "ansible", "site.yml")
         r = subprocess.run(["ansible-playbook", "-i", inventory, "-e", "@" + variables, playbook],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                           cwd=tmp, timeout=120)
+                           cwd=tmp, timeout=PLAY_LIMIT)
         return r.returncode, r.stdout
 
 
@@ -155,8 +195,7 @@ def scenario(fn):
         setup = Setup(tmp)
         try:
             before = setup.proxyd.status()
-            check(before is not None and before["generation"] == 1, "generation 1 at start",
-                  json.dumps(before))
+            check(before["generation"] == 1, "generation 1 at start", json.dumps(before))
             fn(setup)
             check(setup.proxyd.proc.poll() is None, "proxyd still runs", setup.proxyd.output())
         except AssertionError as e:
@@ -210,7 +249,7 @@ def test_good_template_is_written_and_reloaded(setup):
 @scenario
 def test_reload_refused_by_proxyd_fails_the_play(setup):
     """check passes, but proxyd cannot bind the new port: the reload and the play fail."""
-    # A plain listening socket (no SO_REUSEPORT) that proxyd cannot share.
+    # A listening socket of another process: proxyd cannot share it.
     taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         taken.bind(("127.0.0.1", 0))
@@ -220,7 +259,8 @@ def test_reload_refused_by_proxyd_fails_the_play(setup):
         rc, out = setup.play(wanted)
         check(rc == 2, "the play fails for the host (ansible-playbook exit 2)", out)
         check("proxyd refused the new configuration" in out and
-              "cannot listen for socks:127.0.0.1:%d: Address already in use" % port in out,
+              "cannot listen for socks:127.0.0.1:%d: Address already in use" % port in out and
+              "another process listens on 127.0.0.1:%d" % port in out,
               "the failure says proxyd refused it, and why", out)
         check("Reload took effect" not in out, "the play stops before its post_tasks", out)
     finally:

@@ -425,15 +425,16 @@ def test_directory_and_unreadable_file(tmp):
 
 
 def test_empty_file(tmp):
-    """An empty file (and one with only comments) is valid and has nothing to report."""
+    """An empty file (or one with only comments) serves nothing: check says so, PX312, exit 1,
+    and show has no effective configuration to show."""
     r = run("check", write(f"{tmp}/empty.cfg", ""))
-    check(r.rc == 0 and r.out == "", "empty", r)
+    check(r.rc == 1 and "PX312" in r.out and "no service line" in r.out, "empty", r)
     r = run("check", write(f"{tmp}/comments.cfg", "# nothing here\n\n"))
-    check(r.rc == 0, "comments only", r)
+    check(r.rc == 1 and "PX312" in r.out, "comments only", r)
     r = run("show", f"{tmp}/empty.cfg")
-    check(r.rc == 0 and "0 service(s)" in r.out, "show empty", r)
+    check(r.rc == 1 and "PX312" in r.err and "has errors" in r.err, "show empty", r)
     r = run("check", "-", stdin=b"")
-    check(r.rc == 0, "empty stdin", r)
+    check(r.rc == 1 and "PX312" in r.out, "empty stdin", r)
 
 
 def main():

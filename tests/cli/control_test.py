@@ -45,6 +45,11 @@ DIAGNOSTIC = {"code": "PX001", "severity": "error", "message": "unknown directiv
               "file": "/etc/proxyd/proxyd.cfg", "line": 7, "column": 1, "length": 10,
               "notes": [], "fixits": []}
 
+# A refusal the files do not explain: proxyd could not bind a new listener.
+BIND_FAILURE = {"code": "PX311", "severity": "error",
+                "message": "cannot listen for socks:127.0.0.1:1081: Address already in use",
+                "file": "", "line": 0, "column": 0, "length": 0, "notes": [], "fixits": []}
+
 SESSIONS = [
     {"id": 12, "service": "socks:127.0.0.1:1080", "user": "alice", "client": "127.0.0.1:50000",
      "target": "example.com:443", "operation": "CONNECT", "bytes_in": 2048,
@@ -109,7 +114,7 @@ def loaded_file(path):
 def test_unreachable_socket_exits_3_with_a_hint(tmp):
     """No daemon: every live command exits 3 naming the path and how to fix it."""
     missing = f"{tmp}/missing.sock"
-    for args in (["status"], ["sessions"], ["diff"], ["reload"], ["kill", "1"]):
+    for args in (["status"], ["sessions"], ["diff"], ["reload"], ["kill", "1"], ["reopen-logs"]):
         r = run(*args, "--socket", missing)
         check(r.rc == 3, "%s: unreachable exits 3" % args[0], r)
         check(missing in r.err and "is proxyd running?" in r.err and "--socket" in r.err,
@@ -352,8 +357,25 @@ def test_reload_signal_errors(tmp):
 
 # --- check's live family ---------------------------------------------------------------
 
+def test_reopen_logs_asks_the_daemon(tmp):
+    """reopen-logs sends its command and says the generation keeps serving; --json passes
+    the reply through; an older daemon without the command is exit 1 with its message."""
+    reply = {"ok": True, "result": {"reopened": True, "generation": 7}}
+    with FakeProxyd(f"{tmp}/p.sock", {"reopen-logs": reply}) as fake:
+        r = run("reopen-logs", "--socket", fake.path)
+        check(r.rc == 0 and r.out == "proxyd reopened its log files; generation 7 keeps serving "
+              "(no reload)\n", "for people", r)
+        check(fake.requests[-1] == {"command": "reopen-logs"}, "the request", fake.requests)
+        r = run("reopen-logs", "--json", "--socket", fake.path)
+        check(r.rc == 0 and json.loads(r.out) == reply["result"], "--json", r)
+    with FakeProxyd(f"{tmp}/old.sock", {}) as fake:
+        r = run("reopen-logs", "--socket", fake.path)
+        check(r.rc == 1 and "unknown command" in r.err, "a daemon without the command", r)
+
+
 def test_check_reports_edited_but_not_reloaded(tmp):
-    """PX401 for a file changed since the daemon loaded it; nothing when hashes match."""
+    """PX401 for a file changed since the daemon loaded it; nothing when hashes match. A
+    plain check shows it without failing (check && reload must apply a valid edit)."""
     cfg = write(f"{tmp}/proxyd.cfg", CLEAN)
     loaded = loaded_file(cfg)
     with FakeProxyd(f"{tmp}/p.sock", {"status": status_reply(config=cfg, files=[loaded])}) as fake:
@@ -361,14 +383,22 @@ def test_check_reports_edited_but_not_reloaded(tmp):
         check(r.rc == 0 and r.out == "", "hashes match: clean", r)
         write(cfg, CLEAN + "# edited\n")
         r = run("check", "--socket", fake.path, cfg)
-        check(r.rc == 1 and "[PX401]" in r.out, "edited file reported", r)
+        check(r.rc == 0 and "warning" in r.out and "[PX401]" in r.out,
+              "edited file reported, exit 0", r)
         check(cfg in r.out and loaded["sha256"][:12] in r.out
               and sha256_of(cfg)[:12] in r.out and "proxyctl reload" in r.out, "message", r)
+        r = run("check", "--live", "--socket", fake.path, cfg)
+        check(r.rc == 1 and "[PX401]" in r.out, "--live: the finding fails the check", r)
+        r = run("check", "--werror", "--socket", fake.path, cfg)
+        check(r.rc == 0 and "error" in r.out and "[PX401]" in r.out,
+              "--werror raises its severity, not its weight without --live", r)
         r = run("check", cfg, env={"PROXYCTL_SOCKET": fake.path})
-        check(r.rc == 1 and "[PX401]" in r.out, "socket from the environment", r)
+        check(r.rc == 0 and "[PX401]" in r.out, "socket from the environment", r)
+        r = run("check", "--live", cfg, env={"PROXYCTL_SOCKET": fake.path})
+        check(r.rc == 1 and "[PX401]" in r.out, "--live, socket from the environment", r)
         r = run("check", "--offline", "--socket", fake.path, cfg)
         check(r.rc == 0 and r.out == "", "--offline skips the live family", r)
-        r = run("check", "--disable", "PX401", "--socket", fake.path, cfg)
+        r = run("check", "--live", "--disable", "PX401", "--socket", fake.path, cfg)
         check(r.rc == 0 and r.out == "", "--disable applies", r)
         other = write(f"{tmp}/other.cfg", CLEAN)
         r = run("check", "--socket", fake.path, other)
@@ -381,18 +411,82 @@ def test_check_reports_edited_but_not_reloaded(tmp):
 
 
 def test_check_reports_gone_file_hup_and_failed_reload(tmp):
-    """PX401 for a loaded file that is gone, PX402 after a SIGHUP, PX403 after a failure."""
+    """PX401 for a loaded file that is gone, PX402 after a SIGHUP, PX403 after a failure the
+    files do not explain (a port in use): shown by a plain check, counted with --live."""
     cfg = write(f"{tmp}/proxyd.cfg", CLEAN)
     gone = {"path": f"{tmp}/users.cfg", "sha256": "cd" * 32, "mtime_ns": 0, "size": 1}
-    last = dict(RECORD, trigger="hup", result="failed", diagnostics=[DIAGNOSTIC])
+    last = dict(RECORD, trigger="hup", result="failed", diagnostics=[BIND_FAILURE])
     reply = status_reply(config=cfg, files=[loaded_file(cfg), gone], last_reload=last,
                          generation=4, generations_with_sessions=[2, 4])
     with FakeProxyd(f"{tmp}/p.sock", {"status": reply}) as fake:
+        for live in ([], ["--live"]):
+            r = run("check", *live, "--format", "gcc", "--socket", fake.path, cfg)
+            check(r.rc == (1 if live else 0), "live findings count only with --live", r)
+            check(f"{tmp}/users.cfg: warning:" in r.out and "is gone" in r.out, "gone file", r)
+            check("[PX402]" in r.out and "generation 2" in r.out, "hup", r)
+            check(": error: proxyd's last reload attempt" in r.out and "[PX403]" in r.out
+                  and "Address already in use [PX311]" in r.out, "failed", r)
+        r = run("check", "--format", "json", "--socket", fake.path, cfg)
+        codes = sorted(d["code"] for f in json.loads(r.out)["files"] for d in f["diagnostics"])
+        check(r.rc == 0 and codes == ["PX401", "PX402", "PX403"], "json keeps them", r)
+        r = run("check", "--format", "sarif", "--socket", fake.path, cfg)
+        levels = sorted(x["level"] for x in json.loads(r.out)["runs"][0]["results"])
+        check(r.rc == 0 and levels == ["error", "warning", "warning"], "sarif keeps them", r)
+
+
+def test_check_failed_reload_fixed_on_disk(tmp):
+    """PX403 stays while the files on disk still have errors; once they load cleanly and the
+    failure was their errors, it goes and PX401 says the fix waits for a reload."""
+    broken = CLEAN + "frobnicate now\n"
+    cfg = write(f"{tmp}/proxyd.cfg", CLEAN)
+    loaded = loaded_file(cfg)
+    failure = dict(DIAGNOSTIC, file=cfg)
+    last = dict(RECORD, result="failed", diagnostics=[failure])
+    reply = status_reply(config=cfg, files=[loaded], last_reload=last)
+    with FakeProxyd(f"{tmp}/p.sock", {"status": reply}) as fake:
+        write(cfg, broken)
+        r = run("check", "--live", "--format", "gcc", "--socket", fake.path, cfg)
+        check(r.rc == 1 and "[PX001]" in r.out and "[PX403]" in r.out, "still broken", r)
+        write(cfg, CLEAN + "# fixed\n")
+        r = run("check", "--live", "--format", "gcc", "--socket", fake.path, cfg)
+        check(r.rc == 1 and "[PX401]" in r.out and "[PX403]" not in r.out,
+              "fixed: the edit waits for a reload", r)
         r = run("check", "--format", "gcc", "--socket", fake.path, cfg)
-        check(r.rc == 1, "findings", r)
-        check(f"{tmp}/users.cfg: warning:" in r.out and "is gone" in r.out, "gone file", r)
-        check("[PX402]" in r.out and "generation 2" in r.out, "hup", r)
-        check("[PX403]" in r.out and "unknown directive 'frobnicate'" in r.out, "failed", r)
+        check(r.rc == 0, "a plain check passes the fixed file", r)
+        write(cfg, CLEAN)
+        r = run("check", "--live", "--socket", fake.path, cfg)
+        check(r.rc == 0 and r.out == "", "back to what runs: nothing to report", r)
+
+
+def test_check_live_needs_a_daemon(tmp):
+    """--live: no daemon, a malformed one, or a daemon running another file is exit 2 with
+    the reason; --offline with it is a usage error; without FILE it checks what runs."""
+    cfg = write(f"{tmp}/proxyd.cfg", CLEAN)
+    r = run("check", "--live", "--socket", f"{tmp}/none.sock", cfg)
+    check(r.rc == 2 and r.out == "" and "check --live: no proxyd answers at %s/none.sock" % tmp
+          in r.err, "no daemon", r)
+    r = run("check", "--live", cfg, env={"PROXYCTL_SOCKET": f"{tmp}/none.sock"})
+    check(r.rc == 2 and "%s/none.sock" % tmp in r.err, "socket from the environment", r)
+    r = run("check", "--live", "--offline", cfg)
+    check(r.rc == 2 and "--offline" in r.err, "--live with --offline", r)
+    with FakeProxyd(f"{tmp}/g.sock", {"status": b"garbage\n"}) as fake:
+        r = run("check", "--live", "--socket", fake.path, cfg)
+        check(r.rc == 2 and "malformed" in r.err, "malformed daemon", r)
+    reply = status_reply(config=cfg, files=[loaded_file(cfg)])
+    with FakeProxyd(f"{tmp}/p.sock", {"status": reply}) as fake:
+        other = write(f"{tmp}/other.cfg", CLEAN)
+        r = run("check", "--live", "--socket", fake.path, other)
+        check(r.rc == 2 and "proxyd runs %s, which is none of the files given" % cfg in r.err,
+              "another file", r)
+        r = run("check", "--live", "--socket", fake.path)
+        check(r.rc == 0 and r.out == "" and r.err == "", "no FILE: the daemon's config", r)
+        write(cfg, CLEAN + "# edited\n")
+        r = run("check", "--live", "--format", "gcc", "--socket", fake.path)
+        check(r.rc == 1 and r.out.startswith(cfg + ":") and "[PX401]" in r.out,
+              "no FILE: edited", r)
+    with FakeProxyd(f"{tmp}/q.sock", {"status": None}) as fake:
+        r = run("check", "--live", "--socket", fake.path, cfg, env={"PROXYCTL_TIMEOUT": "0.5"})
+        check(r.rc == 2 and r.err != "", "a daemon that does not answer in time", r)
 
 
 def test_check_is_silent_without_a_daemon(tmp):

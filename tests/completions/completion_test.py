@@ -28,7 +28,7 @@ SOURCE_DIR = ""
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 SUBCOMMANDS = ["check", "show", "rules", "status", "sessions", "diff", "reload", "kill",
-               "completion"]
+               "reopen-logs", "completion"]
 SCRIPTS = {"bash": "proxyctl.bash", "zsh": "_proxyctl", "fish": "proxyctl.fish"}
 
 NOW_MS = int(time.time() * 1000)
@@ -112,7 +112,12 @@ def test_bash_subcommands():
     expect("proxyctl ", SUBCOMMANDS)
     expect("proxyctl s", ["show", "status", "sessions"])
     expect("proxyctl ch", ["check"])
+    expect("proxyctl re", ["reload", "reopen-logs"])
     expect("proxyctl --", ["--help", "--version"])
+    # The monitoring flag of check, and the live options of reopen-logs.
+    expect("proxyctl check --l", ["--live"])
+    expect("proxyctl check --o", ["--offline"])
+    expect("proxyctl reopen-logs --", ["--socket", "--json", "--help"])
 
 
 def test_bash_check_format():
@@ -267,6 +272,12 @@ def test_fish_completions(tmp):
     check(got == ["check"], "proxyctl ch: %r" % got)
     got = fish_complete("proxyctl ")
     check(got == sorted(SUBCOMMANDS), "subcommands: %r" % got)
+    got = fish_complete("proxyctl re")
+    check(got == ["reload", "reopen-logs"], "proxyctl re: %r" % got)
+    got = fish_complete("proxyctl check --l")
+    check(got == ["--live"], "check --l: %r" % got)
+    got = fish_complete("proxyctl reopen-logs --")
+    check(got == ["--help", "--json", "--socket"], "reopen-logs options: %r" % got)
     got = fish_complete("proxyctl check --format ")
     check(got == sorted(["text", "gcc", "json", "sarif", "github"]), "--format: %r" % got)
     got = fish_complete("proxyctl check --disable PX1")

@@ -121,6 +121,45 @@ def test_unit_names_the_installed_paths(tmp):
           "hardening", text)
 
 
+def test_one_default_control_socket(tmp):
+    """The root default both binaries print in --help is the socket of the unit, the man
+    pages, the README, the Ansible role and the completions: a systemd host needs no
+    --socket. No other /run/....sock path is named anywhere (but other users' default)."""
+    prefix = install(tmp)
+    defaults = set()
+    for argv in ([prefix + "/sbin/proxyd", "--help"], [prefix + "/bin/proxyctl", "status", "--help"],
+                 [prefix + "/bin/proxyctl", "check", "--help"]):
+        r = run(argv, timeout=10)
+        found = re.findall(r"(/run/\S+\.sock) for root", r.stdout)
+        check(r.returncode == 0 and len(found) == 1, "%s names root's default" % argv, r.detail)
+        defaults.add(found[0])
+    check(len(defaults) == 1, "one default in both binaries: %s" % sorted(defaults))
+    default = defaults.pop()
+    s = unit_settings(read(os.path.join(prefix, UNIT)))
+    check(re.search(r"--control (\S+)", s["ExecStart"][0]).group(1) == default,
+          "the unit's proxyd --control is the default", s["ExecStart"])
+    check(re.search(r"--socket (\S+)", s["ExecReload"][0]).group(1) == default,
+          "the unit's proxyctl reload --socket is the default", s["ExecReload"])
+    role = read(os.path.join(SOURCE_DIR, "contrib", "ansible", "roles", "proxyd", "defaults",
+                             "main.yml"))
+    check(re.search(r"^proxyd_control_socket: (\S+)$", role, re.M).group(1) == default,
+          "the Ansible role's proxyd_control_socket is the default")
+    documents = [os.path.join(prefix, rel) for rel in man_pages().values()]
+    documents += [os.path.join(SOURCE_DIR, "README.md"), os.path.join(prefix, UNIT)]
+    documents += [os.path.join(SOURCE_DIR, c) for c in COMPLETIONS]
+    documents += glob.glob(os.path.join(SOURCE_DIR, "contrib", "**", "*"), recursive=True)
+    for path in documents:
+        if not os.path.isfile(path):
+            continue
+        text = read(path).replace("\\-", "-")  # roff's \- is a plain '-' here
+        # /run/user/UID/... is the other users' default (XDG_RUNTIME_DIR unset).
+        others = sorted(set(re.findall(r"/run/(?!user/)[\w./-]*\.sock\b", text)) - {default})
+        check(not others, "%s names another control socket: %s" % (path, others))
+    check(default in read(os.path.join(SOURCE_DIR, "man", "proxyd.8")) and
+          default in read(os.path.join(SOURCE_DIR, "man", "proxyctl.1")),
+          "both man pages name the default")
+
+
 def test_systemd_analyze_verifies_the_unit(tmp):
     """systemd-analyze accepts the installed unit; its man: links resolve in the prefix."""
     need("systemd-analyze")

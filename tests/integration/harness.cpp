@@ -5,7 +5,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,15 +67,15 @@ bool wait_readable(int fd, std::chrono::milliseconds timeout) {
 }  // namespace
 
 std::uint16_t free_port() {
-    // The port stays bound (not listening) with SO_REUSEPORT for the rest of the test
-    // process: proxyd, which also sets SO_REUSEPORT, can still bind it, but no other
-    // test running in parallel can be handed the same port in the meantime. Connections
-    // to it are refused until proxyd listens.
+    // The port stays bound (not listening) with SO_REUSEADDR for the rest of the test
+    // process: proxyd, which also sets SO_REUSEADDR, can still bind it (Linux lets such
+    // sockets share a port while at most one listens), but no other test running in
+    // parallel can be handed the same port in the meantime. Connections to it are
+    // refused until proxyd listens.
     static std::vector<int> reserved;
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -310,16 +312,27 @@ EchoServer::EchoServer(bool v6) {
         for (;;) {
             int fd = accept_with_stop(listen_fd_, stop_);
             if (fd < 0) return;
-            threads_.emplace_back([this, fd] {
-                char buf[65536];
-                while (!stop_) {
-                    if (!wait_readable(fd, 100ms)) continue;
-                    auto n = ::recv(fd, buf, sizeof buf, 0);
-                    if (n <= 0) break;
-                    if (::send(fd, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) < 0) break;
-                }
-                ::close(fd);
+            // Finished connections' threads are joined as new ones come: a soak test
+            // opens tens of thousands.
+            std::erase_if(threads_, [](Connection& c) {
+                if (!*c.done) return false;
+                c.thread.join();
+                return true;
             });
+            auto done = std::make_shared<std::atomic<bool>>(false);
+            threads_.push_back(
+                {std::thread([this, fd, done] {
+                     char buf[65536];
+                     while (!stop_) {
+                         if (!wait_readable(fd, 100ms)) continue;
+                         auto n = ::recv(fd, buf, sizeof buf, 0);
+                         if (n <= 0) break;
+                         if (::send(fd, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) < 0) break;
+                     }
+                     ::close(fd);
+                     *done = true;
+                 }),
+                 done});
         }
     });
 }
@@ -328,7 +341,7 @@ EchoServer::~EchoServer() {
     if (listen_fd_ < 0) return;
     stop_ = true;
     acceptor_.join();
-    for (auto& t : threads_) t.join();
+    for (auto& c : threads_) c.thread.join();
     ::close(listen_fd_);
 }
 
@@ -377,8 +390,18 @@ DnsServer::~DnsServer() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-Client::Client(std::uint16_t port) {
+Client::Client(std::uint16_t port, const std::string& source) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (!source.empty()) {
+        sockaddr_in from{};
+        from.sin_family = AF_INET;
+        ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+            ::close(fd_);
+            fd_ = -1;
+            return;
+        }
+    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
@@ -477,6 +500,48 @@ std::size_t open_fds(pid_t pid) {
     for (char c : r.out)
         if (c == '\n') ++n;
     return n;
+}
+
+std::size_t rss_kib(pid_t pid) {
+    std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::strtoul(line.c_str() + 6, nullptr, 10);
+    return 0;
+}
+
+int connect_unix(const std::string& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) return -1;
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+std::string read_line(int fd, std::chrono::milliseconds timeout) {
+    std::string out;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0) continue;
+        char c;
+        if (::read(fd, &c, 1) != 1) return out + "(closed)";
+        if (c == '\n') return out;
+        out += c;
+    }
+    return out + "(timeout)";
+}
+
+void raise_fd_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
 }
 
 }  // namespace harness

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -114,10 +115,14 @@ class EchoServer {
     bool ok() const { return listen_fd_ >= 0; }
 
   private:
+    struct Connection {
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> done;
+    };
     int listen_fd_ = -1;
     std::uint16_t port_ = 0;
     std::atomic<bool> stop_{false};
-    std::vector<std::thread> threads_;
+    std::vector<Connection> threads_;
     std::thread acceptor_;
 };
 
@@ -141,7 +146,8 @@ class DnsServer {
 // A blocking TCP client with timeouts, for hand-made protocol bytes.
 class Client {
   public:
-    explicit Client(std::uint16_t port);
+    // From 127.0.0.1, or from `source` (another loopback address, e.g. "127.0.3.7").
+    explicit Client(std::uint16_t port, const std::string& source = {});
     ~Client();
     bool connected() const { return fd_ >= 0; }
     bool send(const std::string& bytes);
@@ -174,5 +180,15 @@ bool socks5_connect(Client& client, const std::string& user, const std::string& 
 
 // Number of open file descriptors of a process (/proc/PID/fd).
 std::size_t open_fds(pid_t pid);
+// Resident memory of a process in KiB (VmRSS of /proc/PID/status; 0 if unknown).
+std::size_t rss_kib(pid_t pid);
+
+// A Unix stream connection to a control socket; -1 when nobody answers there.
+int connect_unix(const std::string& path);
+// One newline-terminated line from `fd`, without the newline; "(closed)" or "(timeout)"
+// is appended when the line does not complete.
+std::string read_line(int fd, std::chrono::milliseconds timeout = 3s);
+// Raises this process's open-file limit to its hard limit (tests with 1,000s of sockets).
+void raise_fd_limit();
 
 }  // namespace harness

@@ -1,4 +1,4 @@
-// Services and network: PX301-PX310.
+// Services and network: PX301-PX310, PX312.
 #include <catch2/catch.hpp>
 
 #include "check_text.hpp"
@@ -243,4 +243,28 @@ TEST_CASE("Windows absolute paths are not relative", "[lint][network]") {
     auto l =
         check_text("log c:\\3proxy\\logs\\3proxy.log D\nsocks -i127.0.0.1\n", Dialect::threeproxy);
     CHECK_FALSE(reports(l, "PX308"));
+}
+
+// --- PX312
+
+TEST_CASE("a configuration with no service line is an error at line 1", "[lint][network]") {
+    for (const char* text :
+         {"", "\n", "users alice:CL:a\nauth strong\nallow alice\n", "# only comments\n"}) {
+        INFO("config: " << text);
+        for (auto dialect : {Dialect::proxyd, Dialect::threeproxy}) {
+            auto l = check_text(text, dialect);
+            auto d = with_code(l, "PX312");
+            REQUIRE(d.size() == 1);
+            CHECK(d[0].severity == proxycfg::Severity::error);
+            CHECK(d[0].span.line == 1);
+            CHECK(contains(d[0].message, "no service line"));
+        }
+    }
+}
+
+TEST_CASE("one service line of any kind is enough for PX312", "[lint][network]") {
+    CHECK_FALSE(
+        reports(check_text("auth iponly\nallow * 127.0.0.1\nsocks -i127.0.0.1\n"), "PX312"));
+    CHECK_FALSE(reports(check_text("tcppm -i127.0.0.1 8080 127.0.0.1 80\n"), "PX312"));
+    CHECK_FALSE(reports(check_text("dnspr\n", Dialect::threeproxy), "PX312"));
 }

@@ -24,9 +24,11 @@ SOURCE_DIR = ""
 SKIP = 77
 
 # Codes whose condition cannot be written as a short configuration: an unreadable file,
-# a line over 64 KiB, binary bytes, 4096 words, invalid UTF-8, a listener the daemon
-# cannot bind, and the state of a running daemon. Their entries explain them in words.
-NO_EXAMPLE = {"PX000", "PX015", "PX016", "PX022", "PX023", "PX311", "PX401", "PX402", "PX403"}
+# a line over 64 KiB, binary bytes, 4096 words, invalid UTF-8, a file changing while it
+# is read, a listener the daemon cannot bind, a reload that drops services in use, and
+# the state of a running daemon. Their entries explain them in words.
+NO_EXAMPLE = {"PX000", "PX015", "PX016", "PX022", "PX023", "PX026", "PX311", "PX313", "PX401",
+              "PX402", "PX403"}
 
 # Examples that show the text of a file whose bytes matter: the page says how.
 EXAMPLE_BYTES = {
@@ -400,7 +402,7 @@ def test_proxyd_8_signals_and_control_commands(tmp):
     check(not missing, "signals without a paragraph in SIGNALS: %s" % missing)
     with open(os.path.join(SOURCE_DIR, "proxyd", "control", "commands.cpp"),
               encoding="utf-8") as f:
-        commands = re.findall(r'^\s*\{"([a-z_]+)", "', f.read(), re.M)
+        commands = re.findall(r'^\s*\{"([a-z_-]+)", "', f.read(), re.M)
     check("status" in commands, "command table not found in proxyd/control/commands.cpp")
     control = [t.split()[0] for t in tags(parts["CONTROL PROTOCOL"]) if t]
     missing = [c for c in commands if c not in control]

@@ -1,4 +1,4 @@
-// proxyctl check: the linter. Works on files alone; no daemon needed.
+// proxyctl check: the linter. Works on files alone; a running proxyd adds the PX4xx findings.
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct CheckOptions {
     bool werror = false;
     std::vector<std::string> disable;
     bool offline = false;
+    bool live = false;
     std::string socket;
     std::string root;
     std::string color = "auto";
@@ -76,21 +78,20 @@ class Progress {
     std::size_t columns_ = 80;
 };
 
-// PX4xx: only for a file that is the running daemon's config, and only when the daemon
-// answers at once; check never waits for, or fails on, a daemon that is not there.
-void add_live_findings(const CheckOptions& o, const std::vector<std::string>& files,
-                       const proxycfg::LoadOptions& load, proxycfg::Severity threshold,
-                       std::vector<proxycfg::Loaded>& loaded,
-                       std::vector<proxycfg::CheckedFile>& checked) {
+// PX4xx: only for a file that is the running daemon's config. Returns how many of the
+// files are that config.
+std::size_t add_live_findings(const CheckOptions& o, const control::Status& status,
+                              const std::vector<std::string>& files,
+                              const proxycfg::LoadOptions& load, proxycfg::Severity threshold,
+                              std::vector<proxycfg::Loaded>& loaded,
+                              std::vector<proxycfg::CheckedFile>& checked) {
     using namespace proxycfg;
-    if (std::all_of(files.begin(), files.end(), [](const std::string& f) { return f == "-"; }))
-        return;
-    auto status = query_live_status(
-        o.socket, std::min<std::chrono::milliseconds>(reply_timeout(), std::chrono::seconds(2)));
-    if (!status) return;
+    std::size_t matched = 0;
     for (std::size_t i = 0; i < files.size(); ++i) {
-        if (!loaded[i].readable() || !is_daemon_config(files[i], *status)) continue;
-        Diagnostics live = live_diagnostics(*status, loaded[i]);
+        if (!is_daemon_config(files[i], status)) continue;
+        ++matched;
+        if (!loaded[i].readable()) continue;
+        Diagnostics live = live_diagnostics(status, loaded[i]);
         std::erase_if(live,
                       [&](const Diagnostic& d) { return load.lint.disabled.count(d.code) > 0; });
         apply_suppressions(loaded[i].parse.config, load.lint, live);
@@ -100,6 +101,7 @@ void add_live_findings(const CheckOptions& o, const std::vector<std::string>& fi
         }
         sort_diagnostics(checked[i].diagnostics);
     }
+    return matched;
 }
 
 int run_check(const CheckOptions& o) {
@@ -132,11 +134,29 @@ int run_check(const CheckOptions& o) {
     OutputFormat format = OutputFormat::text;
     parse_output_format(o.format, format);
 
+    // --live is monitoring ("is what runs what is on disk?"): a daemon that cannot be
+    // asked is an error, never a silent pass. Without FILE it checks the daemon's config.
+    std::optional<control::Status> live_status;
+    if (o.live) {
+        std::string why;
+        live_status = query_live_status(o.socket, reply_timeout(), &why);
+        if (!live_status) {
+            std::cerr << "proxyctl check --live: " << why
+                      << "\n  --live compares the running proxyd with the files on disk; pass "
+                         "--socket PATH (or set PROXYCTL_SOCKET), or check without --live\n";
+            return exit_usage;
+        }
+        if (live_status->config.empty()) {
+            std::cerr << "proxyctl check --live: proxyd did not say which configuration it runs\n";
+            return exit_usage;
+        }
+    }
+
     std::vector<Loaded> loaded;
     std::vector<CheckedFile> checked;
     bool unreadable = false;
     std::vector<std::string> files = o.files;
-    if (files.empty()) files.push_back("-");
+    if (files.empty()) files.push_back(live_status ? live_status->config : "-");
     loaded.reserve(files.size());
     Progress progress(files.size());
     for (const auto& path : files) {
@@ -162,14 +182,30 @@ int run_check(const CheckOptions& o) {
         checked.push_back(std::move(cf));
     }
     progress.erase();
-    if (!o.offline) add_live_findings(o, files, load, threshold, loaded, checked);
+    if (live_status) {
+        if (add_live_findings(o, *live_status, files, load, threshold, loaded, checked) == 0) {
+            std::cerr << "proxyctl check --live: proxyd runs " << live_status->config
+                      << ", which is none of the files given\n";
+            return exit_usage;
+        }
+    } else if (!o.offline && std::any_of(files.begin(), files.end(),
+                                         [](const std::string& f) { return f != "-"; })) {
+        // A plain check asks only a daemon that answers at once, and never fails on one
+        // that is not there.
+        auto status = query_live_status(o.socket, std::min<std::chrono::milliseconds>(
+                                                      reply_timeout(), std::chrono::seconds(2)));
+        if (status) add_live_findings(o, *status, files, load, threshold, loaded, checked);
+    }
     FormatOptions fo;
     fo.color = format == OutputFormat::text && use_color(o.color);
     fo.tool_version = PROXY_VERSION;
     write_diagnostics(std::cout, format, checked, fo);
+    // Live findings are shown with their severity but fail the check only with --live:
+    // "edited but not reloaded" must not stop the reload that applies the edit.
     int status = exit_ok;
     for (const auto& cf : checked)
-        if (!cf.diagnostics.empty()) status = exit_findings;
+        for (const auto& d : cf.diagnostics)
+            if (o.live || !is_live_rule(d.code)) status = exit_findings;
     if (unreadable) status = exit_usage;
     // Freeing the models of a large file takes a visible share of the run, and the process
     // ends here anyway: flush and let the kernel reclaim the memory.
@@ -203,17 +239,28 @@ void register_check(CLI::App& app, Runner& runner) {
                     "Resolve relative include and $file paths against DIR (for checking a copy, "
                     "e.g. Ansible's validate: proxyctl check --root /etc/proxyd %s)")
         ->type_name("DIR");
-    cmd->add_flag("--offline", o->offline, "Do not ask a running proxyd (skips the PX4xx rules)");
-    cmd->add_option("--socket", o->socket, "proxyd control socket for the PX4xx rules")
+    auto* offline = cmd->add_flag("--offline", o->offline,
+                                  "Do not ask a running proxyd (skips the PX4xx rules)");
+    cmd->add_flag("--live", o->live,
+                  "Monitoring: the PX4xx findings (proxyd runs something other than the files "
+                  "on disk) count toward the exit status; exit 2 when no proxyd answers. "
+                  "Without FILE, checks the configuration proxyd runs")
+        ->excludes(offline);
+    cmd->add_option("--socket", o->socket,
+                    "proxyd control socket for the PX4xx rules (default: $PROXYCTL_SOCKET, else " +
+                        control::default_socket_help() + ")")
         ->envname("PROXYCTL_SOCKET")
         ->type_name("PATH");
     cmd->add_option("--color", o->color, "Colour the text output: auto (default), always, never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
     cmd->footer(
-        "Exit status: 0 no findings at or above the threshold, 1 findings, 2 usage or I/O error.\n"
+        "Exit status: 0 no findings at or above the threshold, 1 findings, 2 usage or I/O error\n"
+        "(with --live: also when no proxyd answers). The PX4xx findings about a running proxyd\n"
+        "are reported but count only with --live, so 'check && reload' applies a valid edit.\n"
         "Suppress a finding with '# proxyctl: disable=PX101' on the line above it.\n"
         "Examples:\n"
-        "  proxyctl check /etc/proxyd/proxyd.cfg\n"
+        "  proxyctl check /etc/proxyd/proxyd.cfg && proxyctl reload\n"
+        "  proxyctl check --live       (monitoring: exit 1 while proxyd runs an older config)\n"
         "  proxyctl check --dialect 3proxy --format gcc /etc/3proxy/3proxy.cfg\n"
         "  proxyctl check --format sarif configs/*.cfg > proxyctl.sarif\n"
         "  cat proxyd.cfg | proxyctl check -");

@@ -21,6 +21,7 @@ constexpr const char* default_config = "/etc/proxyd/proxyd.cfg";
 struct ReloadOptions {
     LiveOptions live;
     bool dry_run = false;
+    bool allow_drop = false;
     bool signal = false;
     std::string signal_name;
     std::string config;
@@ -167,11 +168,17 @@ int run_reload(ReloadOptions o) {
                          "(use 'proxyctl check' or 'proxyctl diff')\n";
             return exit_usage;
         }
+        if (o.allow_drop) {
+            std::cerr << "proxyctl reload: --allow-drop works through the control socket only "
+                         "(a signalled reload never drops services in use)\n";
+            return exit_usage;
+        }
         return run_signal(o, sig);
     }
     int status = exit_ok;
     nlohmann::json args = nlohmann::json::object();
     if (o.dry_run) args["dry_run"] = true;
+    if (o.allow_drop) args["allow_drop"] = true;
     auto result = call("reload", o.live, "reload", status, args);
     if (!result) return status;
     return print_reload_result(*result, o.live.json);
@@ -183,6 +190,9 @@ void register_reload(CLI::App& app, Runner& runner) {
     auto o = std::make_shared<ReloadOptions>();
     auto* cmd = app.add_subcommand("reload", "Reload the running proxyd and show what changed");
     cmd->add_flag("--dry-run", o->dry_run, "Check and compute the reload without applying it");
+    cmd->add_flag("--allow-drop", o->allow_drop,
+                  "Apply the configuration even if it stops every service or closes listeners "
+                  "that serve live sessions (refused otherwise, PX313)");
     auto* sig = cmd->add_option("--signal", o->signal_name,
                                 "Send SIGUSR1 (default) or SIGHUP to the pid in CONFIG's pidfile "
                                 "instead of using the control socket")
@@ -198,6 +208,7 @@ void register_reload(CLI::App& app, Runner& runner) {
         "2 usage error, 3 proxyd unreachable.\n"
         "Examples:\n"
         "  proxyctl reload --dry-run\n"
+        "  proxyctl reload --allow-drop          after removing a service that has sessions\n"
         "  proxyctl reload --signal HUP /etc/proxyd/proxyd.cfg");
     cmd->callback([o, sig, &runner] {
         o->signal = sig->count() > 0;

@@ -72,7 +72,7 @@ void register_status(CLI::App& app, Runner& runner) {
         "Exit status: 0 ok, 3 proxyd unreachable.\n"
         "Examples:\n"
         "  proxyctl status\n"
-        "  proxyctl status --socket /run/proxyd.sock --json | jq .generation");
+        "  proxyctl status --socket /tmp/proxyd.sock --json | jq .generation");
     cmd->callback([o, &runner] { runner.status = run_status(*o); });
 }
 

@@ -74,7 +74,7 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
 }
 
 ControlReply parse_reply(const std::string& path, const std::string& line) {
-    nlohmann::json reply = nlohmann::json::parse(line, nullptr, false);
+    nlohmann::json reply = control::parse_line(line);
     if (reply.is_discarded() || !reply.is_object() || !reply.contains("ok") ||
         !reply.at("ok").is_boolean()) {
         std::string shown = line.substr(0, 120);
@@ -295,7 +295,7 @@ void print_diagnostics(std::ostream& out, const nlohmann::json& diagnostics) {
 void add_live_options(CLI::App* cmd, LiveOptions& options) {
     cmd->add_option("--socket", options.socket,
                     "proxyd control socket (default: $PROXYCTL_SOCKET, else " +
-                        control::default_socket_path() + ")")
+                        control::default_socket_help() + ")")
         ->type_name("PATH");
     cmd->add_flag("--json", options.json, "Print the daemon's reply as JSON, for scripts");
 }

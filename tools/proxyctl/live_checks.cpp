@@ -54,17 +54,55 @@ std::string at_time(std::int64_t mtime_ns) {
     return local_time_ms(mtime_ns / 1000000);
 }
 
+// A failed reload is history once the files that failed have been fixed: the files on
+// disk load without errors now, and every error of the failure pointed into a file (the
+// same files would have failed the same way). An error without a file is a refusal the
+// files do not explain, such as a port proxyd could not bind; it stays reported.
+bool failure_fixed_on_disk(const control::ReloadRecord& failed, const proxycfg::Loaded& loaded) {
+    if (!loaded.readable() || proxycfg::has_errors(loaded.diagnostics)) return false;
+    if (!failed.diagnostics.is_array()) return false;
+    auto text = [](const nlohmann::json& d, const char* key) {
+        auto it = d.find(key);
+        return it != d.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    bool file_errors = false;
+    for (const auto& d : failed.diagnostics) {
+        if (!d.is_object() || text(d, "severity") != "error") continue;
+        if (text(d, "file").empty()) return false;
+        file_errors = true;
+    }
+    return file_errors;
+}
+
 }  // namespace
 
 std::optional<control::Status> query_live_status(const std::string& socket_option,
-                                                 std::chrono::milliseconds timeout) {
-    ControlReply reply = request(socket_path(socket_option), "status", nullptr, timeout);
-    if (!reply.ok()) return std::nullopt;
-    try {
-        return reply.result->get<control::Status>();
-    } catch (const nlohmann::json::exception&) {
+                                                 std::chrono::milliseconds timeout,
+                                                 std::string* why) {
+    std::string path = socket_path(socket_option);
+    ControlReply reply = request(path, "status", nullptr, timeout);
+    if (!reply.ok()) {
+        if (why) {
+            const ControlError& e = reply.error;
+            if (e.kind == ControlError::Kind::unreachable)
+                *why = "no proxyd answers at " + path + ": " + e.message;
+            else if (e.kind == ControlError::Kind::refused)
+                *why = "proxyd at " + path + " refused 'status': " + e.message;
+            else
+                *why = path + ": " + e.message;
+        }
         return std::nullopt;
     }
+    try {
+        return reply.result->get<control::Status>();
+    } catch (const nlohmann::json::exception& e) {
+        if (why) *why = path + ": malformed status reply: " + e.what();
+        return std::nullopt;
+    }
+}
+
+bool is_live_rule(std::string_view code) {
+    return code.starts_with("PX4");
 }
 
 bool is_daemon_config(const std::string& path, const control::Status& status) {
@@ -122,7 +160,7 @@ proxycfg::Diagnostics live_diagnostics(const control::Status& status, proxycfg::
                         "'proxyctl reload' to re-check them";
             out.push_back(std::move(d));
         }
-        if (last->result == "failed") {
+        if (last->result == "failed" && !failure_fixed_on_disk(*last, loaded)) {
             Diagnostic d;
             d.code = "PX403";
             d.severity = Severity::error;
@@ -130,9 +168,18 @@ proxycfg::Diagnostics live_diagnostics(const control::Status& status, proxycfg::
             d.message = "proxyd's last reload attempt (" + local_time_ms(last->started_at_ms) +
                         ", trigger " + last->trigger + ") failed; generation " +
                         std::to_string(status.generation) + " is still running";
+            // The reason is the first error: warnings of the same load may come before it.
             const auto& diags = last->diagnostics;
-            if (diags.is_array() && !diags.empty() && diags.front().is_object()) try {
-                    const auto& first = diags.front();
+            const nlohmann::json* reason = nullptr;
+            if (diags.is_array())
+                for (const auto& j : diags)
+                    if (j.is_object() && !reason) {
+                        auto sev = j.find("severity");
+                        if (sev != j.end() && sev->is_string() && *sev == "error") reason = &j;
+                    }
+            if (!reason && diags.is_array() && !diags.empty()) reason = &diags.front();
+            if (reason && reason->is_object()) try {
+                    const auto& first = *reason;
                     std::string where = first.value("file", std::string());
                     if (first.value("line", 0u) != 0)
                         where += ":" + std::to_string(first.value("line", 0u));

@@ -1,0 +1,40 @@
+// proxyctl reopen-logs: log rotation for proxyd. The daemon closes its log files and the
+// next line opens them anew; unlike a reload, nothing on disk is applied.
+#include <iostream>
+
+#include "commands.hpp"
+#include "control_client.hpp"
+
+namespace proxyctl {
+namespace {
+
+int run_reopen_logs(const LiveOptions& o) {
+    int status = exit_ok;
+    auto result = call("reopen-logs", o, "reopen-logs", status);
+    if (!result) return status;
+    if (o.json) {
+        std::cout << result->dump(2) << '\n';
+        return exit_ok;
+    }
+    std::cout << "proxyd reopened its log files; generation "
+              << result->value("generation", std::uint64_t{0}) << " keeps serving (no reload)\n";
+    return exit_ok;
+}
+
+}  // namespace
+
+void register_reopen_logs(CLI::App& app, Runner& runner) {
+    auto o = std::make_shared<LiveOptions>();
+    auto* cmd = app.add_subcommand(
+        "reopen-logs", "Make proxyd reopen its log files (log rotation), without a reload");
+    add_live_options(cmd, *o);
+    cmd->footer(
+        "Exit status: 0 reopened, 1 refused by proxyd, 3 proxyd unreachable.\n"
+        "The same as SIGUSR2 to proxyd. Unlike SIGHUP, it never applies an edit on disk.\n"
+        "Examples:\n"
+        "  mv /var/log/proxyd/proxyd.log /var/log/proxyd/proxyd.log.1 && proxyctl reopen-logs\n"
+        "  proxyctl reopen-logs --socket /tmp/proxyd.sock --json");
+    cmd->callback([o, &runner] { runner.status = run_reopen_logs(*o); });
+}
+
+}  // namespace proxyctl
