@@ -64,6 +64,14 @@ TEST_CASE("two bare socks lines share the default port 1080", "[lint][network]")
     CHECK(d[0].notes[0].span.line == 1);
 }
 
+TEST_CASE("PX302 says what each dialect's daemon does with a shared port", "[lint][network]") {
+    const char* text = "socks -i127.0.0.1 -p1080\nproxy -i127.0.0.1 -p1080\n";
+    auto proxyd = testing::only(check_text(text), "PX302");
+    CHECK(contains(proxyd.message, "proxyd binds a port once"));
+    auto three = testing::only(check_text(text, Dialect::threeproxy), "PX302");
+    CHECK(contains(three.message, "the kernel splits clients between them"));
+}
+
 TEST_CASE("a service on 0.0.0.0 overlaps a specific address on the same port", "[lint][network]") {
     auto l = check_text("proxy -p8080 -i192.0.2.1\nsocks -p8080\n");
     auto d = with_code(l, "PX302");

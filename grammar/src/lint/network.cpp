@@ -117,7 +117,10 @@ void check_duplicate_listeners(Context& ctx) {
                 std::string(to_string(s.type)) + " on " + listen_text(s) +
                     " shares its port with " + std::string(to_string(o.type)) + " on line " +
                     std::to_string(o.span.line) +
-                    ": both bind (SO_REUSEPORT) and the kernel splits clients between them");
+                    (ctx.three_proxy()
+                         ? ": both bind (SO_REUSEPORT) and the kernel splits clients between them"
+                         : ": proxyd binds a port once, so it cannot serve both (3proxy would "
+                           "split clients between them)"));
             d.notes.push_back({o.span, "first service listening on " + listen_text(o)});
         }
         earlier.push_back(&s);
