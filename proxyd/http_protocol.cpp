@@ -30,14 +30,14 @@ bool is_tchar(char c) {
     return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-// Splits the head into lines; returns the head length or 0 if incomplete.
+// Returns the head length (through its first empty line) or 0 if incomplete. Bare LF
+// line endings are tolerated (RFC 9112 section 2.2); the earliest empty line of either
+// kind ends the head, so where the stream was cut never moves the end.
 std::size_t head_end(std::string_view buffer) {
-    auto pos = buffer.find("\r\n\r\n");
-    if (pos != std::string_view::npos) return pos + 4;
-    // Bare LF line endings are tolerated (RFC 9112 section 2.2).
-    pos = buffer.find("\n\n");
-    if (pos != std::string_view::npos) return pos + 2;
-    return 0;
+    std::size_t end = std::string_view::npos;
+    if (auto pos = buffer.find("\n\r\n"); pos != std::string_view::npos) end = pos + 3;
+    if (auto pos = buffer.find("\n\n"); pos != std::string_view::npos) end = std::min(end, pos + 2);
+    return end == std::string_view::npos ? 0 : end;
 }
 
 bool parse_version(std::string_view v, int& minor) {

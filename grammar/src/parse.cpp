@@ -42,7 +42,7 @@ class Parser {
     void run(FileId main) {
         cfg_.main_file = main;
         cfg_.files.push_back({main, {}, false});
-        stack_.push_back(canonical(cfg_.file(main).path));
+        stack_.push_back(canonical_path(cfg_.file(main).path));
         // At most one directive per line; untouched capacity costs no memory, while
         // growing by copying would touch (and fault in) twice the final size.
         cfg_.directives.reserve(cfg_.file(main).line_count());
@@ -71,6 +71,18 @@ class Parser {
         d.fixits = std::move(fixits);
         if (d.severity == Severity::error) ++errors_in_file_;
         cfg_.diagnostics.push_back(std::move(d));
+    }
+
+    std::string canonical_path(const std::string& path) const {
+        return options_.read_file ? path : canonical(path);
+    }
+
+    std::optional<FileId> read_source(const std::string& path, ReadError& error, SourceSpan site) {
+        if (!options_.read_file) return cfg_.sources->read(path, error, site);
+        error = {path, {}};
+        std::string text;
+        if (!options_.read_file(path, text, error.message)) return std::nullopt;
+        return cfg_.sources->add(path, std::move(text), site);
     }
 
     std::string resolve_path(const std::string& path) const {
@@ -406,6 +418,10 @@ class Parser {
         std::string lower = to_lower(word);
         for (const auto& d : all_directives()) {
             if (lower == d.name) return d.name;  // wrong case
+            // The distance is at least the difference in length: most names need no table.
+            std::size_t gap = word.size() > d.name.size() ? word.size() - d.name.size()
+                                                          : d.name.size() - word.size();
+            if (gap >= best_distance) continue;
             std::size_t dist = edit_distance(word, d.name);
             if (dist < best_distance && dist * 3 <= std::max<std::size_t>(d.name.size(), 3)) {
                 best_distance = dist;
@@ -447,7 +463,7 @@ class Parser {
     void include_file(const std::string& path, SourceSpan site, int depth) {
         if (!options_.follow_includes) return;
         std::string resolved = resolve_path(path);
-        std::string canon = canonical(resolved);
+        std::string canon = canonical_path(resolved);
         if (std::find(stack_.begin(), stack_.end(), canon) != stack_.end()) {
             report("PX010", site, "include cycle: '" + path + "' is already being read",
                    chain_notes(site));
@@ -458,7 +474,7 @@ class Parser {
             return;
         }
         ReadError error;
-        auto id = cfg_.sources->read(resolved, error, site);
+        auto id = read_source(resolved, error, site);
         if (!id) {
             std::vector<Note> notes = chain_notes(site);
             notes.erase(notes.begin());
@@ -504,7 +520,7 @@ class Parser {
         } else {
             ReadError error;
             std::optional<FileId> read;
-            if (options_.follow_includes) read = cfg_.sources->read(resolved, error, site);
+            if (options_.follow_includes) read = read_source(resolved, error, site);
             if (!read) {
                 if (!options_.follow_includes) {
                     line_tokens_.push_back(make_token(id, ln, col, t, false));
@@ -554,14 +570,19 @@ class Parser {
         }
     }
 
-    // Moves the current line's tokens into a chunk with room for all of them.
+    // Moves the current line's tokens into a chunk with room for all of them. Chunks
+    // double from a small first one up to kChunk: a short configuration does not pay for
+    // a 1.5 MiB block it never fills.
     std::span<const Token> store_tokens() {
+        constexpr std::size_t kFirstChunk = 1 << 8;
         constexpr std::size_t kChunk = 1 << 16;
         auto& chunks = cfg_.token_chunks;
         if (chunks.empty() ||
             chunks.back().capacity() - chunks.back().size() < line_tokens_.size()) {
+            std::size_t size =
+                chunks.empty() ? kFirstChunk : std::min(kChunk, chunks.back().capacity() * 2);
             chunks.emplace_back();
-            chunks.back().reserve(std::max(kChunk, line_tokens_.size()));
+            chunks.back().reserve(std::max(size, line_tokens_.size()));
         }
         auto& chunk = chunks.back();
         std::size_t first = chunk.size();

@@ -1,6 +1,7 @@
 #include "text_util.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 namespace proxycfg {
@@ -34,7 +35,7 @@ std::string to_lower(std::string_view s) {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     if (a.size() > 64 || b.size() > 64) return 64;
-    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    std::array<std::size_t, 65> prev{}, cur{};  // on the stack: called per directive name
     for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -427,6 +428,32 @@ TEST_CASE("include is not followed when follow_includes is false", "[grammar][pa
     auto r = proxycfg::parse_text("t.cfg", "include /nonexistent/x.cfg\n", o);
     CHECK(r.config.diagnostics.empty());
     CHECK(r.config.files.size() == 1);
+}
+
+TEST_CASE("a read_file hook supplies include and $file texts from memory", "[grammar][parse]") {
+    std::map<std::string, std::string> files{{"a.cfg", "users $u.lst\ninclude a.cfg\n"},
+                                             {"u.lst", "bob:CL:x\n"}};
+    std::vector<std::string> asked;
+    proxycfg::ParseOptions o;
+    o.read_file = [&](const std::string& path, std::string& text, std::string& error) {
+        asked.push_back(path);
+        auto it = files.find(path);
+        if (it == files.end()) {
+            error = "No such file or directory";
+            return false;
+        }
+        text = it->second;
+        return true;
+    };
+    auto r = proxycfg::parse_text("main.cfg", "include a.cfg\ninclude /etc/passwd\nsocks\n", o);
+    // Paths are passed as written and never opened: /etc/passwd is "missing".
+    CHECK(asked == W{"a.cfg", "u.lst", "/etc/passwd"});
+    CHECK(words(r.config, 1) == W{"users", "bob:CL:x"});
+    auto d = with_code(r.config, "PX010");
+    REQUIRE(d.size() == 2);
+    CHECK(d[0]->message == "include cycle: 'a.cfg' is already being read");
+    CHECK(d[1]->message == "cannot read included file '/etc/passwd': No such file or directory");
+    CHECK(r.config.directives.back().name() == "socks");
 }
 
 // --- unreadable input

@@ -24,6 +24,25 @@ TEST_CASE("a request head without its blank line is incomplete") {
     CHECK(parse_request_head("GET / HTTP/1.1\r\nHost: a\r\n", head) == HeadStatus::incomplete);
 }
 
+TEST_CASE("a request head ends at its first empty line, LF or CRLF, however it arrives") {
+    // A bare-LF head followed by a pipelined CRLF request: the first head must not grow
+    // into the second when both arrive in one read.
+    std::string first = "GET http://a/ HTTP/1.1\nX: 1\n\n";
+    std::string text = first + "GET http://b/ HTTP/1.1\r\n\r\n";
+    RequestHead head;
+    REQUIRE(parse_request_head(text, head) == HeadStatus::ok);
+    CHECK(head.size == first.size());
+    CHECK(head.headers.fields.size() == 1);
+    RequestHead piece;
+    REQUIRE(parse_request_head(first, piece) == HeadStatus::ok);
+    CHECK(piece.size == head.size);
+    // A CRLF empty line after LF-terminated fields ends the head too.
+    REQUIRE(parse_request_head("GET http://a/ HTTP/1.1\nX: 1\n\r\nY: 2\r\n\r\n", head) ==
+            HeadStatus::ok);
+    CHECK(head.size == 30);
+    CHECK(head.headers.fields.size() == 1);
+}
+
 TEST_CASE("a request head over the limit is too large") {
     RequestHead head;
     std::string text = "GET / HTTP/1.1\r\nX: " + std::string(70000, 'a');

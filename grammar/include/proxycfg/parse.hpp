@@ -1,6 +1,7 @@
 // Reading and tokenizing a configuration (the PEGTL grammar lives in src/grammar_rules.hpp).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,10 @@ struct ParseOptions {
     std::string root;
     // When false, include files are not opened (used to lint fragments).
     bool follow_includes = true;
+    // When set, `include` and `$file` targets come from here instead of the file system
+    // (configurations held in memory): true with `text` filled, or false with `error`
+    // ("No such file or directory"). Paths are then compared as written, not resolved.
+    std::function<bool(const std::string& path, std::string& text, std::string& error)> read_file;
 };
 
 // Parses a file from disk. A file that cannot be read at all yields a ParsedConfig
