@@ -464,9 +464,7 @@ control::DiffResult ReloadEngine::diff() {
         change.current_sha256 = now;
         change.loaded_mtime_ns = f.mtime_ns;
         struct stat st {};
-        if (ok && ::stat(f.path.c_str(), &st) == 0)
-            change.current_mtime_ns =
-                static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+        if (ok && ::stat(f.path.c_str(), &st) == 0) change.current_mtime_ns = mtime_ns_of(st);
         out.files.push_back(std::move(change));
     }
     proxycfg::Loaded loaded = load_configuration(current_->config_path);
