@@ -89,14 +89,19 @@ bool drop_privileges(const std::string& user_name, const std::string& group_name
 }
 
 std::optional<Pidfile> Pidfile::create(const std::string& path, std::string& error) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    // Written beside and renamed into place: a reader sees no file or the whole pid, never
+    // an empty file.
+    std::string temp = path + ".tmp." + std::to_string(::getpid());
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) {
         error = "cannot write pidfile " + path + ": " + std::strerror(errno);
         return std::nullopt;
     }
     std::string text = std::to_string(::getpid()) + "\n";
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+        ::rename(temp.c_str(), path.c_str()) != 0) {
         error = "cannot write pidfile " + path + ": " + std::strerror(errno);
+        ::unlink(temp.c_str());
         return std::nullopt;
     }
     return Pidfile(path);

@@ -1,24 +1,11 @@
 #!/bin/sh
-# Builds the libFuzzer targets (tests/fuzz) with clang, AddressSanitizer and UBSan into
-# ./build-fuzz (or $FUZZ_BUILD_DIR) and runs their short fixed-time runs
-# (fuzz_<target>_smoke, FUZZ_SMOKE_SECONDS each, 15 by default).
+# Builds the libFuzzer targets (tests/fuzz) with clang, AddressSanitizer and UBSan, at -O2
+# for long runs, into ./build-fuzz (or $FUZZ_BUILD_DIR), and runs their short fixed-time
+# runs (fuzz_<target>_smoke, FUZZ_SMOKE_SECONDS each, 15 by default).
+# The test suite's sanitized build (scripts/test-sanitized.sh) runs the same smoke tests.
 set -eu
 cd "$(dirname "$0")/.."
-"$(pwd)/scripts/install-deps.sh"
-# clang, its sanitizer and fuzzer runtimes: needed only here.
-pkgs="clang-16 libclang-rt-16-dev libfuzzer-16-dev"
-missing=""
-for p in $pkgs; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update
-    # shellcheck disable=SC2086
-    $SUDO apt-get install -y --no-install-recommends $missing
-fi
+"$(pwd)/scripts/install-deps.sh" clang
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-16 \
     -DPROXY_FUZZ=ON -DPROXY_BUILD_TESTS=OFF -DFUZZ_SMOKE_SECONDS="${FUZZ_SMOKE_SECONDS:-15}" \

@@ -418,11 +418,7 @@ class Parser {
         std::string lower = to_lower(word);
         for (const auto& d : all_directives()) {
             if (lower == d.name) return d.name;  // wrong case
-            // The distance is at least the difference in length: most names need no table.
-            std::size_t gap = word.size() > d.name.size() ? word.size() - d.name.size()
-                                                          : d.name.size() - word.size();
-            if (gap >= best_distance) continue;
-            std::size_t dist = edit_distance(word, d.name);
+            std::size_t dist = edit_distance(word, d.name, best_distance);
             if (dist < best_distance && dist * 3 <= std::max<std::size_t>(d.name.size(), 3)) {
                 best_distance = dist;
                 best = d.name;

@@ -33,19 +33,27 @@ std::string to_lower(std::string_view s) {
     return out;
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    if (a.size() > 64 || b.size() > 64) return 64;
-    std::array<std::size_t, 65> prev{}, cur{};  // on the stack: called per directive name
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
+    limit = std::min<std::size_t>(limit, 64);
+    std::size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+    if (a.size() > 64 || b.size() > 64 || gap >= limit) return limit;
+    // Two rows on the stack, swapped by pointer: called for every directive name.
+    std::array<std::size_t, 65> row_a{}, row_b{};
+    std::size_t* prev = row_a.data();
+    std::size_t* cur = row_b.data();
     for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
+        std::size_t row_min = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
             cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+            row_min = std::min(row_min, cur[j]);
         }
+        if (row_min >= limit) return limit;  // every later row is at least this far
         std::swap(prev, cur);
     }
-    return prev[b.size()];
+    return std::min(prev[b.size()], limit);
 }
 
 namespace {
@@ -104,6 +112,14 @@ std::string printable(std::string_view s) {
     out.reserve(s.size());
     static const char* hex = "0123456789abcdef";
     for (std::size_t i = 0; i < s.size();) {
+        // Plain ASCII, the usual case, is copied a run at a time.
+        std::size_t run = i;
+        while (run < s.size() && s[run] >= 0x20 && s[run] < 0x7F) ++run;
+        if (run > i) {
+            out.append(s.substr(i, run - i));
+            i = run;
+            continue;
+        }
         auto c = static_cast<unsigned char>(s[i]);
         std::size_t n = utf8_sequence(s, i);
         if (n == 0 || c < 0x20 || c == 0x7F) {

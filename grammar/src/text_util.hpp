@@ -21,7 +21,9 @@ inline auto split_items(std::string_view s, char sep) {
            });
 }
 std::string to_lower(std::string_view s);
-std::size_t edit_distance(std::string_view a, std::string_view b);
+// Levenshtein distance, or `limit` when it is `limit` or more (the callers only want
+// near misses, so a row that is already that far off ends the computation).
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit = 64);
 // Escapes control bytes and invalid UTF-8 as \xNN so messages are always printable UTF-8.
 std::string printable(std::string_view s);
 bool utf8_valid(std::string_view s);

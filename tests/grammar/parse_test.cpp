@@ -93,6 +93,22 @@ TEST_CASE("directives are case-sensitive: Auth is PX001 suggesting auth", "[gram
     CHECK(d[0]->fixits[0].replacement == "auth");
 }
 
+TEST_CASE("the did-you-mean suggestion is the closest name, and none when all are far",
+          "[grammar][parse]") {
+    auto suggestion = [](const std::string& text) -> std::string {
+        auto r = parse(text);
+        auto d = with_code(r.config, "PX001");
+        REQUIRE(d.size() == 1);
+        return d[0]->fixits.empty() ? std::string("(none)") : d[0]->fixits[0].replacement;
+    };
+    CHECK(suggestion("maxconnn 10\n") == "maxconn");         // one extra letter
+    CHECK(suggestion("soks -p1080\n") == "socks");           // one letter missing
+    CHECK(suggestion("sokcs -p1080\n") == "(none)");  // two edits are too many for five letters
+    CHECK(suggestion("nserverr 127.0.0.1\n") == "nserver");  // one extra letter
+    CHECK(suggestion("zzzzzzzz\n") == "(none)");
+    CHECK(suggestion(std::string(200, 'q') + "\n") == "(none)");  // longer than any table row
+}
+
 TEST_CASE("a word far from every directive gets no suggestion", "[grammar][parse]") {
     auto r = parse("frobnicate now\n");
     auto d = with_code(r.config, "PX001");

@@ -268,7 +268,14 @@ TEST_CASE("proxyd --daemon detaches, writes the daemon's pid and serves until SI
     auto r = run({PROXYD_BINARY, "--daemon", "--workers", "1", cfg});
     CHECK(r.status == 0);
     REQUIRE(wait_for_port(port, 5s));
-    pid_t pid = std::stoi(read_file(pidfile));
+    // The listeners are bound (and may accept) a moment before the pidfile is written.
+    std::string pid_text;
+    for (int i = 0; i < 500 && pid_text.empty(); ++i) {
+        pid_text = read_file(pidfile);
+        if (pid_text.empty()) std::this_thread::sleep_for(10ms);
+    }
+    REQUIRE_FALSE(pid_text.empty());
+    pid_t pid = std::stoi(pid_text);
     CHECK(::kill(pid, 0) == 0);
     auto c = curl({"--socks5", "127.0.0.1:" + std::to_string(port),
                    "http://127.0.0.1:" + std::to_string(http.port()) + "/d"});

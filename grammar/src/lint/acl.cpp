@@ -322,7 +322,8 @@ void check_acl_users(Context& ctx) {
                         suggestion = known;
                         break;
                     }
-                    std::size_t dist = swapped_pair(name, known) ? 1 : edit_distance(name, known);
+                    std::size_t dist =
+                        swapped_pair(name, known) ? 1 : edit_distance(name, known, best);
                     if (dist < best && dist * 3 <= known.size()) {
                         best = dist;
                         suggestion = known;
