@@ -166,9 +166,10 @@ nlohmann::json changes_json(const proxycfg::Model& before, const proxycfg::Loade
 }
 
 // A finding of the reload itself (not of a file): proxyctl check's json entry shape.
-nlohmann::json reload_diagnostic(const char* code, const std::string& message) {
-    return {{"code", code},
-            {"severity", "error"},
+nlohmann::json reload_diagnostic(proxycfg::Rule rule, const std::string& message) {
+    const proxycfg::RuleInfo& info = proxycfg::rule_info(rule);
+    return {{"code", info.code},
+            {"severity", proxycfg::to_string(info.severity)},
             {"message", message},
             {"file", ""},
             {"line", 0},
@@ -300,13 +301,10 @@ proxycfg::Loaded load_configuration(const std::string& path) {
             std::this_thread::sleep_for(settle);
             continue;
         }
-        proxycfg::Diagnostic d;
-        d.code = "PX026";
-        d.severity = proxycfg::Severity::error;
-        d.message = unsettled->path + " kept changing while it was read (" +
-                    std::to_string(read_attempts) + " attempts); nothing was applied";
-        d.span = {loaded.parse.config.main_file, 0, 0, 0};
-        loaded.diagnostics.push_back(std::move(d));
+        loaded.diagnostics.push_back(proxycfg::make_diagnostic(
+            proxycfg::Rule::PX026, {loaded.parse.config.main_file, 0, 0, 0},
+            unsettled->path + " kept changing while it was read (" +
+                std::to_string(read_attempts) + " attempts); nothing was applied"));
         return loaded;
     }
 }
@@ -393,7 +391,7 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
         if (auto why = drop_reason(before, loaded.model, plan, workers_); !why.empty()) {
             std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(), why.c_str());
             record.diagnostics.push_back(reload_diagnostic(
-                "PX313",
+                proxycfg::Rule::PX313,
                 why + "; nothing was applied (confirm with 'proxyctl reload --allow-drop')"));
             return finish("failed");
         }
@@ -413,7 +411,7 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
         if (!next_sockets) {
             std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(),
                          message.c_str());
-            record.diagnostics.push_back(reload_diagnostic("PX311", message));
+            record.diagnostics.push_back(reload_diagnostic(proxycfg::Rule::PX311, message));
             return finish("failed");
         }
     }

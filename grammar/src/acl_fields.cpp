@@ -53,7 +53,7 @@ bool parse_sources(std::string_view field, std::vector<IpRange>& out, FieldError
         if (!item.empty()) {
             auto r = parse_ip_range(item);
             if (!r) {
-                err = {"PX004", offset, item.size(),
+                err = {Rule::PX004, offset, item.size(),
                        "'" + printable(item) +
                            "' is not an IP address, range or CIDR (sources cannot be hostnames; "
                            "3proxy: Invalid IP, IP range or CIDR)"};
@@ -104,7 +104,7 @@ bool parse_ports(std::string_view field, std::vector<PortRange>& out, FieldError
     pegtl::memory_input in(field.data(), field.size(), "");
     if (!pegtl::parse<ports::grammar>(in)) {
         std::size_t bad = first_bad_offset(field, "0123456789,-");
-        err = {"PX005", bad, 1,
+        err = {Rule::PX005, bad, 1,
                "'" + printable(field) +
                    "' is not a port list (write N or N-M, comma separated; "
                    "3proxy: Invalid port or port range)"};
@@ -120,12 +120,12 @@ bool parse_ports(std::string_view field, std::vector<PortRange>& out, FieldError
             b = a;
             if (dash != std::string_view::npos) parse_int(item.substr(dash + 1), b);
             if (a > 65535 || b > 65535) {
-                err = {"PX005", offset, item.size(),
+                err = {Rule::PX005, offset, item.size(),
                        "port '" + std::string(item) + "' is above 65535 (3proxy wraps it)"};
                 return false;
             }
             if (b < a) {
-                err = {"PX005", offset, item.size(),
+                err = {Rule::PX005, offset, item.size(),
                        "port range '" + std::string(item) + "' is reversed and matches nothing"};
                 return false;
             }
@@ -153,7 +153,7 @@ bool parse_operations(std::string_view field, std::uint32_t& out, FieldError& er
                         "HTTP_PUT, HTTP_HEAD, HTTP_CONNECT, HTTP_OTHER, FTP..., ADMIN, "
                         "DNSRESOLVE)";
                 }
-                err = {"PX006", offset, item.size(), msg};
+                err = {Rule::PX006, offset, item.size(), msg};
                 return false;
             }
             out |= *bits;
@@ -169,7 +169,7 @@ bool parse_weekdays(std::string_view field, std::uint8_t& out, FieldError& err) 
     pegtl::memory_input in(field.data(), field.size(), "");
     if (!pegtl::parse<weekdays::grammar>(in)) {
         std::size_t bad = first_bad_offset(field, "01234567,-");
-        err = {"PX008", bad, 1,
+        err = {Rule::PX008, bad, 1,
                "weekdays '" + printable(field) +
                    "' must be digits 0-7 (0 and 7 are Sunday), ranges and commas; 3proxy "
                    "ignores other characters, so the rule would apply on every day"};
@@ -180,7 +180,7 @@ bool parse_weekdays(std::string_view field, std::uint8_t& out, FieldError& err) 
         int a = item[0] - '0';
         int b = item.size() == 3 ? item[2] - '0' : a;
         if (b < a) {
-            err = {"PX008", 0, field.size(),
+            err = {Rule::PX008, 0, field.size(),
                    "weekday range '" + std::string(item) + "' is reversed; 3proxy ignores it"};
             return false;
         }
@@ -193,7 +193,7 @@ bool parse_periods(std::string_view field, std::vector<TimePeriod>& out, FieldEr
     if (field == "*") return true;
     pegtl::memory_input in(field.data(), field.size(), "");
     auto fail = [&](std::string detail) {
-        err = {"PX007", 0, field.size(),
+        err = {Rule::PX007, 0, field.size(),
                "time period '" + printable(field) + "' " + detail +
                    "; 3proxy ignores a malformed period and applies the rule at all times"};
         return false;

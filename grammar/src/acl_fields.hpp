@@ -7,11 +7,12 @@
 #include <vector>
 
 #include "proxycfg/model.hpp"
+#include "proxycfg/rules.hpp"
 
 namespace proxycfg {
 
 struct FieldError {
-    std::string code;        // PX004, PX005, ...
+    Rule rule = Rule::PX021;  // PX004, PX005, ...
     std::size_t offset = 0;  // within the field text
     std::size_t length = 0;
     std::string message;

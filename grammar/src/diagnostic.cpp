@@ -5,28 +5,17 @@
 
 namespace proxycfg {
 
-std::string_view to_string(Severity s) {
-    switch (s) {
-        case Severity::info:
-            return "info";
-        case Severity::warning:
-            return "warning";
-        case Severity::error:
-            return "error";
-    }
-    return "error";
+Diagnostic make_diagnostic(Rule rule, SourceSpan span, std::string message) {
+    return make_diagnostic(rule, rule_info(rule).severity, span, std::move(message));
 }
 
-bool parse_severity(std::string_view text, Severity& out) {
-    if (text == "info" || text == "note")
-        out = Severity::info;
-    else if (text == "warning")
-        out = Severity::warning;
-    else if (text == "error")
-        out = Severity::error;
-    else
-        return false;
-    return true;
+Diagnostic make_diagnostic(Rule rule, Severity severity, SourceSpan span, std::string message) {
+    Diagnostic d;
+    d.code = std::string(code_of(rule));
+    d.severity = severity;
+    d.message = std::move(message);
+    d.span = span;
+    return d;
 }
 
 bool has_errors(const Diagnostics& diags) {

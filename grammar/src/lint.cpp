@@ -18,19 +18,13 @@ constexpr std::size_t kParallelLintDirectives = 20000;
 
 namespace checks {
 
-Diagnostic& Context::report(std::string_view code, SourceSpan span, std::string message) {
-    const RuleInfo* rule = find_rule(code);
-    Severity severity = rule ? rule->severity : Severity::warning;
-    if (severity < options.min_severity || options.disabled.count(std::string(code))) {
+Diagnostic& Context::report(Rule rule, SourceSpan span, std::string message) {
+    const RuleInfo& info = rule_info(rule);
+    if (info.severity < options.min_severity || options.disabled.count(std::string(info.code))) {
         scratch = Diagnostic{};
         return scratch;
     }
-    Diagnostic d;
-    d.code = std::string(code);
-    d.severity = severity;
-    d.message = std::move(message);
-    d.span = span;
-    out.push_back(std::move(d));
+    out.push_back(make_diagnostic(rule, span, std::move(message)));
     return out.back();
 }
 

@@ -59,14 +59,9 @@ class Parser {
     std::size_t errors_in_file_ = 0;
     std::vector<LexToken> lexed_;
 
-    void report(std::string_view code, SourceSpan span, std::string message,
-                std::vector<Note> notes = {}, std::vector<FixIt> fixits = {}) {
-        const RuleInfo* rule = find_rule(code);
-        Diagnostic d;
-        d.code = std::string(code);
-        d.severity = rule ? rule->severity : Severity::error;
-        d.message = std::move(message);
-        d.span = span;
+    void report(Rule rule, SourceSpan span, std::string message, std::vector<Note> notes = {},
+                std::vector<FixIt> fixits = {}) {
+        Diagnostic d = make_diagnostic(rule, span, std::move(message));
         d.notes = std::move(notes);
         d.fixits = std::move(fixits);
         if (d.severity == Severity::error) ++errors_in_file_;
@@ -113,21 +108,21 @@ class Parser {
         std::string_view text = file.text;
 
         if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") {
-            report("PX014", {id, 1, 1, 3},
+            report(Rule::PX014, {id, 1, 1, 3},
                    "file starts with a UTF-8 byte order mark; 3proxy reads it as part of the "
                    "first directive",
                    {}, {{{id, 1, 1, 3}, "", "remove the byte order mark"}});
         }
         if (text.find('\n') == std::string_view::npos &&
             std::count(text.begin(), text.end(), '\r') > 1) {
-            report("PX018", {id, 1, 1, 0},
+            report(Rule::PX018, {id, 1, 1, 0},
                    "file uses CR-only (old Mac) line endings; 3proxy reads the whole file as "
                    "one line");
             errors_in_file_ = saved_errors;
             return;
         }
         if (looks_binary(text)) {
-            report("PX016", {id, 1, 1, 0},
+            report(Rule::PX016, {id, 1, 1, 0},
                    "'" + printable(file.path) +
                        "' looks like binary data, not a configuration "
                        "file (NUL and control bytes); not parsed further");
@@ -138,14 +133,14 @@ class Parser {
         if (!utf8_valid(text)) {
             std::uint32_t line = 1, col = 1;
             locate(text, first_invalid_utf8(text), line, col);
-            report("PX023", {id, line, col, 1},
+            report(Rule::PX023, {id, line, col, 1},
                    "file is not valid UTF-8 (first bad byte here); 3proxy compares raw bytes");
         }
 
         std::size_t nul_reports = 0;
         for (std::uint32_t ln = 1; ln <= file.line_count(); ++ln) {
             if (errors_in_file_ >= kMaxErrorsPerFile) {
-                report("PX016", {id, ln, 1, 0},
+                report(Rule::PX016, {id, ln, 1, 0},
                        "too many errors in " + file.path +
                            "; stopping here (is it a "
                            "configuration file?)");
@@ -159,7 +154,7 @@ class Parser {
             std::uint32_t col_base = static_cast<std::uint32_t>(line.data() - text.data() - begin);
 
             if (line.size() > kMaxLineBytes) {
-                report("PX015", {id, ln, static_cast<std::uint32_t>(kMaxLineBytes + 1), 1},
+                report(Rule::PX015, {id, ln, static_cast<std::uint32_t>(kMaxLineBytes + 1), 1},
                        "line is " + std::to_string(line.size()) +
                            " bytes long; 3proxy reads at most 65534 bytes per line and parses "
                            "the rest as a new command");
@@ -167,7 +162,7 @@ class Parser {
             }
             if (auto nul = line.find('\0'); nul != std::string_view::npos) {
                 if (nul_reports++ < 3) {
-                    report("PX016", {id, ln, static_cast<std::uint32_t>(nul + 1 + col_base), 1},
+                    report(Rule::PX016, {id, ln, static_cast<std::uint32_t>(nul + 1 + col_base), 1},
                            "NUL byte in the configuration; 3proxy ends the line here");
                 }
                 continue;
@@ -259,7 +254,7 @@ class Parser {
         SourceSpan span{id, ln, static_cast<std::uint32_t>(start + 1 + col_base),
                         static_cast<std::uint32_t>(word.size())};
         cfg_.indented_directives.push_back(span);
-        report("PX012", span,
+        report(Rule::PX012, span,
                "indented line is ignored: 3proxy treats a line starting with whitespace as a "
                "comment, so this '" +
                    std::string(word) + "' does nothing",
@@ -287,7 +282,7 @@ class Parser {
         LexError err;
         if (!lex(line, LexMode::line, cfg_.arena, lexed_, err)) {
             std::uint32_t col = err.offset + 1 + col_base;
-            report("PX003", {id, ln, col, static_cast<std::uint32_t>(line.size() - err.offset)},
+            report(Rule::PX003, {id, ln, col, static_cast<std::uint32_t>(line.size() - err.offset)},
                    "quote opened here is not closed before the end of the line; 3proxy "
                    "rejects the line (Parse error)",
                    {},
@@ -321,7 +316,7 @@ class Parser {
         lexed_.resize(keep);
 
         if (lexed_.size() > kMaxTokensPerLine) {
-            report("PX022", {id, ln, lexed_[kMaxTokensPerLine].offset + 1 + col_base, 1},
+            report(Rule::PX022, {id, ln, lexed_[kMaxTokensPerLine].offset + 1 + col_base, 1},
                    "line has " + std::to_string(lexed_.size()) +
                        " words; 3proxy reads at most 4095 and silently drops the rest");
         }
@@ -339,7 +334,7 @@ class Parser {
         for (const auto& t : lexed_) {
             std::uint32_t col = t.offset + 1 + col_base;
             if (t.quirk) {
-                report("PX017", {id, ln, col, static_cast<std::uint32_t>(t.raw.size())},
+                report(Rule::PX017, {id, ln, col, static_cast<std::uint32_t>(t.raw.size())},
                        "token starts with \"\": 3proxy tokenizes this differently (an empty "
                        "quoted string glues the next whitespace onto the token)");
             }
@@ -350,7 +345,7 @@ class Parser {
             line_tokens_.push_back(make_token(id, ln, col, t, false));
         }
         if (line_tokens_.empty()) {
-            report("PX011", d.span,
+            report(Rule::PX011, d.span,
                    "nothing is left of this line after $file expansion; 3proxy reports a parse "
                    "error");
             return true;
@@ -374,7 +369,7 @@ class Parser {
         if (d.well_formed && cmd.text() == "end") {
             stop = true;
             if (ln < cfg_.file(id).line_count()) {
-                report("PX024", cmd.span(),
+                report(Rule::PX024, cmd.span(),
                        "'end' stops reading " + cfg_.file(id).path + ": the " +
                            std::to_string(cfg_.file(id).line_count() - ln) +
                            " line(s) below it are ignored");
@@ -390,7 +385,7 @@ class Parser {
 
     void unknown_directive(const Token& cmd) {
         if (cfg_.plugin_seen) {
-            report("PX020", cmd.span(),
+            report(Rule::PX020, cmd.span(),
                    "unknown directive '" + printable(cmd.text()) +
                        "' (it may be defined by a plugin loaded above)");
             return;
@@ -409,7 +404,7 @@ class Parser {
         } else {
             msg += " (3proxy: Unknown command)";
         }
-        report("PX001", cmd.span(), std::move(msg), {}, std::move(fixits));
+        report(Rule::PX001, cmd.span(), std::move(msg), {}, std::move(fixits));
     }
 
     static std::optional<std::string_view> closest_directive(std::string_view word) {
@@ -452,7 +447,7 @@ class Parser {
             msg += "; quote the whole value";
         }
         SourceSpan span = d.span;
-        report("PX002", span, std::move(msg));
+        report(Rule::PX002, span, std::move(msg));
         (void)cmd;
     }
 
@@ -461,12 +456,12 @@ class Parser {
         std::string resolved = resolve_path(path);
         std::string canon = canonical_path(resolved);
         if (std::find(stack_.begin(), stack_.end(), canon) != stack_.end()) {
-            report("PX010", site, "include cycle: '" + path + "' is already being read",
+            report(Rule::PX010, site, "include cycle: '" + path + "' is already being read",
                    chain_notes(site));
             return;
         }
         if (depth >= kMaxIncludeDepth) {
-            report("PX010", site, "includes nested more than 32 deep", chain_notes(site));
+            report(Rule::PX010, site, "includes nested more than 32 deep", chain_notes(site));
             return;
         }
         ReadError error;
@@ -474,7 +469,7 @@ class Parser {
         if (!id) {
             std::vector<Note> notes = chain_notes(site);
             notes.erase(notes.begin());
-            report("PX010", site,
+            report(Rule::PX010, site,
                    "cannot read included file '" + printable(resolved) + "': " + error.message,
                    std::move(notes));
             return;
@@ -494,7 +489,7 @@ class Parser {
         std::string_view prefix = t.text.substr(0, t.dollar);
         std::string name(t.text.substr(t.dollar + 1));
         if (last_line_without_newline) {
-            report("PX019", site,
+            report(Rule::PX019, site,
                    "$file on the last line of a file without a final newline: 3proxy does not "
                    "expand it and passes '" +
                        name + "' as the argument",
@@ -504,7 +499,7 @@ class Parser {
                      "end the file with a newline"}});
         }
         if (name.empty()) {
-            report("PX011", site,
+            report(Rule::PX011, site,
                    "'$' with no file name: 3proxy drops this argument; quote a "
                    "literal '$'");
             return;
@@ -522,7 +517,7 @@ class Parser {
                     line_tokens_.push_back(make_token(id, ln, col, t, false));
                     return;
                 }
-                report("PX011", site,
+                report(Rule::PX011, site,
                        "cannot read $file '" + printable(resolved) + "': " + error.message +
                            "; 3proxy silently drops this argument" +
                            (prefix.empty() ? "" : " (if '$' is literal, quote the token)"));
@@ -534,7 +529,7 @@ class Parser {
         }
         const SourceFile& f = cfg_.file(fid);
         if (f.text.size() > kMaxDollarFileBytes) {
-            report("PX015", site,
+            report(Rule::PX015, site,
                    "$file '" + name + "' is " + std::to_string(f.text.size()) +
                        " bytes; 3proxy reads only the first 65534 and silently drops the rest");
         }
@@ -543,12 +538,12 @@ class Parser {
         if (!lex(f.text, LexMode::included_file, cfg_.arena, inner, err)) {
             std::uint32_t l = 1, c = 1;
             locate(f.text, err.offset, l, c);
-            report("PX003", {fid, l, c, 1},
+            report(Rule::PX003, {fid, l, c, 1},
                    "quote opened here is not closed in $file '" + name + "'", chain_notes(site));
             return;
         }
         if (inner.empty()) {
-            report("PX011", site,
+            report(Rule::PX011, site,
                    "$file '" + name +
                        "' is empty; 3proxy silently drops this "
                        "argument");
@@ -609,12 +604,9 @@ ParseResult parse_file(const std::string& path, const ParseOptions& options) {
         result.config.sources = std::move(sources);
         result.config.main_file = fid;
         result.config.files.push_back({fid, {}, false});
-        Diagnostic d;
-        d.code = "PX000";
-        d.severity = Severity::error;
-        d.message = "cannot read '" + printable(path) + "': " + error.message;
-        d.span = {fid, 0, 0, 0};
-        result.config.diagnostics.push_back(std::move(d));
+        result.config.diagnostics.push_back(
+            make_diagnostic(Rule::PX000, {fid, 0, 0, 0},
+                            "cannot read '" + printable(path) + "': " + error.message));
         return result;
     }
     return parse_loaded(std::move(sources), *id, options);

@@ -83,14 +83,12 @@ class Resolver {
     std::pmr::monotonic_buffer_resource labels_memory_;
     std::pmr::unordered_set<std::pmr::string> labels_{&labels_memory_};
 
-    void report(std::string_view code, SourceSpan span, std::string message,
+    void report(Rule rule, SourceSpan span, std::string message, std::vector<FixIt> fixits = {}) {
+        report(rule, rule_info(rule).severity, span, std::move(message), std::move(fixits));
+    }
+    void report(Rule rule, Severity severity, SourceSpan span, std::string message,
                 std::vector<FixIt> fixits = {}) {
-        const RuleInfo* rule = find_rule(code);
-        Diagnostic d;
-        d.code = std::string(code);
-        d.severity = rule ? rule->severity : Severity::error;
-        d.message = std::move(message);
-        d.span = span;
+        Diagnostic d = make_diagnostic(rule, severity, span, std::move(message));
         d.fixits = std::move(fixits);
         diags_.push_back(std::move(d));
     }
@@ -150,7 +148,7 @@ class Resolver {
         if (name == "maxconn") {
             long long n = 0;
             if (!parse_int(args[0].text(), n) || n <= 0 || n > 1000000000) {
-                report("PX216", args[0].span(),
+                report(Rule::PX216, args[0].span(),
                        "maxconn '" + printable(args[0].text()) +
                            "' must be a positive number (3proxy: 0 is an error, a negative value "
                            "makes a service that never accepts)");
@@ -170,7 +168,7 @@ class Resolver {
         if (name == "external") {
             auto ip = IpAddress::parse(args[0].text());
             if (!ip && !(args[0].has_dollar && !args[0].from_file)) {
-                report("PX021", args[0].span(),
+                report(Rule::PX021, args[0].span(),
                        "external needs an IP address, not '" + printable(args[0].text()) +
                            "' (3proxy refuses a name that does not resolve)");
                 return;
@@ -232,7 +230,7 @@ class Resolver {
         auto& setting = d.name() == "setuid" ? model_.globals.setuid : model_.globals.setgid;
         if (parse_int(v, n)) {
             if (n <= 0)
-                report("PX021", t.span(),
+                report(Rule::PX021, t.span(),
                        std::string(d.name()) + " " + std::string(v) +
                            ": 0 (root) or a negative id is refused by 3proxy");
             else
@@ -246,7 +244,7 @@ class Resolver {
             if (!(std::isalnum(u) || c == '_' || c == '.' || c == '-')) name_ok = false;
         }
         if (!name_ok)
-            report("PX021", t.span(),
+            report(Rule::PX021, t.span(),
                    "'" + printable(v) + "' is not a " + (d.name() == "setuid" ? "user" : "group") +
                        " name or number");
         else
@@ -259,7 +257,7 @@ class Resolver {
         auto args = d.args();
         FieldError err;
         auto fail = [&](const Token& t) {
-            report(err.code, sub_span(t, err.offset, err.length), err.message);
+            report(err.rule, sub_span(t, err.offset, err.length), err.message);
             return false;
         };
         for (std::size_t i = first, field = 0; i < args.size() && field < 8; ++i, ++field) {
@@ -298,7 +296,7 @@ class Resolver {
                 case 7: {
                     long long w = 0;
                     if (!parse_int(v, w)) {
-                        report("PX021", t.span(),
+                        report(Rule::PX021, t.span(),
                                "ACL weight '" + printable(v) + "' is not a number");
                         return false;
                     }
@@ -329,7 +327,7 @@ class Resolver {
         e.directive = d.index;
         long long port = 0;
         if (!parse_int(args[1].text(), port) || port < 0 || port > 65535) {
-            report("PX005", args[1].span(),
+            report(Rule::PX005, args[1].span(),
                    "redirect port '" + printable(args[1].text()) + "' is not a port");
             return;
         }
@@ -360,7 +358,7 @@ class Resolver {
     void parent(const Directive& d) {
         auto args = d.args();
         if (segment_->empty() || segment_->back().action == AclAction::deny) {
-            report("PX108", d.span,
+            report(Rule::PX108, d.span,
                    std::string("parent must directly follow an allow or redirect line; ") +
                        (segment_->empty() ? "there is no ACL entry before it"
                                           : "the last ACL entry is a deny") +
@@ -370,14 +368,14 @@ class Resolver {
         Parent p;
         long long w = 0, port = 0;
         if (!parse_int(args[0].text(), w) || w < 1 || w > 1000) {
-            report("PX021", args[0].span(),
+            report(Rule::PX021, args[0].span(),
                    "parent weight '" + printable(args[0].text()) +
                        "' must be 1..1000 (weights of a group add up to 1000)");
             return;
         }
         if (args[3].has_dollar && !args[3].from_file) return;  // unexpanded $file
         if (!parse_int(args[3].text(), port) || port < 0 || port > 65535) {
-            report("PX005", args[3].span(),
+            report(Rule::PX005, args[3].span(),
                    "parent port '" + printable(args[3].text()) + "' is not a port");
             return;
         }
@@ -385,7 +383,7 @@ class Resolver {
             "tcp",     "http",    "connect", "connect+", "socks4", "socks4+", "socks5", "socks5+",
             "socks4b", "socks5b", "pop3",    "ftp",      "admin",  "extip",   "smtp",   "ha"};
         if (std::find(std::begin(types), std::end(types), args[1].text()) == std::end(types)) {
-            report("PX021", args[1].span(),
+            report(Rule::PX021, args[1].span(),
                    "unknown parent type '" + printable(args[1].text()) + "'");
             return;
         }
@@ -401,7 +399,7 @@ class Resolver {
 
     void modifier(const Directive& d) {
         if (segment_->empty()) {
-            report("PX110", d.span,
+            report(Rule::PX110, d.span,
                    "'" + std::string(d.name()) +
                        "' modifies the last ACL entry, and there is none "
                        "(3proxy: Chaining error)");
@@ -413,7 +411,7 @@ class Resolver {
         } else {
             long long w = 0;
             if (!parse_int(d.args()[0].text(), w)) {
-                report("PX021", d.args()[0].span(), "weight must be a number");
+                report(Rule::PX021, d.args()[0].span(), "weight must be a number");
                 return;
             }
             e->weight = static_cast<int>(w);
@@ -436,7 +434,7 @@ class Resolver {
                 else if (auth_method_from(to_lower(t.text())))
                     msg += "; auth types are lower case";
                 msg += " (expected none, iponly, useronly, dnsname, strong, cache or radius)";
-                report("PX021", t.span(), msg);
+                report(Rule::PX021, t.span(), msg);
                 return;
             }
         }
@@ -500,12 +498,12 @@ class Resolver {
         for (const auto& a : d.args()) {
             long long v = 0;
             if (!parse_int(a.text(), v)) {
-                report("PX021", a.span(),
+                report(Rule::PX021, a.span(),
                        "timeout '" + printable(a.text()) + "' is not a number of seconds");
                 return;
             }
             if (v < 1 || v > 2000000) {
-                report("PX306", a.span(),
+                report(Rule::PX306, a.span(),
                        "timeout " + std::string(a.text()) +
                            " is outside 1..2000000 (3proxy: Invalid timeout)");
                 return;
@@ -552,7 +550,7 @@ class Resolver {
         std::size_t positional = args.size() - i;
         if (mapper) {
             if (positional != 3) {
-                report("PX009", d.span,
+                report(Rule::PX009, d.span,
                        std::string(d.name()) +
                            " needs exactly LPORT HOST RPORT after its options, got " +
                            std::to_string(positional) + " word(s)");
@@ -560,12 +558,12 @@ class Resolver {
             }
             long long lport = 0, rport = 0;
             if (!parse_int(args[i].text(), lport) || lport < 1 || lport > 65535) {
-                report("PX005", args[i].span(),
+                report(Rule::PX005, args[i].span(),
                        "local port '" + printable(args[i].text()) + "' is not a port 1-65535");
                 return;
             }
             if (!parse_int(args[i + 2].text(), rport) || rport < 1 || rport > 65535) {
-                report("PX005", args[i + 2].span(),
+                report(Rule::PX005, args[i + 2].span(),
                        "remote port '" + printable(args[i + 2].text()) + "' is not a port 1-65535");
                 return;
             }
@@ -591,7 +589,7 @@ class Resolver {
                 msg += " (options start with '-' and come first; 3proxy: Service not started)";
             }
             SourceSpan span = fixits.empty() ? t.span() : fixits.front().span;
-            report("PX009", span, msg, std::move(fixits));
+            report(Rule::PX009, span, msg, std::move(fixits));
             return;
         }
         if (!ok) return;
@@ -619,7 +617,7 @@ class Resolver {
         char letter = v[1];
         std::string_view value = v.substr(2);
         auto bad = [&](std::string msg) {
-            report("PX009", t.span(), std::move(msg));
+            report(Rule::PX009, t.span(), std::move(msg));
             return false;
         };
         if (t.has_dollar && !t.from_file) return true;  // an unexpanded $file: unknown value
@@ -634,12 +632,11 @@ class Resolver {
                 if (value.empty()) return bad("-p needs a port glued to it: -p1080");
                 if (!parse_int(value, p) || p < 1 || p > 65535) {
                     // 3proxy reads it as 0 and listens on the default port: not fatal there.
-                    report("PX009", t.span(),
+                    report(Rule::PX009, Severity::warning, t.span(),
                            "port '" + printable(value) +
                                "' is not 1-65535; 3proxy (and proxyd) "
                                "silently listen on the default port " +
                                std::to_string(default_port(s.type)) + " instead");
-                    diags_.back().severity = Severity::warning;
                     return true;
                 }
                 if (s.type != ServiceType::tcppm && s.type != ServiceType::udppm)

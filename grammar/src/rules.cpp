@@ -2,252 +2,75 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 
 namespace proxycfg {
 namespace {
 
-using S = Severity;
+// sizeof, not strlen: an example may hold a NUL byte.
+#define EXAMPLE(trigger, near_miss)                                                 \
+    std::string_view(trigger, sizeof(trigger) - 1),                                 \
+        std::string_view(near_miss, sizeof(near_miss) - 1), std::string_view()
+#define NO_EXAMPLE(why) std::string_view(), std::string_view(), std::string_view(why)
+#define PROXYCFG_RULE(code, severity, name, summary, fix, examples) \
+    RuleInfo{Rule::code, #code, Severity::severity, name, summary, fix, examples},
 
-// One row per diagnostic code. Families: 0xx syntax, 1xx order and sticky state,
-// 2xx auth/users/ACL, 3xx services and network, 4xx live daemon state, 5xx dialect.
 constexpr std::array kRules = {
-    // --- 0xx: syntax and file hygiene
-    RuleInfo{"PX000", S::error, "unreadable-file", "The configuration file cannot be read",
-             "Check the path and permissions; a configuration must be a readable regular file."},
-    RuleInfo{"PX001", S::error, "unknown-directive", "Unknown directive",
-             "Fix the spelling (directives are case-sensitive) or remove the line."},
-    RuleInfo{"PX002", S::error, "wrong-argument-count", "Wrong number of arguments",
-             "Give the directive the arguments its synopsis shows; quote arguments that contain "
-             "spaces."},
-    RuleInfo{"PX003", S::error, "unterminated-quote", "Quote not closed before the end of the line",
-             "Close the quote on the same line; write \"\" for a literal quote inside quotes."},
-    RuleInfo{"PX004", S::error, "invalid-address", "Invalid IP address, range or CIDR",
-             "Write A.B.C.D, an IPv6 address, A-B or A/len; hostnames are not allowed here."},
-    RuleInfo{"PX005", S::error, "invalid-port", "Invalid port or port range",
-             "Write a port 1-65535 or a range N-M with N <= M, comma separated."},
-    RuleInfo{"PX006", S::error, "invalid-operation", "Unknown ACL operation",
-             "Use CONNECT, BIND, UDPASSOC, HTTP, HTTPS, HTTP_GET, ... in upper case."},
-    RuleInfo{"PX007", S::error, "invalid-time-period",
-             "Malformed time period: 3proxy ignores it and the rule applies at all times",
-             "Write periods exactly as HH:MM:SS-HH:MM:SS with the end after the start."},
-    RuleInfo{"PX008", S::error, "invalid-weekdays",
-             "Weekday field with characters other than 0-7 , -",
-             "Write weekdays as digits (0 and 7 are Sunday), e.g. 1-5 for Monday to Friday."},
-    RuleInfo{"PX009", S::error, "invalid-service-option", "Invalid service option",
-             "Glue the value to the option letter (-p1080, not -p 1080) and use a known option."},
-    RuleInfo{
-        "PX010", S::error, "include-failed", "Included file missing, unreadable or cyclic",
-        "Fix the path (relative paths resolve against the configuration's directory or --root)."},
-    RuleInfo{"PX011", S::error, "dollar-file-missing",
-             "$file inclusion of a missing or empty file: 3proxy silently drops the argument",
-             "Create the file, fix the path, or quote the token if the '$' is literal."},
-    RuleInfo{
-        "PX012", S::warning, "indented-directive",
-        "Indented line is ignored: 3proxy treats any line starting with whitespace as a comment",
-        "Remove the leading whitespace, or start the line with '#' if it is meant as a comment."},
-    RuleInfo{"PX013", S::warning, "inline-comment",
-             "'#' after content is not a comment: the words become arguments",
-             "Put the comment on its own line starting with '#' in column 1."},
-    RuleInfo{"PX014", S::error, "byte-order-mark",
-             "UTF-8 byte order mark: 3proxy reads it as part of the first directive",
-             "Save the file without a byte order mark."},
-    RuleInfo{"PX015", S::error, "line-too-long",
-             "Line longer than 3proxy's 65534-byte limit: the rest is read as a new command",
-             "Split the line, or move long lists into a $file."},
-    RuleInfo{"PX016", S::error, "binary-content", "NUL byte or binary content",
-             "Configuration files are text; check that the right file is given."},
-    RuleInfo{"PX017", S::warning, "quote-quirk",
-             "Quoting 3proxy tokenizes differently than it looks (empty \"\" or a leading \"\")",
-             "Avoid empty quoted strings; 3proxy glues the following whitespace onto the token."},
-    RuleInfo{"PX018", S::error, "cr-line-endings",
-             "Old Mac CR-only line endings: 3proxy reads the whole file as one line",
-             "Convert the file to LF (or CRLF) line endings."},
-    RuleInfo{"PX019", S::warning, "dollar-file-last-line",
-             "$file on a last line without a newline: 3proxy passes the file name instead",
-             "End the file with a newline."},
-    RuleInfo{"PX020", S::warning, "plugin-directive",
-             "Unknown directive after a plugin line (possibly defined by the plugin)",
-             "Check the plugin's documentation; proxyctl cannot verify plugin directives."},
-    RuleInfo{"PX021", S::error, "invalid-value", "Invalid argument value",
-             "Use a value of the type the directive expects (see the message)."},
-    RuleInfo{"PX022", S::error, "too-many-tokens",
-             "More than 4095 words on one line: 3proxy silently drops the rest",
-             "Split the list over several lines or directives."},
-    RuleInfo{"PX023", S::warning, "invalid-utf8", "Invalid UTF-8",
-             "Save the file as UTF-8; 3proxy compares bytes, so user names must match exactly."},
-    RuleInfo{"PX024", S::info, "end-directive",
-             "'end' stops reading this file; the lines below are ignored",
-             "Remove the lines after 'end' or the 'end' line."},
-    RuleInfo{"PX025", S::warning, "log-extra-arguments",
-             "log with more than a target and a rotation letter: 3proxy ignores the other words",
-             "Give log at most TARGET and ROTATION; put other directives on their own lines."},
-    RuleInfo{"PX026", S::error, "file-changed-while-read",
-             "A configuration file kept changing while it was read; the reload is refused",
-             "Write configuration files atomically (a temporary file renamed over the old one), "
-             "or reload once the edit is complete."},
-    // --- 1xx: order and sticky state
-    RuleInfo{"PX101", S::warning, "force-after-last-service",
-             "force/noforce after the last service line has no effect",
-             "Move force/noforce above the service lines it is meant for."},
-    RuleInfo{"PX102", S::warning, "force-below-its-service",
-             "force/noforce written right below the service it was meant for",
-             "Move it above the service line: force/noforce only affects services after it."},
-    RuleInfo{"PX103", S::error, "force-with-arguments",
-             "force/noforce takes no arguments (3proxy: Unknown command)",
-             "Put force on its own line above the service line."},
-    RuleInfo{"PX104", S::warning, "redundant-force-toggle",
-             "force/noforce toggle that changes nothing",
-             "Remove the toggle, or add the service line it was meant to precede."},
-    RuleInfo{
-        "PX105", S::warning, "force-carry-over",
-        "Services above the first force/noforce inherit the previous load's last toggle on reload",
-        "Write an explicit force (or noforce) above the first service line."},
-    RuleInfo{"PX106", S::warning, "snapshot-after-last-service",
-             "Directive after the last service line has no effect",
-             "Move it above the service lines it should apply to."},
-    RuleInfo{"PX107", S::warning, "acl-leak",
-             "Service inherits ACL entries written for an earlier service (no flush between)",
-             "Add 'flush' before this service's own auth/allow/deny lines."},
-    RuleInfo{"PX108", S::error, "parent-without-allow",
-             "parent does not follow an allow or redirect (3proxy: chaining error)",
-             "Put parent directly after the allow line it extends."},
-    RuleInfo{"PX109", S::error, "daemon-after-service",
-             "daemon after a service line: the fork drops services started before it",
-             "Move daemon above every service line."},
-    RuleInfo{"PX110", S::error, "modifier-without-acl", "nolog/weight with no ACL entry to modify",
-             "Put nolog/weight directly after the allow/deny entry it modifies."},
-    RuleInfo{"PX111", S::warning, "pidfile-before-daemon",
-             "pidfile before daemon records the parent's pid", "Move pidfile below daemon."},
-    RuleInfo{"PX112", S::warning, "nsrecord-before-nscache", "nsrecord before nscache is ignored",
-             "Put nscache above nsrecord."},
-    RuleInfo{"PX113", S::warning, "flush-after-last-service",
-             "flush with no service after it does nothing",
-             "Remove it or add the service it was for."},
-    // --- 2xx: auth, users, ACL
-    RuleInfo{"PX201", S::error, "strong-without-users",
-             "auth strong with no user that can authenticate",
-             "Add users NAME:CL:... or NAME:CR:... lines."},
-    RuleInfo{"PX202", S::warning, "acl-undefined-user", "ACL names a user that is not defined",
-             "Define the user with 'users', or fix the name (names are case-sensitive)."},
-    RuleInfo{"PX203", S::warning, "duplicate-user",
-             "User defined more than once: the last definition wins",
-             "Remove the duplicate definition."},
-    RuleInfo{"PX204", S::warning, "shadowed-acl-entry",
-             "ACL entry can never match: an earlier entry covers it",
-             "Remove it, or move it above the broader entry."},
-    RuleInfo{"PX205", S::warning, "acl-after-catch-all",
-             "ACL entries after a catch-all entry are dead",
-             "Move the catch-all to the end of the list."},
-    RuleInfo{"PX206", S::info, "plaintext-password", "Plaintext CL: password",
-             "Store a crypt(3) hash instead: NAME:CR:$6$... for proxyd, NAME:CR:$1$... for 3proxy "
-             "(quote it because of '$')."},
-    RuleInfo{"PX207", S::error, "empty-password", "Empty CL: password accepts any password",
-             "Set a password or remove the user."},
-    RuleInfo{"PX208", S::warning, "malformed-user", "Malformed user specification",
-             "Write users as NAME:CL:PASSWORD or NAME:CR:HASH (types are upper case)."},
-    RuleInfo{"PX209", S::warning, "user-acl-under-iponly",
-             "ACL names users but auth iponly hides the username: the entry never matches",
-             "Use 'auth strong' (or 'auth iponly strong')."},
-    RuleInfo{"PX210", S::warning, "auth-none-disables-acl",
-             "auth none: every allow/deny for this service is ignored",
-             "Use 'auth iponly' to enforce source-address ACLs, or 'auth strong' for users."},
-    RuleInfo{"PX211", S::error, "unquoted-dollar-in-user",
-             "Unquoted '$' in a users argument is read as a file inclusion: the user disappears",
-             "Quote the argument: \"name:CR:$1$salt$hash\"."},
-    RuleInfo{"PX212", S::warning, "useronly-no-password", "auth useronly checks no password",
-             "Use 'auth strong' to verify passwords."},
-    RuleInfo{"PX213", S::info, "suffix-pattern-excludes-domain",
-             "'*example.com' does not match example.com itself",
-             "Write example.com,*.example.com to match the domain and its subdomains."},
-    RuleInfo{"PX214", S::warning, "cidr-host-bits", "CIDR with host bits set: 3proxy masks them",
-             "Write the network address (10.0.0.0/8, not 10.1.2.3/8)."},
-    RuleInfo{"PX215", S::error, "malformed-password-hash", "Malformed NT or CR password hash",
-             "NT: 32 upper-case hex digits; CR: a crypt(3) string such as $1$salt$hash or $6$..."},
-    RuleInfo{"PX216", S::error, "invalid-maxconn", "maxconn must be a positive number",
-             "Use a positive maxconn; a negative value makes a service that never accepts."},
-    RuleInfo{"PX217", S::warning, "cache-keeps-removed-users",
-             "auth cache: removed users keep working until the cache expires",
-             "Drop 'cache' from the auth list if revoked users must lose access at reload."},
-    // --- 3xx: services and network
-    RuleInfo{"PX301", S::warning, "open-proxy",
-             "Open proxy: listens on all interfaces with no authentication and no source ACL",
-             "Add -i127.0.0.1 (or internal), 'auth strong', or an allow list restricting sources."},
-    RuleInfo{"PX302", S::error, "duplicate-listener",
-             "Two services listen on the same address and port: clients are split between them",
-             "Give each service its own -p port or -i address."},
-    RuleInfo{"PX303", S::warning, "privileged-port-setuid",
-             "Port below 1024 while the configuration drops privileges (setuid/setgid/chroot): "
-             "reload cannot bind it again",
-             "Use a port >= 1024 or grant CAP_NET_BIND_SERVICE instead of dropping privileges."},
-    RuleInfo{"PX304", S::warning, "several-log-files",
-             "Several 'log FILE' lines: the last one receives every service's records",
-             "Keep one 'log FILE', or use -lFILE on a service line for a separate file."},
-    RuleInfo{"PX305", S::warning, "too-many-nservers",
-             "More than 5 nserver lines: the rest are ignored", "Keep at most five nserver lines."},
-    RuleInfo{"PX306", S::warning, "timeouts-values", "timeouts with extra or out-of-range values",
-             "Give at most 10 values, each between 1 and 2000000."},
-    RuleInfo{"PX307", S::warning, "unresolvable-bind-address",
-             "Listen address is a hostname: 3proxy resolves it once, or silently listens on all "
-             "interfaces",
-             "Use an IP literal for -i / internal."},
-    RuleInfo{"PX308", S::info, "relative-path",
-             "Relative path resolves against the daemon's working directory in 3proxy",
-             "Use an absolute path."},
-    RuleInfo{"PX309", S::warning, "dnspr-without-nserver", "dnspr without nserver will not resolve",
-             "Add an nserver line."},
-    RuleInfo{"PX310", S::warning, "invalid-log-rotation",
-             "Log rotation letter not one of C H D W M Y", "Use C, H, D, W, M or Y."},
-    RuleInfo{"PX311", S::error, "cannot-listen",
-             "proxyd cannot bind a listener of the new configuration; the reload is refused",
-             "Free the port or address (another process holds it, or it needs privileges)."},
-    RuleInfo{"PX312", S::error, "no-service", "No service line: the configuration serves nothing",
-             "Add the service lines (socks, proxy, tcppm, ...); a file cut short before them, "
-             "e.g. by an editor that writes in place, would stop the proxy."},
-    RuleInfo{"PX313", S::error, "reload-drops-service",
-             "The reload would stop every service, or close a listener that serves live "
-             "sessions; refused without confirmation",
-             "Check that the files are complete; to drop them deliberately, run "
-             "'proxyctl reload --allow-drop'."},
-    // --- 4xx: live daemon state (needs a reachable proxyd)
-    RuleInfo{"PX401", S::warning, "edited-not-reloaded",
-             "File changed since the running proxyd loaded it", "Run 'proxyctl reload'."},
-    RuleInfo{
-        "PX402", S::warning, "hup-left-sessions-unchecked",
-        "Last reload was a SIGHUP: force services keep sessions admitted under an older generation",
-        "Run 'proxyctl reload' (SIGUSR1 semantics) to re-check them."},
-    RuleInfo{"PX403", S::error, "last-reload-failed",
-             "proxyd's last reload attempt failed; an older generation is running",
-             "Fix the errors reported by 'proxyctl status' and run 'proxyctl reload'."},
-    // --- 5xx: dialect
-    RuleInfo{"PX501", S::error, "unsupported-service", "Service type proxyd does not implement",
-             "Use socks, proxy or tcppm, or check with --dialect 3proxy for a real 3proxy."},
-    RuleInfo{"PX502", S::warning, "ignored-directive", "Directive proxyd accepts but ignores",
-             "Remove it, or check with --dialect 3proxy for a real 3proxy."},
-    RuleInfo{"PX503", S::error, "unsupported-directive", "Directive proxyd cannot honour",
-             "Remove it, or check with --dialect 3proxy for a real 3proxy."},
-    RuleInfo{"PX504", S::error, "unsupported-password-type",
-             "Password type proxyd does not support (NT:)",
-             "Use CR: crypt(3) hashes ($6$, $y$) or CL:."},
-    RuleInfo{"PX505", S::error, "unsupported-auth-type", "Auth type proxyd does not implement",
-             "Use none, iponly, useronly or strong."},
-    RuleInfo{"PX506", S::info, "3proxy-force-ignores-acl",
-             "3proxy's force re-check ignores ACL edits on existing sessions",
-             "Restart 3proxy after tightening an ACL, or run proxyd, which enforces ACL changes."},
-    RuleInfo{"PX507", S::warning, "3proxy-crypt-md5-only",
-             "3proxy only verifies $1$ (MD5) crypt hashes; this hash never matches there",
-             "Use a $1$ hash for 3proxy, or run proxyd, which verifies every libcrypt hash."},
+#include "proxycfg/rules.def"
 };
 
+#undef PROXYCFG_RULE
+#undef NO_EXAMPLE
+#undef EXAMPLE
+
+// rule_info indexes the table by id, and find_rule searches it by code.
+constexpr bool rows_in_order() {
+    for (std::size_t i = 0; i < kRules.size(); ++i) {
+        if (static_cast<std::size_t>(kRules[i].rule) != i) return false;
+        if (i > 0 && !(kRules[i - 1].code < kRules[i].code)) return false;
+    }
+    return true;
+}
+static_assert(rows_in_order(), "rules.def rows must be in code order");
+
 }  // namespace
+
+std::string_view to_string(Severity s) {
+    switch (s) {
+        case Severity::info:
+            return "info";
+        case Severity::warning:
+            return "warning";
+        case Severity::error:
+            return "error";
+    }
+    return "error";
+}
+
+bool parse_severity(std::string_view text, Severity& out) {
+    if (text == "info" || text == "note")
+        out = Severity::info;
+    else if (text == "warning")
+        out = Severity::warning;
+    else if (text == "error")
+        out = Severity::error;
+    else
+        return false;
+    return true;
+}
 
 std::span<const RuleInfo> all_rules() {
     return kRules;
 }
 
+const RuleInfo& rule_info(Rule rule) {
+    return kRules[static_cast<std::size_t>(rule)];
+}
+
 const RuleInfo* find_rule(std::string_view code) {
-    auto it = std::find_if(kRules.begin(), kRules.end(),
-                           [&](const RuleInfo& r) { return r.code == code; });
-    return it == kRules.end() ? nullptr : &*it;
+    auto it = std::lower_bound(kRules.begin(), kRules.end(), code,
+                               [](const RuleInfo& r, std::string_view c) { return r.code < c; });
+    return it != kRules.end() && it->code == code ? &*it : nullptr;
 }
 
 }  // namespace proxycfg

@@ -23,12 +23,9 @@ PROXYD = ""
 SOURCE_DIR = ""
 SKIP = 77
 
-# Codes whose condition cannot be written as a short configuration: an unreadable file,
-# a line over 64 KiB, binary bytes, 4096 words, invalid UTF-8, a file changing while it
-# is read, a listener the daemon cannot bind, a reload that drops services in use, and
-# the state of a running daemon. Their entries explain them in words.
-NO_EXAMPLE = {"PX000", "PX015", "PX016", "PX022", "PX023", "PX026", "PX311", "PX313", "PX401",
-              "PX402", "PX403"}
+# Codes whose example (rules.def) is bytes a page cannot show as text: a NUL byte, a
+# byte that is not UTF-8. Their entries explain them in words.
+BYTES_ONLY = {"PX016", "PX023"}
 
 # Examples that show the text of a file whose bytes matter: the page says how.
 EXAMPLE_BYTES = {
@@ -245,6 +242,27 @@ def test_diagnostics_list_every_rule(tmp):
                   % (name, code))
 
 
+def test_diagnostics_examples_are_the_rule_table_examples(tmp):
+    """Each entry shows its rule's example from rules.def, the table the linter's own
+    example test runs; a rule without one there (NO_EXAMPLE) has none on the page."""
+    entries = diagnostic_entries()
+    table = rule_examples()
+    failures = []
+    for code, entry in sorted(entries.items()):
+        example = entry["example"]
+        expected = table.get(code)
+        if example is None:
+            if expected is not None and code not in BYTES_ONLY:
+                failures.append("%s: rules.def has an example the page does not show:\n%r"
+                                % (code, expected))
+            continue
+        shown = EXAMPLE_BYTES[code](example) if code in EXAMPLE_BYTES else example.encode()
+        if shown != expected:
+            failures.append("%s: the page shows\n%r\nrules.def has\n%r" % (code, shown,
+                                                                               expected))
+    check(not failures, "\n".join(failures))
+
+
 def test_diagnostics_examples_trigger_their_code(tmp):
     """Each entry's example configuration really makes 'proxyctl check' report its code."""
     entries = diagnostic_entries()
@@ -252,8 +270,6 @@ def test_diagnostics_examples_trigger_their_code(tmp):
     for code, entry in sorted(entries.items()):
         example = entry["example"]
         if example is None:
-            if code not in NO_EXAMPLE:
-                failures.append("%s has no example configuration" % code)
             continue
         dialect = "3proxy" if example.startswith("# proxyctl check --dialect 3proxy\n") else \
             "proxyd"
@@ -365,6 +381,29 @@ def directive_table():
     table = re.findall(r'DirectiveInfo\{"(\w+)",[^}]*?P::(\w+)', source)
     check(len(table) > 60, "only %d directives parsed from directives.cpp" % len(table))
     return table
+
+
+def c_literals(text):
+    """The bytes of a run of adjacent C string literals ("a\\n" "b")."""
+    out = b""
+    for inner in re.findall(r'"((?:[^"\\]|\\.)*)"', text):
+        out += inner.encode("latin-1").decode("unicode_escape").encode("latin-1")
+    return out
+
+
+def rule_examples():
+    """{code: trigger bytes or None} from grammar/include/proxycfg/rules.def."""
+    with open(os.path.join(SOURCE_DIR, "grammar", "include", "proxycfg", "rules.def"),
+              encoding="utf-8") as f:
+        source = f.read()
+    out = {}
+    for row in re.split(r"\nPROXYCFG_RULE\(", source)[1:]:
+        code = row[:5]
+        m = re.search(r"\bEXAMPLE\((.*?),\s*// near miss", row, re.S)
+        out[code] = c_literals(m.group(1)) if m else None
+        check(m is not None or "NO_EXAMPLE(" in row, "%s: no EXAMPLE or NO_EXAMPLE" % code)
+    check(len(out) > 50, "only %d rules parsed from rules.def" % len(out))
+    return out
 
 
 def test_directives_documented(tmp):

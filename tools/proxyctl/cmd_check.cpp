@@ -176,7 +176,7 @@ int run_check(const CheckOptions& o) {
         for (const auto& d : l.diagnostics) {
             Diagnostic copy = d;
             if (o.werror && copy.severity == Severity::warning) copy.severity = Severity::error;
-            if (copy.severity >= threshold || copy.code == "PX000")
+            if (copy.severity >= threshold || copy.is(Rule::PX000))
                 cf.diagnostics.push_back(std::move(copy));
         }
         checked.push_back(std::move(cf));

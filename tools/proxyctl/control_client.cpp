@@ -261,7 +261,7 @@ void print_diagnostics(std::ostream& out, const nlohmann::json& diagnostics) {
         for (const auto& d : diagnostics) {
             if (!d.is_object()) continue;
             Diagnostic diag;
-            diag.code = d.value("code", std::string("PX000"));
+            diag.code = d.value("code", std::string(proxycfg::code_of(proxycfg::Rule::PX000)));
             if (!parse_severity(d.value("severity", std::string("error")), diag.severity))
                 diag.severity = Severity::error;
             diag.message = d.value("message", std::string());

@@ -112,16 +112,14 @@ bool is_daemon_config(const std::string& path, const control::Status& status) {
 
 proxycfg::Diagnostics live_diagnostics(const control::Status& status, proxycfg::Loaded& loaded) {
     using proxycfg::Diagnostic;
-    using proxycfg::Severity;
+    using proxycfg::make_diagnostic;
+    using proxycfg::Rule;
     proxycfg::Diagnostics out;
 
     for (const auto& f : status.files) {
         OnDisk now = read_on_disk(f.path);
         if (now.exists && now.sha256 == f.sha256) continue;
-        Diagnostic d;
-        d.code = "PX401";
-        d.severity = Severity::warning;
-        d.span = {file_id_for(f.path, loaded), 0, 0, 0};
+        Diagnostic d = make_diagnostic(Rule::PX401, {file_id_for(f.path, loaded), 0, 0, 0}, "");
         if (now.exists) {
             d.message = "edited but not reloaded: " + f.path +
                         " changed since proxyd loaded it (loaded " + short_hash(f.sha256) + ", " +
@@ -149,25 +147,20 @@ proxycfg::Diagnostics live_diagnostics(const control::Status& status, proxycfg::
                 if (!gens.empty()) gens += ", ";
                 gens += std::to_string(g);
             }
-            Diagnostic d;
-            d.code = "PX402";
-            d.severity = Severity::warning;
-            d.span = {0, 0, 0, 0};
-            d.message = "proxyd's last reload (generation " + std::to_string(last->generation) +
-                        ", " + local_time_ms(last->started_at_ms) +
-                        ") was a SIGHUP: sessions admitted under generation " + gens +
-                        " were not re-checked against the new users, passwords and ACLs; run "
-                        "'proxyctl reload' to re-check them";
-            out.push_back(std::move(d));
+            out.push_back(make_diagnostic(
+                Rule::PX402, {0, 0, 0, 0},
+                "proxyd's last reload (generation " + std::to_string(last->generation) + ", " +
+                    local_time_ms(last->started_at_ms) +
+                    ") was a SIGHUP: sessions admitted under generation " + gens +
+                    " were not re-checked against the new users, passwords and ACLs; run "
+                    "'proxyctl reload' to re-check them"));
         }
         if (last->result == "failed" && !failure_fixed_on_disk(*last, loaded)) {
-            Diagnostic d;
-            d.code = "PX403";
-            d.severity = Severity::error;
-            d.span = {0, 0, 0, 0};
-            d.message = "proxyd's last reload attempt (" + local_time_ms(last->started_at_ms) +
-                        ", trigger " + last->trigger + ") failed; generation " +
-                        std::to_string(status.generation) + " is still running";
+            Diagnostic d = make_diagnostic(
+                Rule::PX403, {0, 0, 0, 0},
+                "proxyd's last reload attempt (" + local_time_ms(last->started_at_ms) +
+                    ", trigger " + last->trigger + ") failed; generation " +
+                    std::to_string(status.generation) + " is still running");
             // The reason is the first error: warnings of the same load may come before it.
             const auto& diags = last->diagnostics;
             const nlohmann::json* reason = nullptr;

@@ -1,19 +1,15 @@
 // Diagnostics: a stable code, a severity, a message, a span, and optionally notes and
-// fix-its. The table of every rule code lives in rules.hpp.
+// fix-its. The table of every rule code lives in rules.def (ids in rules.hpp).
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "proxycfg/rules.hpp"
 #include "proxycfg/source.hpp"
 
 namespace proxycfg {
-
-enum class Severity : std::uint8_t { info = 0, warning = 1, error = 2 };
-
-std::string_view to_string(Severity s);
-bool parse_severity(std::string_view text, Severity& out);
 
 struct Note {
     SourceSpan span;  // may be invalid for a note without location
@@ -29,15 +25,22 @@ struct FixIt {
 };
 
 struct Diagnostic {
-    std::string code;  // "PX101"
+    std::string code;  // "PX101"; a string, as it is on the wire (proxyd may know newer codes)
     Severity severity = Severity::error;
     std::string message;
     SourceSpan span;
     std::vector<Note> notes;
     std::vector<FixIt> fixits;
+
+    bool is(Rule rule) const { return code == code_of(rule); }
 };
 
 using Diagnostics = std::vector<Diagnostic>;
+
+// The one way a finding is made: the rule's code and default severity, or a severity the
+// report site gives explicitly.
+Diagnostic make_diagnostic(Rule rule, SourceSpan span, std::string message);
+Diagnostic make_diagnostic(Rule rule, Severity severity, SourceSpan span, std::string message);
 
 bool has_errors(const Diagnostics& diags);
 

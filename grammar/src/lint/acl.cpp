@@ -226,7 +226,7 @@ void check_users_under_iponly(Context& ctx) {
             // The hidden username is compared as '-', so an entry listing '-' still matches.
             if (std::find(e.users.begin(), e.users.end(), "-") != e.users.end()) continue;
             if (opaque(ctx, e) || !seen.insert(e.directive)) continue;
-            auto& d = ctx.report("PX209", e.span,
+            auto& d = ctx.report(Rule::PX209, e.span,
                                  "ACL entry names users but " + s.label +
                                      " uses auth iponly, which hides the username: the entry "
                                      "never matches");
@@ -255,7 +255,7 @@ void check_auth_types(Context& ctx) {
                                           "' lets every request that fails the "
                                           "earlier types through with no ACL check on " +
                                           s.label;
-            auto& d = ctx.report("PX210", at, msg);
+            auto& d = ctx.report(Rule::PX210, at, msg);
             auto entries = s.acl.entries();
             auto deny = std::find_if(entries.begin(), entries.end(),
                                      [](const AclEntry& e) { return e.action == AclAction::deny; });
@@ -266,13 +266,13 @@ void check_auth_types(Context& ctx) {
         if (uses_method(s, AuthMethod::useronly) &&
             useronly_seen.insert({at.file, at.line}).second) {
             ctx.report(
-                "PX212", at,
+                Rule::PX212, at,
                 "auth useronly accepts any username without checking a password (" + s.label + ")");
         }
         // proxyd does not implement `cache` (PX505 there); the defect is 3proxy's.
         if (ctx.three_proxy() && uses_method(s, AuthMethod::cache) &&
             cache_seen.insert({at.file, at.line}).second) {
-            ctx.report("PX217", at,
+            ctx.report(Rule::PX217, at,
                        "auth cache: a user removed from 'users' keeps working after a reload "
                        "until the cached login expires (authcache time, 600 s by default), "
                        "even on force services");
@@ -292,8 +292,8 @@ void check_acl_users(Context& ctx) {
     // The user list is not known when a users $file was not expanded or not readable.
     std::unordered_set<std::uint64_t> failed_lines;
     for (const auto& diag : ctx.cfg.diagnostics) {
-        if (diag.code == "PX010") return;  // a missing include may define them
-        if (diag.code == "PX011")
+        if (diag.is(Rule::PX010)) return;  // a missing include may define them
+        if (diag.is(Rule::PX011))
             failed_lines.insert(std::uint64_t{diag.span.file} << 32 | diag.span.line);
     }
     for (const auto& d : ctx.cfg.directives) {
@@ -340,7 +340,7 @@ void check_acl_users(Context& ctx) {
                 if (suggestion) msg += "; did you mean '" + printable(*suggestion) + "'?";
                 if (suggestion && to_lower(*suggestion) == to_lower(name))
                     msg += " (user names are case-sensitive)";
-                auto& diag = ctx.report("PX202", span, msg);
+                auto& diag = ctx.report(Rule::PX202, span, msg);
                 if (suggestion && verbatim(*t))
                     diag.fixits.push_back(
                         {span, *suggestion, "replace with '" + printable(*suggestion) + "'"});
@@ -370,7 +370,7 @@ void check_acl_shadowing(Context& ctx) {
             const AclEntry& dead = entries[catch_all + 1];
             std::size_t count = entries.size() - catch_all - 1;
             if (reported.insert(dead.directive)) {
-                auto& d = ctx.report("PX205", dead.span,
+                auto& d = ctx.report(Rule::PX205, dead.span,
                                      std::to_string(count) + " ACL entr" +
                                          (count == 1 ? "y" : "ies") + " after the catch-all '" +
                                          describe_entry(ctx, c) + "' on " + where(c) +
@@ -414,7 +414,7 @@ void check_acl_shadowing(Context& ctx) {
                     reported.insert(later.directive);
                     bool same = e.action == later.action ||
                                 (e.action != AclAction::deny && later.action != AclAction::deny);
-                    auto& d = ctx.report("PX204", later.span,
+                    auto& d = ctx.report(Rule::PX204, later.span,
                                          "ACL entry can never match: '" + describe_entry(ctx, e) +
                                              "' on " + where(e) +
                                              " matches every request this one would" +
@@ -458,7 +458,7 @@ void check_acl_field_forms(Context& ctx) {
                         r->first.to_string() + std::string(item.substr(item.find('/')));
                     SourceSpan span = item_span(*t, offset, item.size());
                     auto& diag =
-                        ctx.report("PX214", span,
+                        ctx.report(Rule::PX214, span,
                                    "'" + printable(item) +
                                        "' has host bits set: 3proxy masks them and uses " + fixed);
                     if (verbatim(*t))
@@ -472,7 +472,7 @@ void check_acl_field_forms(Context& ctx) {
                 std::string fixed = std::string(domain) + ",*." + std::string(domain);
                 SourceSpan span = item_span(*t, offset, item.size());
                 auto& diag =
-                    ctx.report("PX213", span,
+                    ctx.report(Rule::PX213, span,
                                "'" + printable(item) + "' does not match " + printable(domain) +
                                    " itself, and matches any name ending in it (such as www" +
                                    printable(domain) + "); write " + printable(fixed));

@@ -17,7 +17,7 @@ struct Context {
     Diagnostic scratch{};  // receives findings below options.min_severity
 
     // Adds a diagnostic with the rule's default severity; add notes/fix-its to the result.
-    Diagnostic& report(std::string_view code, SourceSpan span, std::string message);
+    Diagnostic& report(Rule rule, SourceSpan span, std::string message);
 
     bool three_proxy() const { return options.dialect == Dialect::threeproxy; }
     // Index of the last service directive, or -1 when the file has none.

@@ -18,15 +18,15 @@ void check_proxyd_directives(Context& ctx) {
         std::string name(info->name);
         if (info->scope == Scope::service) {
             if (info->support == Support::unsupported)
-                ctx.report("PX501", cmd.span(),
+                ctx.report(Rule::PX501, cmd.span(),
                            "proxyd does not implement the '" + name +
                                "' service (it serves socks, proxy and tcppm)");
         } else if (info->support == Support::ignored) {
             // No-ops in 3proxy too: nothing is lost, so nothing to say.
             if (name == "service" || name == "writable" || name == "end") continue;
-            ctx.report("PX502", cmd.span(), "proxyd accepts '" + name + "' and ignores it");
+            ctx.report(Rule::PX502, cmd.span(), "proxyd accepts '" + name + "' and ignores it");
         } else {
-            ctx.report("PX503", cmd.span(), "proxyd cannot honour '" + name + "'");
+            ctx.report(Rule::PX503, cmd.span(), "proxyd cannot honour '" + name + "'");
         }
     }
 }
@@ -34,7 +34,7 @@ void check_proxyd_directives(Context& ctx) {
 void check_proxyd_passwords(Context& ctx) {
     for (const auto& u : ctx.model.user_definitions) {
         if (u.type != PasswordType::nt) continue;
-        ctx.report("PX504", u.span,
+        ctx.report(Rule::PX504, u.span,
                    "user '" + printable(u.name) +
                        "' has an NT: password, which proxyd does not support: the user cannot "
                        "log in");
@@ -52,7 +52,7 @@ void check_proxyd_auth(Context& ctx) {
             if (m && (*m == AuthMethod::none || *m == AuthMethod::iponly ||
                       *m == AuthMethod::useronly || *m == AuthMethod::strong))
                 continue;
-            ctx.report("PX505", t.span(),
+            ctx.report(Rule::PX505, t.span(),
                        "proxyd does not implement auth type '" + printable(t.text()) +
                            "': requests that reach it fail");
         }
@@ -71,7 +71,7 @@ void check_force_ignores_acl(Context& ctx) {
             return !e.users.empty() || !e.any_target();
         });
         if (it == entries.end()) continue;
-        auto& d = ctx.report("PX506", s.span,
+        auto& d = ctx.report(Rule::PX506, s.span,
                              "on reload 3proxy re-checks sessions of force service " + s.label +
                                  " against the new users and passwords only: a tightened ACL "
                                  "does not close existing sessions");
@@ -87,7 +87,7 @@ void check_3proxy_crypt(Context& ctx) {
         auto end = u.secret.find('$', 1);
         // Malformed values are PX215's; this is about well-formed hashes 3proxy cannot check.
         if (end == std::string::npos || u.secret.find('$', end + 1) == std::string::npos) continue;
-        ctx.report("PX507", u.span,
+        ctx.report(Rule::PX507, u.span,
                    "user '" + printable(u.name) + "' has a " + u.secret.substr(0, end + 1) +
                        " hash: 3proxy only verifies $1$ (MD5-crypt), so this password never "
                        "matches there");

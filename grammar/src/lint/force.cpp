@@ -77,7 +77,7 @@ void report_arguments(Context& ctx, const Directive& d) {
                       "line, so no service is started";
     if (service)
         msg += "; put '" + std::string(first.text()) + "' on its own line below '" + name + "'";
-    Diagnostic& diag = ctx.report("PX103", d.span, std::move(msg));
+    Diagnostic& diag = ctx.report(Rule::PX103, d.span, std::move(msg));
     if (!written_on_one_line(d)) return;
     const Token& cmd = d.tokens[0];
     std::string_view text = ctx.cfg.file(d.span.file).line_text(d.span.line);
@@ -110,7 +110,7 @@ void report_below_service(Context& ctx, const Directive& toggle, const Directive
     } else {
         msg += "; it changes the next service instead";
     }
-    Diagnostic& diag = ctx.report("PX102", toggle.span, std::move(msg));
+    Diagnostic& diag = ctx.report(Rule::PX102, toggle.span, std::move(msg));
     diag.notes.push_back({service.span, "meant for this service?"});
     diag.fixits.push_back(
         {line_start(service.span), name + "\n", "move '" + name + "' above the service line"});
@@ -146,7 +146,7 @@ void report_carry_over(Context& ctx, const std::vector<Event>& events) {
         msg += ", and this file uses noforce";
         note = {first_noforce->directive->span, "noforce set here"};
     }
-    Diagnostic& diag = ctx.report("PX105", first_service.span, std::move(msg));
+    Diagnostic& diag = ctx.report(Rule::PX105, first_service.span, std::move(msg));
     diag.notes.push_back(std::move(note));
     diag.fixits.push_back({line_start(first_service.span), "force\n",
                            "state the flag explicitly above the first service"});
@@ -201,7 +201,7 @@ void check_force(Context& ctx) {
             if (below_service) {
                 report_below_service(ctx, d, *above, true, flag_before);
             } else {
-                ctx.report("PX101", d.span,
+                ctx.report(Rule::PX101, d.span,
                            "'" + std::string(d.name()) + "' after the last service line (" +
                                line_of(events[*last_service].directive->span) +
                                ") has no effect on any service")
@@ -223,7 +223,7 @@ void check_force(Context& ctx) {
             // The first toggle can matter only through the carry-over of a noforce; a
             // leading `force` is the recommended explicit start and is never flagged.
             if (i > 0 && e.force && !has_noforce)
-                ctx.report("PX104", d.span,
+                ctx.report(Rule::PX104, d.span,
                            "'force' changes nothing: force is 3proxy's initial value and this "
                            "file never says noforce");
             continue;
@@ -232,7 +232,7 @@ void check_force(Context& ctx) {
         const Directive& ed = *earlier->directive;
         if (adjacent_earlier && earlier->force != e.force) {
             if (reported[ed.index]) continue;
-            ctx.report("PX104", ed.span,
+            ctx.report(Rule::PX104, ed.span,
                        "'" + std::string(ed.name()) + "' changes nothing: '" +
                            std::string(d.name()) + "' on " + line_of(d.span) +
                            " overrides it before any service line copies it")
@@ -241,7 +241,7 @@ void check_force(Context& ctx) {
         } else if (earlier->force == e.force) {
             std::string why = adjacent_earlier ? " with no service line between them"
                                                : " and nothing switched it back since";
-            ctx.report("PX104", d.span,
+            ctx.report(Rule::PX104, d.span,
                        "'" + std::string(d.name()) + "' changes nothing: the flag is already " +
                            std::string(d.name()) + " from " + line_of(ed.span) + why)
                 .notes.push_back({ed.span, "already set here"});

@@ -90,7 +90,7 @@ void check_open_proxy(Context& ctx) {
                           : s.acl.empty()
                               ? "auth iponly with an empty ACL allows every client"
                               : "auth iponly and this allow accepts clients from any address";
-        auto& d = ctx.report("PX301", s.span,
+        auto& d = ctx.report(Rule::PX301, s.span,
                              "open proxy: " + s.label + " listens on all interfaces and " + why +
                                  " (add -i127.0.0.1, auth strong, or an allow list of sources)");
         if (s.auth.span.valid())
@@ -113,7 +113,7 @@ void check_duplicate_listeners(Context& ctx) {
         if (first != earlier.end()) {
             const Service& o = **first;
             auto& d = ctx.report(
-                "PX302", s.span,
+                Rule::PX302, s.span,
                 std::string(to_string(s.type)) + " on " + listen_text(s) +
                     " shares its port with " + std::string(to_string(o.type)) + " on line " +
                     std::to_string(o.span.line) +
@@ -144,7 +144,7 @@ void check_privileged_ports(Context& ctx) {
         msg += ctx.three_proxy()
                    ? "3proxy rebinds every listener on reload and cannot bind it again"
                    : "a reload cannot bind it if it is new or moved";
-        auto& d = ctx.report("PX303", s.port.span.valid() ? s.port.span : s.span, msg);
+        auto& d = ctx.report(Rule::PX303, s.port.span.valid() ? s.port.span : s.span, msg);
         d.notes.push_back({drop->span, "privileges dropped here"});
     }
 }
@@ -162,7 +162,7 @@ void check_globals(Context& ctx) {
                 const Token& r = args[1];
                 static constexpr std::string_view letters = "CHDWMYchdwmy";
                 if (r.text().empty() || letters.find(r.text().front()) == std::string_view::npos) {
-                    ctx.report("PX310", r.span(),
+                    ctx.report(Rule::PX310, r.span(),
                                "log rotation '" + printable(r.text()) +
                                    "' is not one of C, H, D, W, M, Y (3proxy refuses the "
                                    "configuration)");
@@ -174,7 +174,7 @@ void check_globals(Context& ctx) {
                 continue;
             }
             auto& diag = ctx.report(
-                "PX304", d.span,
+                Rule::PX304, d.span,
                 "another 'log FILE': 3proxy has one log file, so the last 'log FILE' line "
                 "receives every service's records (use -lFILE on a service line for a "
                 "separate file)");
@@ -182,14 +182,14 @@ void check_globals(Context& ctx) {
         } else if (name == "nserver") {
             if (!first_nserver) first_nserver = &d;
             if (++nservers == 6) {
-                auto& diag = ctx.report("PX305", d.span,
+                auto& diag = ctx.report(Rule::PX305, d.span,
                                         "sixth nserver: 3proxy uses the first 5 and ignores "
                                         "this one and any after it");
                 diag.notes.push_back({first_nserver->span, "first nserver"});
             }
         } else if (name == "timeouts" && args.size() > 10) {
             const Token& extra = args[10];
-            auto& diag = ctx.report("PX306", extra.span(),
+            auto& diag = ctx.report(Rule::PX306, extra.span(),
                                     "timeouts has " + std::to_string(args.size()) +
                                         " values; 3proxy reads 10 and ignores the rest");
             const Token& tenth = args[9];
@@ -212,7 +212,7 @@ void check_bind_names(Context& ctx) {
         if (b.value.empty() || IpAddress::parse(b.value)) continue;
         if (!seen.insert({b.span.line, b.span.column}).second) continue;
         bool option = b.span.line == s.span.line && b.span.file == s.span.file;
-        ctx.report("PX307", b.span,
+        ctx.report(Rule::PX307, b.span,
                    "listen address '" + printable(b.value) +
                        "' is a hostname: 3proxy resolves it once at start" +
                        (option ? "; if that fails -i is ignored and the inherited address is used"
@@ -228,7 +228,7 @@ void check_relative_paths(Context& ctx) {
         return !p.empty() && p.front() != '/' && p.front() != '\\' && !drive;
     };
     auto report = [&](SourceSpan span, std::string_view what, std::string_view path) {
-        ctx.report("PX308", span,
+        ctx.report(Rule::PX308, span,
                    std::string(what) + " path '" + printable(path) +
                        "' is relative: 3proxy resolves it against its working directory, not "
                        "the configuration's directory");
@@ -264,7 +264,7 @@ void check_dnspr(Context& ctx) {
         if (d.name() == "nscache" || d.name() == "nscache6") return;
     for (const auto& s : ctx.model.services) {
         if (s.type != ServiceType::dnspr) continue;
-        ctx.report("PX309", s.span,
+        ctx.report(Rule::PX309, s.span,
                    "dnspr with no nserver line: it has no DNS server to forward queries to");
     }
 }
@@ -273,7 +273,7 @@ void check_dnspr(Context& ctx) {
 // an empty file) is otherwise valid: only this tells it would stop the proxy.
 void check_no_service(Context& ctx) {
     if (!ctx.model.services.empty() || ctx.cfg.files.empty()) return;
-    ctx.report("PX312", {ctx.cfg.main_file, 1, 1, 0},
+    ctx.report(Rule::PX312, {ctx.cfg.main_file, 1, 1, 0},
                "no service line (socks, proxy, tcppm, ...): this configuration serves nothing");
 }
 

@@ -53,7 +53,7 @@ void after_last_service(Context& ctx, const Directive& last_service) {
         std::string_view name = d.name();
         if (name == "force" || name == "noforce") continue;  // force.cpp
         if (name == "flush") {
-            ctx.report("PX113", d.span,
+            ctx.report(Rule::PX113, d.span,
                        "'flush' after the last service line (" + line_of(last_service.span) +
                            ") does nothing: no service below it starts with the emptied ACL")
                 .notes.push_back({last_service.span, "last service line"});
@@ -69,7 +69,7 @@ void after_last_service(Context& ctx, const Directive& last_service) {
             msg +=
                 " (3proxy keeps the value across a reload, so it reaches only the next "
                 "load's first services)";
-        ctx.report("PX106", d.span, std::move(msg))
+        ctx.report(Rule::PX106, d.span, std::move(msg))
             .notes.push_back({last_service.span, "last service line"});
     }
 }
@@ -92,7 +92,7 @@ void acl_leaks(Context& ctx) {
         std::string msg = "service '" + s.label + "' inherits " + count + " from '" + prev.label +
                           "' (" + line_of(prev.span) + "): no flush between them";
         msg += ", checked before its own " + std::to_string(own);
-        Diagnostic& diag = ctx.report("PX107", s.span, std::move(msg));
+        Diagnostic& diag = ctx.report(Rule::PX107, s.span, std::move(msg));
         diag.notes.push_back({entries[0].span, "first inherited entry"});
         if (prev.directive + 1 < ctx.cfg.directives.size()) {
             const Directive& next = ctx.directive(prev.directive + 1);
@@ -116,7 +116,7 @@ void process_order(Context& ctx, const Directive* first_service) {
     if (daemon && first_service && first_service->index < daemon->index) {
         std::size_t above = 0;
         for (std::uint32_t i = 0; i < daemon->index; ++i) above += starts_service(all[i]) ? 1 : 0;
-        ctx.report("PX109", daemon->span,
+        ctx.report(Rule::PX109, daemon->span,
                    "'daemon' after " + std::to_string(above) + " service line" +
                        (above == 1 ? "" : "s") +
                        ": the fork drops the threads of services started before it, which then "
@@ -127,7 +127,7 @@ void process_order(Context& ctx, const Directive* first_service) {
         if (!d.well_formed) continue;
         if (d.name() == "pidfile" && daemon && d.index < daemon->index) {
             Diagnostic& diag =
-                ctx.report("PX111", d.span,
+                ctx.report(Rule::PX111, d.span,
                            "'pidfile' before 'daemon' (" + line_of(daemon->span) +
                                ") records the pid of the parent, which exits after the fork");
             diag.notes.push_back({daemon->span, "daemon forks here"});
@@ -140,7 +140,7 @@ void process_order(Context& ctx, const Directive* first_service) {
                 "'nsrecord' before any nscache is ignored: 3proxy has no cache "
                 "table to put it in";
             if (!first_nscache) msg += ", and this file has no nscache line";
-            Diagnostic& diag = ctx.report("PX112", d.span, std::move(msg));
+            Diagnostic& diag = ctx.report(Rule::PX112, d.span, std::move(msg));
             if (first_nscache)
                 diag.notes.push_back({first_nscache->span, "the cache is created here"});
         }

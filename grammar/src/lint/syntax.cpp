@@ -10,9 +10,6 @@
 namespace proxycfg::checks {
 namespace {
 
-// Not yet in the rule table; see the note in check_syntax.
-constexpr std::string_view kLogExtraArguments = "PX025";
-
 std::string_view line_text(const Context& ctx, SourceSpan s) {
     return ctx.cfg.file(s.file).line_text(s.line);
 }
@@ -79,7 +76,7 @@ void inline_comments(Context& ctx) {
             std::string msg = "'#' after content is not a comment: 3proxy reads the " +
                               words(extra) + " from '#' on as arguments of '" +
                               std::string(d.name()) + "'" + arity_effect(d, k - 1, extra);
-            Diagnostic& diag = ctx.report("PX013", span, std::move(msg));
+            Diagnostic& diag = ctx.report(Rule::PX013, span, std::move(msg));
             add_move_fixits(ctx, diag, d.tokens[k - 1], span, "move the comment onto its own line");
             break;
         }
@@ -100,7 +97,7 @@ void inline_suppressions(Context& ctx) {
         std::string_view text = line_text(ctx, s);
         std::size_t extra = s.column - 1 < text.size() ? word_count(text.substr(s.column - 1)) : 0;
         Diagnostic& diag = ctx.report(
-            "PX013", s,
+            Rule::PX013, s,
             "'#' after content is not a comment for 3proxy: this proxyctl suppression becomes "
             "arguments of the line; put it on its own line above");
         if (it == by_line.end() || it->second->tokens.empty()) continue;
@@ -146,7 +143,7 @@ void log_arguments(Context& ctx) {
             joined |= info != nullptr;
         }
         if (joined) msg += "; it looks like several lines were joined into one";
-        Diagnostic& diag = ctx.report(kLogExtraArguments, span, std::move(msg));
+        Diagnostic& diag = ctx.report(Rule::PX025, span, std::move(msg));
         if (!one_line || !joined) continue;
         for (std::size_t i = 2; i < end; ++i) {
             if (args[i].quoted || !find_directive(args[i].text())) continue;

@@ -56,8 +56,8 @@ bool has_unexpanded_user_file(const Context& ctx) {
     return std::any_of(
         ctx.cfg.diagnostics.begin(), ctx.cfg.diagnostics.end(), [&](const Diagnostic& diag) {
             // A missing `include` (PX010) may be where the users are, too.
-            return diag.code == "PX010" ||
-                   (diag.code == "PX011" && lines.count({diag.span.file, diag.span.line}));
+            return diag.is(Rule::PX010) ||
+                   (diag.is(Rule::PX011) && lines.count({diag.span.file, diag.span.line}));
         });
 }
 
@@ -123,7 +123,7 @@ void check_no_usable_user(Context& ctx) {
         std::string why = defined == 0 ? "no users are defined"
                                        : "the " + std::to_string(defined) +
                                              " defined user(s) have no CL:, CR: or NT: password";
-        auto& d = ctx.report("PX201", at,
+        auto& d = ctx.report(Rule::PX201, at,
                              "auth requires a password but " + why + ", so every client of " +
                                  s.label + " is refused");
         d.notes.push_back({s.span, "service " + s.label + " uses this auth"});
@@ -135,7 +135,7 @@ void check_duplicates(Context& ctx) {
     for (const auto& u : defs) {
         if (u.previous == User::no_previous) continue;
         const User& earlier = defs[u.previous];
-        auto& d = ctx.report("PX203", u.span,
+        auto& d = ctx.report(Rule::PX203, u.span,
                              "user '" + printable(u.name) +
                                  "' is defined again; this later definition wins and the one "
                                  "on line " +
@@ -162,13 +162,13 @@ void check_plaintext(Context& ctx) {
                 msg += (i ? ", " : "") + printable(line[i]->name);
             msg += line.size() > 3 ? ", ...)" : ")";
         }
-        ctx.report("PX206", line[0]->span, std::move(msg));
+        ctx.report(Rule::PX206, line[0]->span, std::move(msg));
         line.clear();
     };
     for (const auto& u : ctx.model.user_definitions) {
         if (u.type != PasswordType::cl) continue;
         if (u.secret.empty()) {
-            ctx.report("PX207", u.span,
+            ctx.report(Rule::PX207, u.span,
                        "user '" + printable(u.name) +
                            "' has an empty CL: password: 3proxy accepts any password for it");
             continue;
@@ -200,7 +200,7 @@ void check_malformed(Context& ctx) {
         std::string name = printable(u.name);
         if (u.type == PasswordType::sys && u.name.find(':') != std::string::npos) {
             auto& d = ctx.report(
-                "PX208", u.span,
+                Rule::PX208, u.span,
                 "'" + name + "' has no password type: 3proxy defines a user literally named '" +
                     name + "' with no password (write NAME:CL:PASSWORD or NAME:CR:HASH)");
             auto colon = u.name.find(':');
@@ -215,21 +215,21 @@ void check_malformed(Context& ctx) {
                               "', so it can never authenticate";
             bool fixable = upper == "CL" || upper == "CR" || upper == "NT";
             msg += fixable ? "; types are upper case: " + upper : " (expected CL, CR or NT)";
-            auto& d = ctx.report("PX208", u.span, msg);
+            auto& d = ctx.report(Rule::PX208, u.span, msg);
             if (fixable && t && verbatim(*t)) {
                 d.fixits.push_back(
                     {sub_span(*t, u.name.size() + 1, 2), upper, "write the type in upper case"});
             }
         } else if (u.type == PasswordType::sys && u.name.size() > 1 && u.name.front() == '/') {
             // `users /etc/3proxy/passwd`: the '$' of the users-file idiom is missing.
-            auto& d = ctx.report("PX208", u.span,
+            auto& d = ctx.report(Rule::PX208, u.span,
                                  "'" + name + "' is a user name, not a file: write users $" + name +
                                      " to read the users from that file");
             if (t && verbatim(*t))
                 d.fixits.push_back({sub_span(*t, 0, 0), "$", "read the users from the file"});
         } else if (strong && (u.type == PasswordType::lm || u.type == PasswordType::sys)) {
             auto& d = ctx.report(
-                "PX208", u.span,
+                Rule::PX208, u.span,
                 u.type == PasswordType::lm
                     ? "user '" + name +
                           "' has an LM: hash, which no auth method checks: it cannot pass "
@@ -253,7 +253,7 @@ void check_hashes(Context& ctx) {
             msg += lower ? "has lower-case hex digits: 3proxy compares upper-case hex and "
                            "never matches it"
                          : "must be 32 upper-case hex digits";
-            auto& d = ctx.report("PX215", u.span, msg);
+            auto& d = ctx.report(Rule::PX215, u.span, msg);
             const Token* t = token_of(ctx, u);
             if (lower && t && verbatim(*t)) {
                 d.fixits.push_back({sub_span(*t, u.name.size() + 4, 32), to_upper_ascii(u.secret),
@@ -261,11 +261,11 @@ void check_hashes(Context& ctx) {
             }
         } else if (u.type == PasswordType::cr) {
             if (u.secret.empty()) {
-                ctx.report("PX215", u.span,
+                ctx.report(Rule::PX215, u.span,
                            "user '" + name +
                                "' has an empty CR: value: 3proxy accepts any password for it");
             } else if (!looks_like_crypt(u.secret)) {
-                ctx.report("PX215", u.span,
+                ctx.report(Rule::PX215, u.span,
                            "CR: value of user '" + name + "' ('" + printable(u.secret) +
                                "') is not a crypt(3) hash such as $1$salt$hash or $6$salt$hash");
             }
@@ -302,7 +302,7 @@ void check_unquoted_dollar(Context& ctx) {
             std::string who;
             if (user_spec) who = " user '" + printable(before.substr(0, before.find(':'))) + "'";
             auto& diag =
-                ctx.report("PX211", span,
+                ctx.report(Rule::PX211, span,
                            "unquoted '$' in '" + printable(t.text) + "': 3proxy reads '$" +
                                printable(after) + "' as a file to include, so" +
                                (who.empty() ? " this argument" : who) + " silently disappears");
