@@ -303,8 +303,8 @@ proxycfg::Loaded load_configuration(const std::string& path) {
         }
         loaded.diagnostics.push_back(proxycfg::make_diagnostic(
             proxycfg::Rule::PX026, {loaded.parse.config.main_file, 0, 0, 0},
-            unsettled->path + " kept changing while it was read (" +
-                std::to_string(read_attempts) + " attempts); nothing was applied"));
+            unsettled->path + " kept changing while it was read (" + std::to_string(read_attempts) +
+                " attempts); nothing was applied"));
         return loaded;
     }
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Times `proxyctl check` on a generated one-million-line configuration.
-# Goals (DESIGN.md section 7, issue 2): <= 1 s wall, peak RSS <= 10x the file size.
+# Goals: <= 1 s wall, peak RSS <= 10x the file size.
 #
 # usage: scripts/bench-check.sh [OUT_DIR] [LINES]
 #   OUT_DIR  where bench.cfg is generated once (default /tmp/proxyctl-bench)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not a ctest): N live SOCKS5 sessions on a force service, every EVERY-th by a
 # user the new configuration removes; times `proxyctl reload` end to end and until the
-# last revoked client socket sees its close. Goal (DESIGN.md section 7): <= 20 ms.
+# last revoked client socket sees its close. Goal: <= 20 ms.
 #   scripts/bench-reload.sh [BUILD_DIR] [SESSIONS] [EVERY]   (default build-reload, 9980, 100)
 # EVERY=100 revokes 1% (a removed user); 10 and 2 show how closing many scales.
 # Each session costs proxyd two descriptors (client and upstream): with a 20,000-descriptor

@@ -1,4 +1,4 @@
-// Grammars of ACL fields and other typed arguments (reference section 4.2).
+// Grammars of ACL fields and other typed arguments (docs/language.md, "ACL fields").
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@ namespace proxycfg {
 
 struct FieldError {
     Rule rule = Rule::PX021;  // PX004, PX005, ...
-    std::size_t offset = 0;  // within the field text
+    std::size_t offset = 0;   // within the field text
     std::size_t length = 0;
     std::string message;
 };

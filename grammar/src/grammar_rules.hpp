@@ -1,4 +1,4 @@
-// PEGTL rules for the lexical level of the 3proxy language (reference section 1.7).
+// PEGTL rules for the lexical level of the 3proxy language (docs/language.md, "Lexical level").
 // A command line is a list of tokens; a token is a run of bare characters and quoted
 // runs; inside quotes "" is a literal quote. `$file` references are recognised when
 // tokens are unquoted (see lexer.cpp), not here, because they cut across quoting.

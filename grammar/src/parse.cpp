@@ -1,5 +1,5 @@
-// Reads a configuration the way 3proxy's readconfig does (reference section 1): skipped
-// lines, tokens, `$file` inclusion, `include`, `end`, and the directive table's argument
+// Reads a configuration the way 3proxy's readconfig does (docs/language.md, "Lexical level"):
+// skipped lines, tokens, `$file` inclusion, `include`, `end`, and the directive table's argument
 // counts. Errors are collected and parsing continues at the next line.
 #include "proxycfg/parse.hpp"
 
@@ -481,7 +481,7 @@ class Parser {
     }
 
     // `$file` inside a token: the file's tokens replace it, the text before '$' is glued
-    // onto the first of them (reference section 1.4).
+    // onto the first of them (docs/language.md, "Lexical level").
     void expand_dollar(FileId id, std::uint32_t ln, std::uint32_t col, const LexToken& t,
                        bool last_line_without_newline, int depth) {
         (void)depth;

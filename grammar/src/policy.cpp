@@ -1,5 +1,5 @@
-// The access decision, as 3proxy's doauth/checkACL make it (reference 4.3, 5.3, 5.4),
-// minus its defects: empty passwords and unknown hash types never authenticate.
+// The access decision, as 3proxy's doauth/checkACL make it (docs/language.md, "The access
+// decision"), minus its defects: empty passwords and unknown hash types never authenticate.
 #include "proxycfg/policy.hpp"
 
 #include <crypt.h>

@@ -1,4 +1,4 @@
-// Replays the directives with 3proxy's positional semantics (reference sections 2.3-2.7):
+// Replays the directives with 3proxy's positional semantics (docs/language.md, "Positional state"):
 // snapshot directives update the running state, and each service line copies it.
 #include "proxycfg/resolve.hpp"
 
@@ -23,7 +23,7 @@ constexpr std::size_t kParallelUsers = 20000;
 class Resolver {
   public:
     Resolver(const ParsedConfig& cfg, Diagnostics& diags) : cfg_(cfg), diags_(diags) {
-        auth_.value = {AuthMethod::iponly};  // 3proxy's real default (reference 2.7)
+        auth_.value = {AuthMethod::iponly};  // 3proxy's real default; its manual says none
         maxconn_.value = 100;
         force_.value = true;
         new_segment(0);
@@ -514,7 +514,7 @@ class Resolver {
         model_.globals.timeouts = {t, d.span};
     }
 
-    // Service options (reference section 3.2): one token each, value glued to the letter.
+    // Service options: one token each, value glued to the letter.
     void service(const Directive& d) {
         Service s;
         s.index = model_.services.size();

@@ -8,8 +8,8 @@ namespace proxycfg {
 namespace {
 
 // sizeof, not strlen: an example may hold a NUL byte.
-#define EXAMPLE(trigger, near_miss)                                                 \
-    std::string_view(trigger, sizeof(trigger) - 1),                                 \
+#define EXAMPLE(trigger, near_miss)                 \
+    std::string_view(trigger, sizeof(trigger) - 1), \
         std::string_view(near_miss, sizeof(near_miss) - 1), std::string_view()
 #define NO_EXAMPLE(why) std::string_view(), std::string_view(), std::string_view(why)
 #define PROXYCFG_RULE(code, severity, name, summary, fix, examples) \

@@ -5,7 +5,7 @@ Usage: control_test.py PROXYCTL SOURCE_DIR TEST_NAME   (TEST_NAME "all" runs eve
 
 Each test_* function is one ctest test (tests/cli/CMakeLists.txt lists them). It starts a
 fake daemon: a Unix socket in its temporary directory that answers each command with a
-canned reply (DESIGN.md section 5, proxyd/control/protocol.hpp) and records the requests;
+canned reply (docs/design.md, "Control protocol") and records the requests;
 the fake lives in tests/support/fake_proxyd.py, shared with tests/completions.
 """
 import hashlib

@@ -24,7 +24,7 @@ enum class Mode {
     no_includes,
     // Includes and $files followed against an empty directory: what 3proxy sees for
     // template placeholders such as ${VAR} or $VAR, which it reads as $file inclusions of
-    // files that do not exist (the token is dropped, reference 1.4).
+    // files that do not exist (the token is dropped).
     missing_files,
 };
 

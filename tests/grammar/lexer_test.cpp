@@ -1,4 +1,4 @@
-// Lexical level (reference section 1): how 3proxy splits a file into command lines and a
+// Lexical level (docs/language.md): how 3proxy splits a file into command lines and a
 // line into words, checked through parse_text.
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
 // Command lines: directives and their argument counts, `$file` inclusion, `include`,
-// `end` and suppression comments (reference sections 1.4-1.6, 2.1).
+// `end` and suppression comments (docs/language.md, "Lexical level").
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// proxycfg::evaluate: the one access decision (reference sections 4.2-4.3 and 5.2-5.4).
+// proxycfg::evaluate: the one access decision (docs/language.md, "The access decision").
 #include <crypt.h>
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-// The resolver: 3proxy's positional replay (reference sections 2.3, 2.7, 3, 4, 5).
+// The resolver: 3proxy's positional replay (docs/language.md, "Positional state").
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -386,7 +386,7 @@ TEST_CASE("hostname patterns follow 3proxy's matching table", "[grammar][resolve
     CHECK(h[1].kind == HostPattern::Kind::suffix);
     CHECK(h[3].kind == HostPattern::Kind::prefix);
     CHECK(h[4].kind == HostPattern::Kind::substring);
-    // Rows of the reference's table (section 4.2).
+    // The field forms of docs/language.md, "ACL fields".
     CHECK(h[0].matches("example.com"));
     CHECK(h[0].matches("Example.COM"));
     CHECK(h[0].matches("example.com."));

@@ -1,5 +1,5 @@
 // Hot reload through the control socket and signals: forced re-authentication of live
-// sessions (DESIGN.md section 4), refused configurations, SIGHUP, reload storms.
+// sessions (docs/design.md, "Reload semantics"), refused configurations, SIGHUP, reload storms.
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>

@@ -36,8 +36,7 @@ std::set<std::string> codes_reported(std::string_view config) {
     LoadOptions options;
     options.parse.read_file = read_example_file;
     options.lint.min_severity = Severity::info;
-    options.lint.dialect =
-        config.starts_with(kThreeProxy) ? Dialect::threeproxy : Dialect::proxyd;
+    options.lint.dialect = config.starts_with(kThreeProxy) ? Dialect::threeproxy : Dialect::proxyd;
     Loaded loaded = load_config_text("example.cfg", std::string(config), options);
     std::set<std::string> codes;
     for (const auto& d : loaded.diagnostics) codes.insert(d.code);

@@ -1,6 +1,6 @@
-// The client side of proxyd's control socket (DESIGN.md section 5): one JSON request line
-// out, one JSON reply line back, over a Unix stream socket. Failures are values: the
-// commands decide what to print and which exit status they mean.
+// The client side of proxyd's control socket (docs/design.md, "Control protocol"): one JSON request
+// line out, one JSON reply line back, over a Unix stream socket. Failures are values: the commands
+// decide what to print and which exit status they mean.
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// ACL logic and auth types (reference sections 4.2-4.4, 5.3-5.6; lint rules 3, 5, 7, 22).
+// ACL logic and auth types (docs/language.md, "ACL fields" and "The access decision").
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -38,7 +38,8 @@ std::string where(const AclEntry& e) {
     return "line " + std::to_string(e.span.line);
 }
 
-// Index of the USERS field among a directive's arguments (reference 4.1), or -1.
+// Index of the USERS field among a directive's arguments, or -1: redirect, the limits
+// and the counters take their own values before the ACL fields.
 int acl_field_offset(std::string_view name) {
     if (name == "allow" || name == "deny") return 0;
     if (name == "redirect" || name == "connlim") return 2;
@@ -97,7 +98,8 @@ bool list_covers(const std::vector<T>& outer, const std::vector<T>& inner, Cover
     });
 }
 
-// Does every host that `inner` matches also match `outer`? (reference 4.2 pattern kinds)
+// Does every host that `inner` matches also match `outer`? (exact names, `*` prefix and suffix
+// patterns)
 bool pattern_covers(const HostPattern& outer, const HostPattern& inner) {
     using K = HostPattern::Kind;
     const std::string& o = outer.text;
@@ -155,7 +157,8 @@ bool covers(const AclEntry& earlier, const AclEntry& later) {
             return o.from <= i.from && i.to <= o.to;
         }))
         return false;
-    // 3proxy skips an entry with a parent for SOCKS BIND/UDPASSOC (reference 4.3).
+    // 3proxy skips an entry with a parent for SOCKS BIND/UDPASSOC (docs/language.md, "The access
+    // decision").
     if (!earlier.parents.empty()) {
         constexpr std::uint32_t skipped = op::BIND | op::UDPASSOC | op::ICMPASSOC;
         if (later.operations == 0 || (later.operations & skipped) != 0) return false;
@@ -443,7 +446,7 @@ void check_acl_auth(Context& ctx) {
     check_auth_types(ctx);
 }
 
-// Field syntax that parses but does not mean what it looks like (reference 4.2).
+// Field syntax that parses but does not mean what it looks like (docs/language.md, "ACL fields").
 void check_acl_field_forms(Context& ctx) {
     for (const auto& d : ctx.cfg.directives) {
         if (!d.well_formed || acl_field_offset(d.name()) < 0) continue;

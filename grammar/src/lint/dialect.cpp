@@ -1,5 +1,5 @@
 // What proxyd does not implement (proxyd dialect), and 3proxy defects proxyd fixes that a
-// 3proxy user must know about (3proxy dialect). DESIGN.md sections 2 and 6.
+// 3proxy user must know about (3proxy dialect). docs/design.md, "Where proxyd differs from 3proxy".
 #include <algorithm>
 
 #include "../text_util.hpp"
@@ -59,8 +59,9 @@ void check_proxyd_auth(Context& ctx) {
     }
 }
 
-// 3proxy re-checks force sessions with the old service's ACL (reference 7.5): tightening an
-// ACL never closes an existing session. Said once, where it first matters.
+// 3proxy re-checks force sessions with the old service's ACL (docs/language.md, "Reload and force
+// in 3proxy"): tightening an ACL never closes an existing session. Said once, where it first
+// matters.
 void check_force_ignores_acl(Context& ctx) {
     for (const auto& s : ctx.model.services) {
         bool none = std::find(s.auth.value.begin(), s.auth.value.end(), AuthMethod::none) !=

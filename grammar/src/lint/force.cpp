@@ -1,4 +1,4 @@
-// The misplaced-force family (reference sections 7.4 and 8 rule 20). 3proxy keeps one
+// The misplaced-force family (docs/language.md, "Reload and force in 3proxy"). 3proxy keeps one
 // sticky force flag, starting as force; each service line copies it when it is read, and
 // the value left at the end of a parse is the starting value of the next reload's parse.
 #include <optional>

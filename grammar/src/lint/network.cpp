@@ -1,5 +1,4 @@
-// Services, listeners and global network settings (reference sections 3, 4.3, 5.3; lint
-// rules 4, 9, 17, 19, 23-25).
+// Services, listeners and global network settings (docs/language.md, "Service lines").
 #include <algorithm>
 #include <map>
 #include <set>

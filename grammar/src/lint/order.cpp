@@ -1,4 +1,4 @@
-// Order and sticky-state rules (reference section 8 rules 1, 2, 18 and 23). PX108 and
+// Order and sticky-state rules (docs/language.md, "Positional state"). PX108 and
 // PX110 need the ACL replay and are reported by the resolver.
 #include <optional>
 #include <string>

@@ -1,5 +1,5 @@
-// Syntax traps that parse fine but do not mean what they look like (reference sections 1.2
-// and 8 rule 15): 3proxy's '#' starts a comment only in column 1.
+// Syntax traps that parse fine but do not mean what they look like (docs/language.md,
+// "Lexical level"): 3proxy's '#' starts a comment only in column 1.
 #include <cstdint>
 #include <string>
 #include <unordered_map>

@@ -1,4 +1,4 @@
-// Users and passwords (reference sections 5.1-5.3, lint rules 6, 10-12).
+// Users and passwords (docs/language.md, "Users and passwords").
 #include <algorithm>
 #include <deque>
 #include <set>
@@ -273,7 +273,7 @@ void check_hashes(Context& ctx) {
     }
 }
 
-// An unquoted '$' in a users argument starts a file inclusion (reference 5.1). When that
+// An unquoted '$' in a users argument starts a file inclusion. When that
 // file is missing the token is dropped, so the parsed directive no longer shows it: read
 // the line as written.
 void check_unquoted_dollar(Context& ctx) {
