@@ -355,6 +355,7 @@ class Parser {
         const Token& cmd = d.tokens[0];
         std::size_t argc = d.tokens.size() - 1;
         const DirectiveInfo* info = find_directive(cmd.text());
+        if (info) d.id = info->id;
         if (!info && cmd.has_dollar && !options_.follow_includes) {
             d.well_formed = false;  // an unexpanded `$file` line: its command is unknown
         } else if (!info) {
@@ -364,9 +365,9 @@ class Parser {
             d.well_formed = false;
             wrong_arity(*info, cmd, argc, d);
         }
-        if (info && info->name == "plugin") cfg_.plugin_seen = true;
+        if (d.id == DirectiveId::plugin) cfg_.plugin_seen = true;
         bool stop = false;
-        if (d.well_formed && cmd.text() == "end") {
+        if (d.well_formed && d.id == DirectiveId::end) {
             stop = true;
             if (ln < cfg_.file(id).line_count()) {
                 report(Rule::PX024, cmd.span(),
@@ -376,7 +377,7 @@ class Parser {
             }
         }
         cfg_.directives.push_back(d);
-        if (d.well_formed && cmd.text() == "include") {
+        if (d.well_formed && d.id == DirectiveId::include) {
             const Token& arg = d.tokens[1];
             include_file(std::string(arg.text()), arg.span(), depth);
         }
@@ -437,13 +438,13 @@ class Parser {
                        " arguments";
         }
         if (info.scope != Scope::service && info.max_args == 0 &&
-            (info.name == "force" || info.name == "noforce")) {
+            (info.id == DirectiveId::force || info.id == DirectiveId::noforce)) {
             return;  // reported with a fix-it by the force rules (PX103)
         }
         std::string msg = "'" + std::string(info.name) + "' takes " + expected + ", got " +
                           std::to_string(argc) +
                           " (3proxy: Unknown command); usage: " + std::string(info.synopsis);
-        if ((info.name == "logformat" || info.name == "system") && argc > 1) {
+        if ((info.id == DirectiveId::logformat || info.id == DirectiveId::system) && argc > 1) {
             msg += "; quote the whole value";
         }
         SourceSpan span = d.span;

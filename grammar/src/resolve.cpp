@@ -32,9 +32,8 @@ class Resolver {
     Model run() {
         std::size_t user_count = 0, service_count = 0;
         for (const auto& d : cfg_.directives) {
-            if (d.name() == "users") user_count += d.argc();
-            if (const DirectiveInfo* info = find_directive(d.name());
-                info && info->scope == Scope::service)
+            if (d.id == DirectiveId::users) user_count += d.argc();
+            if (d.id != DirectiveId::unknown && directive_info(d.id).scope == Scope::service)
                 ++service_count;
         }
         model_.users.reserve(user_count);
@@ -45,13 +44,13 @@ class Resolver {
         // thread while the services are resolved; users() writes only the user tables.
         auto all_users = [this] {
             for (const auto& d : cfg_.directives)
-                if (d.well_formed && d.name() == "users") users(d);
+                if (d.well_formed && d.id == DirectiveId::users) users(d);
         };
         std::future<void> parallel;
         if (user_count >= kParallelUsers) parallel = std::async(std::launch::async, all_users);
         for (const auto& d : cfg_.directives) {
             if (!d.well_formed) continue;
-            if (parallel.valid() && d.name() == "users") continue;
+            if (parallel.valid() && d.id == DirectiveId::users) continue;
             apply(d);
         }
         if (parallel.valid()) parallel.get();
@@ -108,9 +107,10 @@ class Resolver {
         snapshotted_ = 0;
         std::size_t entries = 0;
         for (std::size_t i = from; i < cfg_.directives.size(); ++i) {
-            std::string_view name = cfg_.directives[i].name();
-            if (name == "flush") break;
-            if (name == "allow" || name == "deny" || name == "redirect") ++entries;
+            DirectiveId id = cfg_.directives[i].id;
+            if (id == DirectiveId::flush) break;
+            if (id == DirectiveId::allow || id == DirectiveId::deny || id == DirectiveId::redirect)
+                ++entries;
         }
         segment_->reserve(entries);
     }
@@ -127,98 +127,116 @@ class Resolver {
         return &segment_->back();
     }
 
+    // "Store one value" directives (nginx's conf_set_*_slot): the first argument, or true,
+    // with the line that set it.
+    static void set_text(Setting<std::string>& setting, const Directive& d) {
+        setting = {std::string(d.args()[0].text()), d.span};
+    }
+    static void add_text(std::vector<Setting<std::string>>& list, const Directive& d) {
+        list.push_back({std::string(d.args()[0].text()), d.span});
+    }
+    static void set_flag(Setting<bool>& setting, const Directive& d) { setting = {true, d.span}; }
+
     void apply(const Directive& d) {
-        std::string_view name = d.name();
-        const DirectiveInfo* info = find_directive(name);
-        if (!info) return;
-        if (info->scope == Scope::service) return service(d);
-        auto args = d.args();
-        if (name == "allow" || name == "deny")
-            return acl_entry(d, name == "allow" ? AclAction::allow : AclAction::deny, 0);
-        if (name == "redirect") return redirect(d);
-        if (name == "parent") return parent(d);
-        if (name == "nolog" || name == "weight") return modifier(d);
-        if (name == "flush") {
-            new_segment(d.index + 1);
-            flush_span_ = d.span;
-            return;
-        }
-        if (name == "auth") return auth(d);
-        if (name == "users") return users(d);
-        if (name == "maxconn") {
-            long long n = 0;
-            if (!parse_int(args[0].text(), n) || n <= 0 || n > 1000000000) {
-                report(Rule::PX216, args[0].span(),
-                       "maxconn '" + printable(args[0].text()) +
-                           "' must be a positive number (3proxy: 0 is an error, a negative value "
-                           "makes a service that never accepts)");
+        using D = DirectiveId;
+        if (d.id == D::unknown) return;
+        if (directive_info(d.id).scope == Scope::service) return service(d);
+        auto& globals = model_.globals;
+        switch (d.id) {
+            case D::allow:
+                return acl_entry(d, AclAction::allow, 0);
+            case D::deny:
+                return acl_entry(d, AclAction::deny, 0);
+            case D::redirect:
+                return redirect(d);
+            case D::parent:
+                return parent(d);
+            case D::nolog:
+            case D::weight:
+                return modifier(d);
+            case D::flush:
+                new_segment(d.index + 1);
+                flush_span_ = d.span;
                 return;
-            }
-            maxconn_ = {static_cast<int>(n), d.span};
-            return;
-        }
-        if (name == "force" || name == "noforce") {
-            force_ = {name == "force", d.span};
-            return;
-        }
-        if (name == "internal") {
-            internal_ = {std::string(args[0].text()), d.span};
-            return;
-        }
-        if (name == "external") {
-            auto ip = IpAddress::parse(args[0].text());
-            if (!ip && !(args[0].has_dollar && !args[0].from_file)) {
-                report(Rule::PX021, args[0].span(),
-                       "external needs an IP address, not '" + printable(args[0].text()) +
-                           "' (3proxy refuses a name that does not resolve)");
+            case D::auth:
+                return auth(d);
+            case D::users:
+                return users(d);
+            case D::maxconn:
+                return maxconn(d);
+            case D::force:
+            case D::noforce:
+                force_ = {d.id == D::force, d.span};
                 return;
-            }
-            if (ip && ip->family == IpAddress::Family::v6)
-                external6_ = {std::string(args[0].text()), d.span};
-            else
-                external4_ = {std::string(args[0].text()), d.span};
+            case D::internal:
+                return set_text(internal_, d);
+            case D::external:
+                return external(d);
+            case D::log:
+                return log(d);
+            case D::logformat:
+                log_.format = std::string(d.args()[0].text());
+                log_.format_span = d.span;
+                shared_log_.reset();
+                return set_text(globals.logformat, d);
+            case D::timeouts:
+                return timeouts(d);
+            case D::nserver:
+                return add_text(globals.nservers, d);
+            case D::pidfile:
+                return set_text(globals.pidfile, d);
+            case D::monitor:
+                return add_text(globals.monitor_files, d);
+            case D::daemon:
+                return set_flag(globals.daemon, d);
+            case D::fakeresolve:
+                return set_flag(globals.fakeresolve, d);
+            case D::setuid:
+            case D::setgid:
+                return account(d);
+            case D::config:
+                return set_text(globals.config_path, d);
+            case D::bandlimin:
+            case D::bandlimout:
+            case D::nobandlimin:
+            case D::nobandlimout:
+            case D::countin:
+            case D::countout:
+            case D::countall:
+            case D::nocountin:
+            case D::nocountout:
+            case D::nocountall:
+            case D::connlim:
+            case D::noconnlim:
+                return limit_acl(d);
+            default:
+                return;  // read by the lint rules only, or not modelled
+        }
+    }
+
+    void maxconn(const Directive& d) {
+        const Token& t = d.args()[0];
+        long long n = 0;
+        if (!parse_int(t.text(), n) || n <= 0 || n > 1000000000) {
+            report(Rule::PX216, t.span(),
+                   "maxconn '" + printable(t.text()) +
+                       "' must be a positive number (3proxy: 0 is an error, a negative value "
+                       "makes a service that never accepts)");
             return;
         }
-        if (name == "log") return log(d);
-        if (name == "logformat") {
-            log_.format = std::string(args[0].text());
-            log_.format_span = d.span;
-            shared_log_.reset();
-            model_.globals.logformat = {log_.format, d.span};
+        maxconn_ = {static_cast<int>(n), d.span};
+    }
+
+    void external(const Directive& d) {
+        const Token& t = d.args()[0];
+        auto ip = IpAddress::parse(t.text());
+        if (!ip && !(t.has_dollar && !t.from_file)) {
+            report(Rule::PX021, t.span(),
+                   "external needs an IP address, not '" + printable(t.text()) +
+                       "' (3proxy refuses a name that does not resolve)");
             return;
         }
-        if (name == "timeouts") return timeouts(d);
-        if (name == "nserver") {
-            model_.globals.nservers.push_back({std::string(args[0].text()), d.span});
-            return;
-        }
-        if (name == "pidfile") {
-            model_.globals.pidfile = {std::string(args[0].text()), d.span};
-            return;
-        }
-        if (name == "monitor") {
-            model_.globals.monitor_files.push_back({std::string(args[0].text()), d.span});
-            return;
-        }
-        if (name == "daemon") {
-            model_.globals.daemon = {true, d.span};
-            return;
-        }
-        if (name == "fakeresolve") {
-            model_.globals.fakeresolve = {true, d.span};
-            return;
-        }
-        if (name == "setuid" || name == "setgid") return account(d);
-        if (name == "config") {
-            model_.globals.config_path = {std::string(args[0].text()), d.span};
-            return;
-        }
-        if (name == "bandlimin" || name == "bandlimout" || name == "nobandlimin" ||
-            name == "nobandlimout" || name == "countin" || name == "countout" ||
-            name == "countall" || name == "nocountin" || name == "nocountout" ||
-            name == "nocountall" || name == "connlim" || name == "noconnlim") {
-            return limit_acl(d);
-        }
+        set_text(ip && ip->family == IpAddress::Family::v6 ? external6_ : external4_, d);
     }
 
     // setuid/setgid take a number or a user/group name.
@@ -227,7 +245,7 @@ class Resolver {
         if (t.has_dollar && !t.from_file) return;
         std::string_view v = t.text();
         long long n = 0;
-        auto& setting = d.name() == "setuid" ? model_.globals.setuid : model_.globals.setgid;
+        auto& setting = d.id == DirectiveId::setuid ? model_.globals.setuid : model_.globals.setgid;
         if (parse_int(v, n)) {
             if (n <= 0)
                 report(Rule::PX021, t.span(),
@@ -245,8 +263,8 @@ class Resolver {
         }
         if (!name_ok)
             report(Rule::PX021, t.span(),
-                   "'" + printable(v) + "' is not a " + (d.name() == "setuid" ? "user" : "group") +
-                       " name or number");
+                   "'" + printable(v) + "' is not a " +
+                       (d.id == DirectiveId::setuid ? "user" : "group") + " name or number");
         else
             setting = {std::string(v), d.span};
     }
@@ -406,7 +424,7 @@ class Resolver {
             return;
         }
         AclEntry* e = last_entry_for_update();
-        if (d.name() == "nolog") {
+        if (d.id == DirectiveId::nolog) {
             e->nolog = true;
         } else {
             long long w = 0;

@@ -375,11 +375,12 @@ def test_proxyd_options_documented(tmp):
 # --- the sources no binary prints ------------------------------------------------------
 
 def directive_table():
-    with open(os.path.join(SOURCE_DIR, "grammar", "src", "directives.cpp"),
+    with open(os.path.join(SOURCE_DIR, "grammar", "include", "proxycfg", "directives.def"),
               encoding="utf-8") as f:
         source = f.read()
-    table = re.findall(r'DirectiveInfo\{"(\w+)",[^}]*?P::(\w+)', source)
-    check(len(table) > 60, "only %d directives parsed from directives.cpp" % len(table))
+    table = re.findall(r'^PROXYCFG_DIRECTIVE\(\w+, "(\w+)", \w+, \w+, \w+, (\w+),', source,
+                       re.M)
+    check(len(table) > 60, "only %d directives parsed from directives.def" % len(table))
     return table
 
 

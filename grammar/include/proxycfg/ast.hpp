@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "proxycfg/diagnostic.hpp"
+#include "proxycfg/directives.hpp"
 #include "proxycfg/source.hpp"
 
 namespace proxycfg {
@@ -54,10 +55,11 @@ class Token {
 static_assert(sizeof(Token) == 24);
 
 struct Directive {
-    std::span<const Token> tokens;  // tokens[0] is the command word
-    SourceSpan span;                // the whole line
-    std::uint32_t index = 0;        // position in ParsedConfig::directives
-    bool well_formed = true;        // known directive with a valid argument count
+    std::span<const Token> tokens;          // tokens[0] is the command word
+    SourceSpan span;                        // the whole line
+    std::uint32_t index = 0;                // position in ParsedConfig::directives
+    bool well_formed = true;                // known directive with a valid argument count
+    DirectiveId id = DirectiveId::unknown;  // of the command word, whatever the arity
 
     std::string_view name() const { return tokens.empty() ? std::string_view{} : tokens[0].text(); }
     std::span<const Token> args() const { return tokens.empty() ? tokens : tokens.subspan(1); }

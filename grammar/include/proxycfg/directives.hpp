@@ -1,5 +1,6 @@
-// The table of every 3proxy 0.9 directive: argument counts, scope, and whether proxyd
-// implements it. The parser checks arity against it; lint rules read scopes from it.
+// Every 3proxy 0.9 directive as a typed id, with its argument counts, scope, and whether
+// proxyd implements it. The rows live in directives.def. The parser stores the id on each
+// directive and checks arity; the resolver and the lint rules switch on the id.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,15 @@ enum class Support : std::uint8_t {
     unsupported,  // proxyd cannot honour it (an error in the proxyd dialect)
 };
 
+enum class DirectiveId : std::uint8_t {
+#define PROXYCFG_DIRECTIVE(id, ...) id,
+#include "proxycfg/directives.def"
+#undef PROXYCFG_DIRECTIVE
+    unknown,  // a word that is not in the table (or a plugin's)
+};
+
 struct DirectiveInfo {
+    DirectiveId id;
     std::string_view name;
     std::uint16_t min_args;
     std::uint16_t max_args;  // unlimited = std::numeric_limits<uint16_t>::max()
@@ -36,5 +45,6 @@ inline constexpr std::uint16_t unlimited_args = std::numeric_limits<std::uint16_
 
 std::span<const DirectiveInfo> all_directives();
 const DirectiveInfo* find_directive(std::string_view name);
+const DirectiveInfo& directive_info(DirectiveId id);  // not for DirectiveId::unknown
 
 }  // namespace proxycfg

@@ -40,19 +40,35 @@ std::string where(const AclEntry& e) {
 
 // Index of the USERS field among a directive's arguments, or -1: redirect, the limits
 // and the counters take their own values before the ACL fields.
-int acl_field_offset(std::string_view name) {
-    if (name == "allow" || name == "deny") return 0;
-    if (name == "redirect" || name == "connlim") return 2;
-    if (name == "bandlimin" || name == "bandlimout") return 1;
-    if (name == "countin" || name == "countout" || name == "countall") return 3;
-    if (name == "nobandlimin" || name == "nobandlimout" || name == "nocountin" ||
-        name == "nocountout" || name == "nocountall" || name == "noconnlim")
-        return 0;
-    return -1;
+int acl_field_offset(DirectiveId id) {
+    using D = DirectiveId;
+    switch (id) {
+        case D::allow:
+        case D::deny:
+        case D::nobandlimin:
+        case D::nobandlimout:
+        case D::nocountin:
+        case D::nocountout:
+        case D::nocountall:
+        case D::noconnlim:
+            return 0;
+        case D::bandlimin:
+        case D::bandlimout:
+            return 1;
+        case D::redirect:
+        case D::connlim:
+            return 2;
+        case D::countin:
+        case D::countout:
+        case D::countall:
+            return 3;
+        default:
+            return -1;
+    }
 }
 
 const Token* acl_field(const Directive& d, int field) {
-    int first = acl_field_offset(d.name());
+    int first = acl_field_offset(d.id);
     if (first < 0) return nullptr;
     auto index = static_cast<std::size_t>(first + field);
     return index < d.argc() ? &d.args()[index] : nullptr;
@@ -300,7 +316,7 @@ void check_acl_users(Context& ctx) {
             failed_lines.insert(std::uint64_t{diag.span.file} << 32 | diag.span.line);
     }
     for (const auto& d : ctx.cfg.directives) {
-        if (d.name() != "users") continue;
+        if (d.id != DirectiveId::users) continue;
         if (failed_lines.count(std::uint64_t{d.span.file} << 32 | d.span.line)) return;
         for (const auto& t : d.args())
             if (t.has_dollar && !t.from_file) return;
@@ -449,7 +465,7 @@ void check_acl_auth(Context& ctx) {
 // Field syntax that parses but does not mean what it looks like (docs/language.md, "ACL fields").
 void check_acl_field_forms(Context& ctx) {
     for (const auto& d : ctx.cfg.directives) {
-        if (!d.well_formed || acl_field_offset(d.name()) < 0) continue;
+        if (!d.well_formed || acl_field_offset(d.id) < 0) continue;
         for (int field = 1; field <= 2; ++field) {
             const Token* t = acl_field(d, field);
             if (!t || (t->has_dollar && !t->from_file) || t->text() == "*") continue;

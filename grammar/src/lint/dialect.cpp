@@ -23,7 +23,9 @@ void check_proxyd_directives(Context& ctx) {
                                "' service (it serves socks, proxy and tcppm)");
         } else if (info->support == Support::ignored) {
             // No-ops in 3proxy too: nothing is lost, so nothing to say.
-            if (name == "service" || name == "writable" || name == "end") continue;
+            if (d.id == DirectiveId::service || d.id == DirectiveId::writable ||
+                d.id == DirectiveId::end)
+                continue;
             ctx.report(Rule::PX502, cmd.span(), "proxyd accepts '" + name + "' and ignores it");
         } else {
             ctx.report(Rule::PX503, cmd.span(), "proxyd cannot honour '" + name + "'");
@@ -43,7 +45,7 @@ void check_proxyd_passwords(Context& ctx) {
 
 void check_proxyd_auth(Context& ctx) {
     for (const auto& d : ctx.cfg.directives) {
-        if (d.name() != "auth" || !d.well_formed) continue;
+        if (d.id != DirectiveId::auth || !d.well_formed) continue;
         for (const auto& t : d.args()) {
             auto m = auth_method_from(t.text());
             // Unknown words without a plugin are a syntax error (PX021); with one they are

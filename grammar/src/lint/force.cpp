@@ -12,7 +12,7 @@ namespace proxycfg::checks {
 namespace {
 
 bool is_toggle(const Directive& d) {
-    return d.name() == "force" || d.name() == "noforce";
+    return d.id == DirectiveId::force || d.id == DirectiveId::noforce;
 }
 
 bool is_service_word(const Token& t) {
@@ -99,7 +99,7 @@ void report_arguments(Context& ctx, const Directive& d) {
 void report_below_service(Context& ctx, const Directive& toggle, const Directive& service,
                           bool trailing, bool flag_before) {
     std::string name(toggle.name());
-    bool value = name == "force";
+    bool value = toggle.id == DirectiveId::force;
     std::string msg = "'" + name + "' is written below the service " + service_name(ctx, service) +
                       " (" + line_of(service.span) + ") and does not apply to it: force/noforce " +
                       "only affects service lines after it";
@@ -161,7 +161,7 @@ void check_force(Context& ctx) {
             // With arguments 3proxy rejects the line; the rest of the family reads it as the
             // fix-it would rewrite it, so the error does not cascade into wrong findings.
             if (d.argc() > 0) report_arguments(ctx, d);
-            events.push_back({&d, false, d.name() == "force"});
+            events.push_back({&d, false, d.id == DirectiveId::force});
             if (toggle_with_service(d)) events.push_back({&d, true, false});
         } else if (starts_service(d)) {
             events.push_back({&d, true, false});

@@ -129,7 +129,8 @@ void check_duplicate_listeners(Context& ctx) {
 void check_privileged_ports(Context& ctx) {
     const Directive* drop = nullptr;
     for (const auto& d : ctx.cfg.directives) {
-        if (d.name() == "setuid" || d.name() == "setgid" || d.name() == "chroot") {
+        if (d.id == DirectiveId::setuid || d.id == DirectiveId::setgid ||
+            d.id == DirectiveId::chroot) {
             drop = &d;
             break;
         }
@@ -154,9 +155,8 @@ void check_globals(Context& ctx) {
     const Directive* first_nserver = nullptr;
     for (const auto& d : ctx.cfg.directives) {
         if (!d.well_formed) continue;
-        std::string_view name = d.name();
         auto args = d.args();
-        if (name == "log" && !args.empty()) {
+        if (d.id == DirectiveId::log && !args.empty()) {
             if (args.size() > 1) {
                 const Token& r = args[1];
                 static constexpr std::string_view letters = "CHDWMYchdwmy";
@@ -178,7 +178,7 @@ void check_globals(Context& ctx) {
                 "receives every service's records (use -lFILE on a service line for a "
                 "separate file)");
             diag.notes.push_back({first_log_file->span, "first log file set here"});
-        } else if (name == "nserver") {
+        } else if (d.id == DirectiveId::nserver) {
             if (!first_nserver) first_nserver = &d;
             if (++nservers == 6) {
                 auto& diag = ctx.report(Rule::PX305, d.span,
@@ -186,7 +186,7 @@ void check_globals(Context& ctx) {
                                         "this one and any after it");
                 diag.notes.push_back({first_nserver->span, "first nserver"});
             }
-        } else if (name == "timeouts" && args.size() > 10) {
+        } else if (d.id == DirectiveId::timeouts && args.size() > 10) {
             const Token& extra = args[10];
             auto& diag = ctx.report(Rule::PX306, extra.span(),
                                     "timeouts has " + std::to_string(args.size()) +
@@ -236,9 +236,9 @@ void check_relative_paths(Context& ctx) {
         if (!d.well_formed || d.argc() == 0) continue;
         std::string_view name = d.name();
         const Token& a = d.args()[0];
-        if (name == "include" || name == "pidfile") {
+        if (d.id == DirectiveId::include || d.id == DirectiveId::pidfile) {
             if (relative(a.text())) report(a.span(), name, a.text());
-        } else if (name == "log") {
+        } else if (d.id == DirectiveId::log) {
             if (is_log_file(a.text()) && relative(a.text())) report(a.span(), "log file", a.text());
         }
     }
@@ -260,7 +260,7 @@ void check_dnspr(Context& ctx) {
     if (!ctx.model.globals.nservers.empty()) return;
     // 3proxy's own warning accepts nscache as a resolver too (src/conf.c:251-255).
     for (const auto& d : ctx.cfg.directives)
-        if (d.name() == "nscache" || d.name() == "nscache6") return;
+        if (d.id == DirectiveId::nscache || d.id == DirectiveId::nscache6) return;
     for (const auto& s : ctx.model.services) {
         if (s.type != ServiceType::dnspr) continue;
         ctx.report(Rule::PX309, s.span,

@@ -18,7 +18,7 @@ const DirectiveInfo* info_of(const Directive& d) {
 bool starts_service(const Directive& d) {
     const DirectiveInfo* info = info_of(d);
     if (info && info->scope == Scope::service) return true;
-    if ((d.name() == "force" || d.name() == "noforce") && d.argc() > 0) {
+    if ((d.id == DirectiveId::force || d.id == DirectiveId::noforce) && d.argc() > 0) {
         const DirectiveInfo* next = find_directive(d.args()[0].text());
         return next && next->scope == Scope::service;
     }
@@ -44,15 +44,15 @@ SourceSpan whole_line(const Context& ctx, SourceSpan s) {
 void after_last_service(Context& ctx, const Directive& last_service) {
     bool earlier_log = false;
     for (std::uint32_t i = 0; i < last_service.index; ++i)
-        earlier_log |= ctx.directive(i).well_formed && ctx.directive(i).name() == "log";
+        earlier_log |= ctx.directive(i).well_formed && ctx.directive(i).id == DirectiveId::log;
     const auto& all = ctx.cfg.directives;
     for (std::size_t i = last_service.index + 1; i < all.size(); ++i) {
         const Directive& d = all[i];
         const DirectiveInfo* info = info_of(d);
         if (!d.well_formed || !info || info->scope != Scope::snapshot) continue;
         std::string_view name = d.name();
-        if (name == "force" || name == "noforce") continue;  // force.cpp
-        if (name == "flush") {
+        if (d.id == DirectiveId::force || d.id == DirectiveId::noforce) continue;  // force.cpp
+        if (d.id == DirectiveId::flush) {
             ctx.report(Rule::PX113, d.span,
                        "'flush' after the last service line (" + line_of(last_service.span) +
                            ") does nothing: no service below it starts with the emptied ACL")
@@ -61,11 +61,11 @@ void after_last_service(Context& ctx, const Directive& last_service) {
         }
         // The log file is global (the last `log FILE` wins for every service), so a trailing
         // `log` matters once an earlier one switched logging on; PX304 covers that case.
-        if (name == "log" && earlier_log) continue;
+        if (d.id == DirectiveId::log && earlier_log) continue;
         std::string msg = quoted(name) + " after the last service line (" +
                           line_of(last_service.span) +
                           ") has no effect: only service lines below it copy it";
-        if (name == "stacksize" || name == "logdump")
+        if (d.id == DirectiveId::stacksize || d.id == DirectiveId::logdump)
             msg +=
                 " (3proxy keeps the value across a reload, so it reaches only the next "
                 "load's first services)";
@@ -109,9 +109,9 @@ void process_order(Context& ctx, const Directive* first_service) {
     const auto& all = ctx.cfg.directives;
     for (const auto& d : all) {
         if (!d.well_formed) continue;
-        std::string_view name = d.name();
-        if (name == "daemon" && !daemon) daemon = &d;
-        if ((name == "nscache" || name == "nscache6") && !first_nscache) first_nscache = &d;
+        if (d.id == DirectiveId::daemon && !daemon) daemon = &d;
+        if ((d.id == DirectiveId::nscache || d.id == DirectiveId::nscache6) && !first_nscache)
+            first_nscache = &d;
     }
     if (daemon && first_service && first_service->index < daemon->index) {
         std::size_t above = 0;
@@ -125,7 +125,7 @@ void process_order(Context& ctx, const Directive* first_service) {
     }
     for (const auto& d : all) {
         if (!d.well_formed) continue;
-        if (d.name() == "pidfile" && daemon && d.index < daemon->index) {
+        if (d.id == DirectiveId::pidfile && daemon && d.index < daemon->index) {
             Diagnostic& diag =
                 ctx.report(Rule::PX111, d.span,
                            "'pidfile' before 'daemon' (" + line_of(daemon->span) +
@@ -135,7 +135,7 @@ void process_order(Context& ctx, const Directive* first_service) {
                 {{d.span.file, d.span.line, 1, 0}, "daemon\n", "move 'daemon' above 'pidfile'"});
             diag.fixits.push_back({whole_line(ctx, daemon->span), "", "remove the later 'daemon'"});
         }
-        if (d.name() == "nsrecord" && (!first_nscache || d.index < first_nscache->index)) {
+        if (d.id == DirectiveId::nsrecord && (!first_nscache || d.index < first_nscache->index)) {
             std::string msg =
                 "'nsrecord' before any nscache is ignored: 3proxy has no cache "
                 "table to put it in";

@@ -116,7 +116,7 @@ void inline_suppressions(Context& ctx) {
 // is how a configuration flattened onto one line loses its directives without an error.
 void log_arguments(Context& ctx) {
     for (const auto& d : ctx.cfg.directives) {
-        if (!d.well_formed || d.name() != "log" || d.argc() <= 2) continue;
+        if (!d.well_formed || d.id != DirectiveId::log || d.argc() <= 2) continue;
         auto args = d.args();
         std::size_t end = 2;
         while (end < args.size() && !starts_with_hash(ctx, args[end])) ++end;  // PX013's

@@ -48,7 +48,7 @@ SourceSpan sub_span(const Token& t, std::size_t offset, std::size_t length) {
 bool has_unexpanded_user_file(const Context& ctx) {
     std::set<std::pair<std::uint32_t, std::uint32_t>> lines;
     for (const auto& d : ctx.cfg.directives) {
-        if (d.name() != "users") continue;
+        if (d.id != DirectiveId::users) continue;
         lines.insert({d.span.file, d.span.line});
         for (const auto& t : d.args())
             if (t.has_dollar && !t.from_file) return true;
@@ -280,7 +280,7 @@ void check_unquoted_dollar(Context& ctx) {
     std::deque<std::string> arena;
     std::vector<LexToken> tokens;
     for (const auto& d : ctx.cfg.directives) {
-        if (d.name() != "users" || d.tokens[0].from_file) continue;
+        if (d.id != DirectiveId::users || d.tokens[0].from_file) continue;
         std::string_view line = ctx.cfg.file(d.span.file).line_text(d.span.line);
         if (line.find('$') == std::string_view::npos) continue;
         std::uint32_t col_base = d.span.column - 1;
