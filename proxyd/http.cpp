@@ -10,7 +10,6 @@
 #include <random>
 
 #include "access_log.hpp"
-#include "worker.hpp"
 
 namespace proxyd {
 

@@ -13,9 +13,9 @@ namespace proxyd {
 
 class HttpSession final : public Session {
   public:
-    HttpSession(Worker& worker, SnapshotPtr config, std::size_t service_index, UniqueFd client,
+    HttpSession(SessionHost& host, SnapshotPtr config, std::size_t service_index, UniqueFd client,
                 const sockaddr_storage& peer)
-        : Session(worker, std::move(config), service_index, std::move(client), peer, "PROXY") {}
+        : Session(host, std::move(config), service_index, std::move(client), peer, "PROXY") {}
 
   private:
     void on_start() override {}

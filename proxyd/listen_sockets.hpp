@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "fd.hpp"
+#include "listener.hpp"
 #include "proxycfg/model.hpp"
-#include "worker.hpp"
 
 namespace proxyd {
 
