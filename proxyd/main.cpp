@@ -110,13 +110,8 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
     // One socket per port, shared by the workers; all are bound before any is used, so a
     // port in use refuses the start instead of serving half the config.
     std::string listen_error;
-    auto listening = proxyd::ListenSockets{}.for_model(*model, listen_error);
-    std::vector<std::vector<proxyd::BoundSocket>> sockets(workers);
-    for (unsigned w = 0; listening && w < workers; ++w) {
-        auto copies = listening->copies(*model, proxyd::served_services(*model), listen_error);
-        if (!copies) listening.reset();
-        if (copies) sockets[w] = std::move(*copies);
-    }
+    auto listening = proxyd::ListenSockets{}.bind_for_workers(
+        *model, proxyd::served_services(*model), workers, listen_error);
     if (!listening) {
         std::fprintf(stderr, "proxyd: %s\n", listen_error.c_str());
         return 1;
@@ -143,8 +138,8 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         std::vector<std::unique_ptr<proxyd::Worker>> pool;
         std::vector<proxyd::Worker*> worker_list;
         for (unsigned w = 0; w < workers; ++w) {
-            pool.push_back(
-                std::make_unique<proxyd::Worker>(w, snapshot, access_log, std::move(sockets[w])));
+            pool.push_back(std::make_unique<proxyd::Worker>(w, snapshot, access_log,
+                                                            std::move(listening->per_worker[w])));
             worker_list.push_back(pool.back().get());
         }
         for (auto& worker : pool) worker->start();
@@ -153,7 +148,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         // loop, one at a time, so reloads never overlap.
         auto notifier = proxyd::SystemdNotifier::from_environment();
         proxyd::ReloadEngine engine(snapshot, worker_list, access_log,
-                                    notifier ? &*notifier : nullptr, std::move(*listening));
+                                    notifier ? &*notifier : nullptr, std::move(listening->table));
         proxyd::EventLoop control_loop;
         proxyd::control_cmd::Context context{engine, started_at_ms};
         proxyd::ControlServer control(control_loop, context);
