@@ -10,7 +10,6 @@
 #include <random>
 
 #include "access_log.hpp"
-#include "worker.hpp"
 
 namespace proxyd {
 
@@ -276,130 +275,18 @@ void HttpSession::begin_forwarding() {
     pump();
 }
 
+// Each step of an exchange reports whether it moved bytes through `progress`, and returns
+// false when it ended the session (the caller must then stop touching it).
 void HttpSession::pump() {
     for (;;) {
         if (phase_ != Phase::custom) return;
         bool progress = false;
-
-        // Client -> upstream: the request body, as framed, while the upstream takes it.
-        if (!request_body_->done() && !upstream_write_closed_) {
-            if (!in_.empty()) {
-                auto n = request_body_->consume(in_);
-                if (request_body_->error()) {
-                    fail(400, "Bad Request", result::protocol_error,
-                         "malformed chunked request body");
-                    return;
-                }
-                up_out_.append(in_, 0, n);
-                record_.bytes_out += n;
-                in_.erase(0, n);
-                progress = progress || n > 0;
-            }
-            if (!request_body_->done() && in_.empty() &&
-                up_out_.size() - up_out_off_ < max_backlog) {
-                auto r = read_client(in_, read_chunk);
-                if (r == ReadResult::eof || r == ReadResult::error) {
-                    close(result::protocol_error, "client closed during the request body");
-                    return;
-                }
-                progress = progress || !in_.empty();
-            }
-        }
-        while (!upstream_write_closed_ && up_out_off_ < up_out_.size()) {
-            auto n = ::send(upstream_.get(), up_out_.data() + up_out_off_,
-                            up_out_.size() - up_out_off_, MSG_NOSIGNAL);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-                // EPIPE/ECONNRESET: an origin that answers before reading the whole body
-                // (413, 401...) closes on the rest. Its answer is already on the way, or
-                // in the socket: it is read and relayed below, not replaced by a 502.
-                upstream_write_closed_ = true;
-                up_out_.clear();
-                up_out_off_ = 0;
-                progress = true;
-                break;
-            }
-            up_out_off_ += static_cast<std::size_t>(n);
-            progress = true;
-        }
-        if (up_out_off_ == up_out_.size()) {
-            up_out_.clear();
-            up_out_off_ = 0;
-        }
-
-        // Upstream -> client: the response head, rewritten, then the body as framed.
-        if (!upstream_eof_ && client_backlog() < max_backlog) {
-            auto before = up_in_.size();
-            auto r = read_from(upstream_.get(), up_in_, up_in_.size() + read_chunk);
-            if (r == ReadResult::eof || r == ReadResult::error) {
-                upstream_eof_ = true;
-                progress = true;
-            }
-            progress = progress || up_in_.size() != before;
-        }
-        if (!response_head_done_) {
-            http::ResponseHead head;
-            auto st = http::parse_response_head(up_in_, head);
-            if (st == http::HeadStatus::incomplete) {
-                if (upstream_eof_) {
-                    fail(502, "Bad Gateway", result::upstream_error,
-                         upstream_write_closed_ ? "upstream write failed"
-                                                : "upstream closed without a response");
-                    return;
-                }
-            } else if (st != http::HeadStatus::ok) {
-                fail(502, "Bad Gateway", result::upstream_error, "malformed upstream response");
-                return;
-            } else if (head.status / 100 == 1 && head.status != 101) {
-                // Interim responses (100 Continue) pass through as they are.
-                send_client(std::string_view(up_in_).substr(0, head.size));
-                up_in_.erase(0, head.size);
-                progress = true;
-            } else {
-                response_ = std::move(head);
-                up_in_.erase(0, response_.size);
-                response_body_ = http::response_body(response_, request_.method);
-                if (!response_body_ || response_.status == 101) {
-                    fail(502, "Bad Gateway", result::upstream_error,
-                         "unsupported upstream response framing");
-                    return;
-                }
-                bool delimited = response_body_->mode() != http::BodyFramer::Mode::until_close;
-                upstream_reusable_ = delimited && response_.minor_version >= 1 &&
-                                     !response_.headers.has_token("Connection", "close");
-                // An answer that comes before the whole request was sent may end the
-                // exchange early (see below): then the client's connection cannot be kept,
-                // and it has to know before it reads the body.
-                keep_client_ = client_keep_alive_ && delimited && request_sent();
-                auto forwarded = forwarded_response_head();
-                record_.bytes_in += forwarded.size();
-                send_client(forwarded);
-                response_head_done_ = true;
-                progress = true;
-            }
-        }
+        if (!forward_request_body(progress)) return;
+        write_upstream(progress);
+        read_upstream(progress);
+        if (!take_response_head(progress)) return;
         bool response_done = false;
-        if (response_head_done_) {
-            if (!up_in_.empty() && !response_body_->done()) {
-                auto n = response_body_->consume(up_in_);
-                if (response_body_->error()) {
-                    close(result::upstream_error, "malformed chunked response body");
-                    return;
-                }
-                send_client(std::string_view(up_in_).substr(0, n));
-                record_.bytes_in += n;
-                up_in_.erase(0, n);
-                progress = progress || n > 0;
-            }
-            response_done =
-                response_body_->done() ||
-                (response_body_->mode() == http::BodyFramer::Mode::until_close && upstream_eof_);
-            if (!response_done && upstream_eof_) {
-                close(result::upstream_error, "upstream closed mid-response");
-                return;
-            }
-        }
+        if (!forward_response_body(progress, response_done)) return;
         if (!flush_client()) {
             close(result::io_error, "client write failed");
             return;
@@ -414,6 +301,136 @@ void HttpSession::pump() {
         }
         if (!progress) return;
     }
+}
+
+// Client -> upstream: the request body, as framed, while the upstream takes it.
+bool HttpSession::forward_request_body(bool& progress) {
+    if (request_body_->done() || upstream_write_closed_) return true;
+    if (!in_.empty()) {
+        auto n = request_body_->consume(in_);
+        if (request_body_->error()) {
+            fail(400, "Bad Request", result::protocol_error, "malformed chunked request body");
+            return false;
+        }
+        up_out_.append(in_, 0, n);
+        record_.bytes_out += n;
+        in_.erase(0, n);
+        progress = progress || n > 0;
+    }
+    if (!request_body_->done() && in_.empty() && up_out_.size() - up_out_off_ < max_backlog) {
+        auto r = read_client(in_, read_chunk);
+        if (r == ReadResult::eof || r == ReadResult::error) {
+            close(result::protocol_error, "client closed during the request body");
+            return false;
+        }
+        progress = progress || !in_.empty();
+    }
+    return true;
+}
+
+void HttpSession::write_upstream(bool& progress) {
+    while (!upstream_write_closed_ && up_out_off_ < up_out_.size()) {
+        auto n = ::send(upstream_.get(), up_out_.data() + up_out_off_, up_out_.size() - up_out_off_,
+                        MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            // EPIPE/ECONNRESET: an origin that answers before reading the whole body
+            // (413, 401...) closes on the rest. Its answer is already on the way, or in
+            // the socket: it is read and relayed, not replaced by a 502.
+            upstream_write_closed_ = true;
+            up_out_.clear();
+            up_out_off_ = 0;
+            progress = true;
+            break;
+        }
+        up_out_off_ += static_cast<std::size_t>(n);
+        progress = true;
+    }
+    if (up_out_off_ == up_out_.size()) {
+        up_out_.clear();
+        up_out_off_ = 0;
+    }
+}
+
+// Upstream -> client: what the upstream sent, unless the client is behind.
+void HttpSession::read_upstream(bool& progress) {
+    if (upstream_eof_ || client_backlog() >= max_backlog) return;
+    auto before = up_in_.size();
+    auto r = read_from(upstream_.get(), up_in_, up_in_.size() + read_chunk);
+    if (r == ReadResult::eof || r == ReadResult::error) {
+        upstream_eof_ = true;
+        progress = true;
+    }
+    progress = progress || up_in_.size() != before;
+}
+
+// The response head, rewritten for the client; interim responses pass through.
+bool HttpSession::take_response_head(bool& progress) {
+    if (response_head_done_) return true;
+    http::ResponseHead head;
+    auto st = http::parse_response_head(up_in_, head);
+    if (st == http::HeadStatus::incomplete) {
+        if (upstream_eof_) {
+            fail(502, "Bad Gateway", result::upstream_error,
+                 upstream_write_closed_ ? "upstream write failed"
+                                        : "upstream closed without a response");
+            return false;
+        }
+    } else if (st != http::HeadStatus::ok) {
+        fail(502, "Bad Gateway", result::upstream_error, "malformed upstream response");
+        return false;
+    } else if (head.status / 100 == 1 && head.status != 101) {
+        // Interim responses (100 Continue) pass through as they are.
+        send_client(std::string_view(up_in_).substr(0, head.size));
+        up_in_.erase(0, head.size);
+        progress = true;
+    } else {
+        response_ = std::move(head);
+        up_in_.erase(0, response_.size);
+        response_body_ = http::response_body(response_, request_.method);
+        if (!response_body_ || response_.status == 101) {
+            fail(502, "Bad Gateway", result::upstream_error,
+                 "unsupported upstream response framing");
+            return false;
+        }
+        bool delimited = response_body_->mode() != http::BodyFramer::Mode::until_close;
+        upstream_reusable_ = delimited && response_.minor_version >= 1 &&
+                             !response_.headers.has_token("Connection", "close");
+        // An answer that comes before the whole request was sent may end the exchange
+        // early (pump): then the client's connection cannot be kept, and it has to know
+        // before it reads the body.
+        keep_client_ = client_keep_alive_ && delimited && request_sent();
+        auto forwarded = forwarded_response_head();
+        record_.bytes_in += forwarded.size();
+        send_client(forwarded);
+        response_head_done_ = true;
+        progress = true;
+    }
+    return true;
+}
+
+// The response body, as framed; `done` once it is complete.
+bool HttpSession::forward_response_body(bool& progress, bool& done) {
+    if (!response_head_done_) return true;
+    if (!up_in_.empty() && !response_body_->done()) {
+        auto n = response_body_->consume(up_in_);
+        if (response_body_->error()) {
+            close(result::upstream_error, "malformed chunked response body");
+            return false;
+        }
+        send_client(std::string_view(up_in_).substr(0, n));
+        record_.bytes_in += n;
+        up_in_.erase(0, n);
+        progress = progress || n > 0;
+    }
+    done = response_body_->done() ||
+           (response_body_->mode() == http::BodyFramer::Mode::until_close && upstream_eof_);
+    if (!done && upstream_eof_) {
+        close(result::upstream_error, "upstream closed mid-response");
+        return false;
+    }
+    return true;
 }
 
 void HttpSession::finish_exchange() {

@@ -13,9 +13,9 @@ namespace proxyd {
 
 class HttpSession final : public Session {
   public:
-    HttpSession(Worker& worker, SnapshotPtr config, std::size_t service_index, UniqueFd client,
+    HttpSession(SessionHost& host, SnapshotPtr config, std::size_t service_index, UniqueFd client,
                 const sockaddr_storage& peer)
-        : Session(worker, std::move(config), service_index, std::move(client), peer, "PROXY") {}
+        : Session(host, std::move(config), service_index, std::move(client), peer, "PROXY") {}
 
   private:
     void on_start() override {}
@@ -31,6 +31,11 @@ class HttpSession final : public Session {
     void handle_request();
     void begin_forwarding();
     void pump();
+    bool forward_request_body(bool& progress);
+    void write_upstream(bool& progress);
+    void read_upstream(bool& progress);
+    bool take_response_head(bool& progress);
+    bool forward_response_body(bool& progress, bool& done);
     void finish_exchange();
     bool request_sent() const {
         return request_body_->done() && up_out_off_ == up_out_.size() && !upstream_write_closed_;

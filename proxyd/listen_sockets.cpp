@@ -93,4 +93,18 @@ std::optional<std::vector<BoundSocket>> ListenSockets::copies(
     return out;
 }
 
+std::optional<ListenSockets::Bound> ListenSockets::bind_for_workers(
+    const proxycfg::Model& model, const std::vector<std::size_t>& services, std::size_t workers,
+    std::string& error) const {
+    auto table = for_model(model, error);
+    if (!table) return std::nullopt;
+    Bound bound{std::move(*table), std::vector<std::vector<BoundSocket>>(workers)};
+    for (auto& sockets : bound.per_worker) {
+        auto copies = bound.table.copies(model, services, error);
+        if (!copies) return std::nullopt;
+        sockets = std::move(*copies);
+    }
+    return bound;
+}
+
 }  // namespace proxyd

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "fd.hpp"
+#include "listener.hpp"
 #include "proxycfg/model.hpp"
-#include "worker.hpp"
 
 namespace proxyd {
 
@@ -37,6 +37,16 @@ class ListenSockets {
                                                    const std::vector<std::size_t>& services,
                                                    std::string& error) const;
 
+    // Start-up and reload both bind this way: the table for `model` (for_model), and for
+    // each of `workers` workers its copies of the sockets of `services`. Everything is
+    // bound before anything is used, so a port in use refuses the start or the reload as
+    // a whole. nullopt with `error` set as for_model and copies set it; the sockets bound
+    // so far are closed.
+    struct Bound;
+    std::optional<Bound> bind_for_workers(const proxycfg::Model& model,
+                                          const std::vector<std::size_t>& services,
+                                          std::size_t workers, std::string& error) const;
+
     std::size_t size() const { return sockets_.size(); }
 
   private:
@@ -55,6 +65,11 @@ class ListenSockets {
                            const Key& key, int err, const std::string& text) const;
 
     std::map<Key, Held> sockets_;
+};
+
+struct ListenSockets::Bound {
+    ListenSockets table;
+    std::vector<std::vector<BoundSocket>> per_worker;  // one entry per worker
 };
 
 }  // namespace proxyd

@@ -8,7 +8,6 @@
 #include <cstring>
 
 #include "session.hpp"
-#include "worker.hpp"
 
 namespace proxyd {
 
@@ -58,11 +57,11 @@ std::uint16_t local_port(int fd) {
     return port;
 }
 
-Listener::Listener(Worker& worker, std::size_t service_index, UniqueFd fd)
-    : worker_(worker), service_index_(service_index), fd_(std::move(fd)) {
+Listener::Listener(ListenerHost& host, std::size_t service_index, UniqueFd fd)
+    : host_(host), service_index_(service_index), fd_(std::move(fd)) {
     // The socket is shared by every worker: without EPOLLEXCLUSIVE each connection would
     // wake them all, and all but one would find nothing to accept.
-    worker_.loop().add(fd_.get(), EPOLLIN | EPOLLEXCLUSIVE, this);
+    host_.loop().add(fd_.get(), EPOLLIN | EPOLLEXCLUSIVE, this);
 }
 
 Listener::~Listener() {
@@ -70,7 +69,7 @@ Listener::~Listener() {
 }
 
 void Listener::close() {
-    if (fd_) worker_.loop().remove(fd_.get());
+    if (fd_) host_.loop().remove(fd_.get());
     fd_.reset();
 }
 
@@ -83,10 +82,10 @@ void Listener::on_io(std::uint32_t) {
                            SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) worker_.report_accept_error(errno);
+            if (errno != EAGAIN && errno != EWOULDBLOCK) host_.report_accept_error(errno);
             return;
         }
-        worker_.accept(service_index_, UniqueFd(fd), peer);
+        host_.accept(service_index_, UniqueFd(fd), peer);
     }
 }
 

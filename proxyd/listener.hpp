@@ -9,10 +9,9 @@
 #include "event_loop.hpp"
 #include "fd.hpp"
 #include "proxycfg/model.hpp"
+#include "session_host.hpp"
 
 namespace proxyd {
-
-class Worker;
 
 // The service types proxyd serves (the rest of 3proxy's are parsed and reported only).
 inline bool served(proxycfg::ServiceType type) {
@@ -28,9 +27,15 @@ std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::str
 // Listens on the port a socket is bound to (tests and logs).
 std::uint16_t local_port(int fd);
 
+// A listening socket and the service it accepts for.
+struct BoundSocket {
+    std::size_t service_index = 0;
+    UniqueFd fd;
+};
+
 class Listener final : public IoHandler {
   public:
-    Listener(Worker& worker, std::size_t service_index, UniqueFd fd);
+    Listener(ListenerHost& host, std::size_t service_index, UniqueFd fd);
     ~Listener();
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
@@ -43,7 +48,7 @@ class Listener final : public IoHandler {
     void close();
 
   private:
-    Worker& worker_;
+    ListenerHost& host_;
     std::size_t service_index_;
     UniqueFd fd_;
 };

@@ -81,13 +81,68 @@ std::int64_t now_unix_ms() {
         .count();
 }
 
-int serve(const Options& options, proxycfg::Loaded loaded) {
-    auto started_at_ms = now_unix_ms();
-    auto model = std::make_shared<const proxycfg::Model>(std::move(loaded.model));
-    for (const auto& s : model->services)
+void warn_unserved_services(const proxycfg::Model& model) {
+    for (const auto& s : model.services)
         if (!proxyd::served(s.type))
             std::fprintf(stderr, "proxyd: warning: %s: service type %s is not served by proxyd\n",
                          s.label.c_str(), std::string(proxycfg::to_string(s.type)).c_str());
+}
+
+// Signals are taken synchronously by the main thread (sigwait); workers never see them.
+sigset_t block_signals() {
+    ::signal(SIGPIPE, SIG_IGN);
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    return signals;
+}
+
+// False when the start must fail: a control socket asked for with --control cannot open.
+bool open_control_socket(proxyd::ControlServer& control, const Options& options) {
+    proxyd::ControlOptions co;
+    co.path = options.control.empty() ? control::default_socket_path() : options.control;
+    co.group = options.control_group;
+    co.timeout = std::chrono::milliseconds(options.control_timeout_ms);
+    std::string error;
+    if (control.open(co, error)) {
+        std::fprintf(stderr, "proxyd: control socket %s\n", co.path.c_str());
+    } else if (!options.control.empty()) {
+        std::fprintf(stderr, "proxyd: %s\n", error.c_str());
+        return false;
+    } else {
+        // The default place may not exist (no XDG_RUNTIME_DIR): serve without one.
+        std::fprintf(stderr, "proxyd: warning: no control socket: %s\n", error.c_str());
+    }
+    return true;
+}
+
+// Until SIGTERM or SIGINT: reloads go to the control thread, which runs them one at a
+// time; log rotation happens here.
+void handle_signals(const sigset_t& signals, proxyd::EventLoop& control_loop,
+                    proxyd::ReloadEngine& engine, proxyd::AccessLog& access_log) {
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0) continue;
+        if (sig == SIGTERM || sig == SIGINT) return;
+        if (sig == SIGUSR1) {
+            control_loop.post([&engine] { engine.reload("usr1", proxyd::ReloadKind::recheck); });
+        } else if (sig == SIGHUP) {
+            control_loop.post([&engine] { engine.reload("hup", proxyd::ReloadKind::traditional); });
+        } else if (sig == SIGUSR2) {
+            // Log rotation without a reload (logrotate): edits on disk stay unapplied.
+            access_log.reopen();
+            std::fprintf(stderr, "proxyd: log files reopened (usr2)\n");
+        } else {
+            std::fprintf(stderr, "proxyd: signal %d ignored\n", sig);
+        }
+    }
+}
+
+int serve(const Options& options, proxycfg::Loaded loaded) {
+    auto started_at_ms = now_unix_ms();
+    auto model = std::make_shared<const proxycfg::Model>(std::move(loaded.model));
+    warn_unserved_services(*model);
 
     if (options.daemon || model->globals.daemon.value) {
         std::string error;
@@ -98,25 +153,15 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
     }
     proxyd::raise_fd_limit();
 
-    // Signals are taken synchronously by the main thread (sigwait); workers never see them.
-    ::signal(SIGPIPE, SIG_IGN);
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&signals, s);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    sigset_t signals = block_signals();
 
     unsigned workers =
         options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
     // One socket per port, shared by the workers; all are bound before any is used, so a
     // port in use refuses the start instead of serving half the config.
     std::string listen_error;
-    auto listening = proxyd::ListenSockets{}.for_model(*model, listen_error);
-    std::vector<std::vector<proxyd::BoundSocket>> sockets(workers);
-    for (unsigned w = 0; listening && w < workers; ++w) {
-        auto copies = listening->copies(*model, proxyd::served_services(*model), listen_error);
-        if (!copies) listening.reset();
-        if (copies) sockets[w] = std::move(*copies);
-    }
+    auto listening = proxyd::ListenSockets{}.bind_for_workers(
+        *model, proxyd::served_services(*model), workers, listen_error);
     if (!listening) {
         std::fprintf(stderr, "proxyd: %s\n", listen_error.c_str());
         return 1;
@@ -143,8 +188,8 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         std::vector<std::unique_ptr<proxyd::Worker>> pool;
         std::vector<proxyd::Worker*> worker_list;
         for (unsigned w = 0; w < workers; ++w) {
-            pool.push_back(
-                std::make_unique<proxyd::Worker>(w, snapshot, access_log, std::move(sockets[w])));
+            pool.push_back(std::make_unique<proxyd::Worker>(w, snapshot, access_log,
+                                                            std::move(listening->per_worker[w])));
             worker_list.push_back(pool.back().get());
         }
         for (auto& worker : pool) worker->start();
@@ -153,26 +198,11 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         // loop, one at a time, so reloads never overlap.
         auto notifier = proxyd::SystemdNotifier::from_environment();
         proxyd::ReloadEngine engine(snapshot, worker_list, access_log,
-                                    notifier ? &*notifier : nullptr, std::move(*listening));
+                                    notifier ? &*notifier : nullptr, std::move(listening->table));
         proxyd::EventLoop control_loop;
         proxyd::control_cmd::Context context{engine, started_at_ms};
         proxyd::ControlServer control(control_loop, context);
-        {
-            proxyd::ControlOptions co;
-            co.path = options.control.empty() ? control::default_socket_path() : options.control;
-            co.group = options.control_group;
-            co.timeout = std::chrono::milliseconds(options.control_timeout_ms);
-            std::string error;
-            if (control.open(co, error)) {
-                std::fprintf(stderr, "proxyd: control socket %s\n", co.path.c_str());
-            } else if (!options.control.empty()) {
-                std::fprintf(stderr, "proxyd: %s\n", error.c_str());
-                status = 1;
-            } else {
-                // The default place may not exist (no XDG_RUNTIME_DIR): serve without one.
-                std::fprintf(stderr, "proxyd: warning: no control socket: %s\n", error.c_str());
-            }
-        }
+        if (!open_control_socket(control, options)) status = 1;
         // Last of the privileged steps: ports, pidfile and control socket are in place.
         if (status == 0) {
             std::string error;
@@ -204,24 +234,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
             if (notifier) notifier->ready();
         }
 
-        while (status == 0) {
-            int sig = 0;
-            if (sigwait(&signals, &sig) != 0) continue;
-            if (sig == SIGTERM || sig == SIGINT) break;
-            if (sig == SIGUSR1) {
-                control_loop.post(
-                    [&engine] { engine.reload("usr1", proxyd::ReloadKind::recheck); });
-            } else if (sig == SIGHUP) {
-                control_loop.post(
-                    [&engine] { engine.reload("hup", proxyd::ReloadKind::traditional); });
-            } else if (sig == SIGUSR2) {
-                // Log rotation without a reload (logrotate): edits on disk stay unapplied.
-                access_log.reopen();
-                std::fprintf(stderr, "proxyd: log files reopened (usr2)\n");
-            } else {
-                std::fprintf(stderr, "proxyd: signal %d ignored\n", sig);
-            }
-        }
+        if (status == 0) handle_signals(signals, control_loop, engine, access_log);
         if (notifier) notifier->stopping();
         // The control thread goes first: its reloads wait for the workers' loops.
         control_loop.stop();

@@ -398,16 +398,11 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
     }
     // A port this proxyd holds is handed over, not bound again: the kernel would refuse
     // the second socket, since other processes must not share it.
-    std::vector<std::vector<BoundSocket>> opened(workers_.size());
-    std::optional<ListenSockets> next_sockets;
+    std::optional<ListenSockets::Bound> next_sockets;
     if (!dry_run) {
         std::string message;
-        next_sockets = sockets_.for_model(loaded.model, message);
-        for (std::size_t w = 0; next_sockets && w < workers_.size(); ++w) {
-            auto copies = next_sockets->copies(loaded.model, plan.opened, message);
-            if (!copies) next_sockets.reset();  // the sockets bound so far close here
-            if (copies) opened[w] = std::move(*copies);
-        }
+        next_sockets =
+            sockets_.bind_for_workers(loaded.model, plan.opened, workers_.size(), message);
         if (!next_sockets) {
             std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(),
                          message.c_str());
@@ -427,14 +422,14 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
     SnapshotPtr next = std::move(snapshot);
     std::vector<control::SessionCounts> per_worker(workers_.size());
     on_every_worker(workers_, [&](Worker& w, std::size_t i) {
-        if (!dry_run) w.adopt(next, plan.kept, std::move(opened[i]));
+        if (!dry_run) w.adopt(next, plan.kept, std::move(next_sockets->per_worker[i]));
         if (recheck) per_worker[i] = recheck_worker(w, *next_model, !dry_run);
     });
     for (auto& c : per_worker) merge(record.sessions, std::move(c));
 
     if (dry_run) return finish("dry_run");
     current_ = next;
-    sockets_ = std::move(*next_sockets);  // ports no service listens on any more close here
+    sockets_ = std::move(next_sockets->table);  // ports no service listens on any more close here
     record.generation = next->generation;
     std::fprintf(stderr,
                  "proxyd: reload (%s): generation %llu; sessions %llu checked, %llu kept, %llu "

@@ -11,7 +11,7 @@
 #include <ctime>
 
 #include "access_log.hpp"
-#include "worker.hpp"
+#include "resolver.hpp"
 
 namespace proxyd {
 
@@ -103,20 +103,20 @@ socklen_t to_sockaddr(const proxycfg::IpAddress& a, std::uint16_t port, sockaddr
     return sizeof(sockaddr_in6);
 }
 
-Session::Session(Worker& worker, SnapshotPtr config, std::size_t service_index, UniqueFd client,
+Session::Session(SessionHost& host, SnapshotPtr config, std::size_t service_index, UniqueFd client,
                  const sockaddr_storage& peer, std::string_view protocol)
-    : worker_(worker),
+    : host_(host),
       config_(std::move(config)),
       service_(&config_->model->services.at(service_index)),
       client_(std::move(client)) {
-    record_.id = worker_.next_session_id();
+    record_.id = host_.next_session_id();
     record_.service_index = service_index;
     record_.service_label = service_->label;
     record_.protocol = std::string(protocol);
     record_.service_port = service_->port.value;
     if (auto a = address_of(peer, &record_.client_port)) record_.client_address = *a;
     record_.started = std::chrono::system_clock::now();
-    record_.last_activity = worker_.loop().now();
+    record_.last_activity = host_.loop().now();
     record_.generation = config_->generation;
     timer_start_ = record_.last_activity;
     accepted_at_ = record_.last_activity;
@@ -132,8 +132,8 @@ void Session::start() {
     // The timeouts slot 3proxy gives the request string: here a deadline from accept.
     set_deadline(timeout_of(timeouts().string_short()), result::handshake_timeout);
     in_first_handshake_ = true;
-    worker_.handshake_started(*this);
-    if (!worker_.loop().add(client_.get(), socket_events, &client_endpoint_)) {
+    host_.handshake_started(*this);
+    if (!host_.loop().add(client_.get(), socket_events, &client_endpoint_)) {
         close(result::io_error, "cannot watch client socket");
         return;
     }
@@ -143,7 +143,7 @@ void Session::start() {
 void Session::set_timeout(std::chrono::seconds timeout, int code) {
     timeout_ = timeout;
     timeout_code_ = code;
-    timer_start_ = worker_.loop().now();
+    timer_start_ = host_.loop().now();
     deadline_ = false;
 }
 
@@ -153,14 +153,14 @@ void Session::set_deadline(std::chrono::seconds timeout, int code) {
 }
 
 void Session::touch() {
-    record_.last_activity = worker_.loop().now();
+    record_.last_activity = host_.loop().now();
     if (!deadline_) timer_start_ = record_.last_activity;
 }
 
 void Session::end_first_handshake() {
     if (!in_first_handshake_) return;
     in_first_handshake_ = false;
-    worker_.handshake_finished(*this);
+    host_.handshake_finished(*this);
 }
 
 void Session::check_timeout(Clock::time_point now) {
@@ -332,7 +332,7 @@ proxycfg::Decision Session::admit() {
     auto decision = proxycfg::evaluate(*config_->model, *service_, request);
     // A re-checking reload came while this session was in its handshake: it was not live
     // then, so it is held to that reload's re-check now, as the live sessions were.
-    const ConfigSnapshot& latest = *worker_.config();
+    const ConfigSnapshot& latest = *host_.config();
     if (decision.allowed() && latest.recheck_generation > config_->generation) {
         auto verdict =
             proxycfg::recheck_session(*config_->model, *latest.model,
@@ -366,7 +366,7 @@ void Session::resolve_target() {
         return;
     }
     set_timeout(timeout_of(timeouts().dns()), result::resolve_failed);
-    lookup_resolver_ = &worker_.resolver();
+    lookup_resolver_ = &host_.resolver();
     lookup_ = lookup_resolver_->resolve(record_.target_host, [this](ResolveResult r) {
         lookup_ = 0;
         if (phase_ == Phase::closed) return;
@@ -437,7 +437,7 @@ void Session::connect_next() {
         return;
     }
     upstream_ = std::move(fd);
-    if (!worker_.loop().add(upstream_.get(), socket_events, &upstream_endpoint_)) {
+    if (!host_.loop().add(upstream_.get(), socket_events, &upstream_endpoint_)) {
         on_connect_failed(result::connect_failed, errno);
         return;
     }
@@ -478,7 +478,7 @@ void Session::start_relay(std::string to_upstream, std::string to_client) {
         client_out_.clear();
         client_out_off_ = 0;
     }
-    relay_.emplace(client_.get(), upstream_.get(), worker_.pipes());
+    relay_.emplace(client_.get(), upstream_.get(), host_.pipes());
     relay_->prime(std::move(to_upstream), std::move(to_client));
     pump_relay();
 }
@@ -502,7 +502,7 @@ void Session::pump_relay() {
 
 void Session::write_log_for(const SessionRecord& record, int code, std::string_view reason) {
     if (record.nolog) return;
-    worker_.access_log().write(
+    host_.access_log().write(
         *service_->log, log_fields_for(record, code, reason, std::chrono::system_clock::now()));
 }
 
@@ -530,7 +530,7 @@ void Session::close(int code, std::string_view reason) {
     client_.reset();
     upstream_.reset();
     if (!silent_) log_close(code, reason);
-    worker_.retire(*this);
+    host_.retire(*this);
 }
 
 void Session::close_silently() {

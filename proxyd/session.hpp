@@ -19,12 +19,12 @@
 #include "proxycfg/policy.hpp"
 #include "proxycfg/recheck.hpp"
 #include "relay.hpp"
+#include "session_host.hpp"
 #include "session_record.hpp"
 
 namespace proxyd {
 
 class Resolver;
-class Worker;
 
 // The %E code and log reason for a refused admission. (proxycfg::describe words a
 // verdict for a reload re-check: "password changed"; at admission it is "bad password".)
@@ -43,7 +43,7 @@ struct AclClock {
 
 class Session {
   public:
-    Session(Worker& worker, SnapshotPtr config, std::size_t service_index, UniqueFd client,
+    Session(SessionHost& host, SnapshotPtr config, std::size_t service_index, UniqueFd client,
             const sockaddr_storage& peer, std::string_view protocol);
     virtual ~Session() = default;
     Session(const Session&) = delete;
@@ -51,7 +51,7 @@ class Session {
 
     void start();
     // Ends the session: closes both sockets, writes the log line, frees the maxconn slot
-    // and hands the object to the worker for destruction after the current event batch.
+    // and hands the object to the host for destruction after the current event batch.
     // Idempotent; only from the owning loop's thread.
     void close(int code, std::string_view reason);
     // Closes without a log line: for a client that connected and left without sending a
@@ -64,7 +64,7 @@ class Session {
     void revoke(std::string reason);
     bool timed_out(Clock::time_point now) const { return now - timer_start_ >= timeout_; }
     // From accept to admission the session is in its first handshake: it must finish by a
-    // deadline counted from accept, and the worker may displace it (Worker::accept).
+    // deadline counted from accept, and the host may displace it (Worker::accept).
     bool in_first_handshake() const { return in_first_handshake_; }
     Clock::time_point accepted_at() const { return accepted_at_; }
     void check_timeout(Clock::time_point now);
@@ -134,7 +134,7 @@ class Session {
     }
     const proxycfg::Timeouts& timeouts() const;
 
-    Worker& worker_;
+    SessionHost& host_;
     SnapshotPtr config_;
     const proxycfg::Service* service_;
     SessionRecord record_;

@@ -9,9 +9,9 @@ namespace proxyd {
 
 class SocksSession final : public Session {
   public:
-    SocksSession(Worker& worker, SnapshotPtr config, std::size_t service_index, UniqueFd client,
+    SocksSession(SessionHost& host, SnapshotPtr config, std::size_t service_index, UniqueFd client,
                  const sockaddr_storage& peer)
-        : Session(worker, std::move(config), service_index, std::move(client), peer, "SOCKS") {}
+        : Session(host, std::move(config), service_index, std::move(client), peer, "SOCKS") {}
 
   private:
     enum class Step : std::uint8_t {

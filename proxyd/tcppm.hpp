@@ -8,9 +8,9 @@ namespace proxyd {
 
 class TcppmSession final : public Session {
   public:
-    TcppmSession(Worker& worker, SnapshotPtr config, std::size_t service_index, UniqueFd client,
+    TcppmSession(SessionHost& host, SnapshotPtr config, std::size_t service_index, UniqueFd client,
                  const sockaddr_storage& peer)
-        : Session(worker, std::move(config), service_index, std::move(client), peer, "TCPPM") {}
+        : Session(host, std::move(config), service_index, std::move(client), peer, "TCPPM") {}
 
   private:
     void on_start() override;

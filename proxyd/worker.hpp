@@ -15,19 +15,15 @@
 #include "listener.hpp"
 #include "relay.hpp"
 #include "resolver.hpp"
+#include "session_host.hpp"
 #include "session_registry.hpp"
 
 namespace proxyd {
 
-struct BoundSocket {
-    std::size_t service_index = 0;
-    UniqueFd fd;
-};
-
-class Worker {
+class Worker final : public SessionHost, public ListenerHost {
   public:
     Worker(std::size_t index, SnapshotPtr config, AccessLog& log, std::vector<BoundSocket> sockets);
-    ~Worker();
+    ~Worker() override;
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
@@ -46,24 +42,24 @@ class Worker {
                std::vector<BoundSocket> opened);
 
     // Loop thread only.
-    EventLoop& loop() { return loop_; }
-    Resolver& resolver() { return *resolver_; }
-    AccessLog& access_log() { return log_; }
+    EventLoop& loop() override { return loop_; }
+    Resolver& resolver() override { return *resolver_; }
+    AccessLog& access_log() override { return log_; }
     SessionRegistry& sessions() { return sessions_; }
-    PipePool& pipes() { return pipes_; }
-    const SnapshotPtr& config() const { return config_; }
-    std::uint64_t next_session_id() {
+    PipePool& pipes() override { return pipes_; }
+    const SnapshotPtr& config() const override { return config_; }
+    std::uint64_t next_session_id() override {
         return (static_cast<std::uint64_t>(index_) << 48) | ++session_counter_;
     }
 
-    void accept(std::size_t service_index, UniqueFd fd, const sockaddr_storage& peer);
+    void accept(std::size_t service_index, UniqueFd fd, const sockaddr_storage& peer) override;
     // Session::start and Session's admission/close: the handshakes this worker runs.
-    void handshake_started(const Session& session);
-    void handshake_finished(const Session& session);
-    void report_accept_error(int err);
+    void handshake_started(const Session& session) override;
+    void handshake_finished(const Session& session) override;
+    void report_accept_error(int err) override;
     // Called by Session::close: the session leaves the registry and is destroyed after
     // the current event batch (its handlers may still be referenced by that batch).
-    void retire(Session& session);
+    void retire(Session& session) override;
 
   private:
     void on_tick();

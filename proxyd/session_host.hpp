@@ -1,0 +1,57 @@
+// What a session and a listener need from the thread that runs them. Worker is the one
+// real host; the interfaces keep sessions and listeners independent of it, so they can be
+// driven by a test host on a plain event loop.
+//
+// Every call is made on the host loop's thread.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "config_snapshot.hpp"
+#include "event_loop.hpp"
+#include "fd.hpp"
+
+namespace proxyd {
+
+class AccessLog;
+class PipePool;
+class Resolver;
+class Session;
+
+class SessionHost {
+  public:
+    virtual ~SessionHost() = default;
+
+    virtual EventLoop& loop() = 0;
+    // The resolver for a new lookup; a reload may replace it, so it is asked per lookup.
+    virtual Resolver& resolver() = 0;
+    virtual PipePool& pipes() = 0;
+    virtual AccessLog& access_log() = 0;
+    // The newest snapshot, which may be younger than the one the session was admitted
+    // under: admission holds a session to a re-check that came during its handshake.
+    virtual const SnapshotPtr& config() const = 0;
+    virtual std::uint64_t next_session_id() = 0;
+    // From accept to admission: the handshakes the host may displace at maxconn.
+    virtual void handshake_started(const Session& session) = 0;
+    virtual void handshake_finished(const Session& session) = 0;
+    // Called once by Session::close: the host frees the session's maxconn slot, and
+    // destroys the session after the current event batch (its handlers may still be
+    // referenced by that batch).
+    virtual void retire(Session& session) = 0;
+};
+
+class ListenerHost {
+  public:
+    virtual ~ListenerHost() = default;
+
+    virtual EventLoop& loop() = 0;
+    // A connection accepted for the service at `service_index` of the current snapshot.
+    virtual void accept(std::size_t service_index, UniqueFd fd, const sockaddr_storage& peer) = 0;
+    // accept() failed with `err` (other than "nothing to accept").
+    virtual void report_accept_error(int err) = 0;
+};
+
+}  // namespace proxyd
