@@ -1,7 +1,7 @@
-// The reload engine (DESIGN.md section 4): load the files, refuse them whole on any error,
-// reconcile listeners, swap every worker to the new generation and, for USR1-style
-// reloads, re-check every live session with proxycfg::recheck_session. It also answers
-// the questions the control socket asks about generations (status, diff, dry runs).
+// The reload engine (docs/design.md, "Reload semantics"): load the files, refuse them whole on any
+// error, reconcile listeners, swap every worker to the new generation and, for USR1-style reloads,
+// re-check every live session with proxycfg::recheck_session. It also answers the questions the
+// control socket asks about generations (status, diff, dry runs).
 //
 // Everything here runs on the control thread; workers are reached only by posting to
 // their loops (on_every_worker), so a worker never waits for the control thread.
