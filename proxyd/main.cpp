@@ -25,6 +25,7 @@
 #include "proxycfg/diagnostic.hpp"
 #include "proxycfg/format.hpp"
 #include "proxycfg/lint.hpp"
+#include "proxycfg/util.hpp"
 #include "reload.hpp"
 #include "worker.hpp"
 
@@ -52,7 +53,7 @@ void print_diagnostics(std::ostream& out, int fd, const proxycfg::Loaded& loaded
     file.display_path = path;
     file.diagnostics = loaded.diagnostics;
     proxycfg::FormatOptions format;
-    format.color = ::isatty(fd) && std::getenv("NO_COLOR") == nullptr;
+    format.color = proxycfg::color_enabled(fd);
     format.tool_version = PROXY_VERSION;
     proxycfg::write_diagnostics(out, proxycfg::OutputFormat::text, {file}, format);
 }

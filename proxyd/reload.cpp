@@ -251,16 +251,12 @@ namespace {
 constexpr std::chrono::milliseconds settle{100};
 constexpr int read_attempts = 20;  // ~2 s of a file that keeps changing, then refused
 
-std::int64_t mtime_ns_of(const struct stat& st) {
-    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-}
-
 enum class FileState : std::uint8_t { settled, fresh, changed };
 
 FileState state_of(const proxycfg::LoadedFile& f, std::int64_t now_ns) {
     struct stat st {};
     if (::stat(f.path.c_str(), &st) != 0) return FileState::changed;
-    if (mtime_ns_of(st) != f.mtime_ns || static_cast<std::uint64_t>(st.st_size) != f.size)
+    if (proxycfg::mtime_ns(st) != f.mtime_ns || static_cast<std::uint64_t>(st.st_size) != f.size)
         return FileState::changed;
     auto settle_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(settle).count();
     return now_ns - f.mtime_ns < settle_ns ? FileState::fresh : FileState::settled;
@@ -457,7 +453,8 @@ control::DiffResult ReloadEngine::diff() {
         change.current_sha256 = now;
         change.loaded_mtime_ns = f.mtime_ns;
         struct stat st {};
-        if (ok && ::stat(f.path.c_str(), &st) == 0) change.current_mtime_ns = mtime_ns_of(st);
+        if (ok && ::stat(f.path.c_str(), &st) == 0)
+            change.current_mtime_ns = proxycfg::mtime_ns(st);
         out.files.push_back(std::move(change));
     }
     proxycfg::Loaded loaded = load_configuration(current_->config_path);

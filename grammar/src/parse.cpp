@@ -29,12 +29,6 @@ bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-std::string canonical(const std::string& path) {
-    char buf[PATH_MAX];
-    if (::realpath(path.c_str(), buf)) return buf;
-    return path;
-}
-
 class Parser {
   public:
     Parser(ParsedConfig& cfg, const ParseOptions& options) : cfg_(cfg), options_(options) {}
@@ -69,7 +63,7 @@ class Parser {
     }
 
     std::string canonical_path(const std::string& path) const {
-        return options_.read_file ? path : canonical(path);
+        return options_.read_file ? path : proxycfg::canonical_path(path);
     }
 
     std::optional<FileId> read_source(const std::string& path, ReadError& error, SourceSpan site) {

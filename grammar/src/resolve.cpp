@@ -92,13 +92,6 @@ class Resolver {
         diags_.push_back(std::move(d));
     }
 
-    static SourceSpan sub_span(const Token& t, std::size_t offset, std::size_t length) {
-        // Offsets map onto the written token only when it was not quoted.
-        if (t.quoted || t.from_file) return t.span();
-        return {t.span().file, t.span().line, t.span().column + static_cast<std::uint32_t>(offset),
-                static_cast<std::uint32_t>(std::max<std::size_t>(length, 1))};
-    }
-
     // Sized for the ACL lines up to the next flush (directive `from` on): grown entry by
     // entry, a segment copies its entries on every reallocation and keeps up to half its
     // capacity unused.
@@ -275,7 +268,8 @@ class Resolver {
         auto args = d.args();
         FieldError err;
         auto fail = [&](const Token& t) {
-            report(err.rule, sub_span(t, err.offset, err.length), err.message);
+            report(err.rule, t.sub_span(err.offset, std::max<std::size_t>(err.length, 1)),
+                   err.message);
             return false;
         };
         for (std::size_t i = first, field = 0; i < args.size() && field < 8; ++i, ++field) {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "heap.hpp"
+#include "proxycfg/util.hpp"
 
 namespace proxycfg {
 namespace {
@@ -22,21 +23,6 @@ std::vector<std::uint32_t> index_lines(std::string_view text) {
     }
     return offsets;
 }
-
-// Owns a file descriptor for the duration of a read.
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 }  // namespace
 
@@ -53,7 +39,7 @@ std::string_view SourceFile::line_text(std::uint32_t line) const {
 std::optional<FileId> SourceManager::read(const std::string& path, ReadError& error,
                                           std::optional<SourceSpan> included_from) {
     error = {path, {}};
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) {
         error.message = std::strerror(errno);
         return std::nullopt;
@@ -102,8 +88,7 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         }
     }
     FileId id = add(path, std::move(text), included_from);
-    files_.back()->mtime_ns =
-        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    files_.back()->mtime_ns = mtime_ns(st);
     return id;
 }
 

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proxycfg/util.hpp"
+
 namespace proxycfg {
 
 std::string_view trim(std::string_view s);
@@ -24,8 +26,6 @@ std::string to_lower(std::string_view s);
 // Levenshtein distance, or `limit` when it is `limit` or more (the callers only want
 // near misses, so a row that is already that far off ends the computation).
 std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit = 64);
-// Escapes control bytes and invalid UTF-8 as \xNN so messages are always printable UTF-8.
-std::string printable(std::string_view s);
 bool utf8_valid(std::string_view s);
 std::size_t first_invalid_utf8(std::string_view s);
 // Parses a decimal integer that must use the whole string.

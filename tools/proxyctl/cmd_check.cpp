@@ -17,6 +17,7 @@
 #include "proxycfg/format.hpp"
 #include "proxycfg/lint.hpp"
 #include "proxycfg/rules.hpp"
+#include "proxycfg/util.hpp"
 
 namespace proxyctl {
 namespace {
@@ -38,9 +39,7 @@ struct CheckOptions {
 bool use_color(const std::string& mode) {
     if (mode == "always") return true;
     if (mode == "never") return false;
-    const char* no_color = std::getenv("NO_COLOR");
-    if (no_color && *no_color) return false;
-    return ::isatty(STDOUT_FILENO) == 1;
+    return proxycfg::color_enabled(STDOUT_FILENO);
 }
 
 // "file n/N" on stderr while many files are checked, for a person at a terminal only; the

@@ -19,6 +19,7 @@
 #include "commands.hpp"
 #include "proxycfg/format.hpp"
 #include "proxycfg/lint.hpp"
+#include "proxycfg/util.hpp"
 
 namespace proxyctl {
 namespace {
@@ -33,42 +34,7 @@ struct ShowOptions {
     std::string root;
 };
 
-// Length of the valid UTF-8 sequence at s[i], 0 if there is none.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) return 1;
-    std::size_t n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return 0;
-    unsigned cp = c & (0xFFu >> (n + 1));
-    for (std::size_t k = 1; k < n; ++k) {
-        auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    static constexpr unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return n;
-}
-
-// Control bytes and invalid UTF-8 as \xNN: a config's bytes must not reach the terminal raw.
-std::string printable(std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < s.size();) {
-        auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = utf8_length(s, i);
-        if (n == 0 || c < 0x20 || c == 0x7F) {
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-            ++i;
-        } else {
-            out.append(s.substr(i, n));
-            i += n;
-        }
-    }
-    return out;
-}
+using proxycfg::printable;
 
 // A word as it would be written in the configuration: quoted when it has spaces or quotes.
 std::string word(std::string_view s) {
@@ -418,9 +384,7 @@ class Renderer {
 };
 
 bool color_for_stderr() {
-    const char* no_color = std::getenv("NO_COLOR");
-    if (no_color && *no_color) return false;
-    return ::isatty(STDERR_FILENO) == 1;
+    return proxycfg::color_enabled(STDERR_FILENO);
 }
 
 int run_show(const ShowOptions& o) {

@@ -19,24 +19,10 @@
 #include "commands.hpp"
 #include "proxycfg/format.hpp"
 #include "proxycfg/source.hpp"
+#include "proxycfg/util.hpp"
 
 namespace proxyctl {
 namespace {
-
-// Owns the socket for one request.
-class SocketFd {
-  public:
-    explicit SocketFd(int fd) : fd_(fd) {}
-    SocketFd(const SocketFd&) = delete;
-    SocketFd& operator=(const SocketFd&) = delete;
-    ~SocketFd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 // Replies carry whole session tables; anything this large is not a reply.
 constexpr std::size_t max_reply_bytes = 256u * 1024u * 1024u;
@@ -99,10 +85,7 @@ ControlReply parse_reply(const std::string& path, const std::string& line) {
 }
 
 bool color_for(std::ostream& out) {
-    const char* no_color = std::getenv("NO_COLOR");
-    if (no_color && *no_color) return false;
-    int fd = &out == &std::cerr ? STDERR_FILENO : STDOUT_FILENO;
-    return ::isatty(fd) == 1;
+    return proxycfg::color_enabled(&out == &std::cerr ? STDERR_FILENO : STDOUT_FILENO);
 }
 
 std::string two_digits(std::int64_t v) {
@@ -138,7 +121,7 @@ ControlReply request(const std::string& path, const std::string& command,
         return failed(make_error(Kind::unreachable, path, "socket path is empty or too long"));
     std::memcpy(addr.sun_path, path.data(), path.size());
 
-    SocketFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    proxycfg::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.get() < 0)
         return failed(
             make_error(Kind::unreachable, path, std::string("socket: ") + std::strerror(errno)));

@@ -9,16 +9,10 @@
 #include <iterator>
 
 #include "proxycfg/hash.hpp"
+#include "proxycfg/util.hpp"
 
 namespace proxyctl {
 namespace {
-
-// realpath(3), or the path itself when it cannot be resolved (a removed file).
-std::string canonical(const std::string& path) {
-    char resolved[PATH_MAX];
-    if (::realpath(path.c_str(), resolved)) return resolved;
-    return path;
-}
 
 struct OnDisk {
     bool exists = false;
@@ -35,7 +29,7 @@ OnDisk read_on_disk(const std::string& path) {
     std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     d.exists = true;
     d.sha256 = proxycfg::sha256_hex(bytes);
-    d.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    d.mtime_ns = proxycfg::mtime_ns(st);
     return d;
 }
 
@@ -43,9 +37,9 @@ OnDisk read_on_disk(const std::string& path) {
 proxycfg::FileId file_id_for(const std::string& path, proxycfg::Loaded& loaded) {
     auto& sources = loaded.parse.config.sources;
     if (!sources) return 0;
-    std::string want = canonical(path);
+    std::string want = proxycfg::canonical_path(path);
     for (std::size_t i = 0; i < sources->size(); ++i)
-        if (canonical(sources->file(static_cast<proxycfg::FileId>(i)).path) == want)
+        if (proxycfg::canonical_path(sources->file(static_cast<proxycfg::FileId>(i)).path) == want)
             return static_cast<proxycfg::FileId>(i);
     return sources->add(path, "");
 }
@@ -107,7 +101,7 @@ bool is_live_rule(std::string_view code) {
 
 bool is_daemon_config(const std::string& path, const control::Status& status) {
     if (path == "-" || status.config.empty()) return false;
-    return canonical(path) == canonical(status.config);
+    return proxycfg::canonical_path(path) == proxycfg::canonical_path(status.config);
 }
 
 proxycfg::Diagnostics live_diagnostics(const control::Status& status, proxycfg::Loaded& loaded) {

@@ -51,6 +51,17 @@ class Token {
     bool quoted : 1 = false;      // contained at least one quoted run
     bool from_file : 1 = false;   // came out of a `$file` expansion
     bool has_dollar : 1 = false;  // contained an unquoted '$' (an inclusion, even if failed)
+
+    // The one rule for pointing inside a token: text() is the source as written (not
+    // quoted, not from a $file, not rewritten), so an offset into it is a column.
+    bool verbatim() const { return !quoted && !from_file && length_ == text_size_; }
+    // The span of text()[offset, offset + length) for a verbatim token; otherwise the
+    // whole token, as nothing finer maps onto the source. Length 0 is an insertion point.
+    SourceSpan sub_span(std::size_t offset, std::size_t length) const {
+        if (!verbatim()) return span();
+        return {file_, line_, static_cast<std::uint32_t>(column_ + offset),
+                static_cast<std::uint32_t>(length)};
+    }
 };
 static_assert(sizeof(Token) == 24);
 

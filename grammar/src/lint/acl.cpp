@@ -74,16 +74,9 @@ const Token* acl_field(const Directive& d, int field) {
     return index < d.argc() ? &d.args()[index] : nullptr;
 }
 
-bool verbatim(const Token& t) {
-    return !t.quoted && !t.from_file && t.span().length == t.text().size();
-}
-
-// The span of one comma-separated item of a token, or the whole token when the text does
-// not map onto the source byte for byte.
+// The span of one comma-separated item of a token (at least one column wide).
 SourceSpan item_span(const Token& t, std::size_t offset, std::size_t length) {
-    if (!verbatim(t)) return t.span();
-    return {t.span().file, t.span().line, t.span().column + static_cast<std::uint32_t>(offset),
-            static_cast<std::uint32_t>(std::max<std::size_t>(length, 1))};
+    return t.sub_span(offset, std::max<std::size_t>(length, 1));
 }
 
 // Calls f(item, offset) for each non-empty comma-separated item.
@@ -360,7 +353,7 @@ void check_acl_users(Context& ctx) {
                 if (suggestion && to_lower(*suggestion) == to_lower(name))
                     msg += " (user names are case-sensitive)";
                 auto& diag = ctx.report(Rule::PX202, span, msg);
-                if (suggestion && verbatim(*t))
+                if (suggestion && t->verbatim())
                     diag.fixits.push_back(
                         {span, *suggestion, "replace with '" + printable(*suggestion) + "'"});
             });
@@ -480,7 +473,7 @@ void check_acl_field_forms(Context& ctx) {
                         ctx.report(Rule::PX214, span,
                                    "'" + printable(item) +
                                        "' has host bits set: 3proxy masks them and uses " + fixed);
-                    if (verbatim(*t))
+                    if (t->verbatim())
                         diag.fixits.push_back({span, fixed, "write the network address"});
                     return;
                 }
@@ -495,7 +488,7 @@ void check_acl_field_forms(Context& ctx) {
                                "'" + printable(item) + "' does not match " + printable(domain) +
                                    " itself, and matches any name ending in it (such as www" +
                                    printable(domain) + "); write " + printable(fixed));
-                if (verbatim(*t))
+                if (t->verbatim())
                     diag.fixits.push_back({span, fixed, "match the domain and its subdomains"});
             });
         }

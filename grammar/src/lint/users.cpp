@@ -31,16 +31,6 @@ const Token* token_of(const Context& ctx, const User& u) {
     return nullptr;
 }
 
-// Offsets into the text map onto the source only when the token was written verbatim.
-bool verbatim(const Token& t) {
-    return !t.quoted && t.span().length == t.text().size();
-}
-
-SourceSpan sub_span(const Token& t, std::size_t offset, std::size_t length) {
-    return {t.span().file, t.span().line, t.span().column + static_cast<std::uint32_t>(offset),
-            static_cast<std::uint32_t>(length)};
-}
-
 // A `users` token whose '$' is left unexpanded (includes not followed): the users in that
 // file are unknown, so rules that need the complete list stay silent.
 // Likewise when a users $file could not be read (PX011 says so): 3proxy would see no users
@@ -204,9 +194,9 @@ void check_malformed(Context& ctx) {
                 "'" + name + "' has no password type: 3proxy defines a user literally named '" +
                     name + "' with no password (write NAME:CL:PASSWORD or NAME:CR:HASH)");
             auto colon = u.name.find(':');
-            if (t && verbatim(*t) && u.name.find(':', colon + 1) == std::string::npos &&
+            if (t && t->verbatim() && u.name.find(':', colon + 1) == std::string::npos &&
                 colon > 0 && colon + 1 < u.name.size()) {
-                d.fixits.push_back({sub_span(*t, colon, 1), ":CL:", "insert the CL: type"});
+                d.fixits.push_back({t->sub_span(colon, 1), ":CL:", "insert the CL: type"});
             }
         } else if (u.type == PasswordType::unknown) {
             std::string type = u.secret.substr(0, 2);
@@ -216,17 +206,17 @@ void check_malformed(Context& ctx) {
             bool fixable = upper == "CL" || upper == "CR" || upper == "NT";
             msg += fixable ? "; types are upper case: " + upper : " (expected CL, CR or NT)";
             auto& d = ctx.report(Rule::PX208, u.span, msg);
-            if (fixable && t && verbatim(*t)) {
+            if (fixable && t && t->verbatim()) {
                 d.fixits.push_back(
-                    {sub_span(*t, u.name.size() + 1, 2), upper, "write the type in upper case"});
+                    {t->sub_span(u.name.size() + 1, 2), upper, "write the type in upper case"});
             }
         } else if (u.type == PasswordType::sys && u.name.size() > 1 && u.name.front() == '/') {
             // `users /etc/3proxy/passwd`: the '$' of the users-file idiom is missing.
             auto& d = ctx.report(Rule::PX208, u.span,
                                  "'" + name + "' is a user name, not a file: write users $" + name +
                                      " to read the users from that file");
-            if (t && verbatim(*t))
-                d.fixits.push_back({sub_span(*t, 0, 0), "$", "read the users from the file"});
+            if (t && t->verbatim())
+                d.fixits.push_back({t->sub_span(0, 0), "$", "read the users from the file"});
         } else if (strong && (u.type == PasswordType::lm || u.type == PasswordType::sys)) {
             auto& d = ctx.report(
                 Rule::PX208, u.span,
@@ -255,8 +245,8 @@ void check_hashes(Context& ctx) {
                          : "must be 32 upper-case hex digits";
             auto& d = ctx.report(Rule::PX215, u.span, msg);
             const Token* t = token_of(ctx, u);
-            if (lower && t && verbatim(*t)) {
-                d.fixits.push_back({sub_span(*t, u.name.size() + 4, 32), to_upper_ascii(u.secret),
+            if (lower && t && t->verbatim()) {
+                d.fixits.push_back({t->sub_span(u.name.size() + 4, 32), to_upper_ascii(u.secret),
                                     "write the hash in upper case"});
             }
         } else if (u.type == PasswordType::cr) {

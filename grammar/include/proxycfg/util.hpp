@@ -1,0 +1,57 @@
+// Small helpers the library, proxyd and proxyctl all need, each written once.
+#pragma once
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace proxycfg {
+
+// Owns a file descriptor: every descriptor the project opens lives in one of these.
+class UniqueFd {
+  public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    UniqueFd& operator=(UniqueFd&& other) noexcept {
+        if (this != &other) reset(std::exchange(other.fd_, -1));
+        return *this;
+    }
+    ~UniqueFd() { reset(); }
+
+    int get() const { return fd_; }
+    bool valid() const { return fd_ >= 0; }
+    explicit operator bool() const { return valid(); }
+    int release() { return std::exchange(fd_, -1); }
+    void reset(int fd = -1) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = fd;
+    }
+
+  private:
+    int fd_ = -1;
+};
+
+// A file's modification time in nanoseconds since the Unix epoch, as status reports it.
+inline std::int64_t mtime_ns(const struct stat& st) {
+    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+// realpath(3), or the path as given when it cannot be resolved (a removed file).
+std::string canonical_path(const std::string& path);
+
+// Whether to colour output on `fd`: a terminal, and NO_COLOR not set to a non-empty value
+// (https://no-color.org). An explicit --color always/never is the caller's to apply.
+bool color_enabled(int fd);
+
+// Control bytes and invalid UTF-8 as \xNN: a configuration's bytes never reach a
+// terminal, a log or a JSON document raw.
+std::string printable(std::string_view s);
+
+}  // namespace proxycfg
