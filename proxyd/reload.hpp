@@ -1,4 +1,4 @@
-// The reload engine (DESIGN.md section 4): load the files, refuse them whole on any error,
+// The reload engine (proxyd(8), RELOAD): load the files, refuse them whole on any error,
 // reconcile listeners, swap every worker to the new generation and, for USR1-style
 // reloads, re-check every live session with proxycfg::recheck_session. It also answers
 // the questions the control socket asks about generations (status, diff, dry runs).
@@ -17,7 +17,7 @@
 
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
-#include "control/protocol.hpp"
+#include "proxycontrol/protocol.hpp"
 #include "listen_sockets.hpp"
 #include "proxycfg/lint.hpp"
 #include "worker.hpp"

@@ -1,6 +1,6 @@
 """A fake proxyd control socket for the tests that drive proxyctl's live commands.
 
-It speaks the control protocol (DESIGN.md section 5, proxyd/control/protocol.hpp): one JSON
+It speaks the control protocol (control/include/proxycontrol/protocol.hpp): one JSON
 request line in, one reply line out, and answers each command from a table of canned
 replies while recording the requests it got. Import it with the tests/support directory on
 sys.path (see tests/cli/control_test.py).

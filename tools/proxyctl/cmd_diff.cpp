@@ -21,7 +21,7 @@ int run_diff(const LiveOptions& o) {
     }
     bool differs = d.differs || !d.files.empty() || (d.changes.is_array() && !d.changes.empty());
     if (o.json) {
-        std::cout << result->dump(2) << '\n';
+        print_ok_json(d);
         return differs ? exit_findings : exit_ok;
     }
     if (!differs) {

@@ -13,7 +13,8 @@ int run_reopen_logs(const LiveOptions& o) {
     auto result = call("reopen-logs", o, "reopen-logs", status);
     if (!result) return status;
     if (o.json) {
-        std::cout << result->dump(2) << '\n';
+        print_ok_json({{"reopened", result->value("reopened", true)},
+                       {"generation", control::number_field(*result, "generation")}});
         return exit_ok;
     }
     std::cout << "proxyd reopened its log files; generation "

@@ -259,7 +259,9 @@ class Renderer {
         globals["fakeresolve"] = setting(g.fakeresolve.value, g.fakeresolve.span);
         Json root;
         root["version"] = 1;
+        root["ok"] = true;
         root["file"] = display_path_;
+        root["diagnostics"] = Json::array();
         root["services"] = std::move(services);
         root["users"] = std::move(users_j);
         root["globals"] = std::move(globals);
@@ -446,6 +448,27 @@ int run_show(const ShowOptions& o) {
         FormatOptions fo;
         fo.color = color_for_stderr();
         write_diagnostics(std::cerr, OutputFormat::text, {cf}, fo);
+        if (o.json) {
+            // Scripts still get one document: no model (null), the errors as check's
+            // json entries.
+            std::ostringstream text;
+            write_diagnostics(text, OutputFormat::json, {cf}, fo);
+            Json diagnostics = Json::array();
+            Json checked = Json::parse(text.str(), nullptr, false);
+            if (checked.is_object())
+                for (const auto& f : checked["files"])
+                    diagnostics.insert(diagnostics.end(), f["diagnostics"].begin(),
+                                       f["diagnostics"].end());
+            Json root;
+            root["version"] = 1;
+            root["ok"] = false;
+            root["file"] = display;
+            root["diagnostics"] = std::move(diagnostics);
+            root["services"] = nullptr;
+            root["users"] = nullptr;
+            root["globals"] = nullptr;
+            std::cout << root.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
+        }
         std::cerr << "proxyctl show: " << printable(display)
                   << (loaded.readable() ? " has errors; no effective configuration to show\n"
                                         : " cannot be read\n");
