@@ -279,6 +279,9 @@ class Renderer {
         return sources->file(id).path;
     }
 
+    // "" as null: a value nobody set and that has no default.
+    static Json text_or_null(const std::string& text) { return text.empty() ? Json() : Json(text); }
+
     Json setting(Json value, const SourceSpan& span) const {
         return Json{{"value", std::move(value)}, {"source", where_json(span)}};
     }
@@ -393,7 +396,7 @@ class Renderer {
                                          {"type", p.type},
                                          {"host", p.host},
                                          {"port", p.port},
-                                         {"user", p.user},
+                                         {"user", text_or_null(p.user)},
                                          {"source", where_json(p.span)}});
             je["nolog"] = e.nolog;
             je["weight"] = e.weight;
@@ -406,14 +409,17 @@ class Renderer {
         j["force"] = setting(s.force.value, s.force.span);
         j["timeouts"] = setting(loaded_.model.globals.timeouts.value.values,
                                 loaded_.model.globals.timeouts.span);
-        j["log"] = {{"enabled", s.log->enabled},
-                    {"target", s.log->target},
-                    {"rotation", s.log->rotation},
-                    {"format", s.log->format},
+        // Without a log, its target, rotation and format do not exist: null. An enabled
+        // log with a null target writes to standard output.
+        const bool logs = s.log->enabled;
+        j["log"] = {{"enabled", logs},
+                    {"target", logs ? text_or_null(s.log->target) : Json()},
+                    {"rotation", logs ? text_or_null(s.log->rotation) : Json()},
+                    {"format", logs ? text_or_null(s.log->format) : Json()},
                     {"source", where_json(s.log->log_span)},
                     {"format_source", where_json(s.log->format_span)}};
-        j["external"] = {{"v4", setting(s.external_v4.value, s.external_v4.span)},
-                         {"v6", setting(s.external_v6.value, s.external_v6.span)}};
+        j["external"] = {{"v4", setting(text_or_null(s.external_v4.value), s.external_v4.span)},
+                         {"v6", setting(text_or_null(s.external_v6.value), s.external_v6.span)}};
         j["options"] = s.options;
         return j;
     }
