@@ -219,6 +219,14 @@ def test_daemon_errors_keep_the_envelope(tmp):
     with FakeProxyd(f"{tmp}/g.sock", {"status": b"garbage\n"}) as fake:
         doc = valid("status", run("status", "--json", "--socket", fake.path), "garbage", 3)
         check(doc["error"]["code"] == "bad_reply", "bad_reply", doc)
+    # A reply that is JSON and ok, but whose result is not the command's.
+    odd = {"ok": True, "result": [1, 2]}
+    with FakeProxyd(f"{tmp}/r.sock", {"status": odd, "sessions": {"ok": True, "result": "x"},
+                                      "diff": odd, "reload": odd, "reopen-logs": odd}) as fake:
+        for command in ("status", "sessions", "diff", "reload", "reopen-logs"):
+            doc = valid(command, run(command, "--json", "--socket", fake.path),
+                        "%s: result of another shape" % command, 3)
+            check(doc["error"]["code"] == "bad_reply", "bad_reply", doc)
     with FakeProxyd(f"{tmp}/t.sock", {"status": None}) as fake:
         doc = valid("status", run("status", "--json", "--socket", fake.path,
                                   env={"PROXYCTL_TIMEOUT": "0.3"}), "timeout", 3)

@@ -60,7 +60,8 @@ int print_reload_result(const nlohmann::json& result, bool json,
         record = result.get<control::ReloadRecord>();
     } catch (const nlohmann::json::exception& e) {
         std::cerr << "proxyctl reload: malformed reload record: " << e.what() << '\n';
-        if (json) print_signal_failure(json, err_bad_reply, "malformed reload record", signal);
+        print_signal_failure(json, err_bad_reply,
+                             std::string("malformed reload record: ") + e.what(), signal);
         return exit_unreachable;
     }
     if (json) {

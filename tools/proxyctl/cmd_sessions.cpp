@@ -61,8 +61,7 @@ int render_sessions(const SessionsOptions& o, std::ostream& out) {
     try {
         sessions = list.get<std::vector<control::SessionInfo>>();
     } catch (const nlohmann::json::exception& e) {
-        std::cerr << "proxyctl sessions: malformed sessions reply: " << e.what() << '\n';
-        return exit_unreachable;
+        return malformed_result("sessions", e.what(), o.live.json);
     }
     if (o.live.json) {
         // Always {"sessions":[...]}, whichever form the daemon sent. Watching, one document

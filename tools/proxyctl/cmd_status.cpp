@@ -16,8 +16,7 @@ int run_status(const LiveOptions& o) {
     try {
         s = result->get<control::Status>();
     } catch (const nlohmann::json::exception& e) {
-        std::cerr << "proxyctl status: malformed status reply: " << e.what() << '\n';
-        return exit_unreachable;
+        return malformed_result("status", e.what(), o.json);
     }
     if (o.json) {
         // Through the type: an older daemon's reply gets the fields it lacks as null.

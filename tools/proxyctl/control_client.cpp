@@ -348,6 +348,16 @@ nlohmann::json error_envelope(const ControlError& error, const nlohmann::json& e
     return envelope;
 }
 
+int malformed_result(const std::string& command_name, const std::string& what, bool json) {
+    std::string message = "malformed " + command_name + " reply: " + what;
+    std::cerr << "proxyctl " << command_name << ": " << message << '\n';
+    if (json)
+        std::cout << control::error_reply(err_bad_reply, message)
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << '\n';
+    return exit_unreachable;
+}
+
 void print_ok_json(const nlohmann::json& result, bool one_line, const nlohmann::json& extra) {
     nlohmann::json envelope = control::ok_reply(result);
     if (extra.is_object())

@@ -41,6 +41,10 @@ inline constexpr const char* err_bad_reply = "bad_reply";
 // `extra` members (reload's "signal") are added to the envelope.
 nlohmann::json error_envelope(const ControlError& error, const nlohmann::json& extra = nullptr);
 
+// A reply whose result is not what the command expects: reported on stderr, and with
+// --json as a bad_reply envelope on stdout. Returns exit_unreachable, as any bad reply.
+int malformed_result(const std::string& command_name, const std::string& what, bool json);
+
 // Prints {"ok":true,"result":RESULT,"error":null} for --json, indented unless `one_line`.
 // `extra` members (reload's "signal") are added to the envelope.
 void print_ok_json(const nlohmann::json& result, bool one_line = false,
