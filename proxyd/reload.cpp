@@ -148,8 +148,8 @@ nlohmann::json changes_json(const proxycfg::Model& before, const proxycfg::Loade
     nlohmann::json out = nlohmann::json::array();
     const auto& sources = after.parse.config.sources;
     for (const auto& c : proxycfg::diff_models(before, after.model)) {
-        std::string file;
-        std::uint32_t line = 0;
+        // No position (a removal) and no old or new value are null, never "" or 0.
+        nlohmann::json file, line;
         if (c.span.line != 0 && sources && c.span.file < sources->size()) {
             file = sources->file(c.span.file).path;
             line = c.span.line;
@@ -157,24 +157,25 @@ nlohmann::json changes_json(const proxycfg::Model& before, const proxycfg::Loade
         out.push_back({{"kind", std::string(proxycfg::to_string(c.kind))},
                        {"area", c.area},
                        {"subject", c.subject},
-                       {"before", c.before},
-                       {"after", c.after},
-                       {"file", file},
-                       {"line", line}});
+                       {"before", control::string_or_null(c.before)},
+                       {"after", control::string_or_null(c.after)},
+                       {"file", std::move(file)},
+                       {"line", std::move(line)}});
     }
     return out;
 }
 
-// A finding of the reload itself (not of a file): proxyctl check's json entry shape.
+// A finding of the reload itself (not of a file): proxyctl check's json entry shape, with
+// no file and no position.
 nlohmann::json reload_diagnostic(proxycfg::Rule rule, const std::string& message) {
     const proxycfg::RuleInfo& info = proxycfg::rule_info(rule);
     return {{"code", info.code},
             {"severity", proxycfg::to_string(info.severity)},
             {"message", message},
-            {"file", ""},
-            {"line", 0},
-            {"column", 0},
-            {"length", 0},
+            {"file", nullptr},
+            {"line", nullptr},
+            {"column", nullptr},
+            {"length", nullptr},
             {"notes", nlohmann::json::array()},
             {"fixits", nlohmann::json::array()}};
 }

@@ -17,7 +17,7 @@
 
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
-#include "control/protocol.hpp"
+#include "proxycontrol/protocol.hpp"
 #include "listen_sockets.hpp"
 #include "proxycfg/lint.hpp"
 #include "worker.hpp"

@@ -9,7 +9,7 @@
 #include <map>
 #include <set>
 
-#include "control/protocol.hpp"
+#include "proxycontrol/protocol.hpp"
 #include "reload.hpp"
 
 namespace proxyd::control_cmd {
@@ -119,12 +119,10 @@ json cmd_reload(Context& c, const json& args) {
     control::ReloadRecord record =
         c.engine.reload("control", ReloadKind::recheck, dry_run, allow_drop);
     if (record.result == "failed") {
-        json reply = control::error_reply(control::err_reload_failed,
-                                          "the new configuration was refused; generation " +
-                                              std::to_string(record.generation) + " keeps serving",
-                                          record.diagnostics);
-        reply["error"]["record"] = record;
-        return reply;
+        return control::error_reply(control::err_reload_failed,
+                                    "the new configuration was refused; generation " +
+                                        std::to_string(record.generation) + " keeps serving",
+                                    record.diagnostics, record);
     }
     return control::ok_reply(record);
 }

@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "control/protocol.hpp"
+#include "proxycontrol/protocol.hpp"
 
 namespace proxyd {
 
@@ -179,7 +179,7 @@ bool ControlServer::open(const ControlOptions& options, std::string& error) {
     }
     // Root's default lives in the systemd unit's RuntimeDirectory; started another way,
     // proxyd makes that directory itself (as the unit would) rather than go without.
-    if (::geteuid() == 0 && options.path == control::system_socket_path) {
+    if (::geteuid() == 0 && options.path == control::system_socket_path()) {
         std::string dir = options.path.substr(0, options.path.rfind('/'));
         if (!dir.empty() && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
             error = "cannot create " + dir + ": " + std::strerror(errno);

@@ -109,7 +109,7 @@ class Proxyd:
                            capture_output=True, text=True, timeout=LIMIT + 30,
                            env=dict(os.environ, PROXYCTL_TIMEOUT=str(LIMIT)))
         check(r.returncode == 0, "proxyctl status answers", r.stderr + self.output())
-        return json.loads(r.stdout)
+        return json.loads(r.stdout)["result"]
 
     def output(self):
         self.log.flush()

@@ -15,6 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from schemas import loads_valid  # noqa: E402
 from script_tests import check, run_tests, write  # noqa: E402
 
 PROXYCTL = ""
@@ -88,7 +89,7 @@ def test_several_files_at_once(tmp):
     check(r.rc == 2, "an unreadable file among others gives 2", r)
     check("[PX102]" in r.out, "the readable files are still checked", r)
     r = run("check", "--format", "json", clean, warn)
-    doc = json.loads(r.out)
+    doc = loads_valid(SOURCE_DIR, "check", r.out)
     check([f["path"] for f in doc["files"]] == [clean, warn], "json lists files in order", r)
 
 
@@ -211,7 +212,7 @@ def test_every_format(tmp):
           r.out.splitlines()[0].endswith("[PX102]"), "gcc", r)
     check(" | " not in r.out, "gcc has no snippet", r)
     r = run("check", "--format", "json", warn)
-    doc = json.loads(r.out)
+    doc = loads_valid(SOURCE_DIR, "check", r.out)
     d = doc["files"][0]["diagnostics"][0]
     check(doc["version"] == 1 and d["code"] == "PX102" and d["line"] == 2 and
           d["severity"] == "warning" and d["notes"] and d["fixits"], "json", r)
@@ -295,7 +296,7 @@ def test_show_json_on_the_example(tmp):
     """--json: the same model for scripts, without passwords."""
     r = run("show", "--json", EXAMPLE)
     check(r.rc == 0, "show --json", r)
-    doc = json.loads(r.out)
+    doc = loads_valid(SOURCE_DIR, "show", r.out)
     check([s["type"] for s in doc["services"]] == ["socks", "proxy", "tcppm"], "services", r)
     socks = doc["services"][0]
     check(socks["listen"]["address"] == "127.0.0.1" and socks["listen"]["port"] == 1080, "listen", r)
@@ -323,7 +324,9 @@ def test_show_defaults_and_errors(tmp):
     r = run("show", write(f"{tmp}/err.cfg", ONE_ERROR))
     check(r.rc == 1 and "[PX001]" in r.err and r.out == "", "errors: diagnostics, no model", r)
     r = run("show", "--json", f"{tmp}/err.cfg")
-    check(r.rc == 1 and r.out == "", "errors with --json", r)
+    doc = loads_valid(SOURCE_DIR, "show", r.out, "show --json with errors")
+    check(r.rc == 1 and doc["ok"] is False and doc["services"] is None
+          and doc["diagnostics"][0]["code"] == "PX001", "errors with --json: no model", r)
     r = run("show", f"{tmp}/missing.cfg")
     check(r.rc == 2 and "No such file" in r.err, "unreadable", r)
     r = run("show")
@@ -346,7 +349,7 @@ def test_binary_garbage(tmp):
         r = run("check", "--format", fmt, garbage, timeout=20, strict_utf8=strict)
         check(r.rc == 1, "garbage is a finding (" + fmt + ")", r)
         if fmt in ("json", "sarif"):
-            json.loads(r.out)
+            loads_valid(SOURCE_DIR, "check", r.out) if fmt == "json" else json.loads(r.out)
     r = run("show", garbage, timeout=20, strict_utf8=False)
     check(r.rc == 1 and r.out == "", "show refuses garbage", r)
 
@@ -383,7 +386,7 @@ def test_nul_bytes(tmp):
     r = run("check", "--format", "json", path)
     expect_clear_rejection(r, "NUL")
     check("PX016" in r.out, "binary-content code", r)
-    json.loads(r.out)
+    loads_valid(SOURCE_DIR, "check", r.out)
 
 
 def test_invalid_utf8(tmp):
@@ -401,7 +404,7 @@ def test_invalid_utf8(tmp):
     bad_name = write(f"{tmp}/n\xe9\x01.cfg".encode("latin-1").decode("utf-8", "surrogateescape"),
                      CLEAN)
     r = run("check", "--format", "json", "--severity", "info", bad_name)
-    doc = json.loads(r.out)
+    doc = loads_valid(SOURCE_DIR, "check", r.out)
     check("\\x" in doc["files"][0]["path"], "path escaped in json", r)
 
 

@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from fake_proxyd import FakeProxyd  # noqa: E402
+from schemas import loads_valid  # noqa: E402
 from script_tests import check, run_tests, write  # noqa: E402
 
 PROXYCTL = ""
@@ -171,7 +172,12 @@ def test_status_for_people_and_json(tmp):
                      "/etc/proxyd/proxyd.cfg:7:1: error:", "socks:127.0.0.1:1080: 2"):
             check(text in r.out, "status shows %r" % text, r)
         r = run("status", "--json", "--socket", fake.path)
-        check(json.loads(r.out) == status_reply(last_reload=failed)["result"], "json passthrough", r)
+        doc = loads_valid(SOURCE_DIR, "status", r.out)
+        check(doc["ok"] is True and doc["error"] is None, "json: the reply envelope", r)
+        check(doc["result"]["config"] == "/etc/proxyd/proxyd.cfg"
+              and doc["result"]["last_reload"]["diagnostics"] == [DIAGNOSTIC]
+              and doc["result"]["generations_with_force_sessions"] is None,
+              "json: the status, fields an older daemon lacks as null", r)
 
 
 def test_sessions_table_filters_and_json(tmp):
@@ -187,7 +193,10 @@ def test_sessions_table_filters_and_json(tmp):
         check(lines[2].split()[2] == "-" and re.search(r"\b1m0\ds\b", lines[2]), "no user: '-'", r)
         r = run("sessions", "--service", "socks:127.0.0.1:1080", "--user", "alice",
                 "--source", "127.0.0.0/8", "--json", "--socket", fake.path)
-        check(json.loads(r.out) == SESSIONS, "json passthrough", r)
+        doc = loads_valid(SOURCE_DIR, "sessions", r.out)
+        check(doc["ok"] is True and [s["id"] for s in doc["result"]["sessions"]] == [12, 17]
+              and doc["result"]["sessions"][1]["user"] is None,
+              "json: {\"sessions\":[...]} in the envelope, no user as null", r)
         check(fake.requests[-1] == {"command": "sessions", "args": {
             "service": "socks:127.0.0.1:1080", "user": "alice", "source": "127.0.0.0/8"}},
             "filters sent as args", r)
@@ -217,7 +226,13 @@ def test_diff_exit_0_when_same_1_when_different(tmp):
                      "#17 socks:127.0.0.1:1080 user bob from 127.0.0.1:50001: user removed"):
             check(text in r.out, "diff shows %r" % text, r)
         r = run("diff", "--json", "--socket", fake.path)
-        check(r.rc == 1 and json.loads(r.out) == different["result"], "json passthrough", r)
+        doc = loads_valid(SOURCE_DIR, "diff", r.out)
+        check(r.rc == 1 and doc["ok"] is True
+              and doc["result"]["files"] == different["result"]["files"], "json envelope", r)
+        changes = doc["result"]["changes"]
+        check([c["subject"] for c in changes] == ["bob", "socks:127.0.0.1:1080", "carol"]
+              and changes[0]["after"] is None and changes[2]["before"] is None
+              and changes[0]["file"] is None, "json: changes with null for what is absent", r)
 
 
 def test_kill_reports_killed_and_not_found(tmp):
@@ -248,7 +263,12 @@ def test_reload_prints_the_record(tmp):
             check(text in r.out, "reload shows %r" % text, r)
         check(fake.requests[-1] == {"command": "reload", "args": {}}, "plain reload", r)
         r = run("reload", "--dry-run", "--json", "--socket", fake.path)
-        check(r.rc == 0 and json.loads(r.out) == RECORD, "json passthrough", r)
+        doc = loads_valid(SOURCE_DIR, "reload", r.out)
+        check(r.rc == 0 and doc["ok"] is True and doc["signal"] is None
+              and doc["result"]["sessions"] == RECORD["sessions"]
+              and doc["result"]["generation"] == 4, "json: the record in the envelope", r)
+        check(doc["result"]["changes"][0] == dict(RECORD["changes"][0], after=None, file=None,
+                                                  line=None), "json: a removal's after is null", r)
         check(fake.requests[-1] == {"command": "reload", "args": {"dry_run": True}}, "dry run", r)
 
 
@@ -266,7 +286,9 @@ def test_reload_refused_exits_1_with_diagnostics(tmp):
         check(f"{cfg}:7:1: error: unknown directive 'frobnicate' [PX001]" in r.err, "diag", r)
         check(" 7 | frobnicate now" in r.err and "^~~~~~~~~~" in r.err, "source and caret", r)
         r = run("reload", "--json", "--socket", fake.path)
-        check(r.rc == 1 and json.loads(r.out)["error"]["diagnostics"] == [diag], "json", r)
+        doc = loads_valid(SOURCE_DIR, "reload", r.out)
+        check(r.rc == 1 and doc["ok"] is False and doc["result"] is None
+              and doc["error"]["diagnostics"] == [diag] and doc["error"]["record"] is None, "json", r)
 
 
 # --- reload --signal -------------------------------------------------------------------
@@ -367,7 +389,8 @@ def test_reopen_logs_asks_the_daemon(tmp):
               "(no reload)\n", "for people", r)
         check(fake.requests[-1] == {"command": "reopen-logs"}, "the request", fake.requests)
         r = run("reopen-logs", "--json", "--socket", fake.path)
-        check(r.rc == 0 and json.loads(r.out) == reply["result"], "--json", r)
+        check(r.rc == 0 and loads_valid(SOURCE_DIR, "reopen-logs", r.out) == dict(reply, error=None),
+              "--json", r)
     with FakeProxyd(f"{tmp}/old.sock", {}) as fake:
         r = run("reopen-logs", "--socket", fake.path)
         check(r.rc == 1 and "unknown command" in r.err, "a daemon without the command", r)

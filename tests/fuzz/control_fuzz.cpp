@@ -19,7 +19,7 @@
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
 #include "control/commands.hpp"
-#include "control/protocol.hpp"
+#include "proxycontrol/protocol.hpp"
 #include "fuzz_check.hpp"
 #include "proxycfg/diagnostic.hpp"
 #include "reload.hpp"

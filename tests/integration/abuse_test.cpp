@@ -28,7 +28,9 @@ bool send_all(int fd, const std::string& bytes) {
 
 std::string error_code(const std::string& line) {
     auto j = json::parse(line, nullptr, false);
-    return j.is_object() && j.contains("error") ? j["error"].value("code", "") : line;
+    return j.is_object() && j.contains("error") && j["error"].is_object()
+               ? j["error"].value("code", "")
+               : line;
 }
 
 // SOCKS5 without authentication to the echo server, then one round trip.

@@ -101,7 +101,7 @@ TEST_CASE("a reload onto a port another process listens on is refused with PX311
           "cannot listen for tcppm:127.0.0.1:" + std::to_string(other.port()) +
               ": Address already in use (another process listens on 127.0.0.1:" +
               std::to_string(other.port()) + ")");
-    auto status = json::parse(proxyctl(p, "status", {"--json"}).out);
+    auto status = json::parse(proxyctl(p, "status", {"--json"}).out)["result"];
     CHECK(status["generation"] == 1);
     CHECK(status["last_reload"]["result"] == "failed");
     CHECK(echoes(port, "still"));
@@ -122,7 +122,7 @@ TEST_CASE("a reload onto a port another proxyd serves is refused with PX311") {
     CHECK(error["diagnostics"][0]["code"] == "PX311");
     CHECK_THAT(error["diagnostics"][0]["message"].get<std::string>(),
                Catch::Contains("another process listens on 127.0.0.1:" + std::to_string(port_b)));
-    CHECK(json::parse(proxyctl(a, "status", {"--json"}).out)["generation"] == 1);
+    CHECK(json::parse(proxyctl(a, "status", {"--json"}).out)["result"]["generation"] == 1);
     CHECK(echoes(port_a, "a"));
     CHECK(echoes(port_b, "b"));
 }
@@ -139,7 +139,7 @@ TEST_CASE("a reload hands a port to a service of another type, and back, without
     dir.write("proxyd.cfg", "auth iponly\nallow *\nproxy -p" + ps + " -i127.0.0.1\n");
     auto r = proxyctl(p, "reload", {"--json"});
     REQUIRE(r.status == 0);
-    json record = json::parse(r.out);
+    json record = json::parse(r.out)["result"];
     CHECK(record["result"] == "ok");
     // Counted by service type, address and port: the tcppm listener closed, the proxy one
     // opened, on the socket the port already had.
@@ -152,6 +152,6 @@ TEST_CASE("a reload hands a port to a service of another type, and back, without
     dir.write("proxyd.cfg", tcppm(port, echo.port()));
     r = proxyctl(p, "reload", {"--json"});
     REQUIRE(r.status == 0);
-    CHECK(json::parse(r.out)["generation"] == 3);
+    CHECK(json::parse(r.out)["result"]["generation"] == 3);
     CHECK(echoes(port, "tcppm again"));
 }

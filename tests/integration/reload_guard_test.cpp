@@ -38,7 +38,7 @@ struct TwoServices {
     json status() {
         auto r = proxyctl(*proxyd, "status", {"--json"});
         REQUIRE(r.status == 0);
-        return json::parse(r.out);
+        return json::parse(r.out)["result"];
     }
 };
 

@@ -54,7 +54,7 @@ struct ReloadSetup {
     json status() {
         auto r = proxyctl(*proxyd, "status", {"--json"});
         REQUIRE(r.status == 0);
-        return json::parse(r.out);
+        return json::parse(r.out)["result"];
     }
     // Polls `proxyctl status` until the generation is `want` (signalled reloads).
     json wait_for_generation(std::uint64_t want) {
@@ -91,7 +91,7 @@ TEST_CASE("reload closes the idle session of a removed user at once and keeps th
     auto r = proxyctl(*s.proxyd, "reload", {"--json"});
     REQUIRE(r.status == 0);
     CHECK(closed_within(*bob, 100ms));
-    json record = json::parse(r.out);
+    json record = json::parse(r.out)["result"];
     CHECK(record["result"] == "ok");
     CHECK(record["generation"] == 2);
     CHECK(record["trigger"] == "control");
@@ -127,7 +127,7 @@ TEST_CASE("sessions on a noforce service survive the removal of their user") {
     s.edit({.users = "alice:CL:apw", .force = "noforce"});
     auto r = proxyctl(*s.proxyd, "reload", {"--json"});
     REQUIRE(r.status == 0);
-    CHECK(json::parse(r.out)["sessions"]["closed"] == 0);
+    CHECK(json::parse(r.out)["result"]["sessions"]["closed"] == 0);
     CHECK(still_relays(*bob));
     // New connections get the new policy.
     Client again(s.port);
@@ -142,14 +142,14 @@ TEST_CASE("a changed password and a tightened ACL close the sessions they no lon
     auto r = proxyctl(*s.proxyd, "reload", {"--json"});
     REQUIRE(r.status == 0);
     CHECK(closed_within(*bob, 100ms));
-    CHECK(closed_sessions(json::parse(r.out))[0]["reason"] == "password changed");
+    CHECK(closed_sessions(json::parse(r.out)["result"])[0]["reason"] == "password changed");
 
     auto bob2 = s.session("bob", "changed");
     s.edit({.users = "alice:CL:apw bob:CL:changed", .acl = "allow alice\ndeny *\n"});
     r = proxyctl(*s.proxyd, "reload", {"--json"});
     REQUIRE(r.status == 0);
     CHECK(closed_within(*bob2, 100ms));
-    CHECK(closed_sessions(json::parse(r.out))[0]["reason"] == "ACL now denies");
+    CHECK(closed_sessions(json::parse(r.out)["result"])[0]["reason"] == "ACL now denies");
     CHECK(still_relays(*alice));
 }
 
@@ -333,7 +333,7 @@ TEST_CASE(
     s.edit({.users = "alice:CL:apw"});
     auto r = proxyctl(*s.proxyd, "diff", {"--json"});
     CHECK(r.status == 1);
-    json d = json::parse(r.out);
+    json d = json::parse(r.out)["result"];
     REQUIRE(d["impact"].size() == 1);
     CHECK(d["impact"][0]["user"] == "bob");
     CHECK(d["impact"][0]["reason"] == "user removed");
@@ -341,8 +341,8 @@ TEST_CASE(
 
     auto dry = proxyctl(*s.proxyd, "reload", {"--dry-run", "--json"});
     CHECK(dry.status == 0);
-    CHECK(json::parse(dry.out)["result"] == "dry_run");
-    CHECK(json::parse(dry.out)["sessions"]["closed"] == 1);
+    CHECK(json::parse(dry.out)["result"]["result"] == "dry_run");
+    CHECK(json::parse(dry.out)["result"]["sessions"]["closed"] == 1);
     CHECK(still_relays(*bob));
     CHECK(s.status()["generation"] == 1);
 }
@@ -353,8 +353,7 @@ TEST_CASE("sessions lists live sessions with filters and kill closes one by id")
     auto bob = s.session("bob", "bpw");
     auto r = proxyctl(*s.proxyd, "sessions", {"--user", "bob", "--json"});
     REQUIRE(r.status == 0);
-    json list = json::parse(r.out);
-    if (list.is_object()) list = list["sessions"];
+    json list = json::parse(r.out)["result"]["sessions"];
     REQUIRE(list.size() == 1);
     CHECK(list[0]["user"] == "bob");
     auto id = list[0]["id"].get<std::uint64_t>();
@@ -384,11 +383,11 @@ TEST_CASE("a monitored file edited several times gives one reload") {
     }
     for (int i = 0; i < 100; ++i) {
         auto r = proxyctl(p, "status", {"--json"});
-        if (json::parse(r.out).value("generation", 0) >= 2) break;
+        if (json::parse(r.out)["result"].value("generation", 0) >= 2) break;
         std::this_thread::sleep_for(30ms);
     }
     std::this_thread::sleep_for(400ms);  // a second reload would come within this
-    json st = json::parse(proxyctl(p, "status", {"--json"}).out);
+    json st = json::parse(proxyctl(p, "status", {"--json"}).out)["result"];
     CHECK(st["generation"] == 2);
     CHECK(st["last_reload"]["trigger"] == "monitor");
     CHECK(closed_within(bob, 100ms));
@@ -448,7 +447,9 @@ TEST_CASE("the control socket answers bad requests with errors and drops stalled
     };
     auto code_of = [](const std::string& line) {
         auto j = json::parse(line, nullptr, false);
-        return j.is_object() && j.contains("error") ? j["error"].value("code", "") : line;
+        return j.is_object() && j.contains("error") && j["error"].is_object()
+                   ? j["error"].value("code", "")
+                   : line;
     };
     int fd = connect_control();
     auto send = [fd](const std::string& text) {

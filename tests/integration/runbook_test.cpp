@@ -42,7 +42,7 @@ struct Runbook {
     json status() {
         auto r = proxyctl(*proxyd, "status", {"--json"});
         REQUIRE(r.status == 0);
-        return json::parse(r.out);
+        return json::parse(r.out)["result"];
     }
     RunResult check(std::vector<std::string> options = {}) {
         options.push_back(proxyd->config_path);
@@ -187,7 +187,9 @@ TEST_CASE("SIGUSR2 and proxyctl reopen-logs reopen the access log and reload not
     CHECK_THAT(reopen.out, Catch::Contains("generation 1 keeps serving"));
     auto as_json = proxyctl(*r.proxyd, "reopen-logs", {"--json"});
     CHECK(as_json.status == 0);
-    CHECK(json::parse(as_json.out) == json{{"reopened", true}, {"generation", 1}});
+    CHECK(json::parse(as_json.out) == json{{"ok", true},
+                                           {"result", {{"reopened", true}, {"generation", 1}}},
+                                           {"error", nullptr}});
     REQUIRE(r.session("alice", "apw"));
     lines = wait_for_lines(r.log, 1);
     REQUIRE(lines.size() == 1);

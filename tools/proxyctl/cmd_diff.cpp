@@ -16,12 +16,11 @@ int run_diff(const LiveOptions& o) {
     try {
         d = result->get<control::DiffResult>();
     } catch (const nlohmann::json::exception& e) {
-        std::cerr << "proxyctl diff: malformed diff reply: " << e.what() << '\n';
-        return exit_unreachable;
+        return malformed_result("diff", e.what(), o.json);
     }
     bool differs = d.differs || !d.files.empty() || (d.changes.is_array() && !d.changes.empty());
     if (o.json) {
-        std::cout << result->dump(2) << '\n';
+        print_ok_json(d);
         return differs ? exit_findings : exit_ok;
     }
     if (!differs) {

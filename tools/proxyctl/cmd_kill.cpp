@@ -36,7 +36,7 @@ int run_kill(const KillOptions& o) {
             if (!done.count(id)) not_found.push_back(id);
     }
     if (o.live.json) {
-        std::cout << result->dump(2) << '\n';
+        print_ok_json({{"killed", killed}, {"not_found", not_found}});
     } else {
         for (auto id : killed) std::cout << "killed " << id << '\n';
         for (auto id : not_found) std::cout << "not found " << id << '\n';
@@ -57,7 +57,8 @@ void register_kill(CLI::App& app, Runner& runner) {
         "Exit status: 0 all closed, 1 some id was not found, 3 proxyd unreachable.\n"
         "Examples:\n"
         "  proxyctl kill 12 17\n"
-        "  proxyctl sessions --user bob --json | jq -r '.sessions[].id' | xargs -r proxyctl kill");
+        "  proxyctl sessions --user bob --json | jq -r '.result.sessions[].id' | xargs -r proxyctl "
+        "kill");
     cmd->callback([o, &runner] { runner.status = run_kill(*o); });
 }
 

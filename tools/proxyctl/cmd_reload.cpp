@@ -36,16 +36,45 @@ int parse_signal(std::string name) {
     return 0;
 }
 
-int print_reload_result(const nlohmann::json& result, bool json) {
+// The --json document of every outcome is a reply envelope with one more member,
+// "signal": null through the control socket, {"name","pid","pidfile"} with --signal.
+nlohmann::json signal_member(const char* name = nullptr, long long pid = 0,
+                             const std::string& pidfile = {}) {
+    if (!name) return {{"signal", nullptr}};
+    return {{"signal", {{"name", name}, {"pid", pid}, {"pidfile", pidfile}}}};
+}
+
+// A failure of the --signal path, as the envelope scripts get with --json.
+void print_signal_failure(bool json, const std::string& code, const std::string& message,
+                          const nlohmann::json& signal = signal_member()) {
+    if (!json) return;
+    nlohmann::json envelope = control::error_reply(code, message);
+    for (const auto& [key, value] : signal.items()) envelope[key] = value;
+    std::cout << envelope.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+int print_reload_result(const nlohmann::json& result, bool json,
+                        const nlohmann::json& signal = signal_member()) {
     control::ReloadRecord record;
     try {
         record = result.get<control::ReloadRecord>();
     } catch (const nlohmann::json::exception& e) {
         std::cerr << "proxyctl reload: malformed reload record: " << e.what() << '\n';
+        print_signal_failure(json, err_bad_reply,
+                             std::string("malformed reload record: ") + e.what(), signal);
         return exit_unreachable;
     }
     if (json) {
-        std::cout << result.dump(2) << '\n';
+        // A failed attempt seen through status is refused as the control command refuses.
+        nlohmann::json envelope =
+            record.result == "failed"
+                ? control::error_reply(control::err_reload_failed,
+                                       "the new configuration was refused; generation " +
+                                           std::to_string(record.generation) + " keeps serving",
+                                       record.diagnostics, record)
+                : control::ok_reply(record);
+        for (const auto& [key, value] : signal.items()) envelope[key] = value;
+        std::cout << envelope.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else {
         print_record(std::cout, record);
         if (record.result == "failed") print_diagnostics(std::cout, record.diagnostics);
@@ -77,12 +106,19 @@ std::optional<std::pair<ReloadMark, nlohmann::json>> last_reload(
 int run_signal(const ReloadOptions& o, int sig) {
     const char* sig_name = sig == SIGHUP ? "SIGHUP" : "SIGUSR1";
     std::string config = o.config.empty() ? default_config : o.config;
+    const bool json = o.live.json;
+    // Every failure below is also one JSON document on stdout with --json.
+    auto fail = [json](int status, const std::string& message,
+                       const nlohmann::json& signal = signal_member()) {
+        print_signal_failure(json, "signal_failed", message, signal);
+        return status;
+    };
     proxycfg::Loaded loaded = proxycfg::load_config(config);
     if (!loaded.readable()) {
         std::cerr << "proxyctl reload: cannot read " << config;
         if (!loaded.diagnostics.empty()) std::cerr << ": " << loaded.diagnostics.front().message;
         std::cerr << '\n';
-        return exit_usage;
+        return fail(exit_usage, "cannot read " + config);
     }
     const std::string& pidfile = loaded.model.globals.pidfile.value;
     if (pidfile.empty()) {
@@ -90,27 +126,30 @@ int run_signal(const ReloadOptions& o, int sig) {
                   << " has no 'pidfile' directive, so --signal cannot find proxyd's pid\n"
                      "  add 'pidfile PATH' to the config, or reload through the control socket "
                      "(without --signal)\n";
-        return exit_usage;
+        return fail(exit_usage, config + " has no 'pidfile' directive");
     }
     std::ifstream in(pidfile);
     long long pid = 0;
     if (!in) {
+        std::string reason = std::strerror(errno);
         std::cerr << "proxyctl reload: cannot read pidfile " << pidfile << " (named in " << config
-                  << "): " << std::strerror(errno) << "\n  is proxyd running?\n";
-        return exit_unreachable;
+                  << "): " << reason << "\n  is proxyd running?\n";
+        return fail(exit_unreachable, "cannot read pidfile " + pidfile + ": " + reason);
     }
     if (!(in >> pid) || pid <= 1) {
         std::cerr << "proxyctl reload: pidfile " << pidfile << " does not hold a process id\n";
-        return exit_unreachable;
+        return fail(exit_unreachable, "pidfile " + pidfile + " does not hold a process id");
     }
     if (::kill(static_cast<pid_t>(pid), 0) != 0) {
-        if (errno == EPERM)
+        bool denied = errno == EPERM;
+        if (denied)
             std::cerr << "proxyctl reload: not permitted to signal pid " << pid << " (from "
                       << pidfile << "): run as proxyd's user or root\n";
         else
             std::cerr << "proxyctl reload: stale pidfile " << pidfile << ": no process " << pid
                       << " (proxyd is not running?)\n";
-        return exit_unreachable;
+        return fail(exit_unreachable, (denied ? "not permitted to signal pid " : "no process ") +
+                                          std::to_string(pid) + " (from " + pidfile + ")");
     }
     if (proxycfg::has_errors(loaded.diagnostics))
         std::cerr << "proxyctl reload: warning: " << config
@@ -120,15 +159,15 @@ int run_signal(const ReloadOptions& o, int sig) {
     std::string path = socket_path(o.live.socket);
     auto before = last_reload(path, std::chrono::milliseconds(1000));
     if (::kill(static_cast<pid_t>(pid), sig) != 0) {
-        std::cerr << "proxyctl reload: kill(" << pid << ", " << sig_name
-                  << "): " << std::strerror(errno) << '\n';
-        return exit_unreachable;
+        std::string reason = std::strerror(errno);
+        std::cerr << "proxyctl reload: kill(" << pid << ", " << sig_name << "): " << reason << '\n';
+        return fail(exit_unreachable, std::string("kill(") + sig_name + "): " + reason);
     }
+    const nlohmann::json sent = signal_member(sig_name, pid, pidfile);
     if (!before) {
-        if (o.live.json)
-            std::cout
-                << nlohmann::json{{"signal", sig_name}, {"pid", pid}, {"pidfile", pidfile}}.dump(2)
-                << '\n';
+        // Sent, but no daemon to say what came of it: the record is unknown (null).
+        if (json)
+            print_ok_json(nullptr, false, sent);
         else
             std::cout << "sent " << sig_name << " to pid " << pid << " (from " << pidfile
                       << "); no control socket at " << path << " to confirm the reload\n";
@@ -140,13 +179,16 @@ int run_signal(const ReloadOptions& o, int sig) {
         auto after = last_reload(path, std::chrono::milliseconds(1000));
         if (after && !(after->first == before->first) && !after->second.is_null()) {
             if (!o.live.json) std::cout << "sent " << sig_name << " to pid " << pid << '\n';
-            return print_reload_result(after->second, o.live.json);
+            return print_reload_result(after->second, json, sent);
         }
     }
     std::cerr << "proxyctl reload: sent " << sig_name << " to pid " << pid
               << ", but proxyd reported no new reload within "
               << std::chrono::duration_cast<std::chrono::seconds>(reply_timeout()).count()
               << " s (PROXYCTL_TIMEOUT sets the limit)\n";
+    print_signal_failure(json, err_timeout,
+                         std::string("sent ") + sig_name + ", but proxyd reported no new reload",
+                         sent);
     return exit_findings;
 }
 
@@ -158,6 +200,8 @@ int run_reload(ReloadOptions o) {
             if (!o.config.empty()) {
                 std::cerr << "proxyctl reload: unknown signal '" << o.signal_name
                           << "' (USR1 or HUP)\n";
+                print_signal_failure(o.live.json, "usage",
+                                     "unknown signal '" + o.signal_name + "' (USR1 or HUP)");
                 return exit_usage;
             }
             o.config = o.signal_name;
@@ -166,11 +210,15 @@ int run_reload(ReloadOptions o) {
         if (o.dry_run) {
             std::cerr << "proxyctl reload: --dry-run works through the control socket only "
                          "(use 'proxyctl check' or 'proxyctl diff')\n";
+            print_signal_failure(o.live.json, "usage",
+                                 "--dry-run works through the control socket only");
             return exit_usage;
         }
         if (o.allow_drop) {
             std::cerr << "proxyctl reload: --allow-drop works through the control socket only "
                          "(a signalled reload never drops services in use)\n";
+            print_signal_failure(o.live.json, "usage",
+                                 "--allow-drop works through the control socket only");
             return exit_usage;
         }
         return run_signal(o, sig);
@@ -179,7 +227,7 @@ int run_reload(ReloadOptions o) {
     nlohmann::json args = nlohmann::json::object();
     if (o.dry_run) args["dry_run"] = true;
     if (o.allow_drop) args["allow_drop"] = true;
-    auto result = call("reload", o.live, "reload", status, args);
+    auto result = call("reload", o.live, "reload", status, args, signal_member());
     if (!result) return status;
     return print_reload_result(*result, o.live.json);
 }

@@ -12,12 +12,15 @@ int run_reopen_logs(const LiveOptions& o) {
     int status = exit_ok;
     auto result = call("reopen-logs", o, "reopen-logs", status);
     if (!result) return status;
+    if (!result->is_object()) return malformed_result("reopen-logs", "not an object", o.json);
     if (o.json) {
-        std::cout << result->dump(2) << '\n';
+        auto reopened = result->find("reopened");
+        print_ok_json({{"reopened", reopened == result->end() || *reopened != false},
+                       {"generation", control::number_field(*result, "generation")}});
         return exit_ok;
     }
     std::cout << "proxyd reopened its log files; generation "
-              << result->value("generation", std::uint64_t{0}) << " keeps serving (no reload)\n";
+              << control::number_field(*result, "generation") << " keeps serving (no reload)\n";
     return exit_ok;
 }
 

@@ -54,11 +54,6 @@ int render_sessions(const SessionsOptions& o, std::ostream& out) {
     int status = exit_ok;
     auto result = call("sessions", o.live, "sessions", status, args);
     if (!result) return status;
-    if (o.live.json) {
-        // Watching, one document per line so a reader can take each refresh as it comes.
-        out << result->dump(o.watching ? -1 : 2) << '\n';
-        return exit_ok;
-    }
     // The result is the list itself, or {"sessions":[...]}.
     const nlohmann::json& list =
         result->is_object() && result->contains("sessions") ? result->at("sessions") : *result;
@@ -66,8 +61,16 @@ int render_sessions(const SessionsOptions& o, std::ostream& out) {
     try {
         sessions = list.get<std::vector<control::SessionInfo>>();
     } catch (const nlohmann::json::exception& e) {
-        std::cerr << "proxyctl sessions: malformed sessions reply: " << e.what() << '\n';
-        return exit_unreachable;
+        return malformed_result("sessions", e.what(), o.live.json);
+    }
+    if (o.live.json) {
+        // Always {"sessions":[...]}, whichever form the daemon sent. Watching, one document
+        // per line so a reader can take each refresh as it comes.
+        nlohmann::json envelope = control::ok_reply({{"sessions", sessions}});
+        out << envelope.dump(o.watching ? -1 : 2, ' ', false,
+                             nlohmann::json::error_handler_t::replace)
+            << '\n';
+        return exit_ok;
     }
     if (sessions.empty()) {
         out << "no sessions\n";
@@ -147,7 +150,7 @@ void register_sessions(CLI::App& app, Runner& runner) {
         "Examples:\n"
         "  proxyctl sessions\n"
         "  proxyctl sessions --service socks:127.0.0.1:1080 --user bob\n"
-        "  proxyctl sessions --source 10.0.0.0/8 --json\n"
+        "  proxyctl sessions --source 10.0.0.0/8 --json | jq '.result.sessions[]'\n"
         "  proxyctl sessions --watch 5");
     cmd->callback([o, watch, &runner] {
         o->watching = watch->count() > 0;

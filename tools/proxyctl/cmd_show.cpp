@@ -225,7 +225,9 @@ class Renderer {
         globals["fakeresolve"] = setting(g.fakeresolve.value, g.fakeresolve.span);
         Json root;
         root["version"] = 1;
+        root["ok"] = true;
         root["file"] = display_path_;
+        root["diagnostics"] = Json::array();
         root["services"] = std::move(services);
         root["users"] = std::move(users_j);
         root["globals"] = std::move(globals);
@@ -242,6 +244,9 @@ class Renderer {
             return display_path_;
         return sources->file(id).path;
     }
+
+    // "" as null: a value nobody set and that has no default.
+    static Json text_or_null(const std::string& text) { return text.empty() ? Json() : Json(text); }
 
     Json setting(Json value, const SourceSpan& span) const {
         return Json{{"value", std::move(value)}, {"source", where_json(span)}};
@@ -357,7 +362,7 @@ class Renderer {
                                          {"type", p.type},
                                          {"host", p.host},
                                          {"port", p.port},
-                                         {"user", p.user},
+                                         {"user", text_or_null(p.user)},
                                          {"source", where_json(p.span)}});
             je["nolog"] = e.nolog;
             je["weight"] = e.weight;
@@ -370,14 +375,17 @@ class Renderer {
         j["force"] = setting(s.force.value, s.force.span);
         j["timeouts"] = setting(loaded_.model.globals.timeouts.value.values,
                                 loaded_.model.globals.timeouts.span);
-        j["log"] = {{"enabled", s.log->enabled},
-                    {"target", s.log->target},
-                    {"rotation", s.log->rotation},
-                    {"format", s.log->format},
+        // Without a log, its target, rotation and format do not exist: null. An enabled
+        // log with a null target writes to standard output.
+        const bool logs = s.log->enabled;
+        j["log"] = {{"enabled", logs},
+                    {"target", logs ? text_or_null(s.log->target) : Json()},
+                    {"rotation", logs ? text_or_null(s.log->rotation) : Json()},
+                    {"format", logs ? text_or_null(s.log->format) : Json()},
                     {"source", where_json(s.log->log_span)},
                     {"format_source", where_json(s.log->format_span)}};
-        j["external"] = {{"v4", setting(s.external_v4.value, s.external_v4.span)},
-                         {"v6", setting(s.external_v6.value, s.external_v6.span)}};
+        j["external"] = {{"v4", setting(text_or_null(s.external_v4.value), s.external_v4.span)},
+                         {"v6", setting(text_or_null(s.external_v6.value), s.external_v6.span)}};
         j["options"] = s.options;
         return j;
     }
@@ -410,6 +418,27 @@ int run_show(const ShowOptions& o) {
         FormatOptions fo;
         fo.color = color_for_stderr();
         write_diagnostics(std::cerr, OutputFormat::text, {cf}, fo);
+        if (o.json) {
+            // Scripts still get one document: no model (null), the errors as check's
+            // json entries.
+            std::ostringstream text;
+            write_diagnostics(text, OutputFormat::json, {cf}, fo);
+            Json diagnostics = Json::array();
+            Json checked = Json::parse(text.str(), nullptr, false);
+            if (checked.is_object())
+                for (const auto& f : checked["files"])
+                    diagnostics.insert(diagnostics.end(), f["diagnostics"].begin(),
+                                       f["diagnostics"].end());
+            Json root;
+            root["version"] = 1;
+            root["ok"] = false;
+            root["file"] = display;
+            root["diagnostics"] = std::move(diagnostics);
+            root["services"] = nullptr;
+            root["users"] = nullptr;
+            root["globals"] = nullptr;
+            std::cout << root.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
+        }
         std::cerr << "proxyctl show: " << printable(display)
                   << (loaded.readable() ? " has errors; no effective configuration to show\n"
                                         : " cannot be read\n");

@@ -12,16 +12,16 @@ int run_status(const LiveOptions& o) {
     int status = exit_ok;
     auto result = call("status", o, "status", status);
     if (!result) return status;
-    if (o.json) {
-        std::cout << result->dump(2) << '\n';
-        return exit_ok;
-    }
     control::Status s;
     try {
         s = result->get<control::Status>();
     } catch (const nlohmann::json::exception& e) {
-        std::cerr << "proxyctl status: malformed status reply: " << e.what() << '\n';
-        return exit_unreachable;
+        return malformed_result("status", e.what(), o.json);
+    }
+    if (o.json) {
+        // Through the type: an older daemon's reply gets the fields it lacks as null.
+        print_ok_json(s);
+        return exit_ok;
     }
     std::int64_t now = now_ms();
     std::cout << "proxyd " << s.version << ", pid " << s.pid << '\n'
@@ -72,7 +72,7 @@ void register_status(CLI::App& app, Runner& runner) {
         "Exit status: 0 ok, 3 proxyd unreachable.\n"
         "Examples:\n"
         "  proxyctl status\n"
-        "  proxyctl status --socket /tmp/proxyd.sock --json | jq .generation");
+        "  proxyctl status --socket /tmp/proxyd.sock --json | jq .result.generation");
     cmd->callback([o, &runner] { runner.status = run_status(*o); });
 }
 

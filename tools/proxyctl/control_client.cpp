@@ -79,7 +79,14 @@ ControlReply parse_reply(const std::string& path, const std::string& line) {
     if (auto it = reply.find("error"); it != reply.end() && it->is_object()) {
         if (auto m = it->find("message"); m != it->end() && m->is_string()) e.message = *m;
         if (auto c = it->find("code"); c != it->end() && c->is_string()) e.code = *c;
-        if (auto d = it->find("diagnostics"); d != it->end() && d->is_array()) e.diagnostics = *d;
+        // In the published shape, whatever the daemon's version sent.
+        if (auto d = it->find("diagnostics"); d != it->end() && d->is_array())
+            e.diagnostics = control::normalized_diagnostics(*d);
+        if (auto r = it->find("record"); r != it->end() && r->is_object()) try {
+                e.record = r->get<control::ReloadRecord>();
+            } catch (const nlohmann::json::exception&) {
+                // A record that cannot be read is left out (null), the refusal still holds.
+            }
     }
     return failed(std::move(e));
 }
@@ -232,11 +239,12 @@ void print_diagnostics(std::ostream& out, const nlohmann::json& diagnostics) {
     };
     auto span_of = [&](const nlohmann::json& j) {
         SourceSpan s;
-        std::optional<FileId> id = file_id(j.value("file", std::string()));
+        // No file or no position is null in the entry.
+        std::optional<FileId> id = file_id(control::string_field(j, "file"));
         s.file = id.value_or(0);
-        s.line = j.value("line", 0u);
-        s.column = j.value("column", 0u);
-        s.length = j.value("length", 0u);
+        s.line = static_cast<std::uint32_t>(control::number_field(j, "line"));
+        s.column = static_cast<std::uint32_t>(control::number_field(j, "column"));
+        s.length = static_cast<std::uint32_t>(control::number_field(j, "length"));
         return s;
     };
     std::vector<CheckedFile> files;
@@ -247,15 +255,15 @@ void print_diagnostics(std::ostream& out, const nlohmann::json& diagnostics) {
             diag.code = d.value("code", std::string(proxycfg::code_of(proxycfg::Rule::PX000)));
             if (!parse_severity(d.value("severity", std::string("error")), diag.severity))
                 diag.severity = Severity::error;
-            diag.message = d.value("message", std::string());
-            std::string path = d.value("file", std::string());
+            diag.message = control::string_field(d, "message");
+            std::string path = control::string_field(d, "file");
             bool readable = file_id(path).has_value();
             diag.span = span_of(d);
             for (const auto& n : d.value("notes", nlohmann::json::array()))
-                diag.notes.push_back({span_of(n), n.value("message", std::string())});
+                diag.notes.push_back({span_of(n), control::string_field(n, "message")});
             for (const auto& f : d.value("fixits", nlohmann::json::array()))
-                diag.fixits.push_back({span_of(f), f.value("replacement", std::string()),
-                                       f.value("description", std::string())});
+                diag.fixits.push_back({span_of(f), control::string_field(f, "replacement"),
+                                       control::string_field(f, "description")});
             if (files.empty() || (files.back().sources != nullptr) != readable ||
                 (!readable && files.back().display_path != path)) {
                 files.emplace_back();
@@ -285,21 +293,61 @@ void add_live_options(CLI::App* cmd, LiveOptions& options) {
 
 std::optional<nlohmann::json> call(const std::string& command_name, const LiveOptions& options,
                                    const std::string& command, int& status,
-                                   const nlohmann::json& args) {
+                                   const nlohmann::json& args, const nlohmann::json& extra) {
     ControlReply reply = request(socket_path(options.socket), command, args);
     if (reply.ok()) return std::move(reply.result);
-    if (options.json && reply.error.kind == ControlError::Kind::refused) {
-        // Scripts get the refusal, diagnostics included, on stdout as the daemon sent it.
-        std::cout << control::error_reply(reply.error.code, reply.error.message,
-                                          reply.error.diagnostics)
-                         .dump(2)
+    if (options.json) {
+        // Scripts get the failure, diagnostics and record included, on stdout in the
+        // envelope of a reply, whoever failed; people get the message on stderr.
+        std::cout << error_envelope(reply.error, extra)
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   << '\n';
-        std::cerr << "proxyctl " << command_name << ": proxyd: " << reply.error.message << '\n';
-        status = exit_findings;
-        return std::nullopt;
+        if (reply.error.kind == ControlError::Kind::refused) {
+            std::cerr << "proxyctl " << command_name << ": proxyd: " << reply.error.message << '\n';
+            status = exit_findings;
+            return std::nullopt;
+        }
     }
     status = report(reply.error, command_name, std::cerr);
     return std::nullopt;
+}
+
+nlohmann::json error_envelope(const ControlError& error, const nlohmann::json& extra) {
+    using Kind = ControlError::Kind;
+    std::string code = error.code;
+    if (error.kind != Kind::refused || code.empty())
+        code = error.kind == Kind::unreachable ? err_unreachable
+               : error.kind == Kind::timeout   ? err_timeout
+               : error.kind == Kind::bad_reply ? err_bad_reply
+                                               : "refused";
+    std::string message = error.message;
+    if (error.kind == Kind::unreachable)
+        message = "cannot reach proxyd at " + error.socket_path + ": " + error.message;
+    else if (error.kind != Kind::refused)
+        message = error.socket_path + ": " + error.message;
+    nlohmann::json envelope = control::error_reply(code, message, error.diagnostics, error.record);
+    if (extra.is_object())
+        for (const auto& [key, value] : extra.items()) envelope[key] = value;
+    return envelope;
+}
+
+int malformed_result(const std::string& command_name, const std::string& what, bool json) {
+    std::string message = "malformed " + command_name + " reply: " + what;
+    std::cerr << "proxyctl " << command_name << ": " << message << '\n';
+    if (json)
+        std::cout << control::error_reply(err_bad_reply, message)
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << '\n';
+    return exit_unreachable;
+}
+
+void print_ok_json(const nlohmann::json& result, bool one_line, const nlohmann::json& extra) {
+    nlohmann::json envelope = control::ok_reply(result);
+    if (extra.is_object())
+        for (const auto& [key, value] : extra.items()) envelope[key] = value;
+    std::cout << envelope.dump(one_line ? -1 : 2, ' ', false,
+                               nlohmann::json::error_handler_t::replace)
+              << '\n';
 }
 
 std::string human_bytes(std::uint64_t bytes) {
@@ -359,13 +407,16 @@ std::int64_t now_ms() {
 
 std::string render_change(const nlohmann::json& change) {
     if (!change.is_object()) return "? " + change.dump();
-    std::string kind = change.value("kind", std::string("changed"));
+    // A value the change does not have (before of an addition) is null.
+    std::string kind = control::string_field(change, "kind");
+    if (kind.empty()) kind = "changed";
     std::string mark = kind == "added" ? "+" : kind == "removed" ? "-" : "~";
-    std::string line = mark + " " + change.value("area", std::string("?"));
-    std::string subject = change.value("subject", std::string());
+    std::string area = control::string_field(change, "area");
+    std::string line = mark + " " + (area.empty() ? "?" : area);
+    std::string subject = control::string_field(change, "subject");
     if (!subject.empty()) line += " " + subject;
-    std::string before = change.value("before", std::string());
-    std::string after = change.value("after", std::string());
+    std::string before = control::string_field(change, "before");
+    std::string after = control::string_field(change, "after");
     if (kind == "changed" && (!before.empty() || !after.empty()))
         line += ": " + before + " -> " + after;
     else if (kind == "added" && !after.empty() && after != subject)

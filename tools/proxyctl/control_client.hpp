@@ -12,9 +12,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-// proxyd's control protocol types are header-only so proxyctl uses them without linking
-// daemon code.
-#include "control/protocol.hpp"
+// The control protocol's own library: proxyctl links no daemon code.
+#include "proxycontrol/protocol.hpp"
 
 namespace proxyctl {
 
@@ -30,7 +29,26 @@ struct ControlError {
     std::string message;
     std::string code;                                      // the reply's error.code
     nlohmann::json diagnostics = nlohmann::json::array();  // check's json entries
+    nlohmann::json record;  // a refused reload's ReloadRecord (error.record), else null
 };
+
+// The error codes of failures on proxyctl's side, in --json output as error.code.
+inline constexpr const char* err_unreachable = "unreachable";
+inline constexpr const char* err_timeout = "timeout";
+inline constexpr const char* err_bad_reply = "bad_reply";
+
+// The failure as a reply envelope, as the daemon's own refusals are: what --json prints.
+// `extra` members (reload's "signal") are added to the envelope.
+nlohmann::json error_envelope(const ControlError& error, const nlohmann::json& extra = nullptr);
+
+// A reply whose result is not what the command expects: reported on stderr, and with
+// --json as a bad_reply envelope on stdout. Returns exit_unreachable, as any bad reply.
+int malformed_result(const std::string& command_name, const std::string& what, bool json);
+
+// Prints {"ok":true,"result":RESULT,"error":null} for --json, indented unless `one_line`.
+// `extra` members (reload's "signal") are added to the envelope.
+void print_ok_json(const nlohmann::json& result, bool one_line = false,
+                   const nlohmann::json& extra = nullptr);
 
 struct ControlReply {
     std::optional<nlohmann::json> result;  // set when the daemon said ok
@@ -65,10 +83,12 @@ struct LiveOptions {
 };
 void add_live_options(CLI::App* cmd, LiveOptions& options);
 
-// Sends the request and, on failure, reports it on stderr and stores the exit status.
+// Sends the request and, on failure, reports it on stderr and stores the exit status; with
+// --json the failure's envelope goes to stdout too, so scripts always get one document.
 std::optional<nlohmann::json> call(const std::string& command_name, const LiveOptions& options,
                                    const std::string& command, int& status,
-                                   const nlohmann::json& args = nullptr);
+                                   const nlohmann::json& args = nullptr,
+                                   const nlohmann::json& extra = nullptr);
 
 // --- rendering helpers for people -----------------------------------------------------
 std::string human_bytes(std::uint64_t bytes);       // "512 B", "1.5 KiB", "3.2 GiB"

@@ -167,11 +167,11 @@ proxycfg::Diagnostics live_diagnostics(const control::Status& status, proxycfg::
             if (!reason && diags.is_array() && !diags.empty()) reason = &diags.front();
             if (reason && reason->is_object()) try {
                     const auto& first = *reason;
-                    std::string where = first.value("file", std::string());
-                    if (first.value("line", 0u) != 0)
-                        where += ":" + std::to_string(first.value("line", 0u));
+                    std::string where = control::string_field(first, "file");
+                    if (auto line = control::number_field(first, "line"); line != 0)
+                        where += ":" + std::to_string(line);
                     d.message += ": " + (where.empty() ? std::string() : where + ": ") +
-                                 first.value("message", std::string()) + " [" +
+                                 control::string_field(first, "message") + " [" +
                                  first.value("code", std::string("?")) + "]";
                 } catch (const nlohmann::json::exception&) {
                     // A malformed diagnostic still leaves the failure worth reporting.

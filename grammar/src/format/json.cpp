@@ -6,7 +6,9 @@
 //               "length","notes":[{"file","line","column","message"}],
 //               "fixits":[{"file","line","column","length","replacement","description"}]}]}],
 //    "summary":{"errors":N,"warnings":N,"infos":N}}
-// A diagnostic without a position (an unreadable file) has line and column 0.
+// A value that does not exist is null: a diagnostic without a position (an unreadable
+// file) has null line, column and length; one without a file (a reload's bind failure)
+// a null file. docs/schemas/check.schema.json is the published schema.
 #include <nlohmann/json.hpp>
 
 #include "utf8_clean.hpp"
@@ -17,21 +19,31 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+Json file_or_null(const CheckedFile& file, const SourceSpan& span) {
+    std::string path = utf8_clean(path_of(file, span.file));
+    return path.empty() ? Json() : Json(std::move(path));
+}
+
+// line, column and length, all null when the span has no position.
+void position(Json& j, const SourceSpan& span, bool with_length) {
+    bool known = span.line != 0;
+    j["line"] = known ? Json(span.line) : Json();
+    j["column"] = known ? Json(span.column) : Json();
+    if (with_length) j["length"] = known ? Json(span.length) : Json();
+}
+
 Json note_json(const CheckedFile& file, const Note& n) {
     Json j;
-    j["file"] = utf8_clean(path_of(file, n.span.file));
-    j["line"] = n.span.line;
-    j["column"] = n.span.column;
+    j["file"] = file_or_null(file, n.span);
+    position(j, n.span, false);
     j["message"] = utf8_clean(n.message);
     return j;
 }
 
 Json fixit_json(const CheckedFile& file, const FixIt& f) {
     Json j;
-    j["file"] = utf8_clean(path_of(file, f.span.file));
-    j["line"] = f.span.line;
-    j["column"] = f.span.column;
-    j["length"] = f.span.length;
+    j["file"] = file_or_null(file, f.span);
+    position(j, f.span, true);
     j["replacement"] = utf8_clean(f.replacement);
     j["description"] = utf8_clean(f.description);
     return j;
@@ -60,10 +72,8 @@ void write_json(std::ostream& out, const std::vector<CheckedFile>& files) {
             j["code"] = d.code;
             j["severity"] = to_string(d.severity);
             j["message"] = utf8_clean(d.message);
-            j["file"] = utf8_clean(path_of(file, d.span.file));
-            j["line"] = d.span.line;
-            j["column"] = d.span.column;
-            j["length"] = d.span.length;
+            j["file"] = file_or_null(file, d.span);
+            position(j, d.span, true);
             j["notes"] = Json::array();
             for (const auto& n : d.notes) j["notes"].push_back(note_json(file, n));
             j["fixits"] = Json::array();

@@ -1,6 +1,7 @@
 // The control protocol between proxyd and proxyctl: newline-delimited JSON over a Unix
 // stream socket, one request line, one reply line (HAProxy's runtime API in spirit).
-// Header-only so proxyctl can use the same types without linking daemon code.
+// A library of its own so proxyctl uses the same types without linking daemon code.
+// docs/schemas/control-reply.schema.json is the published shape of every reply.
 //
 //   request: {"command":"status"}                          (\n-terminated, <= 64 KiB)
 //            {"command":"reload","args":{"dry_run":true}}
@@ -8,9 +9,13 @@
 //            {"command":"diff"}
 //            {"command":"kill","args":{"ids":[12,13]}}
 //            {"command":"reopen-logs"}
-//   reply:   {"ok":true,"result":{...}}
-//            {"ok":false,"error":{"code":"unknown_command","message":"...","diagnostics":[...]}}
+//   reply:   {"ok":true,"result":{...},"error":null}
+//            {"ok":false,"result":null,"error":{"code":"unknown_command","message":"...",
+//                                               "diagnostics":[...],"record":null}}
 //
+// Every reply has the three keys whatever happens; a value that does not exist is null,
+// never "" or 0 (a session without a user, a file that is gone, a diagnostic without a
+// position).
 // Results: status -> Status; reload -> ReloadRecord (a refused reload is ok:false with code
 // reload_failed, the diagnostics, and the record under error.record); sessions ->
 // {"sessions":[SessionInfo...]} filtered by service (label), user and source (a CIDR);
@@ -30,8 +35,6 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-
-#include <unistd.h>
 
 namespace control {
 
@@ -63,11 +66,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadedFileInfo, path, sha256, mt
 struct ClosedSession {
     std::uint64_t id = 0;
     std::string service;
-    std::string user;
-    std::string client;
+    std::string user;    // "" when none (null on the wire)
+    std::string client;  // "" when unknown (null on the wire)
     std::string reason;  // "user removed", "password changed", "ACL now denies", "service removed"
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ClosedSession, id, service, user, client, reason)
+void to_json(nlohmann::json& j, const ClosedSession& c);
+void from_json(const nlohmann::json& j, ClosedSession& c);
 
 struct SessionCounts {
     std::uint64_t checked = 0;
@@ -85,7 +89,7 @@ struct ListenerCounts {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListenerCounts, kept, opened, closed)
 
-// One reload attempt (DESIGN.md section 4).
+// One reload attempt, whatever its trigger and result (proxyd(8), RELOAD).
 struct ReloadRecord {
     std::uint64_t generation = 0;    // the generation running after the attempt
     std::string trigger;             // "start", "usr1", "hup", "control", "monitor"
@@ -97,9 +101,10 @@ struct ReloadRecord {
     SessionCounts sessions;
     ListenerCounts listeners;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReloadRecord, generation, trigger, started_at_ms,
-                                                duration_us, result, diagnostics, changes, sessions,
-                                                listeners)
+// Reading one normalizes its diagnostics and changes (normalized_diagnostics(),
+// normalized_changes()), so proxyctl writes the published shape whatever it was sent.
+void to_json(nlohmann::json& j, const ReloadRecord& r);
+void from_json(const nlohmann::json& j, ReloadRecord& r);
 
 struct Status {
     int protocol = protocol_version;
@@ -122,9 +127,9 @@ struct Status {
 struct SessionInfo {
     std::uint64_t id = 0;
     std::string service;
-    std::string user;    // "" when none
+    std::string user;    // "" when none (null on the wire)
     std::string client;  // "127.0.0.1:53211"
-    std::string target;  // "example.com:443"
+    std::string target;  // "example.com:443"; "" before the request named one (null)
     std::string operation;
     std::uint64_t bytes_in = 0;   // from the client
     std::uint64_t bytes_out = 0;  // to the client
@@ -132,19 +137,18 @@ struct SessionInfo {
     std::int64_t last_activity_ms = 0;
     std::uint64_t generation = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SessionInfo, id, service, user, client, target,
-                                                operation, bytes_in, bytes_out, started_at_ms,
-                                                last_activity_ms, generation)
+void to_json(nlohmann::json& j, const SessionInfo& s);
+void from_json(const nlohmann::json& j, SessionInfo& s);
 
 struct FileChange {
     std::string path;
     std::string loaded_sha256;
-    std::string current_sha256;  // "" when the file is gone
+    std::string current_sha256;  // "" when the file is gone (null on the wire)
     std::int64_t loaded_mtime_ns = 0;
-    std::int64_t current_mtime_ns = 0;
+    std::int64_t current_mtime_ns = 0;  // null on the wire when the file is gone
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FileChange, path, loaded_sha256, current_sha256,
-                                                loaded_mtime_ns, current_mtime_ns)
+void to_json(nlohmann::json& j, const FileChange& f);
+void from_json(const nlohmann::json& j, FileChange& f);
 
 struct DiffResult {
     bool differs = false;
@@ -153,47 +157,28 @@ struct DiffResult {
     std::vector<ClosedSession> impact;                     // sessions a reload would close
     nlohmann::json diagnostics = nlohmann::json::array();  // when the files on disk are broken
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DiffResult, differs, files, changes, impact,
-                                                diagnostics)
+void to_json(nlohmann::json& j, const DiffResult& d);
+void from_json(const nlohmann::json& j, DiffResult& d);
 
 // optional<> needs hand-written conversions in nlohmann 3.11.
-inline void to_json(nlohmann::json& j, const Status& s) {
-    j = nlohmann::json{
-        {"protocol", s.protocol},
-        {"pid", s.pid},
-        {"version", s.version},
-        {"config", s.config},
-        {"generation", s.generation},
-        {"started_at_ms", s.started_at_ms},
-        {"files", s.files},
-        {"last_reload", s.last_reload ? nlohmann::json(*s.last_reload) : nlohmann::json()},
-        {"sessions_total", s.sessions_total},
-        {"sessions_by_service", s.sessions_by_service},
-        {"generations_with_sessions", s.generations_with_sessions},
-        {"generations_with_force_sessions", s.generations_with_force_sessions
-                                                ? nlohmann::json(*s.generations_with_force_sessions)
-                                                : nlohmann::json()}};
-}
+void to_json(nlohmann::json& j, const Status& s);
+void from_json(const nlohmann::json& j, Status& s);
 
-inline void from_json(const nlohmann::json& j, Status& s) {
-    s.protocol = j.value("protocol", protocol_version);
-    s.pid = j.value("pid", std::int64_t{0});
-    s.version = j.value("version", "");
-    s.config = j.value("config", "");
-    s.generation = j.value("generation", std::uint64_t{0});
-    s.started_at_ms = j.value("started_at_ms", std::int64_t{0});
-    if (j.contains("files")) s.files = j.at("files").get<std::vector<LoadedFileInfo>>();
-    if (j.contains("last_reload") && !j.at("last_reload").is_null())
-        s.last_reload = j.at("last_reload").get<ReloadRecord>();
-    s.sessions_total = j.value("sessions_total", std::uint64_t{0});
-    s.sessions_by_service = j.value("sessions_by_service", nlohmann::json::object());
-    if (j.contains("generations_with_sessions"))
-        s.generations_with_sessions =
-            j.at("generations_with_sessions").get<std::vector<std::uint64_t>>();
-    if (j.contains("generations_with_force_sessions") &&
-        !j.at("generations_with_force_sessions").is_null())
-        s.generations_with_force_sessions =
-            j.at("generations_with_force_sessions").get<std::vector<std::uint64_t>>();
+// Fields of a reply read leniently, for proxyctl: missing, null or of another type gives
+// the fallback ("" or 0), so a value the protocol marks absent never throws.
+std::string string_field(const nlohmann::json& j, const char* key);
+std::uint64_t number_field(const nlohmann::json& j, const char* key);
+
+// Diagnostics (proxyctl check's json entries) and model changes in their published shape
+// (docs/schemas/control-reply.schema.json): every key present, no other key, and "" or 0
+// for a value that does not exist made null, as an older daemon or a hand-made reply may
+// send them. Entries that are not objects are dropped.
+nlohmann::json normalized_diagnostics(const nlohmann::json& diagnostics);
+nlohmann::json normalized_changes(const nlohmann::json& changes);
+
+// "" as null: the wire form of a value that does not exist.
+inline nlohmann::json string_or_null(const std::string& s) {
+    return s.empty() ? nlohmann::json() : nlohmann::json(s);
 }
 
 // Parses one protocol line. Malformed JSON and nesting deeper than max_nesting both give a
@@ -213,36 +198,23 @@ inline nlohmann::json parse_line(std::string_view line, bool* too_deep = nullptr
     return value;
 }
 
-inline nlohmann::json ok_reply(nlohmann::json result) {
-    return {{"ok", true}, {"result", std::move(result)}};
-}
-
-inline nlohmann::json error_reply(const std::string& code, const std::string& message,
-                                  nlohmann::json diagnostics = nlohmann::json::array()) {
-    return {
-        {"ok", false},
-        {"error", {{"code", code}, {"message", message}, {"diagnostics", std::move(diagnostics)}}}};
-}
+// The one envelope of every reply: ok, result and error are always there, the one that
+// does not apply is null. error.record is the refused attempt's ReloadRecord for
+// reload_failed, else null.
+nlohmann::json ok_reply(nlohmann::json result);
+nlohmann::json error_reply(const std::string& code, const std::string& message,
+                           nlohmann::json diagnostics = nlohmann::json::array(),
+                           nlohmann::json record = nullptr);
 
 // Root's default control socket: inside the systemd unit's RuntimeDirectory, so proxyd,
-// proxyctl, the unit, logrotate and the Ansible role agree without options. CMake passes
-// the configured path (PROXYD_CONTROL_SOCKET) to every target.
-#ifndef PROXYD_CONTROL_SOCKET
-#define PROXYD_CONTROL_SOCKET "/run/proxyd/proxyd.sock"
-#endif
-inline constexpr const char* system_socket_path = PROXYD_CONTROL_SOCKET;
+// proxyctl, the unit, logrotate and the Ansible role agree without options. CMake compiles
+// the configured path (PROXYD_CONTROL_SOCKET) into this library.
+const char* system_socket_path();
 
-// Root: system_socket_path; other users: their XDG runtime directory.
-inline std::string default_socket_path() {
-    if (::geteuid() == 0) return system_socket_path;
-    if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg)
-        return std::string(xdg) + "/proxyd.sock";
-    return "/run/user/" + std::to_string(::geteuid()) + "/proxyd.sock";
-}
+// Root: system_socket_path(); other users: their XDG runtime directory.
+std::string default_socket_path();
 
 // The defaults as --help shows them, whoever asks.
-inline std::string default_socket_help() {
-    return std::string(system_socket_path) + " for root, else $XDG_RUNTIME_DIR/proxyd.sock";
-}
+std::string default_socket_help();
 
 }  // namespace control
