@@ -11,7 +11,6 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <sstream>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
@@ -165,19 +164,10 @@ nlohmann::json changes_json(const proxycfg::Model& before, const proxycfg::Loade
     return out;
 }
 
-// A finding of the reload itself (not of a file): proxyctl check's json entry shape, with
-// no file and no position.
+// A finding of the reload itself (not of a file): no file and no position.
 nlohmann::json reload_diagnostic(proxycfg::Rule rule, const std::string& message) {
-    const proxycfg::RuleInfo& info = proxycfg::rule_info(rule);
-    return {{"code", info.code},
-            {"severity", proxycfg::to_string(info.severity)},
-            {"message", message},
-            {"file", nullptr},
-            {"line", nullptr},
-            {"column", nullptr},
-            {"length", nullptr},
-            {"notes", nlohmann::json::array()},
-            {"fixits", nlohmann::json::array()}};
+    return nlohmann::json(
+        proxycfg::diagnostic_json({}, proxycfg::make_diagnostic(rule, {}, message)));
 }
 
 // Why applying `plan` would take service away from clients: every listener closing, or a
@@ -310,16 +300,9 @@ nlohmann::json diagnostics_json(const proxycfg::Loaded& loaded, const std::strin
     proxycfg::CheckedFile file;
     file.sources = loaded.parse.config.sources.get();
     file.display_path = path;
-    file.diagnostics = loaded.diagnostics;
-    std::ostringstream text;
-    proxycfg::FormatOptions format;
-    format.tool_version = PROXY_VERSION;
-    proxycfg::write_diagnostics(text, proxycfg::OutputFormat::json, {file}, format);
     nlohmann::json out = nlohmann::json::array();
-    auto parsed = nlohmann::json::parse(text.str(), nullptr, false);
-    if (parsed.is_discarded()) return out;
-    for (const auto& f : parsed.value("files", nlohmann::json::array()))
-        for (const auto& d : f.value("diagnostics", nlohmann::json::array())) out.push_back(d);
+    for (const auto& d : loaded.diagnostics)
+        out.push_back(nlohmann::json(proxycfg::diagnostic_json(file, d)));
     return out;
 }
 

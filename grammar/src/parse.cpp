@@ -417,6 +417,49 @@ class Parser {
         return best;
     }
 
+    // True when every token was written on the directive's own line (no $file expansion),
+    // so a fix-it can rewrite the text.
+    static bool written_on_one_line(const Directive& d) {
+        for (const auto& t : d.tokens)
+            if (t.from_file || t.span().file != d.span.file || t.span().line != d.span.line)
+                return false;
+        return true;
+    }
+
+    // force/noforce with words after it: 3proxy rejects the line. With a service word
+    // first the author meant two lines, and the fix-it splits them; otherwise it drops the
+    // words.
+    void toggle_with_arguments(const Directive& d) {
+        std::string name(d.name());
+        const Token& first = d.args()[0];
+        const DirectiveInfo* next = first.quoted ? nullptr : find_directive(first.text());
+        bool service = next && next->scope == Scope::service;
+        std::string msg = "'" + name +
+                          "' takes no arguments: 3proxy reports Unknown command for this " +
+                          "line, so no service is started";
+        if (service)
+            msg += "; put '" + std::string(first.text()) + "' on its own line below '" + name + "'";
+        std::vector<FixIt> fixits;
+        if (written_on_one_line(d)) {
+            const Token& cmd = d.tokens[0];
+            std::string_view text = cfg_.file(d.span.file).line_text(d.span.line);
+            auto line_end = static_cast<std::uint32_t>(text.size() + 1);
+            if (service) {
+                std::string rest(text.substr(first.span().column - 1));
+                fixits.push_back(
+                    {{d.span.file, d.span.line, cmd.span().column, line_end - cmd.span().column},
+                     name + "\n" + rest,
+                     "put '" + name + "' on its own line above the service"});
+            } else {
+                std::uint32_t from = cmd.span().column + cmd.span().length;
+                fixits.push_back({{d.span.file, d.span.line, from, line_end - from},
+                                  "",
+                                  "remove the arguments"});
+            }
+        }
+        report(Rule::PX103, d.span, std::move(msg), {}, std::move(fixits));
+    }
+
     void wrong_arity(const DirectiveInfo& info, const Token& cmd, std::size_t argc,
                      const Directive& d) {
         std::string expected;
@@ -431,10 +474,8 @@ class Parser {
             expected = std::to_string(info.min_args) + " to " + std::to_string(info.max_args) +
                        " arguments";
         }
-        if (info.scope != Scope::service && info.max_args == 0 &&
-            (info.id == DirectiveId::force || info.id == DirectiveId::noforce)) {
-            return;  // reported with a fix-it by the force rules (PX103)
-        }
+        if (info.id == DirectiveId::force || info.id == DirectiveId::noforce)
+            return toggle_with_arguments(d);
         std::string msg = "'" + std::string(info.name) + "' takes " + expected + ", got " +
                           std::to_string(argc) +
                           " (3proxy: Unknown command); usage: " + std::string(info.synopsis);

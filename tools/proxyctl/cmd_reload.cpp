@@ -193,33 +193,29 @@ int run_signal(const ReloadOptions& o, int sig) {
 }
 
 int run_reload(ReloadOptions o) {
+    // A usage error: the message (and a hint for people) on stderr, the envelope with --json.
+    auto usage_error = [&o](const std::string& message, const std::string& hint) {
+        std::cerr << "proxyctl reload: " << message << hint << '\n';
+        print_signal_failure(o.live.json, "usage", message);
+        return exit_usage;
+    };
     if (o.signal) {
         int sig = parse_signal(o.signal_name);
         if (sig == 0) {
             // `reload --signal CONFIG`: the optional value was the config file.
             if (!o.config.empty()) {
-                std::cerr << "proxyctl reload: unknown signal '" << o.signal_name
-                          << "' (USR1 or HUP)\n";
-                print_signal_failure(o.live.json, "usage",
-                                     "unknown signal '" + o.signal_name + "' (USR1 or HUP)");
-                return exit_usage;
+                return usage_error("unknown signal '" + o.signal_name + "' (USR1 or HUP)", "");
             }
             o.config = o.signal_name;
             sig = SIGUSR1;
         }
         if (o.dry_run) {
-            std::cerr << "proxyctl reload: --dry-run works through the control socket only "
-                         "(use 'proxyctl check' or 'proxyctl diff')\n";
-            print_signal_failure(o.live.json, "usage",
-                                 "--dry-run works through the control socket only");
-            return exit_usage;
+            return usage_error("--dry-run works through the control socket only",
+                               " (use 'proxyctl check' or 'proxyctl diff')");
         }
         if (o.allow_drop) {
-            std::cerr << "proxyctl reload: --allow-drop works through the control socket only "
-                         "(a signalled reload never drops services in use)\n";
-            print_signal_failure(o.live.json, "usage",
-                                 "--allow-drop works through the control socket only");
-            return exit_usage;
+            return usage_error("--allow-drop works through the control socket only",
+                               " (a signalled reload never drops services in use)");
         }
         return run_signal(o, sig);
     }

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -421,14 +420,8 @@ int run_show(const ShowOptions& o) {
         if (o.json) {
             // Scripts still get one document: no model (null), the errors as check's
             // json entries.
-            std::ostringstream text;
-            write_diagnostics(text, OutputFormat::json, {cf}, fo);
             Json diagnostics = Json::array();
-            Json checked = Json::parse(text.str(), nullptr, false);
-            if (checked.is_object())
-                for (const auto& f : checked["files"])
-                    diagnostics.insert(diagnostics.end(), f["diagnostics"].begin(),
-                                       f["diagnostics"].end());
+            for (const auto& d : cf.diagnostics) diagnostics.push_back(diagnostic_json(cf, d));
             Json root;
             root["version"] = 1;
             root["ok"] = false;

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "proxycfg/ast.hpp"
 
 namespace proxycfg {
@@ -26,5 +28,10 @@ struct FormatOptions {
 
 void write_diagnostics(std::ostream& out, OutputFormat format,
                        const std::vector<CheckedFile>& files, const FormatOptions& options);
+
+// One diagnostic as `check --format json` writes it (docs/schemas/check.schema.json): the
+// one encoding, used by check, show and proxyd's reload records alike. A file with no
+// sources and no display path gives a diagnostic that belongs to no file (null file).
+nlohmann::ordered_json diagnostic_json(const CheckedFile& file, const Diagnostic& d);
 
 }  // namespace proxycfg

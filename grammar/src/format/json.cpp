@@ -15,9 +15,10 @@
 #include "writers.hpp"
 
 namespace proxycfg::format {
-namespace {
 
 using Json = nlohmann::ordered_json;
+
+namespace {
 
 Json file_or_null(const CheckedFile& file, const SourceSpan& span) {
     std::string path = utf8_clean(path_of(file, span.file));
@@ -68,17 +69,7 @@ void write_json(std::ostream& out, const std::vector<CheckedFile>& files) {
                     ++infos;
                     break;
             }
-            Json j;
-            j["code"] = d.code;
-            j["severity"] = to_string(d.severity);
-            j["message"] = utf8_clean(d.message);
-            j["file"] = file_or_null(file, d.span);
-            position(j, d.span, true);
-            j["notes"] = Json::array();
-            for (const auto& n : d.notes) j["notes"].push_back(note_json(file, n));
-            j["fixits"] = Json::array();
-            for (const auto& f : d.fixits) j["fixits"].push_back(fixit_json(file, f));
-            diags.push_back(std::move(j));
+            diags.push_back(diagnostic_json(file, d));
         }
         Json jf;
         jf["path"] = utf8_clean(file.display_path);
@@ -94,3 +85,23 @@ void write_json(std::ostream& out, const std::vector<CheckedFile>& files) {
 }
 
 }  // namespace proxycfg::format
+
+namespace proxycfg {
+
+nlohmann::ordered_json diagnostic_json(const CheckedFile& file, const Diagnostic& d) {
+    using format::file_or_null;
+    using format::utf8_clean;
+    nlohmann::ordered_json j;
+    j["code"] = d.code;
+    j["severity"] = to_string(d.severity);
+    j["message"] = utf8_clean(d.message);
+    j["file"] = file_or_null(file, d.span);
+    format::position(j, d.span, true);
+    j["notes"] = nlohmann::ordered_json::array();
+    for (const auto& n : d.notes) j["notes"].push_back(format::note_json(file, n));
+    j["fixits"] = nlohmann::ordered_json::array();
+    for (const auto& f : d.fixits) j["fixits"].push_back(format::fixit_json(file, f));
+    return j;
+}
+
+}  // namespace proxycfg

@@ -59,42 +59,6 @@ SourceSpan line_start(SourceSpan s) {
     return {s.file, s.line, 1, 0};
 }
 
-// True when every token was written on the directive's own line (no $file expansion), so
-// a fix-it can rewrite the text.
-bool written_on_one_line(const Directive& d) {
-    for (const auto& t : d.tokens)
-        if (t.from_file || t.span().file != d.span.file || t.span().line != d.span.line)
-            return false;
-    return true;
-}
-
-void report_arguments(Context& ctx, const Directive& d) {
-    std::string name(d.name());
-    const Token& first = d.args()[0];
-    bool service = is_service_word(first);
-    std::string msg = "'" + name +
-                      "' takes no arguments: 3proxy reports Unknown command for this " +
-                      "line, so no service is started";
-    if (service)
-        msg += "; put '" + std::string(first.text()) + "' on its own line below '" + name + "'";
-    Diagnostic& diag = ctx.report(Rule::PX103, d.span, std::move(msg));
-    if (!written_on_one_line(d)) return;
-    const Token& cmd = d.tokens[0];
-    std::string_view text = ctx.cfg.file(d.span.file).line_text(d.span.line);
-    auto line_end = static_cast<std::uint32_t>(text.size() + 1);
-    if (service) {
-        std::string rest(text.substr(first.span().column - 1));
-        diag.fixits.push_back(
-            {{d.span.file, d.span.line, cmd.span().column, line_end - cmd.span().column},
-             name + "\n" + rest,
-             "put '" + name + "' on its own line above the service"});
-    } else {
-        std::uint32_t from = cmd.span().column + cmd.span().length;
-        diag.fixits.push_back(
-            {{d.span.file, d.span.line, from, line_end - from}, "", "remove the arguments"});
-    }
-}
-
 // PX102: the fix-it moves the toggle above the service it was written under.
 void report_below_service(Context& ctx, const Directive& toggle, const Directive& service,
                           bool trailing, bool flag_before) {
@@ -158,9 +122,9 @@ void check_force(Context& ctx) {
     std::vector<Event> events;
     for (const auto& d : ctx.cfg.directives) {
         if (is_toggle(d)) {
-            // With arguments 3proxy rejects the line; the rest of the family reads it as the
-            // fix-it would rewrite it, so the error does not cascade into wrong findings.
-            if (d.argc() > 0) report_arguments(ctx, d);
+            // With arguments 3proxy rejects the line (the parser reports it, PX103); the
+            // family reads it as the fix-it would rewrite it, so the error does not cascade
+            // into wrong findings.
             events.push_back({&d, false, d.id == DirectiveId::force});
             if (toggle_with_service(d)) events.push_back({&d, true, false});
         } else if (starts_service(d)) {
