@@ -17,9 +17,9 @@
 
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
-#include "proxycontrol/protocol.hpp"
 #include "listen_sockets.hpp"
 #include "proxycfg/lint.hpp"
+#include "proxycontrol/protocol.hpp"
 #include "worker.hpp"
 
 namespace proxyd {

@@ -19,9 +19,9 @@
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
 #include "control/commands.hpp"
-#include "proxycontrol/protocol.hpp"
 #include "fuzz_check.hpp"
 #include "proxycfg/diagnostic.hpp"
+#include "proxycontrol/protocol.hpp"
 #include "reload.hpp"
 
 namespace {

@@ -101,8 +101,8 @@ TEST_CASE("the did-you-mean suggestion is the closest name, and none when all ar
         REQUIRE(d.size() == 1);
         return d[0]->fixits.empty() ? std::string("(none)") : d[0]->fixits[0].replacement;
     };
-    CHECK(suggestion("maxconnn 10\n") == "maxconn");         // one extra letter
-    CHECK(suggestion("soks -p1080\n") == "socks");           // one letter missing
+    CHECK(suggestion("maxconnn 10\n") == "maxconn");  // one extra letter
+    CHECK(suggestion("soks -p1080\n") == "socks");    // one letter missing
     CHECK(suggestion("sokcs -p1080\n") == "(none)");  // two edits are too many for five letters
     CHECK(suggestion("nserverr 127.0.0.1\n") == "nserver");  // one extra letter
     CHECK(suggestion("zzzzzzzz\n") == "(none)");
