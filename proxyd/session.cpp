@@ -287,6 +287,22 @@ void Session::linger() {
     }
 }
 
+proxycfg::AccessRequest Session::access_request() const {
+    proxycfg::AccessRequest req;
+    if (record_.user) req.user = *record_.user;
+    if (record_.password) req.password = *record_.password;
+    req.client = record_.client_address;
+    req.target_host = record_.target_host;
+    req.target_address = record_.target_address;
+    req.port = record_.target_port;
+    req.operation = record_.operation;
+    req.verified_secret = record_.verified_secret;
+    const AclClock clock = AclClock::now();
+    req.weekday = clock.weekday;
+    req.seconds_of_day = clock.seconds_of_day;
+    return req;
+}
+
 AclClock AclClock::now() {
     std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
     std::tm tm{};
@@ -312,15 +328,15 @@ proxycfg::SessionFacts Session::recheck_facts(const AclClock& clock) const {
 
 proxycfg::Decision Session::admit() {
     end_first_handshake();
-    // Admission judges the same facts a re-check would, at this moment. (The request views
-    // the facts' strings: they live to the end of this function.)
-    const proxycfg::SessionFacts facts = recheck_facts(AclClock::now());
-    auto decision = proxycfg::evaluate(*config_->model, *service_, proxycfg::access_request(facts));
+    auto request = access_request();
+    auto decision = proxycfg::evaluate(*config_->model, *service_, request);
     // A re-checking reload came while this session was in its handshake: it was not live
     // then, so it is held to that reload's re-check now, as the live sessions were.
     const ConfigSnapshot& latest = *host_.config();
     if (decision.allowed() && latest.recheck_generation > config_->generation) {
-        auto verdict = proxycfg::recheck_session(*config_->model, *latest.model, facts);
+        auto verdict =
+            proxycfg::recheck_session(*config_->model, *latest.model,
+                                      recheck_facts({request.weekday, request.seconds_of_day}));
         if (verdict.closes())
             decision.verdict = verdict.outcome == proxycfg::RecheckOutcome::closed_denied
                                    ? verdict.verdict

@@ -110,6 +110,7 @@ class Session {
     // plain close with unread input would reset the connection and lose the reply).
     void reply_and_close(std::string_view reply, int code, std::string_view reason);
 
+    proxycfg::AccessRequest access_request() const;
     // Evaluates the policy for the request in record_ and remembers what admitted it.
     proxycfg::Decision admit();
 

@@ -30,21 +30,6 @@ RecheckResult recheck_session(const Model& old_model, const Model& new_model,
                            find_service(new_model, session.service_label), new_model, session);
 }
 
-AccessRequest access_request(const SessionFacts& session) {
-    AccessRequest req;
-    if (session.user) req.user = *session.user;
-    if (session.password) req.password = *session.password;
-    req.client = session.client;
-    req.target_host = session.target_host;
-    req.target_address = session.target_address;
-    req.port = session.port;
-    req.operation = session.operation;
-    req.weekday = session.weekday;
-    req.seconds_of_day = session.seconds_of_day;
-    req.verified_secret = session.verified_secret;
-    return req;
-}
-
 RecheckResult recheck_session(const Service* before, const Service* now, const Model& new_model,
                               const SessionFacts& session) {
     RecheckResult r;
@@ -61,7 +46,18 @@ RecheckResult recheck_session(const Service* before, const Service* now, const M
         r.outcome = RecheckOutcome::kept_noforce;
         return r;
     }
-    Decision d = evaluate(new_model, *now, access_request(session));
+    AccessRequest req;
+    if (session.user) req.user = *session.user;
+    if (session.password) req.password = *session.password;
+    req.client = session.client;
+    req.target_host = session.target_host;
+    req.target_address = session.target_address;
+    req.port = session.port;
+    req.operation = session.operation;
+    req.weekday = session.weekday;
+    req.seconds_of_day = session.seconds_of_day;
+    req.verified_secret = session.verified_secret;
+    Decision d = evaluate(new_model, *now, req);
     r.verdict = d.verdict;
     r.outcome = d.allowed() ? RecheckOutcome::kept_allowed : RecheckOutcome::closed_denied;
     return r;

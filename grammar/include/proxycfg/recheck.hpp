@@ -47,10 +47,6 @@ struct RecheckResult {
 
 const Service* find_service(const Model& model, std::string_view label);
 
-// What the policy judges for a session: admission and every re-check ask the same question.
-// The request views the strings of `session`, which must outlive it.
-AccessRequest access_request(const SessionFacts& session);
-
 // `old_model` is the generation the session runs under (for the force flag of a service
 // the new configuration removed); `new_model` the one being loaded.
 RecheckResult recheck_session(const Model& old_model, const Model& new_model,
