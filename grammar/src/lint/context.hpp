@@ -25,6 +25,11 @@ struct Context {
     const Directive& directive(std::uint32_t index) const { return cfg.directives[index]; }
 };
 
+// The table row of a parsed directive, by the id the parser stored; nullptr when unknown.
+inline const DirectiveInfo* info_of(const Directive& d) {
+    return d.id == DirectiveId::unknown ? nullptr : &directive_info(d.id);
+}
+
 // One function per rule family; each lives in its own file.
 void check_syntax(Context& ctx);  // syntax.cpp   PX013, ...
 void check_force(Context& ctx);   // force.cpp    PX101-PX105

@@ -11,8 +11,7 @@ namespace {
 
 void check_proxyd_directives(Context& ctx) {
     for (const auto& d : ctx.cfg.directives) {
-        if (d.tokens.empty()) continue;
-        const DirectiveInfo* info = find_directive(d.name());
+        const DirectiveInfo* info = info_of(d);
         if (!info || info->support == Support::implemented) continue;
         const Token& cmd = d.tokens[0];
         std::string name(info->name);

@@ -9,10 +9,6 @@
 namespace proxycfg::checks {
 namespace {
 
-const DirectiveInfo* info_of(const Directive& d) {
-    return d.tokens.empty() ? nullptr : find_directive(d.name());
-}
-
 // Malformed service lines count: the author meant a service there, so the directives above
 // it are not "after the last service".
 bool starts_service(const Directive& d) {

@@ -39,7 +39,7 @@ std::string words(std::size_t n) {
 
 // What the extra words do to the directive's argument count in 3proxy.
 std::string arity_effect(const Directive& d, std::size_t argc_without, std::size_t extra) {
-    const DirectiveInfo* info = find_directive(d.name());
+    const DirectiveInfo* info = info_of(d);
     if (!info || info->scope == Scope::service) return "";
     std::size_t argc = argc_without + extra;
     if (argc_without <= info->max_args && argc > info->max_args)
