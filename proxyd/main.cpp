@@ -1,7 +1,6 @@
 // proxyd: loads a 3proxy-language configuration through libproxycfg (exactly what
 // `proxyctl check` validates) and serves its socks, proxy and tcppm services.
 #include <ares.h>
-#include <limits.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -59,27 +58,15 @@ void print_diagnostics(std::ostream& out, int fd, const proxycfg::Loaded& loaded
 }
 
 // The daemon may chdir (--daemon) and status reports paths proxyctl compares with its own.
-std::string absolute_path(const std::string& path) {
-    char resolved[PATH_MAX];
-    if (::realpath(path.c_str(), resolved)) return resolved;
-    return path;
-}
-
 // `monitor` paths are taken relative to the configuration's directory.
 std::vector<std::string> monitored_files(const proxyd::ConfigSnapshot& snapshot) {
     std::string base = snapshot.config_path.substr(0, snapshot.config_path.rfind('/') + 1);
     std::vector<std::string> out;
     for (const auto& m : snapshot.model->globals.monitor_files) {
         std::string path = m.value.empty() || m.value[0] == '/' ? m.value : base + m.value;
-        out.push_back(absolute_path(path));
+        out.push_back(proxycfg::canonical_path(path));
     }
     return out;
-}
-
-std::int64_t now_unix_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 void warn_unserved_services(const proxycfg::Model& model) {
@@ -141,7 +128,7 @@ void handle_signals(const sigset_t& signals, proxyd::EventLoop& control_loop,
 }
 
 int serve(const Options& options, proxycfg::Loaded loaded) {
-    auto started_at_ms = now_unix_ms();
+    auto started_at_ms = proxycfg::unix_ms(std::chrono::system_clock::now());
     auto model = std::make_shared<const proxycfg::Model>(std::move(loaded.model));
     warn_unserved_services(*model);
 
@@ -287,7 +274,7 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
 
-    if (!options.check) options.config = absolute_path(options.config);
+    if (!options.check) options.config = proxycfg::canonical_path(options.config);
     proxycfg::Loaded loaded = proxyd::load_configuration(options.config);
     bool errors = !loaded.readable() || proxycfg::has_errors(loaded.diagnostics);
     if (options.check) {

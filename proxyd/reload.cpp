@@ -21,16 +21,11 @@
 #include "proxycfg/hash.hpp"
 #include "proxycfg/model_diff.hpp"
 #include "proxycfg/recheck.hpp"
+#include "proxycfg/util.hpp"
 
 namespace proxyd {
 
 namespace {
-
-constexpr std::size_t history_length = 16;
-
-std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 // ---- listeners --------------------------------------------------------------------------
 
@@ -141,33 +136,9 @@ void merge(control::SessionCounts& into, control::SessionCounts&& from) {
     for (auto& c : from.closed_sessions) into.closed_sessions.push_back(std::move(c));
 }
 
-// ---- changes ----------------------------------------------------------------------------
-
-nlohmann::json changes_json(const proxycfg::Model& before, const proxycfg::Loaded& after) {
-    nlohmann::json out = nlohmann::json::array();
-    const auto& sources = after.parse.config.sources;
-    for (const auto& c : proxycfg::diff_models(before, after.model)) {
-        // No position (a removal) and no old or new value are null, never "" or 0.
-        nlohmann::json file, line;
-        if (c.span.line != 0 && sources && c.span.file < sources->size()) {
-            file = sources->file(c.span.file).path;
-            line = c.span.line;
-        }
-        out.push_back({{"kind", std::string(proxycfg::to_string(c.kind))},
-                       {"area", c.area},
-                       {"subject", c.subject},
-                       {"before", control::string_or_null(c.before)},
-                       {"after", control::string_or_null(c.after)},
-                       {"file", std::move(file)},
-                       {"line", std::move(line)}});
-    }
-    return out;
-}
-
 // A finding of the reload itself (not of a file): no file and no position.
-nlohmann::json reload_diagnostic(proxycfg::Rule rule, const std::string& message) {
-    return nlohmann::json(
-        proxycfg::diagnostic_json({}, proxycfg::make_diagnostic(rule, {}, message)));
+proxycfg::Diagnostic refusal(proxycfg::Rule rule, const std::string& message) {
+    return proxycfg::make_diagnostic(rule, {}, message);
 }
 
 // Why applying `plan` would take service away from clients: every listener closing, or a
@@ -296,14 +267,11 @@ proxycfg::Loaded load_configuration(const std::string& path) {
     }
 }
 
-nlohmann::json diagnostics_json(const proxycfg::Loaded& loaded, const std::string& path) {
-    proxycfg::CheckedFile file;
-    file.sources = loaded.parse.config.sources.get();
+LoadFindings::LoadFindings(const proxycfg::Loaded& loaded, const std::string& path)
+    : sources(loaded.parse.config.sources) {
+    file.sources = sources.get();
     file.display_path = path;
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& d : loaded.diagnostics)
-        out.push_back(nlohmann::json(proxycfg::diagnostic_json(file, d)));
-    return out;
+    file.diagnostics = loaded.diagnostics;
 }
 
 // ---- the engine -------------------------------------------------------------------------
@@ -316,27 +284,40 @@ ReloadEngine::ReloadEngine(SnapshotPtr initial, std::vector<Worker*> workers, Ac
       notifier_(notifier),
       sockets_(std::move(sockets)) {}
 
-control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKind kind,
-                                           bool dry_run, bool allow_drop) {
-    auto started = std::chrono::system_clock::now();
+namespace {
+
+// The refusal of a broken configuration, one line per diagnostic, as the journal shows it.
+void log_refusal(const ReloadOutcome& outcome, const std::string& path) {
+    std::fprintf(
+        stderr, "proxyd: reload (%s) refused: %s has errors; generation %llu keeps serving\n",
+        outcome.trigger.c_str(), path.c_str(), static_cast<unsigned long long>(outcome.generation));
+    const proxycfg::CheckedFile& file = outcome.load.file;
+    for (const auto& d : file.diagnostics) {
+        std::string where = proxycfg::printable(file.path(d.span.file));
+        if (d.span.line != 0) where += ':' + std::to_string(d.span.line);
+        std::fprintf(stderr, "proxyd:   %s: %s [%s]\n", where.c_str(),
+                     proxycfg::printable(d.message).c_str(), d.code.c_str());
+    }
+}
+
+}  // namespace
+
+ReloadOutcome ReloadEngine::reload(const std::string& trigger, ReloadKind kind, bool dry_run,
+                                   bool allow_drop) {
     auto t0 = std::chrono::steady_clock::now();
-    control::ReloadRecord record;
-    record.trigger = trigger;
-    record.started_at_ms = unix_ms(started);
-    record.generation = current_->generation;
-    auto finish = [&](std::string result) {
-        record.result = std::move(result);
-        record.duration_us =
-            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::steady_clock::now() - t0)
-                                           .count());
+    ReloadOutcome outcome;
+    outcome.trigger = trigger;
+    outcome.started = std::chrono::system_clock::now();
+    outcome.generation = current_->generation;
+    auto finish = [&](ReloadOutcome::Result result) {
+        outcome.result = result;
+        outcome.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now() - t0);
         if (!dry_run) {
-            last_ = record;
-            history_.push_back(record);
-            if (history_.size() > history_length) history_.pop_front();
+            last_ = outcome;
             if (notifier_) notifier_->ready();
         }
-        return record;
+        return outcome;
     };
     if (!dry_run && notifier_) notifier_->reloading();
     // logrotate's SIGHUP must reach the log files even when the edited configuration is
@@ -346,34 +327,27 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
     // 1. Parse and resolve everything. Any error: the running generation stays.
     const std::string& path = current_->config_path;
     proxycfg::Loaded loaded = load_configuration(path);
-    record.diagnostics = diagnostics_json(loaded, path);
+    outcome.load = LoadFindings(loaded, path);
     if (!loaded.readable() || proxycfg::has_errors(loaded.diagnostics)) {
-        std::fprintf(
-            stderr, "proxyd: reload (%s) refused: %s has errors; generation %llu keeps serving\n",
-            trigger.c_str(), path.c_str(), static_cast<unsigned long long>(current_->generation));
-        for (const auto& d : record.diagnostics)
-            std::fprintf(stderr, "proxyd:   %s:%u: %s [%s]\n",
-                         d.value("file", std::string()).c_str(), d.value("line", 0u),
-                         d.value("message", std::string()).c_str(),
-                         d.value("code", std::string()).c_str());
-        return finish("failed");
+        log_refusal(outcome, path);
+        return finish(ReloadOutcome::Result::failed);
     }
     const proxycfg::Model& before = *current_->model;
-    record.changes = changes_json(before, loaded);
+    outcome.load.changes = proxycfg::diff_models(before, loaded.model);
 
     // 2. Listeners: kept ones keep their sockets; new ones are bound now, for every worker,
     // before anything is swapped, so a port in use refuses the reload as a whole.
     ListenerPlan plan = plan_listeners(before, loaded.model);
-    record.listeners = plan.counts;
+    outcome.listeners = plan.counts;
     // A file cut short, or an edit that drops a service in use, is refused unless the
     // caller confirmed it: signals and `monitor` never do.
     if (!allow_drop) {
         if (auto why = drop_reason(before, loaded.model, plan, workers_); !why.empty()) {
             std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(), why.c_str());
-            record.diagnostics.push_back(reload_diagnostic(
+            outcome.refusals.push_back(refusal(
                 proxycfg::Rule::PX313,
                 why + "; nothing was applied (confirm with 'proxyctl reload --allow-drop')"));
-            return finish("failed");
+            return finish(ReloadOutcome::Result::failed);
         }
     }
     // A port this proxyd holds is handed over, not bound again: the kernel would refuse
@@ -386,8 +360,8 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
         if (!next_sockets) {
             std::fprintf(stderr, "proxyd: reload (%s) refused: %s\n", trigger.c_str(),
                          message.c_str());
-            record.diagnostics.push_back(reload_diagnostic(proxycfg::Rule::PX311, message));
-            return finish("failed");
+            outcome.refusals.push_back(refusal(proxycfg::Rule::PX311, message));
+            return finish(ReloadOutcome::Result::failed);
         }
     }
 
@@ -405,27 +379,27 @@ control::ReloadRecord ReloadEngine::reload(const std::string& trigger, ReloadKin
         if (!dry_run) w.adopt(next, plan.kept, std::move(next_sockets->per_worker[i]));
         if (recheck) per_worker[i] = recheck_worker(w, *next_model, !dry_run);
     });
-    for (auto& c : per_worker) merge(record.sessions, std::move(c));
+    for (auto& c : per_worker) merge(outcome.sessions, std::move(c));
 
-    if (dry_run) return finish("dry_run");
+    if (dry_run) return finish(ReloadOutcome::Result::dry_run);
     current_ = next;
     sockets_ = std::move(next_sockets->table);  // ports no service listens on any more close here
-    record.generation = next->generation;
+    outcome.generation = next->generation;
     std::fprintf(stderr,
                  "proxyd: reload (%s): generation %llu; sessions %llu checked, %llu kept, %llu "
                  "closed; listeners %llu kept, %llu opened, %llu closed\n",
-                 trigger.c_str(), static_cast<unsigned long long>(record.generation),
-                 static_cast<unsigned long long>(record.sessions.checked),
-                 static_cast<unsigned long long>(record.sessions.kept),
-                 static_cast<unsigned long long>(record.sessions.closed),
-                 static_cast<unsigned long long>(record.listeners.kept),
-                 static_cast<unsigned long long>(record.listeners.opened),
-                 static_cast<unsigned long long>(record.listeners.closed));
-    return finish("ok");
+                 trigger.c_str(), static_cast<unsigned long long>(outcome.generation),
+                 static_cast<unsigned long long>(outcome.sessions.checked),
+                 static_cast<unsigned long long>(outcome.sessions.kept),
+                 static_cast<unsigned long long>(outcome.sessions.closed),
+                 static_cast<unsigned long long>(outcome.listeners.kept),
+                 static_cast<unsigned long long>(outcome.listeners.opened),
+                 static_cast<unsigned long long>(outcome.listeners.closed));
+    return finish(ReloadOutcome::Result::ok);
 }
 
-control::DiffResult ReloadEngine::diff() {
-    control::DiffResult out;
+DiskDiff ReloadEngine::diff() {
+    DiskDiff out;
     for (const auto& f : current_->model->files) {
         bool ok = false;
         std::string bytes = read_bytes(f.path, ok);
@@ -442,12 +416,14 @@ control::DiffResult ReloadEngine::diff() {
         out.files.push_back(std::move(change));
     }
     proxycfg::Loaded loaded = load_configuration(current_->config_path);
+    out.load = LoadFindings(loaded, current_->config_path);
     if (!loaded.readable() || proxycfg::has_errors(loaded.diagnostics)) {
-        out.diagnostics = diagnostics_json(loaded, current_->config_path);
         out.differs = true;
         return out;
     }
-    out.changes = changes_json(*current_->model, loaded);
+    // Only a broken load's diagnostics are part of the answer.
+    out.load.file.diagnostics.clear();
+    out.load.changes = proxycfg::diff_models(*current_->model, loaded.model);
     const proxycfg::Model& disk = loaded.model;
     std::vector<control::SessionCounts> per_worker(workers_.size());
     on_every_worker(workers_, [&](Worker& w, std::size_t i) {
@@ -455,7 +431,7 @@ control::DiffResult ReloadEngine::diff() {
     });
     for (auto& c : per_worker)
         for (auto& s : c.closed_sessions) out.impact.push_back(std::move(s));
-    out.differs = !out.files.empty() || !out.changes.empty();
+    out.differs = !out.files.empty() || !out.load.changes.empty();
     return out;
 }
 

@@ -7,8 +7,8 @@
 // their loops (on_every_worker), so a worker never waits for the control thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,7 +18,9 @@
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
 #include "listen_sockets.hpp"
+#include "proxycfg/format.hpp"
 #include "proxycfg/lint.hpp"
+#include "proxycfg/model_diff.hpp"
 #include "proxycontrol/protocol.hpp"
 #include "worker.hpp"
 
@@ -33,12 +35,45 @@ void on_every_worker(const std::vector<Worker*>& workers,
 
 // parse + resolve + lint + content hashes: the one way proxyd reads its files.
 proxycfg::Loaded load_configuration(const std::string& path);
-// proxyctl check's json entries for the diagnostics of a load.
-nlohmann::json diagnostics_json(const proxycfg::Loaded& loaded, const std::string& path);
+
+// What reading the files found, with the sources its positions point into (kept alive
+// here, so an outcome outlives the load it came from).
+struct LoadFindings {
+    std::shared_ptr<const proxycfg::SourceManager> sources;
+    proxycfg::CheckedFile file;                  // file.sources is sources.get()
+    std::vector<proxycfg::ModelChange> changes;  // against the running model; empty if broken
+
+    LoadFindings() = default;
+    LoadFindings(const proxycfg::Loaded& loaded, const std::string& path);
+};
 
 enum class ReloadKind : std::uint8_t {
     recheck,      // SIGUSR1, `reload`, monitor: force services' sessions are re-checked
     traditional,  // SIGHUP: new settings for new connections only, log files reopened
+};
+
+// One reload attempt in the daemon's terms; the control layer (control/wire.hpp) writes it
+// in the protocol's shape.
+struct ReloadOutcome {
+    enum class Result : std::uint8_t { ok, failed, dry_run };
+    std::uint64_t generation = 0;  // the generation running after the attempt
+    std::string trigger;           // "start", "usr1", "hup", "control", "monitor"
+    std::chrono::system_clock::time_point started;
+    std::chrono::microseconds duration{0};
+    Result result = Result::failed;
+    LoadFindings load;
+    // What the reload itself refused (a port in use, a drop not confirmed): no file, no line.
+    proxycfg::Diagnostics refusals;
+    control::SessionCounts sessions;
+    control::ListenerCounts listeners;
+};
+
+// The files on disk against the running generation (`proxyctl diff`).
+struct DiskDiff {
+    bool differs = false;
+    std::vector<control::FileChange> files;      // files whose bytes changed or are gone
+    LoadFindings load;                           // the diagnostics when the files are broken
+    std::vector<control::ClosedSession> impact;  // sessions a re-checking reload would close
 };
 
 class ReloadEngine {
@@ -46,20 +81,19 @@ class ReloadEngine {
     ReloadEngine(SnapshotPtr initial, std::vector<Worker*> workers, AccessLog& log,
                  SystemdNotifier* notifier, ListenSockets sockets = {});
 
-    // One reload attempt; the record is kept as the last one (and in the history) unless
-    // it is a dry run, which computes the record (changes, sessions that would close,
+    // One reload attempt; the outcome is kept as the last one unless it is a dry run,
+    // which computes the outcome (changes, sessions that would close,
     // listeners) without applying anything. Without `allow_drop`, a configuration that
     // would stop every service or close a listener serving live sessions is refused
     // (PX313): only an operator's explicit request confirms that.
-    control::ReloadRecord reload(const std::string& trigger, ReloadKind kind, bool dry_run = false,
-                                 bool allow_drop = false);
+    ReloadOutcome reload(const std::string& trigger, ReloadKind kind, bool dry_run = false,
+                         bool allow_drop = false);
 
     // The running model against the files on disk now (`proxyctl diff`).
-    control::DiffResult diff();
+    DiskDiff diff();
 
     const SnapshotPtr& current() const { return current_; }
-    const std::optional<control::ReloadRecord>& last_reload() const { return last_; }
-    const std::deque<control::ReloadRecord>& history() const { return history_; }
+    const std::optional<ReloadOutcome>& last_reload() const { return last_; }
     const std::vector<Worker*>& workers() const { return workers_; }
     // The control command `reopen-logs`: log rotation without a reload.
     AccessLog& access_log() { return log_; }
@@ -70,8 +104,7 @@ class ReloadEngine {
     AccessLog& log_;
     SystemdNotifier* notifier_;
     ListenSockets sockets_;  // the generation's listening sockets, one per port
-    std::optional<control::ReloadRecord> last_;
-    std::deque<control::ReloadRecord> history_;
+    std::optional<ReloadOutcome> last_;
 };
 
 }  // namespace proxyd

@@ -1,6 +1,5 @@
 #include "control/commands.hpp"
 
-#include <limits.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +8,8 @@
 #include <map>
 #include <set>
 
+#include "control/wire.hpp"
+#include "proxycfg/util.hpp"
 #include "proxycontrol/protocol.hpp"
 #include "reload.hpp"
 
@@ -18,16 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-// Paths in replies are absolute: proxyctl compares them with files it reads itself.
-std::string absolute(const std::string& path) {
-    char resolved[PATH_MAX];
-    if (::realpath(path.c_str(), resolved)) return resolved;
-    return path;
-}
+using proxycfg::unix_ms;
 
 std::string client_text(const SessionRecord& r) {
     std::string ip = r.client_address.to_string();
@@ -66,12 +58,13 @@ json cmd_status(Context& c, const json&) {
     control::Status s;
     s.pid = ::getpid();
     s.version = PROXY_VERSION;
-    s.config = absolute(snapshot.config_path);
+    // Paths in replies are absolute: proxyctl compares them with files it reads itself.
+    s.config = proxycfg::canonical_path(snapshot.config_path);
     s.generation = snapshot.generation;
     s.started_at_ms = c.started_at_ms;
     for (const auto& f : snapshot.model->files)
-        s.files.push_back({absolute(f.path), f.content_hash, f.mtime_ns, f.size});
-    s.last_reload = c.engine.last_reload();
+        s.files.push_back({proxycfg::canonical_path(f.path), f.content_hash, f.mtime_ns, f.size});
+    if (const auto& last = c.engine.last_reload()) s.last_reload = reload_record(*last);
     std::vector<std::map<std::string, std::uint64_t>> by_service(c.engine.workers().size());
     std::vector<std::set<std::uint64_t>> generations(c.engine.workers().size());
     std::vector<std::set<std::uint64_t>> forced(c.engine.workers().size());
@@ -117,7 +110,7 @@ json cmd_reload(Context& c, const json& args) {
         allow_drop = args.at("allow_drop").get<bool>();
     }
     control::ReloadRecord record =
-        c.engine.reload("control", ReloadKind::recheck, dry_run, allow_drop);
+        reload_record(c.engine.reload("control", ReloadKind::recheck, dry_run, allow_drop));
     if (record.result == "failed") {
         return control::error_reply(control::err_reload_failed,
                                     "the new configuration was refused; generation " +
@@ -155,7 +148,7 @@ json cmd_sessions(Context& c, const json& args) {
 }
 
 json cmd_diff(Context& c, const json&) {
-    return control::ok_reply(c.engine.diff());
+    return control::ok_reply(diff_result(c.engine.diff()));
 }
 
 json cmd_kill(Context& c, const json& args) {

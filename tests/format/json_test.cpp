@@ -73,3 +73,32 @@ TEST_CASE("format: json output keeps valid non-ASCII text and escapes control ch
     CHECK(j["files"][0]["path"] == "тест.cfg");
     CHECK(j["files"][0]["diagnostics"][0]["message"] == "ünknown\x01");
 }
+
+TEST_CASE("format: a model change has every key, null where a value does not exist") {
+    FormatFixture f("conf/test.cfg", "users alice:CL:a\n");
+    proxycfg::ModelChange added;
+    added.kind = proxycfg::ModelChange::Kind::added;
+    added.area = "user";
+    added.subject = "alice";
+    added.after = "user";
+    added.span = {0, 1, 7, 5};
+    CHECK(nlohmann::json(proxycfg::model_change_json(f.file, added)) ==
+          nlohmann::json{{"kind", "added"},
+                         {"area", "user"},
+                         {"subject", "alice"},
+                         {"before", nullptr},
+                         {"after", "user"},
+                         {"file", "conf/test.cfg"},
+                         {"line", 1}});
+    proxycfg::ModelChange removed;
+    removed.kind = proxycfg::ModelChange::Kind::removed;
+    removed.area = "user";
+    removed.subject = "bob\xff";  // a name from a file is not always valid UTF-8
+    removed.before = "user";
+    auto j = nlohmann::json(proxycfg::model_change_json(f.file, removed));
+    CHECK(j["kind"] == "removed");
+    CHECK(j["after"].is_null());
+    CHECK(j["file"].is_null());
+    CHECK(j["line"].is_null());
+    CHECK_NOTHROW(j.dump());
+}

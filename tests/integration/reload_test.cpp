@@ -169,6 +169,27 @@ TEST_CASE(
     CHECK(still_relays(*fresh));
 }
 
+TEST_CASE("SIGUSR1 after the configuration file was removed is refused and proxyd serves on") {
+    ReloadSetup s;
+    auto bob = s.session("bob", "bpw");
+    REQUIRE(std::remove(s.dir.file("proxyd.cfg").c_str()) == 0);
+    ::kill(s.proxyd->process().pid(), SIGUSR1);
+    for (int i = 0; i < 100 && !s.status()["last_reload"].is_object(); ++i)
+        std::this_thread::sleep_for(20ms);
+    json st = s.status();
+    REQUIRE(st["last_reload"].is_object());
+    CHECK(st["last_reload"]["trigger"] == "usr1");
+    CHECK(st["last_reload"]["result"] == "failed");
+    CHECK(st["generation"] == 1);
+    // The diagnostic names the file and has no position: null, never 0.
+    const json& d = st["last_reload"]["diagnostics"].at(0);
+    CHECK(d["file"] == s.dir.file("proxyd.cfg"));
+    CHECK(d["line"].is_null());
+    CHECK(still_relays(*bob));
+    auto fresh = s.session("alice", "apw");
+    CHECK(still_relays(*fresh));
+}
+
 TEST_CASE("a session whose handshake spans a re-checking reload is held to the new policy") {
     ReloadSetup s;
     // bob authenticates under generation 1 but sends his CONNECT only after the reload

@@ -10,14 +10,9 @@ namespace {
 
 int run_diff(const LiveOptions& o) {
     int status = exit_ok;
-    auto result = call("diff", o, "diff", status);
-    if (!result) return status;
-    control::DiffResult d;
-    try {
-        d = result->get<control::DiffResult>();
-    } catch (const nlohmann::json::exception& e) {
-        return malformed_result("diff", e.what(), o.json);
-    }
+    auto reply = call_as<control::DiffResult>("diff", o, status);
+    if (!reply) return status;
+    const control::DiffResult& d = *reply;
     bool differs = d.differs || !d.files.empty() || (d.changes.is_array() && !d.changes.empty());
     if (o.json) {
         print_ok_json(d);
@@ -68,16 +63,14 @@ int run_diff(const LiveOptions& o) {
 }  // namespace
 
 void register_diff(CLI::App& app, Runner& runner) {
-    auto o = std::make_shared<LiveOptions>();
-    auto* cmd = app.add_subcommand(
-        "diff", "Compare the running proxyd with the files on disk and show a reload's impact");
-    add_live_options(cmd, *o);
-    cmd->footer(
+    add_live_command(
+        app, runner.status, "diff",
+        "Compare the running proxyd with the files on disk and show a reload's impact",
         "Exit status (as diff(1)): 0 no difference, 1 differences, 3 proxyd unreachable.\n"
         "Examples:\n"
         "  proxyctl diff\n"
-        "  proxyctl diff >/dev/null || proxyctl reload");
-    cmd->callback([o, &runner] { runner.status = run_diff(*o); });
+        "  proxyctl diff >/dev/null || proxyctl reload",
+        run_diff);
 }
 
 }  // namespace proxyctl

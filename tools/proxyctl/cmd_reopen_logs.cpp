@@ -27,17 +27,15 @@ int run_reopen_logs(const LiveOptions& o) {
 }  // namespace
 
 void register_reopen_logs(CLI::App& app, Runner& runner) {
-    auto o = std::make_shared<LiveOptions>();
-    auto* cmd = app.add_subcommand(
-        "reopen-logs", "Make proxyd reopen its log files (log rotation), without a reload");
-    add_live_options(cmd, *o);
-    cmd->footer(
+    add_live_command(
+        app, runner.status, "reopen-logs",
+        "Make proxyd reopen its log files (log rotation), without a reload",
         "Exit status: 0 reopened, 1 refused by proxyd, 3 proxyd unreachable.\n"
         "The same as SIGUSR2 to proxyd. Unlike SIGHUP, it never applies an edit on disk.\n"
         "Examples:\n"
         "  mv /var/log/proxyd/proxyd.log /var/log/proxyd/proxyd.log.1 && proxyctl reopen-logs\n"
-        "  proxyctl reopen-logs --socket /tmp/proxyd.sock --json");
-    cmd->callback([o, &runner] { runner.status = run_reopen_logs(*o); });
+        "  proxyctl reopen-logs --socket /tmp/proxyd.sock --json",
+        run_reopen_logs);
 }
 
 }  // namespace proxyctl

@@ -10,14 +10,9 @@ namespace {
 
 int run_status(const LiveOptions& o) {
     int status = exit_ok;
-    auto result = call("status", o, "status", status);
-    if (!result) return status;
-    control::Status s;
-    try {
-        s = result->get<control::Status>();
-    } catch (const nlohmann::json::exception& e) {
-        return malformed_result("status", e.what(), o.json);
-    }
+    auto reply = call_as<control::Status>("status", o, status);
+    if (!reply) return status;
+    const control::Status& s = *reply;
     if (o.json) {
         // Through the type: an older daemon's reply gets the fields it lacks as null.
         print_ok_json(s);
@@ -64,16 +59,13 @@ int run_status(const LiveOptions& o) {
 }  // namespace
 
 void register_status(CLI::App& app, Runner& runner) {
-    auto o = std::make_shared<LiveOptions>();
-    auto* cmd =
-        app.add_subcommand("status", "Show the running proxyd: generation, files, last reload");
-    add_live_options(cmd, *o);
-    cmd->footer(
-        "Exit status: 0 ok, 3 proxyd unreachable.\n"
-        "Examples:\n"
-        "  proxyctl status\n"
-        "  proxyctl status --socket /tmp/proxyd.sock --json | jq .result.generation");
-    cmd->callback([o, &runner] { runner.status = run_status(*o); });
+    add_live_command(app, runner.status, "status",
+                     "Show the running proxyd: generation, files, last reload",
+                     "Exit status: 0 ok, 3 proxyd unreachable.\n"
+                     "Examples:\n"
+                     "  proxyctl status\n"
+                     "  proxyctl status --socket /tmp/proxyd.sock --json | jq .result.generation",
+                     run_status);
 }
 
 }  // namespace proxyctl

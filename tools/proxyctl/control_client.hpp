@@ -83,12 +83,31 @@ struct LiveOptions {
 };
 void add_live_options(CLI::App* cmd, LiveOptions& options);
 
+// A live command with no options of its own: the shared ones, its help footer, and `run`,
+// whose return value is the exit status.
+void add_live_command(CLI::App& app, int& exit_status, const char* name, const char* description,
+                      const char* footer, int (*run)(const LiveOptions&));
+
 // Sends the request and, on failure, reports it on stderr and stores the exit status; with
 // --json the failure's envelope goes to stdout too, so scripts always get one document.
 std::optional<nlohmann::json> call(const std::string& command_name, const LiveOptions& options,
                                    const std::string& command, int& status,
                                    const nlohmann::json& args = nullptr,
                                    const nlohmann::json& extra = nullptr);
+
+// call() with the result decoded as T (control::Status, control::DiffResult): a result of
+// another shape is reported as malformed_result reports it, and gives nullopt too.
+template <class T>
+std::optional<T> call_as(const std::string& command, const LiveOptions& options, int& status) {
+    auto result = call(command, options, command, status);
+    if (!result) return std::nullopt;
+    try {
+        return result->get<T>();
+    } catch (const nlohmann::json::exception& e) {
+        status = malformed_result(command, e.what(), options.json);
+        return std::nullopt;
+    }
+}
 
 // --- rendering helpers for people -----------------------------------------------------
 std::string human_bytes(std::uint64_t bytes);       // "512 B", "1.5 KiB", "3.2 GiB"

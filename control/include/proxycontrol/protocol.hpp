@@ -22,7 +22,7 @@
 // diff -> DiffResult; kill -> {"killed":[ids],"not_found":[ids]};
 // reopen-logs -> {"reopened":true,"generation":N} (log files closed, nothing reloaded).
 // A model change is {"kind":"added|removed|changed","area","subject","before","after",
-// "file","line"} (proxycfg::ModelChange; never a secret). Paths in Status are absolute.
+// "file","line"} (proxycfg::model_change_json; never a secret). Paths in Status are absolute.
 // Every reload attempt, whatever its trigger (usr1, hup, control, monitor), updates
 // Status::last_reload.
 #pragma once
@@ -52,7 +52,6 @@ inline constexpr const char* err_bad_args = "bad_args";
 inline constexpr const char* err_too_large = "request_too_large";
 inline constexpr const char* err_forbidden = "forbidden";
 inline constexpr const char* err_reload_failed = "reload_failed";
-inline constexpr const char* err_busy = "reload_in_progress";
 inline constexpr const char* err_busy_clients = "too_many_connections";
 
 struct LoadedFileInfo {
@@ -95,9 +94,11 @@ struct ReloadRecord {
     std::string trigger;             // "start", "usr1", "hup", "control", "monitor"
     std::int64_t started_at_ms = 0;  // unix time
     std::uint64_t duration_us = 0;
-    std::string result;                                    // "ok", "failed", "dry_run"
-    nlohmann::json diagnostics = nlohmann::json::array();  // proxyctl check's json entries
-    nlohmann::json changes = nlohmann::json::array();      // proxycfg::ModelChange entries
+    std::string result;  // "ok", "failed", "dry_run"
+    // Encoded by proxycfg::diagnostic_json and proxycfg::model_change_json, the one codec of
+    // each; kept as JSON here because proxyctl reads them without the sources.
+    nlohmann::json diagnostics = nlohmann::json::array();
+    nlohmann::json changes = nlohmann::json::array();
     SessionCounts sessions;
     ListenerCounts listeners;
 };
@@ -153,7 +154,7 @@ void from_json(const nlohmann::json& j, FileChange& f);
 struct DiffResult {
     bool differs = false;
     std::vector<FileChange> files;
-    nlohmann::json changes = nlohmann::json::array();      // proxycfg::ModelChange entries
+    nlohmann::json changes = nlohmann::json::array();      // proxycfg::model_change_json
     std::vector<ClosedSession> impact;                     // sessions a reload would close
     nlohmann::json diagnostics = nlohmann::json::array();  // when the files on disk are broken
 };

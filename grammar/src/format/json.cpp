@@ -104,4 +104,29 @@ nlohmann::ordered_json diagnostic_json(const CheckedFile& file, const Diagnostic
     return j;
 }
 
+nlohmann::ordered_json diagnostics_json(const CheckedFile& file) {
+    auto out = nlohmann::ordered_json::array();
+    for (const auto& d : file.diagnostics) out.push_back(diagnostic_json(file, d));
+    return out;
+}
+
+nlohmann::ordered_json model_change_json(const CheckedFile& file, const ModelChange& c) {
+    using format::file_or_null;
+    using format::utf8_clean;
+    using Json = nlohmann::ordered_json;
+    auto text_or_null = [](const std::string& s) {
+        return s.empty() ? Json() : Json(utf8_clean(s));
+    };
+    bool placed = c.span.line != 0;
+    Json j;
+    j["kind"] = std::string(to_string(c.kind));
+    j["area"] = c.area;
+    j["subject"] = utf8_clean(c.subject);
+    j["before"] = text_or_null(c.before);
+    j["after"] = text_or_null(c.after);
+    j["file"] = placed ? file_or_null(file, c.span) : Json();
+    j["line"] = placed ? Json(c.span.line) : Json();
+    return j;
+}
+
 }  // namespace proxycfg

@@ -106,8 +106,7 @@ void write_gcc(std::ostream& out, const std::vector<CheckedFile>& files) {
 }
 
 const std::string& path_of(const CheckedFile& file, FileId id) {
-    if (!file.sources || id >= file.sources->size() || id == 0) return file.display_path;
-    return file.sources->file(id).path;
+    return file.path(id);
 }
 
 std::string location(const CheckedFile& file, const SourceSpan& span) {
@@ -119,3 +118,12 @@ std::string location(const CheckedFile& file, const SourceSpan& span) {
 }
 
 }  // namespace proxycfg::format
+
+namespace proxycfg {
+
+const std::string& CheckedFile::path(FileId id) const {
+    if (!sources || id >= sources->size() || id == 0) return display_path;
+    return sources->file(id).path;
+}
+
+}  // namespace proxycfg
