@@ -287,7 +287,7 @@ void Session::linger() {
     }
 }
 
-proxycfg::AccessRequest Session::access_request() const {
+proxycfg::AccessRequest Session::access_request(const AclClock& clock) const {
     proxycfg::AccessRequest req;
     if (record_.user) req.user = *record_.user;
     if (record_.password) req.password = *record_.password;
@@ -297,7 +297,6 @@ proxycfg::AccessRequest Session::access_request() const {
     req.port = record_.target_port;
     req.operation = record_.operation;
     req.verified_secret = record_.verified_secret;
-    const AclClock clock = AclClock::now();
     req.weekday = clock.weekday;
     req.seconds_of_day = clock.seconds_of_day;
     return req;
@@ -311,32 +310,20 @@ AclClock AclClock::now() {
 }
 
 proxycfg::SessionFacts Session::recheck_facts(const AclClock& clock) const {
-    proxycfg::SessionFacts f;
-    f.service_label = service_->label;
-    f.user = record_.user;
-    f.password = record_.password;
-    f.verified_secret = record_.verified_secret;
-    f.client = record_.client_address;
-    f.target_host = record_.target_host;
-    f.target_address = record_.target_address;
-    f.port = record_.target_port;
-    f.operation = record_.operation;
-    f.weekday = clock.weekday;
-    f.seconds_of_day = clock.seconds_of_day;
-    return f;
+    return {service_->label, access_request(clock)};
 }
 
 proxycfg::Decision Session::admit() {
     end_first_handshake();
-    auto request = access_request();
+    const AclClock clock = AclClock::now();
+    auto request = access_request(clock);
     auto decision = proxycfg::evaluate(*config_->model, *service_, request);
     // A re-checking reload came while this session was in its handshake: it was not live
     // then, so it is held to that reload's re-check now, as the live sessions were.
     const ConfigSnapshot& latest = *host_.config();
     if (decision.allowed() && latest.recheck_generation > config_->generation) {
         auto verdict =
-            proxycfg::recheck_session(*config_->model, *latest.model,
-                                      recheck_facts({request.weekday, request.seconds_of_day}));
+            proxycfg::recheck_session(*config_->model, *latest.model, recheck_facts(clock));
         if (verdict.closes())
             decision.verdict = verdict.outcome == proxycfg::RecheckOutcome::closed_denied
                                    ? verdict.verdict

@@ -71,7 +71,7 @@ class Session {
 
     const SessionRecord& record() const { return record_; }
     // What a reload re-checks the session on: what admitted it, with ACL time periods
-    // judged at the given moment.
+    // judged at the given moment. Views into this session: use them before it can close.
     proxycfg::SessionFacts recheck_facts(const AclClock& clock) const;
     const ConfigSnapshot& config() const { return *config_; }
     const proxycfg::Service& service() const { return *service_; }
@@ -110,7 +110,7 @@ class Session {
     // plain close with unread input would reset the connection and lose the reply).
     void reply_and_close(std::string_view reply, int code, std::string_view reason);
 
-    proxycfg::AccessRequest access_request() const;
+    proxycfg::AccessRequest access_request(const AclClock& clock) const;
     // Evaluates the policy for the request in record_ and remembers what admitted it.
     proxycfg::Decision admit();
 

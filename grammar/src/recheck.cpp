@@ -46,18 +46,7 @@ RecheckResult recheck_session(const Service* before, const Service* now, const M
         r.outcome = RecheckOutcome::kept_noforce;
         return r;
     }
-    AccessRequest req;
-    if (session.user) req.user = *session.user;
-    if (session.password) req.password = *session.password;
-    req.client = session.client;
-    req.target_host = session.target_host;
-    req.target_address = session.target_address;
-    req.port = session.port;
-    req.operation = session.operation;
-    req.weekday = session.weekday;
-    req.seconds_of_day = session.seconds_of_day;
-    req.verified_secret = session.verified_secret;
-    Decision d = evaluate(new_model, *now, req);
+    Decision d = evaluate(new_model, *now, session.request);
     r.verdict = d.verdict;
     r.outcome = d.allowed() ? RecheckOutcome::kept_allowed : RecheckOutcome::closed_denied;
     return r;

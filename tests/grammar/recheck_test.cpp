@@ -16,11 +16,11 @@ Model model_of(const std::string& text) {
 SessionFacts bob_session(const Model& m) {
     SessionFacts s;
     s.service_label = m.services.at(0).label;
-    s.user = "bob";
-    s.password = "secret";
-    s.client = *IpAddress::parse("127.0.0.1");
-    s.target_host = "example.com";
-    s.port = 443;
+    s.request.user = "bob";
+    s.request.password = "secret";
+    s.request.client = *IpAddress::parse("127.0.0.1");
+    s.request.target_host = "example.com";
+    s.request.port = 443;
     return s;
 }
 

@@ -5,25 +5,19 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "proxycfg/model.hpp"
 #include "proxycfg/policy.hpp"
 
 namespace proxycfg {
 
-// A live session as recorded at admission.
+// A live session as recorded at admission: the service it was admitted on and the request
+// it made, with its credentials. Views into the caller's session record, which outlives
+// the re-check: thousands of sessions are re-checked without copying a string.
 struct SessionFacts {
-    std::string service_label;  // Service::label it was admitted on
-    std::optional<std::string> user;
-    std::optional<std::string> password;
-    std::string verified_secret;  // the user's stored secret its password matched
-    IpAddress client;
-    std::string target_host;
-    std::optional<IpAddress> target_address;
-    std::uint16_t port = 0;
-    std::uint32_t operation = op::CONNECT;
-    int weekday = -1;
-    std::int32_t seconds_of_day = -1;
+    std::string_view service_label;  // Service::label it was admitted on
+    AccessRequest request;           // verified_secret: the secret its password matched
 };
 
 enum class RecheckOutcome : std::uint8_t {

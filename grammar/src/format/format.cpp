@@ -1,23 +1,23 @@
 #include "proxycfg/format.hpp"
 
+#include <utility>
+
 #include "writers.hpp"
 
 namespace proxycfg {
 
 bool parse_output_format(std::string_view text, OutputFormat& out) {
-    if (text == "text")
-        out = OutputFormat::text;
-    else if (text == "gcc")
-        out = OutputFormat::gcc;
-    else if (text == "json")
-        out = OutputFormat::json;
-    else if (text == "sarif")
-        out = OutputFormat::sarif;
-    else if (text == "github")
-        out = OutputFormat::github;
-    else
-        return false;
-    return true;
+    static constexpr std::pair<std::string_view, OutputFormat> names[] = {
+        {"text", OutputFormat::text},     {"gcc", OutputFormat::gcc},
+        {"json", OutputFormat::json},     {"sarif", OutputFormat::sarif},
+        {"github", OutputFormat::github},
+    };
+    for (const auto& [name, format] : names)
+        if (name == text) {
+            out = format;
+            return true;
+        }
+    return false;
 }
 
 void write_diagnostics(std::ostream& out, OutputFormat format,

@@ -5,6 +5,7 @@
 // in property values. Notes and fix-its become further lines of the message, because
 // an annotation has no other place for them.
 #include "../text_util.hpp"
+#include "proxycfg/rules.hpp"
 #include "writers.hpp"
 
 namespace proxycfg::format {
@@ -49,16 +50,9 @@ std::string escape_property(std::string_view s) {
     return out;
 }
 
+// GitHub's workflow commands are error, warning and notice.
 std::string_view command(Severity s) {
-    switch (s) {
-        case Severity::error:
-            return "error";
-        case Severity::warning:
-            return "warning";
-        case Severity::info:
-            return "notice";
-    }
-    return "error";
+    return s == Severity::info ? "notice" : to_string(s);
 }
 
 }  // namespace

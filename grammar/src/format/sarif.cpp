@@ -17,16 +17,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// SARIF's levels are error, warning and note.
 std::string_view sarif_level(Severity s) {
-    switch (s) {
-        case Severity::error:
-            return "error";
-        case Severity::warning:
-            return "warning";
-        case Severity::info:
-            return "note";
-    }
-    return "error";
+    return s == Severity::info ? "note" : to_string(s);
 }
 
 // A relative path stays relative (GitHub resolves it against the checkout), with forward
