@@ -99,17 +99,29 @@ void parse_targets(std::string_view field, std::vector<IpRange>& addresses,
     }
 }
 
+namespace {
+
+// Whether `field` is a sentence of Grammar; if not, `err` points at its first character
+// outside `allowed`, with the message `describe` makes (only built on failure).
+template <class Grammar, class Describe>
+bool well_formed(std::string_view field, std::string_view allowed, Rule rule, FieldError& err,
+                 Describe describe) {
+    pegtl::memory_input in(field.data(), field.size(), "");
+    if (pegtl::parse<Grammar>(in)) return true;
+    err = {rule, first_bad_offset(field, allowed), 1, describe()};
+    return false;
+}
+
+}  // namespace
+
 bool parse_ports(std::string_view field, std::vector<PortRange>& out, FieldError& err) {
     if (field == "*") return true;
-    pegtl::memory_input in(field.data(), field.size(), "");
-    if (!pegtl::parse<ports::grammar>(in)) {
-        std::size_t bad = first_bad_offset(field, "0123456789,-");
-        err = {Rule::PX005, bad, 1,
-               "'" + printable(field) +
+    if (!well_formed<ports::grammar>(field, "0123456789,-", Rule::PX005, err, [&] {
+            return "'" + printable(field) +
                    "' is not a port list (write N or N-M, comma separated; "
-                   "3proxy: Invalid port or port range)"};
+                   "3proxy: Invalid port or port range)";
+        }))
         return false;
-    }
     out.reserve(out.size() + item_count(field));
     std::size_t offset = 0;
     for (auto item : split_items(field, ',')) {
@@ -166,15 +178,12 @@ bool parse_operations(std::string_view field, std::uint32_t& out, FieldError& er
 bool parse_weekdays(std::string_view field, std::uint8_t& out, FieldError& err) {
     out = 0;
     if (field == "*") return true;
-    pegtl::memory_input in(field.data(), field.size(), "");
-    if (!pegtl::parse<weekdays::grammar>(in)) {
-        std::size_t bad = first_bad_offset(field, "01234567,-");
-        err = {Rule::PX008, bad, 1,
-               "weekdays '" + printable(field) +
+    if (!well_formed<weekdays::grammar>(field, "01234567,-", Rule::PX008, err, [&] {
+            return "weekdays '" + printable(field) +
                    "' must be digits 0-7 (0 and 7 are Sunday), ranges and commas; 3proxy "
-                   "ignores other characters, so the rule would apply on every day"};
+                   "ignores other characters, so the rule would apply on every day";
+        }))
         return false;
-    }
     for (auto item : split_items(field, ',')) {
         if (item.empty()) continue;
         int a = item[0] - '0';

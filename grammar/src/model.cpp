@@ -52,18 +52,30 @@ constexpr std::array<std::pair<std::string_view, std::uint32_t>, 19> kOps = {{
     {"DNSRESOLVE", op::DNSRESOLVE},
 }};
 
-}  // namespace
-
-std::string_view to_string(ServiceType t) {
-    for (const auto& [name, type] : kServices)
-        if (type == t) return name;
+// The two directions of a name table: a value's name ("?" when it has none) and a name's value.
+template <class Table, class Value>
+std::string_view name_in(const Table& table, Value value) {
+    for (const auto& [name, v] : table)
+        if (v == value) return name;
     return "?";
 }
 
-std::optional<ServiceType> service_type_from(std::string_view name) {
-    for (const auto& [n, type] : kServices)
-        if (n == name) return type;
+template <class Table>
+auto value_in(const Table& table, std::string_view name)
+    -> std::optional<typename Table::value_type::second_type> {
+    for (const auto& [n, value] : table)
+        if (n == name) return value;
     return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(ServiceType t) {
+    return name_in(kServices, t);
+}
+
+std::optional<ServiceType> service_type_from(std::string_view name) {
+    return value_in(kServices, name);
 }
 
 std::uint16_t default_port(ServiceType t) {
@@ -90,22 +102,17 @@ std::uint16_t default_port(ServiceType t) {
 }
 
 std::string_view to_string(AuthMethod m) {
+    // Not in the table: a plugin method is any name a loaded plugin registers, not a keyword.
     if (m == AuthMethod::plugin) return "plugin";
-    for (const auto& [name, method] : kAuth)
-        if (method == m) return name;
-    return "?";
+    return name_in(kAuth, m);
 }
 
 std::optional<AuthMethod> auth_method_from(std::string_view name) {
-    for (const auto& [n, method] : kAuth)
-        if (n == name) return method;
-    return std::nullopt;
+    return value_in(kAuth, name);
 }
 
 std::optional<std::uint32_t> operation_from(std::string_view name) {
-    for (const auto& [n, bits] : kOps)
-        if (n == name) return bits;
-    return std::nullopt;
+    return value_in(kOps, name);
 }
 
 std::string operations_to_string(std::uint32_t ops) {

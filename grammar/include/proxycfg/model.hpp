@@ -3,6 +3,7 @@
 // immutable snapshot after the sources are gone.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -210,6 +211,14 @@ struct Service {
     int anonymous = 0;                           // proxy -a/-a1/-a2 (0 = add Forwarded)
     int need_user = 1;                           // -u / -u2
     bool ipv6_first = false;                     // -6 / -64 / -46
+
+    // Whether `m` is one of the service's auth methods.
+    bool uses(AuthMethod m) const {
+        return std::find(auth.value.begin(), auth.value.end(), m) != auth.value.end();
+    }
+    // Where the service's auth comes from: its auth line, else the service line itself
+    // (no auth line: 3proxy's default, iponly).
+    const SourceSpan& auth_origin() const { return auth.span.valid() ? auth.span : span; }
 
     // No -i/internal, or a wildcard address in any spelling (0.0.0.0, ::, [::], 0:0:...).
     bool listens_everywhere() const {

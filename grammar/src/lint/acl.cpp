@@ -13,11 +13,6 @@
 namespace proxycfg::checks {
 namespace {
 
-bool uses_method(const Service& s, AuthMethod m) {
-    const auto& v = s.auth.value;
-    return std::find(v.begin(), v.end(), m) != v.end();
-}
-
 bool only_iponly(const Service& s) {
     const auto& v = s.auth.value;
     return !v.empty() &&
@@ -28,10 +23,6 @@ std::string auth_text(const Service& s) {
     std::string out = "auth";
     for (AuthMethod m : s.auth.value) out += " " + std::string(to_string(m));
     return out;
-}
-
-SourceSpan auth_site(const Service& s) {
-    return s.auth.span.valid() ? s.auth.span : s.span;
 }
 
 std::string where(const AclEntry& e) {
@@ -242,11 +233,8 @@ void check_users_under_iponly(Context& ctx) {
                                  "ACL entry names users but " + s.label +
                                      " uses auth iponly, which hides the username: the entry "
                                      "never matches");
-            if (s.auth.span.valid())
-                d.notes.push_back({s.auth.span, "auth iponly set here"});
-            else
-                d.notes.push_back(
-                    {s.span, "no auth line before this service: 3proxy's default is iponly"});
+            note_auth_origin(d, s, "auth iponly set here",
+                             "no auth line before this service: 3proxy's default is iponly");
         }
     }
 }
@@ -254,9 +242,9 @@ void check_users_under_iponly(Context& ctx) {
 void check_auth_types(Context& ctx) {
     std::set<std::pair<std::uint32_t, std::uint32_t>> none_seen, useronly_seen, cache_seen;
     for (const auto& s : ctx.model.services) {
-        SourceSpan at = auth_site(s);
+        SourceSpan at = s.auth_origin();
         const auto& methods = s.auth.value;
-        if (uses_method(s, AuthMethod::none) && !s.acl.empty() &&
+        if (s.uses(AuthMethod::none) && !s.acl.empty() &&
             none_seen.insert({at.file, at.line}).second) {
             bool first = methods.front() == AuthMethod::none;
             std::string msg = first ? "auth none: the ACL of " + s.label + " (" +
@@ -275,14 +263,13 @@ void check_auth_types(Context& ctx) {
             d.notes.push_back({dead.span, "this " + std::string(to_string(dead.action)) +
                                               " has no effect on " + s.label});
         }
-        if (uses_method(s, AuthMethod::useronly) &&
-            useronly_seen.insert({at.file, at.line}).second) {
+        if (s.uses(AuthMethod::useronly) && useronly_seen.insert({at.file, at.line}).second) {
             ctx.report(
                 Rule::PX212, at,
                 "auth useronly accepts any username without checking a password (" + s.label + ")");
         }
         // proxyd does not implement `cache` (PX505 there); the defect is 3proxy's.
-        if (ctx.three_proxy() && uses_method(s, AuthMethod::cache) &&
+        if (ctx.three_proxy() && s.uses(AuthMethod::cache) &&
             cache_seen.insert({at.file, at.line}).second) {
             ctx.report(Rule::PX217, at,
                        "auth cache: a user removed from 'users' keeps working after a reload "
@@ -298,8 +285,7 @@ void check_auth_types(Context& ctx) {
 void check_acl_users(Context& ctx) {
     bool users_matter = !ctx.model.users.empty();
     for (const auto& s : ctx.model.services)
-        if (uses_method(s, AuthMethod::strong) || uses_method(s, AuthMethod::cache))
-            users_matter = true;
+        if (s.uses(AuthMethod::strong) || s.uses(AuthMethod::cache)) users_matter = true;
     if (!users_matter) return;
     // The user list is not known when a users $file was not expanded or not readable.
     std::unordered_set<std::uint64_t> failed_lines;

@@ -31,6 +31,13 @@ inline const DirectiveInfo* info_of(const Directive& d) {
 }
 
 // One function per rule family; each lives in its own file.
+// A note at the service's auth line (`set_here`), or at the service itself when it has none
+// (`defaulted`, which should say that 3proxy's default is iponly).
+inline void note_auth_origin(Diagnostic& d, const Service& s, std::string_view set_here,
+                             std::string_view defaulted) {
+    d.notes.push_back({s.auth_origin(), std::string(s.auth.span.valid() ? set_here : defaulted)});
+}
+
 void check_syntax(Context& ctx);  // syntax.cpp   PX013, ...
 void check_force(Context& ctx);   // force.cpp    PX101-PX105
 void check_order(Context& ctx);   // order.cpp    PX106-PX113

@@ -9,11 +9,6 @@
 namespace proxycfg::checks {
 namespace {
 
-bool uses_method(const Service& s, AuthMethod m) {
-    const auto& v = s.auth.value;
-    return std::find(v.begin(), v.end(), m) != v.end();
-}
-
 bool is_wildcard(const std::string& address) {
     if (address.empty()) return true;
     auto ip = IpAddress::parse(address);
@@ -58,7 +53,7 @@ void check_open_proxy(Context& ctx) {
     for (const auto& s : ctx.model.services) {
         if (s.type != ServiceType::socks && s.type != ServiceType::proxy) continue;
         if (!is_wildcard(s.bind_address.value)) continue;
-        bool none = uses_method(s, AuthMethod::none);
+        bool none = s.uses(AuthMethod::none);
         bool iponly = std::all_of(s.auth.value.begin(), s.auth.value.end(),
                                   [](AuthMethod m) { return m == AuthMethod::iponly; });
         if (!none && !iponly) continue;
@@ -92,11 +87,8 @@ void check_open_proxy(Context& ctx) {
         auto& d = ctx.report(Rule::PX301, s.span,
                              "open proxy: " + s.label + " listens on all interfaces and " + why +
                                  " (add -i127.0.0.1, auth strong, or an allow list of sources)");
-        if (s.auth.span.valid())
-            d.notes.push_back({s.auth.span, "auth for this service set here"});
-        else
-            d.notes.push_back(
-                {s.span, "no auth line above this service: 3proxy's default is iponly"});
+        note_auth_origin(d, s, "auth for this service set here",
+                         "no auth line above this service: 3proxy's default is iponly");
         if (open_entry) d.notes.push_back({open_entry->span, "allows any source address"});
     }
 }

@@ -11,13 +11,8 @@
 namespace proxycfg::checks {
 namespace {
 
-bool uses_method(const Service& s, AuthMethod m) {
-    const auto& v = s.auth.value;
-    return std::find(v.begin(), v.end(), m) != v.end();
-}
-
 bool needs_password_users(const Service& s) {
-    return uses_method(s, AuthMethod::strong) || uses_method(s, AuthMethod::cache);
+    return s.uses(AuthMethod::strong) || s.uses(AuthMethod::cache);
 }
 
 bool can_authenticate(const User& u) {
@@ -107,8 +102,8 @@ void check_no_usable_user(Context& ctx) {
     for (const auto& s : ctx.model.services) {
         if (!needs_password_users(s)) continue;
         // radius and plugins authenticate against something other than `users`.
-        if (uses_method(s, AuthMethod::radius) || uses_method(s, AuthMethod::plugin)) continue;
-        SourceSpan at = s.auth.span.valid() ? s.auth.span : s.span;
+        if (s.uses(AuthMethod::radius) || s.uses(AuthMethod::plugin)) continue;
+        const SourceSpan& at = s.auth_origin();
         if (!reported.insert({at.file, at.line}).second) continue;
         std::string why = defined == 0 ? "no users are defined"
                                        : "the " + std::to_string(defined) +
@@ -179,8 +174,7 @@ void check_malformed(Context& ctx) {
         }
     }
     auto strong_note = [&](Diagnostic& d) {
-        SourceSpan at = strong->auth.span.valid() ? strong->auth.span : strong->span;
-        d.notes.push_back({at, "password authentication required here"});
+        d.notes.push_back({strong->auth_origin(), "password authentication required here"});
     };
     for (const auto& u : ctx.model.user_definitions) {
         if (u.type == PasswordType::cl || u.type == PasswordType::cr || u.type == PasswordType::nt)
