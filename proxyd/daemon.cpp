@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 
@@ -40,10 +41,31 @@ bool daemonize(std::string& error) {
 
 namespace {
 
-std::optional<unsigned long> number(const std::string& text) {
-    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+// A user or group as a number, else by name through `by_name`; nullopt when it is neither
+// (a number too large for the id type included).
+template <class Id, class ByName>
+std::optional<Id> id_of(const std::string& text, ByName by_name) {
+    Id n{};
+    const char* end = text.data() + text.size();
+    if (auto r = std::from_chars(text.data(), end, n);
+        !text.empty() && r.ec == std::errc() && r.ptr == end)
+        return n;
+    if (text.find_first_not_of("0123456789") == std::string::npos) return std::nullopt;
+    return by_name(text.c_str());
+}
+
+std::optional<gid_t> group_id(const std::string& name) {
+    return id_of<gid_t>(name, [](const char* n) -> std::optional<gid_t> {
+        if (const struct group* g = ::getgrnam(n)) return g->gr_gid;
         return std::nullopt;
-    return std::stoul(text);
+    });
+}
+
+std::optional<uid_t> user_id(const std::string& name) {
+    return id_of<uid_t>(name, [](const char* n) -> std::optional<uid_t> {
+        if (const struct passwd* p = ::getpwnam(n)) return p->pw_uid;
+        return std::nullopt;
+    });
 }
 
 }  // namespace
@@ -52,26 +74,14 @@ bool drop_privileges(const std::string& user_name, const std::string& group_name
                      std::string& error) {
     if (user_name.empty() && group_name.empty()) return true;
     std::optional<gid_t> gid;
-    if (!group_name.empty()) {
-        if (auto n = number(group_name)) {
-            gid = static_cast<gid_t>(*n);
-        } else if (const struct group* g = ::getgrnam(group_name.c_str())) {
-            gid = g->gr_gid;
-        } else {
-            error = "setgid " + group_name + ": no such group";
-            return false;
-        }
+    if (!group_name.empty() && !(gid = group_id(group_name))) {
+        error = "setgid " + group_name + ": no such group";
+        return false;
     }
     std::optional<uid_t> uid;
-    if (!user_name.empty()) {
-        if (auto n = number(user_name)) {
-            uid = static_cast<uid_t>(*n);
-        } else if (const struct passwd* p = ::getpwnam(user_name.c_str())) {
-            uid = p->pw_uid;
-        } else {
-            error = "setuid " + user_name + ": no such user";
-            return false;
-        }
+    if (!user_name.empty() && !(uid = user_id(user_name))) {
+        error = "setuid " + user_name + ": no such user";
+        return false;
     }
     if (::geteuid() == 0 && ::setgroups(0, nullptr) != 0) {
         error = std::string("setgroups: ") + std::strerror(errno);

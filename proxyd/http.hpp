@@ -13,9 +13,7 @@ namespace proxyd {
 
 class HttpSession final : public Session {
   public:
-    HttpSession(SessionHost& host, SnapshotPtr config, std::size_t service_index, UniqueFd client,
-                const sockaddr_storage& peer)
-        : Session(host, std::move(config), service_index, std::move(client), peer, "PROXY") {}
+    using Session::Session;
 
   private:
     void on_start() override {}

@@ -104,7 +104,7 @@ socklen_t to_sockaddr(const proxycfg::IpAddress& a, std::uint16_t port, sockaddr
 }
 
 Session::Session(SessionHost& host, SnapshotPtr config, std::size_t service_index, UniqueFd client,
-                 const sockaddr_storage& peer, std::string_view protocol)
+                 const sockaddr_storage& peer)
     : host_(host),
       config_(std::move(config)),
       service_(&config_->model->services.at(service_index)),
@@ -112,7 +112,7 @@ Session::Session(SessionHost& host, SnapshotPtr config, std::size_t service_inde
     record_.id = host_.next_session_id();
     record_.service_index = service_index;
     record_.service_label = service_->label;
-    record_.protocol = std::string(protocol);
+    record_.protocol = log_protocol(service_->type);
     record_.service_port = service_->port.value;
     if (auto a = address_of(peer, &record_.client_port)) record_.client_address = *a;
     record_.started = std::chrono::system_clock::now();

@@ -44,7 +44,7 @@ struct AclClock {
 class Session {
   public:
     Session(SessionHost& host, SnapshotPtr config, std::size_t service_index, UniqueFd client,
-            const sockaddr_storage& peer, std::string_view protocol);
+            const sockaddr_storage& peer);
     virtual ~Session() = default;
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;

@@ -12,4 +12,15 @@ std::string SessionRecord::target_text() const {
     return host + ":" + std::to_string(target_port);
 }
 
+std::string_view log_protocol(proxycfg::ServiceType type) {
+    switch (type) {
+        case proxycfg::ServiceType::proxy:
+            return "PROXY";
+        case proxycfg::ServiceType::tcppm:
+            return "TCPPM";
+        default:
+            return "SOCKS";
+    }
+}
+
 }  // namespace proxyd

@@ -46,4 +46,7 @@ struct SessionRecord {
     std::string target_text() const;  // "host:port" / "[v6]:port"
 };
 
+// The %N a session of this service type logs until its handshake says more (SOCKS4/5).
+std::string_view log_protocol(proxycfg::ServiceType type);
+
 }  // namespace proxyd

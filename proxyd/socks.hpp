@@ -9,9 +9,7 @@ namespace proxyd {
 
 class SocksSession final : public Session {
   public:
-    SocksSession(SessionHost& host, SnapshotPtr config, std::size_t service_index, UniqueFd client,
-                 const sockaddr_storage& peer)
-        : Session(host, std::move(config), service_index, std::move(client), peer, "SOCKS") {}
+    using Session::Session;
 
   private:
     enum class Step : std::uint8_t {

@@ -8,9 +8,7 @@ namespace proxyd {
 
 class TcppmSession final : public Session {
   public:
-    TcppmSession(SessionHost& host, SnapshotPtr config, std::size_t service_index, UniqueFd client,
-                 const sockaddr_storage& peer)
-        : Session(host, std::move(config), service_index, std::move(client), peer, "TCPPM") {}
+    using Session::Session;
 
   private:
     void on_start() override;

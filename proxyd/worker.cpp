@@ -114,9 +114,7 @@ void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_stora
         // Refused at once: the client sees a close instead of waiting in a queue.
         SessionRecord r;
         r.id = next_session_id();
-        r.protocol = service.type == proxycfg::ServiceType::proxy   ? "PROXY"
-                     : service.type == proxycfg::ServiceType::tcppm ? "TCPPM"
-                                                                    : "SOCKS";
+        r.protocol = log_protocol(service.type);
         r.service_port = service.port.value;
         r.client_address = source;
         r.client_port = peer_port;

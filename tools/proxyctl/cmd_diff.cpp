@@ -8,11 +8,7 @@
 namespace proxyctl {
 namespace {
 
-int run_diff(const LiveOptions& o) {
-    int status = exit_ok;
-    auto reply = call_as<control::DiffResult>("diff", o, status);
-    if (!reply) return status;
-    const control::DiffResult& d = *reply;
+int show_diff(const control::DiffResult& d, const LiveOptions& o) {
     bool differs = d.differs || !d.files.empty() || (d.changes.is_array() && !d.changes.empty());
     if (o.json) {
         print_ok_json(d);
@@ -70,7 +66,7 @@ void register_diff(CLI::App& app, Runner& runner) {
         "Examples:\n"
         "  proxyctl diff\n"
         "  proxyctl diff >/dev/null || proxyctl reload",
-        run_diff);
+        show_diff);
 }
 
 }  // namespace proxyctl

@@ -8,19 +8,16 @@
 namespace proxyctl {
 namespace {
 
-int run_reopen_logs(const LiveOptions& o) {
-    int status = exit_ok;
-    auto result = call("reopen-logs", o, "reopen-logs", status);
-    if (!result) return status;
-    if (!result->is_object()) return malformed_result("reopen-logs", "not an object", o.json);
+int show_reopened(const nlohmann::json& result, const LiveOptions& o) {
+    if (!result.is_object()) return malformed_result("reopen-logs", "not an object", o.json);
     if (o.json) {
-        auto reopened = result->find("reopened");
-        print_ok_json({{"reopened", reopened == result->end() || *reopened != false},
-                       {"generation", control::number_field(*result, "generation")}});
+        auto reopened = result.find("reopened");
+        print_ok_json({{"reopened", reopened == result.end() || *reopened != false},
+                       {"generation", control::number_field(result, "generation")}});
         return exit_ok;
     }
     std::cout << "proxyd reopened its log files; generation "
-              << control::number_field(*result, "generation") << " keeps serving (no reload)\n";
+              << control::number_field(result, "generation") << " keeps serving (no reload)\n";
     return exit_ok;
 }
 
@@ -35,7 +32,7 @@ void register_reopen_logs(CLI::App& app, Runner& runner) {
         "Examples:\n"
         "  mv /var/log/proxyd/proxyd.log /var/log/proxyd/proxyd.log.1 && proxyctl reopen-logs\n"
         "  proxyctl reopen-logs --socket /tmp/proxyd.sock --json",
-        run_reopen_logs);
+        show_reopened);
 }
 
 }  // namespace proxyctl

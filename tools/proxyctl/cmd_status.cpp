@@ -8,11 +8,7 @@
 namespace proxyctl {
 namespace {
 
-int run_status(const LiveOptions& o) {
-    int status = exit_ok;
-    auto reply = call_as<control::Status>("status", o, status);
-    if (!reply) return status;
-    const control::Status& s = *reply;
+int show_status(const control::Status& s, const LiveOptions& o) {
     if (o.json) {
         // Through the type: an older daemon's reply gets the fields it lacks as null.
         print_ok_json(s);
@@ -65,7 +61,7 @@ void register_status(CLI::App& app, Runner& runner) {
                      "Examples:\n"
                      "  proxyctl status\n"
                      "  proxyctl status --socket /tmp/proxyd.sock --json | jq .result.generation",
-                     run_status);
+                     show_status);
 }
 
 }  // namespace proxyctl

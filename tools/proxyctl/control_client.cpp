@@ -291,15 +291,6 @@ void add_live_options(CLI::App* cmd, LiveOptions& options) {
     cmd->add_flag("--json", options.json, "Print the daemon's reply as JSON, for scripts");
 }
 
-void add_live_command(CLI::App& app, int& exit_status, const char* name, const char* description,
-                      const char* footer, int (*run)(const LiveOptions&)) {
-    auto options = std::make_shared<LiveOptions>();
-    auto* cmd = app.add_subcommand(name, description);
-    add_live_options(cmd, *options);
-    cmd->footer(footer);
-    cmd->callback([options, run, &exit_status] { exit_status = run(*options); });
-}
-
 std::optional<nlohmann::json> call(const std::string& command_name, const LiveOptions& options,
                                    const std::string& command, int& status,
                                    const nlohmann::json& args, const nlohmann::json& extra) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -83,11 +84,6 @@ struct LiveOptions {
 };
 void add_live_options(CLI::App* cmd, LiveOptions& options);
 
-// A live command with no options of its own: the shared ones, its help footer, and `run`,
-// whose return value is the exit status.
-void add_live_command(CLI::App& app, int& exit_status, const char* name, const char* description,
-                      const char* footer, int (*run)(const LiveOptions&));
-
 // Sends the request and, on failure, reports it on stderr and stores the exit status; with
 // --json the failure's envelope goes to stdout too, so scripts always get one document.
 std::optional<nlohmann::json> call(const std::string& command_name, const LiveOptions& options,
@@ -107,6 +103,22 @@ std::optional<T> call_as(const std::string& command, const LiveOptions& options,
         status = malformed_result(command, e.what(), options.json);
         return std::nullopt;
     }
+}
+
+// A live command with no options of its own: the shared ones, its help footer, and `show`,
+// which gets the reply's result decoded as Result and returns the exit status.
+template <class Result>
+void add_live_command(CLI::App& app, int& exit_status, const char* name, const char* description,
+                      const char* footer, int (*show)(const Result&, const LiveOptions&)) {
+    auto options = std::make_shared<LiveOptions>();
+    auto* cmd = app.add_subcommand(name, description);
+    add_live_options(cmd, *options);
+    cmd->footer(footer);
+    cmd->callback([options, name, show, &exit_status] {
+        int status = 0;
+        auto result = call_as<Result>(name, *options, status);
+        exit_status = result ? show(*result, *options) : status;
+    });
 }
 
 // --- rendering helpers for people -----------------------------------------------------
