@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 namespace proxyd {
 
@@ -18,133 +19,183 @@ void append_number(std::string& out, long value, int width) {
     out += buf;
 }
 
+// Copied whole, then patched in place: one append, not one per byte.
 void append_field(std::string& out, std::string_view value, std::string_view replace) {
     if (value.empty()) {
         out += '-';
         return;
     }
-    for (char c : value) out += replace.find(c) != std::string_view::npos ? '+' : c;
+    std::size_t start = out.size();
+    out += value;
+    if (replace.empty()) return;
+    for (std::size_t i = start; i < out.size(); ++i)
+        if (replace.find(out[i]) != std::string_view::npos) out[i] = '+';
+}
+
+// What comes before a logformat's template: 'L' (local time) or 'G' (GMT) picks the
+// clock, "-CHARS+" lists the characters that fields must not contain.
+struct FormatPrefix {
+    bool gmt = false;
+    std::string_view replace;
+    std::string_view body;  // the template after the prefix
+};
+
+FormatPrefix read_prefix(std::string_view format) {
+    FormatPrefix p;
+    if (!format.empty() && (format.front() == 'L' || format.front() == 'G')) {
+        p.gmt = format.front() == 'G';
+        format.remove_prefix(1);
+    }
+    if (!format.empty() && format.front() == '-') {
+        auto plus = format.find('+');
+        if (plus != std::string_view::npos) {
+            p.replace = format.substr(1, plus - 1);
+            format.remove_prefix(plus + 1);
+        }
+    }
+    p.body = format;
+    return p;
+}
+
+// The line's time, broken down once for all its time letters.
+struct LineTime {
+    std::time_t t = 0;
+    std::tm tm{};
+    long ms = 0;
+    bool gmt = false;
+};
+
+LineTime line_time(std::chrono::system_clock::time_point time, bool gmt) {
+    LineTime lt;
+    lt.t = std::chrono::system_clock::to_time_t(time);
+    if (gmt) {
+        ::gmtime_r(&lt.t, &lt.tm);
+    } else {
+        ::localtime_r(&lt.t, &lt.tm);
+    }
+    lt.ms = static_cast<long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count() %
+        1000);
+    lt.gmt = gmt;
+    return lt;
+}
+
+struct PaddedNumber {
+    long value;
+    int width;  // zero-padded to this many digits
+};
+
+std::optional<PaddedNumber> time_number(char k, const LineTime& time) {
+    switch (k) {
+        case 'Y':
+            return PaddedNumber{time.tm.tm_year + 1900, 4};
+        case 'y':
+            return PaddedNumber{time.tm.tm_year % 100, 2};
+        case 'm':
+            return PaddedNumber{time.tm.tm_mon + 1, 2};
+        case 'd':
+            return PaddedNumber{time.tm.tm_mday, 2};
+        case 'H':
+            return PaddedNumber{time.tm.tm_hour, 2};
+        case 'M':
+            return PaddedNumber{time.tm.tm_min, 2};
+        case 'S':
+            return PaddedNumber{time.tm.tm_sec, 2};
+        case '.':
+            return PaddedNumber{time.ms, 3};
+        case 't':
+            return PaddedNumber{static_cast<long>(time.t), 1};
+        default:
+            return std::nullopt;
+    }
+}
+
+std::optional<long> session_number(char k, const LogFields& f) {
+    switch (k) {
+        case 'p':
+            return f.port;
+        case 'E':
+            return f.error;
+        case 'c':
+            return f.client_port;
+        case 'r':
+            return f.remote_port;
+        default:
+            return std::nullopt;
+    }
+}
+
+// Byte and session counters: unsigned 64-bit, beyond the range of append_number's long.
+std::optional<std::uint64_t> session_counter(char k, const LogFields& f) {
+    switch (k) {
+        case 'I':
+            return f.bytes_in;
+        case 'O':
+            return f.bytes_out;
+        case 'i':
+            return f.session_id;
+        default:
+            return std::nullopt;
+    }
+}
+
+std::optional<std::string_view> session_text(char k, const LogFields& f) {
+    switch (k) {
+        case 'N':
+            return f.service;
+        case 'e':
+            return f.reason;
+        case 'U':
+            return f.user;
+        case 'C':
+            return f.client_ip;
+        case 'R':
+            return f.remote_host;
+        case 'n':
+            return f.hostname;
+        case 'T':
+            return f.request;
+        default:
+            return std::nullopt;
+    }
+}
+
+void append_utc_offset(std::string& out, const LineTime& time) {
+    char buf[8];
+    std::strftime(buf, sizeof buf, "%z", &time.tm);
+    out += time.gmt ? "+0000" : buf;
+}
+
+// Expands the letter after a '%'.
+void append_letter(std::string& out, char k, const LineTime& time, const LogFields& f,
+                   std::string_view replace) {
+    if (auto n = time_number(k, time)) return append_number(out, n->value, n->width);
+    if (auto n = session_number(k, f)) return append_number(out, *n, 1);
+    if (auto text = session_text(k, f)) return append_field(out, *text, replace);
+    if (auto count = session_counter(k, f)) {
+        out += std::to_string(*count);
+        return;
+    }
+    if (k == 'z') return append_utc_offset(out, time);
+    out += '%';
+    if (k != '%') out += k;  // "%%" is a percent sign; unknown letters are copied as they are
 }
 
 }  // namespace
 
 std::string format_log_line(std::string_view format, const LogFields& f) {
-    bool gmt = false;
-    if (!format.empty() && (format.front() == 'L' || format.front() == 'G')) {
-        gmt = format.front() == 'G';
-        format.remove_prefix(1);
-    }
-    std::string_view replace;
-    if (!format.empty() && format.front() == '-') {
-        auto plus = format.find('+');
-        if (plus != std::string_view::npos) {
-            replace = format.substr(1, plus - 1);
-            format.remove_prefix(plus + 1);
-        }
-    }
-    std::time_t t = std::chrono::system_clock::to_time_t(f.time);
-    std::tm tm{};
-    if (gmt) {
-        ::gmtime_r(&t, &tm);
-    } else {
-        ::localtime_r(&t, &tm);
-    }
-    auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(f.time.time_since_epoch()).count() %
-        1000;
-
+    FormatPrefix prefix = read_prefix(format);
+    LineTime time = line_time(f.time, prefix.gmt);
+    std::string_view body = prefix.body;
     std::string out;
-    out.reserve(format.size() + 64);
-    for (std::size_t i = 0; i < format.size(); ++i) {
-        char c = format[i];
-        if (c != '%' || i + 1 == format.size()) {
+    out.reserve(body.size() + 64);
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        char c = body[i];
+        if (c != '%' || i + 1 == body.size()) {
             out += c;
             continue;
         }
-        char k = format[++i];
-        switch (k) {
-            case '%':
-                out += '%';
-                break;
-            case 'Y':
-                append_number(out, tm.tm_year + 1900, 4);
-                break;
-            case 'y':
-                append_number(out, tm.tm_year % 100, 2);
-                break;
-            case 'm':
-                append_number(out, tm.tm_mon + 1, 2);
-                break;
-            case 'd':
-                append_number(out, tm.tm_mday, 2);
-                break;
-            case 'H':
-                append_number(out, tm.tm_hour, 2);
-                break;
-            case 'M':
-                append_number(out, tm.tm_min, 2);
-                break;
-            case 'S':
-                append_number(out, tm.tm_sec, 2);
-                break;
-            case '.':
-                append_number(out, static_cast<long>(ms), 3);
-                break;
-            case 't':
-                append_number(out, static_cast<long>(t), 1);
-                break;
-            case 'z': {
-                char buf[8];
-                std::strftime(buf, sizeof buf, "%z", &tm);
-                out += gmt ? "+0000" : buf;
-                break;
-            }
-            case 'N':
-                append_field(out, f.service, replace);
-                break;
-            case 'p':
-                append_number(out, f.port, 1);
-                break;
-            case 'E':
-                append_number(out, f.error, 1);
-                break;
-            case 'e':
-                append_field(out, f.reason, replace);
-                break;
-            case 'U':
-                append_field(out, f.user, replace);
-                break;
-            case 'C':
-                append_field(out, f.client_ip, replace);
-                break;
-            case 'c':
-                append_number(out, f.client_port, 1);
-                break;
-            case 'R':
-                append_field(out, f.remote_host, replace);
-                break;
-            case 'r':
-                append_number(out, f.remote_port, 1);
-                break;
-            case 'n':
-                append_field(out, f.hostname, replace);
-                break;
-            case 'I':
-                out += std::to_string(f.bytes_in);
-                break;
-            case 'O':
-                out += std::to_string(f.bytes_out);
-                break;
-            case 'T':
-                append_field(out, f.request, replace);
-                break;
-            case 'i':
-                out += std::to_string(f.session_id);
-                break;
-            default:
-                out += '%';
-                out += k;
-        }
+        append_letter(out, body[++i], time, f, prefix.replace);
     }
     return out;
 }

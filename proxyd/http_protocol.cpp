@@ -277,6 +277,111 @@ std::uint32_t operation_for_method(std::string_view method) {
     return op::HTTP_OTHER;
 }
 
+inline std::size_t BodyFramer::take(std::size_t available) {
+    auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, available));
+    remaining_ -= n;
+    return n;
+}
+
+// What follows the line whose LF `lf_state` waits for.
+inline void BodyFramer::end_line(ChunkState lf_state) {
+    switch (lf_state) {
+        case ChunkState::size_lf:
+            chunk_ = remaining_ == 0 ? ChunkState::trailer_start : ChunkState::data;
+            return;
+        case ChunkState::data_lf:
+            chunk_ = ChunkState::size;
+            size_digits_ = false;
+            return;
+        case ChunkState::trailer_lf:
+            chunk_ = ChunkState::trailer_start;
+            return;
+        case ChunkState::final_lf:
+            done_ = true;
+            return;
+        default:
+            return;
+    }
+}
+
+// Lines end in CRLF or a bare LF (RFC 9112 section 2.2): a CR waits in `lf_state` for
+// its LF, an LF ends the line at once. False for any other byte.
+inline bool BodyFramer::line_break(char c, ChunkState lf_state) {
+    if (c == '\r')
+        chunk_ = lf_state;
+    else if (c == '\n')
+        end_line(lf_state);
+    else
+        return false;
+    return true;
+}
+
+// The LF after a line's CR; any other byte is refused and not taken.
+inline std::size_t BodyFramer::lf_byte(char c, ChunkState lf_state) {
+    if (c != '\n') {
+        error_ = true;
+        return 0;
+    }
+    end_line(lf_state);
+    return 1;
+}
+
+// One byte of a chunk-size line. False (with error()) only for a digit that would
+// overflow: that byte is not taken, while any other bad byte is taken with the error.
+inline bool BodyFramer::size_byte(char c) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isxdigit(u)) {
+        if (remaining_ > (std::uint64_t{1} << 56)) {
+            error_ = true;
+            return false;
+        }
+        remaining_ = remaining_ * 16 + static_cast<std::uint64_t>(
+                                           std::isdigit(u) ? c - '0' : std::tolower(u) - 'a' + 10);
+        size_digits_ = true;
+    } else if (!size_digits_) {
+        error_ = true;
+    } else if (c == ';' || c == ' ' || c == '\t') {
+        chunk_ = ChunkState::size_ext;
+    } else if (!line_break(c, ChunkState::size_lf)) {
+        error_ = true;
+    }
+    return true;
+}
+
+inline std::size_t BodyFramer::chunked_step(char c, std::size_t available) {
+    switch (chunk_) {
+        case ChunkState::size:
+            return size_byte(c) ? 1 : 0;
+        case ChunkState::size_ext:
+            line_break(c, ChunkState::size_lf);  // the extension itself is skipped
+            return 1;
+        case ChunkState::data: {
+            std::size_t n = take(available);
+            if (remaining_ == 0) chunk_ = ChunkState::data_cr;
+            return n;
+        }
+        case ChunkState::data_cr:
+            if (line_break(c, ChunkState::data_lf)) return 1;
+            error_ = true;
+            return 0;
+        case ChunkState::trailer_start:
+            if (!line_break(c, ChunkState::final_lf)) chunk_ = ChunkState::trailer_line;
+            return 1;
+        case ChunkState::trailer_line:
+            line_break(c, ChunkState::trailer_lf);
+            return 1;
+        case ChunkState::size_lf:
+            return lf_byte(c, ChunkState::size_lf);
+        case ChunkState::data_lf:
+            return lf_byte(c, ChunkState::data_lf);
+        case ChunkState::trailer_lf:
+            return lf_byte(c, ChunkState::trailer_lf);
+        case ChunkState::final_lf:
+            return lf_byte(c, ChunkState::final_lf);
+    }
+    return 0;
+}
+
 std::size_t BodyFramer::consume(std::string_view data) {
     if (done_ || error_) return 0;
     switch (mode_) {
@@ -285,8 +390,7 @@ std::size_t BodyFramer::consume(std::string_view data) {
         case Mode::until_close:
             return data.size();
         case Mode::length: {
-            auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, data.size()));
-            remaining_ -= n;
+            std::size_t n = take(data.size());
             done_ = remaining_ == 0;
             return n;
         }
@@ -294,112 +398,7 @@ std::size_t BodyFramer::consume(std::string_view data) {
             break;
     }
     std::size_t i = 0;
-    while (i < data.size() && !done_ && !error_) {
-        char c = data[i];
-        switch (chunk_) {
-            case ChunkState::size:
-                if (std::isxdigit(static_cast<unsigned char>(c))) {
-                    if (remaining_ > (std::uint64_t{1} << 56)) {
-                        error_ = true;
-                        break;
-                    }
-                    remaining_ = remaining_ * 16 +
-                                 static_cast<std::uint64_t>(
-                                     std::isdigit(static_cast<unsigned char>(c))
-                                         ? c - '0'
-                                         : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
-                    size_digits_ = true;
-                } else if (!size_digits_) {
-                    error_ = true;
-                } else if (c == ';' || c == ' ' || c == '\t') {
-                    chunk_ = ChunkState::size_ext;
-                } else if (c == '\r') {
-                    chunk_ = ChunkState::size_lf;
-                } else if (c == '\n') {
-                    chunk_ = remaining_ == 0 ? ChunkState::trailer_start : ChunkState::data;
-                } else {
-                    error_ = true;
-                }
-                ++i;
-                break;
-            case ChunkState::size_ext:
-                if (c == '\r')
-                    chunk_ = ChunkState::size_lf;
-                else if (c == '\n')
-                    chunk_ = remaining_ == 0 ? ChunkState::trailer_start : ChunkState::data;
-                ++i;
-                break;
-            case ChunkState::size_lf:
-                if (c != '\n') {
-                    error_ = true;
-                    break;
-                }
-                chunk_ = remaining_ == 0 ? ChunkState::trailer_start : ChunkState::data;
-                ++i;
-                break;
-            case ChunkState::data: {
-                auto n =
-                    static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, data.size() - i));
-                remaining_ -= n;
-                i += n;
-                if (remaining_ == 0) chunk_ = ChunkState::data_cr;
-                break;
-            }
-            case ChunkState::data_cr:
-                if (c == '\r')
-                    chunk_ = ChunkState::data_lf;
-                else if (c == '\n') {
-                    chunk_ = ChunkState::size;
-                    size_digits_ = false;
-                } else {
-                    error_ = true;
-                    break;
-                }
-                ++i;
-                break;
-            case ChunkState::data_lf:
-                if (c != '\n') {
-                    error_ = true;
-                    break;
-                }
-                chunk_ = ChunkState::size;
-                size_digits_ = false;
-                ++i;
-                break;
-            case ChunkState::trailer_start:
-                if (c == '\r')
-                    chunk_ = ChunkState::final_lf;
-                else if (c == '\n')
-                    done_ = true;
-                else
-                    chunk_ = ChunkState::trailer_line;
-                ++i;
-                break;
-            case ChunkState::trailer_line:
-                if (c == '\n')
-                    chunk_ = ChunkState::trailer_start;
-                else if (c == '\r')
-                    chunk_ = ChunkState::trailer_lf;
-                ++i;
-                break;
-            case ChunkState::trailer_lf:
-                if (c != '\n') {
-                    error_ = true;
-                    break;
-                }
-                chunk_ = ChunkState::trailer_start;
-                ++i;
-                break;
-            case ChunkState::final_lf:
-                if (c != '\n') {
-                    error_ = true;
-                    break;
-                }
-                done_ = true;
-                ++i;
-                break;
-        }
-    }
+    while (i < data.size() && !done_ && !error_) i += chunked_step(data[i], data.size() - i);
     return i;
 }
 

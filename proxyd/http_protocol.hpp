@@ -100,6 +100,17 @@ class BodyFramer {
         trailer_lf,
         final_lf
     };
+    // The steps of consume(), defined inline in the .cpp so that its per-byte loop
+    // stays one function.
+    // Counts up to `available` bytes against remaining_; how many it took.
+    std::size_t take(std::size_t available);
+    // One state of the chunked framing; the bytes it took (0 when it refuses `c`).
+    std::size_t chunked_step(char c, std::size_t available);
+    bool size_byte(char c);
+    std::size_t lf_byte(char c, ChunkState lf_state);
+    bool line_break(char c, ChunkState lf_state);
+    void end_line(ChunkState lf_state);
+
     Mode mode_;
     std::uint64_t remaining_;
     bool done_;

@@ -21,6 +21,36 @@ Parsed<T> fail(std::uint8_t reply, std::string error) {
     return p;
 }
 
+// The version byte a message starts with and the fixed part after it. False while fewer
+// than `size` bytes are in (`p` stays incomplete) or when the version is not `version`
+// (`p` is refused with `reply`).
+template <typename T>
+bool header_in(Bytes in, std::size_t size, std::uint8_t version, std::uint8_t reply,
+               const char* error, Parsed<T>& p) {
+    if (in.empty()) return false;
+    if (in[0] != version) {
+        p = fail<T>(reply, error);
+        return false;
+    }
+    return in.size() >= size;
+}
+
+// SOCKS4 and SOCKS5 requests both start VER CMD.
+bool request_header_in(Bytes in, std::size_t size, std::uint8_t version, std::uint8_t reply,
+                       const char* error, Parsed<Request>& p) {
+    if (!header_in(in, size, version, reply, error, p)) return false;
+    p.value.version = version;
+    p.value.command = in[1];
+    return true;
+}
+
+// Marks `p` parsed, `consumed` bytes long.
+template <typename T>
+void finish(Parsed<T>& p, std::size_t consumed) {
+    p.consumed = consumed;
+    p.status = Status::ok;
+}
+
 // Reads a NUL-terminated field starting at `at`. nullopt+incomplete if no NUL yet.
 std::optional<std::string> read_cstring(Bytes in, std::size_t at, std::size_t& end,
                                         bool& too_long) {
@@ -53,23 +83,18 @@ std::string Request::target_text() const {
 
 Parsed<Greeting> parse_greeting(Bytes in) {
     Parsed<Greeting> p;
-    if (in.empty()) return p;
-    if (in[0] != 5) return fail<Greeting>(0, "not a SOCKS5 greeting");
-    if (in.size() < 2) return p;
+    if (!header_in(in, 2, 5, 0, "not a SOCKS5 greeting", p)) return p;
     std::size_t n = in[1];
     if (n == 0) return fail<Greeting>(method::no_acceptable, "SOCKS5 greeting offers no method");
     if (in.size() < 2 + n) return p;
     p.value.methods.assign(in.begin() + 2, in.begin() + static_cast<std::ptrdiff_t>(2 + n));
-    p.consumed = 2 + n;
-    p.status = Status::ok;
+    finish(p, 2 + n);
     return p;
 }
 
 Parsed<UserPassword> parse_user_password(Bytes in) {
     Parsed<UserPassword> p;
-    if (in.empty()) return p;
-    if (in[0] != 1) return fail<UserPassword>(1, "bad RFC 1929 version");
-    if (in.size() < 2) return p;
+    if (!header_in(in, 2, 1, 1, "bad RFC 1929 version", p)) return p;
     std::size_t ulen = in[1];
     if (in.size() < 2 + ulen + 1) return p;
     std::size_t plen = in[2 + ulen];
@@ -77,18 +102,14 @@ Parsed<UserPassword> parse_user_password(Bytes in) {
     auto chars = reinterpret_cast<const char*>(in.data());
     p.value.user.assign(chars + 2, ulen);
     p.value.password.assign(chars + 3 + ulen, plen);
-    p.consumed = 3 + ulen + plen;
-    p.status = Status::ok;
+    finish(p, 3 + ulen + plen);
     return p;
 }
 
 Parsed<Request> parse_socks5_request(Bytes in) {
     Parsed<Request> p;
-    if (in.empty()) return p;
-    if (in[0] != 5) return fail<Request>(reply5::general_failure, "bad SOCKS5 request version");
-    if (in.size() < 4) return p;
-    p.value.version = 5;
-    p.value.command = in[1];
+    if (!request_header_in(in, 4, 5, reply5::general_failure, "bad SOCKS5 request version", p))
+        return p;
     std::uint8_t atyp = in[3];
     std::size_t end = 0;
     switch (atyp) {
@@ -130,18 +151,13 @@ Parsed<Request> parse_socks5_request(Bytes in) {
                                  "unknown SOCKS5 address type " + std::to_string(atyp));
     }
     p.value.port = read_port(in, end - 2);
-    p.consumed = end;
-    p.status = Status::ok;
+    finish(p, end);
     return p;
 }
 
 Parsed<Request> parse_socks4_request(Bytes in) {
     Parsed<Request> p;
-    if (in.empty()) return p;
-    if (in[0] != 4) return fail<Request>(reply4::rejected, "not a SOCKS4 request");
-    if (in.size() < 9) return p;
-    p.value.version = 4;
-    p.value.command = in[1];
+    if (!request_header_in(in, 9, 4, reply4::rejected, "not a SOCKS4 request", p)) return p;
     p.value.port = read_port(in, 2);
     std::size_t end = 0;
     bool too_long = false;
@@ -165,8 +181,7 @@ Parsed<Request> parse_socks4_request(Bytes in) {
         std::copy_n(in.begin() + 4, 4, a.bytes.begin());
         p.value.address = a;
     }
-    p.consumed = end;
-    p.status = Status::ok;
+    finish(p, end);
     return p;
 }
 

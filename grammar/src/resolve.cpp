@@ -267,58 +267,64 @@ class Resolver {
     bool acl_fields(const Directive& d, std::size_t first, AclEntry& e) {
         auto args = d.args();
         FieldError err;
-        auto fail = [&](const Token& t) {
-            report(err.rule, t.sub_span(err.offset, std::max<std::size_t>(err.length, 1)),
-                   err.message);
-            return false;
-        };
         for (std::size_t i = first, field = 0; i < args.size() && field < 8; ++i, ++field) {
             const Token& t = args[i];
-            std::string_view v = t.text();
             // An unexpanded $file (includes not followed) stands for a list we cannot see.
             if (t.has_dollar && !t.from_file) continue;
-            switch (field) {
-                case 0:
-                    if (v != "*") {
-                        // Sized once: grown item by item, it allocates up to three times.
-                        e.users.reserve(
-                            static_cast<std::size_t>(std::count(v.begin(), v.end(), ',')) + 1);
-                        for (auto u : split_items(v, ','))
-                            if (!u.empty()) e.users.emplace_back(u);
-                    }
-                    break;
-                case 1:
-                    if (!parse_sources(v, e.sources, err)) return fail(t);
-                    break;
-                case 2:
-                    parse_targets(v, e.target_addresses, e.target_hosts);
-                    break;
-                case 3:
-                    if (!parse_ports(v, e.ports, err)) return fail(t);
-                    break;
-                case 4:
-                    if (!parse_operations(v, e.operations, err)) return fail(t);
-                    break;
-                case 5:
-                    if (!parse_weekdays(v, e.weekdays, err)) return fail(t);
-                    break;
-                case 6:
-                    if (!parse_periods(v, e.periods, err)) return fail(t);
-                    break;
-                case 7: {
-                    long long w = 0;
-                    if (!parse_int(v, w)) {
-                        report(Rule::PX021, t.span(),
-                               "ACL weight '" + printable(v) + "' is not a number");
-                        return false;
-                    }
-                    e.weight = static_cast<int>(w);
-                    break;
-                }
-                default:
-                    break;
+            if (field == 7) {
+                if (!acl_weight(t, e)) return false;
+                continue;
+            }
+            if (!acl_field(field, t.text(), e, err)) {
+                report(err.rule, t.sub_span(err.offset, std::max<std::size_t>(err.length, 1)),
+                       err.message);
+                return false;
             }
         }
+        return true;
+    }
+
+    // ACL field 0 to 6 (users, sources, targets, ports, operations, weekdays, periods)
+    // into `e`; false, with `err` set, when the value is refused.
+    static bool acl_field(std::size_t field, std::string_view v, AclEntry& e, FieldError& err) {
+        switch (field) {
+            case 0:
+                acl_users(v, e.users);
+                return true;
+            case 1:
+                return parse_sources(v, e.sources, err);
+            case 2:
+                parse_targets(v, e.target_addresses, e.target_hosts);
+                return true;
+            case 3:
+                return parse_ports(v, e.ports, err);
+            case 4:
+                return parse_operations(v, e.operations, err);
+            case 5:
+                return parse_weekdays(v, e.weekdays, err);
+            case 6:
+                return parse_periods(v, e.periods, err);
+            default:
+                return true;
+        }
+    }
+
+    static void acl_users(std::string_view v, std::vector<std::string>& users) {
+        if (v == "*") return;
+        // Sized once: grown item by item, it allocates up to three times.
+        users.reserve(static_cast<std::size_t>(std::count(v.begin(), v.end(), ',')) + 1);
+        for (auto u : split_items(v, ','))
+            if (!u.empty()) users.emplace_back(u);
+    }
+
+    bool acl_weight(const Token& t, AclEntry& e) {
+        long long w = 0;
+        if (!parse_int(t.text(), w)) {
+            report(Rule::PX021, t.span(),
+                   "ACL weight '" + printable(t.text()) + "' is not a number");
+            return false;
+        }
+        e.weight = static_cast<int>(w);
         return true;
     }
 
@@ -623,99 +629,42 @@ class Resolver {
         return log;
     }
 
+    // One "-X..." word of a service line; false when 3proxy refuses it and the service.
     bool option(Service& s, const Directive& d, std::size_t i) {
         const Token& t = d.args()[i];
         std::string_view v = t.text();
         char letter = v[1];
         std::string_view value = v.substr(2);
-        auto bad = [&](std::string msg) {
-            report(Rule::PX009, t.span(), std::move(msg));
-            return false;
-        };
         if (t.has_dollar && !t.from_file) return true;  // an unexpanded $file: unknown value
         // "-p 1080": reported once, with a fix-it, as a stray argument after the options.
-        bool value_follows = i + 1 < d.args().size() && !d.args()[i + 1].text().empty() &&
-                             d.args()[i + 1].text()[0] != '-';
-        if (value.empty() && value_follows && (letter == 'p' || letter == 'i' || letter == 'e'))
+        if (value.empty() && (letter == 'p' || letter == 'i' || letter == 'e') &&
+            value_follows(d, i))
             return true;
         switch (letter) {
-            case 'p': {
-                long long p = 0;
-                if (value.empty()) return bad("-p needs a port glued to it: -p1080");
-                if (!parse_int(value, p) || p < 1 || p > 65535) {
-                    // 3proxy reads it as 0 and listens on the default port: not fatal there.
-                    report(Rule::PX009, Severity::warning, t.span(),
-                           "port '" + printable(value) +
-                               "' is not 1-65535; 3proxy (and proxyd) "
-                               "silently listen on the default port " +
-                               std::to_string(default_port(s.type)) + " instead");
-                    return true;
-                }
-                if (s.type != ServiceType::tcppm && s.type != ServiceType::udppm)
-                    s.port = {static_cast<std::uint16_t>(p), t.span()};
-                return true;
-            }
+            case 'p':
+                return port_option(s, t, value);
             case 'i':
-                if (value.empty()) return bad("-i needs an address glued to it: -i127.0.0.1");
+                if (value.empty())
+                    return bad_option(t, "-i needs an address glued to it: -i127.0.0.1");
                 s.bind_address = {std::string(value), t.span()};
                 return true;
-            case 'e': {
-                if (value.empty()) return bad("-e needs an address glued to it: -e192.0.2.1");
-                auto ip = IpAddress::parse(value);
-                if (!ip)
-                    return bad("-e needs an IP address, not '" + printable(value) +
-                               "': 3proxy resolves a name once at start and refuses the service "
-                               "(code 40) when it does not resolve");
-                if (ip && ip->family == IpAddress::Family::v6)
-                    s.external_v6 = {std::string(value), t.span()};
-                else
-                    s.external_v4 = {std::string(value), t.span()};
+            case 'e':
+                return external_option(s, t, value);
+            case 'l':
+            case 'f':
+                log_option(s, t, letter, value);
                 return true;
-            }
-            case 'l': {
-                LogSettings& log = own_log(s);
-                log.enabled = true;
-                log.log_span = t.span();
-                if (!value.empty()) log.target = std::string(value);
-                return true;
-            }
-            case 'f': {
-                LogSettings& log = own_log(s);
-                log.format = std::string(value);
-                log.format_span = t.span();
-                return true;
-            }
             case 'a':
-                if (value.empty())
-                    s.anonymous = 1;
-                else if (value == "1")
-                    s.anonymous = 2;
-                else if (value == "2")
-                    s.anonymous = 3;
-                else
-                    return bad("-a takes no value, 1 or 2");
-                s.options["-a"] = std::string(value);
-                return true;
+                return anonymous_option(s, t, value);
             case 'u':
-                if (value.empty())
-                    s.need_user = 0;
-                else if (value == "2")
-                    s.need_user = 2;
-                else
-                    return bad("-u takes no value or 2");
-                return true;
+                return user_option(s, t, value);
             case '4':
             case '6':
-                if (!(value.empty() || value == "6" || value == "4"))
-                    return bad("unknown address family option '" + printable(v) +
-                               "' (use -4, -6, -46 or -64)");
-                s.ipv6_first = letter == '6';
-                s.options[std::string(v.substr(0, 2))] = std::string(value);
-                return true;
+                return family_option(s, t);
             case 'I':
-                return bad(
-                    "-I (inetd mode) works only in the standalone binaries, not in a "
-                    "configuration");
+                return bad_option(t,
+                                  "-I (inetd mode) works only in the standalone binaries, not in a "
+                                  "configuration");
             case 'n':
             case 'd':
             case 't':
@@ -731,11 +680,106 @@ class Resolver {
             case 'N':
             case 'c':
             case 'g':
-                s.options[std::string(v.substr(0, 2))] = std::string(value);
+                keep_option(s, v);
                 return true;
             default:
-                return bad("unknown service option '" + printable(v) + "'");
+                return bad_option(t, "unknown service option '" + printable(v) + "'");
         }
+    }
+
+    bool bad_option(const Token& t, std::string msg) {
+        report(Rule::PX009, t.span(), std::move(msg));
+        return false;
+    }
+
+    // Records the option as written: s.options["-s"] = "0" for "-s0".
+    static void keep_option(Service& s, std::string_view v) {
+        s.options[std::string(v.substr(0, 2))] = std::string(v.substr(2));
+    }
+
+    // Is the word after args[i] a value, not the next option?
+    static bool value_follows(const Directive& d, std::size_t i) {
+        auto args = d.args();
+        return i + 1 < args.size() && !args[i + 1].text().empty() && args[i + 1].text()[0] != '-';
+    }
+
+    bool port_option(Service& s, const Token& t, std::string_view value) {
+        long long p = 0;
+        if (value.empty()) return bad_option(t, "-p needs a port glued to it: -p1080");
+        if (!parse_int(value, p) || p < 1 || p > 65535) {
+            // 3proxy reads it as 0 and listens on the default port: not fatal there.
+            report(Rule::PX009, Severity::warning, t.span(),
+                   "port '" + printable(value) +
+                       "' is not 1-65535; 3proxy (and proxyd) "
+                       "silently listen on the default port " +
+                       std::to_string(default_port(s.type)) + " instead");
+            return true;
+        }
+        if (s.type != ServiceType::tcppm && s.type != ServiceType::udppm)
+            s.port = {static_cast<std::uint16_t>(p), t.span()};
+        return true;
+    }
+
+    bool external_option(Service& s, const Token& t, std::string_view value) {
+        if (value.empty()) return bad_option(t, "-e needs an address glued to it: -e192.0.2.1");
+        auto ip = IpAddress::parse(value);
+        if (!ip)
+            return bad_option(t, "-e needs an IP address, not '" + printable(value) +
+                                     "': 3proxy resolves a name once at start and refuses the "
+                                     "service (code 40) when it does not resolve");
+        if (ip->family == IpAddress::Family::v6)
+            s.external_v6 = {std::string(value), t.span()};
+        else
+            s.external_v4 = {std::string(value), t.span()};
+        return true;
+    }
+
+    // -l[TARGET] logs this service, -fFORMAT sets its format: both on its own copy.
+    static void log_option(Service& s, const Token& t, char letter, std::string_view value) {
+        LogSettings& log = own_log(s);
+        if (letter == 'l') {
+            log.enabled = true;
+            log.log_span = t.span();
+            if (!value.empty()) log.target = std::string(value);
+        } else {
+            log.format = std::string(value);
+            log.format_span = t.span();
+        }
+    }
+
+    bool anonymous_option(Service& s, const Token& t, std::string_view value) {
+        if (value.empty())
+            s.anonymous = 1;
+        else if (value == "1")
+            s.anonymous = 2;
+        else if (value == "2")
+            s.anonymous = 3;
+        else
+            return bad_option(t, "-a takes no value, 1 or 2");
+        keep_option(s, t.text());
+        return true;
+    }
+
+    bool user_option(Service& s, const Token& t, std::string_view value) {
+        if (value.empty())
+            s.need_user = 0;
+        else if (value == "2")
+            s.need_user = 2;
+        else
+            return bad_option(t, "-u takes no value or 2");
+        return true;
+    }
+
+    // -4, -6, -46, -64: the model keeps whether IPv6 comes first.
+    bool family_option(Service& s, const Token& t) {
+        std::string_view v = t.text();
+        std::string_view value = v.substr(2);
+        if (!(value.empty() || value == "6" || value == "4"))
+            return bad_option(
+                t, "unknown address family option '" + printable(v) + "' (use -4, -6, -46 or -64)");
+        s.ipv6_first = v[1] == '6';
+        keep_option(s, v);
+        return true;
     }
 };
 

@@ -522,3 +522,94 @@ TEST_CASE("files of the model carry path and size", "[grammar][resolve]") {
     CHECK(r.model.files[0].path == "test.cfg");
     CHECK(r.model.files[0].size == 6);
 }
+
+TEST_CASE("each service option's refusal has its own message", "[grammar][resolve]") {
+    auto r = resolve_text(
+        "socks -p\n"
+        "socks -pabc\n"
+        "socks -i\n"
+        "socks -e\n"
+        "socks -ehost.example\n"
+        "socks -a3\n"
+        "socks -u1\n"
+        "socks -47\n"
+        "socks -I\n"
+        "socks -p 1080\n"
+        "socks -e 192.0.2.1\n");
+    CHECK(r.summary() ==
+          "PX009@1:7 -p needs a port glued to it: -p1080\n"
+          "PX009@2:7 port 'abc' is not 1-65535; 3proxy (and proxyd) silently listen on the "
+          "default port 1080 instead\n"
+          "PX009@3:7 -i needs an address glued to it: -i127.0.0.1\n"
+          "PX009@4:7 -e needs an address glued to it: -e192.0.2.1\n"
+          "PX009@5:7 -e needs an IP address, not 'host.example': 3proxy resolves a name once at "
+          "start and refuses the service (code 40) when it does not resolve\n"
+          "PX009@6:7 -a takes no value, 1 or 2\n"
+          "PX009@7:7 -u takes no value or 2\n"
+          "PX009@8:7 unknown address family option '-47' (use -4, -6, -46 or -64)\n"
+          "PX009@9:7 -I (inetd mode) works only in the standalone binaries, not in a "
+          "configuration\n"
+          "PX009@10:7 option value must be glued to its letter: write '-p1080', not '-p 1080' "
+          "(3proxy: Service not started, code 40)\n"
+          "PX009@11:7 option value must be glued to its letter: write '-e192.0.2.1', not "
+          "'-e 192.0.2.1' (3proxy: Service not started, code 40)\n");
+    CHECK(r.model.services.size() == 1);
+}
+
+TEST_CASE("service options set ports, addresses and the service's own log", "[grammar][resolve]") {
+    auto r = resolve_text(
+        "logformat \"G%N\"\n"
+        "tcppm -p1234 -i127.0.0.1 1080 host 80\n"
+        "socks -e2001:db8::1 -e192.0.2.1 -l -fL%U -p1081\n"
+        "socks -lfile.log -a -u -6 -p1082\n"
+        "socks -a2 -46 -p1083\n");
+    INFO(r.summary());
+    CHECK(r.diags.empty());
+    REQUIRE(r.model.services.size() == 4);
+    CHECK(r.svc(0).port.value == 1080);
+    CHECK(r.svc(0).bind_address.value == "127.0.0.1");
+    CHECK(r.svc(1).external_v6.value == "2001:db8::1");
+    CHECK(r.svc(1).external_v4.value == "192.0.2.1");
+    CHECK(r.svc(1).log->enabled);
+    CHECK(r.svc(1).log->format == "L%U");
+    CHECK(r.svc(1).port.value == 1081);
+    CHECK(r.svc(2).log->target == "file.log");
+    CHECK(r.svc(2).log->format == "G%N");
+    CHECK(r.svc(2).anonymous == 1);
+    CHECK(r.svc(2).need_user == 0);
+    CHECK(r.svc(2).ipv6_first);
+    CHECK(r.svc(2).options.at("-6").empty());
+    CHECK(r.svc(3).anonymous == 3);
+    CHECK_FALSE(r.svc(3).ipv6_first);
+    CHECK(r.svc(3).options.at("-4") == "6");
+    CHECK(r.svc(3).options.at("-a") == "2");
+}
+
+TEST_CASE("an ACL line's refused fields are reported where they are", "[grammar][resolve]") {
+    auto r = resolve_text(
+        "allow * 10.0.0.300\n"
+        "allow * * * 99999\n"
+        "allow * * * * NOPE\n"
+        "allow * * * * * Xday\n"
+        "allow * * * * * * 25:00-26:00\n"
+        "allow * * * * * * * heavy\n"
+        "allow alice,,bob 10.0.0.0/8 example.com 80 CONNECT 1-5 00:00:00-12:00:00 7\n"
+        "socks\n");
+    CHECK(r.summary() ==
+          "PX004@1:9 '10.0.0.300' is not an IP address, range or CIDR (sources cannot be "
+          "hostnames; 3proxy: Invalid IP, IP range or CIDR)\n"
+          "PX005@2:13 port '99999' is above 65535 (3proxy wraps it)\n"
+          "PX006@3:15 unknown operation 'NOPE' (expected CONNECT, BIND, UDPASSOC, HTTP, HTTPS, "
+          "HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_HEAD, HTTP_CONNECT, HTTP_OTHER, FTP..., ADMIN, "
+          "DNSRESOLVE)\n"
+          "PX008@4:17 weekdays 'Xday' must be digits 0-7 (0 and 7 are Sunday), ranges and "
+          "commas; 3proxy ignores other characters, so the rule would apply on every day\n"
+          "PX007@5:19 time period '25:00-26:00' is not HH:MM:SS-HH:MM:SS; 3proxy ignores a "
+          "malformed period and applies the rule at all times\n"
+          "PX021@6:21 ACL weight 'heavy' is not a number\n");
+    REQUIRE(r.model.services.size() == 1);
+    REQUIRE(r.svc(0).acl.count == 1);
+    const auto& e = r.svc(0).acl.entries()[0];
+    CHECK(e.users == std::vector<std::string>{"alice", "bob"});
+    CHECK(e.weight == 7);
+}

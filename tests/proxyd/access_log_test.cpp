@@ -48,3 +48,32 @@ TEST_CASE("the -CHARS+ prefix replaces those characters inside fields") {
 TEST_CASE("unknown format letters are copied as they are") {
     CHECK(format_log_line("G%Q", sample()) == "%Q");
 }
+
+TEST_CASE("two-digit year, milliseconds, reason, session id and GMT offset") {
+    auto f = sample();
+    f.time += std::chrono::milliseconds(7);
+    f.session_id = 42;
+    CHECK(format_log_line("G%y %. %e %i %z", f) == "71 007 OK 42 +0000");
+}
+
+TEST_CASE("a format without a clock letter still expands, a trailing % is kept") {
+    CHECK(format_log_line("%N %", sample()) == "SOCKS5 %");
+    CHECK(format_log_line("", sample()).empty());
+}
+
+TEST_CASE("a '-' prefix without '+' is part of the text, not a replace list") {
+    CHECK(format_log_line("G- x%N", sample()) == "- xSOCKS5");
+}
+
+TEST_CASE("an empty field is a dash even with a replace list, and only fields are replaced") {
+    auto f = sample();
+    f.request = {};
+    CHECK(format_log_line("G-.+%T %C a.b", f) == "- 127+0+0+1 a.b");
+}
+
+TEST_CASE("counters print their full 64-bit range, result codes their sign") {
+    auto f = sample();
+    f.bytes_in = 18446744073709551615ULL;
+    f.error = -1;
+    CHECK(format_log_line("G%I %E", f) == "18446744073709551615 -1");
+}

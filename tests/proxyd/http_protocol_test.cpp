@@ -164,3 +164,59 @@ TEST_CASE("responses to HEAD and 204/304 have no body; unframed ones run until c
     REQUIRE(parse_response_head("HTTP/1.0 200 OK\r\n\r\n", close) == HeadStatus::ok);
     CHECK(response_body(close, "GET")->mode() == BodyFramer::Mode::until_close);
 }
+
+TEST_CASE("bodies without framing: none takes nothing, until-close everything") {
+    auto none = BodyFramer::none();
+    CHECK(none.done());
+    CHECK(none.consume("abc") == 0);
+    auto close = BodyFramer::until_close();
+    CHECK(close.consume("abc") == 3);
+    CHECK_FALSE(close.done());
+    auto empty = BodyFramer::length(0);
+    CHECK(empty.done());
+    CHECK(empty.consume("abc") == 0);
+}
+
+TEST_CASE("a chunked body with bare LF line ends and trailers") {
+    auto f = BodyFramer::chunked();
+    std::string body = "3 ; x\nabc\n0\nX-T: 1\n\nNEXT";
+    CHECK(f.consume(body) == body.size() - 4);
+    CHECK(f.done());
+    CHECK_FALSE(f.error());
+    CHECK(f.consume("more") == 0);
+}
+
+TEST_CASE("chunk extensions are skipped, and CRLF and bare LF mix within one body") {
+    auto f = BodyFramer::chunked();
+    std::string body = "2;a=b\r\nhi\n0\r\nA: 1\r\nB: 2\n\r\n";
+    CHECK(f.consume(body) == body.size());
+    CHECK(f.done());
+}
+
+TEST_CASE("malformed chunked framing stops before the byte it refuses") {
+    struct Case {
+        std::string_view body;
+        std::size_t used;
+    };
+    // A bad character in a chunk size is taken with the error; a size digit that would
+    // overflow, or another byte where a line end belongs, is not.
+    const Case cases[] = {
+        {"zz\r\n", 1},      {"3x\r\n", 2},    {"3\rX", 2},     {"3\r\nabcX", 6},
+        {"3\r\nabc\rX", 7}, {"0\r\nX\rY", 5}, {"0\r\n\rX", 4}, {"10000000000000000\r\n", 16},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.body);
+        auto f = BodyFramer::chunked();
+        CHECK(f.consume(c.body) == c.used);
+        CHECK(f.error());
+        CHECK_FALSE(f.done());
+        CHECK(f.consume("\r\n") == 0);
+    }
+}
+
+TEST_CASE("a chunk of exactly 2^56 bytes is still accepted") {
+    auto f = BodyFramer::chunked();
+    CHECK(f.consume("100000000000000\r\nab") == 19);
+    CHECK_FALSE(f.error());
+    CHECK_FALSE(f.done());
+}
