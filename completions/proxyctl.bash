@@ -55,23 +55,19 @@ _proxyctl()
         esac
     done
 
+    # Options whose values are a fixed list.
+    local choices=""
     case $prev in
-        --format)
-            COMPREPLY=($(compgen -W "text gcc json sarif github" -- "$cur"))
-            return
-            ;;
-        --dialect)
-            COMPREPLY=($(compgen -W "proxyd 3proxy" -- "$cur"))
-            return
-            ;;
-        --severity)
-            COMPREPLY=($(compgen -W "error warning info" -- "$cur"))
-            return
-            ;;
-        --color)
-            COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
-            return
-            ;;
+        --format) choices="text gcc json sarif github" ;;
+        --dialect) choices="proxyd 3proxy" ;;
+        --severity) choices="error warning info" ;;
+        --color) choices="auto always never" ;;
+    esac
+    if [[ -n $choices ]]; then
+        COMPREPLY=($(compgen -W "$choices" -- "$cur"))
+        return
+    fi
+    case $prev in
         --disable)
             # A comma separated list: complete its last element, skip codes already in it.
             local prefix="" code codes=()
