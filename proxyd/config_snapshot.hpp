@@ -4,11 +4,13 @@
 // as in 3proxy: a reload starts new services with fresh counters.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "auth_cache.hpp"
 #include "handshake_board.hpp"
 #include "proxycfg/model.hpp"
 
@@ -46,10 +48,16 @@ class ServiceSlots {
 };
 
 struct ConfigSnapshot {
-    ConfigSnapshot(std::shared_ptr<const proxycfg::Model> m, std::uint64_t gen, std::string path)
+    // `cache`: the previous generation's, which a reload carries on; a new one if null.
+    ConfigSnapshot(std::shared_ptr<const proxycfg::Model> m, std::uint64_t gen, std::string path,
+                   std::shared_ptr<AuthCache> cache = nullptr)
         : model(std::move(m)),
           generation(gen),
           config_path(std::move(path)),
+          auth_cache(cache ? std::move(cache) : std::make_shared<AuthCache>()),
+          uses_auth_cache(std::any_of(
+              model->services.begin(), model->services.end(),
+              [](const proxycfg::Service& s) { return s.uses(proxycfg::AuthMethod::cache); })),
           slots(model->services.size()) {}
 
     std::shared_ptr<const proxycfg::Model> model;
@@ -59,6 +67,10 @@ struct ConfigSnapshot {
     // (SIGUSR1, control, monitor; not SIGHUP). A session whose handshake began under an
     // older generation is held to this one's re-check when it is admitted.
     std::uint64_t recheck_generation = 0;
+    // The daemon's one auth cache (internally locked), and whether any service reads it:
+    // logins are remembered only then.
+    std::shared_ptr<AuthCache> auth_cache;
+    bool uses_auth_cache = false;
     mutable ServiceSlots slots;         // counters, not configuration: shared mutable by design
     mutable HandshakeBoard handshakes;  // this generation's sessions still in handshake
 };

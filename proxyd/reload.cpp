@@ -370,8 +370,15 @@ ReloadOutcome ReloadEngine::reload(const std::string& trigger, ReloadKind kind, 
     // generation. A SIGHUP reload swaps only.
     auto next_model = std::make_shared<const proxycfg::Model>(std::move(loaded.model));
     bool recheck = kind == ReloadKind::recheck;
+    // The auth cache goes on with the new generation, without the logins it no longer
+    // grants (a dry run only counts them).
+    AuthCache& cache = *current_->auth_cache;
+    outcome.auth_cache.dropped =
+        dry_run ? cache.count_ungranted(*next_model) : cache.drop_ungranted(*next_model);
+    outcome.auth_cache.entries = cache.size();
     auto snapshot = std::make_shared<ConfigSnapshot>(
-        next_model, dry_run ? current_->generation : current_->generation + 1, path);
+        next_model, dry_run ? current_->generation : current_->generation + 1, path,
+        current_->auth_cache);
     snapshot->recheck_generation = recheck ? snapshot->generation : current_->recheck_generation;
     SnapshotPtr next = std::move(snapshot);
     std::vector<control::SessionCounts> per_worker(workers_.size());
@@ -431,6 +438,7 @@ DiskDiff ReloadEngine::diff() {
     });
     for (auto& c : per_worker)
         for (auto& s : c.closed_sessions) out.impact.push_back(std::move(s));
+    out.auth_cache_dropped = current_->auth_cache->count_ungranted(disk);
     out.differs = !out.files.empty() || !out.load.changes.empty();
     return out;
 }

@@ -66,6 +66,7 @@ struct ReloadOutcome {
     proxycfg::Diagnostics refusals;
     control::SessionCounts sessions;
     control::ListenerCounts listeners;
+    control::AuthCacheCounts auth_cache;
 };
 
 // The files on disk against the running generation (`proxyctl diff`).
@@ -74,6 +75,7 @@ struct DiskDiff {
     std::vector<control::FileChange> files;      // files whose bytes changed or are gone
     LoadFindings load;                           // the diagnostics when the files are broken
     std::vector<control::ClosedSession> impact;  // sessions a re-checking reload would close
+    std::uint64_t auth_cache_dropped = 0;        // cached logins a reload would drop
 };
 
 class ReloadEngine {

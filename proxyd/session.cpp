@@ -39,6 +39,8 @@ int result_code(proxycfg::Verdict verdict) {
             return result::acl_no_match;
         case Verdict::unsupported:
             return result::unsupported_auth;
+        case Verdict::cached_elsewhere:
+            return result::cached_elsewhere;
     }
     return result::acl_no_match;
 }
@@ -60,6 +62,8 @@ std::string_view admission_reason(proxycfg::Verdict verdict) {
             return "no ACL entry matches";
         case Verdict::unsupported:
             return "auth method not supported";
+        case Verdict::cached_elsewhere:
+            return "login cached for another address (authcache limit)";
     }
     return "denied";
 }
@@ -296,7 +300,12 @@ proxycfg::AccessRequest Session::access_request(const AclClock& clock) const {
     req.target_address = record_.target_address;
     req.port = record_.target_port;
     req.operation = record_.operation;
-    req.verified_secret = record_.verified_secret;
+    if (record_.cached_login && record_.user) {
+        // The password was never checked against this user: it must not count as proved.
+        req.cached = proxycfg::CachedLogin{*record_.user, record_.verified_secret, false};
+    } else {
+        req.verified_secret = record_.verified_secret;
+    }
     req.weekday = clock.weekday;
     req.seconds_of_day = clock.seconds_of_day;
     return req;
@@ -316,8 +325,16 @@ proxycfg::SessionFacts Session::recheck_facts(const AclClock& clock) const {
 proxycfg::Decision Session::admit() {
     end_first_handshake();
     const AclClock clock = AclClock::now();
+    record_.cached_login = false;
     auto request = access_request(clock);
+    std::optional<AuthCache::Login> cached;
+    if (service_->uses(proxycfg::AuthMethod::cache)) {
+        cached = config_->auth_cache->find(config_->model->globals.authcache.value, *service_,
+                                           request, host_.loop().now());
+        if (cached) request.cached = cached->view();
+    }
     auto decision = proxycfg::evaluate(*config_->model, *service_, request);
+    if (decision.allowed()) remember_login(decision, request, cached);
     // A re-checking reload came while this session was in its handshake: it was not live
     // then, so it is held to that reload's re-check now, as the live sessions were.
     const ConfigSnapshot& latest = *host_.config();
@@ -331,9 +348,27 @@ proxycfg::Decision Session::admit() {
     }
     record_.admitted = decision.allowed();
     record_.nolog = decision.entry != nullptr && decision.entry->nolog;
-    if (decision.allowed() && decision.user && record_.password)
-        record_.verified_secret = decision.user->secret;
     return decision;
+}
+
+void Session::remember_login(const proxycfg::Decision& decision,
+                             const proxycfg::AccessRequest& request,
+                             const std::optional<AuthCache::Login>& cached) {
+    if (decision.method == proxycfg::AuthMethod::cache && cached) {
+        // Logged, listed and re-checked as the user the cache vouched for.
+        record_.user = cached->user;
+        record_.verified_secret = cached->secret;
+        record_.cached_login = true;
+        return;
+    }
+    bool proved = decision.method == proxycfg::AuthMethod::strong && decision.user;
+    if (proved && record_.password) record_.verified_secret = decision.user->secret;
+    // 3proxy caches every login another auth type admitted with a username; proxyd only
+    // while some service reads the cache.
+    if (config_->uses_auth_cache && record_.user)
+        config_->auth_cache->remember(config_->model->globals.authcache.value, *service_, request,
+                                      *record_.user, proved ? decision.user->secret : "",
+                                      host_.loop().now());
 }
 
 void Session::resolve_target() {

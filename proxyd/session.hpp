@@ -113,6 +113,9 @@ class Session {
     proxycfg::AccessRequest access_request(const AclClock& clock) const;
     // Evaluates the policy for the request in record_ and remembers what admitted it.
     proxycfg::Decision admit();
+    // After an admission: the cached login it used, or the login to cache.
+    void remember_login(const proxycfg::Decision& decision, const proxycfg::AccessRequest& request,
+                        const std::optional<AuthCache::Login>& cached);
 
     // Resolves record_.target_host (unless target_address is already set) → on_resolved.
     void resolve_target();

@@ -26,6 +26,9 @@ struct SessionRecord {
     std::optional<std::string> password;
     // The stored secret the password matched at admission (AccessRequest::verified_secret).
     std::string verified_secret;
+    // Admitted by the auth cache: user and verified_secret are the cached login's, and a
+    // re-check asks whether the configuration still grants that login.
+    bool cached_login = false;
 
     proxycfg::IpAddress client_address;
     std::uint16_t client_port = 0;

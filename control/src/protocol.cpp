@@ -100,7 +100,8 @@ void to_json(json& j, const ReloadRecord& r) {
              {"diagnostics", r.diagnostics},
              {"changes", r.changes},
              {"sessions", r.sessions},
-             {"listeners", r.listeners}};
+             {"listeners", r.listeners},
+             {"auth_cache", r.auth_cache}};
 }
 
 void from_json(const json& j, ReloadRecord& r) {
@@ -113,6 +114,7 @@ void from_json(const json& j, ReloadRecord& r) {
     r.changes = normalized_changes(array_of(j, "changes"));
     r.sessions = j.value("sessions", SessionCounts{});
     r.listeners = j.value("listeners", ListenerCounts{});
+    r.auth_cache = j.value("auth_cache", AuthCacheCounts{});
 }
 
 void to_json(json& j, const DiffResult& d) {
@@ -120,6 +122,7 @@ void to_json(json& j, const DiffResult& d) {
              {"files", d.files},
              {"changes", d.changes},
              {"impact", d.impact},
+             {"auth_cache_dropped", d.auth_cache_dropped},
              {"diagnostics", d.diagnostics}};
 }
 
@@ -128,6 +131,7 @@ void from_json(const json& j, DiffResult& d) {
     d.files = j.value("files", std::vector<FileChange>{});
     d.changes = normalized_changes(array_of(j, "changes"));
     d.impact = j.value("impact", std::vector<ClosedSession>{});
+    d.auth_cache_dropped = number_field(j, "auth_cache_dropped");
     d.diagnostics = normalized_diagnostics(array_of(j, "diagnostics"));
 }
 
@@ -209,6 +213,7 @@ void to_json(json& j, const Status& s) {
         {"sessions_total", s.sessions_total},
         {"sessions_by_service", s.sessions_by_service},
         {"generations_with_sessions", s.generations_with_sessions},
+        {"auth_cache_entries", s.auth_cache_entries},
         {"generations_with_force_sessions",
          s.generations_with_force_sessions ? json(*s.generations_with_force_sessions) : json()}};
 }
@@ -225,6 +230,7 @@ void from_json(const json& j, Status& s) {
         s.last_reload = j.at("last_reload").get<ReloadRecord>();
     s.sessions_total = j.value("sessions_total", std::uint64_t{0});
     s.sessions_by_service = j.value("sessions_by_service", json::object());
+    s.auth_cache_entries = number_field(j, "auth_cache_entries");
     if (j.contains("generations_with_sessions"))
         s.generations_with_sessions =
             j.at("generations_with_sessions").get<std::vector<std::uint64_t>>();

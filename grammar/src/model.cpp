@@ -214,4 +214,18 @@ std::vector<const User*> Model::effective_users() const {
     return out;
 }
 
+std::string AuthCacheSettings::types() const {
+    static constexpr std::pair<Bits, std::string_view> names[] = {
+        {ip, "ip"}, {user, "user"}, {pass, "pass"}, {limit, "limit"}, {acl, "acl"}, {ext, "ext"},
+    };
+    std::string out;
+    for (const auto& [bit, name] : names)
+        if (has(bit)) out += (out.empty() ? "" : ",") + std::string(name);
+    return out;
+}
+
+std::string AuthCacheSettings::to_string() const {
+    return types() + " " + std::to_string(seconds) + "s";
+}
+
 }  // namespace proxycfg

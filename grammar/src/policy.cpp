@@ -62,6 +62,8 @@ int failure_rank(Verdict v) {
             return 6;
         case Verdict::unsupported:
             return 9;
+        case Verdict::cached_elsewhere:
+            return 10;
         case Verdict::allowed:
             return 0;
     }
@@ -86,6 +88,8 @@ std::string_view to_string(Verdict v) {
             return "acl_no_match";
         case Verdict::unsupported:
             return "unsupported";
+        case Verdict::cached_elsewhere:
+            return "cached_elsewhere";
     }
     return "?";
 }
@@ -106,6 +110,8 @@ std::string_view describe(Verdict v) {
             return "ACL no longer allows";
         case Verdict::unsupported:
             return "auth type not supported";
+        case Verdict::cached_elsewhere:
+            return "login cached for another address";
     }
     return "?";
 }
@@ -209,7 +215,35 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
                 d.user = u;
                 return d;
             }
-            case AuthMethod::cache:
+            case AuthMethod::cache: {
+                // 3proxy: no cached login tries the next type (code 4); one cached for
+                // another address under `limit` stops the chain (code 10).
+                if (!request.cached) {
+                    fail(Verdict::no_credentials, m);
+                    break;
+                }
+                const CachedLogin& c = *request.cached;
+                if (c.other_address) {
+                    Decision d;
+                    d.verdict = Verdict::cached_elsewhere;
+                    d.method = m;
+                    return d;
+                }
+                // Beyond 3proxy: the cache vouches for a login only while the running
+                // configuration still grants it, so a removed user or a changed password
+                // ends it at once, not when the entry expires.
+                const User* u = model.find_user(c.user);
+                if (!c.secret.empty() && (!u || u->secret != c.secret)) {
+                    fail(u ? Verdict::bad_password : Verdict::unknown_user, m);
+                    break;
+                }
+                AccessRequest as_cached = request;
+                as_cached.user = c.user;
+                Decision d = check_acl(service, as_cached, false);
+                d.method = m;
+                d.user = u;
+                return d;
+            }
             case AuthMethod::dnsname:
             case AuthMethod::radius:
             case AuthMethod::plugin:

@@ -174,6 +174,8 @@ class Resolver {
                 return set_text(globals.logformat, d);
             case D::timeouts:
                 return timeouts(d);
+            case D::authcache:
+                return authcache(d);
             case D::nserver:
                 return add_text(globals.nservers, d);
             case D::pidfile:
@@ -508,6 +510,41 @@ class Resolver {
         log_.rotation = args.size() > 1 ? std::string(args[1].text()) : "";
         model_.globals.log_target = {log_.target, d.span};
         model_.globals.log_rotation = {log_.rotation, d.span};
+    }
+
+    // 3proxy matches the type words as substrings ("ip,user" works) and falls back to
+    // user,pass when none is found, and to 600 s for a time that is absent or 0.
+    void authcache(const Directive& d) {
+        using B = AuthCacheSettings;
+        static constexpr std::pair<std::string_view, B::Bits> words[] = {
+            {"ip", B::ip},       {"user", B::user}, {"pass", B::pass},
+            {"limit", B::limit}, {"acl", B::acl},   {"ext", B::ext},
+        };
+        AuthCacheSettings a;
+        a.type = 0;
+        std::string_view types = d.args()[0].text();
+        for (const auto& [word, bit] : words)
+            if (types.find(word) != std::string_view::npos) a.type |= bit;
+        if (a.type == 0) {
+            // A warning: 3proxy takes the line, with the fallback.
+            report(Rule::PX021, Severity::warning, d.args()[0].span(),
+                   "authcache type '" + printable(types) +
+                       "' names none of ip, user, pass, limit, acl, ext; 3proxy (and proxyd) "
+                       "use user,pass");
+            a.type = B::user | B::pass;
+        }
+        if (d.args().size() > 1) {
+            const Token& t = d.args()[1];
+            long long v = 0;
+            if (!parse_int(t.text(), v) || v < 0 || v > 100000000) {
+                report(Rule::PX021, Severity::warning, t.span(),
+                       "authcache time '" + printable(t.text()) +
+                           "' is not a number of seconds; 3proxy (and proxyd) use 600");
+                v = 0;
+            }
+            if (v > 0) a.seconds = static_cast<std::uint32_t>(v);
+        }
+        model_.globals.authcache = {a, d.span};
     }
 
     void timeouts(const Directive& d) {

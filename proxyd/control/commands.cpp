@@ -93,6 +93,7 @@ json cmd_status(Context& c, const json&) {
         s.sessions_total += n;
     }
     s.generations_with_sessions.assign(pinned.begin(), pinned.end());
+    s.auth_cache_entries = snapshot.auth_cache->size();
     s.generations_with_force_sessions.emplace(pinned_forced.begin(), pinned_forced.end());
     return control::ok_reply(s);
 }

@@ -42,6 +42,7 @@ control::ReloadRecord reload_record(const ReloadOutcome& outcome) {
     r.changes = changes_json(outcome.load);
     r.sessions = outcome.sessions;
     r.listeners = outcome.listeners;
+    r.auth_cache = outcome.auth_cache;
     return r;
 }
 
@@ -51,6 +52,7 @@ control::DiffResult diff_result(const DiskDiff& diff) {
     d.files = diff.files;
     d.changes = changes_json(diff.load);
     d.impact = diff.impact;
+    d.auth_cache_dropped = diff.auth_cache_dropped;
     d.diagnostics = proxycfg::diagnostics_json(diff.load.file);
     return d;
 }

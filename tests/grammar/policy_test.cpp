@@ -274,3 +274,49 @@ TEST_CASE("weekday and period conditions match only when known and inside", "[po
     // Unknown time: conditions never match (3proxy's first second after start).
     CHECK(at(-1, -1).verdict == Verdict::acl_no_match);
 }
+
+TEST_CASE("auth cache: no cached login tries the next type, in the order written",
+          "[policy][cache]") {
+    Policy cache_first("users alice:CL:a\nauth cache strong\nallow alice\nsocks\n");
+    auto d = cache_first(login("alice", "a"));
+    CHECK(d.allowed());
+    CHECK(d.method == proxycfg::AuthMethod::strong);
+    Policy cache_only("users alice:CL:a\nauth cache\nallow alice\nsocks\n");
+    CHECK(cache_only(login("alice", "a")).verdict == Verdict::no_credentials);
+}
+
+TEST_CASE("auth cache: a cached login admits as its user, under the ACL", "[policy][cache]") {
+    Policy p("users alice:CL:a bob:CL:b\nauth strong cache\nallow alice\nsocks\n");
+    AccessRequest r = from("192.0.2.10");  // no credentials: authcache ip
+    r.cached = proxycfg::CachedLogin{"alice", "a", false};
+    auto d = p(r);
+    CHECK(d.allowed());
+    CHECK(d.method == proxycfg::AuthMethod::cache);
+    REQUIRE(d.user != nullptr);
+    CHECK(d.user->name == "alice");
+    // The ACL is checked with the cached user: bob's cached login is not allowed.
+    r.cached = proxycfg::CachedLogin{"bob", "b", false};
+    CHECK(p(r).verdict == Verdict::acl_no_match);
+}
+
+TEST_CASE("auth cache: a removed user or a changed password ends the cached login",
+          "[policy][cache]") {
+    Policy p("users alice:CL:new\nauth cache\nallow *\nsocks\n");
+    AccessRequest r = from("192.0.2.10");
+    r.cached = proxycfg::CachedLogin{"alice", "old", false};
+    CHECK(p(r).verdict == Verdict::bad_password);
+    r.cached = proxycfg::CachedLogin{"carol", "c", false};
+    CHECK(p(r).verdict == Verdict::unknown_user);
+    // A login no password proved (useronly) has no secret to withdraw.
+    r.cached = proxycfg::CachedLogin{"carol", "", false};
+    CHECK(p(r).allowed());
+}
+
+TEST_CASE("auth cache: limit refuses a login cached for another address, and stops the chain",
+          "[policy][cache]") {
+    Policy p("users alice:CL:a\nauth cache strong\nallow *\nsocks\n");
+    AccessRequest r = login("alice", "a");
+    r.cached = proxycfg::CachedLogin{"alice", "a", true};
+    // strong would admit alice, but 3proxy's code 10 ends the chain first.
+    CHECK(p(r).verdict == Verdict::cached_elsewhere);
+}

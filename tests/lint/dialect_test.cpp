@@ -94,18 +94,64 @@ TEST_CASE("NT passwords are fine for 3proxy and CL/CR are fine for proxyd", "[li
 // --- PX505
 
 TEST_CASE("auth types proxyd does not implement are reported at the word", "[lint][dialect]") {
-    auto l = check_text("auth cache strong\nsocks -i127.0.0.1\nauth dnsname\nproxy -i127.0.0.1\n");
+    auto l = check_text("auth radius strong\nsocks -i127.0.0.1\nauth dnsname\nproxy -i127.0.0.1\n");
     auto d = with_code(l, "PX505");
     REQUIRE(d.size() == 2);
     CHECK(d[0].span.line == 1);
     CHECK(d[0].span.column == 6);
-    CHECK(contains(d[0].message, "'cache'"));
+    CHECK(contains(d[0].message, "'radius'"));
     CHECK(d[1].span.line == 3);
 }
 
-TEST_CASE("none, iponly, useronly and strong are implemented auth types", "[lint][dialect]") {
-    auto l = check_text("auth iponly strong\nsocks -i127.0.0.1\nauth none\nproxy -i127.0.0.1\n");
+TEST_CASE("none, iponly, useronly, strong and cache are implemented auth types",
+          "[lint][dialect]") {
+    auto l = check_text(
+        "auth iponly strong\nsocks -i127.0.0.1\nauth none\nproxy -i127.0.0.1\n"
+        "authcache ip,user 300\nauth cache strong\nsocks -i127.0.0.1 -p1081\n");
     CHECK_FALSE(reports(l, "PX505"));
+    CHECK_FALSE(reports(l, "PX503"));
+}
+
+// --- PX508
+
+TEST_CASE("auth cache in the proxyd dialect says how proxyd's cache follows reloads",
+          "[lint][dialect]") {
+    auto l = check_text(
+        "users alice:CL:a\nauth strong cache\nsocks -i127.0.0.1\n"
+        "auth cache\nproxy -i127.0.0.1\n");
+    auto d = with_code(l, "PX508");
+    REQUIRE(d.size() == 2);  // once per auth line
+    CHECK(d[0].severity == proxycfg::Severity::info);
+    CHECK(d[0].span.line == 2);
+    CHECK(d[0].span.column == 13);
+    CHECK(contains(d[0].message, "reload drops"));
+    // The 3proxy dialect has PX217 instead.
+    auto three = check_text("users alice:CL:a\nauth strong cache\nsocks -i127.0.0.1\n",
+                            proxycfg::Dialect::threeproxy);
+    CHECK_FALSE(reports(three, "PX508"));
+    CHECK(reports(three, "PX217"));
+}
+
+// --- authcache
+
+TEST_CASE("authcache types are matched as substrings, with 3proxy's fallbacks", "[resolve]") {
+    using B = proxycfg::AuthCacheSettings;
+    auto ip_user = check_text("authcache ip,user,limit 300\n").model.globals.authcache.value;
+    CHECK(ip_user.type == (B::ip | B::user | B::limit));
+    CHECK(ip_user.seconds == 300);
+    CHECK(ip_user.to_string() == "ip,user,limit 300s");
+    auto defaults = check_text("socks -i127.0.0.1\n").model.globals.authcache.value;
+    CHECK(defaults.type == (B::user | B::pass));
+    CHECK(defaults.seconds == 600);
+    // Unknown words and a bad time: 3proxy's fallbacks, with a warning each.
+    auto l = check_text("authcache nothing soon\n");
+    CHECK(l.model.globals.authcache.value == defaults);
+    auto w = with_code(l, "PX021");
+    REQUIRE(w.size() == 2);
+    CHECK(w[0].severity == proxycfg::Severity::warning);
+    CHECK(w[1].severity == proxycfg::Severity::warning);
+    // 0 seconds means the default too.
+    CHECK(check_text("authcache user 0\n").model.globals.authcache.value.seconds == 600);
 }
 
 // --- PX506

@@ -53,6 +53,9 @@ int show_diff(const control::DiffResult& d, const LiveOptions& o) {
             std::cout << ": " << c.reason << '\n';
         }
     }
+    if (d.auth_cache_dropped > 0)
+        std::cout << "auth cache: a reload would drop " << d.auth_cache_dropped << " cached login"
+                  << (d.auth_cache_dropped == 1 ? "" : "s") << '\n';
     return exit_findings;
 }
 

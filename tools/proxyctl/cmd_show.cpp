@@ -190,6 +190,11 @@ class Renderer {
         if (g.monitor_files.empty()) line(out, "monitor (none)", {});
         if (g.daemon.span.valid()) line(out, "daemon", g.daemon.span);
         if (g.fakeresolve.span.valid()) line(out, "fakeresolve", g.fakeresolve.span);
+        // Only where it matters: a cache is read, or the line was written.
+        bool cache_read = std::any_of(m.services.begin(), m.services.end(),
+                                      [](const Service& s) { return s.uses(AuthMethod::cache); });
+        if (cache_read || g.authcache.span.valid())
+            line(out, "authcache " + g.authcache.value.to_string(), g.authcache.span);
         if (g.config_path.span.valid())
             line(out, "config " + word(g.config_path.value), g.config_path.span);
         out << "\nusers\n";
@@ -222,6 +227,9 @@ class Renderer {
             globals["monitor"].push_back({{"file", f.value}, {"source", where_json(f.span)}});
         globals["daemon"] = setting(g.daemon.value, g.daemon.span);
         globals["fakeresolve"] = setting(g.fakeresolve.value, g.fakeresolve.span);
+        globals["authcache"] = {{"types", g.authcache.value.types()},
+                                {"seconds", g.authcache.value.seconds},
+                                {"source", where_json(g.authcache.span)}};
         Json root;
         root["version"] = 1;
         root["ok"] = true;

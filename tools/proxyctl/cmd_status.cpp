@@ -42,6 +42,8 @@ int show_status(const control::Status& s, const LiveOptions& o) {
         for (const auto& [service, count] : s.sessions_by_service.items())
             std::cout << "  " << service << ": " << count.dump() << '\n';
     }
+    if (s.auth_cache_entries > 0)
+        std::cout << "auth cache: " << s.auth_cache_entries << " logins\n";
     if (s.generations_with_sessions.size() > 1 ||
         (s.generations_with_sessions.size() == 1 &&
          s.generations_with_sessions[0] != s.generation)) {

@@ -453,6 +453,11 @@ void print_record(std::ostream& out, const control::ReloadRecord& r) {
     const auto& l = r.listeners;
     out << "listeners: " << l.kept << " kept, " << l.opened << " opened, " << l.closed
         << " closed\n";
+    // Only where a cache is in use: most configurations have none.
+    if (r.auth_cache.dropped > 0 || r.auth_cache.entries > 0)
+        out << "auth cache: " << r.auth_cache.dropped << " login"
+            << (r.auth_cache.dropped == 1 ? "" : "s") << " dropped, " << r.auth_cache.entries
+            << " cached\n";
 }
 
 }  // namespace proxyctl

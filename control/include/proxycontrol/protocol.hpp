@@ -88,6 +88,14 @@ struct ListenerCounts {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListenerCounts, kept, opened, closed)
 
+// What a reload did to the auth cache: the logins it dropped because the new
+// configuration no longer grants them, and how many remain.
+struct AuthCacheCounts {
+    std::uint64_t dropped = 0;
+    std::uint64_t entries = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AuthCacheCounts, dropped, entries)
+
 // One reload attempt, whatever its trigger and result (proxyd(8), RELOAD).
 struct ReloadRecord {
     std::uint64_t generation = 0;    // the generation running after the attempt
@@ -101,6 +109,7 @@ struct ReloadRecord {
     nlohmann::json changes = nlohmann::json::array();
     SessionCounts sessions;
     ListenerCounts listeners;
+    AuthCacheCounts auth_cache;
 };
 // Reading one normalizes its diagnostics and changes (normalized_diagnostics(),
 // normalized_changes()), so proxyctl writes the published shape whatever it was sent.
@@ -119,6 +128,7 @@ struct Status {
     std::uint64_t sessions_total = 0;
     nlohmann::json sessions_by_service = nlohmann::json::object();  // label -> count
     std::vector<std::uint64_t> generations_with_sessions;           // still pinned
+    std::uint64_t auth_cache_entries = 0;                           // cached logins
     // Generations with sessions on services the running configuration marks force: the
     // ones a re-checking reload would hold to the current users and ACLs. Absent (nullopt)
     // from a daemon that predates the field.
@@ -156,6 +166,7 @@ struct DiffResult {
     std::vector<FileChange> files;
     nlohmann::json changes = nlohmann::json::array();      // proxycfg::model_change_json
     std::vector<ClosedSession> impact;                     // sessions a reload would close
+    std::uint64_t auth_cache_dropped = 0;                  // cached logins it would drop
     nlohmann::json diagnostics = nlohmann::json::array();  // when the files on disk are broken
 };
 void to_json(nlohmann::json& j, const DiffResult& d);

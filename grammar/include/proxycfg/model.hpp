@@ -235,8 +235,22 @@ struct LoadedFile {
     std::uint64_t size = 0;
 };
 
+// `authcache TYPES [SECONDS]`: what identifies a cached login and how long it lasts.
+struct AuthCacheSettings {
+    // 3proxy's bits. ip, user and pass are the key; limit keeps one address per user
+    // (with ip); acl keys by the service's ACL; ext also remembers the external address.
+    enum Bits : std::uint32_t { ip = 1, user = 2, pass = 4, limit = 8, acl = 16, ext = 32 };
+    std::uint32_t type = user | pass;  // 3proxy's default, with or without an authcache line
+    std::uint32_t seconds = 600;
+    bool has(Bits b) const { return (type & b) != 0; }
+    std::string types() const;      // "user,pass"
+    std::string to_string() const;  // "user,pass 600s"
+    bool operator==(const AuthCacheSettings&) const = default;
+};
+
 struct Globals {
     Setting<Timeouts> timeouts;
+    Setting<AuthCacheSettings> authcache;
     std::vector<Setting<std::string>> nservers;
     Setting<std::string> pidfile;
     std::vector<Setting<std::string>> monitor_files;

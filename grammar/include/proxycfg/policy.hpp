@@ -11,6 +11,17 @@
 
 namespace proxycfg {
 
+// A login the auth cache vouches for: proxyd looks it up before evaluating a request, and
+// a re-check passes the one the session was admitted with.
+struct CachedLogin {
+    std::string_view user;
+    // The stored secret the login matched when it was cached; empty for a login no
+    // password proved (useronly). The cache vouches only while the user still has it.
+    std::string_view secret;
+    // authcache limit: the user's login is cached for another client address.
+    bool other_address = false;
+};
+
 struct AccessRequest {
     std::optional<std::string_view> user;  // nullopt: the client gave no username
     std::optional<std::string_view> password;
@@ -25,6 +36,8 @@ struct AccessRequest {
     // with it). When the user's secret is unchanged no hashing is needed: this keeps a
     // reload re-check of many sessions cheap even with expensive crypt hashes.
     std::string_view verified_secret;
+    // What the auth cache holds for this client, if anything (the `cache` auth type).
+    std::optional<CachedLogin> cached;
 };
 
 enum class Verdict : std::uint8_t {
@@ -32,9 +45,10 @@ enum class Verdict : std::uint8_t {
     no_credentials,  // a username/password is required and none was given
     unknown_user,
     bad_password,
-    acl_denied,    // a deny entry matched
-    acl_no_match,  // non-empty ACL, nothing matched
-    unsupported,   // auth method proxyd cannot evaluate (radius, dnsname, plugin)
+    acl_denied,        // a deny entry matched
+    acl_no_match,      // non-empty ACL, nothing matched
+    unsupported,       // auth method proxyd cannot evaluate (radius, dnsname, plugin)
+    cached_elsewhere,  // authcache limit: the user's cached login is from another address
 };
 std::string_view to_string(Verdict v);
 // Reason phrase for logs and the reload record ("user removed", "ACL now denies", ...).

@@ -268,7 +268,7 @@ void check_auth_types(Context& ctx) {
                 Rule::PX212, at,
                 "auth useronly accepts any username without checking a password (" + s.label + ")");
         }
-        // proxyd does not implement `cache` (PX505 there); the defect is 3proxy's.
+        // proxyd drops such logins at a reload (PX508 there); the defect is 3proxy's.
         if (ctx.three_proxy() && s.uses(AuthMethod::cache) &&
             cache_seen.insert({at.file, at.line}).second) {
             ctx.report(Rule::PX217, at,

@@ -50,8 +50,9 @@ void check_proxyd_auth(Context& ctx) {
             // Unknown words without a plugin are a syntax error (PX021); with one they are
             // plugin auth types.
             if (!m && !ctx.cfg.plugin_seen) continue;
-            if (m && (*m == AuthMethod::none || *m == AuthMethod::iponly ||
-                      *m == AuthMethod::useronly || *m == AuthMethod::strong))
+            if (m &&
+                (*m == AuthMethod::none || *m == AuthMethod::iponly || *m == AuthMethod::useronly ||
+                 *m == AuthMethod::strong || *m == AuthMethod::cache))
                 continue;
             ctx.report(Rule::PX505, t.span(),
                        "proxyd does not implement auth type '" + printable(t.text()) +
@@ -97,6 +98,23 @@ void check_3proxy_crypt(Context& ctx) {
 
 }  // namespace
 
+// 3proxy's cache keeps a removed user's login for its whole time (PX217 there); proxyd's
+// does not. Said once per auth line, so an operator moving a 3proxy config knows.
+void check_proxyd_cache(Context& ctx) {
+    for (const auto& d : ctx.cfg.directives) {
+        if (d.id != DirectiveId::auth || !d.well_formed) continue;
+        for (const auto& t : d.args()) {
+            if (auth_method_from(t.text()) != AuthMethod::cache) continue;
+            ctx.report(Rule::PX508, t.span(),
+                       "auth cache in proxyd: a reload drops the cached logins the new "
+                       "configuration no longer grants (user removed, password changed), and "
+                       "every use of a cached login is checked against the current ACL; "
+                       "3proxy keeps them until they expire");
+            break;
+        }
+    }
+}
+
 void check_dialect(Context& ctx) {
     if (ctx.three_proxy()) {
         check_force_ignores_acl(ctx);
@@ -106,6 +124,7 @@ void check_dialect(Context& ctx) {
     check_proxyd_directives(ctx);
     check_proxyd_passwords(ctx);
     check_proxyd_auth(ctx);
+    check_proxyd_cache(ctx);
 }
 
 }  // namespace proxycfg::checks
