@@ -26,6 +26,7 @@
 #include "proxycfg/lint.hpp"
 #include "proxycfg/util.hpp"
 #include "reload.hpp"
+#include "system_command.hpp"
 #include "worker.hpp"
 
 namespace {
@@ -142,6 +143,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
     proxyd::raise_fd_limit();
 
     sigset_t signals = block_signals();
+    proxyd::run_system_commands(*model, "start");
 
     unsigned workers =
         options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());

@@ -22,6 +22,7 @@
 #include "proxycfg/model_diff.hpp"
 #include "proxycfg/recheck.hpp"
 #include "proxycfg/util.hpp"
+#include "system_command.hpp"
 
 namespace proxyd {
 
@@ -350,6 +351,9 @@ ReloadOutcome ReloadEngine::reload(const std::string& trigger, ReloadKind kind, 
             return finish(ReloadOutcome::Result::failed);
         }
     }
+    // The configuration is going to be applied: its `system` commands run now, before its
+    // listeners are bound, as 3proxy runs them while it reads the file.
+    if (!dry_run) run_system_commands(loaded.model, trigger.c_str());
     // A port this proxyd holds is handed over, not bound again: the kernel would refuse
     // the second socket, since other processes must not share it.
     std::optional<ListenSockets::Bound> next_sockets;

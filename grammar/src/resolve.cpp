@@ -191,6 +191,8 @@ class Resolver {
                 return account(d);
             case D::config:
                 return set_text(globals.config_path, d);
+            case D::system:
+                return add_text(globals.system_commands, d);
             case D::bandlimin:
             case D::bandlimout:
             case D::nobandlimin:

@@ -197,6 +197,7 @@ class Renderer {
             line(out, "authcache " + g.authcache.value.to_string(), g.authcache.span);
         if (g.config_path.span.valid())
             line(out, "config " + word(g.config_path.value), g.config_path.span);
+        for (const auto& c : g.system_commands) line(out, "system " + word(c.value), c.span);
         out << "\nusers\n";
         for (const User* u : users()) {
             line(out, "user " + printable(u->name) + " " + std::string(to_string(u->type)),
@@ -227,6 +228,9 @@ class Renderer {
             globals["monitor"].push_back({{"file", f.value}, {"source", where_json(f.span)}});
         globals["daemon"] = setting(g.daemon.value, g.daemon.span);
         globals["fakeresolve"] = setting(g.fakeresolve.value, g.fakeresolve.span);
+        globals["system"] = Json::array();
+        for (const auto& c : g.system_commands)
+            globals["system"].push_back({{"command", c.value}, {"source", where_json(c.span)}});
         globals["authcache"] = {{"types", g.authcache.value.types()},
                                 {"seconds", g.authcache.value.seconds},
                                 {"source", where_json(g.authcache.span)}};

@@ -262,6 +262,8 @@ struct Globals {
     Setting<std::string> config_path;  // `config PATH`
     Setting<std::string> setuid;       // user name or number; empty: not given
     Setting<std::string> setgid;       // group name or number
+    // `system "CMD"`: run, in file order, each time the configuration is applied.
+    std::vector<Setting<std::string>> system_commands;
 };
 
 struct Model {
