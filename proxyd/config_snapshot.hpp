@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "auth_cache.hpp"
 #include "handshake_board.hpp"
@@ -58,7 +60,9 @@ struct ConfigSnapshot {
           uses_auth_cache(std::any_of(
               model->services.begin(), model->services.end(),
               [](const proxycfg::Service& s) { return s.uses(proxycfg::AuthMethod::cache); })),
-          slots(model->services.size()) {}
+          slots(model->services.size()) {
+        for (const auto& r : model->globals.ns_records) static_names[r.name].push_back(r.address);
+    }
 
     std::shared_ptr<const proxycfg::Model> model;
     std::uint64_t generation;
@@ -71,6 +75,8 @@ struct ConfigSnapshot {
     // logins are remembered only then.
     std::shared_ptr<AuthCache> auth_cache;
     bool uses_auth_cache = false;
+    // nsrecord answers by lower-case name, in file order: looked up before any name server.
+    std::unordered_map<std::string, std::vector<proxycfg::IpAddress>> static_names;
     mutable ServiceSlots slots;         // counters, not configuration: shared mutable by design
     mutable HandshakeBoard handshakes;  // this generation's sessions still in handshake
 };

@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -379,6 +380,17 @@ void Session::resolve_target() {
         candidates_.push_back(*record_.target_address);
         on_resolved({});
         return;
+    }
+    if (!config_->static_names.empty()) {
+        std::string name = record_.target_host;
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (auto it = config_->static_names.find(name); it != config_->static_names.end()) {
+            candidates_ = it->second;
+            record_.target_address = candidates_.front();
+            on_resolved({});
+            return;
+        }
     }
     if (config_->model->globals.fakeresolve.value) {
         // 3proxy's fakeresolve answers every name with 127.0.0.2 (a test aid).

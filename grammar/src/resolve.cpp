@@ -65,6 +65,7 @@ class Resolver {
     const ParsedConfig& cfg_;
     Diagnostics& diags_;
     Model model_;
+    bool nscache_seen_ = false;  // an nscache or nscache6 line came before
 
     // Running state that service lines snapshot.
     Setting<std::vector<AuthMethod>> auth_;
@@ -193,6 +194,12 @@ class Resolver {
                 return set_text(globals.config_path, d);
             case D::system:
                 return add_text(globals.system_commands, d);
+            case D::nscache:
+            case D::nscache6:
+                nscache_seen_ = true;
+                return;
+            case D::nsrecord:
+                return nsrecord(d);
             case D::bandlimin:
             case D::bandlimout:
             case D::nobandlimin:
@@ -547,6 +554,23 @@ class Resolver {
             if (v > 0) a.seconds = static_cast<std::uint32_t>(v);
         }
         model_.globals.authcache = {a, d.span};
+    }
+
+    // A record before any nscache line goes nowhere in 3proxy, and in proxyd, which keeps
+    // the meaning (PX112 says so).
+    void nsrecord(const Directive& d) {
+        const Token& name = d.args()[0];
+        const Token& addr = d.args()[1];
+        if ((name.has_dollar && !name.from_file) || (addr.has_dollar && !addr.from_file)) return;
+        auto ip = IpAddress::parse(addr.text());
+        if (!ip) {
+            report(Rule::PX021, addr.span(),
+                   "nsrecord needs an IPv4 or IPv6 address, not '" + printable(addr.text()) +
+                       "' (3proxy refuses the line)");
+            return;
+        }
+        if (!nscache_seen_) return;
+        model_.globals.ns_records.push_back({to_lower(name.text()), *ip, d.span});
     }
 
     void timeouts(const Directive& d) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "check_text.hpp"
 #include "proxycfg/parse.hpp"
 #include "proxycfg/resolve.hpp"
 
@@ -612,4 +613,18 @@ TEST_CASE("an ACL line's refused fields are reported where they are", "[grammar]
     const auto& e = r.svc(0).acl.entries()[0];
     CHECK(e.users == std::vector<std::string>{"alice", "bob"});
     CHECK(e.weight == 7);
+}
+
+TEST_CASE("nsrecord after nscache is a static answer; before it, nothing", "[resolve]") {
+    auto m = testing::check_text(
+                 "nsrecord early.example 10.0.0.1\nnscache 65536\n"
+                 "nsrecord Late.Example 10.0.0.2\nnsrecord v6.example ::1\n")
+                 .model;
+    REQUIRE(m.globals.ns_records.size() == 2);
+    CHECK(m.globals.ns_records[0].name == "late.example");
+    CHECK(m.globals.ns_records[0].address == *proxycfg::IpAddress::parse("10.0.0.2"));
+    CHECK(m.globals.ns_records[1].address.family == proxycfg::IpAddress::Family::v6);
+    auto bad = testing::check_text("nscache 65536\nnsrecord host.example not-an-ip\n");
+    CHECK(testing::with_code(bad, "PX021").size() == 1);
+    CHECK(bad.model.globals.ns_records.empty());
 }

@@ -198,6 +198,8 @@ class Renderer {
         if (g.config_path.span.valid())
             line(out, "config " + word(g.config_path.value), g.config_path.span);
         for (const auto& c : g.system_commands) line(out, "system " + word(c.value), c.span);
+        for (const auto& r : g.ns_records)
+            line(out, "nsrecord " + word(r.name) + " " + r.address.to_string(), r.span);
         out << "\nusers\n";
         for (const User* u : users()) {
             line(out, "user " + printable(u->name) + " " + std::string(to_string(u->type)),
@@ -228,6 +230,11 @@ class Renderer {
             globals["monitor"].push_back({{"file", f.value}, {"source", where_json(f.span)}});
         globals["daemon"] = setting(g.daemon.value, g.daemon.span);
         globals["fakeresolve"] = setting(g.fakeresolve.value, g.fakeresolve.span);
+        globals["nsrecord"] = Json::array();
+        for (const auto& r : g.ns_records)
+            globals["nsrecord"].push_back({{"name", r.name},
+                                           {"address", r.address.to_string()},
+                                           {"source", where_json(r.span)}});
         globals["system"] = Json::array();
         for (const auto& c : g.system_commands)
             globals["system"].push_back({{"command", c.value}, {"source", where_json(c.span)}});

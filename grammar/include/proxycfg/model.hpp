@@ -262,6 +262,14 @@ struct Globals {
     Setting<std::string> config_path;  // `config PATH`
     Setting<std::string> setuid;       // user name or number; empty: not given
     Setting<std::string> setgid;       // group name or number
+    // `nsrecord NAME ADDRESS` after an nscache line: answers proxyd gives itself before
+    // asking a name server. Names in lower case.
+    struct NsRecord {
+        std::string name;
+        IpAddress address;
+        SourceSpan span;
+    };
+    std::vector<NsRecord> ns_records;
     // `system "CMD"`: run, in file order, each time the configuration is applied.
     std::vector<Setting<std::string>> system_commands;
 };

@@ -1,5 +1,6 @@
-// `system "CMD"`: run each time a configuration is applied (start and every reload), in
-// file order, with its exit status on standard error; never by a check or a dry run.
+// Global directives proxyd applies outside its services: `system "CMD"` runs each time a
+// configuration is applied (start and every reload), in file order, with its exit status
+// on standard error, never by a check or a dry run; `nsrecord` answers names itself.
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
@@ -37,4 +38,19 @@ TEST_CASE("system commands run at start and at each reload, never for a check or
     CHECK_THAT(err, Catch::Contains("(start): exit status 0"));
     CHECK_THAT(err, Catch::Contains("; exit 3\" (start): exit status 3"));
     CHECK_THAT(err, Catch::Contains("(control): exit status 3"));
+}
+
+TEST_CASE("nsrecord answers a name before any name server, whatever its case") {
+    TempDir dir;
+    HttpServer http;
+    auto port = free_port();
+    Proxyd p(dir,
+             "nscache 65536\nnsrecord intranet.example 127.0.0.1\nsocks -p" + std::to_string(port) +
+                 " -i127.0.0.1\n",
+             {port});
+    for (std::string host : {"intranet.example", "Intranet.EXAMPLE"}) {
+        auto r = curl({"--socks5-hostname", "127.0.0.1:" + std::to_string(port),
+                       "http://" + host + ":" + std::to_string(http.port()) + "/static"});
+        CHECK(r.body == "hello /static\n");
+    }
 }
