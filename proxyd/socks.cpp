@@ -57,6 +57,18 @@ void SocksSession::refuse(std::uint8_t reply5, int code, std::string_view reason
     }
 }
 
+template <class Parsed>
+bool SocksSession::consume(const Parsed& p, std::string_view error_reply) {
+    if (p.status == socks::Status::incomplete) return false;
+    if (p.status == socks::Status::error) {
+        step_ = Step::done;
+        reply_and_close(error_reply, result::protocol_error, p.error);
+        return false;
+    }
+    in_.erase(0, p.consumed);
+    return true;
+}
+
 bool SocksSession::choose_method(const socks::Greeting& greeting) {
     bool want_password = service_->need_user != 0 && needs_password(*service_);
     std::uint8_t chosen = socks::method::no_acceptable;
@@ -115,27 +127,13 @@ void SocksSession::advance() {
                 continue;
             case Step::greeting: {
                 auto p = socks::parse_greeting(bytes);
-                if (p.status == socks::Status::incomplete) break;
-                if (p.status == socks::Status::error) {
-                    step_ = Step::done;
-                    reply_and_close(socks::method_reply(socks::method::no_acceptable),
-                                    result::protocol_error, p.error);
-                    return;
-                }
-                in_.erase(0, p.consumed);
+                if (!consume(p, socks::method_reply(socks::method::no_acceptable))) break;
                 if (!choose_method(p.value)) return;
                 continue;
             }
             case Step::user_password: {
                 auto p = socks::parse_user_password(bytes);
-                if (p.status == socks::Status::incomplete) break;
-                if (p.status == socks::Status::error) {
-                    step_ = Step::done;
-                    reply_and_close(socks::user_password_reply(false), result::protocol_error,
-                                    p.error);
-                    return;
-                }
-                in_.erase(0, p.consumed);
+                if (!consume(p, socks::user_password_reply(false))) break;
                 record_.user = p.value.user;
                 record_.password = p.value.password;
                 if (!check_password_early()) {
@@ -166,6 +164,7 @@ void SocksSession::advance() {
             case Step::done:
                 return;
         }
+        if (step_ == Step::done) return;  // refused as malformed
         // Incomplete: wait for more unless the buffer is already at its limit.
         if (in_.size() >= max_handshake) {
             refuse(socks::reply5::general_failure, result::protocol_error,

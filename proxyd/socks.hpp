@@ -28,6 +28,10 @@ class SocksSession final : public Session {
     void on_connect_failed(int code, int err) override;
 
     void advance();
+    // Takes a parsed handshake message off the input. False when it is not complete yet,
+    // or was malformed and the client has been answered with `error_reply` (step_ done).
+    template <class Parsed>
+    bool consume(const Parsed& p, std::string_view error_reply);
     bool choose_method(const socks::Greeting& greeting);
     bool check_password_early();
     void accept_request(const socks::Request& request);
