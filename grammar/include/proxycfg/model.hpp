@@ -264,6 +264,7 @@ struct Globals {
     Setting<std::string> setgid;       // group name or number
     // `system "CMD"`: run, in file order, each time the configuration is applied.
     std::vector<Setting<std::string>> system_commands;
+    Setting<int> parentretries{1, {}};  // parent chains tried per connection
 };
 
 struct Model {
