@@ -123,6 +123,62 @@ class ConnectProxy {
     std::thread acceptor_;
 };
 
+// A parent that answers every request head with the same bytes, in one send, then holds
+// the connection until the other side closes: a CONNECT reply with the target's first
+// bytes right behind it.
+class CannedParent {
+  public:
+    explicit CannedParent(std::string answer) : answer_(std::move(answer)) {
+        listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        ::listen(listen_fd_, 16);
+        socklen_t len = sizeof a;
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+        port_ = ntohs(a.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~CannedParent() {
+        stop_ = true;
+        thread_.join();
+        ::close(listen_fd_);
+    }
+    std::uint16_t port() const { return port_; }
+
+  private:
+    void serve() {
+        while (!stop_) {
+            pollfd p{listen_fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) continue;
+            int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd < 0) continue;
+            std::string head;
+            char buf[4096];
+            while (!stop_ && head.find("\r\n\r\n") == std::string::npos) {
+                pollfd q{fd, POLLIN, 0};
+                if (::poll(&q, 1, 100) <= 0) continue;
+                auto n = ::recv(fd, buf, sizeof buf, 0);
+                if (n <= 0) break;
+                head.append(buf, static_cast<std::size_t>(n));
+            }
+            ::send(fd, answer_.data(), answer_.size(), MSG_NOSIGNAL);
+            while (!stop_) {
+                pollfd q{fd, POLLIN, 0};
+                if (::poll(&q, 1, 100) <= 0) continue;
+                if (::recv(fd, buf, sizeof buf, 0) <= 0) break;
+            }
+            ::close(fd);
+        }
+    }
+    std::string answer_;
+    int listen_fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
 // The parent: a second proxyd with a socks and a proxy service, each logging.
 struct ParentProxyd {
     TempDir dir;
@@ -363,4 +419,67 @@ TEST_CASE("weighted parents: every draw reaches the target through one of them")
     auto la = wait_for_lines(a.log, 12, 1s);
     auto lb = wait_for_lines(b.log, 12, 1s);
     CHECK(la.size() + lb.size() == 12);
+}
+
+TEST_CASE("bytes the target sends right behind the parent's reply reach the client") {
+    CannedParent parent("HTTP/1.1 200 Connection established\r\n\r\nBANNER\n");
+    Front front("parent 1000 connect 127.0.0.1 " + port_text(parent.port()) + "\n");
+    SECTION("SOCKS5 client") {
+        Client c(front.socks_port);
+        REQUIRE(c.send(std::string("\x05\x01\x00", 3)));
+        CHECK(c.read(2) == std::string("\x05\x00", 2));
+        REQUIRE(c.send(std::string("\x05\x01\x00\x01\x7f\x00\x00\x01\x00\x09", 10)));
+        auto reply = c.read(10);
+        REQUIRE(reply.size() == 10);
+        CHECK(reply[1] == 0);
+        CHECK(c.read(7) == "BANNER\n");
+    }
+    SECTION("HTTP CONNECT client") {
+        Client c(front.proxy_port);
+        REQUIRE(c.send("CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n"));
+        std::string expected = "HTTP/1.1 200 Connection established\r\n\r\nBANNER\n";
+        CHECK(c.read(expected.size()) == expected);
+    }
+}
+
+TEST_CASE("parentretries: a failed chain is drawn again") {
+    HttpServer http;
+    ParentProxyd parent;
+    std::uint16_t dead = free_port();
+    // Each draw picks the dead parent half the time; 20 tries make a failure negligible.
+    Front front("parent 500 socks5 127.0.0.1 " + port_text(dead) +
+                    "\nparent 500 socks5 127.0.0.1 " + port_text(parent.socks_port) + "\n",
+                "parentretries 20\n");
+    for (int i = 0; i < 6; ++i)
+        CHECK(curl({"--socks5", front.socks(), url(http)}).body == "hello /p\n");
+    auto lines = wait_for_lines(front.log, 6);
+    REQUIRE(lines.size() == 6);
+    for (const auto& l : lines) CHECK_THAT(l, Catch::Contains("SOCKS5 0 "));
+}
+
+TEST_CASE("parent socks5: microsocks with a login") {
+    const char* binary = "/usr/bin/microsocks";
+    if (!std::filesystem::exists(binary)) {
+        WARN("SKIPPED: microsocks is not installed (Debian package microsocks)");
+        return;
+    }
+    HttpServer http;
+    TempDir dir;
+    std::uint16_t port = free_port();
+    Process ms({binary, "-i", "127.0.0.1", "-p", port_text(port), "-u", "mu", "-P", "mp"},
+               dir.file("ms.out"), dir.file("ms.err"));
+    REQUIRE(wait_for_port(port, 5s));
+    SECTION("the right login") {
+        Front front("parent 1000 socks5 127.0.0.1 " + port_text(port) + " mu mp\n");
+        CHECK(curl({"--socks5", front.socks(), url(http)}).body == "hello /p\n");
+    }
+    SECTION("no login: the parent wants one") {
+        Front front("parent 1000 socks5 127.0.0.1 " + port_text(port) + "\n");
+        auto r = curl({"-x", front.proxy(), url(http)});
+        CHECK(r.http_code == "502");
+        auto lines = wait_for_lines(front.log, 1);
+        REQUIRE(lines.size() == 1);
+        CHECK_THAT(lines[0], Catch::Contains("(socks5): refused: it wants a login"));
+    }
+    ms.signal_and_wait(SIGTERM, 2s);
 }
