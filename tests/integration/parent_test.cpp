@@ -483,3 +483,37 @@ TEST_CASE("parent socks5: microsocks with a login") {
     }
     ms.signal_and_wait(SIGTERM, 2s);
 }
+
+TEST_CASE("redirect: an allow entry whose http parent takes the proxy's requests") {
+    HttpServer http;
+    ParentProxyd parent;
+    TempDir dir;
+    std::uint16_t port = free_port();
+    std::string log = dir.file("front.log");
+    Proxyd front(
+        dir,
+        "log " + log + "\nlogformat \"L%N %E %n:%r %T\"\nauth iponly\nredirect 127.0.0.1 " +
+            port_text(parent.proxy_port) + "\nproxy -i127.0.0.1 -p" + port_text(port) + "\n",
+        std::vector<std::uint16_t>{port});
+    CHECK(curl({"-x", "http://127.0.0.1:" + port_text(port), url(http, "/r")}).body ==
+          "hello /r\n");
+    auto lines = wait_for_lines(parent.log, 1);
+    REQUIRE(lines.size() == 1);
+    CHECK_THAT(lines[0], Catch::EndsWith("GET " + url(http, "/r") + " HTTP/1.1"));
+}
+
+TEST_CASE("tcppm through a socks5 parent") {
+    HttpServer http;
+    ParentProxyd parent;
+    TempDir dir;
+    std::uint16_t port = free_port();
+    Proxyd front(dir,
+                 "auth iponly\nallow *\nparent 1000 socks5 127.0.0.1 " +
+                     port_text(parent.socks_port) + "\ntcppm -i127.0.0.1 " + port_text(port) +
+                     " 127.0.0.1 " + port_text(http.port()) + "\n",
+                 std::vector<std::uint16_t>{port});
+    CHECK(curl({"http://127.0.0.1:" + port_text(port) + "/m"}).body == "hello /m\n");
+    auto lines = wait_for_lines(parent.log, 1);
+    REQUIRE(lines.size() == 1);
+    CHECK_THAT(lines[0], Catch::StartsWith("SOCKS5 0 - 127.0.0.1:" + port_text(http.port())));
+}
