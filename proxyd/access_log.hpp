@@ -35,6 +35,7 @@ constexpr int command_unsupported = 22;
 constexpr int resolve_failed = 30;
 constexpr int connect_failed = 31;
 constexpr int upstream_error = 32;  // upstream broke the protocol (HTTP)
+constexpr int parent_failed = 33;   // a parent proxy could not be reached, or refused
 constexpr int handshake_timeout = 91;
 constexpr int idle_timeout = 92;  // 3proxy's code for the same event
 constexpr int connect_timeout = 93;

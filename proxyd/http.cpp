@@ -128,6 +128,7 @@ void HttpSession::handle_request() {
         return;
     }
     if (request_.method == "CONNECT") request_body_ = http::BodyFramer::none();
+    forward_to_http_parent_ = request_.method != "CONNECT";
 
     std::optional<std::string> user, password;
     if (const auto* auth = request_.headers.find("Proxy-Authorization")) {
@@ -175,7 +176,9 @@ void HttpSession::on_resolved(const std::string& error) {
         }
         return;
     }
+    // A kept-alive upstream serves the next request only if it leads the same way.
     std::string key = record_.target_text();
+    if (chain_parents()) key += " via entry " + std::to_string(decision.entry_index);
     if (request_.method != "CONNECT" && upstream_ && key == upstream_key_ && upstream_alive()) {
         begin_forwarding();
         return;
@@ -197,9 +200,10 @@ void HttpSession::on_connected() {
     if (request_.method == "CONNECT") {
         send_client("HTTP/1.1 200 Connection established\r\n\r\n");
         request_start_in_ = record_.bytes_in;
-        start_relay(std::move(in_));
+        start_relay(std::move(in_));  // with what came behind a parent's reply
         return;
     }
+    up_in_ += take_chain_leftover();
     begin_forwarding();
 }
 
@@ -208,15 +212,23 @@ void HttpSession::on_connect_failed(int code, int err) {
     if (code == result::connect_timeout) {
         fail(504, "Gateway Timeout", code, "connect to " + record_.target_text() + " timed out");
     } else {
-        fail(502, "Bad Gateway", code,
-             "connect to " + record_.target_text() + ": " + std::strerror(err));
+        fail(502, "Bad Gateway", code, upstream_failure(err));
     }
 }
 
 std::string HttpSession::forwarded_request_head() const {
-    std::string head = request_.method + " " + target_.path + " HTTP/1." +
+    // An `http` parent is a proxy: it gets the absolute URI, and its own login.
+    const auto* via = http_parent();
+    std::string head = request_.method + " " + (via ? request_.target : target_.path) + " HTTP/1." +
                        std::to_string(request_.minor_version) + "\r\n";
     head += "Host: " + host_for_header(target_) + "\r\n";
+    if (via && !via->user.empty()) {
+        bool pass_on = via->user == "*";
+        std::string user = pass_on ? record_.user.value_or("") : via->user;
+        std::string password = pass_on ? record_.password.value_or("") : via->password;
+        head +=
+            "Proxy-Authorization: Basic " + parent::base64_encode(user + ":" + password) + "\r\n";
+    }
     for (const auto& h : request_.headers.fields) {
         if (is_hop_by_hop(h.name, request_.headers)) continue;
         if (h.name.size() == 4 && strncasecmp(h.name.c_str(), "Host", 4) == 0) continue;

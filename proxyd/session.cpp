@@ -179,12 +179,16 @@ void Session::check_timeout(Clock::time_point now) {
         connect_next();  // this address did not answer in time: try the next one
         return;
     }
+    if (phase_ == Phase::chaining) {
+        chain_failed("timed out", ETIMEDOUT);
+        return;
+    }
     const char* what = timeout_code_ == result::handshake_timeout ? "handshake timeout"
                        : timeout_code_ == result::connect_timeout ? "connect timeout"
                        : timeout_code_ == result::resolve_failed  ? "name resolution timeout"
                                                                   : "idle timeout";
     if (phase_ == Phase::connecting) {
-        on_connect_failed(result::connect_timeout, ETIMEDOUT);
+        upstream_failed(result::connect_timeout, ETIMEDOUT);
         return;
     }
     close(timeout_code_, what);
@@ -204,6 +208,13 @@ void Session::dispatch(bool upstream, std::uint32_t events) {
         case Phase::connecting:
             if (upstream) {
                 finish_connect();
+            } else if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+                close(result::io_error, "client closed during connect");
+            }
+            break;
+        case Phase::chaining:
+            if (upstream) {
+                if (handshake_) chain_pump();
             } else if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
                 close(result::io_error, "client closed during connect");
             }
@@ -348,6 +359,10 @@ proxycfg::Decision Session::admit() {
                                    : proxycfg::Verdict::acl_no_match;
     }
     record_.admitted = decision.allowed();
+    parents_ = decision.allowed() && decision.entry && !decision.entry->parents.empty()
+                   ? &decision.entry->parents
+                   : nullptr;
+    chain_attempts_ = std::max(1, config_->model->globals.parentretries.value);
     record_.nolog = decision.entry != nullptr && decision.entry->nolog;
     return decision;
 }
@@ -421,7 +436,16 @@ void Session::resolve_target() {
 }
 
 void Session::connect_upstream() {
+    chain_failure_.clear();
+    http_parent_ = nullptr;
+    chain_active_ = false;
+    if (parents_) {
+        target_candidates_ = candidates_;
+        start_chain();
+        return;
+    }
     phase_ = Phase::connecting;
+    dial_port_ = record_.target_port;
     if (candidates_.empty() && record_.target_address)
         candidates_.push_back(*record_.target_address);
     next_candidate_ = 0;
@@ -431,16 +455,16 @@ void Session::connect_upstream() {
 void Session::connect_next() {
     upstream_.reset();
     if (next_candidate_ >= candidates_.size()) {
-        on_connect_failed(result::connect_failed, EHOSTUNREACH);
+        upstream_failed(result::connect_failed, EHOSTUNREACH);
         return;
     }
     const auto& address = candidates_[next_candidate_++];
-    record_.target_address = address;
+    if (!chain_active_) record_.target_address = address;
     set_timeout(timeout_of(timeouts().connect()), result::connect_timeout);
     bool v6 = address.family == proxycfg::IpAddress::Family::v6;
     UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) {
-        on_connect_failed(result::connect_failed, errno);
+        upstream_failed(result::connect_failed, errno);
         return;
     }
     const auto& external = v6 ? service_->external_v6.value : service_->external_v4.value;
@@ -451,7 +475,7 @@ void Session::connect_next() {
             int one = 1;
             ::setsockopt(fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
             if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), len) != 0) {
-                on_connect_failed(result::connect_failed, errno);
+                upstream_failed(result::connect_failed, errno);
                 return;
             }
         }
@@ -459,20 +483,20 @@ void Session::connect_next() {
     int one = 1;
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     sockaddr_storage remote;
-    auto len = to_sockaddr(address, record_.target_port, remote);
+    auto len = to_sockaddr(address, dial_port_, remote);
     int rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&remote), len);
     if (rc != 0 && errno != EINPROGRESS) {
         int err = errno;
         if (next_candidate_ < candidates_.size()) {
             connect_next();
         } else {
-            on_connect_failed(result::connect_failed, err);
+            upstream_failed(result::connect_failed, err);
         }
         return;
     }
     upstream_ = std::move(fd);
     if (!host_.loop().add(upstream_.get(), socket_events, &upstream_endpoint_)) {
-        on_connect_failed(result::connect_failed, errno);
+        upstream_failed(result::connect_failed, errno);
         return;
     }
 }
@@ -495,18 +519,39 @@ void Session::finish_connect() {
             connect_next();
         } else {
             upstream_.reset();
-            on_connect_failed(result::connect_failed, err);
+            upstream_failed(result::connect_failed, err);
         }
         return;
     }
     touch();
+    if (chain_active_ && hop_ < handshakes_) {
+        begin_hop();
+        return;
+    }
+    chain_active_ = false;
     on_connected();
+}
+
+void Session::upstream_failed(int code, int err) {
+    if (chain_active_) {
+        chain_failed(code == result::connect_timeout ? "connect timed out" : std::strerror(err),
+                     err);
+        return;
+    }
+    on_connect_failed(code, err);
+}
+
+std::string Session::upstream_failure(int err) const {
+    if (!chain_failure_.empty()) return chain_failure_;
+    return "connect to " + record_.target_text() + ": " + std::strerror(err);
 }
 
 void Session::start_relay(std::string to_upstream, std::string to_client) {
     phase_ = Phase::relaying;
     set_timeout(timeout_of(timeouts().connection_long()), result::idle_timeout);
-    // Anything still queued for the client (a reply) goes before the relayed bytes.
+    // Anything still queued for the client (a reply) goes before the relayed bytes, and
+    // what the target sent behind a parent's reply goes before what is read next.
+    to_client = take_chain_leftover() + to_client;
     if (client_backlog() > 0) {
         to_client = client_out_.substr(client_out_off_) + to_client;
         client_out_.clear();

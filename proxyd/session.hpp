@@ -11,11 +11,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config_snapshot.hpp"
 #include "event_loop.hpp"
 #include "fd.hpp"
+#include "parent_protocol.hpp"
 #include "proxycfg/policy.hpp"
 #include "proxycfg/recheck.hpp"
 #include "relay.hpp"
@@ -82,6 +84,7 @@ class Session {
         handshake,
         resolving,
         connecting,
+        chaining,  // resolving the parents' names, then the handshakes through them
         relaying,
         custom,
         lingering,
@@ -123,6 +126,19 @@ class Session {
     // the service's external address (-e) → on_connected / on_connect_failed.
     void connect_upstream();
     void start_relay(std::string to_upstream = {}, std::string to_client = {});
+    // Why the upstream could not be reached, for the log: the parent that failed, or
+    // "connect to TARGET: ERROR".
+    std::string upstream_failure(int err) const;
+    // Bytes the destination sent behind the last parent's reply (they go to the client).
+    std::string take_chain_leftover() { return std::exchange(chain_in_, {}); }
+    // The `http` parent an HTTP request is forwarded to as a proxy request, if any.
+    const proxycfg::Parent* http_parent() const { return http_parent_; }
+    // HttpSession: true for requests it forwards itself (not CONNECT), which an `http`
+    // last hop takes as they are.
+    bool forward_to_http_parent_ = false;
+    // The parents admission chose from (the deciding entry's), for the connection key of
+    // a kept-alive upstream.
+    const std::vector<proxycfg::Parent>* chain_parents() const { return parents_; }
     void write_log(int code, std::string_view reason) { write_log_for(record_, code, reason); }
     void write_log_for(const SessionRecord& record, int code, std::string_view reason);
 
@@ -156,12 +172,39 @@ class Session {
     void dispatch(bool upstream, std::uint32_t events);
     void connect_next();
     void finish_connect();
+    void upstream_failed(int code, int err);
+    // Parent chains (parent_chain.cpp).
+    struct Hop {
+        const proxycfg::Parent* parent = nullptr;
+        parent::TypeInfo type;
+        std::vector<proxycfg::IpAddress> addresses;
+    };
+    void start_chain();
+    void resolve_hop(std::size_t index);
+    void dial_chain();
+    void begin_hop();
+    void chain_pump();
+    void chain_failed(std::string why, int err);
+    parent::Destination hop_destination(std::size_t index) const;
+    parent::Credentials hop_login(const proxycfg::Parent& p) const;
     void pump_relay();
     void linger();
     void end_first_handshake();
 
     std::string client_out_;
     std::size_t client_out_off_ = 0;
+    std::uint16_t dial_port_ = 0;  // the port connect_next dials: the target's or a parent's
+    const std::vector<proxycfg::Parent>* parents_ = nullptr;  // of the deciding ACL entry
+    int chain_attempts_ = 0;                                  // chains left to try
+    bool chain_active_ = false;
+    std::vector<Hop> hops_;
+    std::vector<proxycfg::IpAddress> target_candidates_;  // candidates_ while hops use it
+    std::size_t handshakes_ = 0;  // hops that need a handshake (a final tcp/http hop does not)
+    std::size_t hop_ = 0;         // the hop being resolved, connected or spoken to
+    std::optional<parent::Handshake> handshake_;
+    std::string chain_in_;
+    std::string chain_failure_;
+    const proxycfg::Parent* http_parent_ = nullptr;
     std::size_t next_candidate_ = 0;
     std::uint64_t lookup_ = 0;
     Resolver* lookup_resolver_ = nullptr;  // the one lookup_ runs on (a reload may retire it)

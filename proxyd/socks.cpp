@@ -232,8 +232,7 @@ void SocksSession::on_connected() {
 }
 
 void SocksSession::on_connect_failed(int code, int err) {
-    refuse(reply_for_errno(err), code,
-           std::string("connect to ") + record_.target_text() + ": " + std::strerror(err));
+    refuse(reply_for_errno(err), code, upstream_failure(err));
 }
 
 }  // namespace proxyd

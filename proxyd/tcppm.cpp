@@ -32,7 +32,7 @@ void TcppmSession::on_resolved(const std::string& error) {
 }
 
 void TcppmSession::on_connect_failed(int code, int err) {
-    close(code, std::string("connect to ") + record_.target_text() + ": " + std::strerror(err));
+    close(code, upstream_failure(err));
 }
 
 }  // namespace proxyd

@@ -20,7 +20,18 @@ std::string listener_key(const Service& s) {
 
 std::vector<std::string> rendered_acl(const Service& s) {
     std::vector<std::string> out;
-    for (const auto& e : s.acl.entries()) out.push_back(render_acl_entry(e));
+    for (const auto& e : s.acl.entries()) {
+        std::string line = render_acl_entry(e);
+        // The parents an entry chains through are part of what it does (a redirect's one
+        // is in its own line already); passwords stay out of diffs.
+        for (std::size_t i = e.action == AclAction::redirect ? 1 : 0; i < e.parents.size(); ++i) {
+            const auto& p = e.parents[i];
+            line += " / parent " + std::to_string(p.weight) + " " + p.type + " " + p.host + " " +
+                    std::to_string(p.port);
+            if (!p.user.empty()) line += " " + p.user;
+        }
+        out.push_back(std::move(line));
+    }
     return out;
 }
 

@@ -259,4 +259,23 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
     return worst;
 }
 
+std::vector<const Parent*> pick_chain(const std::vector<Parent>& parents,
+                                      const std::function<int()>& roll) {
+    std::vector<const Parent*> chain;
+    std::size_t i = 0;
+    while (i < parents.size()) {
+        // One group: parents up to the one that brings the sum to 1000.
+        int r = roll() % 1000;
+        if (r < 0) r += 1000;
+        int sum = 0;
+        const Parent* picked = nullptr;
+        for (; i < parents.size() && sum < 1000; ++i) {
+            sum += parents[i].weight;
+            if (!picked && sum > r) picked = &parents[i];
+        }
+        if (picked) chain.push_back(picked);
+    }
+    return chain;
+}
+
 }  // namespace proxycfg

@@ -187,6 +187,8 @@ class Resolver {
                 return set_flag(globals.daemon, d);
             case D::fakeresolve:
                 return set_flag(globals.fakeresolve, d);
+            case D::parentretries:
+                return parentretries(d);
             case D::setuid:
             case D::setgid:
                 return account(d);
@@ -229,6 +231,17 @@ class Resolver {
             return;
         }
         maxconn_ = {static_cast<int>(n), d.span};
+    }
+
+    void parentretries(const Directive& d) {
+        const Token& t = d.args()[0];
+        long long n = 0;
+        if (!parse_int(t.text(), n) || n <= 0 || n > 100) {
+            report(Rule::PX021, t.span(),
+                   "parentretries '" + printable(t.text()) + "' must be a number from 1 to 100");
+            return;
+        }
+        model_.globals.parentretries = {static_cast<int>(n), d.span};
     }
 
     void external(const Directive& d) {

@@ -137,6 +137,13 @@ def test_show_json_model_and_errors(tmp):
     doc = valid("show", run("show", "--json", os.path.join(SOURCE_DIR, "examples",
                                                            "proxyd.cfg")), "example", 0)
     check(doc["ok"] is True and doc["services"], "a model", doc)
+    chained = write(f"{tmp}/chained.cfg", "parentretries 2\nallow *\n"
+                    "parent 500 socks5 10.0.0.1 1080 u p\nparent 500 connect+ 10.0.0.2 3128\n"
+                    "socks -i127.0.0.1\n")
+    doc = valid("show", run("show", "--json", chained), "parents", 0)
+    check(doc["globals"]["parentretries"]["value"] == 2, "parentretries shown", doc)
+    parents = doc["services"][0]["acl"][0]["parents"]
+    check([p["type"] for p in parents] == ["socks5", "connect+"], "parents shown", doc)
     broken = write(f"{tmp}/broken.cfg", "frobnicate now\n")
     doc = valid("show", run("show", "--json", broken), "errors", 1)
     check(doc["ok"] is False and doc["services"] is None and doc["diagnostics"], "errors", doc)

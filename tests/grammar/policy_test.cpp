@@ -2,7 +2,9 @@
 #include <crypt.h>
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "check_text.hpp"
 #include "proxycfg/policy.hpp"
@@ -319,4 +321,58 @@ TEST_CASE("auth cache: limit refuses a login cached for another address, and sto
     r.cached = proxycfg::CachedLogin{"alice", "a", true};
     // strong would admit alice, but 3proxy's code 10 ends the chain first.
     CHECK(p(r).verdict == Verdict::cached_elsewhere);
+}
+
+namespace {
+
+proxycfg::Parent parent(int weight, std::string host) {
+    proxycfg::Parent p;
+    p.weight = weight;
+    p.type = "socks5";
+    p.host = std::move(host);
+    p.port = 1080;
+    return p;
+}
+
+// A roll that returns the given numbers in turn.
+std::function<int()> rolls(std::vector<int> values) {
+    auto state = std::make_shared<std::pair<std::vector<int>, std::size_t>>(std::move(values), 0);
+    return [state] { return state->first.at(state->second++); };
+}
+
+std::vector<std::string> hosts(const std::vector<const proxycfg::Parent*>& chain) {
+    std::vector<std::string> out;
+    for (const auto* p : chain) out.push_back(p->host);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("pick_chain: a weight of 1000 makes a hop of its own", "[policy][parent]") {
+    std::vector<proxycfg::Parent> ps{parent(1000, "a"), parent(1000, "b")};
+    CHECK(hosts(proxycfg::pick_chain(ps, rolls({0, 999}))) == std::vector<std::string>{"a", "b"});
+    CHECK(proxycfg::pick_chain({}, rolls({})).empty());
+}
+
+TEST_CASE("pick_chain: one parent of a group, by weight", "[policy][parent]") {
+    // Group 1: a 300, b 700; group 2: c alone.
+    std::vector<proxycfg::Parent> ps{parent(300, "a"), parent(700, "b"), parent(1000, "c")};
+    CHECK(hosts(proxycfg::pick_chain(ps, rolls({0, 5}))) == std::vector<std::string>{"a", "c"});
+    CHECK(hosts(proxycfg::pick_chain(ps, rolls({299, 5}))) == std::vector<std::string>{"a", "c"});
+    CHECK(hosts(proxycfg::pick_chain(ps, rolls({300, 5}))) == std::vector<std::string>{"b", "c"});
+    CHECK(hosts(proxycfg::pick_chain(ps, rolls({999, 5}))) == std::vector<std::string>{"b", "c"});
+}
+
+TEST_CASE("pick_chain: the draw follows the weights", "[policy][parent]") {
+    std::vector<proxycfg::Parent> ps{parent(250, "a"), parent(750, "b")};
+    int a = 0;
+    for (int r = 0; r < 1000; ++r)
+        if (proxycfg::pick_chain(ps, rolls({r})).front()->host == "a") ++a;
+    CHECK(a == 250);
+}
+
+TEST_CASE("pick_chain: a group short of 1000 may draw no parent", "[policy][parent]") {
+    std::vector<proxycfg::Parent> ps{parent(1000, "a"), parent(400, "b")};
+    CHECK(hosts(proxycfg::pick_chain(ps, rolls({0, 399}))) == std::vector<std::string>{"a", "b"});
+    CHECK(hosts(proxycfg::pick_chain(ps, rolls({0, 400}))) == std::vector<std::string>{"a"});
 }

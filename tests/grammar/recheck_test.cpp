@@ -135,6 +135,50 @@ tcppm -i127.0.0.1 2525 127.0.0.1 25
     CHECK(diff_models(before, before).empty());
 }
 
+TEST_CASE("the model diff shows a changed parent, without its password", "[diff]") {
+    Model before = model_of("allow *\nparent 1000 socks5 192.0.2.1 1080 u secretpw\nsocks\n");
+    Model after = model_of("allow *\nparent 1000 socks5 192.0.2.2 1080 u secretpw\nsocks\n");
+    auto changes = diff_models(before, after);
+    REQUIRE_FALSE(changes.empty());
+    bool shown = false;
+    for (const auto& c : changes) {
+        CHECK(c.area == "acl");
+        CHECK((c.before + c.after).find("secretpw") == std::string::npos);
+        shown = shown || c.after.find("parent 1000 socks5 192.0.2.2 1080 u") != std::string::npos;
+    }
+    CHECK(shown);
+}
+
+TEST_CASE("a session admitted through an entry with parents is re-checked like any other",
+          "[recheck]") {
+    const char* with_parent = R"(users alice:CL:a bob:CL:secret
+auth strong
+allow alice,bob
+parent 1000 socks5 192.0.2.1 1080
+socks -i127.0.0.1 -p1080
+)";
+    Model before = model_of(std::string("force\n") + with_parent);
+    Model denied = model_of(R"(users alice:CL:a bob:CL:secret
+force
+auth strong
+allow alice
+parent 1000 socks5 192.0.2.1 1080
+socks -i127.0.0.1 -p1080
+)");
+    CHECK_FALSE(recheck_session(before, before, bob_session(before)).closes());
+    CHECK(recheck_session(before, denied, bob_session(before)).closes());
+    Model before_noforce = model_of(std::string("noforce\n") + with_parent);
+    Model denied_noforce = model_of(R"(users alice:CL:a bob:CL:secret
+noforce
+auth strong
+allow alice
+parent 1000 socks5 192.0.2.1 1080
+socks -i127.0.0.1 -p1080
+)");
+    CHECK_FALSE(
+        recheck_session(before_noforce, denied_noforce, bob_session(before_noforce)).closes());
+}
+
 #include "proxycfg/hash.hpp"
 
 TEST_CASE("file hashes are SHA-256 in lower-case hex", "[diff]") {

@@ -497,6 +497,17 @@ TEST_CASE("redirect is an allow entry with an http parent", "[grammar][resolve]"
     CHECK(e.sources.size() == 1);
 }
 
+TEST_CASE("parentretries: a count of chains to try, 1 by default", "[grammar][resolve]") {
+    CHECK(resolve_text("socks\n").model.globals.parentretries.value == 1);
+    auto r = resolve_text("parentretries 3\nsocks\n");
+    CHECK(r.model.globals.parentretries.value == 3);
+    CHECK(r.diags.empty());
+    auto bad = resolve_text("parentretries 0\nsocks\n");
+    CHECK(bad.model.globals.parentretries.value == 1);
+    REQUIRE(bad.diags.size() == 1);
+    CHECK(bad.diags[0].code == "PX021");
+}
+
 TEST_CASE("nolog marks the last entry; with no ACL it is PX110", "[grammar][resolve]") {
     auto r = resolve_text("allow *\nnolog\nsocks\n");
     CHECK(r.svc(0).acl.entries()[0].nolog);

@@ -59,11 +59,11 @@ TEST_CASE("service and writable are harmless no-ops, not ignored directives", "[
 // --- PX503
 
 TEST_CASE("a directive proxyd cannot honour is an error", "[lint][dialect]") {
-    auto l = check_text("allow *\nparent 1000 socks5 192.0.2.1 1080\nsocks -i127.0.0.1\n");
+    auto l = check_text("allow *\nbandlimin 1000 *\nsocks -i127.0.0.1\n");
     auto d = with_code(l, "PX503");
     REQUIRE(d.size() == 1);
     CHECK(d[0].span.line == 2);
-    CHECK(contains(d[0].message, "cannot honour 'parent'"));
+    CHECK(contains(d[0].message, "cannot honour 'bandlimin'"));
 }
 
 TEST_CASE("implemented directives are honoured", "[lint][dialect]") {
@@ -110,6 +110,35 @@ TEST_CASE("none, iponly, useronly, strong and cache are implemented auth types",
         "authcache ip,user 300\nauth cache strong\nsocks -i127.0.0.1 -p1081\n");
     CHECK_FALSE(reports(l, "PX505"));
     CHECK_FALSE(reports(l, "PX503"));
+}
+
+// --- PX509
+
+TEST_CASE("parents proxyd serves are not dialect errors", "[lint][dialect]") {
+    auto l = check_text(
+        "parentretries 2\nallow *\nparent 500 socks5 192.0.2.1 1080\nparent 500 connect+ "
+        "192.0.2.2 3128 u p\nparent 1000 socks4 192.0.2.3 1080\nredirect 192.0.2.4 3128\n"
+        "parent 1000 tcp 192.0.2.5 80\nproxy -i127.0.0.1\n");
+    CHECK_FALSE(reports(l, "PX503"));
+    CHECK_FALSE(reports(l, "PX502"));
+    CHECK_FALSE(reports(l, "PX509"));
+}
+
+TEST_CASE("parent types proxyd does not serve are reported at the type", "[lint][dialect]") {
+    auto l = check_text(
+        "allow *\nparent 500 socks5 192.0.2.1 1080\nparent 500 socks5b 192.0.2.2 1080\n"
+        "parent 1000 pop3 192.0.2.3 110\nsocks -i127.0.0.1\n");
+    auto d = with_code(l, "PX509");
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].span.line == 3);
+    CHECK(d[0].span.column == 12);
+    CHECK(contains(d[0].message, "parent type 'socks5b'"));
+    CHECK(d[1].span.line == 4);
+    CHECK(contains(d[1].message, "'pop3'"));
+    CHECK_FALSE(reports(l, "PX503"));
+    CHECK_FALSE(reports(check_text("allow *\nparent 1000 pop3 192.0.2.3 110\nsocks -i127.0.0.1\n",
+                                   Dialect::threeproxy),
+                        "PX509"));
 }
 
 // --- PX508

@@ -190,6 +190,15 @@ class Renderer {
         if (g.monitor_files.empty()) line(out, "monitor (none)", {});
         if (g.daemon.span.valid()) line(out, "daemon", g.daemon.span);
         if (g.fakeresolve.span.valid()) line(out, "fakeresolve", g.fakeresolve.span);
+        // Only where it matters: some entry has parents, or the line was written.
+        bool chains = std::any_of(m.services.begin(), m.services.end(), [](const Service& s) {
+            auto entries = s.acl.entries();
+            return std::any_of(entries.begin(), entries.end(),
+                               [](const AclEntry& e) { return !e.parents.empty(); });
+        });
+        if (chains || g.parentretries.span.valid())
+            line(out, "parentretries " + std::to_string(g.parentretries.value),
+                 g.parentretries.span);
         // Only where it matters: a cache is read, or the line was written.
         bool cache_read = std::any_of(m.services.begin(), m.services.end(),
                                       [](const Service& s) { return s.uses(AuthMethod::cache); });
@@ -235,6 +244,7 @@ class Renderer {
             globals["nsrecord"].push_back({{"name", r.name},
                                            {"address", r.address.to_string()},
                                            {"source", where_json(r.span)}});
+        globals["parentretries"] = setting(g.parentretries.value, g.parentretries.span);
         globals["system"] = Json::array();
         for (const auto& c : g.system_commands)
             globals["system"].push_back({{"command", c.value}, {"source", where_json(c.span)}});

@@ -272,6 +272,7 @@ struct Globals {
     std::vector<NsRecord> ns_records;
     // `system "CMD"`: run, in file order, each time the configuration is applied.
     std::vector<Setting<std::string>> system_commands;
+    Setting<int> parentretries{1, {}};  // parent chains tried per connection
 };
 
 struct Model {

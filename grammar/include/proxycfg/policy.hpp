@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "proxycfg/model.hpp"
 
@@ -71,5 +73,12 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
 
 // ACL check only (used by auth types that call it): first match decides.
 Decision check_acl(const Service& service, const AccessRequest& request, bool hide_user);
+
+// The parents a connection goes through, in order (docs/language.md, "Parent chains").
+// The list is cut into groups whose weights add up to 1000; from each group one parent is
+// drawn, with probability weight/1000. A trailing group that falls short of 1000 may draw
+// none (the connection then skips it). `roll` returns a uniform number in [0, 1000).
+std::vector<const Parent*> pick_chain(const std::vector<Parent>& parents,
+                                      const std::function<int()>& roll);
 
 }  // namespace proxycfg

@@ -32,6 +32,23 @@ void check_proxyd_directives(Context& ctx) {
     }
 }
 
+// proxyd speaks to parents over HTTP CONNECT, SOCKS4/4a/5, plain TCP and as an HTTP
+// proxy client; 3proxy's other parent types are refused per type.
+void check_proxyd_parents(Context& ctx) {
+    static constexpr std::string_view served[] = {"tcp",    "http",    "connect", "connect+",
+                                                  "socks4", "socks4+", "socks5",  "socks5+"};
+    for (const auto& d : ctx.cfg.directives) {
+        if (d.id != DirectiveId::parent || !d.well_formed || d.args().size() < 2) continue;
+        const Token& type = d.args()[1];
+        if (std::find(std::begin(served), std::end(served), type.text()) != std::end(served))
+            continue;
+        ctx.report(Rule::PX509, type.span(),
+                   "proxyd does not serve parent type '" + printable(type.text()) +
+                       "' (it serves tcp, http, connect, socks4 and socks5, and their + forms): "
+                       "connections that draw this parent fail");
+    }
+}
+
 void check_proxyd_passwords(Context& ctx) {
     for (const auto& u : ctx.model.user_definitions) {
         if (u.type != PasswordType::nt) continue;
@@ -122,6 +139,7 @@ void check_dialect(Context& ctx) {
         return;
     }
     check_proxyd_directives(ctx);
+    check_proxyd_parents(ctx);
     check_proxyd_passwords(ctx);
     check_proxyd_auth(ctx);
     check_proxyd_cache(ctx);
