@@ -21,7 +21,7 @@ for cfg in "$@"; do
     total=$((total + 1))
     # One line per PX5xx error: "PX505 auth type 'cache'".
     errors=$("$ctl" check --offline --dialect proxyd --format gcc "$cfg" 2>/dev/null |
-        sed -n -E "s/.* error: .*(auth type|the|honour) '([^']*)'.*\[(PX5[0-9][0-9])\]$/\3 \1 '\2'/p" |
+        sed -n -E "s/.* error: .*(auth type|parent type|the|honour) '([^']*)'.*\[(PX5[0-9][0-9])\]$/\3 \1 '\2'/p" |
         sed -E "s/ the / service /; s/ honour / directive /" | sort -u) || true
     [ -n "$errors" ] || continue
     refused=$((refused + 1))
