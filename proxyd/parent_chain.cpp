@@ -50,6 +50,9 @@ void Session::start_chain() {
         }
         hops_.push_back({p, *type, {}});
     }
+    chain_.clear();
+    for (const auto& h : hops_) chain_.push_back(h.parent);
+    chain_known_ = true;
     if (hops_.empty()) {
         // A group short of 1000 drew nothing: this connection goes direct.
         chain_active_ = false;

@@ -42,6 +42,8 @@ int result_code(proxycfg::Verdict verdict) {
             return result::unsupported_auth;
         case Verdict::cached_elsewhere:
             return result::cached_elsewhere;
+        case Verdict::chain_revoked:
+            return result::closed_by_operator;
     }
     return result::acl_no_match;
 }
@@ -65,6 +67,8 @@ std::string_view admission_reason(proxycfg::Verdict verdict) {
             return "auth method not supported";
         case Verdict::cached_elsewhere:
             return "login cached for another address (authcache limit)";
+        case Verdict::chain_revoked:
+            return "parent chain no longer granted";
     }
     return "denied";
 }
@@ -331,7 +335,9 @@ AclClock AclClock::now() {
 }
 
 proxycfg::SessionFacts Session::recheck_facts(const AclClock& clock) const {
-    return {service_->label, access_request(clock)};
+    proxycfg::SessionFacts facts{service_->label, access_request(clock), std::nullopt};
+    if (chain_known_) facts.chain = std::span<const proxycfg::Parent* const>(chain_);
+    return facts;
 }
 
 proxycfg::Decision Session::admit() {
@@ -362,6 +368,9 @@ proxycfg::Decision Session::admit() {
     parents_ = decision.allowed() && decision.entry && !decision.entry->parents.empty()
                    ? &decision.entry->parents
                    : nullptr;
+    // A direct session's chain is known now; one through parents once they are drawn.
+    chain_.clear();
+    chain_known_ = decision.allowed() && parents_ == nullptr;
     chain_attempts_ = std::max(1, config_->model->globals.parentretries.value);
     record_.nolog = decision.entry != nullptr && decision.entry->nolog;
     return decision;

@@ -198,6 +198,8 @@ class Session {
     int chain_attempts_ = 0;                                  // chains left to try
     bool chain_active_ = false;
     std::vector<Hop> hops_;
+    std::vector<const proxycfg::Parent*> chain_;  // the drawn chain, for re-checks
+    bool chain_known_ = false;
     std::vector<proxycfg::IpAddress> target_candidates_;  // candidates_ while hops use it
     std::size_t handshakes_ = 0;  // hops that need a handshake (a final tcp/http hop does not)
     std::size_t hop_ = 0;         // the hop being resolved, connected or spoken to

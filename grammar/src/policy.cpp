@@ -64,6 +64,8 @@ int failure_rank(Verdict v) {
             return 9;
         case Verdict::cached_elsewhere:
             return 10;
+        case Verdict::chain_revoked:
+            return 11;
         case Verdict::allowed:
             return 0;
     }
@@ -90,6 +92,8 @@ std::string_view to_string(Verdict v) {
             return "unsupported";
         case Verdict::cached_elsewhere:
             return "cached_elsewhere";
+        case Verdict::chain_revoked:
+            return "chain_revoked";
     }
     return "?";
 }
@@ -112,6 +116,8 @@ std::string_view describe(Verdict v) {
             return "auth type not supported";
         case Verdict::cached_elsewhere:
             return "login cached for another address";
+        case Verdict::chain_revoked:
+            return "parent chain no longer granted";
     }
     return "?";
 }
@@ -276,6 +282,31 @@ std::vector<const Parent*> pick_chain(const std::vector<Parent>& parents,
         if (picked) chain.push_back(picked);
     }
     return chain;
+}
+
+bool chain_possible(const std::vector<Parent>& parents, std::span<const Parent* const> chain) {
+    auto same = [](const Parent& a, const Parent& b) {
+        return a.type == b.type && a.host == b.host && a.port == b.port && a.user == b.user &&
+               a.password == b.password;
+    };
+    std::size_t hop = 0;
+    std::size_t i = 0;
+    while (i < parents.size()) {
+        // The group pick_chain would draw one parent from (see there).
+        int sum = 0;
+        bool drawn = false;
+        for (; i < parents.size() && sum < 1000; ++i) {
+            sum += parents[i].weight;
+            drawn = drawn ||
+                    (hop < chain.size() && parents[i].weight > 0 && same(parents[i], *chain[hop]));
+        }
+        if (drawn) {
+            ++hop;
+        } else if (sum >= 1000) {
+            return false;  // the group always draws a parent, and the chain has none of it
+        }
+    }
+    return hop == chain.size();
 }
 
 }  // namespace proxycfg

@@ -47,6 +47,13 @@ RecheckResult recheck_session(const Service* before, const Service* now, const M
         return r;
     }
     Decision d = evaluate(new_model, *now, session.request);
+    if (d.allowed() && session.chain) {
+        // Allowed, but through other parents (or none, or now some): what carries the
+        // session is no longer what the configuration says.
+        static const std::vector<Parent> direct;
+        if (!chain_possible(d.entry ? d.entry->parents : direct, *session.chain))
+            d.verdict = Verdict::chain_revoked;
+    }
     r.verdict = d.verdict;
     r.outcome = d.allowed() ? RecheckOutcome::kept_allowed : RecheckOutcome::closed_denied;
     return r;

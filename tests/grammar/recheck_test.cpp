@@ -186,3 +186,75 @@ TEST_CASE("file hashes are SHA-256 in lower-case hex", "[diff]") {
           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     CHECK(proxycfg::sha256_hex("").size() == 64);
 }
+
+namespace {
+
+const char* kParents = R"(force
+auth iponly
+allow *
+parent 500 socks5 127.0.0.1 1081
+parent 500 socks5 127.0.0.1 1082
+parent 1000 connect 127.0.0.1 3128 u p
+socks -i127.0.0.1 -p1080
+)";
+
+// The chain a session drew: parents of `m`'s first ACL entry, by index.
+std::vector<const Parent*> drawn(const Model& m, std::initializer_list<std::size_t> which) {
+    std::vector<const Parent*> out;
+    for (auto i : which) out.push_back(&m.services.at(0).acl.entries()[0].parents.at(i));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("chain_possible: one parent of each full group, in order", "[recheck][parent]") {
+    Model m = model_of(kParents);
+    const auto& parents = m.services.at(0).acl.entries()[0].parents;
+    CHECK(chain_possible(parents, drawn(m, {0, 2})));
+    CHECK(chain_possible(parents, drawn(m, {1, 2})));
+    CHECK_FALSE(chain_possible(parents, drawn(m, {0, 1, 2})));  // two of one group
+    CHECK_FALSE(chain_possible(parents, drawn(m, {2, 0})));     // out of order
+    CHECK_FALSE(chain_possible(parents, drawn(m, {0})));        // a full group skipped
+    CHECK_FALSE(chain_possible(parents, {}));
+    CHECK(chain_possible({}, {}));
+    CHECK_FALSE(chain_possible({}, drawn(m, {0})));
+}
+
+TEST_CASE("chain_possible: a group short of 1000 may draw nothing", "[recheck][parent]") {
+    Model m = model_of(R"(auth iponly
+allow *
+parent 300 socks5 127.0.0.1 1081
+socks -i127.0.0.1 -p1080
+)");
+    const auto& parents = m.services.at(0).acl.entries()[0].parents;
+    CHECK(chain_possible(parents, {}));
+    CHECK(chain_possible(parents, drawn(m, {0})));
+}
+
+TEST_CASE("a force re-check closes a session whose parents the new entry does not draw",
+          "[recheck][parent]") {
+    Model before = model_of(kParents);
+    auto chain = drawn(before, {0, 2});
+    SessionFacts s = bob_session(before);
+    s.chain = std::span<const Parent* const>(chain);
+    // Equal parents in a new generation: kept.
+    Model same = model_of(std::string(kParents) + "# edited\n");
+    CHECK(recheck_session(before, same, s).outcome == RecheckOutcome::kept_allowed);
+    // The connect parent's password changed: the chain is no longer the configured one.
+    std::string changed = kParents;
+    changed.replace(changed.find("u p"), 3, "u q");
+    auto r = recheck_session(before, model_of(changed), s);
+    CHECK(r.closes());
+    CHECK(r.verdict == Verdict::chain_revoked);
+    CHECK(r.reason() == "parent chain no longer granted");
+    // Parents removed: a session through them is closed; a direct one is kept.
+    Model direct = model_of("force\nauth iponly\nallow *\nsocks -i127.0.0.1 -p1080\n");
+    CHECK(recheck_session(before, direct, s).closes());
+    SessionFacts plain = bob_session(before);
+    plain.chain = std::span<const Parent* const>();
+    CHECK_FALSE(recheck_session(before, direct, plain).closes());
+    // ... and the other way round: a direct session where parents are now required.
+    CHECK(recheck_session(direct, before, plain).closes());
+    // Unknown chain (still in its handshake): judged on the ACL alone.
+    CHECK_FALSE(recheck_session(before, direct, bob_session(before)).closes());
+}

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "harness.hpp"
 
@@ -526,4 +527,77 @@ TEST_CASE("tcppm through a socks5 parent") {
     for (int i = 0; i < 30 && !found; ++i)  // bounded: 30 polls of at most 100 ms
         found = logged(wait_for_lines(parent.log, 2, 100ms));
     CHECK(found);
+}
+
+namespace {
+
+// The proxyd under test for re-checks: a socks service whose `allow *` entry has
+// `parents`, with force or noforce.
+std::string recheck_config(const std::string& log, std::uint16_t port, const std::string& force,
+                           const std::string& parents) {
+    return "log " + log + "\nlogformat \"L%N %E %U %n:%r %T\"\n" + force +
+           "\nauth iponly\nallow *\n" + parents + "socks -i127.0.0.1 -p" + port_text(port) + "\n";
+}
+
+nlohmann::json reload_record(const Proxyd& proxyd) {
+    auto r = proxyctl(proxyd, "reload", {"--json"});
+    REQUIRE(r.status == 0);
+    return nlohmann::json::parse(r.out)["result"];
+}
+
+}  // namespace
+
+TEST_CASE("a force reload closes sessions whose parent the new ACL no longer draws") {
+    EchoServer echo;
+    ParentProxyd a;
+    ParentProxyd b;
+    TempDir dir;
+    std::uint16_t port = free_port();
+    std::string log = dir.file("front.log");
+    std::string via_a = "parent 1000 socks5 127.0.0.1 " + port_text(a.socks_port) + "\n";
+    std::string via_b = "parent 1000 socks5 127.0.0.1 " + port_text(b.socks_port) + "\n";
+    Proxyd front(dir, recheck_config(log, port, "force", via_a), std::vector<std::uint16_t>{port});
+    Client through_a(port);
+    REQUIRE(socks5_connect(through_a, "x", "y", echo.port()));
+    REQUIRE((through_a.send("ping") && through_a.read(4) == "ping"));
+
+    // The same parent, rewritten in an equal line: still granted.
+    dir.write("proxyd.cfg", recheck_config(log, port, "force", "# same\n" + via_a));
+    auto kept = reload_record(front);
+    CHECK(kept["sessions"]["closed"] == 0);
+    CHECK((through_a.send("pong") && through_a.read(4) == "pong"));
+
+    // Parent a replaced by parent b: the session through a ends, a new one goes through b.
+    dir.write("proxyd.cfg", recheck_config(log, port, "force", via_b));
+    auto record = reload_record(front);
+    REQUIRE(record["sessions"]["closed_sessions"].size() == 1);
+    CHECK(record["sessions"]["closed_sessions"][0]["reason"] == "parent chain no longer granted");
+    std::string rest;
+    CHECK(through_a.read_until_close(rest, 1s));
+    Client through_b(port);
+    REQUIRE(socks5_connect(through_b, "x", "y", echo.port()));
+    CHECK((through_b.send("ping") && through_b.read(4) == "ping"));
+
+    // No parent at all now: the session through b is not what the configuration says.
+    dir.write("proxyd.cfg", recheck_config(log, port, "force", ""));
+    auto direct = reload_record(front);
+    CHECK(direct["sessions"]["closed"] == 1);
+    CHECK(through_b.read_until_close(rest, 1s));
+}
+
+TEST_CASE("a noforce reload keeps sessions through a parent the ACL no longer draws") {
+    EchoServer echo;
+    ParentProxyd a;
+    TempDir dir;
+    std::uint16_t port = free_port();
+    std::string log = dir.file("front.log");
+    std::string via_a = "parent 1000 socks5 127.0.0.1 " + port_text(a.socks_port) + "\n";
+    Proxyd front(dir, recheck_config(log, port, "noforce", via_a),
+                 std::vector<std::uint16_t>{port});
+    Client client(port);
+    REQUIRE(socks5_connect(client, "x", "y", echo.port()));
+    dir.write("proxyd.cfg", recheck_config(log, port, "noforce", ""));
+    auto record = reload_record(front);
+    CHECK(record["sessions"]["closed"] == 0);
+    CHECK((client.send("ping") && client.read(4) == "ping"));
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,7 @@ enum class Verdict : std::uint8_t {
     acl_no_match,      // non-empty ACL, nothing matched
     unsupported,       // auth method proxyd cannot evaluate (radius, dnsname, plugin)
     cached_elsewhere,  // authcache limit: the user's cached login is from another address
+    chain_revoked,     // re-check only: the deciding entry no longer draws the session's parents
 };
 std::string_view to_string(Verdict v);
 // Reason phrase for logs and the reload record ("user removed", "ACL now denies", ...).
@@ -80,5 +82,9 @@ Decision check_acl(const Service& service, const AccessRequest& request, bool hi
 // none (the connection then skips it). `roll` returns a uniform number in [0, 1000).
 std::vector<const Parent*> pick_chain(const std::vector<Parent>& parents,
                                       const std::function<int()>& roll);
+// Could pick_chain over `parents` have drawn `chain`? Parents are compared by what they
+// connect to (type, host, port, login), so a chain drawn under another generation of the
+// configuration is judged by the current one.
+bool chain_possible(const std::vector<Parent>& parents, std::span<const Parent* const> chain);
 
 }  // namespace proxycfg

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,10 @@ namespace proxycfg {
 struct SessionFacts {
     std::string_view service_label;  // Service::label it was admitted on
     AccessRequest request;           // verified_secret: the secret its password matched
+    // The parents it goes through, in order (empty: direct); nullopt while not yet known
+    // (in its handshake) or when the caller cannot tell. When known, the entry that admits
+    // it under the new configuration must be able to draw that chain.
+    std::optional<std::span<const Parent* const>> chain;
 };
 
 enum class RecheckOutcome : std::uint8_t {
