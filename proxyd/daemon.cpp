@@ -70,29 +70,32 @@ std::optional<uid_t> user_id(const std::string& name) {
 
 }  // namespace
 
-bool drop_privileges(const std::string& user_name, const std::string& group_name,
-                     std::string& error) {
-    if (user_name.empty() && group_name.empty()) return true;
-    std::optional<gid_t> gid;
-    if (!group_name.empty() && !(gid = group_id(group_name))) {
+std::optional<Account> look_up_account(const std::string& user_name, const std::string& group_name,
+                                       std::string& error) {
+    Account a{user_name, group_name, std::nullopt, std::nullopt};
+    if (!group_name.empty() && !(a.gid = group_id(group_name))) {
         error = "setgid " + group_name + ": no such group";
-        return false;
+        return std::nullopt;
     }
-    std::optional<uid_t> uid;
-    if (!user_name.empty() && !(uid = user_id(user_name))) {
+    if (!user_name.empty() && !(a.uid = user_id(user_name))) {
         error = "setuid " + user_name + ": no such user";
-        return false;
+        return std::nullopt;
     }
+    return a;
+}
+
+bool drop_privileges(const Account& account, std::string& error) {
+    if (!account.uid && !account.gid) return true;
     if (::geteuid() == 0 && ::setgroups(0, nullptr) != 0) {
         error = std::string("setgroups: ") + std::strerror(errno);
         return false;
     }
-    if (gid && ::setgid(*gid) != 0) {
-        error = "setgid " + group_name + ": " + std::strerror(errno);
+    if (account.gid && ::setgid(*account.gid) != 0) {
+        error = "setgid " + account.group_name + ": " + std::strerror(errno);
         return false;
     }
-    if (uid && ::setuid(*uid) != 0) {
-        error = "setuid " + user_name + ": " + std::strerror(errno);
+    if (account.uid && ::setuid(*account.uid) != 0) {
+        error = "setuid " + account.user_name + ": " + std::strerror(errno);
         return false;
     }
     return true;

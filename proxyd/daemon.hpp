@@ -2,6 +2,8 @@
 // file descriptor limit that 10,000 sessions need.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,11 +14,21 @@ namespace proxyd {
 // /dev/null (nobody reads them after we detach).
 bool daemonize(std::string& error);
 
-// The config's `setgid GROUP` / `setuid USER` (names or numbers; empty: unchanged), applied
-// once everything privileged is done (listeners, control socket, pidfile). Supplementary
-// groups are dropped too, so no trace of root's groups stays behind.
-bool drop_privileges(const std::string& user_name, const std::string& group_name,
-                     std::string& error);
+// The ids of the config's `setuid USER` / `setgid GROUP` (or chroot's USER GROUP), names
+// or numbers; empty: unchanged. Looked up before a chroot, which hides /etc/passwd.
+struct Account {
+    std::string user_name;
+    std::string group_name;
+    std::optional<uid_t> uid;
+    std::optional<gid_t> gid;
+};
+std::optional<Account> look_up_account(const std::string& user_name, const std::string& group_name,
+                                       std::string& error);
+
+// Becomes `account`, once everything privileged is done (listeners, control socket,
+// pidfile, chroot). Supplementary groups are dropped too, so no trace of root's groups
+// stays behind.
+bool drop_privileges(const Account& account, std::string& error);
 
 // Writes our pid; removes the file on destruction (clean exit).
 class Pidfile {

@@ -17,6 +17,7 @@
 #include "config_snapshot.hpp"
 #include "control/server.hpp"
 #include "daemon.hpp"
+#include "jail.hpp"
 #include "listen_sockets.hpp"
 #include "listener.hpp"
 #include "monitor.hpp"
@@ -68,6 +69,66 @@ std::vector<std::string> monitored_files(const proxyd::ConfigSnapshot& snapshot)
         out.push_back(proxycfg::canonical_path(path));
     }
     return out;
+}
+
+// The model with the files it was read from named as proxyd reaches them from inside
+// `jail` (what reloads, `diff` and `status` compare against).
+std::shared_ptr<const proxycfg::Model> jailed_view(const proxycfg::Model& model,
+                                                   const proxyd::Jail& jail) {
+    auto view = std::make_shared<proxycfg::Model>(model);
+    for (auto& f : view->files) f.path = jail.inside(f.path);
+    return view;
+}
+
+// Whether the configuration read from inside the jail is the one proxyd started with:
+// the same files, byte for byte. nullopt if so, else the first file that differs.
+std::optional<std::string> differs_inside(const proxycfg::Model& started,
+                                          const proxycfg::Model& inside) {
+    for (const auto& f : started.files) {
+        auto same = std::find_if(inside.files.begin(), inside.files.end(), [&](const auto& g) {
+            return g.path == f.path && g.content_hash == f.content_hash;
+        });
+        if (same == inside.files.end()) return f.path;
+    }
+    if (inside.files.size() != started.files.size()) return inside.files.back().path;
+    return std::nullopt;
+}
+
+// chroot (if configured), then setuid/setgid. The accounts are looked up first: inside
+// the jail there may be no /etc/passwd. From inside, the configuration must read as it
+// did at start (its files inside the jail, as the same bytes), or every later reload
+// would fail or load something else: that refuses the start.
+bool confine(const proxycfg::Model& model, const proxyd::Jail& jail,
+             const std::string& config_inside) {
+    const auto& chroot = model.globals.chroot.value;
+    std::string error;
+    auto account = proxyd::look_up_account(
+        chroot.user.empty() ? model.globals.setuid.value : chroot.user,
+        chroot.group.empty() ? model.globals.setgid.value : chroot.group, error);
+    bool ok = account.has_value();
+    if (ok && jail.active()) {
+        ok = jail.enter(error);
+        if (ok) {
+            auto loaded = proxyd::load_configuration(config_inside);
+            if (!loaded.readable() || proxycfg::has_errors(loaded.diagnostics)) {
+                if (loaded.readable())
+                    print_diagnostics(std::cerr, STDERR_FILENO, loaded, config_inside);
+                error = "after chroot " + jail.dir() + " the configuration " +
+                        (loaded.readable() ? "has errors" : "is not readable") + " as " +
+                        config_inside + ": reloads would fail; keep it and the files it " +
+                        "names inside " + jail.dir();
+                ok = false;
+            } else if (auto file = differs_inside(model, loaded.model)) {
+                error = "after chroot " + jail.dir() + " the configuration reads " + *file +
+                        " differently than at start: name included files relative to the " +
+                        "configuration, or as they are inside " + jail.dir();
+                ok = false;
+            }
+        }
+    }
+    if (ok) ok = proxyd::drop_privileges(*account, error);
+    if (!ok) std::fprintf(stderr, "proxyd: %s\n", error.c_str());
+    return ok;
 }
 
 void warn_unserved_services(const proxycfg::Model& model) {
@@ -174,7 +235,11 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
     int status = 0;
     {
         proxyd::AccessLog access_log;
-        auto snapshot = std::make_shared<const proxyd::ConfigSnapshot>(model, 1, options.config);
+        // With a chroot, every path proxyd reads once it runs (reloads, monitor, diff) is
+        // the one by which it reaches the file from inside the jail.
+        const proxyd::Jail jail(model->globals.chroot.value.dir);
+        auto snapshot = std::make_shared<const proxyd::ConfigSnapshot>(
+            jail.active() ? jailed_view(*model, jail) : model, 1, jail.inside(options.config));
         std::vector<std::unique_ptr<proxyd::Worker>> pool;
         std::vector<proxyd::Worker*> worker_list;
         for (unsigned w = 0; w < workers; ++w) {
@@ -182,7 +247,6 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
                                                             std::move(listening->per_worker[w])));
             worker_list.push_back(pool.back().get());
         }
-        for (auto& worker : pool) worker->start();
 
         // The control thread: reloads, the control socket and `monitor` all run on its
         // loop, one at a time, so reloads never overlap.
@@ -194,14 +258,11 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         proxyd::ControlServer control(control_loop, context);
         if (!open_control_socket(control, options)) status = 1;
         // Last of the privileged steps: ports, pidfile and control socket are in place.
-        if (status == 0) {
-            std::string error;
-            if (!proxyd::drop_privileges(model->globals.setuid.value, model->globals.setgid.value,
-                                         error)) {
-                std::fprintf(stderr, "proxyd: %s\n", error.c_str());
-                status = 1;
-            }
-        }
+        if (status == 0 && !confine(*snapshot->model, jail, snapshot->config_path)) status = 1;
+        // Workers accept only now: no session starts, and no log file is opened, before
+        // the chroot that decides where its path leads.
+        if (status == 0)
+            for (auto& worker : pool) worker->start();
         proxyd::FileMonitor monitor(control_loop, monitor_quiet, [&engine] {
             engine.reload("monitor", proxyd::ReloadKind::recheck);
         });

@@ -192,6 +192,8 @@ class Resolver {
             case D::setuid:
             case D::setgid:
                 return account(d);
+            case D::chroot:
+                return chroot(d);
             case D::config:
                 return set_text(globals.config_path, d);
             case D::system:
@@ -260,17 +262,21 @@ class Resolver {
     void account(const Directive& d) {
         const Token& t = d.args()[0];
         if (t.has_dollar && !t.from_file) return;
+        bool user = d.id == DirectiveId::setuid;
+        auto& setting = user ? model_.globals.setuid : model_.globals.setgid;
+        if (account_ok(d, t, user)) setting = {std::string(t.text()), d.span};
+    }
+
+    // Whether `t` names a user (or group) by name or by a number other than 0.
+    bool account_ok(const Directive& d, const Token& t, bool user) {
         std::string_view v = t.text();
         long long n = 0;
-        auto& setting = d.id == DirectiveId::setuid ? model_.globals.setuid : model_.globals.setgid;
         if (parse_int(v, n)) {
-            if (n <= 0)
-                report(Rule::PX021, t.span(),
-                       std::string(d.name()) + " " + std::string(v) +
-                           ": 0 (root) or a negative id is refused by 3proxy");
-            else
-                setting = {std::string(v), d.span};
-            return;
+            if (n > 0) return true;
+            report(Rule::PX021, t.span(),
+                   std::string(d.name()) + " " + std::string(v) +
+                       ": 0 (root) or a negative id is refused by 3proxy");
+            return false;
         }
         bool name_ok =
             !v.empty() && (std::isalpha(static_cast<unsigned char>(v[0])) || v[0] == '_');
@@ -279,11 +285,29 @@ class Resolver {
             if (!(std::isalnum(u) || c == '_' || c == '.' || c == '-')) name_ok = false;
         }
         if (!name_ok)
-            report(Rule::PX021, t.span(),
-                   "'" + printable(v) + "' is not a " +
-                       (d.id == DirectiveId::setuid ? "user" : "group") + " name or number");
-        else
-            setting = {std::string(v), d.span};
+            report(
+                Rule::PX021, t.span(),
+                "'" + printable(v) + "' is not a " + (user ? "user" : "group") + " name or number");
+        return name_ok;
+    }
+
+    // `chroot DIR [USER [GROUP]]`: only the first line counts, as in 3proxy.
+    void chroot(const Directive& d) {
+        if (model_.globals.chroot.span.valid()) return;
+        auto args = d.args();
+        for (const auto& t : args)
+            if (t.has_dollar && !t.from_file) return;
+        Globals::Chroot c;
+        c.dir = std::string(args[0].text());
+        if (args.size() > 1) {
+            if (!account_ok(d, args[1], true)) return;
+            c.user = std::string(args[1].text());
+        }
+        if (args.size() > 2) {
+            if (!account_ok(d, args[2], false)) return;
+            c.group = std::string(args[2].text());
+        }
+        model_.globals.chroot = {std::move(c), d.span};
     }
 
     // Parses the ACL fields starting at args[first]; false if a field is invalid (3proxy

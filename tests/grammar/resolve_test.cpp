@@ -639,3 +639,18 @@ TEST_CASE("nsrecord after nscache is a static answer; before it, nothing", "[res
     CHECK(testing::with_code(bad, "PX021").size() == 1);
     CHECK(bad.model.globals.ns_records.empty());
 }
+
+TEST_CASE("chroot: the first line counts; its user and group are checked like setuid's",
+          "[grammar][resolve]") {
+    CHECK_FALSE(resolve_text("socks\n").model.globals.chroot.span.valid());
+    auto r = resolve_text("chroot /srv/jail proxy 65534\nchroot /other\nsocks\n");
+    const auto& c = r.model.globals.chroot;
+    REQUIRE(c.span.valid());
+    CHECK(c.span.line == 1);
+    CHECK(c.value.dir == "/srv/jail");
+    CHECK(c.value.user == "proxy");
+    CHECK(c.value.group == "65534");
+    auto bad = resolve_text("chroot /srv/jail 0\nsocks\n");
+    CHECK_FALSE(bad.model.globals.chroot.span.valid());
+    CHECK(bad.with_code("PX021").size() == 1);
+}

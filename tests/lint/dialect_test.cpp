@@ -242,3 +242,8 @@ TEST_CASE("a force service under auth none gets no force note: its ACL is not ch
         check_text("auth none\nallow * * example.com\nsocks -i127.0.0.1\n", Dialect::threeproxy);
     CHECK_FALSE(reports(l, "PX506"));
 }
+
+TEST_CASE("chroot is served by proxyd", "[lint][dialect]") {
+    auto l = check_text("chroot /srv/jail\nauth iponly\nallow *\nsocks -i127.0.0.1\n");
+    CHECK_FALSE(reports(l, "PX503"));
+}

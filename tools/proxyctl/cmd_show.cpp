@@ -206,6 +206,14 @@ class Renderer {
             line(out, "authcache " + g.authcache.value.to_string(), g.authcache.span);
         if (g.config_path.span.valid())
             line(out, "config " + word(g.config_path.value), g.config_path.span);
+        if (g.chroot.span.valid()) {
+            std::string c = "chroot " + word(g.chroot.value.dir);
+            if (!g.chroot.value.user.empty()) c += " " + word(g.chroot.value.user);
+            if (!g.chroot.value.group.empty()) c += " " + word(g.chroot.value.group);
+            line(out, c, g.chroot.span);
+        }
+        if (g.setuid.span.valid()) line(out, "setuid " + word(g.setuid.value), g.setuid.span);
+        if (g.setgid.span.valid()) line(out, "setgid " + word(g.setgid.value), g.setgid.span);
         for (const auto& c : g.system_commands) line(out, "system " + word(c.value), c.span);
         for (const auto& r : g.ns_records)
             line(out, "nsrecord " + word(r.name) + " " + r.address.to_string(), r.span);
@@ -245,6 +253,11 @@ class Renderer {
                                            {"address", r.address.to_string()},
                                            {"source", where_json(r.span)}});
         globals["parentretries"] = setting(g.parentretries.value, g.parentretries.span);
+        if (g.chroot.span.valid())
+            globals["chroot"] = {{"dir", g.chroot.value.dir},
+                                 {"user", g.chroot.value.user},
+                                 {"group", g.chroot.value.group},
+                                 {"source", where_json(g.chroot.span)}};
         globals["system"] = Json::array();
         for (const auto& c : g.system_commands)
             globals["system"].push_back({{"command", c.value}, {"source", where_json(c.span)}});

@@ -262,6 +262,14 @@ struct Globals {
     Setting<std::string> config_path;  // `config PATH`
     Setting<std::string> setuid;       // user name or number; empty: not given
     Setting<std::string> setgid;       // group name or number
+    // The first `chroot DIR [USER [GROUP]]` (3proxy runs only the first): USER and GROUP,
+    // names or numbers, are taken on after the chroot in place of setuid/setgid.
+    struct Chroot {
+        std::string dir;
+        std::string user;
+        std::string group;
+    };
+    Setting<Chroot> chroot;
     // `nsrecord NAME ADDRESS` after an nscache line: answers proxyd gives itself before
     // asking a name server. Names in lower case.
     struct NsRecord {
