@@ -639,3 +639,16 @@ TEST_CASE("nsrecord after nscache is a static answer; before it, nothing", "[res
     CHECK(testing::with_code(bad, "PX021").size() == 1);
     CHECK(bad.model.globals.ns_records.empty());
 }
+
+TEST_CASE("nscache and nscache6 sizes: the last line wins; under 256 is an error", "[resolve]") {
+    auto m = testing::check_text("nscache 1000\nnscache 2048\nnscache6 512\n").model;
+    CHECK(m.globals.nscache.value == 2048);
+    CHECK(m.globals.nscache.span.line == 2);
+    CHECK(m.globals.nscache6.value == 512);
+    auto none = testing::check_text("socks -i127.0.0.1\n").model;
+    CHECK(none.globals.nscache.value == 0);
+    CHECK(none.globals.nscache6.value == 0);
+    auto bad = testing::check_text("nscache 255\nnscache6 many\n");
+    CHECK(testing::with_code(bad, "PX021").size() == 2);
+    CHECK(bad.model.globals.nscache.value == 0);
+}
