@@ -206,3 +206,25 @@ TEST_CASE("a parent host given as a name is resolved through nsrecord") {
     CHECK(lines == expected);
     CHECK(dns.all_queries() == 0);
 }
+
+TEST_CASE("a reload applies changed nsrecord entries and keeps cached answers") {
+    TempDir dir;
+    HttpServer http;
+    CountingDns dns(3600);
+    auto port = free_port();
+    std::string head = "nserver 127.0.0.1:" + std::to_string(dns.port()) + "\nnscache 256\n";
+    std::string service = "socks -p" + std::to_string(port) + " -i127.0.0.1\n";
+    Proxyd p(dir, head + "nsrecord moved.test 127.0.0.1\n" + service, {port});
+    CHECK(via_socks(port, "moved.test", http.port(), "/static") == "hello /static\n");
+    CHECK(via_socks(port, "asked.test", http.port(), "/asked") == "hello /asked\n");
+    CHECK(dns.all_queries() > 0);
+    CHECK(dns.a_queries("moved.test") == 0);
+    CHECK(dns.a_queries("asked.test") == 1);
+    // The record goes: the name is asked for; the cached name is not asked again.
+    dir.write("proxyd.cfg", head + service);
+    REQUIRE(proxyctl(p, "reload").status == 0);
+    CHECK(via_socks(port, "moved.test", http.port(), "/dynamic") == "hello /dynamic\n");
+    CHECK(dns.a_queries("moved.test") == 1);
+    CHECK(via_socks(port, "asked.test", http.port(), "/again") == "hello /again\n");
+    CHECK(dns.a_queries("asked.test") == 1);
+}
