@@ -181,3 +181,24 @@ TEST_CASE("SOCKS BIND turns away a connection from another address than the name
     CHECK(lines[0] ==
           "SOCKS5 34 BIND: connection from 127.0.0.2, expected 127.0.0.1 BIND 127.0.0.1:0");
 }
+
+TEST_CASE("a reload that denies BIND closes a BIND session waiting for its peer") {
+    TempDir dir;
+    auto port = free_port();
+    auto log = dir.file("access.log");
+    std::string head = "log " + log + "\nlogformat \"L%N %E %T %e\"\n";
+    std::string service = "socks -p" + std::to_string(port) + " -i127.0.0.1\n";
+    Proxyd p(dir, head + service, {port});
+    Client client(port);
+    auto first = socks5_bind(client);
+    REQUIRE(first.size() == 10);
+    CHECK(first.substr(0, 2) == bytes({5, 0}));
+    dir.write("proxyd.cfg", head + "deny * * * * BIND\nallow *\n" + service);
+    REQUIRE(proxyctl(p, "reload").status == 0);
+    std::string rest;
+    CHECK(client.read_until_close(rest));
+    auto lines = wait_for_lines(log, 1);
+    REQUIRE(lines.size() == 1);
+    CHECK_THAT(lines[0], Catch::StartsWith("SOCKS5 96 BIND 127.0.0.1:0 revoked by reload") &&
+                             Catch::Contains("ACL now denies"));
+}
