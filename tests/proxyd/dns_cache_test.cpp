@@ -3,6 +3,9 @@
 #include "dns_cache.hpp"
 
 #include <catch2/catch.hpp>
+#include <memory>
+
+#include "resolver.hpp"
 
 using proxyd::Clock;
 using proxyd::DnsCache;
@@ -145,4 +148,41 @@ TEST_CASE("dns cache: nscache keeps IPv4 answers and nscache6 IPv6 ones", "[dns_
         CHECK(cache.find("four.test", t0 + 59s) == ips({"127.0.0.1"}));
         CHECK(cache.names() == 1);
     }
+}
+
+TEST_CASE("resolver: a cached answer comes through the loop, never inside resolve()",
+          "[dns_cache]") {
+    REQUIRE(ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS);
+    {
+        proxyd::EventLoop loop;
+        auto cache = std::make_shared<DnsCache>();
+        cache->configure(0, 0, {record("static.test", "127.0.0.9")});
+        // A server nobody answers on: only the cache can answer in time.
+        proxyd::Resolver resolver(loop, {"127.0.0.1:9"}, 1, cache);
+        std::vector<proxycfg::IpAddress> got;
+        bool called = false;
+        auto id = resolver.resolve("Static.Test", [&](proxyd::ResolveResult r) {
+            called = true;
+            got = r.addresses;
+            loop.stop();
+        });
+        CHECK(id != 0);
+        CHECK_FALSE(called);  // a caller may still store the id and start the next lookup
+        CHECK_FALSE(resolver.idle());
+        loop.run();
+        CHECK(called);
+        CHECK(got == ips({"127.0.0.9"}));
+        CHECK(resolver.idle());
+
+        // A cancelled lookup is never called back, even from the cache.
+        bool cancelled_called = false;
+        auto cancelled = resolver.resolve("static.test",
+                                          [&](proxyd::ResolveResult) { cancelled_called = true; });
+        resolver.cancel(cancelled);
+        loop.post([&] { loop.stop(); });
+        loop.run();
+        CHECK_FALSE(cancelled_called);
+        CHECK(resolver.idle());
+    }
+    ares_library_cleanup();
 }
