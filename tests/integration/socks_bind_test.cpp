@@ -202,3 +202,40 @@ TEST_CASE("a reload that denies BIND closes a BIND session waiting for its peer"
     CHECK_THAT(lines[0], Catch::StartsWith("SOCKS5 96 BIND 127.0.0.1:0 revoked by reload") &&
                              Catch::Contains("ACL now denies"));
 }
+
+TEST_CASE("SOCKS BIND listens on the -e address and announces the -N address") {
+    SECTION("-e: the listening address") {
+        TempDir dir;
+        auto port = free_port();
+        Proxyd p(dir, "socks -p" + std::to_string(port) + " -i127.0.0.1 -e127.0.0.3\n", {port});
+        Client client(port);
+        auto first = socks5_bind(client);
+        REQUIRE(first.size() == 10);
+        CHECK(first.substr(0, 8) == bytes({5, 0, 0, 1, 127, 0, 0, 3}));
+        // Reachable there (from the named address, 127.0.0.1).
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port_at(first, 8));
+        ::inet_pton(AF_INET, "127.0.0.3", &to.sin_addr);
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in from{};
+        from.sin_family = AF_INET;
+        ::inet_pton(AF_INET, "127.0.0.1", &from.sin_addr);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0);
+        CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+        auto second = client.read(10);
+        REQUIRE(second.size() == 10);
+        CHECK(second.substr(0, 8) == bytes({5, 0, 0, 1, 127, 0, 0, 1}));
+        ::close(fd);
+    }
+    SECTION("-N: the announced address") {
+        TempDir dir;
+        auto port = free_port();
+        Proxyd p(dir, "socks -p" + std::to_string(port) + " -i127.0.0.1 -N127.0.0.5\n", {port});
+        Client client(port);
+        auto first = socks5_bind(client);
+        REQUIRE(first.size() == 10);
+        CHECK(first.substr(0, 8) == bytes({5, 0, 0, 1, 127, 0, 0, 5}));
+        CHECK(port_at(first, 8) != 0);
+    }
+}
