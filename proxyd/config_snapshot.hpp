@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "auth_cache.hpp"
+#include "dns_cache.hpp"
 #include "handshake_board.hpp"
 #include "proxycfg/model.hpp"
 
@@ -50,9 +51,12 @@ class ServiceSlots {
 };
 
 struct ConfigSnapshot {
-    // `cache`: the previous generation's, which a reload carries on; a new one if null.
+    // `cache`, `dns`: the previous generation's, which a reload carries on; new ones if null
+    // (a new DNS cache is configured from `m`; a carried one is configured by whoever
+    // commits the generation, so a dry run leaves it alone).
     ConfigSnapshot(std::shared_ptr<const proxycfg::Model> m, std::uint64_t gen, std::string path,
-                   std::shared_ptr<AuthCache> cache = nullptr)
+                   std::shared_ptr<AuthCache> cache = nullptr,
+                   std::shared_ptr<DnsCache> dns = nullptr)
         : model(std::move(m)),
           generation(gen),
           config_path(std::move(path)),
@@ -60,8 +64,9 @@ struct ConfigSnapshot {
           uses_auth_cache(std::any_of(
               model->services.begin(), model->services.end(),
               [](const proxycfg::Service& s) { return s.uses(proxycfg::AuthMethod::cache); })),
+          dns_cache(dns ? std::move(dns) : std::make_shared<DnsCache>()),
           slots(model->services.size()) {
-        for (const auto& r : model->globals.ns_records) static_names[r.name].push_back(r.address);
+        if (!dns) dns_cache->configure(*model);
     }
 
     std::shared_ptr<const proxycfg::Model> model;
@@ -75,8 +80,9 @@ struct ConfigSnapshot {
     // logins are remembered only then.
     std::shared_ptr<AuthCache> auth_cache;
     bool uses_auth_cache = false;
-    // nsrecord answers by lower-case name, in file order: looked up before any name server.
-    std::unordered_map<std::string, std::vector<proxycfg::IpAddress>> static_names;
+    // The daemon's one DNS cache (internally locked), with this or a later generation's
+    // sizes and nsrecord answers.
+    std::shared_ptr<DnsCache> dns_cache;
     mutable ServiceSlots slots;         // counters, not configuration: shared mutable by design
     mutable HandshakeBoard handshakes;  // this generation's sessions still in handshake
 };

@@ -99,7 +99,8 @@ void Session::resolve_hop(std::size_t index) {
         resolve_hop(index + 1);
         return;
     }
-    if (config_->model->globals.fakeresolve.value) {
+    if (config_->model->globals.fakeresolve.value &&
+        !config_->dns_cache->has_static(hop.parent->host)) {
         hop.addresses = {proxycfg::IpAddress::v4(0x7F000002)};
         resolve_hop(index + 1);
         return;

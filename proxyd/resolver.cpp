@@ -38,8 +38,8 @@ std::optional<std::string> nserver_to_csv_entry(std::string_view value, bool& tc
 }
 
 Resolver::Resolver(EventLoop& loop, const std::vector<std::string>& nservers,
-                   std::uint32_t timeout_seconds)
-    : loop_(loop) {
+                   std::uint32_t timeout_seconds, std::shared_ptr<DnsCache> cache)
+    : loop_(loop), cache_(std::move(cache)) {
     ares_options options{};
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
     options.sock_state_cb = &Resolver::on_socket_state;
@@ -77,12 +77,33 @@ void Resolver::cancel(std::uint64_t id) {
 
 std::uint64_t Resolver::resolve(const std::string& name, Callback done) {
     auto id = next_id_++;
-    auto& query = pending_.emplace(id, Query{this, id, std::move(done)}).first->second;
+    auto& query = pending_.emplace(id, Query{this, id, std::move(done), name}).first->second;
+    if (cache_) {
+        if (auto hit = cache_->find(name, std::chrono::steady_clock::now())) {
+            finish_later(id, ResolveResult{std::move(*hit), {}});
+            return id;
+        }
+    }
     ares_addrinfo_hints hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
+    starting_ = true;
     ares_getaddrinfo(channel_, name.c_str(), nullptr, &hints, &Resolver::on_result, &query);
+    starting_ = false;
     return id;
+}
+
+void Resolver::finish(std::uint64_t id, ResolveResult result) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    auto done = std::move(it->second.done);
+    pending_.erase(it);
+    if (done) done(std::move(result));
+}
+
+void Resolver::finish_later(std::uint64_t id, ResolveResult result) {
+    // The pending entry keeps a retired resolver alive until this has run.
+    loop_.post([this, id, r = std::move(result)]() mutable { finish(id, std::move(r)); });
 }
 
 void Resolver::on_tick() {
@@ -113,7 +134,9 @@ void Resolver::on_socket_state(void* data, ares_socket_t fd, int readable, int w
 
 void Resolver::on_result(void* arg, int status, int, ares_addrinfo* result) {
     auto& query = *static_cast<Query*>(arg);
+    Resolver& self = *query.resolver;
     ResolveResult out;
+    std::vector<DnsCache::TimedAddress> timed;
     if (status == ARES_SUCCESS && result) {
         for (auto* node = result->nodes; node; node = node->ai_next) {
             proxycfg::IpAddress a;
@@ -127,16 +150,25 @@ void Resolver::on_result(void* arg, int status, int, ares_addrinfo* result) {
             } else {
                 continue;
             }
-            if (std::find(out.addresses.begin(), out.addresses.end(), a) == out.addresses.end())
+            if (std::find(out.addresses.begin(), out.addresses.end(), a) == out.addresses.end()) {
                 out.addresses.push_back(a);
+                timed.push_back({a, node->ai_ttl});
+            }
         }
     } else {
         out.error = ares_strerror(status);
     }
     if (result) ares_freeaddrinfo(result);
-    auto done = std::move(query.done);
-    query.resolver->pending_.erase(query.id);  // `query` is gone from here on
-    if (done && status != ARES_EDESTRUCTION) done(std::move(out));
+    if (status == ARES_EDESTRUCTION) {
+        self.pending_.erase(query.id);
+        return;
+    }
+    if (self.cache_ && !timed.empty())
+        self.cache_->store(query.name, timed, std::chrono::steady_clock::now());
+    if (self.starting_)
+        self.finish_later(query.id, std::move(out));
+    else
+        self.finish(query.id, std::move(out));  // `query` is gone from here on
 }
 
 }  // namespace proxyd

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dns_cache.hpp"
 #include "event_loop.hpp"
 #include "proxycfg/net.hpp"
 
@@ -30,14 +31,17 @@ class Resolver {
     using Callback = std::function<void(ResolveResult)>;
 
     // `nservers` as the config writes them: "IP[:PORT][/tcp]". Empty: /etc/resolv.conf.
+    // `cache` (the daemon's, shared with the other workers) answers first and keeps what
+    // the name servers answer; null: every lookup asks.
     Resolver(EventLoop& loop, const std::vector<std::string>& nservers,
-             std::uint32_t timeout_seconds);
+             std::uint32_t timeout_seconds, std::shared_ptr<DnsCache> cache = nullptr);
     ~Resolver();
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
 
-    // Starts a lookup; `done` runs on the loop thread (possibly before resolve() returns,
-    // for names in /etc/hosts). Returns an id for cancel().
+    // Starts a lookup; `done` runs on the loop thread, always after resolve() has returned
+    // (a cached answer, or one c-ares gives at once from /etc/hosts, is posted), so a caller
+    // may start its next lookup from `done`. Returns an id for cancel().
     std::uint64_t resolve(const std::string& name, Callback done);
     // The callback of a cancelled lookup is never called.
     void cancel(std::uint64_t id);
@@ -57,6 +61,10 @@ class Resolver {
     };
     static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
     static void on_result(void* arg, int status, int timeouts, ares_addrinfo* result);
+    // Calls the lookup's callback (unless cancelled) and forgets it.
+    void finish(std::uint64_t id, ResolveResult result);
+    // finish() on the next turn of the loop: the lookup stays pending until then.
+    void finish_later(std::uint64_t id, ResolveResult result);
 
     // One lookup in flight. c-ares always calls back exactly once per lookup (with
     // ARES_EDESTRUCTION at the latest), so the entry lives until then and is the callback's
@@ -65,10 +73,13 @@ class Resolver {
         Resolver* resolver;
         std::uint64_t id;
         Callback done;
+        std::string name;
     };
 
     EventLoop& loop_;
+    std::shared_ptr<DnsCache> cache_;
     ares_channel channel_ = nullptr;
+    bool starting_ = false;  // inside ares_getaddrinfo: a result now must be posted
     std::uint64_t next_id_ = 1;
     std::map<std::uint64_t, Query> pending_;
     // Watches are kept for the resolver's lifetime (c-ares reuses a handful of sockets),

@@ -190,6 +190,7 @@ void Session::check_timeout(Clock::time_point now) {
     const char* what = timeout_code_ == result::handshake_timeout ? "handshake timeout"
                        : timeout_code_ == result::connect_timeout ? "connect timeout"
                        : timeout_code_ == result::resolve_failed  ? "name resolution timeout"
+                       : timeout_code_ == result::bind_timeout    ? "no incoming connection"
                                                                   : "idle timeout";
     if (phase_ == Phase::connecting) {
         upstream_failed(result::connect_timeout, ETIMEDOUT);
@@ -405,18 +406,9 @@ void Session::resolve_target() {
         on_resolved({});
         return;
     }
-    if (!config_->static_names.empty()) {
-        std::string name = record_.target_host;
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (auto it = config_->static_names.find(name); it != config_->static_names.end()) {
-            candidates_ = it->second;
-            record_.target_address = candidates_.front();
-            on_resolved({});
-            return;
-        }
-    }
-    if (config_->model->globals.fakeresolve.value) {
+    // nsrecord answers (through the resolver's cache) win over fakeresolve.
+    if (config_->model->globals.fakeresolve.value &&
+        !config_->dns_cache->has_static(record_.target_host)) {
         // 3proxy's fakeresolve answers every name with 127.0.0.2 (a test aid).
         record_.target_address = proxycfg::IpAddress::v4(0x7F000002);
         candidates_.push_back(*record_.target_address);
@@ -508,6 +500,10 @@ void Session::connect_next() {
         upstream_failed(result::connect_failed, errno);
         return;
     }
+}
+
+bool Session::watch_upstream() {
+    return host_.loop().add(upstream_.get(), socket_events, &upstream_endpoint_);
 }
 
 void Session::finish_connect() {

@@ -126,6 +126,9 @@ class Session {
     // the service's external address (-e) → on_connected / on_connect_failed.
     void connect_upstream();
     void start_relay(std::string to_upstream = {}, std::string to_client = {});
+    // Watches upstream_ (a socket the protocol opened itself): its events reach
+    // on_upstream_event in the custom phase. False when the loop refused it.
+    bool watch_upstream();
     // Why the upstream could not be reached, for the log: the parent that failed, or
     // "connect to TARGET: ERROR".
     std::string upstream_failure(int err) const;

@@ -35,6 +35,10 @@ bool needs_password(const proxycfg::Service& service) {
 }  // namespace
 
 void SocksSession::on_client_event() {
+    if (phase_ == Phase::custom) {
+        bind_client_event();
+        return;
+    }
     if (phase_ != Phase::handshake || step_ == Step::done) return;
     auto r = read_client(in_, max_handshake);
     if (r == ReadResult::eof || r == ReadResult::error) {
@@ -187,6 +191,10 @@ void SocksSession::accept_request(const socks::Request& request) {
                               ? "UDPASSOC"
                               : "COMMAND" + std::to_string(request.command);
     record_.request_text = command + " " + request.target_text();
+    if (request.command == socks::command::bind) {
+        start_bind();
+        return;
+    }
     if (request.command != socks::command::connect) {
         refuse(socks::reply5::command_not_supported, result::command_unsupported,
                command + " is not supported");
@@ -200,6 +208,10 @@ void SocksSession::accept_request(const socks::Request& request) {
 }
 
 void SocksSession::on_resolved(const std::string& error) {
+    if (record_.operation == proxycfg::op::BIND) {
+        bind_resolved(error);
+        return;
+    }
     if (!error.empty()) {
         refuse(socks::reply5::host_unreachable, result::resolve_failed,
                "cannot resolve " + record_.target_host + ": " + error);

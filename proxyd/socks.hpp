@@ -1,5 +1,5 @@
-// The `socks` service: SOCKS4, SOCKS4a and SOCKS5 CONNECT with RFC 1929 username and
-// password authentication.
+// The `socks` service: SOCKS4, SOCKS4a and SOCKS5 CONNECT and BIND with RFC 1929
+// username and password authentication.
 #pragma once
 
 #include "session.hpp"
@@ -26,6 +26,16 @@ class SocksSession final : public Session {
     void on_resolved(const std::string& error) override;
     void on_connected() override;
     void on_connect_failed(int code, int err) override;
+    void on_upstream_event() override;  // BIND: the incoming connection
+
+    // BIND (socks_bind.cpp): listen, first reply, one incoming connection from the named
+    // address, second reply, relay.
+    void start_bind();
+    void bind_resolved(const std::string& error);
+    void bind_client_event();
+    void bind_accept();
+    std::string bind_reply(bool ok, const std::optional<proxycfg::IpAddress>& address,
+                           std::uint16_t port) const;
 
     void advance();
     // Takes a parsed handshake message off the input. False when it is not complete yet,

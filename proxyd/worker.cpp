@@ -41,7 +41,8 @@ Worker::Worker(std::size_t index, SnapshotPtr config, AccessLog& log,
       config_(std::move(config)),
       log_(log),
       resolver_(std::make_unique<Resolver>(loop_, nserver_list(*config_->model),
-                                           config_->model->globals.timeouts.value.dns())) {
+                                           config_->model->globals.timeouts.value.dns(),
+                                           config_->dns_cache)) {
     for (auto& s : sockets)
         listeners_.push_back(std::make_unique<Listener>(*this, s.service_index, std::move(s.fd)));
     loop_.set_tick(tick_period, [this] { on_tick(); });
@@ -98,8 +99,9 @@ void Worker::adopt(SnapshotPtr next, const std::vector<std::optional<std::size_t
     if (nserver_list(*next->model) != nserver_list(*config_->model) ||
         next->model->globals.timeouts.value.dns() != config_->model->globals.timeouts.value.dns()) {
         retired_resolvers_.push_back(std::move(resolver_));
-        resolver_ = std::make_unique<Resolver>(loop_, nserver_list(*next->model),
-                                               next->model->globals.timeouts.value.dns());
+        resolver_ =
+            std::make_unique<Resolver>(loop_, nserver_list(*next->model),
+                                       next->model->globals.timeouts.value.dns(), next->dns_cache);
     }
     config_ = std::move(next);
 }

@@ -214,6 +214,7 @@ void to_json(json& j, const Status& s) {
         {"sessions_by_service", s.sessions_by_service},
         {"generations_with_sessions", s.generations_with_sessions},
         {"auth_cache_entries", s.auth_cache_entries},
+        {"dns_cache_names", s.dns_cache_names},
         {"generations_with_force_sessions",
          s.generations_with_force_sessions ? json(*s.generations_with_force_sessions) : json()}};
 }
@@ -231,6 +232,7 @@ void from_json(const json& j, Status& s) {
     s.sessions_total = j.value("sessions_total", std::uint64_t{0});
     s.sessions_by_service = j.value("sessions_by_service", json::object());
     s.auth_cache_entries = number_field(j, "auth_cache_entries");
+    s.dns_cache_names = number_field(j, "dns_cache_names");
     if (j.contains("generations_with_sessions"))
         s.generations_with_sessions =
             j.at("generations_with_sessions").get<std::vector<std::uint64_t>>();

@@ -36,6 +36,10 @@ bool entry_matches(const AclEntry& e, const AccessRequest& r, bool hide_user) {
                      [&](const PortRange& p) { return p.contains(r.port); }))
         return false;
     if (e.operations != 0 && (r.operation & e.operations) != r.operation) return false;
+    // 3proxy skips an entry with parents for SOCKS BIND and UDPASSOC (operations below the
+    // HTTP ones without CONNECT): a parent cannot carry them, they need a plain allow.
+    if (!e.parents.empty() && r.operation < op::HTTP_GET && !(r.operation & op::CONNECT))
+        return false;
     if (e.weekdays != 0 && (r.weekday < 0 || !(e.weekdays & (1u << r.weekday)))) return false;
     if (!e.periods.empty()) {
         if (r.seconds_of_day < 0) return false;

@@ -200,8 +200,7 @@ class Resolver {
                 return add_text(globals.system_commands, d);
             case D::nscache:
             case D::nscache6:
-                nscache_seen_ = true;
-                return;
+                return nscache(d);
             case D::nsrecord:
                 return nsrecord(d);
             case D::bandlimin:
@@ -591,6 +590,24 @@ class Resolver {
             if (v > 0) a.seconds = static_cast<std::uint32_t>(v);
         }
         model_.globals.authcache = {a, d.span};
+    }
+
+    // 3proxy refuses a size under 256; the last line of each kind wins.
+    void nscache(const Directive& d) {
+        nscache_seen_ = true;
+        const Token& t = d.args()[0];
+        if (t.has_dollar && !t.from_file) return;
+        long long n = 0;
+        if (!parse_int(t.text(), n) || n < 256 || n > 16777216) {
+            report(Rule::PX021, t.span(),
+                   std::string(d.name()) + " '" + printable(t.text()) +
+                       "' must be a number of names from 256 to 16777216 (3proxy refuses less "
+                       "than 256)");
+            return;
+        }
+        auto& size =
+            d.id == DirectiveId::nscache ? model_.globals.nscache : model_.globals.nscache6;
+        size = {static_cast<std::uint32_t>(n), d.span};
     }
 
     // A record before any nscache line goes nowhere in 3proxy, and in proxyd, which keeps

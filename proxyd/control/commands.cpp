@@ -94,6 +94,7 @@ json cmd_status(Context& c, const json&) {
     }
     s.generations_with_sessions.assign(pinned.begin(), pinned.end());
     s.auth_cache_entries = snapshot.auth_cache->size();
+    s.dns_cache_names = snapshot.dns_cache->names();
     s.generations_with_force_sessions.emplace(pinned_forced.begin(), pinned_forced.end());
     return control::ok_reply(s);
 }

@@ -333,6 +333,20 @@ def test_show_defaults_and_errors(tmp):
     check(r.rc == 2, "FILE is required", r)
 
 
+def test_show_dns_cache_settings(tmp):
+    """nscache and nscache6 sizes with their lines, in text and JSON; 0 without a line."""
+    cfg = write(f"{tmp}/dns.cfg", "nscache 4096\nnsrecord intranet.test 127.0.0.1\nsocks -p1080\n")
+    r = run("show", cfg)
+    check(r.rc == 0, "show", r)
+    check(any(l.strip().startswith("nscache 4096") and "dns.cfg:1" in l
+              for l in r.out.splitlines()), "nscache with its line", r)
+    check("nscache6" not in r.out, "no nscache6 line, none shown", r)
+    r = run("show", "--json", cfg)
+    doc = loads_valid(SOURCE_DIR, "show", r.out)
+    check(doc["globals"]["nscache"]["value"] == 4096, "nscache in JSON", r)
+    check(doc["globals"]["nscache6"]["value"] == 0, "nscache6 default in JSON", r)
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 def expect_clear_rejection(r, what):

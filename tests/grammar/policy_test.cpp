@@ -257,6 +257,22 @@ TEST_CASE("operations match only when the request's operation is in the set", "[
     CHECK(with(op::BIND) == Verdict::acl_no_match);
 }
 
+TEST_CASE("an entry with a parent is skipped for BIND and UDPASSOC, as in 3proxy", "[policy]") {
+    Policy p("allow * * * * *\nparent 1000 socks5 127.0.0.1 1080\ndeny *\nsocks\n");
+    auto with = [&](std::uint32_t operation) {
+        AccessRequest r = from("192.0.2.10");
+        r.operation = operation;
+        return p(r);
+    };
+    CHECK(with(op::CONNECT).verdict == Verdict::allowed);
+    CHECK(with(op::HTTP_GET).verdict == Verdict::allowed);
+    auto bind = with(op::BIND);
+    CHECK(bind.verdict == Verdict::acl_denied);  // the deny after it decides
+    REQUIRE(bind.entry != nullptr);
+    CHECK(bind.entry_index == 1);
+    CHECK(with(op::UDPASSOC).verdict == Verdict::acl_denied);
+}
+
 TEST_CASE("weekday and period conditions match only when known and inside", "[policy]") {
     Policy p("allow * * * * * 1-5 09:00:00-17:00:00\nallow * * * * * 7\nsocks\n");
     auto at = [&](int weekday, std::int32_t seconds) {

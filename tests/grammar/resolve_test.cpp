@@ -654,3 +654,16 @@ TEST_CASE("chroot: the first line counts; its user and group are checked like se
     CHECK_FALSE(bad.model.globals.chroot.span.valid());
     CHECK(bad.with_code("PX021").size() == 1);
 }
+
+TEST_CASE("nscache and nscache6 sizes: the last line wins; under 256 is an error", "[resolve]") {
+    auto m = testing::check_text("nscache 1000\nnscache 2048\nnscache6 512\n").model;
+    CHECK(m.globals.nscache.value == 2048);
+    CHECK(m.globals.nscache.span.line == 2);
+    CHECK(m.globals.nscache6.value == 512);
+    auto none = testing::check_text("socks -i127.0.0.1\n").model;
+    CHECK(none.globals.nscache.value == 0);
+    CHECK(none.globals.nscache6.value == 0);
+    auto bad = testing::check_text("nscache 255\nnscache6 many\n");
+    CHECK(testing::with_code(bad, "PX021").size() == 2);
+    CHECK(bad.model.globals.nscache.value == 0);
+}

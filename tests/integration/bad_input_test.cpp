@@ -79,12 +79,12 @@ TEST_CASE("an unknown SOCKS5 address type gets reply 0x08") {
     s.check_still_serving();
 }
 
-TEST_CASE("a SOCKS5 BIND request gets 'command not supported' (0x07)") {
+TEST_CASE("a SOCKS5 request with an unknown command gets 'command not supported' (0x07)") {
     BadInputSetup s;
     auto reply = exchange(
-        s.socks_port, std::string("\x05\x01\x00\x05\x02\x00\x01\x7f\x00\x00\x01\x00\x50", 13), 12);
+        s.socks_port, std::string("\x05\x01\x00\x05\x09\x00\x01\x7f\x00\x00\x01\x00\x50", 13), 12);
     CHECK(reply.substr(2, 2) == std::string("\x05\x07", 2));
-    CHECK(s.last_line() == "SOCKS5 22 BIND is not supported");
+    CHECK(s.last_line() == "SOCKS5 22 COMMAND9 is not supported");
     s.check_still_serving();
 }
 

@@ -49,6 +49,11 @@ TEST_CASE("a directive proxyd ignores is a warning", "[lint][dialect]") {
     CHECK(contains(d[0].message, "ignores"));
 }
 
+TEST_CASE("nscache and nscache6 are served, not ignored", "[lint][dialect]") {
+    auto l = check_text("nscache 65536\nnscache6 1024\nsocks -i127.0.0.1\n");
+    CHECK_FALSE(reports(l, "PX502"));
+}
+
 TEST_CASE("service and writable are harmless no-ops, not ignored directives", "[lint][dialect]") {
     auto l = check_text("service\nwritable\nsocks -i127.0.0.1\n");
     CHECK_FALSE(reports(l, "PX502"));

@@ -215,6 +215,10 @@ class Renderer {
         if (g.setuid.span.valid()) line(out, "setuid " + word(g.setuid.value), g.setuid.span);
         if (g.setgid.span.valid()) line(out, "setgid " + word(g.setgid.value), g.setgid.span);
         for (const auto& c : g.system_commands) line(out, "system " + word(c.value), c.span);
+        if (g.nscache.span.valid())
+            line(out, "nscache " + std::to_string(g.nscache.value), g.nscache.span);
+        if (g.nscache6.span.valid())
+            line(out, "nscache6 " + std::to_string(g.nscache6.value), g.nscache6.span);
         for (const auto& r : g.ns_records)
             line(out, "nsrecord " + word(r.name) + " " + r.address.to_string(), r.span);
         out << "\nusers\n";
@@ -247,6 +251,8 @@ class Renderer {
             globals["monitor"].push_back({{"file", f.value}, {"source", where_json(f.span)}});
         globals["daemon"] = setting(g.daemon.value, g.daemon.span);
         globals["fakeresolve"] = setting(g.fakeresolve.value, g.fakeresolve.span);
+        globals["nscache"] = setting(g.nscache.value, g.nscache.span);
+        globals["nscache6"] = setting(g.nscache6.value, g.nscache6.span);
         globals["nsrecord"] = Json::array();
         for (const auto& r : g.ns_records)
             globals["nsrecord"].push_back({{"name", r.name},

@@ -44,6 +44,7 @@ int show_status(const control::Status& s, const LiveOptions& o) {
     }
     if (s.auth_cache_entries > 0)
         std::cout << "auth cache: " << s.auth_cache_entries << " logins\n";
+    if (s.dns_cache_names > 0) std::cout << "dns cache:  " << s.dns_cache_names << " names\n";
     if (s.generations_with_sessions.size() > 1 ||
         (s.generations_with_sessions.size() == 1 &&
          s.generations_with_sessions[0] != s.generation)) {

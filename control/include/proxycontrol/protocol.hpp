@@ -129,6 +129,7 @@ struct Status {
     nlohmann::json sessions_by_service = nlohmann::json::object();  // label -> count
     std::vector<std::uint64_t> generations_with_sessions;           // still pinned
     std::uint64_t auth_cache_entries = 0;                           // cached logins
+    std::uint64_t dns_cache_names = 0;  // names with a cached DNS answer (nsrecord aside)
     // Generations with sessions on services the running configuration marks force: the
     // ones a re-checking reload would hold to the current users and ACLs. Absent (nullopt)
     // from a daemon that predates the field.

@@ -278,6 +278,10 @@ struct Globals {
         SourceSpan span;
     };
     std::vector<NsRecord> ns_records;
+    // `nscache N` / `nscache6 N`: how many names the DNS cache keeps IPv4 / IPv6 answers
+    // for; 0 (no line) caches nothing of that family.
+    Setting<std::uint32_t> nscache{0, {}};
+    Setting<std::uint32_t> nscache6{0, {}};
     // `system "CMD"`: run, in file order, each time the configuration is applied.
     std::vector<Setting<std::string>> system_commands;
     Setting<int> parentretries{1, {}};  // parent chains tried per connection
