@@ -12,6 +12,10 @@ namespace proxycfg {
 namespace {
 
 bool entry_matches(const AclEntry& e, const AccessRequest& r, bool hide_user) {
+    // 3proxy skips an entry with parents for SOCKS BIND and UDPASSOC (operations below
+    // HTTP's without CONNECT): such traffic cannot go through a parent.
+    if (!e.parents.empty() && r.operation < op::HTTP_GET && !(r.operation & op::CONNECT))
+        return false;
     if (!e.users.empty()) {
         std::string_view name = (hide_user || !r.user) ? std::string_view("-") : *r.user;
         if (std::find(e.users.begin(), e.users.end(), name) == e.users.end()) return false;
