@@ -35,6 +35,10 @@ bool needs_password(const proxycfg::Service& service) {
 }  // namespace
 
 void SocksSession::on_client_event() {
+    if (udp_) {
+        udp_control_event();
+        return;
+    }
     if (phase_ != Phase::handshake || step_ == Step::done) return;
     auto r = read_client(in_, max_handshake);
     if (r == ReadResult::eof || r == ReadResult::error) {
@@ -187,6 +191,10 @@ void SocksSession::accept_request(const socks::Request& request) {
                               ? "UDPASSOC"
                               : "COMMAND" + std::to_string(request.command);
     record_.request_text = command + " " + request.target_text();
+    if (request.command == socks::command::udp_associate && request.version == 5) {
+        start_udp_associate();
+        return;
+    }
     if (request.command != socks::command::connect) {
         refuse(socks::reply5::command_not_supported, result::command_unsupported,
                command + " is not supported");
