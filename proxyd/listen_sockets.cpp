@@ -20,7 +20,7 @@ ListenSockets::Key ListenSockets::key_of(const proxycfg::Service& service) {
     std::string address = service.bind_address.value;
     if (auto ip = proxycfg::IpAddress::parse(address)) address = ip->to_string();
     if (address.empty()) address = "0.0.0.0";
-    return {address, service.port.value};
+    return {udp_service(service.type), address, service.port.value};
 }
 
 std::string ListenSockets::bind_error(const ListenSockets& next, const proxycfg::Service& service,
@@ -31,7 +31,7 @@ std::string ListenSockets::bind_error(const ListenSockets& next, const proxycfg:
     // is this proxyd's own, so the message does not blame another process.
     for (const auto* table : {&next, this})
         for (const auto& [k, held] : table->sockets_)
-            if (k.port == key.port)
+            if (k.port == key.port && k.udp == key.udp)
                 return message + " (" + held.label + " listens on " + k.address + ":" +
                        std::to_string(k.port) +
                        (table == this ? " until this reload is done: move it in two steps)" : ")");
@@ -50,8 +50,9 @@ std::optional<ListenSockets> ListenSockets::for_model(const proxycfg::Model& mod
                     " listens on " + key.address + ":" + std::to_string(key.port) + " already";
             return std::nullopt;
         }
-        Held held{{}, service.label};
+        Held held{{}, service.label, nullptr};
         if (auto it = sockets_.find(key); it != sockets_.end()) {
+            held.udp = it->second.udp;
             held.fd = UniqueFd(::fcntl(it->second.fd.get(), F_DUPFD_CLOEXEC, 0));
             if (!held.fd) {
                 error = "cannot listen for " + service.label + ": " + std::strerror(errno);
@@ -66,6 +67,7 @@ std::optional<ListenSockets> ListenSockets::for_model(const proxycfg::Model& mod
                 return std::nullopt;
             }
             held.fd = std::move(*fd);
+            if (key.udp) held.udp = std::make_shared<UdpClients>();
         }
         next.sockets_.emplace(std::move(key), std::move(held));
     }
@@ -88,7 +90,7 @@ std::optional<std::vector<BoundSocket>> ListenSockets::copies(
             error = "cannot listen for " + service.label + ": " + std::strerror(errno);
             return std::nullopt;
         }
-        out.push_back({index, std::move(fd)});
+        out.push_back({index, std::move(fd), it->second.udp});
     }
     return out;
 }

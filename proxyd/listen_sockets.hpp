@@ -10,6 +10,7 @@
 #include <compare>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,13 +52,15 @@ class ListenSockets {
 
   private:
     struct Key {
+        bool udp = false;     // tcp 53 and udp 53 are different sockets
         std::string address;  // normalised: "0.0.0.0" when the service names none
         std::uint16_t port = 0;
         auto operator<=>(const Key&) const = default;
     };
     struct Held {
         UniqueFd fd;
-        std::string label;  // the service it listens for
+        std::string label;                // the service it listens for
+        std::shared_ptr<UdpClients> udp;  // UDP sockets: their clients' sessions
     };
     static Key key_of(const proxycfg::Service& service);
     // Why `service` cannot have `key`, for a bind that failed with `err`.

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "session.hpp"
 
@@ -14,6 +15,7 @@ namespace proxyd {
 namespace {
 constexpr int listen_backlog = 4096;
 constexpr int accepts_per_event = 64;  // fairness between listeners and sessions
+constexpr std::size_t max_datagram = 65535;
 }  // namespace
 
 std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::string& error,
@@ -33,7 +35,9 @@ std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::str
         error = std::strerror(errno);
         return std::nullopt;
     };
-    UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    bool udp = udp_service(service.type);
+    UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET,
+                         (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) return failed();
     // SO_REUSEADDR lets a restart bind while old connections sit in TIME_WAIT; it never
     // lets two sockets listen on one port. SO_REUSEPORT would, for any process of the
@@ -43,7 +47,7 @@ std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::str
     sockaddr_storage sa;
     auto len = to_sockaddr(address, service.port.value, sa);
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0 ||
-        ::listen(fd.get(), listen_backlog) != 0)
+        (!udp && ::listen(fd.get(), listen_backlog) != 0))
         return failed();
     return fd;
 }
@@ -57,8 +61,9 @@ std::uint16_t local_port(int fd) {
     return port;
 }
 
-Listener::Listener(ListenerHost& host, std::size_t service_index, UniqueFd fd)
-    : host_(host), service_index_(service_index), fd_(std::move(fd)) {
+Listener::Listener(ListenerHost& host, std::size_t service_index, UniqueFd fd,
+                   std::shared_ptr<UdpClients> udp)
+    : host_(host), service_index_(service_index), fd_(std::move(fd)), udp_(std::move(udp)) {
     // The socket is shared by every worker: without EPOLLEXCLUSIVE each connection would
     // wake them all, and all but one would find nothing to accept.
     host_.loop().add(fd_.get(), EPOLLIN | EPOLLEXCLUSIVE, this);
@@ -75,6 +80,10 @@ void Listener::close() {
 
 void Listener::on_io(std::uint32_t) {
     if (!fd_) return;  // closed by a reload earlier in this batch
+    if (udp_) {
+        read_datagrams();
+        return;
+    }
     for (int i = 0; i < accepts_per_event; ++i) {
         sockaddr_storage peer;
         socklen_t len = sizeof peer;
@@ -86,6 +95,31 @@ void Listener::on_io(std::uint32_t) {
             return;
         }
         host_.accept(service_index_, UniqueFd(fd), peer);
+    }
+}
+
+}  // namespace proxyd
+
+namespace proxyd {
+
+void Listener::read_datagrams() {
+    std::string buffer;
+    for (int i = 0; i < accepts_per_event && fd_; ++i) {
+        buffer.resize(max_datagram);
+        sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        auto n = ::recvfrom(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT,
+                            reinterpret_cast<sockaddr*>(&peer), &len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            // ICMP errors of earlier sends surface here; they concern no datagram.
+            if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) host_.report_accept_error(errno);
+            return;
+        }
+        buffer.resize(static_cast<std::size_t>(n));
+        host_.datagram(service_index_, fd_.get(), udp_, std::move(buffer), peer);
+        buffer = {};
     }
 }
 

@@ -1,8 +1,10 @@
 // A listener: one worker's copy of a service's listening socket (see listen_sockets.hpp),
-// waited on with EPOLLEXCLUSIVE so a new connection wakes one idle worker, not all.
+// waited on with EPOLLEXCLUSIVE so a new connection (or datagram) wakes one idle worker,
+// not all.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -10,32 +12,43 @@
 #include "fd.hpp"
 #include "proxycfg/model.hpp"
 #include "session_host.hpp"
+#include "udp_clients.hpp"
 
 namespace proxyd {
 
 // The service types proxyd serves (the rest of 3proxy's are parsed and reported only).
 inline bool served(proxycfg::ServiceType type) {
     using proxycfg::ServiceType;
-    return type == ServiceType::socks || type == ServiceType::proxy || type == ServiceType::tcppm;
+    return type == ServiceType::socks || type == ServiceType::proxy || type == ServiceType::tcppm ||
+           type == ServiceType::udppm || type == ServiceType::dnspr;
 }
 
-// Binds and listens for one service, exclusively (no SO_REUSEPORT). nullopt with `error`
-// set (and `err`, the errno, when given) when it cannot.
+// The served types that listen on a UDP socket.
+inline bool udp_service(proxycfg::ServiceType type) {
+    return type == proxycfg::ServiceType::udppm || type == proxycfg::ServiceType::dnspr;
+}
+
+// Binds and listens for one service, exclusively (no SO_REUSEPORT): a TCP listening
+// socket, or a bound UDP socket for udp_service types. nullopt with `error` set (and
+// `err`, the errno, when given) when it cannot.
 std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::string& error,
                                       int* err = nullptr);
 
 // Listens on the port a socket is bound to (tests and logs).
 std::uint16_t local_port(int fd);
 
-// A listening socket and the service it accepts for.
+// A listening socket and the service it accepts for; a UDP socket comes with the table of
+// its clients' sessions, shared by every worker reading it.
 struct BoundSocket {
     std::size_t service_index = 0;
     UniqueFd fd;
+    std::shared_ptr<UdpClients> udp;
 };
 
 class Listener final : public IoHandler {
   public:
-    Listener(ListenerHost& host, std::size_t service_index, UniqueFd fd);
+    Listener(ListenerHost& host, std::size_t service_index, UniqueFd fd,
+             std::shared_ptr<UdpClients> udp = nullptr);
     ~Listener();
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
@@ -48,9 +61,12 @@ class Listener final : public IoHandler {
     void close();
 
   private:
+    void read_datagrams();
+
     ListenerHost& host_;
     std::size_t service_index_;
     UniqueFd fd_;
+    std::shared_ptr<UdpClients> udp_;
 };
 
 }  // namespace proxyd

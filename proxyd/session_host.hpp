@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "config_snapshot.hpp"
 #include "event_loop.hpp"
@@ -20,6 +22,7 @@ class AccessLog;
 class PipePool;
 class Resolver;
 class Session;
+class UdpClients;
 
 class SessionHost {
   public:
@@ -52,6 +55,13 @@ class ListenerHost {
     virtual void accept(std::size_t service_index, UniqueFd fd, const sockaddr_storage& peer) = 0;
     // accept() failed with `err` (other than "nothing to accept").
     virtual void report_accept_error(int err) = 0;
+    // A datagram read from the UDP socket `fd` of the service at `service_index`: it
+    // starts a session, or belongs to the one `clients` names for `peer`.
+    virtual void datagram(std::size_t /*service_index*/, int /*fd*/,
+                          const std::shared_ptr<UdpClients>& /*clients*/, std::string /*data*/,
+                          const sockaddr_storage& /*peer*/) {}
+    // A datagram another host read for the UDP session `session_id` of this one.
+    virtual void deliver_datagram(std::uint64_t /*session_id*/, std::string /*data*/) {}
 };
 
 }  // namespace proxyd

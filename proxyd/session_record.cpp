@@ -18,6 +18,10 @@ std::string_view log_protocol(proxycfg::ServiceType type) {
             return "PROXY";
         case proxycfg::ServiceType::tcppm:
             return "TCPPM";
+        case proxycfg::ServiceType::udppm:
+            return "UDPPM";
+        case proxycfg::ServiceType::dnspr:
+            return "DNSPR";
         default:
             return "SOCKS";
     }

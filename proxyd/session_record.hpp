@@ -18,7 +18,7 @@ struct SessionRecord {
     std::uint64_t id = 0;
     std::size_t service_index = 0;
     std::string service_label;  // proxycfg::Service::label
-    std::string protocol;       // "SOCKS5", "SOCKS4", "PROXY", "TCPPM": the %N log field
+    std::string protocol;       // "SOCKS5", "SOCKS4", "PROXY", "TCPPM", "UDPPM", "DNSPR": %N
     std::uint16_t service_port = 0;
 
     // Credentials as the client presented them. Kept only in memory, never logged.

@@ -35,6 +35,10 @@ bool needs_password(const proxycfg::Service& service) {
 }  // namespace
 
 void SocksSession::on_client_event() {
+    if (udp_) {
+        udp_control_event();
+        return;
+    }
     if (phase_ == Phase::custom) {
         bind_client_event();
         return;
@@ -193,6 +197,10 @@ void SocksSession::accept_request(const socks::Request& request) {
     record_.request_text = command + " " + request.target_text();
     if (request.command == socks::command::bind) {
         start_bind();
+        return;
+    }
+    if (request.command == socks::command::udp_associate && request.version == 5) {
+        start_udp_associate();
         return;
     }
     if (request.command != socks::command::connect) {

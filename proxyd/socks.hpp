@@ -1,15 +1,19 @@
-// The `socks` service: SOCKS4, SOCKS4a and SOCKS5 CONNECT and BIND with RFC 1929
-// username and password authentication.
+// The `socks` service: SOCKS4, SOCKS4a and SOCKS5 CONNECT and BIND (socks_bind.cpp) with
+// RFC 1929 username and password authentication, and SOCKS5 UDP ASSOCIATE (socks_udp.hpp).
 #pragma once
+
+#include <memory>
 
 #include "session.hpp"
 #include "socks_protocol.hpp"
+#include "socks_udp.hpp"
 
 namespace proxyd {
 
 class SocksSession final : public Session {
   public:
     using Session::Session;
+    ~SocksSession() override;
 
   private:
     enum class Step : std::uint8_t {
@@ -46,6 +50,12 @@ class SocksSession final : public Session {
     bool check_password_early();
     void accept_request(const socks::Request& request);
     void refuse(std::uint8_t reply5, int code, std::string_view reason);
+    // UDP ASSOCIATE (socks_udp.cpp).
+    friend class SocksUdpRelay;
+    void start_udp_associate();
+    void udp_control_event();
+    void log_close(int code, std::string_view reason) override;
+    std::unique_ptr<SocksUdpRelay> udp_;
 
     Step step_ = Step::first_byte;
     std::string in_;

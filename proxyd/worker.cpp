@@ -1,11 +1,15 @@
 #include "worker.hpp"
 
+#include <fcntl.h>
+
 #include <cstdio>
 #include <cstring>
 
+#include "dnspr.hpp"
 #include "http.hpp"
 #include "socks.hpp"
 #include "tcppm.hpp"
+#include "udppm.hpp"
 
 namespace proxyd {
 
@@ -33,6 +37,22 @@ std::unique_ptr<Session> make_session(Worker& worker, const SnapshotPtr& config,
     }
 }
 
+std::unique_ptr<UdpSession> make_udp_session(Worker& worker, const SnapshotPtr& config,
+                                             std::size_t index, UniqueFd reply,
+                                             const sockaddr_storage& peer,
+                                             const std::shared_ptr<UdpClients>& clients) {
+    switch (config->model->services[index].type) {
+        case proxycfg::ServiceType::udppm:
+            return std::make_unique<UdppmSession>(worker, config, index, std::move(reply), peer,
+                                                  clients);
+        case proxycfg::ServiceType::dnspr:  // a session per query: its client is not claimed
+            return std::make_unique<DnsprSession>(worker, config, index, std::move(reply), peer,
+                                                  nullptr);
+        default:
+            return nullptr;
+    }
+}
+
 }  // namespace
 
 Worker::Worker(std::size_t index, SnapshotPtr config, AccessLog& log,
@@ -44,7 +64,8 @@ Worker::Worker(std::size_t index, SnapshotPtr config, AccessLog& log,
                                            config_->model->globals.timeouts.value.dns(),
                                            config_->dns_cache)) {
     for (auto& s : sockets)
-        listeners_.push_back(std::make_unique<Listener>(*this, s.service_index, std::move(s.fd)));
+        listeners_.push_back(
+            std::make_unique<Listener>(*this, s.service_index, std::move(s.fd), std::move(s.udp)));
     loop_.set_tick(tick_period, [this] { on_tick(); });
     loop_.set_end_of_batch([this] {
         graveyard_.clear();
@@ -92,7 +113,8 @@ void Worker::adopt(SnapshotPtr next, const std::vector<std::optional<std::size_t
         }
     }
     for (auto& s : opened)
-        listening.push_back(std::make_unique<Listener>(*this, s.service_index, std::move(s.fd)));
+        listening.push_back(
+            std::make_unique<Listener>(*this, s.service_index, std::move(s.fd), std::move(s.udp)));
     listeners_ = std::move(listening);
     // New nserver settings take effect for the next lookup; lookups in flight finish on
     // the resolver they started on.
@@ -114,14 +136,7 @@ void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_stora
                 take_slot_of_handshake(service_index, source);
     if (!slot) {
         // Refused at once: the client sees a close instead of waiting in a queue.
-        SessionRecord r;
-        r.id = next_session_id();
-        r.protocol = log_protocol(service.type);
-        r.service_port = service.port.value;
-        r.client_address = source;
-        r.client_port = peer_port;
-        log_.write(*service.log, log_fields_for(r, result::maxconn, "maxconn exceeded",
-                                                std::chrono::system_clock::now()));
+        log_maxconn(service, peer);
         return;
     }
     auto session = make_session(*this, config_, service_index, std::move(fd), peer);
@@ -130,6 +145,68 @@ void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_stora
         return;
     }
     sessions_.add(std::move(session)).start();
+}
+
+void Worker::log_maxconn(const proxycfg::Service& service, const sockaddr_storage& peer) {
+    SessionRecord r;
+    r.id = next_session_id();
+    r.protocol = log_protocol(service.type);
+    r.service_port = service.port.value;
+    r.client_address = address_of(peer, &r.client_port).value_or(proxycfg::IpAddress{});
+    log_.write(*service.log, log_fields_for(r, result::maxconn, "maxconn exceeded",
+                                            std::chrono::system_clock::now()));
+}
+
+void Worker::datagram(std::size_t service_index, int fd, const std::shared_ptr<UdpClients>& clients,
+                      std::string data, const sockaddr_storage& peer) {
+    std::uint16_t port = 0;
+    auto address = address_of(peer, &port);
+    if (!address) return;
+    const UdpClients::Client client{*address, port};
+    auto forward = [this](UdpClients::Owner owner, std::string d) {
+        if (owner.host == this) {
+            deliver_datagram(owner.session_id, std::move(d));
+            return;
+        }
+        owner.host->loop().post([owner, d = std::move(d)]() mutable {
+            owner.host->deliver_datagram(owner.session_id, std::move(d));
+        });
+    };
+    const auto& service = config_->model->services[service_index];
+    bool per_client = service.type != proxycfg::ServiceType::dnspr;
+    if (auto owner = per_client ? clients->find(client) : std::nullopt) {
+        forward(*owner, std::move(data));
+        return;
+    }
+    // A UDP session holds its slot until it ends; there is no handshake to displace.
+    if (!config_->slots.acquire(service_index, service.maxconn.value)) {
+        log_maxconn(service, peer);
+        return;
+    }
+    UniqueFd reply(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    auto session =
+        reply ? make_udp_session(*this, config_, service_index, std::move(reply), peer, clients)
+              : nullptr;
+    if (!session) {
+        config_->slots.release(service_index);
+        return;
+    }
+    auto id = session->record().id;
+    auto owner = per_client ? clients->claim(client, {this, id}) : UdpClients::Owner{this, id};
+    if (owner.session_id != id) {
+        // Another worker made this client's session in the meantime.
+        config_->slots.release(service_index);
+        forward(owner, std::move(data));
+        return;
+    }
+    auto& added = sessions_.add(std::move(session));
+    static_cast<UdpSession&>(added).begin(std::move(data));
+}
+
+void Worker::deliver_datagram(std::uint64_t session_id, std::string data) {
+    // Gone meanwhile: the datagram is dropped, as the network may drop any.
+    if (auto* s = dynamic_cast<UdpSession*>(sessions_.find(session_id)); s && !s->closed())
+        s->on_datagram(std::move(data));
 }
 
 bool Worker::take_slot_of_handshake(std::size_t service_index, const proxycfg::IpAddress& source) {

@@ -57,12 +57,17 @@ class Worker final : public SessionHost, public ListenerHost {
     void handshake_started(const Session& session) override;
     void handshake_finished(const Session& session) override;
     void report_accept_error(int err) override;
+    void datagram(std::size_t service_index, int fd, const std::shared_ptr<UdpClients>& clients,
+                  std::string data, const sockaddr_storage& peer) override;
+    void deliver_datagram(std::uint64_t session_id, std::string data) override;
     // Called by Session::close: the session leaves the registry and is destroyed after
     // the current event batch (its handlers may still be referenced by that batch).
     void retire(Session& session) override;
 
   private:
     void on_tick();
+    // Logs a client refused at maxconn (it gets no session).
+    void log_maxconn(const proxycfg::Service& service, const sockaddr_storage& peer);
     // The service is at maxconn: gives a client from `source` the slot of a session of
     // this generation still in its handshake, if one should give way (HandshakeBoard).
     bool take_slot_of_handshake(std::size_t service_index, const proxycfg::IpAddress& source);

@@ -312,6 +312,30 @@ def test_show_json_on_the_example(tmp):
         check(secret not in r.out, "no secret " + secret, r)
 
 
+def test_show_udp_services(tmp):
+    """udppm, dnspr and socks say what they do with UDP, in text and JSON."""
+    cfg = write(f"{tmp}/udp.cfg",
+                "nserver 127.0.0.53\n"
+                "udppm -s -i127.0.0.1 5353 127.0.0.53 53\n"
+                "dnspr -i127.0.0.1 -p5354\n"
+                "socks -i127.0.0.1 -N192.0.2.7\n")
+    r = run("show", cfg)
+    check(r.rc == 0, "show", r)
+    check("udp single-packet: a session ends with the first reply, or after 5s" in r.out,
+          "udppm -s", r)
+    check("dns A and AAAA answered by the resolver, other types forwarded to 127.0.0.53" in r.out,
+          "dnspr", r)
+    check("udp-associate relay on the control connection's address, reported as 192.0.2.7 (-N)"
+          in r.out, "socks -N", r)
+    r = run("show", "--json", cfg)
+    check(r.rc == 0, "show --json", r)
+    doc = loads_valid(SOURCE_DIR, "show", r.out)
+    check([s["type"] for s in doc["services"]] == ["udppm", "dnspr", "socks"], "services", r)
+    check(doc["services"][0]["udp"].startswith("udp single-packet"), "udppm json", r)
+    check(doc["services"][1]["udp"].startswith("dns A and AAAA"), "dnspr json", r)
+    check("192.0.2.7" in doc["services"][2]["udp"], "socks json", r)
+
+
 def test_show_defaults_and_errors(tmp):
     """Defaults are labelled; a config with errors exits 1, an unreadable one 2."""
     r = run("show", write(f"{tmp}/min.cfg", "socks -p1080\n"))

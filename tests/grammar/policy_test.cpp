@@ -70,6 +70,23 @@ socks
     CHECK(d.entry->span.line == 1);
 }
 
+TEST_CASE("an entry with parents is skipped for UDPASSOC and BIND", "[policy][parent]") {
+    Policy p(R"(allow * 10.0.0.0/8
+parent 1000 socks5 192.0.2.1 1080
+deny *
+socks
+)");
+    AccessRequest r = from("10.1.2.3");
+    r.operation = op::CONNECT;
+    CHECK(p(r).verdict == Verdict::allowed);
+    r.operation = op::UDPASSOC;
+    CHECK(p(r).verdict == Verdict::acl_denied);
+    r.operation = op::BIND;
+    CHECK(p(r).verdict == Verdict::acl_denied);
+    r.operation = op::HTTP_GET;
+    CHECK(p(r).verdict == Verdict::allowed);
+}
+
 TEST_CASE("a deny before an allow refuses with acl_denied", "[policy]") {
     Policy p("deny * 10.1.0.0/16\nallow * 10.0.0.0/8\nsocks\n");
     Decision d = p(from("10.1.2.3"));

@@ -21,22 +21,25 @@ const char* const kSha512 =
 
 TEST_CASE("a service type proxyd does not implement is an error in the proxyd dialect",
           "[lint][dialect]") {
-    auto l = check_text("socks -i127.0.0.1\nftppr -i127.0.0.1\n");
+    auto l = check_text("socks -i127.0.0.1\ntlspr -i127.0.0.1\n");
     auto d = with_code(l, "PX501");
     REQUIRE(d.size() == 1);
     CHECK(d[0].span.line == 2);
     CHECK(d[0].span.column == 1);
     CHECK(d[0].span.length == 5);
     CHECK(d[0].severity == proxycfg::Severity::error);
-    CHECK(contains(d[0].message, "'ftppr' service"));
+    CHECK(contains(d[0].message, "'tlspr' service"));
+    CHECK(contains(d[0].message, "it serves proxy, socks, tcppm"));
 }
 
-TEST_CASE("socks, proxy and tcppm are implemented; 3proxy services are fine in its dialect",
+TEST_CASE("the served services are implemented and 3proxy services are fine in its dialect",
           "[lint][dialect]") {
     CHECK_FALSE(reports(check_text("socks -i127.0.0.1\nproxy -i127.0.0.1\n"
-                                   "tcppm -i127.0.0.1 2525 192.0.2.1 25\n"),
+                                   "tcppm -i127.0.0.1 2525 192.0.2.1 25\n"
+                                   "udppm -i127.0.0.1 5353 192.0.2.1 53\n"
+                                   "nserver 192.0.2.53\ndnspr -i127.0.0.1\n"),
                         "PX501"));
-    CHECK_FALSE(reports(check_text("ftppr -i127.0.0.1\n", Dialect::threeproxy), "PX501"));
+    CHECK_FALSE(reports(check_text("tlspr -i127.0.0.1\n", Dialect::threeproxy), "PX501"));
 }
 
 // --- PX502

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -150,6 +151,49 @@ std::string listen_address(const Service& s) {
     std::string addr = s.bind_address.value.empty() ? "0.0.0.0" : printable(s.bind_address.value);
     if (addr.find(':') != std::string::npos) addr = "[" + addr + "]";
     return addr + ":" + std::to_string(s.port.value);
+}
+
+// A service option's value, if the option is given ("-s" -> "", "-s0" -> "0").
+std::optional<std::string> option(const Service& s, const char* name) {
+    auto it = s.options.find(name);
+    if (it == s.options.end()) return std::nullopt;
+    return it->second;
+}
+
+// -s on udppm and dnspr: single-packet mode ("-s0" turns it off).
+bool single_packet(const Service& s) {
+    auto v = option(s, "-s");
+    return v && *v != "0";
+}
+
+// What the UDP parts of a service do: udppm's sessions, dnspr's answers, the address a
+// socks UDP ASSOCIATE reply reports. Empty for services with none.
+std::string udp_text(const Service& s, const Model& model) {
+    const auto& t = model.globals.timeouts.value;
+    switch (s.type) {
+        case ServiceType::udppm:
+            return single_packet(s) ? "udp single-packet: a session ends with the first reply, "
+                                      "or after " +
+                                          std::to_string(t.byte_long()) + "s"
+                                    : "udp session per client address, idle timeout " +
+                                          std::to_string(t.string_long()) + "s";
+        case ServiceType::dnspr: {
+            std::string to = model.globals.nservers.empty()
+                                 ? std::string("nowhere (no nserver: SERVFAIL)")
+                                 : printable(model.globals.nservers.front().value);
+            return single_packet(s) ? "dns every query forwarded to " + to + " (-s)"
+                                    : "dns A and AAAA answered by the resolver, other types "
+                                      "forwarded to " +
+                                          to;
+        }
+        case ServiceType::socks: {
+            auto nat = option(s, "-N");
+            return "udp-associate relay on the control connection's address" +
+                   (nat ? ", reported as " + printable(*nat) + " (-N)" : std::string());
+        }
+        default:
+            return {};
+    }
 }
 
 std::string timeouts_text(const Timeouts& t) {
@@ -333,6 +377,7 @@ class Renderer {
         line(out, "listen " + listen_address(s), {}, listen_from);
         if (s.type == ServiceType::tcppm || s.type == ServiceType::udppm)
             line(out, "map " + printable(s.map_host) + ":" + std::to_string(s.map_port), s.span);
+        if (auto udp = udp_text(s, loaded_.model); !udp.empty()) line(out, udp, s.span);
         line(out, "auth " + auth_chain(s), s.auth.span, "default (3proxy starts with iponly)");
         if (s.acl.empty()) {
             line(out, "acl (none: every request is allowed)", s.acl_flush_span,
@@ -385,6 +430,7 @@ class Renderer {
                        {"address_source", where_json(s.bind_address.span)}};
         if (s.type == ServiceType::tcppm || s.type == ServiceType::udppm)
             j["map"] = {{"host", s.map_host}, {"port", s.map_port}};
+        if (auto udp = udp_text(s, loaded_.model); !udp.empty()) j["udp"] = udp;
         Json methods = Json::array();
         std::size_t plugin = 0;
         for (auto m : s.auth.value) {

@@ -9,6 +9,20 @@
 namespace proxycfg::checks {
 namespace {
 
+// "socks, proxy, tcppm and dnspr": the service types the directive table marks served.
+std::string served_services() {
+    std::vector<std::string_view> names;
+    for (const auto& info : all_directives())
+        if (info.scope == Scope::service && info.support == Support::implemented)
+            names.push_back(info.name);
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+        out += names[i];
+    }
+    return out;
+}
+
 void check_proxyd_directives(Context& ctx) {
     for (const auto& d : ctx.cfg.directives) {
         const DirectiveInfo* info = info_of(d);
@@ -19,7 +33,7 @@ void check_proxyd_directives(Context& ctx) {
             if (info->support == Support::unsupported)
                 ctx.report(Rule::PX501, cmd.span(),
                            "proxyd does not implement the '" + name +
-                               "' service (it serves socks, proxy and tcppm)");
+                               "' service (it serves " + served_services() + ")");
         } else if (info->support == Support::ignored) {
             // No-ops in 3proxy too: nothing is lost, so nothing to say.
             if (d.id == DirectiveId::service || d.id == DirectiveId::writable ||
