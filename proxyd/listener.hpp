@@ -16,7 +16,8 @@ namespace proxyd {
 // The service types proxyd serves (the rest of 3proxy's are parsed and reported only).
 inline bool served(proxycfg::ServiceType type) {
     using proxycfg::ServiceType;
-    return type == ServiceType::socks || type == ServiceType::proxy || type == ServiceType::tcppm;
+    return type == ServiceType::socks || type == ServiceType::proxy || type == ServiceType::tcppm ||
+           type == ServiceType::pop3p;
 }
 
 // Binds and listens for one service, exclusively (no SO_REUSEPORT). nullopt with `error`

@@ -18,6 +18,8 @@ std::string_view log_protocol(proxycfg::ServiceType type) {
             return "PROXY";
         case proxycfg::ServiceType::tcppm:
             return "TCPPM";
+        case proxycfg::ServiceType::pop3p:
+            return "POP3P";
         default:
             return "SOCKS";
     }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "http.hpp"
+#include "pop3p.hpp"
 #include "socks.hpp"
 #include "tcppm.hpp"
 
@@ -28,6 +29,8 @@ std::unique_ptr<Session> make_session(Worker& worker, const SnapshotPtr& config,
             return std::make_unique<HttpSession>(worker, config, index, std::move(fd), peer);
         case proxycfg::ServiceType::tcppm:
             return std::make_unique<TcppmSession>(worker, config, index, std::move(fd), peer);
+        case proxycfg::ServiceType::pop3p:
+            return std::make_unique<Pop3Session>(worker, config, index, std::move(fd), peer);
         default:
             return nullptr;
     }
