@@ -20,6 +20,8 @@ std::string_view log_protocol(proxycfg::ServiceType type) {
             return "TCPPM";
         case proxycfg::ServiceType::pop3p:
             return "POP3P";
+        case proxycfg::ServiceType::smtpp:
+            return "SMTPP";
         default:
             return "SOCKS";
     }

@@ -5,6 +5,7 @@
 
 #include "http.hpp"
 #include "pop3p.hpp"
+#include "smtpp.hpp"
 #include "socks.hpp"
 #include "tcppm.hpp"
 
@@ -31,6 +32,8 @@ std::unique_ptr<Session> make_session(Worker& worker, const SnapshotPtr& config,
             return std::make_unique<TcppmSession>(worker, config, index, std::move(fd), peer);
         case proxycfg::ServiceType::pop3p:
             return std::make_unique<Pop3Session>(worker, config, index, std::move(fd), peer);
+        case proxycfg::ServiceType::smtpp:
+            return std::make_unique<SmtpSession>(worker, config, index, std::move(fd), peer);
         default:
             return nullptr;
     }

@@ -39,9 +39,9 @@ TEST_CASE("socks, proxy and tcppm are implemented; 3proxy services are fine in i
     CHECK_FALSE(reports(check_text("ftppr -i127.0.0.1\n", Dialect::threeproxy), "PX501"));
 }
 
-TEST_CASE("pop3p is implemented and delimchar is honoured in the proxyd dialect",
+TEST_CASE("pop3p and smtpp are implemented and delimchar is honoured in the proxyd dialect",
           "[lint][dialect]") {
-    auto l = check_text("delimchar #\npop3p -i127.0.0.1 -h127.0.0.1:2110\n");
+    auto l = check_text("delimchar #\npop3p -i127.0.0.1 -h127.0.0.1:2110\nsmtpp -i127.0.0.1\n");
     CHECK_FALSE(reports(l, "PX501"));
     CHECK_FALSE(reports(l, "PX502"));
 }
