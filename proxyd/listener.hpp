@@ -17,7 +17,7 @@ namespace proxyd {
 inline bool served(proxycfg::ServiceType type) {
     using proxycfg::ServiceType;
     return type == ServiceType::socks || type == ServiceType::proxy || type == ServiceType::tcppm ||
-           type == ServiceType::pop3p || type == ServiceType::smtpp;
+           type == ServiceType::pop3p || type == ServiceType::smtpp || type == ServiceType::ftppr;
 }
 
 // Binds and listens for one service, exclusively (no SO_REUSEPORT). nullopt with `error`

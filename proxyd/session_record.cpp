@@ -22,6 +22,8 @@ std::string_view log_protocol(proxycfg::ServiceType type) {
             return "POP3P";
         case proxycfg::ServiceType::smtpp:
             return "SMTPP";
+        case proxycfg::ServiceType::ftppr:
+            return "FTPPR";
         default:
             return "SOCKS";
     }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ftppr.hpp"
 #include "http.hpp"
 #include "pop3p.hpp"
 #include "smtpp.hpp"
@@ -34,6 +35,8 @@ std::unique_ptr<Session> make_session(Worker& worker, const SnapshotPtr& config,
             return std::make_unique<Pop3Session>(worker, config, index, std::move(fd), peer);
         case proxycfg::ServiceType::smtpp:
             return std::make_unique<SmtpSession>(worker, config, index, std::move(fd), peer);
+        case proxycfg::ServiceType::ftppr:
+            return std::make_unique<FtpSession>(worker, config, index, std::move(fd), peer);
         default:
             return nullptr;
     }

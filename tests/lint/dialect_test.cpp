@@ -21,14 +21,14 @@ const char* const kSha512 =
 
 TEST_CASE("a service type proxyd does not implement is an error in the proxyd dialect",
           "[lint][dialect]") {
-    auto l = check_text("socks -i127.0.0.1\nftppr -i127.0.0.1\n");
+    auto l = check_text("socks -i127.0.0.1\nadmin -i127.0.0.1\n");
     auto d = with_code(l, "PX501");
     REQUIRE(d.size() == 1);
     CHECK(d[0].span.line == 2);
     CHECK(d[0].span.column == 1);
     CHECK(d[0].span.length == 5);
     CHECK(d[0].severity == proxycfg::Severity::error);
-    CHECK(contains(d[0].message, "'ftppr' service"));
+    CHECK(contains(d[0].message, "'admin' service"));
 }
 
 TEST_CASE("socks, proxy and tcppm are implemented; 3proxy services are fine in its dialect",
@@ -36,12 +36,13 @@ TEST_CASE("socks, proxy and tcppm are implemented; 3proxy services are fine in i
     CHECK_FALSE(reports(check_text("socks -i127.0.0.1\nproxy -i127.0.0.1\n"
                                    "tcppm -i127.0.0.1 2525 192.0.2.1 25\n"),
                         "PX501"));
-    CHECK_FALSE(reports(check_text("ftppr -i127.0.0.1\n", Dialect::threeproxy), "PX501"));
+    CHECK_FALSE(reports(check_text("admin -i127.0.0.1\n", Dialect::threeproxy), "PX501"));
 }
 
-TEST_CASE("pop3p and smtpp are implemented and delimchar is honoured in the proxyd dialect",
+TEST_CASE("pop3p smtpp and ftppr are implemented and delimchar is honoured in the proxyd dialect",
           "[lint][dialect]") {
-    auto l = check_text("delimchar #\npop3p -i127.0.0.1 -h127.0.0.1:2110\nsmtpp -i127.0.0.1\n");
+    auto l = check_text(
+        "delimchar #\npop3p -i127.0.0.1 -h127.0.0.1:2110\nsmtpp -i127.0.0.1\nftppr -i127.0.0.1\n");
     CHECK_FALSE(reports(l, "PX501"));
     CHECK_FALSE(reports(l, "PX502"));
 }

@@ -19,7 +19,7 @@ void check_proxyd_directives(Context& ctx) {
             if (info->support == Support::unsupported)
                 ctx.report(Rule::PX501, cmd.span(),
                            "proxyd does not implement the '" + name +
-                               "' service (it serves socks, proxy, tcppm, pop3p and smtpp)");
+                               "' service (it serves socks, proxy, tcppm, pop3p, smtpp and ftppr)");
         } else if (info->support == Support::ignored) {
             // No-ops in 3proxy too: nothing is lost, so nothing to say.
             if (d.id == DirectiveId::service || d.id == DirectiveId::writable ||
