@@ -22,6 +22,12 @@ std::string_view log_protocol(proxycfg::ServiceType type) {
             return "UDPPM";
         case proxycfg::ServiceType::dnspr:
             return "DNSPR";
+        case proxycfg::ServiceType::pop3p:
+            return "POP3P";
+        case proxycfg::ServiceType::smtpp:
+            return "SMTPP";
+        case proxycfg::ServiceType::ftppr:
+            return "FTPPR";
         default:
             return "SOCKS";
     }

@@ -6,7 +6,10 @@
 #include <cstring>
 
 #include "dnspr.hpp"
+#include "ftppr.hpp"
 #include "http.hpp"
+#include "pop3p.hpp"
+#include "smtpp.hpp"
 #include "socks.hpp"
 #include "tcppm.hpp"
 #include "udppm.hpp"
@@ -32,6 +35,12 @@ std::unique_ptr<Session> make_session(Worker& worker, const SnapshotPtr& config,
             return std::make_unique<HttpSession>(worker, config, index, std::move(fd), peer);
         case proxycfg::ServiceType::tcppm:
             return std::make_unique<TcppmSession>(worker, config, index, std::move(fd), peer);
+        case proxycfg::ServiceType::pop3p:
+            return std::make_unique<Pop3Session>(worker, config, index, std::move(fd), peer);
+        case proxycfg::ServiceType::smtpp:
+            return std::make_unique<SmtpSession>(worker, config, index, std::move(fd), peer);
+        case proxycfg::ServiceType::ftppr:
+            return std::make_unique<FtpSession>(worker, config, index, std::move(fd), peer);
         default:
             return nullptr;
     }

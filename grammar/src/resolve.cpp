@@ -187,6 +187,8 @@ class Resolver {
                 return set_flag(globals.daemon, d);
             case D::fakeresolve:
                 return set_flag(globals.fakeresolve, d);
+            case D::delimchar:
+                return set_text(globals.delimchar, d);
             case D::parentretries:
                 return parentretries(d);
             case D::setuid:

@@ -373,6 +373,21 @@ def test_show_dns_cache_settings(tmp):
 
 # --- bad input -----------------------------------------------------------------------------
 
+def test_show_mail_services_default_host(tmp):
+    """pop3p, smtpp and ftppr show their -h default host (or that logins name it) and delimchar."""
+    cfg = write(f"{tmp}/mail.cfg", "delimchar #\npop3p -p1110 -h127.0.0.1:2110\npop3p -p1111\n")
+    r = run("show", cfg)
+    check(r.rc == 0, "show", r)
+    check("default-host 127.0.0.1:2110" in r.out, "-h shown", r)
+    check("default-host (none: logins name the host)" in r.out, "no -h", r)
+    check('delimchar "#"' in r.out, "delimchar, quoted as a word", r)
+    r = run("show", "--json", cfg)
+    doc = loads_valid(SOURCE_DIR, "show", r.out)
+    check(doc["services"][0]["default_host"] == {"host": "127.0.0.1", "port": 2110}, "json -h", r)
+    check(doc["services"][1]["default_host"] is None, "json no -h", r)
+    check(doc["globals"]["delimchar"]["value"] == "#", "json delimchar", r)
+
+
 def expect_clear_rejection(r, what):
     check(r.rc in (1, 2), what + ": exit 1 or 2", r)
     check("PX0" in r.out, what + ": a syntax diagnostic code", r)

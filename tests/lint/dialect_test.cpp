@@ -42,6 +42,14 @@ TEST_CASE("the served services are implemented and 3proxy services are fine in i
     CHECK_FALSE(reports(check_text("tlspr -i127.0.0.1\n", Dialect::threeproxy), "PX501"));
 }
 
+TEST_CASE("pop3p smtpp and ftppr are implemented and delimchar is honoured in the proxyd dialect",
+          "[lint][dialect]") {
+    auto l = check_text(
+        "delimchar #\npop3p -i127.0.0.1 -h127.0.0.1:2110\nsmtpp -i127.0.0.1\nftppr -i127.0.0.1\n");
+    CHECK_FALSE(reports(l, "PX501"));
+    CHECK_FALSE(reports(l, "PX502"));
+}
+
 // --- PX502
 
 TEST_CASE("a directive proxyd ignores is a warning", "[lint][dialect]") {

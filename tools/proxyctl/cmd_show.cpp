@@ -196,6 +196,31 @@ std::string udp_text(const Service& s, const Model& model) {
     }
 }
 
+// pop3p, smtpp and ftppr: the client names its server in the login (USER name@host).
+bool logs_in_to_host(ServiceType t) {
+    return t == ServiceType::pop3p || t == ServiceType::smtpp || t == ServiceType::ftppr;
+}
+
+// The -hHOST[:PORT] of such a service as host and port; null without one.
+Json default_host_json(const Service& s) {
+    auto h = s.options.find("-h");
+    if (h == s.options.end()) return nullptr;
+    std::string host = h->second;
+    std::uint16_t port = default_port(s.type);
+    auto colon = host.rfind(':');
+    bool bracketed = !host.empty() && host.front() == '[';
+    if (colon != std::string::npos && (bracketed || host.find(':') == colon)) {
+        auto digits = host.substr(colon + 1);
+        if (!digits.empty() && digits.size() <= 5 &&
+            digits.find_first_not_of("0123456789") == std::string::npos) {
+            port = static_cast<std::uint16_t>(std::stoul(digits));
+            host.resize(colon);
+        }
+    }
+    if (bracketed && host.size() >= 2 && host.back() == ']') host = host.substr(1, host.size() - 2);
+    return {{"host", host}, {"port", port}};
+}
+
 std::string timeouts_text(const Timeouts& t) {
     std::string out;
     for (auto v : t.values) out += (out.empty() ? "" : " ") + std::to_string(v);
@@ -234,6 +259,8 @@ class Renderer {
         if (g.monitor_files.empty()) line(out, "monitor (none)", {});
         if (g.daemon.span.valid()) line(out, "daemon", g.daemon.span);
         if (g.fakeresolve.span.valid()) line(out, "fakeresolve", g.fakeresolve.span);
+        if (g.delimchar.span.valid())
+            line(out, "delimchar " + word(std::string(1, g.login_delimiter())), g.delimchar.span);
         // Only where it matters: some entry has parents, or the line was written.
         bool chains = std::any_of(m.services.begin(), m.services.end(), [](const Service& s) {
             auto entries = s.acl.entries();
@@ -297,6 +324,7 @@ class Renderer {
         globals["fakeresolve"] = setting(g.fakeresolve.value, g.fakeresolve.span);
         globals["nscache"] = setting(g.nscache.value, g.nscache.span);
         globals["nscache6"] = setting(g.nscache6.value, g.nscache6.span);
+        globals["delimchar"] = setting(std::string(1, g.login_delimiter()), g.delimchar.span);
         globals["nsrecord"] = Json::array();
         for (const auto& r : g.ns_records)
             globals["nsrecord"].push_back({{"name", r.name},
@@ -378,6 +406,14 @@ class Renderer {
         if (s.type == ServiceType::tcppm || s.type == ServiceType::udppm)
             line(out, "map " + printable(s.map_host) + ":" + std::to_string(s.map_port), s.span);
         if (auto udp = udp_text(s, loaded_.model); !udp.empty()) line(out, udp, s.span);
+        if (logs_in_to_host(s.type)) {
+            auto h = s.options.find("-h");
+            line(out,
+                 "default-host " + (h == s.options.end()
+                                        ? std::string("(none: logins name the host)")
+                                        : printable(h->second)),
+                 s.span);
+        }
         line(out, "auth " + auth_chain(s), s.auth.span, "default (3proxy starts with iponly)");
         if (s.acl.empty()) {
             line(out, "acl (none: every request is allowed)", s.acl_flush_span,
@@ -431,6 +467,7 @@ class Renderer {
         if (s.type == ServiceType::tcppm || s.type == ServiceType::udppm)
             j["map"] = {{"host", s.map_host}, {"port", s.map_port}};
         if (auto udp = udp_text(s, loaded_.model); !udp.empty()) j["udp"] = udp;
+        if (logs_in_to_host(s.type)) j["default_host"] = default_host_json(s);
         Json methods = Json::array();
         std::size_t plugin = 0;
         for (auto m : s.auth.value) {

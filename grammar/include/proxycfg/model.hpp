@@ -259,6 +259,9 @@ struct Globals {
     Setting<std::string> log_rotation;
     Setting<std::string> logformat;  // the last one (services snapshot theirs)
     Setting<bool> fakeresolve;
+    // `delimchar C`: splits `user@host` logins in pop3p, smtpp and ftppr ("" = '@').
+    Setting<std::string> delimchar;
+    char login_delimiter() const { return delimchar.value.empty() ? '@' : delimchar.value[0]; }
     Setting<std::string> config_path;  // `config PATH`
     Setting<std::string> setuid;       // user name or number; empty: not given
     Setting<std::string> setgid;       // group name or number
