@@ -236,18 +236,9 @@ void FtpSession::take_user(const std::string& argument) {
 }
 
 void FtpSession::on_resolved(const std::string& error) {
-    if (!error.empty()) {
-        refuse("530 cannot resolve host\r\n", result::resolve_failed,
-               "cannot resolve " + record_.target_host + ": " + error);
-        return;
-    }
-    auto decision = admit();
-    if (!decision.allowed()) {
-        refuse("530 access denied\r\n", result_code(decision.verdict),
-               admission_reason(decision.verdict));
-        return;
-    }
-    connect_upstream();
+    admit_and_connect(error, [this](std::string_view what, int code, std::string reason) {
+        refuse("530 " + std::string(what) + "\r\n", code, reason);
+    });
 }
 
 void FtpSession::on_connect_failed(int code, int err) {

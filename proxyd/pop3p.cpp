@@ -75,18 +75,9 @@ void Pop3Session::take_user(const std::string& argument) {
 }
 
 void Pop3Session::on_resolved(const std::string& error) {
-    if (!error.empty()) {
-        refuse("-ERR cannot resolve host\r\n", result::resolve_failed,
-               "cannot resolve " + record_.target_host + ": " + error);
-        return;
-    }
-    auto decision = admit();
-    if (!decision.allowed()) {
-        refuse("-ERR access denied\r\n", result_code(decision.verdict),
-               admission_reason(decision.verdict));
-        return;
-    }
-    connect_upstream();
+    admit_and_connect(error, [this](std::string_view what, int code, std::string reason) {
+        refuse("-ERR " + std::string(what) + "\r\n", code, reason);
+    });
 }
 
 void Pop3Session::on_connect_failed(int code, int err) {

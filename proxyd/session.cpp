@@ -397,6 +397,21 @@ void Session::remember_login(const proxycfg::Decision& decision,
                                       host_.loop().now());
 }
 
+void Session::admit_and_connect(const std::string& resolve_error, const Refuse& refuse) {
+    if (!resolve_error.empty()) {
+        refuse("cannot resolve host", result::resolve_failed,
+               "cannot resolve " + record_.target_host + ": " + resolve_error);
+        return;
+    }
+    auto decision = admit();
+    if (!decision.allowed()) {
+        refuse("access denied", result_code(decision.verdict),
+               std::string(admission_reason(decision.verdict)));
+        return;
+    }
+    connect_upstream();
+}
+
 void Session::resolve_target() {
     phase_ = Phase::resolving;
     candidates_.clear();

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -122,6 +123,12 @@ class Session {
 
     // Resolves record_.target_host (unless target_address is already set) → on_resolved.
     void resolve_target();
+    // What most on_resolved overrides do: with the target resolved, admit the request,
+    // then connect. On a failure `refuse(what, code, reason)` answers the client in its
+    // protocol: `what` is "cannot resolve host" or "access denied"; code and reason are
+    // for the log.
+    using Refuse = std::function<void(std::string_view what, int code, std::string reason)>;
+    void admit_and_connect(const std::string& resolve_error, const Refuse& refuse);
     // Connects to record_.target_address, then the other addresses of the lookup, from
     // the service's external address (-e) → on_connected / on_connect_failed.
     void connect_upstream();

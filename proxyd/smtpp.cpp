@@ -186,18 +186,9 @@ void SmtpSession::begin(const ConnLogin& login) {
 }
 
 void SmtpSession::on_resolved(const std::string& error) {
-    if (!error.empty()) {
-        refuse("571 cannot resolve host\r\n", result::resolve_failed,
-               "cannot resolve " + record_.target_host + ": " + error);
-        return;
-    }
-    auto decision = admit();
-    if (!decision.allowed()) {
-        refuse("571 access denied\r\n", result_code(decision.verdict),
-               admission_reason(decision.verdict));
-        return;
-    }
-    connect_upstream();
+    admit_and_connect(error, [this](std::string_view what, int code, std::string reason) {
+        refuse("571 " + std::string(what) + "\r\n", code, reason);
+    });
 }
 
 void SmtpSession::on_connect_failed(int code, int err) {

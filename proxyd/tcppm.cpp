@@ -19,16 +19,8 @@ void TcppmSession::on_start() {
 }
 
 void TcppmSession::on_resolved(const std::string& error) {
-    if (!error.empty()) {
-        close(result::resolve_failed, "cannot resolve " + record_.target_host + ": " + error);
-        return;
-    }
-    auto decision = admit();
-    if (!decision.allowed()) {
-        close(result_code(decision.verdict), admission_reason(decision.verdict));
-        return;
-    }
-    connect_upstream();
+    admit_and_connect(
+        error, [this](std::string_view, int code, std::string reason) { close(code, reason); });
 }
 
 void TcppmSession::on_connect_failed(int code, int err) {
