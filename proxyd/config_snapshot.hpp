@@ -61,9 +61,7 @@ struct ConfigSnapshot {
           generation(gen),
           config_path(std::move(path)),
           auth_cache(cache ? std::move(cache) : std::make_shared<AuthCache>()),
-          uses_auth_cache(std::any_of(
-              model->services.begin(), model->services.end(),
-              [](const proxycfg::Service& s) { return s.uses(proxycfg::AuthMethod::cache); })),
+          uses_auth_cache(model->any_service_uses(proxycfg::AuthMethod::cache)),
           dns_cache(dns ? std::move(dns) : std::make_shared<DnsCache>()),
           slots(model->services.size()) {
         if (!dns) dns_cache->configure(*model);

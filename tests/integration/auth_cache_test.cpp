@@ -50,18 +50,6 @@ struct CacheSetup {
     }
 };
 
-// SOCKS5 CONNECT to the echo server offering only "no authentication", from `client`.
-bool socks5_anonymous(Client& client, std::uint16_t target_port) {
-    if (!client.connected() || !client.send(std::string("\x05\x01\x00", 3))) return false;
-    if (client.read(2) != std::string("\x05\x00", 2)) return false;
-    std::string req("\x05\x01\x00\x01\x7f\x00\x00\x01", 8);
-    req += static_cast<char>(target_port >> 8);
-    req += static_cast<char>(target_port & 0xff);
-    if (!client.send(req)) return false;
-    std::string reply = client.read(10);
-    return reply.size() == 10 && reply[1] == 0;
-}
-
 }  // namespace
 
 TEST_CASE("authcache ip: a client that logged in is admitted from its address as that user") {
@@ -99,7 +87,7 @@ TEST_CASE("a password change ends a live session admitted through the cache, at 
     CacheSetup s("alice:CL:apw bob:CL:bpw", "authcache ip 600");
     REQUIRE(s.login("alice", "apw").body == "hello /login\n");
     Client cached(s.port);
-    REQUIRE(socks5_anonymous(cached, s.echo.port()));
+    REQUIRE(socks5_connect(cached, "", "", s.echo.port()));
     REQUIRE(cached.send("hi"));
     REQUIRE(cached.read(2) == "hi");
     auto sessions = proxyctl(*s.proxyd, "sessions", {"--json"});

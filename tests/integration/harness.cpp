@@ -477,14 +477,17 @@ RunResult proxyctl(const Proxyd& proxyd, const std::string& command,
 
 bool socks5_connect(Client& client, const std::string& user, const std::string& password,
                     std::uint16_t target_port) {
-    if (!client.connected() || !client.send(std::string("\x05\x01\x02", 3))) return false;
-    if (client.read(2) != std::string("\x05\x02", 2)) return false;
-    std::string auth = "\x01";
-    auth += static_cast<char>(user.size());
-    auth += user;
-    auth += static_cast<char>(password.size());
-    auth += password;
-    if (!client.send(auth) || client.read(2) != std::string("\x01\x00", 2)) return false;
+    char method = user.empty() ? '\x00' : '\x02';
+    if (!client.connected() || !client.send(std::string("\x05\x01", 2) + method)) return false;
+    if (client.read(2) != std::string("\x05", 1) + method) return false;
+    if (!user.empty()) {
+        std::string auth = "\x01";
+        auth += static_cast<char>(user.size());
+        auth += user;
+        auth += static_cast<char>(password.size());
+        auth += password;
+        if (!client.send(auth) || client.read(2) != std::string("\x01\x00", 2)) return false;
+    }
     std::string req("\x05\x01\x00\x01\x7f\x00\x00\x01", 8);
     req += static_cast<char>(target_port >> 8);
     req += static_cast<char>(target_port & 0xff);

@@ -173,8 +173,8 @@ CurlResult curl(std::vector<std::string> args);
 RunResult proxyctl(const Proxyd& proxyd, const std::string& command,
                    std::vector<std::string> args = {});
 
-// SOCKS5 CONNECT to 127.0.0.1:`target_port` with username/password (RFC 1929); true when
-// proxyd answered with success.
+// SOCKS5 CONNECT to 127.0.0.1:`target_port` with username/password (RFC 1929), or with
+// no authentication when `user` is empty; true when proxyd answered with success.
 bool socks5_connect(Client& client, const std::string& user, const std::string& password,
                     std::uint16_t target_port);
 

@@ -271,9 +271,7 @@ class Renderer {
             line(out, "parentretries " + std::to_string(g.parentretries.value),
                  g.parentretries.span);
         // Only where it matters: a cache is read, or the line was written.
-        bool cache_read = std::any_of(m.services.begin(), m.services.end(),
-                                      [](const Service& s) { return s.uses(AuthMethod::cache); });
-        if (cache_read || g.authcache.span.valid())
+        if (m.any_service_uses(AuthMethod::cache) || g.authcache.span.valid())
             line(out, "authcache " + g.authcache.value.to_string(), g.authcache.span);
         if (g.config_path.span.valid())
             line(out, "config " + word(g.config_path.value), g.config_path.span);

@@ -305,6 +305,13 @@ struct Model {
     }
     // The effective definition of every name, in file order.
     std::vector<const User*> effective_users() const;
+    // Whether some service's auth chain has `method` (e.g. cache: logins are worth
+    // remembering, and authcache worth showing).
+    bool any_service_uses(AuthMethod method) const {
+        for (const auto& s : services)
+            if (s.uses(method)) return true;
+        return false;
+    }
 };
 
 }  // namespace proxycfg
