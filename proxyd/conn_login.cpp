@@ -119,4 +119,12 @@ std::string login_request_text(std::string_view user, const HostPort& target,
     return out;
 }
 
+void record_login(const ConnLogin& login, std::uint16_t default_port, SessionRecord& record) {
+    record.user = login.proxy_user;
+    record.password = login.proxy_password;
+    record.set_target(login.target.host, login.target.port);
+    record.operation = proxycfg::op::CONNECT;
+    record.request_text = login_request_text(login.user, login.target, default_port);
+}
+
 }  // namespace proxyd

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "proxycfg/model.hpp"
+#include "session_record.hpp"
 
 namespace proxyd {
 
@@ -55,5 +56,9 @@ bool is_command(std::string_view line, std::string_view word);
 // request text 3proxy logs for these services.
 std::string login_request_text(std::string_view user, const HostPort& target,
                                std::uint16_t default_port);
+
+// What a login tells the session record: the proxy credentials, the target, operation
+// CONNECT and login_request_text.
+void record_login(const ConnLogin& login, std::uint16_t default_port, SessionRecord& record);
 
 }  // namespace proxyd

@@ -220,17 +220,8 @@ void FtpSession::take_user(const std::string& argument) {
         refuse("530 " + error + "\r\n", result::protocol_error, error);
         return;
     }
-    record_.user = login->proxy_user;
-    record_.password = login->proxy_password;
     server_user_ = login->user;
-    if (auto literal = proxycfg::IpAddress::parse(login->target.host)) {
-        record_.target_address = literal;
-    } else {
-        record_.target_host = login->target.host;
-    }
-    record_.target_port = login->target.port;
-    record_.operation = proxycfg::op::CONNECT;
-    record_.request_text = login_request_text(server_user_, login->target, ftp_port);
+    record_login(*login, ftp_port, record_);
     awaiting_ = Awaiting::greeting;  // later commands wait for the server
     resolve_target();
 }

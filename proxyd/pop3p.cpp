@@ -60,17 +60,8 @@ void Pop3Session::take_user(const std::string& argument) {
         refuse("-ERR " + error + "\r\n", result::protocol_error, error);
         return;
     }
-    record_.user = login->proxy_user;
-    record_.password = login->proxy_password;
     server_user_ = login->user;
-    if (auto literal = proxycfg::IpAddress::parse(login->target.host)) {
-        record_.target_address = literal;
-    } else {
-        record_.target_host = login->target.host;
-    }
-    record_.target_port = login->target.port;
-    record_.operation = proxycfg::op::CONNECT;
-    record_.request_text = login_request_text(server_user_, login->target, pop3_port);
+    record_login(*login, pop3_port, record_);
     resolve_target();
 }
 

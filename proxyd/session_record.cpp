@@ -2,6 +2,15 @@
 
 namespace proxyd {
 
+void SessionRecord::set_target(const std::string& host, std::uint16_t port) {
+    if (auto literal = proxycfg::IpAddress::parse(host)) {
+        target_address = literal;
+    } else {
+        target_host = host;
+    }
+    target_port = port;
+}
+
 std::string SessionRecord::target_text() const {
     std::string host = target_host;
     if (host.empty() && target_address) {

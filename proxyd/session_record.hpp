@@ -47,6 +47,9 @@ struct SessionRecord {
     bool nolog = false;            // the ACL entry that decided it says nolog: no log line
 
     std::string target_text() const;  // "host:port" / "[v6]:port"
+    // A target named in the configuration or a login: an address literal goes to
+    // target_address (nothing to resolve), a name to target_host.
+    void set_target(const std::string& host, std::uint16_t port);
 };
 
 // The %N a session of this service type logs until its handshake says more (SOCKS4/5).

@@ -169,19 +169,10 @@ void SmtpSession::take_login(const std::string& text) {
 
 void SmtpSession::begin(const ConnLogin& login) {
     client_step_ = ClientStep::done;
-    record_.user = login.proxy_user;
-    record_.password = login.proxy_password;
     server_user_ = login.user;
-    if (auto literal = proxycfg::IpAddress::parse(login.target.host)) {
-        record_.target_address = literal;
-    } else {
-        record_.target_host = login.target.host;
-    }
-    record_.target_port = login.target.port;
-    record_.operation = proxycfg::op::CONNECT;
-    record_.request_text = server_user_.empty()
-                               ? record_.target_text()
-                               : login_request_text(server_user_, login.target, smtp_port);
+    record_login(login, smtp_port, record_);
+    // Without AUTH (-h) there is no login to show: the target alone.
+    if (server_user_.empty()) record_.request_text = record_.target_text();
     resolve_target();
 }
 

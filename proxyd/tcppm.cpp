@@ -7,12 +7,7 @@
 namespace proxyd {
 
 void TcppmSession::on_start() {
-    if (auto literal = proxycfg::IpAddress::parse(service_->map_host)) {
-        record_.target_address = literal;
-    } else {
-        record_.target_host = service_->map_host;
-    }
-    record_.target_port = service_->map_port;
+    record_.set_target(service_->map_host, service_->map_port);
     record_.operation = proxycfg::op::CONNECT;
     record_.request_text = "CONNECT " + record_.target_text();
     resolve_target();

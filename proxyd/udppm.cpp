@@ -24,12 +24,7 @@ void UdppmSession::on_datagram(std::string data) {
     if (closed()) return;
     if (!started_) {
         started_ = true;
-        if (auto literal = proxycfg::IpAddress::parse(service_->map_host)) {
-            record_.target_address = literal;
-        } else {
-            record_.target_host = service_->map_host;
-        }
-        record_.target_port = service_->map_port;
+        record_.set_target(service_->map_host, service_->map_port);
         record_.operation = proxycfg::op::UDPASSOC;
         record_.request_text = "UDPASSOC " + record_.target_text();
         pending_.push_back(std::move(data));
