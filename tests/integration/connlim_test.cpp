@@ -184,3 +184,34 @@ TEST_CASE("a reload that keeps the connlim keeps the count of live sessions") {
     CHECK(s.refused_code() == 2);
     CHECK(s.wait_for_count(refusal, 3) == 3);
 }
+
+TEST_CASE("tcppm closes a connection over the connlim without a byte") {
+    TempDir dir;
+    EchoServer echo;
+    std::uint16_t port = free_port();
+    std::string log = dir.file("access.log");
+    // Limited by source so that the harness's own probe (from 127.0.0.1) stays out of it.
+    Proxyd proxyd(dir,
+                  "log " + log + "\nlogformat \"L%E %C %e\"\nconnlim 1 0 * 127.0.0.7\nallow *\n" +
+                      "tcppm -i127.0.0.1 " + std::to_string(port) + " 127.0.0.1 " +
+                      std::to_string(echo.port()) + "\n",
+                  {port});
+    Client a(port, "127.0.0.7");
+    REQUIRE(a.send("hi"));
+    REQUIRE(a.read(2) == "hi");
+    Client b(port, "127.0.0.7");
+    std::string got;
+    CHECK(b.read_until_close(got));
+    CHECK(got.empty());
+    // Another source is not limited.
+    Client c(port, "127.0.0.8");
+    REQUIRE(c.send("hi"));
+    CHECK(c.read(2) == "hi");
+    bool refused = false;
+    for (int i = 0; i < 150 && !refused; ++i) {
+        for (const auto& l : wait_for_lines(log, 0, 0ms))
+            if (l == "10 127.0.0.7 connection limit reached (connlim)") refused = true;
+        if (!refused) std::this_thread::sleep_for(20ms);
+    }
+    CHECK(refused);
+}
