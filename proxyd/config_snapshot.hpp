@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "auth_cache.hpp"
+#include "conn_limiter.hpp"
 #include "dns_cache.hpp"
 #include "handshake_board.hpp"
 #include "proxycfg/model.hpp"
@@ -56,13 +57,15 @@ struct ConfigSnapshot {
     // commits the generation, so a dry run leaves it alone).
     ConfigSnapshot(std::shared_ptr<const proxycfg::Model> m, std::uint64_t gen, std::string path,
                    std::shared_ptr<AuthCache> cache = nullptr,
-                   std::shared_ptr<DnsCache> dns = nullptr)
+                   std::shared_ptr<DnsCache> dns = nullptr,
+                   std::shared_ptr<ConnLimiter> limiter = nullptr)
         : model(std::move(m)),
           generation(gen),
           config_path(std::move(path)),
           auth_cache(cache ? std::move(cache) : std::make_shared<AuthCache>()),
           uses_auth_cache(model->any_service_uses(proxycfg::AuthMethod::cache)),
           dns_cache(dns ? std::move(dns) : std::make_shared<DnsCache>()),
+          conn_limiter(limiter ? std::move(limiter) : std::make_shared<ConnLimiter>()),
           slots(model->services.size()) {
         if (!dns) dns_cache->configure(*model);
     }
@@ -81,6 +84,8 @@ struct ConfigSnapshot {
     // The daemon's one DNS cache (internally locked), with this or a later generation's
     // sizes and nsrecord answers.
     std::shared_ptr<DnsCache> dns_cache;
+    // The daemon's one set of connlim budgets (internally locked), carried like the caches.
+    std::shared_ptr<ConnLimiter> conn_limiter;
     mutable ServiceSlots slots;         // counters, not configuration: shared mutable by design
     mutable HandshakeBoard handshakes;  // this generation's sessions still in handshake
 };

@@ -168,7 +168,10 @@ void HttpSession::on_resolved(const std::string& error) {
                             (decision.verdict == Verdict::acl_no_match && service_->need_user != 0);
         // As in 3proxy: an explicit deny is 403; anything that better credentials could
         // change is 407, so browsers ask for a password.
-        if (ask_password) {
+        if (decision.verdict == Verdict::conn_limited) {
+            // 3proxy's answer to a spent connlim budget.
+            fail(503, "Service Unavailable", code, admission_reason(decision.verdict));
+        } else if (ask_password) {
             fail(407, "Proxy Authentication Required", code, admission_reason(decision.verdict),
                  "Proxy-Authenticate: Basic realm=\"proxyd\"\r\n");
         } else {

@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "access_log.hpp"
+#include "proxycfg/connlim.hpp"
 #include "resolver.hpp"
 
 namespace proxyd {
@@ -44,6 +45,8 @@ int result_code(proxycfg::Verdict verdict) {
             return result::cached_elsewhere;
         case Verdict::chain_revoked:
             return result::closed_by_operator;
+        case Verdict::conn_limited:
+            return result::connlim;
     }
     return result::acl_no_match;
 }
@@ -69,6 +72,8 @@ std::string_view admission_reason(proxycfg::Verdict verdict) {
             return "login cached for another address (authcache limit)";
         case Verdict::chain_revoked:
             return "parent chain no longer granted";
+        case Verdict::conn_limited:
+            return "connection limit reached (connlim)";
     }
     return "denied";
 }
@@ -365,6 +370,8 @@ proxycfg::Decision Session::admit() {
                                    ? verdict.verdict
                                    : proxycfg::Verdict::acl_no_match;
     }
+    if (decision.allowed() && !charge_conn_limits(clock))
+        decision.verdict = proxycfg::Verdict::conn_limited;
     record_.admitted = decision.allowed();
     parents_ = decision.allowed() && decision.entry && !decision.entry->parents.empty()
                    ? &decision.entry->parents
@@ -375,6 +382,23 @@ proxycfg::Decision Session::admit() {
     chain_attempts_ = std::max(1, config_->model->globals.parentretries.value);
     record_.nolog = decision.entry != nullptr && decision.entry->nolog;
     return decision;
+}
+
+bool Session::charge_conn_limits(const AclClock& clock) {
+    // Once per connection, as in 3proxy: the later requests of a kept-alive HTTP client
+    // ride on the first one's budget.
+    if (conn_limits_charged_) return true;
+    const auto& limits = config_->model->globals.connlims;
+    if (!limits.empty()) {
+        auto applicable = proxycfg::applicable_connlims(limits, access_request(clock));
+        if (!applicable.empty()) {
+            auto admission = config_->conn_limiter->admit(limits, applicable, host_.loop().now());
+            if (!admission.admitted) return false;
+            conn_hold_ = std::move(admission.hold);
+        }
+    }
+    conn_limits_charged_ = true;
+    return true;
 }
 
 void Session::remember_login(const proxycfg::Decision& decision,
@@ -628,6 +652,7 @@ void Session::close(int code, std::string_view reason) {
     relay_.reset();
     client_.reset();
     upstream_.reset();
+    conn_hold_.release();  // the connlim count goes with the connection
     if (!silent_) log_close(code, reason);
     host_.retire(*this);
 }

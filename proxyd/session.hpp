@@ -117,6 +117,8 @@ class Session {
     proxycfg::AccessRequest access_request(const AclClock& clock) const;
     // Evaluates the policy for the request in record_ and remembers what admitted it.
     proxycfg::Decision admit();
+    // Takes the session's connlim budgets on its first admission; false when one is spent.
+    bool charge_conn_limits(const AclClock& clock);
     // After an admission: the cached login it used, or the login to cache.
     void remember_login(const proxycfg::Decision& decision, const proxycfg::AccessRequest& request,
                         const std::optional<AuthCache::Login>& cached);
@@ -229,6 +231,8 @@ class Session {
     Clock::time_point accepted_at_;
     bool silent_ = false;
     std::optional<std::string> revoked_;  // reason, once a reload revoked the session
+    ConnLimiter::Hold conn_hold_;         // connlim counts, released at close
+    bool conn_limits_charged_ = false;
     int linger_code_ = 0;
     std::string linger_reason_;
     Endpoint client_endpoint_{*this, false};

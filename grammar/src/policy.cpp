@@ -70,6 +70,8 @@ int failure_rank(Verdict v) {
             return 10;
         case Verdict::chain_revoked:
             return 11;
+        case Verdict::conn_limited:
+            return 12;
         case Verdict::allowed:
             return 0;
     }
@@ -98,6 +100,8 @@ std::string_view to_string(Verdict v) {
             return "cached_elsewhere";
         case Verdict::chain_revoked:
             return "chain_revoked";
+        case Verdict::conn_limited:
+            return "conn_limited";
     }
     return "?";
 }
@@ -122,8 +126,14 @@ std::string_view describe(Verdict v) {
             return "login cached for another address";
         case Verdict::chain_revoked:
             return "parent chain no longer granted";
+        case Verdict::conn_limited:
+            return "connection limit reached";
     }
     return "?";
+}
+
+bool acl_entry_matches(const AclEntry& entry, const AccessRequest& request) {
+    return entry_matches(entry, request, false);
 }
 
 bool verify_password(const User& user, std::string_view password) {

@@ -215,9 +215,10 @@ class Resolver {
             case D::nocountin:
             case D::nocountout:
             case D::nocountall:
+                return limit_acl(d);
             case D::connlim:
             case D::noconnlim:
-                return limit_acl(d);
+                return connlim(d);
             default:
                 return;  // read by the lint rules only, or not modelled
         }
@@ -416,10 +417,44 @@ class Resolver {
             first = 1;
         else if (n == "countin" || n == "countout" || n == "countall")
             first = 3;
-        else if (n == "connlim")
-            first = 2;
         AclEntry scratch;
         acl_fields(d, first, scratch);
+    }
+
+    void connlim(const Directive& d) {
+        auto args = d.args();
+        ConnLimit limit;
+        limit.exception = d.id == DirectiveId::noconnlim;
+        std::size_t first = limit.exception ? 0 : 2;
+        if (!limit.exception) {
+            long long rate = 0, period = 0;
+            for (std::size_t i = 0; i < 2; ++i) {
+                long long& out = i == 0 ? rate : period;
+                if (!parse_int(args[i].text(), out) || out < 0 || out > UINT32_MAX) {
+                    report(Rule::PX021, args[i].span(),
+                           std::string("connlim ") + (i == 0 ? "RATE" : "PERIOD") + " '" +
+                               printable(args[i].text()) + "' must be a number of " +
+                               (i == 0 ? "connections" : "seconds"));
+                    return;
+                }
+            }
+            limit.rate = static_cast<std::uint32_t>(rate);
+            limit.period = static_cast<std::uint32_t>(period);
+        }
+        limit.match.span = d.span;
+        limit.match.directive = d.index;
+        if (!acl_fields(d, first, limit.match)) return;
+        // Without RATE: a reload that only changes the rate keeps the count it limits.
+        limit.key = std::string(d.name());
+        for (std::size_t i = limit.exception ? 0 : 1; i < args.size(); ++i)
+            limit.key += " " + std::string(args[i].text());
+        auto& limits = model_.globals.connlims;
+        auto repeats = std::count_if(limits.begin(), limits.end(), [&](const ConnLimit& l) {
+            return l.key.compare(0, limit.key.size(), limit.key) == 0 &&
+                   (l.key.size() == limit.key.size() || l.key[limit.key.size()] == '#');
+        });
+        if (repeats > 0) limit.key += "#" + std::to_string(repeats);
+        limits.push_back(std::move(limit));
     }
 
     void parent(const Directive& d) {

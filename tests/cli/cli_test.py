@@ -371,6 +371,27 @@ def test_show_dns_cache_settings(tmp):
     check(doc["globals"]["nscache6"]["value"] == 0, "nscache6 default in JSON", r)
 
 
+def test_show_connlim(tmp):
+    cfg = write(f"{tmp}/limits.cfg",
+                "noconnlim * 127.0.0.5\nconnlim 10 0 *\nconnlim 5 60 alice * * 80\n"
+                "allow *\nsocks -p1080\n")
+    r = run("show", cfg)
+    check(r.rc == 0, "show", r)
+    lines = [l.strip() for l in r.out.splitlines()]
+    check(any(l.startswith("noconnlim * 127.0.0.5") and "limits.cfg:1" in l for l in lines),
+          "noconnlim with its line", r)
+    check(any(l.startswith("connlim 10 0 *") and "limits.cfg:2" in l for l in lines),
+          "concurrent limit with its line", r)
+    check(any(l.startswith("connlim 5 60 alice * * 80") for l in lines), "rate limit", r)
+    r = run("show", "--json", cfg)
+    doc = loads_valid(SOURCE_DIR, "show", r.out)
+    limits = doc["globals"]["connlim"]
+    check([l["exception"] for l in limits] == [True, False, False], "limits in order", r)
+    check(limits[2]["rate"] == 5 and limits[2]["period"] == 60, "rate and period", r)
+    check(limits[2]["fields"][0] == "alice" and limits[2]["fields"][3] == "80", "fields", r)
+    check(limits[1]["source"]["line"] == 2, "source line", r)
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 def test_show_mail_services_default_host(tmp):

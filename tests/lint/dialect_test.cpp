@@ -89,6 +89,14 @@ TEST_CASE("implemented directives are honoured", "[lint][dialect]") {
         reports(check_text("bandlimin 1000 *\nsocks -i127.0.0.1\n", Dialect::threeproxy), "PX503"));
 }
 
+TEST_CASE("connlim and noconnlim are honoured", "[lint][dialect]") {
+    auto l = check_text(
+        "noconnlim * 127.0.0.1\nconnlim 10 0 *\nconnlim 100 60 alice\nallow *\n"
+        "socks -i127.0.0.1\n");
+    CHECK_FALSE(reports(l, "PX503"));
+    CHECK_FALSE(reports(l, "PX502"));
+}
+
 // --- PX504
 
 TEST_CASE("an NT password is unsupported by proxyd", "[lint][dialect]") {

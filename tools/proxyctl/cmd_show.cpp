@@ -127,6 +127,18 @@ std::string acl_line(const AclEntry& e) {
     return out;
 }
 
+// "connlim 10 0 alice": the limit as written, trailing '*' fields left out (USERS stays).
+std::string connlim_line(const ConnLimit& l) {
+    auto f = acl_fields(l.match);
+    while (f.size() > 1 && f.back() == "*") f.pop_back();
+    std::string out = l.exception
+                          ? "noconnlim"
+                          : "connlim " + std::to_string(l.rate) + " " + std::to_string(l.period);
+    if (l.exception && f.size() == 1 && f[0] == "*") return out;
+    for (const auto& s : f) out += " " + s;
+    return out;
+}
+
 std::string parent_line(const Parent& p) {
     std::string out = "parent " + std::to_string(p.weight) + " " + word(p.type) + " " +
                       word(p.host) + " " + std::to_string(p.port);
@@ -290,6 +302,8 @@ class Renderer {
             line(out, "nscache6 " + std::to_string(g.nscache6.value), g.nscache6.span);
         for (const auto& r : g.ns_records)
             line(out, "nsrecord " + word(r.name) + " " + r.address.to_string(), r.span);
+        // One list for every service, checked in this order (noconnlim ends the walk).
+        for (const auto& l : g.connlims) line(out, connlim_line(l), l.match.span);
         out << "\nusers\n";
         for (const User* u : users()) {
             line(out, "user " + printable(u->name) + " " + std::string(to_string(u->type)),
@@ -337,6 +351,17 @@ class Renderer {
         globals["system"] = Json::array();
         for (const auto& c : g.system_commands)
             globals["system"].push_back({{"command", c.value}, {"source", where_json(c.span)}});
+        globals["connlim"] = Json::array();
+        for (const auto& l : g.connlims) {
+            Json j{{"exception", l.exception},
+                   {"fields", acl_fields(l.match)},
+                   {"source", where_json(l.match.span)}};
+            if (!l.exception) {
+                j["rate"] = l.rate;
+                j["period"] = l.period;
+            }
+            globals["connlim"].push_back(std::move(j));
+        }
         globals["authcache"] = {{"types", g.authcache.value.types()},
                                 {"seconds", g.authcache.value.seconds},
                                 {"source", where_json(g.authcache.span)}};

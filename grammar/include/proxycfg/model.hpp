@@ -248,6 +248,18 @@ struct AuthCacheSettings {
     bool operator==(const AuthCacheSettings&) const = default;
 };
 
+// `connlim RATE PERIOD USERS [ACL...]` / `noconnlim [ACL...]`: one global list, checked
+// in file order for every service's sessions (proxycfg/connlim.hpp).
+struct ConnLimit {
+    bool exception = false;    // noconnlim: a match ends the walk, no limit applies
+    std::uint32_t rate = 0;    // connections
+    std::uint32_t period = 0;  // seconds; 0: RATE concurrent connections
+    AclEntry match;            // the ACL fields
+    // Names the limit's budget across reloads: its arguments, and which repeat of identical
+    // lines it is (each line has its own budget, as in 3proxy).
+    std::string key;
+};
+
 struct Globals {
     Setting<Timeouts> timeouts;
     Setting<AuthCacheSettings> authcache;
@@ -288,6 +300,7 @@ struct Globals {
     // `system "CMD"`: run, in file order, each time the configuration is applied.
     std::vector<Setting<std::string>> system_commands;
     Setting<int> parentretries{1, {}};  // parent chains tried per connection
+    std::vector<ConnLimit> connlims;
 };
 
 struct Model {

@@ -53,6 +53,7 @@ enum class Verdict : std::uint8_t {
     unsupported,       // auth method proxyd cannot evaluate (radius, dnsname, plugin)
     cached_elsewhere,  // authcache limit: the user's cached login is from another address
     chain_revoked,     // re-check only: the deciding entry no longer draws the session's parents
+    conn_limited,      // a connlim budget is spent (admission only; proxycfg/connlim.hpp)
 };
 std::string_view to_string(Verdict v);
 // Reason phrase for logs and the reload record ("user removed", "ACL now denies", ...).
@@ -72,6 +73,10 @@ bool verify_password(const User& user, std::string_view password);
 
 // Evaluates the service's auth chain and ACL for one request, as 3proxy's doauth does.
 Decision evaluate(const Model& model, const Service& service, const AccessRequest& request);
+
+// Whether one ACL entry's fields match the request (its action aside); the user "-" stands
+// for a client that gave none.
+bool acl_entry_matches(const AclEntry& entry, const AccessRequest& request);
 
 // ACL check only (used by auth types that call it): first match decides.
 Decision check_acl(const Service& service, const AccessRequest& request, bool hide_user);
