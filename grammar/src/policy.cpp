@@ -126,6 +126,10 @@ std::string_view describe(Verdict v) {
     return "?";
 }
 
+bool acl_entry_matches(const AclEntry& entry, const AccessRequest& request) {
+    return entry_matches(entry, request, false);
+}
+
 bool verify_password(const User& user, std::string_view password) {
     switch (user.type) {
         case PasswordType::cl:

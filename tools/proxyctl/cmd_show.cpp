@@ -292,6 +292,13 @@ class Renderer {
             line(out, "nscache6 " + std::to_string(g.nscache6.value), g.nscache6.span);
         for (const auto& r : g.ns_records)
             line(out, "nsrecord " + word(r.name) + " " + r.address.to_string(), r.span);
+        for (const auto& b : g.bandlimits) {
+            std::string t =
+                std::string(b.exception ? "no" : "") + "bandlim" + (b.out ? "out" : "in");
+            if (!b.exception) t += " " + std::to_string(b.rate);
+            if (!b.acl_text.empty()) t += " " + printable(b.acl_text);
+            line(out, t, b.acl.span);
+        }
         out << "\nusers\n";
         for (const User* u : users()) {
             line(out, "user " + printable(u->name) + " " + std::string(to_string(u->type)),
@@ -331,6 +338,14 @@ class Renderer {
                                            {"address", r.address.to_string()},
                                            {"source", where_json(r.span)}});
         globals["parentretries"] = setting(g.parentretries.value, g.parentretries.span);
+        globals["bandlimits"] = Json::array();
+        for (const auto& b : g.bandlimits)
+            globals["bandlimits"].push_back(
+                {{"direction", b.out ? "out" : "in"},
+                 {"exception", b.exception},
+                 {"rate_bps", b.exception ? Json(nullptr) : Json(b.rate)},
+                 {"acl", b.acl_text},
+                 {"source", where_json(b.acl.span)}});
         if (g.chroot.span.valid())
             globals["chroot"] = {{"dir", g.chroot.value.dir},
                                  {"user", g.chroot.value.user},

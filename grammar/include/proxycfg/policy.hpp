@@ -73,6 +73,9 @@ bool verify_password(const User& user, std::string_view password);
 // Evaluates the service's auth chain and ACL for one request, as 3proxy's doauth does.
 Decision evaluate(const Model& model, const Service& service, const AccessRequest& request);
 
+// Does one ACL entry's fields (users, sources, targets, ports, operations, times) match?
+bool acl_entry_matches(const AclEntry& entry, const AccessRequest& request);
+
 // ACL check only (used by auth types that call it): first match decides.
 Decision check_acl(const Service& service, const AccessRequest& request, bool hide_user);
 
