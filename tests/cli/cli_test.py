@@ -372,7 +372,8 @@ def test_show_dns_cache_settings(tmp):
 
 
 def test_show_bandwidth_limits(tmp):
-    """bandlim lines with rate, direction and ACL, in text and JSON."""
+    """bandlim lines with rate, direction and ACL, in text and JSON; check --dialect proxyd
+    accepts them."""
     cfg = write(f"{tmp}/bw.cfg", "users alice:CL:x\nnobandlimin * 127.0.0.1\n"
                 "bandlimin 1000000 alice\nbandlimout 64000\nallow *\nsocks -p1080\n")
     r = run("show", cfg)
@@ -388,6 +389,8 @@ def test_show_bandwidth_limits(tmp):
            for b in doc["globals"]["bandlimits"]] ==
           [("in", True, None, "* 127.0.0.1"), ("in", False, 1000000, "alice"),
            ("out", False, 64000, "")], "bandlimits in JSON", r)
+    r = run("check", "--dialect", "proxyd", cfg)
+    check("PX503" not in r.out, "proxyd honours bandlim", r)
 
 
 # --- bad input -----------------------------------------------------------------------------
