@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "auth_cache.hpp"
+#include "bandwidth.hpp"
 #include "conn_limiter.hpp"
 #include "dns_cache.hpp"
 #include "handshake_board.hpp"
@@ -58,7 +59,8 @@ struct ConfigSnapshot {
     ConfigSnapshot(std::shared_ptr<const proxycfg::Model> m, std::uint64_t gen, std::string path,
                    std::shared_ptr<AuthCache> cache = nullptr,
                    std::shared_ptr<DnsCache> dns = nullptr,
-                   std::shared_ptr<ConnLimiter> limiter = nullptr)
+                   std::shared_ptr<ConnLimiter> limiter = nullptr,
+                   std::shared_ptr<BandwidthLimits> bandwidth_limits = nullptr)
         : model(std::move(m)),
           generation(gen),
           config_path(std::move(path)),
@@ -66,8 +68,11 @@ struct ConfigSnapshot {
           uses_auth_cache(model->any_service_uses(proxycfg::AuthMethod::cache)),
           dns_cache(dns ? std::move(dns) : std::make_shared<DnsCache>()),
           conn_limiter(limiter ? std::move(limiter) : std::make_shared<ConnLimiter>()),
-          slots(model->services.size()) {
+          slots(model->services.size()),
+          bandwidth(bandwidth_limits ? bandwidth_limits : std::make_shared<BandwidthLimits>()),
+          buckets(bandwidth->buckets_for(*model)) {
         if (!dns) dns_cache->configure(*model);
+        if (!bandwidth_limits) bandwidth->commit(*model, buckets);
     }
 
     std::shared_ptr<const proxycfg::Model> model;
@@ -88,6 +93,11 @@ struct ConfigSnapshot {
     std::shared_ptr<ConnLimiter> conn_limiter;
     mutable ServiceSlots slots;         // counters, not configuration: shared mutable by design
     mutable HandshakeBoard handshakes;  // this generation's sessions still in handshake
+    // The daemon's bandwidth buckets, and this generation's: index-aligned with
+    // model->globals.bandlimits (null for exceptions). A carried set is committed (rates
+    // applied) by whoever commits the generation.
+    std::shared_ptr<BandwidthLimits> bandwidth;
+    std::vector<std::shared_ptr<TokenBucket>> buckets;
 };
 
 using SnapshotPtr = std::shared_ptr<const ConfigSnapshot>;

@@ -68,12 +68,29 @@ void EventLoop::drain_posted() {
     for (auto& task : tasks) task();
 }
 
+EventLoop::TimerId EventLoop::schedule(Clock::time_point when, std::function<void()> fn) {
+    TimerId id{when, ++next_timer_};
+    timers_.emplace(id, std::move(fn));
+    return id;
+}
+
+void EventLoop::run_timers() {
+    while (!timers_.empty() && timers_.begin()->first.first <= now_) {
+        auto fn = std::move(timers_.begin()->second);
+        timers_.erase(timers_.begin());
+        fn();
+    }
+}
+
 void EventLoop::run() {
     running_ = true;
     std::array<epoll_event, 256> events{};
     while (running_) {
         now_ = Clock::now();
-        auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick_ - now_);
+        auto wake = next_tick_;
+        if (!timers_.empty()) wake = std::min(wake, timers_.begin()->first.first);
+        // Rounded up: waking a little early would only spin until the timer is due.
+        auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(wake - now_);
         int timeout = static_cast<int>(std::max<std::int64_t>(0, wait_ms.count()));
         int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), timeout);
         now_ = Clock::now();
@@ -82,6 +99,7 @@ void EventLoop::run() {
             const auto& ev = events[static_cast<std::size_t>(i)];
             static_cast<IoHandler*>(ev.data.ptr)->on_io(ev.events);
         }
+        run_timers();
         if (now_ >= next_tick_) {
             next_tick_ = now_ + tick_period_;
             if (on_tick_) on_tick_();

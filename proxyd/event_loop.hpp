@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "fd.hpp"
@@ -41,6 +43,12 @@ class EventLoop {
     // Called on the loop thread about every `period` (timeouts are swept, not scheduled
     // one by one: thousands of idle sessions cost one pass per tick and no heap churn).
     void set_tick(std::chrono::milliseconds period, std::function<void()> on_tick);
+    // One-shot timers, for the few things that must wake between ticks (a throttled
+    // relay resuming). The id cancels it; cancelling a timer that has run is harmless.
+    using TimerId = std::pair<Clock::time_point, std::uint64_t>;
+    TimerId schedule(Clock::time_point when, std::function<void()> fn);
+    void cancel(const TimerId& id) { timers_.erase(id); }
+
     // Called after every batch of events: the safe point to destroy finished sessions.
     void set_end_of_batch(std::function<void()> hook) { end_of_batch_ = std::move(hook); }
 
@@ -55,6 +63,7 @@ class EventLoop {
         EventLoop& loop;
     };
     void drain_posted();
+    void run_timers();
 
     UniqueFd epoll_;
     UniqueFd wakeup_;  // eventfd that post() and stop() write to
@@ -65,6 +74,8 @@ class EventLoop {
     std::function<void()> end_of_batch_;
     std::chrono::milliseconds tick_period_{1000};
     Clock::time_point next_tick_;
+    std::map<TimerId, std::function<void()>> timers_;
+    std::uint64_t next_timer_ = 0;
     Clock::time_point now_ = Clock::now();
     bool running_ = false;
 };

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -98,11 +99,23 @@ Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
             }
             return Step::done;
         }
+        std::size_t want = pipe_capacity;
+        if (d.limit) {
+            // Stop reading: the bytes wait in the kernel and the session wakes on a timer.
+            Clock::time_point retry;
+            want = d.limit->grant(want, Clock::now(), retry);
+            if (want == 0) {
+                release_pipe(d);
+                d.retry = retry;
+                return Step::blocked;
+            }
+        }
         if (d.use_splice && ensure_pipe(d)) {
-            auto n = ::splice(d.from, nullptr, d.pipe.write_end.get(), nullptr, pipe_capacity,
+            auto n = ::splice(d.from, nullptr, d.pipe.write_end.get(), nullptr, want,
                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
                 d.in_pipe = static_cast<std::size_t>(n);
+                if (d.limit) d.limit->consume(d.in_pipe);
                 continue;
             }
             if (n == 0) {
@@ -111,6 +124,7 @@ Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
             }
             if (errno == EAGAIN) {
                 release_pipe(d);  // empty here: the source has nothing more for now
+                if (d.limit) d.limit->release();
                 return Step::blocked;
             }
             if (errno == EINTR) continue;
@@ -120,21 +134,34 @@ Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
             }
             d.use_splice = false;  // not spliceable (e.g. a TLS kernel socket): copy instead
         }
-        d.pending.resize(fallback_chunk);
+        d.pending.resize(std::min(fallback_chunk, want));
         auto n = ::recv(d.from, d.pending.data(), d.pending.size(), 0);
         if (n < 0) {
             d.pending.clear();
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return Step::blocked;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (d.limit) d.limit->release();
+                return Step::blocked;
+            }
             if (errno == EINTR) continue;
             error_ = errno;
             return Step::failed;
         }
         d.pending.resize(static_cast<std::size_t>(n));
         if (n == 0) d.eof = true;
+        if (d.limit) d.limit->consume(d.pending.size());
     }
 }
 
+std::optional<Clock::time_point> Relay::throttled_until() const {
+    const auto& a = to_upstream_.retry;
+    const auto& b = to_client_.retry;
+    if (a && b) return std::min(*a, *b);
+    return a ? a : b;
+}
+
 Relay::Status Relay::pump(std::uint64_t& bytes_out, std::uint64_t& bytes_in) {
+    to_upstream_.retry.reset();
+    to_client_.retry.reset();
     auto up = pump(to_upstream_, bytes_out);
     if (up == Step::failed) return Status::failed;
     auto down = pump(to_client_, bytes_in);

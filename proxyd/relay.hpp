@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "bandwidth.hpp"
+#include "event_loop.hpp"
 #include "fd.hpp"
 
 namespace proxyd {
@@ -41,6 +43,16 @@ class Relay {
     // Bytes already read from one side that must reach the other before anything else.
     void prime(std::string to_upstream, std::string to_client);
 
+    // Bandwidth limits (null: none, and the direction pays nothing for them). The
+    // throttles must outlive the relay or be replaced before they go.
+    void limit(Throttle* to_upstream, Throttle* to_client) {
+        to_upstream_.limit = to_upstream;
+        to_client_.limit = to_client;
+    }
+    // After pump(): the earliest moment a direction that stopped for its limit may read
+    // again, if one did.
+    std::optional<Clock::time_point> throttled_until() const;
+
     // Moves everything that can move without blocking (the fds are edge-triggered, so
     // every call runs each direction until the kernel says EAGAIN). Counts delivered bytes.
     Status pump(std::uint64_t& bytes_out, std::uint64_t& bytes_in);
@@ -58,6 +70,8 @@ class Relay {
         bool use_splice = true;
         bool eof = false;
         bool shut = false;
+        Throttle* limit = nullptr;
+        std::optional<Clock::time_point> retry;  // stopped for the limit until then
     };
     enum class Step : std::uint8_t { blocked, done, failed };
     Step pump(Direction& d, std::uint64_t& counter);

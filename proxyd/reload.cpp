@@ -382,11 +382,13 @@ ReloadOutcome ReloadEngine::reload(const std::string& trigger, ReloadKind kind, 
     outcome.auth_cache.entries = cache.size();
     auto snapshot = std::make_shared<ConfigSnapshot>(
         next_model, dry_run ? current_->generation : current_->generation + 1, path,
-        current_->auth_cache, current_->dns_cache, current_->conn_limiter);
+        current_->auth_cache, current_->dns_cache, current_->conn_limiter, current_->bandwidth);
     if (!dry_run) snapshot->conn_limiter->retain(*next_model);
     // The DNS cache keeps its answers (as 3proxy's does); new sizes and nsrecord lines
     // apply from here.
     if (!dry_run) snapshot->dns_cache->configure(*next_model);
+    // Unchanged limits keep their buckets; a new rate holds open sessions at once.
+    if (!dry_run) snapshot->bandwidth->commit(*next_model, snapshot->buckets);
     snapshot->recheck_generation = recheck ? snapshot->generation : current_->recheck_generation;
     SnapshotPtr next = std::move(snapshot);
     std::vector<control::SessionCounts> per_worker(workers_.size());

@@ -13,6 +13,7 @@
 
 #include "access_log.hpp"
 #include "proxycfg/connlim.hpp"
+#include "proxycfg/bandlim.hpp"
 #include "resolver.hpp"
 
 namespace proxyd {
@@ -603,13 +604,48 @@ void Session::start_relay(std::string to_upstream, std::string to_client) {
     }
     relay_.emplace(client_.get(), upstream_.get(), host_.pipes());
     relay_->prime(std::move(to_upstream), std::move(to_client));
+    apply_bandlimits(*host_.config());
     pump_relay();
+}
+
+void Session::apply_bandlimits(const ConfigSnapshot& snapshot) {
+    if (!relay_ || phase_ != Phase::relaying) return;
+    const auto& limits = snapshot.model->globals.bandlimits;
+    // Most configurations have none: no matching, no throttle, no cost in the relay.
+    if (limits.empty() && !throttle_in_ && !throttle_out_) return;
+    auto match = proxycfg::match_bandlimits(*snapshot.model, access_request(AclClock::now()));
+    auto throttle = [&](const std::vector<std::size_t>& which) -> std::unique_ptr<Throttle> {
+        std::vector<std::shared_ptr<TokenBucket>> buckets;
+        for (auto i : which)
+            if (i < snapshot.buckets.size() && snapshot.buckets[i])
+                buckets.push_back(snapshot.buckets[i]);
+        if (buckets.empty()) return nullptr;
+        return std::make_unique<Throttle>(std::move(buckets));
+    };
+    auto out = throttle(match.out);
+    auto in = throttle(match.in);
+    relay_->limit(out.get(), in.get());
+    throttle_out_ = std::move(out);
+    throttle_in_ = std::move(in);
+    record_.bandlim_out = throttle_out_ ? throttle_out_->rate() : 0;
+    record_.bandlim_in = throttle_in_ ? throttle_in_->rate() : 0;
 }
 
 void Session::pump_relay() {
     auto before = record_.bytes_in + record_.bytes_out;
     auto status = relay_->pump(record_.bytes_out, record_.bytes_in);
     if (record_.bytes_in + record_.bytes_out != before) touch();
+    if (status == Relay::Status::open) {
+        // A direction stopped for its bandwidth limit resumes on a timer, not on a tick.
+        if (auto when = relay_->throttled_until();
+            when && (!throttle_timer_ || *when < throttle_timer_->first)) {
+            if (throttle_timer_) host_.loop().cancel(*throttle_timer_);
+            throttle_timer_ = host_.loop().schedule(*when, [this] {
+                throttle_timer_.reset();
+                if (phase_ == Phase::relaying) pump_relay();
+            });
+        }
+    }
     if (status == Relay::Status::finished) {
         close(result::ok, "OK");
     } else if (status == Relay::Status::failed) {
@@ -649,6 +685,8 @@ void Session::close(int code, std::string_view reason) {
     }
     if (lookup_) lookup_resolver_->cancel(lookup_);
     lookup_ = 0;
+    if (throttle_timer_) host_.loop().cancel(*throttle_timer_);
+    throttle_timer_.reset();
     relay_.reset();
     client_.reset();
     upstream_.reset();

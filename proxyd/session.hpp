@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,6 +74,9 @@ class Session {
     void check_timeout(Clock::time_point now);
 
     const SessionRecord& record() const { return record_; }
+    // Matches the session against `snapshot`'s bandwidth limits and holds its relay to
+    // them: when the relay starts, and again when a reload brings new limits.
+    void apply_bandlimits(const ConfigSnapshot& snapshot);
     // What a reload re-checks the session on: what admitted it, with ACL time periods
     // judged at the given moment. Views into this session: use them before it can close.
     proxycfg::SessionFacts recheck_facts(const AclClock& clock) const;
@@ -222,6 +226,10 @@ class Session {
     std::size_t next_candidate_ = 0;
     std::uint64_t lookup_ = 0;
     Resolver* lookup_resolver_ = nullptr;  // the one lookup_ runs on (a reload may retire it)
+    // Before relay_, which points at them.
+    std::unique_ptr<Throttle> throttle_out_;
+    std::unique_ptr<Throttle> throttle_in_;
+    std::optional<EventLoop::TimerId> throttle_timer_;
     std::optional<Relay> relay_;
     Clock::time_point timer_start_;
     std::chrono::seconds timeout_{30};

@@ -45,6 +45,9 @@ struct SessionRecord {
     std::uint64_t generation = 0;  // configuration generation the session was admitted under
     bool admitted = false;         // passed proxycfg::evaluate
     bool nolog = false;            // the ACL entry that decided it says nolog: no log line
+    // The bandwidth limits the relay is held to, bits per second (0: none).
+    std::uint64_t bandlim_in = 0;   // towards the client
+    std::uint64_t bandlim_out = 0;  // towards the server
 
     std::string target_text() const;  // "host:port" / "[v6]:port"
     // A target named in the configuration or a login: an address literal goes to

@@ -134,7 +134,12 @@ void Worker::adopt(SnapshotPtr next, const std::vector<std::optional<std::size_t
             std::make_unique<Resolver>(loop_, nserver_list(*next->model),
                                        next->model->globals.timeouts.value.dns(), next->dns_cache);
     }
+    // Open sessions are held to the new bandwidth limits at once (3proxy re-matches only
+    // those that had one; here a session can also gain one).
+    bool limits =
+        !config_->model->globals.bandlimits.empty() || !next->model->globals.bandlimits.empty();
     config_ = std::move(next);
+    if (limits) sessions_.for_each([&](Session& s) { s.apply_bandlimits(*config_); });
 }
 
 void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_storage& peer) {

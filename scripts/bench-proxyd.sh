@@ -2,10 +2,12 @@
 # Benchmarks proxyd on loopback (not part of ctest):
 #   1. bulk SOCKS5 throughput vs a direct connection to the same sink (goal >= 0.9x);
 #   2. SOCKS5 connect + RFC 1929 auth + 32-byte echo, connections/s with 64 clients;
-#   3. proxyd's RSS with 10,000 idle established SOCKS5 sessions.
+#   3. proxyd's RSS with 10,000 idle established SOCKS5 sessions;
+#   4. bulk throughput again with bandwidth limits configured for another user.
 # Where Debian's microsocks / dante-server install, the same loads run against them and
 # the ratios are printed. Tunables: BUILD_DIR, BENCH_MIB (per throughput run),
-# BENCH_SECONDS, BENCH_CLIENTS, BENCH_IDLE, BENCH_INSTALL=0 to skip apt-get.
+# BENCH_SECONDS, BENCH_CLIENTS, BENCH_IDLE, BENCH_LIMIT_LINES, BENCH_INSTALL=0 to skip
+# apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -104,6 +106,28 @@ PX_PER=$(awk -v n="$PX_IDLE" -v a="$PX_RSS0" -v b="$PX_RSS1" 'BEGIN { if (n > 0)
 echo "proxyd: throughput $PX_TP MiB/s ($(ratio "$PX_TP" "$DIRECT")x direct, goal >= 0.9)"
 echo "proxyd: $PX_RATE conns/s with $CLIENTS clients (connect+auth+32B echo; $PX_FAIL failures)"
 echo "proxyd: $PX_IDLE idle sessions: RSS ${PX_RSS0} -> ${PX_RSS1} KiB (${PX_PER} KiB/session)"
+
+# The same bulk run with bandwidth limits configured for other users: an unlimited
+# session must not pay for them (the ratio should stay near 1.00).
+LIMIT_LINES=${BENCH_LIMIT_LINES:-100}
+L=$(free_port)
+{
+    echo "maxconn 100000"
+    echo "users bench:CL:bench other:CL:other"
+    echo "auth strong"
+    for i in $(seq "$LIMIT_LINES"); do
+        echo "bandlimin $((1000000 + i)) other"
+        echo "bandlimout $((1000000 + i)) other"
+    done
+    echo "allow bench,other"
+    echo "socks -p$L -i127.0.0.1"
+} >"$WORK/proxyd-limits.cfg"
+"$BUILD_DIR/proxyd/proxyd" "$WORK/proxyd-limits.cfg" 2>"$WORK/proxyd-limits.err" &
+PIDS+=($!)
+wait_port "$L"
+LIM_TP=$("$BENCH" throughput --proxy "$L" --user bench --pass bench --mib "$MIB")
+echo "proxyd with $((2 * LIMIT_LINES)) bandlim lines for another user: throughput $LIM_TP MiB/s" \
+    "($(ratio "$LIM_TP" "$PX_TP")x of the run without them)"
 
 compare() {  # name port pid user pass
     local name=$1

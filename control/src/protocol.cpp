@@ -163,6 +163,9 @@ void to_json(json& j, const SessionInfo& s) {
              {"started_at_ms", s.started_at_ms},
              {"last_activity_ms", s.last_activity_ms},
              {"generation", s.generation}};
+    auto rate = [](std::uint64_t bps) { return bps ? json(bps) : json(nullptr); };
+    j["limit_to_client_bps"] = rate(s.limit_to_client_bps);
+    j["limit_to_server_bps"] = rate(s.limit_to_server_bps);
 }
 
 void from_json(const json& j, SessionInfo& s) {
@@ -177,6 +180,13 @@ void from_json(const json& j, SessionInfo& s) {
     s.started_at_ms = j.value("started_at_ms", std::int64_t{0});
     s.last_activity_ms = j.value("last_activity_ms", std::int64_t{0});
     s.generation = j.value("generation", std::uint64_t{0});
+    auto rate = [&](const char* key) {
+        auto it = j.find(key);
+        return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>()
+                                                         : std::uint64_t{0};
+    };
+    s.limit_to_client_bps = rate("limit_to_client_bps");
+    s.limit_to_server_bps = rate("limit_to_server_bps");
 }
 
 void to_json(json& j, const FileChange& f) {

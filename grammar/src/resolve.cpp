@@ -209,6 +209,7 @@ class Resolver {
             case D::bandlimout:
             case D::nobandlimin:
             case D::nobandlimout:
+                return bandlimit(d);
             case D::countin:
             case D::countout:
             case D::countall:
@@ -455,6 +456,42 @@ class Resolver {
         });
         if (repeats > 0) limit.key += "#" + std::to_string(repeats);
         limits.push_back(std::move(limit));
+    }
+
+    void bandlimit(const Directive& d) {
+        std::string_view n = d.name();
+        BandLimit b;
+        b.out = n.ends_with("out");
+        b.exception = n.starts_with("no");
+        std::size_t first = b.exception ? 0 : 1;
+        if (!b.exception) {
+            const Token& t = d.args()[0];
+            long long rate = 0;
+            if (!parse_int(t.text(), rate) || rate < 300) {
+                report(Rule::PX021, t.span(),
+                       std::string(n) + " rate '" + printable(t.text()) +
+                           "' must be a number of bits per second, 300 or more (3proxy refuses "
+                           "the line)");
+                return;
+            }
+            b.rate = static_cast<std::uint64_t>(rate);
+        }
+        if (!acl_fields(d, first, b.acl)) return;
+        b.acl.span = d.span;
+        for (std::size_t i = first; i < d.argc(); ++i) {
+            if (!b.acl_text.empty()) b.acl_text += ' ';
+            b.acl_text += d.args()[i].text();
+        }
+        b.key = std::string(b.exception ? "no" : "") + (b.out ? "out" : "in");
+        if (!b.acl_text.empty()) b.key += " " + b.acl_text;
+        // Two identical lines are two budgets, as in 3proxy: number the repeats.
+        std::size_t same = 0;
+        for (const auto& other : model_.globals.bandlimits)
+            if (other.key.starts_with(b.key) &&
+                (other.key.size() == b.key.size() || other.key[b.key.size()] == '#'))
+                ++same;
+        if (same > 0) b.key += "#" + std::to_string(same);
+        model_.globals.bandlimits.push_back(std::move(b));
     }
 
     void parent(const Directive& d) {

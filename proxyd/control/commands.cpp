@@ -44,6 +44,8 @@ control::SessionInfo info_of(const Session& s, Clock::time_point now_steady,
                                                                                 r.last_activity);
     i.last_activity_ms = unix_ms(now_wall - idle);
     i.generation = r.generation;
+    i.limit_to_client_bps = r.bandlim_in;
+    i.limit_to_server_bps = r.bandlim_out;
     return i;
 }
 

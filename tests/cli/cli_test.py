@@ -392,6 +392,28 @@ def test_show_connlim(tmp):
     check(limits[1]["source"]["line"] == 2, "source line", r)
 
 
+def test_show_bandwidth_limits(tmp):
+    """bandlim lines with rate, direction and ACL, in text and JSON; check --dialect proxyd
+    accepts them."""
+    cfg = write(f"{tmp}/bw.cfg", "users alice:CL:x\nnobandlimin * 127.0.0.1\n"
+                "bandlimin 1000000 alice\nbandlimout 64000\nallow *\nsocks -p1080\n")
+    r = run("show", cfg)
+    check(r.rc == 0, "show", r)
+    lines = [l.strip() for l in r.out.splitlines()]
+    check(any(l.startswith("bandlimin 1000000 alice") and "bw.cfg:3" in l for l in lines),
+          "bandlimin with its line", r)
+    check(any(l.startswith("nobandlimin * 127.0.0.1") for l in lines), "exception", r)
+    check(any(l.startswith("bandlimout 64000") for l in lines), "bandlimout", r)
+    r = run("show", "--json", cfg)
+    doc = loads_valid(SOURCE_DIR, "show", r.out)
+    check([(b["direction"], b["exception"], b["rate_bps"], b["acl"])
+           for b in doc["globals"]["bandlimits"]] ==
+          [("in", True, None, "* 127.0.0.1"), ("in", False, 1000000, "alice"),
+           ("out", False, 64000, "")], "bandlimits in JSON", r)
+    r = run("check", "--dialect", "proxyd", cfg)
+    check("PX503" not in r.out, "proxyd honours bandlim", r)
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 def test_show_mail_services_default_host(tmp):

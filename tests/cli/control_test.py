@@ -55,7 +55,8 @@ SESSIONS = [
     {"id": 12, "service": "socks:127.0.0.1:1080", "user": "alice", "client": "127.0.0.1:50000",
      "target": "example.com:443", "operation": "CONNECT", "bytes_in": 2048,
      "bytes_out": 5 * 1024 * 1024, "started_at_ms": NOW_MS - 3723000,
-     "last_activity_ms": NOW_MS - 5000, "generation": 3},
+     "last_activity_ms": NOW_MS - 5000, "generation": 3, "limit_to_client_bps": 1000000,
+     "limit_to_server_bps": None},
     {"id": 17, "service": "socks:127.0.0.1:1080", "user": "", "client": "10.0.0.9:40000",
      "target": "example.org:80", "operation": "CONNECT", "bytes_in": 100, "bytes_out": 900,
      "started_at_ms": NOW_MS - 65000, "last_activity_ms": NOW_MS - 65000, "generation": 4},
@@ -187,10 +188,12 @@ def test_sessions_table_filters_and_json(tmp):
         check(r.rc == 0, "sessions ok", r)
         lines = r.out.splitlines()
         check(lines[0].split() == ["ID", "SERVICE", "USER", "CLIENT", "TARGET", "IN", "OUT",
-                                   "AGE", "IDLE", "GEN"], "header", r)
+                                   "AGE", "IDLE", "GEN", "LIMIT"], "header", r)
         check("alice" in lines[1] and "2.0 KiB" in lines[1] and "5.0 MiB" in lines[1]
               and "1h02m" in lines[1] and "example.com:443" in lines[1], "first row", r)
         check(lines[2].split()[2] == "-" and re.search(r"\b1m0\ds\b", lines[2]), "no user: '-'", r)
+        check(lines[1].endswith("down 1 Mbit/s") and lines[2].split()[-1] == "-",
+              "LIMIT: the rate towards the client, '-' for none", r)
         r = run("sessions", "--service", "socks:127.0.0.1:1080", "--user", "alice",
                 "--source", "127.0.0.0/8", "--json", "--socket", fake.path)
         doc = loads_valid(SOURCE_DIR, "sessions", r.out)

@@ -75,18 +75,25 @@ TEST_CASE("service and writable are harmless no-ops, not ignored directives", "[
 // --- PX503
 
 TEST_CASE("a directive proxyd cannot honour is an error", "[lint][dialect]") {
-    auto l = check_text("allow *\nbandlimin 1000 *\nsocks -i127.0.0.1\n");
+    auto l = check_text("allow *\ndialer /usr/bin/pppd\nsocks -i127.0.0.1\n");
     auto d = with_code(l, "PX503");
     REQUIRE(d.size() == 1);
     CHECK(d[0].span.line == 2);
-    CHECK(contains(d[0].message, "cannot honour 'bandlimin'"));
+    CHECK(contains(d[0].message, "cannot honour 'dialer'"));
 }
 
 TEST_CASE("implemented directives are honoured", "[lint][dialect]") {
     auto l = check_text("nserver 192.0.2.53\nmaxconn 50\nallow *\nsocks -i127.0.0.1\n");
     CHECK_FALSE(reports(l, "PX503"));
-    CHECK_FALSE(
-        reports(check_text("bandlimin 1000 *\nsocks -i127.0.0.1\n", Dialect::threeproxy), "PX503"));
+    CHECK_FALSE(reports(
+        check_text("dialer /usr/bin/pppd\nsocks -i127.0.0.1\n", Dialect::threeproxy), "PX503"));
+}
+
+TEST_CASE("bandwidth limits are honoured by proxyd", "[lint][dialect]") {
+    auto l = check_text(
+        "users a:CL:b\nbandlimin 1000000 a\nbandlimout 64000 *\nnobandlimin * 127.0.0.1\n"
+        "nobandlimout\nallow *\nsocks -i127.0.0.1\n");
+    CHECK_FALSE(reports(l, "PX503"));
 }
 
 TEST_CASE("connlim and noconnlim are honoured", "[lint][dialect]") {

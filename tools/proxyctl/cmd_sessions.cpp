@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -27,6 +28,27 @@ struct SessionsOptions {
 };
 
 constexpr double default_watch_seconds = 2;
+
+// "1.5 Mbit/s": a rate in bits per second, as bandlimin/bandlimout give it.
+std::string rate_text(std::uint64_t bps) {
+    char buf[32];
+    if (bps >= 1000000)
+        std::snprintf(buf, sizeof buf, "%.3g Mbit/s", static_cast<double>(bps) / 1e6);
+    else if (bps >= 1000)
+        std::snprintf(buf, sizeof buf, "%.3g kbit/s", static_cast<double>(bps) / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%llu bit/s", static_cast<unsigned long long>(bps));
+    return buf;
+}
+
+// The LIMIT column: "down R" (towards the client), "up R" (towards the server), or "-".
+std::string limit_text(const control::SessionInfo& s) {
+    std::string out;
+    if (s.limit_to_client_bps) out = "down " + rate_text(s.limit_to_client_bps);
+    if (s.limit_to_server_bps)
+        out += (out.empty() ? "up " : ", up ") + rate_text(s.limit_to_server_bps);
+    return out.empty() ? "-" : out;
+}
 
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
     std::vector<std::size_t> width;
@@ -79,12 +101,13 @@ int render_sessions(const SessionsOptions& o, std::ostream& out) {
     std::int64_t now = now_ms();
     std::vector<std::vector<std::string>> rows;
     rows.push_back(
-        {"ID", "SERVICE", "USER", "CLIENT", "TARGET", "IN", "OUT", "AGE", "IDLE", "GEN"});
+        {"ID", "SERVICE", "USER", "CLIENT", "TARGET", "IN", "OUT", "AGE", "IDLE", "GEN", "LIMIT"});
     for (const auto& s : sessions) {
         rows.push_back({std::to_string(s.id), s.service, s.user.empty() ? "-" : s.user, s.client,
                         s.target.empty() ? "-" : s.target, human_bytes(s.bytes_in),
                         human_bytes(s.bytes_out), human_duration(now - s.started_at_ms),
-                        human_duration(now - s.last_activity_ms), std::to_string(s.generation)});
+                        human_duration(now - s.last_activity_ms), std::to_string(s.generation),
+                        limit_text(s)});
     }
     print_table(out, rows);
     return exit_ok;

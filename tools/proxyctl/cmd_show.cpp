@@ -304,6 +304,13 @@ class Renderer {
             line(out, "nsrecord " + word(r.name) + " " + r.address.to_string(), r.span);
         // One list for every service, checked in this order (noconnlim ends the walk).
         for (const auto& l : g.connlims) line(out, connlim_line(l), l.match.span);
+        for (const auto& b : g.bandlimits) {
+            std::string t =
+                std::string(b.exception ? "no" : "") + "bandlim" + (b.out ? "out" : "in");
+            if (!b.exception) t += " " + std::to_string(b.rate);
+            if (!b.acl_text.empty()) t += " " + printable(b.acl_text);
+            line(out, t, b.acl.span);
+        }
         out << "\nusers\n";
         for (const User* u : users()) {
             line(out, "user " + printable(u->name) + " " + std::string(to_string(u->type)),
@@ -343,6 +350,14 @@ class Renderer {
                                            {"address", r.address.to_string()},
                                            {"source", where_json(r.span)}});
         globals["parentretries"] = setting(g.parentretries.value, g.parentretries.span);
+        globals["bandlimits"] = Json::array();
+        for (const auto& b : g.bandlimits)
+            globals["bandlimits"].push_back(
+                {{"direction", b.out ? "out" : "in"},
+                 {"exception", b.exception},
+                 {"rate_bps", b.exception ? Json(nullptr) : Json(b.rate)},
+                 {"acl", b.acl_text},
+                 {"source", where_json(b.acl.span)}});
         if (g.chroot.span.valid())
             globals["chroot"] = {{"dir", g.chroot.value.dir},
                                  {"user", g.chroot.value.user},

@@ -148,6 +148,9 @@ struct SessionInfo {
     std::int64_t started_at_ms = 0;
     std::int64_t last_activity_ms = 0;
     std::uint64_t generation = 0;
+    // Bandwidth limits the session is held to now, bits per second; 0: none (null).
+    std::uint64_t limit_to_client_bps = 0;
+    std::uint64_t limit_to_server_bps = 0;
 };
 void to_json(nlohmann::json& j, const SessionInfo& s);
 void from_json(const nlohmann::json& j, SessionInfo& s);

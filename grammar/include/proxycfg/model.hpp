@@ -260,6 +260,20 @@ struct ConnLimit {
     std::string key;
 };
 
+// `bandlimin`/`bandlimout RATE [ACL...]` and their `nobandlim*` exceptions: one global
+// list per direction, first matching exception ends it. `in` is what reaches the client
+// (downloads), `out` what reaches the server.
+struct BandLimit {
+    bool out = false;
+    bool exception = false;  // nobandlimin / nobandlimout
+    std::uint64_t rate = 0;  // bits per second; 0 for an exception
+    AclEntry acl;            // the matching fields (action unused); acl.span: the line
+    std::string acl_text;    // the ACL fields as written ("" for all)
+    // Identifies the limit across reloads: direction and ACL fields as written, and which
+    // occurrence of that text it is. A reload that keeps it keeps its shared budget.
+    std::string key;
+};
+
 struct Globals {
     Setting<Timeouts> timeouts;
     Setting<AuthCacheSettings> authcache;
@@ -301,6 +315,7 @@ struct Globals {
     std::vector<Setting<std::string>> system_commands;
     Setting<int> parentretries{1, {}};  // parent chains tried per connection
     std::vector<ConnLimit> connlims;
+    std::vector<BandLimit> bandlimits;  // file order, both directions
 };
 
 struct Model {
