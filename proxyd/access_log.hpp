@@ -28,6 +28,7 @@ constexpr int bad_password = 6;
 constexpr int unsupported_auth = 9;
 constexpr int maxconn = 10;
 constexpr int connlim = 10;              // 3proxy's code for a connlim refusal
+constexpr int traffic_quota = 10;        // 3proxy's code for a counter at its limit
 constexpr int handshake_displaced = 11;  // a newer client needed the slot (Worker::accept)
 constexpr int cached_elsewhere = 12;     // authcache limit: the login is cached for another address
 constexpr int protocol_error = 20;       // malformed or unsupported request

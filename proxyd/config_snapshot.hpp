@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -18,6 +19,7 @@
 #include "dns_cache.hpp"
 #include "handshake_board.hpp"
 #include "proxycfg/model.hpp"
+#include "traffic_counters.hpp"
 
 namespace proxyd {
 
@@ -53,26 +55,33 @@ class ServiceSlots {
 };
 
 struct ConfigSnapshot {
-    // `cache`, `dns`: the previous generation's, which a reload carries on; new ones if null
-    // (a new DNS cache is configured from `m`; a carried one is configured by whoever
-    // commits the generation, so a dry run leaves it alone).
+    // The daemon-wide state (auth cache, DNS cache, connlim budgets, bandwidth buckets,
+    // traffic counters) is `previous`'s, which a reload carries on, or new when there is
+    // none. New state is set up from `m` here; carried state is updated by whoever commits
+    // the generation (commit()), so a dry run leaves it alone.
     ConfigSnapshot(std::shared_ptr<const proxycfg::Model> m, std::uint64_t gen, std::string path,
-                   std::shared_ptr<AuthCache> cache = nullptr,
-                   std::shared_ptr<DnsCache> dns = nullptr,
-                   std::shared_ptr<ConnLimiter> limiter = nullptr,
-                   std::shared_ptr<BandwidthLimits> bandwidth_limits = nullptr)
+                   const ConfigSnapshot* previous = nullptr)
         : model(std::move(m)),
           generation(gen),
           config_path(std::move(path)),
-          auth_cache(cache ? std::move(cache) : std::make_shared<AuthCache>()),
+          auth_cache(previous ? previous->auth_cache : std::make_shared<AuthCache>()),
           uses_auth_cache(model->any_service_uses(proxycfg::AuthMethod::cache)),
-          dns_cache(dns ? std::move(dns) : std::make_shared<DnsCache>()),
-          conn_limiter(limiter ? std::move(limiter) : std::make_shared<ConnLimiter>()),
+          dns_cache(previous ? previous->dns_cache : std::make_shared<DnsCache>()),
+          conn_limiter(previous ? previous->conn_limiter : std::make_shared<ConnLimiter>()),
           slots(model->services.size()),
-          bandwidth(bandwidth_limits ? bandwidth_limits : std::make_shared<BandwidthLimits>()),
-          buckets(bandwidth->buckets_for(*model)) {
-        if (!dns) dns_cache->configure(*model);
-        if (!bandwidth_limits) bandwidth->commit(*model, buckets);
+          bandwidth(previous ? previous->bandwidth : std::make_shared<BandwidthLimits>()),
+          buckets(bandwidth->buckets_for(*model)),
+          counters(previous ? previous->counters : std::make_shared<TrafficCounters>()),
+          counter_states(counters->states_for(*model, std::time(nullptr))) {
+        if (!previous) commit();
+    }
+
+    // This generation is the running one: the carried state takes its settings.
+    void commit() const {
+        dns_cache->configure(*model);
+        conn_limiter->retain(*model);
+        bandwidth->commit(*model, buckets);
+        counters->commit(model, counter_states);
     }
 
     std::shared_ptr<const proxycfg::Model> model;
@@ -98,6 +107,10 @@ struct ConfigSnapshot {
     // applied) by whoever commits the generation.
     std::shared_ptr<BandwidthLimits> bandwidth;
     std::vector<std::shared_ptr<TokenBucket>> buckets;
+    // The daemon's traffic counters, and this generation's states: index-aligned with
+    // model->globals.counters (null for exceptions).
+    std::shared_ptr<TrafficCounters> counters;
+    std::vector<std::shared_ptr<CounterState>> counter_states;
 };
 
 using SnapshotPtr = std::shared_ptr<const ConfigSnapshot>;

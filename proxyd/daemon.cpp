@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "fd.hpp"
+#include "file_replace.hpp"
 
 namespace proxyd {
 
@@ -102,19 +103,9 @@ bool drop_privileges(const Account& account, std::string& error) {
 }
 
 std::optional<Pidfile> Pidfile::create(const std::string& path, std::string& error) {
-    // Written beside and renamed into place: a reader sees no file or the whole pid, never
-    // an empty file.
-    std::string temp = path + ".tmp." + std::to_string(::getpid());
-    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) {
-        error = "cannot write pidfile " + path + ": " + std::strerror(errno);
-        return std::nullopt;
-    }
-    std::string text = std::to_string(::getpid()) + "\n";
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-        ::rename(temp.c_str(), path.c_str()) != 0) {
-        error = "cannot write pidfile " + path + ": " + std::strerror(errno);
-        ::unlink(temp.c_str());
+    // A reader sees no file or the whole pid, never an empty file.
+    if (!replace_file(path, std::to_string(::getpid()) + "\n", 0644, error)) {
+        error = "cannot write pidfile " + path + ": " + error.substr(error.find(": ") + 2);
         return std::nullopt;
     }
     return Pidfile(path);

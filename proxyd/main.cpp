@@ -16,6 +16,7 @@
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
 #include "control/server.hpp"
+#include "counter_keeper.hpp"
 #include "daemon.hpp"
 #include "jail.hpp"
 #include "listen_sockets.hpp"
@@ -253,12 +254,20 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         auto notifier = proxyd::SystemdNotifier::from_environment();
         proxyd::ReloadEngine engine(snapshot, worker_list, access_log,
                                     notifier ? &*notifier : nullptr, std::move(listening->table));
+        // Traffic counts saved by an earlier run: a file that cannot be read refuses the
+        // start, since the next save would overwrite what it holds.
+        proxyd::CounterKeeper counter_keeper(engine, jail.active() ? jail.dir() : std::string());
+        if (std::string error; !counter_keeper.load(error)) {
+            std::fprintf(stderr, "proxyd: %s\n", error.c_str());
+            status = 1;
+        }
         proxyd::EventLoop control_loop;
         proxyd::control_cmd::Context context{engine, started_at_ms};
         proxyd::ControlServer control(control_loop, context);
         if (!open_control_socket(control, options)) status = 1;
         // Last of the privileged steps: ports, pidfile and control socket are in place.
         if (status == 0 && !confine(*snapshot->model, jail, snapshot->config_path)) status = 1;
+        counter_keeper.confined();
         // Workers accept only now: no session starts, and no log file is opened, before
         // the chroot that decides where its path leads.
         if (status == 0)
@@ -271,6 +280,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         control_loop.set_tick(control_tick, [&] {
             control.on_tick();
             monitor.on_tick();
+            counter_keeper.on_tick();
             if (engine.current()->generation != watched_generation) {
                 watched_generation = engine.current()->generation;
                 monitor.watch(monitored_files(*engine.current()));
@@ -292,6 +302,8 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         if (control_thread.joinable()) control_thread.join();
         for (auto& worker : pool) worker->request_stop();
         for (auto& worker : pool) worker->join();
+        // After the workers: the sessions closed at shutdown have been counted.
+        if (status == 0) counter_keeper.flush();
     }
     ares_library_cleanup();
     return status;

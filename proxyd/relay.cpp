@@ -100,6 +100,11 @@ Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
             return Step::done;
         }
         std::size_t want = pipe_capacity;
+        if (quota_) {
+            auto left = quota_left(d);
+            if (left == 0) return Step::spent;
+            if (left < want) want = static_cast<std::size_t>(left);
+        }
         if (d.limit) {
             // Stop reading: the bytes wait in the kernel and the session wakes on a timer.
             Clock::time_point retry;
@@ -116,6 +121,7 @@ Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
             if (n > 0) {
                 d.in_pipe = static_cast<std::size_t>(n);
                 if (d.limit) d.limit->consume(d.in_pipe);
+                if (quota_) charge_quota(d, d.in_pipe);
                 continue;
             }
             if (n == 0) {
@@ -149,7 +155,18 @@ Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
         d.pending.resize(static_cast<std::size_t>(n));
         if (n == 0) d.eof = true;
         if (d.limit) d.limit->consume(d.pending.size());
+        if (quota_) charge_quota(d, d.pending.size());
     }
+}
+
+std::uint64_t Relay::quota_left(const Direction& d) const {
+    return std::min(quota_->both, &d == &to_client_ ? quota_->to_client : quota_->to_upstream);
+}
+
+void Relay::charge_quota(const Direction& d, std::size_t bytes) {
+    auto take = [bytes](std::uint64_t& left) { left -= std::min<std::uint64_t>(left, bytes); };
+    take(quota_->both);
+    take(&d == &to_client_ ? quota_->to_client : quota_->to_upstream);
 }
 
 std::optional<Clock::time_point> Relay::throttled_until() const {
@@ -166,6 +183,7 @@ Relay::Status Relay::pump(std::uint64_t& bytes_out, std::uint64_t& bytes_in) {
     if (up == Step::failed) return Status::failed;
     auto down = pump(to_client_, bytes_in);
     if (down == Step::failed) return Status::failed;
+    if (up == Step::spent || down == Step::spent) return Status::quota_spent;
     return up == Step::done && down == Step::done ? Status::finished : Status::open;
 }
 

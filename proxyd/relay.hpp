@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,7 +33,15 @@ class PipePool {
 
 class Relay {
   public:
-    enum class Status : std::uint8_t { open, finished, failed };
+    enum class Status : std::uint8_t { open, finished, failed, quota_spent };
+
+    // Bytes each direction may still read for the session's traffic counters; `both`
+    // is shared by the two directions (countall).
+    struct Quota {
+        std::uint64_t to_upstream = UINT64_MAX;
+        std::uint64_t to_client = UINT64_MAX;
+        std::uint64_t both = UINT64_MAX;
+    };
 
     Relay(int client, int upstream, PipePool& pool)
         : pool_(pool), to_upstream_(client, upstream), to_client_(upstream, client) {}
@@ -49,6 +58,14 @@ class Relay {
         to_upstream_.limit = to_upstream;
         to_client_.limit = to_client;
     }
+    // Traffic quota for the next pump() (nullopt: none, and nothing is counted against
+    // one). A direction whose quota is spent stops; pump() then says quota_spent.
+    void set_quota(std::optional<Quota> quota) { quota_ = quota; }
+    // Bytes read but not yet delivered: counters see delivered bytes, the quota must not
+    // hand these out again.
+    std::uint64_t in_flight_to_upstream() const { return in_flight(to_upstream_); }
+    std::uint64_t in_flight_to_client() const { return in_flight(to_client_); }
+
     // After pump(): the earliest moment a direction that stopped for its limit may read
     // again, if one did.
     std::optional<Clock::time_point> throttled_until() const;
@@ -73,8 +90,14 @@ class Relay {
         Throttle* limit = nullptr;
         std::optional<Clock::time_point> retry;  // stopped for the limit until then
     };
-    enum class Step : std::uint8_t { blocked, done, failed };
+    enum class Step : std::uint8_t { blocked, done, failed, spent };
     Step pump(Direction& d, std::uint64_t& counter);
+    static std::uint64_t in_flight(const Direction& d) {
+        return d.in_pipe + (d.pending.size() - d.pending_off);
+    }
+    // How much `d` may read now under the quota (UINT64_MAX without one), and the charge.
+    std::uint64_t quota_left(const Direction& d) const;
+    void charge_quota(const Direction& d, std::size_t bytes);
     bool ensure_pipe(Direction& d);
     void release_pipe(Direction& d);
 
@@ -82,6 +105,7 @@ class Relay {
     Direction to_upstream_;
     Direction to_client_;
     int error_ = 0;
+    std::optional<Quota> quota_;
 };
 
 }  // namespace proxyd

@@ -93,7 +93,11 @@ control::ClosedSession closed_session(const Session& s, std::string reason) {
 // refused session's client is cut right here, on its loop, idle or not, and the rest of
 // the teardown (upstream socket, log line) is posted to run right after this loop step.
 // Sessions still in their handshake are checked when they are admitted (Session::admit).
-control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& next, bool apply) {
+// Sessions of force services are also held to `next`'s traffic counters (`states`,
+// index-aligned with them): a lowered quota already spent closes them.
+control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& next,
+                                      const std::vector<std::shared_ptr<CounterState>>& states,
+                                      bool apply) {
     control::SessionCounts counts;
     // ACL time periods are judged at the moment of the reload, as at admission.
     const AclClock clock = AclClock::now();
@@ -107,12 +111,21 @@ control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& nex
         auto it = by_label.find(s.service().label);
         const proxycfg::Service* now = it == by_label.end() ? nullptr : it->second;
         auto verdict = proxycfg::recheck_session(&s.service(), now, next, s.recheck_facts(clock));
-        if (!verdict.closes()) {
+        std::string reason;
+        if (verdict.closes()) {
+            reason = verdict.reason();
+        } else if (verdict.outcome == proxycfg::RecheckOutcome::kept_allowed) {
+            if (s.quota_spent_under(next, states, clock))
+                reason = proxycfg::describe(proxycfg::Verdict::quota_exceeded);
+            else if (apply)
+                s.count_under(next, states, clock);
+        }
+        if (reason.empty()) {
             ++counts.kept;
             return;
         }
         ++counts.closed;
-        counts.closed_sessions.push_back(closed_session(s, verdict.reason()));
+        counts.closed_sessions.push_back(closed_session(s, std::move(reason)));
         if (apply) refused.push_back(&s);
     });
     if (!apply) return counts;
@@ -128,6 +141,24 @@ control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& nex
         for (auto id : ids) worker.sessions().close(id, result::closed_by_operator, {});
     });
     return counts;
+}
+
+// The live sessions of one worker whose bandwidth limits `next` would change: every
+// reload applies new limits to open sessions, whatever their service's force flag.
+std::vector<control::RateChange> rate_changes(Worker& worker, const proxycfg::Model& next) {
+    std::vector<control::RateChange> out;
+    if (next.globals.bandlimits.empty() && worker.config()->model->globals.bandlimits.empty())
+        return out;
+    const AclClock clock = AclClock::now();
+    worker.sessions().for_each([&](Session& s) {
+        if (!s.relaying()) return;
+        const SessionRecord& r = s.record();
+        auto [in, out_rate] = s.bandlimits_under(next, clock);
+        if (in == r.bandlim_in && out_rate == r.bandlim_out) return;
+        out.push_back({r.id, s.service().label, r.user.value_or(""), r.bandlim_in, in,
+                       r.bandlim_out, out_rate});
+    });
+    return out;
 }
 
 void merge(control::SessionCounts& into, control::SessionCounts&& from) {
@@ -382,19 +413,18 @@ ReloadOutcome ReloadEngine::reload(const std::string& trigger, ReloadKind kind, 
     outcome.auth_cache.entries = cache.size();
     auto snapshot = std::make_shared<ConfigSnapshot>(
         next_model, dry_run ? current_->generation : current_->generation + 1, path,
-        current_->auth_cache, current_->dns_cache, current_->conn_limiter, current_->bandwidth);
-    if (!dry_run) snapshot->conn_limiter->retain(*next_model);
-    // The DNS cache keeps its answers (as 3proxy's does); new sizes and nsrecord lines
-    // apply from here.
-    if (!dry_run) snapshot->dns_cache->configure(*next_model);
-    // Unchanged limits keep their buckets; a new rate holds open sessions at once.
-    if (!dry_run) snapshot->bandwidth->commit(*next_model, snapshot->buckets);
+        current_.get());
+    // The DNS cache keeps its answers (as 3proxy's does) and takes new sizes and nsrecord
+    // lines; unchanged limits keep their budgets and counters their counts, and a new rate
+    // holds open sessions at once.
+    if (!dry_run) snapshot->commit();
     snapshot->recheck_generation = recheck ? snapshot->generation : current_->recheck_generation;
     SnapshotPtr next = std::move(snapshot);
     std::vector<control::SessionCounts> per_worker(workers_.size());
     on_every_worker(workers_, [&](Worker& w, std::size_t i) {
         if (!dry_run) w.adopt(next, plan.kept, std::move(next_sockets->per_worker[i]));
-        if (recheck) per_worker[i] = recheck_worker(w, *next_model, !dry_run);
+        if (recheck)
+            per_worker[i] = recheck_worker(w, *next_model, next->counter_states, !dry_run);
     });
     for (auto& c : per_worker) merge(outcome.sessions, std::move(c));
 
@@ -442,10 +472,15 @@ DiskDiff ReloadEngine::diff() {
     out.load.file.diagnostics.clear();
     out.load.changes = proxycfg::diff_models(*current_->model, loaded.model);
     const proxycfg::Model& disk = loaded.model;
+    auto states = current_->counters->states_for(disk, std::time(nullptr));
     std::vector<control::SessionCounts> per_worker(workers_.size());
+    std::vector<std::vector<control::RateChange>> rates(workers_.size());
     on_every_worker(workers_, [&](Worker& w, std::size_t i) {
-        per_worker[i] = recheck_worker(w, disk, false);
+        per_worker[i] = recheck_worker(w, disk, states, false);
+        rates[i] = rate_changes(w, disk);
     });
+    for (auto& r : rates)
+        out.rate_changes.insert(out.rate_changes.end(), r.begin(), r.end());
     for (auto& c : per_worker)
         for (auto& s : c.closed_sessions) out.impact.push_back(std::move(s));
     out.auth_cache_dropped = current_->auth_cache->count_ungranted(disk);

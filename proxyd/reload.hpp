@@ -76,6 +76,7 @@ struct DiskDiff {
     LoadFindings load;                           // the diagnostics when the files are broken
     std::vector<control::ClosedSession> impact;  // sessions a re-checking reload would close
     std::uint64_t auth_cache_dropped = 0;        // cached logins a reload would drop
+    std::vector<control::RateChange> rate_changes;  // sessions a reload would slow or speed up
 };
 
 class ReloadEngine {

@@ -14,6 +14,7 @@
 #include "access_log.hpp"
 #include "proxycfg/connlim.hpp"
 #include "proxycfg/bandlim.hpp"
+#include "proxycfg/counters.hpp"
 #include "resolver.hpp"
 
 namespace proxyd {
@@ -48,6 +49,8 @@ int result_code(proxycfg::Verdict verdict) {
             return result::closed_by_operator;
         case Verdict::conn_limited:
             return result::connlim;
+        case Verdict::quota_exceeded:
+            return result::traffic_quota;
     }
     return result::acl_no_match;
 }
@@ -75,6 +78,8 @@ std::string_view admission_reason(proxycfg::Verdict verdict) {
             return "parent chain no longer granted";
         case Verdict::conn_limited:
             return "connection limit reached (connlim)";
+        case Verdict::quota_exceeded:
+            return "traffic quota exceeded";
     }
     return "denied";
 }
@@ -168,6 +173,7 @@ void Session::set_deadline(std::chrono::seconds timeout, int code) {
 }
 
 void Session::touch() {
+    if (!counted_.empty()) account_traffic();
     record_.last_activity = host_.loop().now();
     if (!deadline_) timer_start_ = record_.last_activity;
 }
@@ -371,6 +377,12 @@ proxycfg::Decision Session::admit() {
                                    ? verdict.verdict
                                    : proxycfg::Verdict::acl_no_match;
     }
+    if (decision.allowed() && !config_->model->globals.counters.empty()) {
+        // Earlier requests of a kept-alive connection go to the counters they matched.
+        account_traffic();
+        count_under(*config_->model, config_->counter_states, clock);
+        if (quota_spent()) decision.verdict = proxycfg::Verdict::quota_exceeded;
+    }
     if (decision.allowed() && !charge_conn_limits(clock))
         decision.verdict = proxycfg::Verdict::conn_limited;
     record_.admitted = decision.allowed();
@@ -400,6 +412,66 @@ bool Session::charge_conn_limits(const AclClock& clock) {
     }
     conn_limits_charged_ = true;
     return true;
+}
+
+void Session::count_under(const proxycfg::Model& model,
+                          const std::vector<std::shared_ptr<CounterState>>& states,
+                          const AclClock& clock) {
+    counted_.clear();
+    if (model.globals.counters.empty()) return;
+    for (auto i : proxycfg::applicable_counters(model, access_request(clock))) {
+        if (i >= states.size() || !states[i]) continue;
+        const auto& c = model.globals.counters[i];
+        counted_.push_back({states[i], c.limit, proxycfg::counts_to_client(c.kind),
+                            proxycfg::counts_to_server(c.kind)});
+    }
+}
+
+bool Session::quota_spent_under(const proxycfg::Model& model,
+                                const std::vector<std::shared_ptr<CounterState>>& states,
+                                const AclClock& clock) const {
+    if (model.globals.counters.empty()) return false;
+    for (auto i : proxycfg::applicable_counters(model, access_request(clock)))
+        if (i < states.size() && states[i] &&
+            states[i]->bytes.load(std::memory_order_relaxed) >= model.globals.counters[i].limit)
+            return true;
+    return false;
+}
+
+bool Session::quota_spent() const {
+    return std::any_of(counted_.begin(), counted_.end(),
+                       [](const CounterUse& u) { return u.spent(); });
+}
+
+void Session::account_traffic() {
+    auto in = record_.bytes_in - accounted_in_;
+    auto out = record_.bytes_out - accounted_out_;
+    accounted_in_ = record_.bytes_in;
+    accounted_out_ = record_.bytes_out;
+    if (in == 0 && out == 0) return;
+    for (auto& u : counted_) {
+        std::uint64_t add = (u.to_client ? in : 0) + (u.to_server ? out : 0);
+        if (add) u.state->bytes.fetch_add(add, std::memory_order_relaxed);
+    }
+}
+
+std::optional<Relay::Quota> Session::relay_quota() const {
+    if (counted_.empty()) return std::nullopt;
+    Relay::Quota q;
+    auto left = [](const CounterUse& u, std::uint64_t in_flight) {
+        auto used = u.state->bytes.load(std::memory_order_relaxed) + in_flight;
+        return used >= u.limit ? 0 : u.limit - used;
+    };
+    std::uint64_t up = relay_->in_flight_to_upstream(), down = relay_->in_flight_to_client();
+    for (const auto& u : counted_) {
+        if (u.to_client && u.to_server)
+            q.both = std::min(q.both, left(u, up + down));
+        else if (u.to_client)
+            q.to_client = std::min(q.to_client, left(u, down));
+        else
+            q.to_upstream = std::min(q.to_upstream, left(u, up));
+    }
+    return q;
 }
 
 void Session::remember_login(const proxycfg::Decision& decision,
@@ -631,10 +703,22 @@ void Session::apply_bandlimits(const ConfigSnapshot& snapshot) {
     record_.bandlim_in = throttle_in_ ? throttle_in_->rate() : 0;
 }
 
+std::pair<std::uint64_t, std::uint64_t> Session::bandlimits_under(const proxycfg::Model& model,
+                                                                  const AclClock& clock) const {
+    if (model.globals.bandlimits.empty()) return {0, 0};
+    auto match = proxycfg::match_bandlimits(model, access_request(clock));
+    return {proxycfg::lowest_rate(model, match.in), proxycfg::lowest_rate(model, match.out)};
+}
+
 void Session::pump_relay() {
     auto before = record_.bytes_in + record_.bytes_out;
+    if (!counted_.empty()) relay_->set_quota(relay_quota());
     auto status = relay_->pump(record_.bytes_out, record_.bytes_in);
     if (record_.bytes_in + record_.bytes_out != before) touch();
+    if (status == Relay::Status::quota_spent) {
+        close(result::traffic_quota, "traffic quota exceeded");
+        return;
+    }
     if (status == Relay::Status::open) {
         // A direction stopped for its bandwidth limit resumes on a timer, not on a tick.
         if (auto when = relay_->throttled_until();
@@ -691,6 +775,7 @@ void Session::close(int code, std::string_view reason) {
     client_.reset();
     upstream_.reset();
     conn_hold_.release();  // the connlim count goes with the connection
+    account_traffic();
     if (!silent_) log_close(code, reason);
     host_.retire(*this);
 }

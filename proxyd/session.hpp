@@ -77,6 +77,25 @@ class Session {
     // Matches the session against `snapshot`'s bandwidth limits and holds its relay to
     // them: when the relay starts, and again when a reload brings new limits.
     void apply_bandlimits(const ConfigSnapshot& snapshot);
+    // The limits (bits/s towards the client, towards the server; 0: none) `model` would
+    // hold the session to.
+    std::pair<std::uint64_t, std::uint64_t> bandlimits_under(const proxycfg::Model& model,
+                                                             const AclClock& clock) const;
+    bool relaying() const { return phase_ == Phase::relaying; }
+    // Traffic counters. The session's delivered bytes since the last call go to the
+    // counters it is counted in (cheap; nothing when it has none).
+    void account_traffic();
+    // Whether a counter the session is counted in is at the limit it is held to.
+    bool quota_spent() const;
+    // Whether `model`'s counters (with `states`, index-aligned) would hold the session
+    // at or over a limit: what a re-checking reload asks of force services' sessions.
+    bool quota_spent_under(const proxycfg::Model& model,
+                           const std::vector<std::shared_ptr<CounterState>>& states,
+                           const AclClock& clock) const;
+    // Counts the session in `model`'s counters from now on, held to their limits.
+    void count_under(const proxycfg::Model& model,
+                     const std::vector<std::shared_ptr<CounterState>>& states,
+                     const AclClock& clock);
     // What a reload re-checks the session on: what admitted it, with ACL time periods
     // judged at the given moment. Views into this session: use them before it can close.
     proxycfg::SessionFacts recheck_facts(const AclClock& clock) const;
@@ -121,6 +140,8 @@ class Session {
     proxycfg::AccessRequest access_request(const AclClock& clock) const;
     // Evaluates the policy for the request in record_ and remembers what admitted it.
     proxycfg::Decision admit();
+    // What the relay may still move for the session's traffic counters.
+    std::optional<Relay::Quota> relay_quota() const;
     // Takes the session's connlim budgets on its first admission; false when one is spent.
     bool charge_conn_limits(const AclClock& clock);
     // After an admission: the cached login it used, or the login to cache.
@@ -240,6 +261,9 @@ class Session {
     bool silent_ = false;
     std::optional<std::string> revoked_;  // reason, once a reload revoked the session
     ConnLimiter::Hold conn_hold_;         // connlim counts, released at close
+    std::vector<CounterUse> counted_;     // traffic counters (empty for most sessions)
+    std::uint64_t accounted_in_ = 0;      // record_.bytes_in already counted
+    std::uint64_t accounted_out_ = 0;
     bool conn_limits_charged_ = false;
     int linger_code_ = 0;
     std::string linger_reason_;

@@ -123,6 +123,7 @@ void to_json(json& j, const DiffResult& d) {
              {"changes", d.changes},
              {"impact", d.impact},
              {"auth_cache_dropped", d.auth_cache_dropped},
+             {"rate_changes", d.rate_changes},
              {"diagnostics", d.diagnostics}};
 }
 
@@ -132,7 +133,60 @@ void from_json(const json& j, DiffResult& d) {
     d.changes = normalized_changes(array_of(j, "changes"));
     d.impact = j.value("impact", std::vector<ClosedSession>{});
     d.auth_cache_dropped = number_field(j, "auth_cache_dropped");
+    d.rate_changes = j.value("rate_changes", std::vector<RateChange>{});
     d.diagnostics = normalized_diagnostics(array_of(j, "diagnostics"));
+}
+
+void to_json(json& j, const CounterUsage& c) {
+    j = json{{"number", c.number},
+             {"comment", c.comment},
+             {"kind", c.kind},
+             {"period", c.period},
+             {"bytes", c.bytes},
+             {"limit_bytes", c.limit_bytes},
+             {"period_start_ms", c.period_start_ms},
+             {"acl", c.acl},
+             {"source", {{"file", c.file}, {"line", c.line}}}};
+}
+
+void from_json(const json& j, CounterUsage& c) {
+    c.number = static_cast<std::uint32_t>(number_field(j, "number"));
+    c.comment = string_field(j, "comment");
+    c.kind = string_field(j, "kind");
+    c.period = string_field(j, "period");
+    c.bytes = number_field(j, "bytes");
+    c.limit_bytes = number_field(j, "limit_bytes");
+    c.period_start_ms = j.value("period_start_ms", std::int64_t{0});
+    c.acl = string_field(j, "acl");
+    if (auto it = j.find("source"); it != j.end() && it->is_object()) {
+        c.file = string_field(*it, "file");
+        c.line = static_cast<std::uint32_t>(number_field(*it, "line"));
+    }
+}
+
+void to_json(json& j, const RateChange& c) {
+    auto rate = [](std::uint64_t bps) { return bps ? json(bps) : json(nullptr); };
+    j = json{{"id", c.id},
+             {"service", c.service},
+             {"user", string_or_null(c.user)},
+             {"to_client_bps", {{"before", rate(c.to_client_bps_before)},
+                                {"after", rate(c.to_client_bps_after)}}},
+             {"to_server_bps", {{"before", rate(c.to_server_bps_before)},
+                                {"after", rate(c.to_server_bps_after)}}}};
+}
+
+void from_json(const json& j, RateChange& c) {
+    c.id = number_field(j, "id");
+    c.service = string_field(j, "service");
+    c.user = string_field(j, "user");
+    auto pair = [&](const char* key, std::uint64_t& before, std::uint64_t& after) {
+        if (auto it = j.find(key); it != j.end() && it->is_object()) {
+            before = number_field(*it, "before");
+            after = number_field(*it, "after");
+        }
+    };
+    pair("to_client_bps", c.to_client_bps_before, c.to_client_bps_after);
+    pair("to_server_bps", c.to_server_bps_before, c.to_server_bps_after);
 }
 
 void to_json(json& j, const ClosedSession& c) {
@@ -226,7 +280,9 @@ void to_json(json& j, const Status& s) {
         {"auth_cache_entries", s.auth_cache_entries},
         {"dns_cache_names", s.dns_cache_names},
         {"generations_with_force_sessions",
-         s.generations_with_force_sessions ? json(*s.generations_with_force_sessions) : json()}};
+         s.generations_with_force_sessions ? json(*s.generations_with_force_sessions) : json()},
+        {"counters", s.counters},
+        {"counter_file", string_or_null(s.counter_file)}};
 }
 
 void from_json(const json& j, Status& s) {
@@ -250,6 +306,8 @@ void from_json(const json& j, Status& s) {
         !j.at("generations_with_force_sessions").is_null())
         s.generations_with_force_sessions =
             j.at("generations_with_force_sessions").get<std::vector<std::uint64_t>>();
+    s.counters = j.value("counters", std::vector<CounterUsage>{});
+    s.counter_file = string_field(j, "counter_file");
 }
 
 json ok_reply(json result) {

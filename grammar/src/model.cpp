@@ -170,6 +170,63 @@ std::string_view to_string(AclAction a) {
     return "allow";
 }
 
+CounterPeriod counter_period_from(char letter) {
+    switch (letter) {
+        case 'c':
+        case 'C':
+            return CounterPeriod::minutely;
+        case 'h':
+        case 'H':
+            return CounterPeriod::hourly;
+        case 'd':
+        case 'D':
+            return CounterPeriod::daily;
+        case 'w':
+        case 'W':
+            return CounterPeriod::weekly;
+        case 'm':
+        case 'M':
+            return CounterPeriod::monthly;
+        case 'y':
+        case 'Y':
+            return CounterPeriod::annually;
+        default:
+            return CounterPeriod::never;
+    }
+}
+
+std::string_view to_string(CounterPeriod p) {
+    switch (p) {
+        case CounterPeriod::never:
+            return "never";
+        case CounterPeriod::minutely:
+            return "minutely";
+        case CounterPeriod::hourly:
+            return "hourly";
+        case CounterPeriod::daily:
+            return "daily";
+        case CounterPeriod::weekly:
+            return "weekly";
+        case CounterPeriod::monthly:
+            return "monthly";
+        case CounterPeriod::annually:
+            return "annually";
+    }
+    return "never";
+}
+
+std::string_view to_string(TrafficCounter::Kind k) {
+    switch (k) {
+        case TrafficCounter::Kind::in:
+            return "in";
+        case TrafficCounter::Kind::out:
+            return "out";
+        case TrafficCounter::Kind::all:
+            return "all";
+    }
+    return "in";
+}
+
 bool HostPattern::matches(std::string_view host) const {
     std::string h = to_lower(host);
     while (!h.empty() && h.back() == '.') h.pop_back();

@@ -168,6 +168,61 @@ class Differ {
             return s;
         };
         if (ns(ga) != ns(gb)) add(Kind::changed, "global", "nserver", ns(ga), ns(gb));
+        limits();
+    }
+
+    // The global limit lists, line by line, by the key that carries a budget or a count
+    // across a reload: a line whose key stays is "changed" when only its value moves.
+    template <typename Line, typename Value>
+    void limit_list(const char* area, const std::vector<Line>& before,
+                    const std::vector<Line>& after, Value value) {
+        std::map<std::string, const Line*> old;
+        for (const auto& l : before) old.emplace(l.key, &l);
+        for (const auto& l : after) {
+            auto it = old.find(l.key);
+            if (it == old.end()) {
+                add(Kind::added, area, l.key, "", value(l), span_of(l));
+                continue;
+            }
+            if (value(*it->second) != value(l))
+                add(Kind::changed, area, l.key, value(*it->second), value(l), span_of(l));
+            old.erase(it);
+        }
+        for (const auto& [key, l] : old) add(Kind::removed, area, key, value(*l), "");
+    }
+    static SourceSpan span_of(const ConnLimit& l) { return l.match.span; }
+    static SourceSpan span_of(const BandLimit& l) { return l.acl.span; }
+    static SourceSpan span_of(const TrafficCounter& l) { return l.acl.span; }
+
+    void limits() {
+        const auto& ga = a_.globals;
+        const auto& gb = b_.globals;
+        limit_list("connlim", ga.connlims, gb.connlims, [](const ConnLimit& l) {
+            return l.exception ? std::string("exception")
+                               : std::to_string(l.rate) + " per " +
+                                     (l.period == 0 ? std::string("concurrent")
+                                                    : std::to_string(l.period) + "s");
+        });
+        limit_list("bandlim", ga.bandlimits, gb.bandlimits, [](const BandLimit& l) {
+            return l.exception ? std::string("exception") : std::to_string(l.rate) + " bps";
+        });
+        // A kept counter keeps its count; an added one starts from zero.
+        limit_list("counter", ga.counters, gb.counters, [](const TrafficCounter& l) {
+            if (l.exception) return std::string("exception");
+            std::string v = "limit " + std::to_string(l.limit / (1024 * 1024)) + " MiB";
+            if (!l.comment.empty()) v += ", comment '" + l.comment + "'";
+            return v;
+        });
+        const auto& fa = ga.counter_file.value;
+        const auto& fb = gb.counter_file.value;
+        auto file = [](const CounterFile& f) {
+            std::string v = f.path;
+            if (!f.report.empty())
+                v += " " + std::string(to_string(f.report_period)) + " report " + f.report;
+            return v;
+        };
+        if (file(fa) != file(fb))
+            add(Kind::changed, "global", "counter", file(fa), file(fb), gb.counter_file.span);
     }
 };
 

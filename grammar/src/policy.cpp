@@ -72,6 +72,8 @@ int failure_rank(Verdict v) {
             return 11;
         case Verdict::conn_limited:
             return 12;
+        case Verdict::quota_exceeded:
+            return 13;
         case Verdict::allowed:
             return 0;
     }
@@ -102,6 +104,8 @@ std::string_view to_string(Verdict v) {
             return "chain_revoked";
         case Verdict::conn_limited:
             return "conn_limited";
+        case Verdict::quota_exceeded:
+            return "quota_exceeded";
     }
     return "?";
 }
@@ -128,6 +132,8 @@ std::string_view describe(Verdict v) {
             return "parent chain no longer granted";
         case Verdict::conn_limited:
             return "connection limit reached";
+        case Verdict::quota_exceeded:
+            return "traffic quota exceeded";
     }
     return "?";
 }

@@ -210,13 +210,15 @@ class Resolver {
             case D::nobandlimin:
             case D::nobandlimout:
                 return bandlimit(d);
+            case D::counter:
+                return counter_file(d);
             case D::countin:
             case D::countout:
             case D::countall:
             case D::nocountin:
             case D::nocountout:
             case D::nocountall:
-                return limit_acl(d);
+                return traffic_counter(d);
             case D::connlim:
             case D::noconnlim:
                 return connlim(d);
@@ -410,16 +412,74 @@ class Resolver {
         segment_->push_back(std::move(e));
     }
 
-    void limit_acl(const Directive& d) {
-        // Global limit lists: only validate their ACL fields here.
+    void counter_file(const Directive& d) {
+        auto args = d.args();
+        CounterFile f;
+        f.path = std::string(args[0].text());
+        // 3proxy reads TYPE and REPORT only as a pair.
+        if (args.size() == 3) {
+            f.report_period = counter_period_from(args[1].text().empty() ? 'N' : args[1].text()[0]);
+            f.report = std::string(args[2].text());
+        }
+        model_.globals.counter_file = {std::move(f), d.span};
+    }
+
+    void traffic_counter(const Directive& d) {
         std::string_view n = d.name();
-        std::size_t first = 0;
-        if (n == "bandlimin" || n == "bandlimout")
-            first = 1;
-        else if (n == "countin" || n == "countout" || n == "countall")
-            first = 3;
-        AclEntry scratch;
-        acl_fields(d, first, scratch);
+        auto args = d.args();
+        TrafficCounter c;
+        c.exception = n.starts_with("no");
+        c.kind = n.ends_with("in")    ? TrafficCounter::Kind::in
+                 : n.ends_with("out") ? TrafficCounter::Kind::out
+                                      : TrafficCounter::Kind::all;
+        std::size_t first = c.exception ? 0 : 3;
+        if (!c.exception) {
+            std::string_view number = args[0].text();
+            if (auto slash = number.find('/'); slash != std::string_view::npos) {
+                c.comment = std::string(number.substr(slash + 1));
+                number = number.substr(0, slash);
+            }
+            long long slot = 0;
+            if (!parse_int(number, slot) || slot < 0 || slot > UINT32_MAX) {
+                report(Rule::PX021, args[0].span(),
+                       std::string(n) + " N '" + printable(args[0].text()) +
+                           "' must be a counter number, optionally with /COMMENT");
+                return;
+            }
+            c.number = static_cast<std::uint32_t>(slot);
+            std::string_view type = args[1].text();
+            c.period = counter_period_from(type.empty() ? 'N' : type[0]);
+            long long mib = 0;
+            // 3proxy: "Wrong traffic limit specified" for 0 or a non-number.
+            if (!parse_int(args[2].text(), mib) || mib <= 0 || mib > (1LL << 43)) {
+                report(Rule::PX021, args[2].span(),
+                       std::string(n) + " LIMIT '" + printable(args[2].text()) +
+                           "' must be a positive number of MiB (3proxy refuses the line)");
+                return;
+            }
+            c.limit = static_cast<std::uint64_t>(mib) * 1024 * 1024;
+        }
+        if (!acl_fields(d, first, c.acl)) return;
+        c.acl.span = d.span;
+        c.acl.directive = d.index;
+        for (std::size_t i = first; i < args.size(); ++i) {
+            if (!c.acl_text.empty()) c.acl_text += ' ';
+            c.acl_text += args[i].text();
+        }
+        c.key = std::string(c.exception ? "no" : "") + std::string(to_string(c.kind));
+        if (!c.exception) {
+            c.key += " " + std::to_string(c.number) + " " +
+                     std::string(to_string(c.period));
+        }
+        if (!c.acl_text.empty()) c.key += " " + c.acl_text;
+        // Lines that read the same are separate counters, as in 3proxy: number the repeats.
+        std::size_t same = 0;
+        for (const auto& other : model_.globals.counters)
+            if (other.key.starts_with(c.key) &&
+                (other.key.size() == c.key.size() || other.key[c.key.size()] == '#'))
+                ++same;
+        if (same > 0) c.key += "#" + std::to_string(same);
+        model_.globals.counters.push_back(std::move(c));
     }
 
     void connlim(const Directive& d) {

@@ -98,6 +98,23 @@ json cmd_status(Context& c, const json&) {
     s.auth_cache_entries = snapshot.auth_cache->size();
     s.dns_cache_names = snapshot.dns_cache->names();
     s.generations_with_force_sessions.emplace(pinned_forced.begin(), pinned_forced.end());
+    s.counter_file = snapshot.model->globals.counter_file.value.path;
+    for (const auto& u : snapshot.counters->usage()) {
+        const auto& line = *u.line;
+        control::CounterUsage usage;
+        usage.number = line.number;
+        usage.comment = line.comment;
+        usage.kind = std::string(proxycfg::to_string(line.kind));
+        usage.period = std::string(proxycfg::to_string(line.period));
+        usage.bytes = u.bytes;
+        usage.limit_bytes = line.limit;
+        usage.period_start_ms = u.period_start * 1000;
+        usage.acl = line.acl_text;
+        if (line.acl.span.file < snapshot.model->files.size())
+            usage.file = proxycfg::canonical_path(snapshot.model->files[line.acl.span.file].path);
+        usage.line = line.acl.span.line;
+        s.counters.push_back(std::move(usage));
+    }
     return control::ok_reply(s);
 }
 

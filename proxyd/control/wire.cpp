@@ -53,6 +53,7 @@ control::DiffResult diff_result(const DiskDiff& diff) {
     d.changes = changes_json(diff.load);
     d.impact = diff.impact;
     d.auth_cache_dropped = diff.auth_cache_dropped;
+    d.rate_changes = diff.rate_changes;
     d.diagnostics = proxycfg::diagnostics_json(diff.load.file);
     return d;
 }

@@ -53,6 +53,25 @@ int show_diff(const control::DiffResult& d, const LiveOptions& o) {
             std::cout << ": " << c.reason << '\n';
         }
     }
+    if (!d.rate_changes.empty()) {
+        std::cout << "bandwidth: a reload would change the limits of " << d.rate_changes.size()
+                  << " session" << (d.rate_changes.size() == 1 ? "" : "s")
+                  << " at once:\n";
+        auto rate = [](std::uint64_t bps) {
+            return bps == 0 ? std::string("none") : std::to_string(bps) + " bit/s";
+        };
+        for (const auto& c : d.rate_changes) {
+            std::cout << "  #" << c.id << " " << c.service;
+            if (!c.user.empty()) std::cout << " user " << c.user;
+            if (c.to_client_bps_before != c.to_client_bps_after)
+                std::cout << ": to client " << rate(c.to_client_bps_before) << " -> "
+                          << rate(c.to_client_bps_after);
+            if (c.to_server_bps_before != c.to_server_bps_after)
+                std::cout << ": to server " << rate(c.to_server_bps_before) << " -> "
+                          << rate(c.to_server_bps_after);
+            std::cout << '\n';
+        }
+    }
     if (d.auth_cache_dropped > 0)
         std::cout << "auth cache: a reload would drop " << d.auth_cache_dropped << " cached login"
                   << (d.auth_cache_dropped == 1 ? "" : "s") << '\n';

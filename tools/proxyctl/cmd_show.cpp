@@ -127,6 +127,20 @@ std::string acl_line(const AclEntry& e) {
     return out;
 }
 
+// "countin 1/alice daily 1024 alice": the counter with its period spelled out and LIMIT
+// in MiB as written.
+std::string counter_line(const TrafficCounter& c) {
+    std::string t = std::string(c.exception ? "nocount" : "count") + std::string(to_string(c.kind));
+    if (!c.exception) {
+        t += " " + std::to_string(c.number);
+        if (!c.comment.empty()) t += "/" + printable(c.comment);
+        t += " " + std::string(to_string(c.period)) + " " +
+             std::to_string(c.limit / (1024 * 1024));
+    }
+    if (!c.acl_text.empty()) t += " " + printable(c.acl_text);
+    return t;
+}
+
 // "connlim 10 0 alice": the limit as written, trailing '*' fields left out (USERS stays).
 std::string connlim_line(const ConnLimit& l) {
     auto f = acl_fields(l.match);
@@ -311,6 +325,14 @@ class Renderer {
             if (!b.acl_text.empty()) t += " " + printable(b.acl_text);
             line(out, t, b.acl.span);
         }
+        if (g.counter_file.span.valid()) {
+            const auto& f = g.counter_file.value;
+            std::string t = "counter " + word(f.path);
+            if (!f.report.empty())
+                t += " " + std::string(to_string(f.report_period)) + " report " + word(f.report);
+            line(out, t, g.counter_file.span);
+        }
+        for (const auto& c : g.counters) line(out, counter_line(c), c.acl.span);
         out << "\nusers\n";
         for (const User* u : users()) {
             line(out, "user " + printable(u->name) + " " + std::string(to_string(u->type)),
@@ -377,6 +399,27 @@ class Renderer {
             }
             globals["connlim"].push_back(std::move(j));
         }
+        if (g.counter_file.span.valid()) {
+            const auto& f = g.counter_file.value;
+            globals["counter"] = {{"file", f.path},
+                                  {"report", text_or_null(f.report)},
+                                  {"report_period", to_string(f.report_period)},
+                                  {"source", where_json(g.counter_file.span)}};
+        }
+        globals["counters"] = Json::array();
+        for (const auto& c : g.counters) {
+            Json j{{"kind", to_string(c.kind)},
+                   {"exception", c.exception},
+                   {"acl", c.acl_text},
+                   {"source", where_json(c.acl.span)}};
+            if (!c.exception) {
+                j["number"] = c.number;
+                j["comment"] = c.comment;
+                j["period"] = to_string(c.period);
+                j["limit_bytes"] = c.limit;
+            }
+            globals["counters"].push_back(std::move(j));
+        }
         globals["authcache"] = {{"types", g.authcache.value.types()},
                                 {"seconds", g.authcache.value.seconds},
                                 {"source", where_json(g.authcache.span)}};
@@ -404,6 +447,26 @@ class Renderer {
 
     // "" as null: a value nobody set and that has no default.
     static Json text_or_null(const std::string& text) { return text.empty() ? Json() : Json(text); }
+
+    // "2 connlim, 1 bandlim, 3 counter lines": the limit lines any session can meet.
+    std::string limit_lines() const {
+        const auto& g = loaded_.model.globals;
+        auto rules = [](const auto& lines) {
+            return std::count_if(lines.begin(), lines.end(),
+                                 [](const auto& l) { return !l.exception; });
+        };
+        std::string out;
+        auto add = [&](long n, const char* what) {
+            if (n == 0) return;
+            if (!out.empty()) out += ", ";
+            out += std::to_string(n) + " " + what;
+        };
+        add(rules(g.connlims), "connlim");
+        add(rules(g.bandlimits), "bandlim");
+        add(rules(g.counters), "count");
+        if (!out.empty()) out += " line(s)";
+        return out;
+    }
 
     Json setting(Json value, const SourceSpan& span) const {
         return Json{{"value", std::move(value)}, {"source", where_json(span)}};
@@ -467,6 +530,8 @@ class Renderer {
             line(out, "acl-default deny", {}, "a request no entry matches is refused");
         }
         line(out, "maxconn " + std::to_string(s.maxconn.value), s.maxconn.span);
+        // The limit lists are global: every line can hold this service's sessions.
+        if (auto n = limit_lines(); !n.empty()) line(out, "limits " + n, {}, "global lists, below");
         line(out, s.force.value ? "force" : "noforce", s.force.span,
              "default (3proxy starts every load with force)");
         line(out, "timeouts " + timeouts_text(loaded_.model.globals.timeouts.value),
@@ -540,6 +605,14 @@ class Renderer {
         j["acl"] = std::move(acl);
         j["acl_flush"] = where_json(s.acl_flush_span);
         j["maxconn"] = setting(s.maxconn.value, s.maxconn.span);
+        const auto& g = loaded_.model.globals;
+        auto rules = [](const auto& lines) {
+            return std::count_if(lines.begin(), lines.end(),
+                                 [](const auto& l) { return !l.exception; });
+        };
+        j["limits"] = {{"connlim", rules(g.connlims)},
+                       {"bandlimits", rules(g.bandlimits)},
+                       {"counters", rules(g.counters)}};
         j["force"] = setting(s.force.value, s.force.span);
         j["timeouts"] = setting(loaded_.model.globals.timeouts.value.values,
                                 loaded_.model.globals.timeouts.span);

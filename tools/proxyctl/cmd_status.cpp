@@ -8,6 +8,30 @@
 namespace proxyctl {
 namespace {
 
+// "counters (kept in /var/lib/proxyd/traffic):" and one line per counter:
+// "  in  1/alice  daily  712.0 MiB of 1.0 GiB (69%)  since 2026-11-28 00:00  proxyd.cfg:12".
+void print_counters(const control::Status& s) {
+    if (s.counters.empty()) return;
+    std::cout << "counters";
+    if (!s.counter_file.empty())
+        std::cout << " (kept in " << s.counter_file << ")";
+    else
+        std::cout << " (no counter file: a restart starts them from zero)";
+    std::cout << ":\n";
+    for (const auto& c : s.counters) {
+        std::string name = std::to_string(c.number);
+        if (!c.comment.empty()) name += "/" + c.comment;
+        auto percent = c.limit_bytes ? c.bytes * 100 / c.limit_bytes : 0;
+        std::cout << "  " << c.kind << "  " << name << "  " << c.period << "  "
+                  << human_bytes(c.bytes) << " of " << human_bytes(c.limit_bytes) << " ("
+                  << percent << "%" << (c.bytes >= c.limit_bytes ? ", spent" : "") << ")";
+        if (c.period_start_ms != 0) std::cout << "  since " << local_time_ms(c.period_start_ms);
+        if (!c.acl.empty()) std::cout << "  " << c.acl;
+        if (c.line != 0) std::cout << "  " << c.file << ":" << c.line;
+        std::cout << '\n';
+    }
+}
+
 int show_status(const control::Status& s, const LiveOptions& o) {
     if (o.json) {
         // Through the type: an older daemon's reply gets the fields it lacks as null.
@@ -52,6 +76,7 @@ int show_status(const control::Status& s, const LiveOptions& o) {
         for (auto g : s.generations_with_sessions) std::cout << ' ' << g;
         std::cout << '\n';
     }
+    print_counters(s);
     return exit_ok;
 }
 

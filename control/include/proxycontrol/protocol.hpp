@@ -116,6 +116,35 @@ struct ReloadRecord {
 void to_json(nlohmann::json& j, const ReloadRecord& r);
 void from_json(const nlohmann::json& j, ReloadRecord& r);
 
+// One traffic counter's usage in the current period (status).
+struct CounterUsage {
+    std::uint32_t number = 0;  // N; 0: not saved in the counter file
+    std::string comment;
+    std::string kind;    // "in", "out", "all"
+    std::string period;  // "never", "minutely", "hourly", "daily", "weekly", "monthly", "annually"
+    std::uint64_t bytes = 0;
+    std::uint64_t limit_bytes = 0;
+    std::int64_t period_start_ms = 0;  // 0 for "never"
+    std::string acl;                   // the ACL fields as written ("" for all)
+    std::string file;
+    std::uint32_t line = 0;
+};
+void to_json(nlohmann::json& j, const CounterUsage& c);
+void from_json(const nlohmann::json& j, CounterUsage& c);
+
+// A live session whose bandwidth limit a reload would change (diff); 0 is no limit.
+struct RateChange {
+    std::uint64_t id = 0;
+    std::string service;
+    std::string user;  // "" when none (null on the wire)
+    std::uint64_t to_client_bps_before = 0;
+    std::uint64_t to_client_bps_after = 0;
+    std::uint64_t to_server_bps_before = 0;
+    std::uint64_t to_server_bps_after = 0;
+};
+void to_json(nlohmann::json& j, const RateChange& c);
+void from_json(const nlohmann::json& j, RateChange& c);
+
 struct Status {
     int protocol = protocol_version;
     std::int64_t pid = 0;
@@ -134,6 +163,8 @@ struct Status {
     // ones a re-checking reload would hold to the current users and ACLs. Absent (nullopt)
     // from a daemon that predates the field.
     std::optional<std::vector<std::uint64_t>> generations_with_force_sessions;
+    std::vector<CounterUsage> counters;  // traffic counters, in file order
+    std::string counter_file;            // where they are kept ("" for nowhere)
 };
 
 struct SessionInfo {
@@ -171,6 +202,7 @@ struct DiffResult {
     nlohmann::json changes = nlohmann::json::array();      // proxycfg::model_change_json
     std::vector<ClosedSession> impact;                     // sessions a reload would close
     std::uint64_t auth_cache_dropped = 0;                  // cached logins it would drop
+    std::vector<RateChange> rate_changes;                  // bandwidth limits it would change
     nlohmann::json diagnostics = nlohmann::json::array();  // when the files on disk are broken
 };
 void to_json(nlohmann::json& j, const DiffResult& d);

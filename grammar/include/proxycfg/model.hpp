@@ -274,6 +274,40 @@ struct BandLimit {
     std::string key;
 };
 
+// When a traffic counter starts again from zero (and a counter report is written): the
+// rotation letters 3proxy reads, C (minutely), H, D, W, M and Y; any other letter: never.
+enum class CounterPeriod : std::uint8_t { never, minutely, hourly, daily, weekly, monthly, annually };
+CounterPeriod counter_period_from(char letter);
+std::string_view to_string(CounterPeriod p);  // "never", "minutely", "hourly", ...
+
+// `counter FILE [TYPE REPORT]`: the file traffic counters are kept in between runs and
+// reloads, and a report written at the start of each TYPE period (TYPE and REPORT count
+// only together, as in 3proxy).
+struct CounterFile {
+    std::string path;
+    CounterPeriod report_period = CounterPeriod::never;
+    std::string report;  // file name; strftime % fields, else a date suffix is added
+};
+
+// `countin`/`countout`/`countall N[/COMMENT] TYPE LIMIT [ACL...]` and the `nocount*`
+// exceptions: one global list in file order. `in` counts what reaches the client, `out`
+// what reaches the server, `all` both.
+struct TrafficCounter {
+    enum class Kind : std::uint8_t { in, out, all };
+    Kind kind = Kind::in;
+    bool exception = false;        // nocountin / nocountout / nocountall
+    std::uint32_t number = 0;      // N: its slot in the counter file; 0 is never saved
+    std::string comment;           // after the '/' of N/COMMENT
+    CounterPeriod period = CounterPeriod::never;
+    std::uint64_t limit = 0;       // bytes (LIMIT is in MiB)
+    AclEntry acl;                  // the matching fields; acl.span: the line
+    std::string acl_text;          // the ACL fields as written ("" for all)
+    // Identifies the counter across reloads and restarts: kind, N, TYPE and ACL fields (not
+    // LIMIT or COMMENT, which a reload may change while the count goes on).
+    std::string key;
+};
+std::string_view to_string(TrafficCounter::Kind k);  // "in", "out", "all"
+
 struct Globals {
     Setting<Timeouts> timeouts;
     Setting<AuthCacheSettings> authcache;
@@ -316,6 +350,8 @@ struct Globals {
     Setting<int> parentretries{1, {}};  // parent chains tried per connection
     std::vector<ConnLimit> connlims;
     std::vector<BandLimit> bandlimits;  // file order, both directions
+    Setting<CounterFile> counter_file;  // the last `counter` line
+    std::vector<TrafficCounter> counters;  // file order, every kind
 };
 
 struct Model {

@@ -54,6 +54,7 @@ enum class Verdict : std::uint8_t {
     cached_elsewhere,  // authcache limit: the user's cached login is from another address
     chain_revoked,     // re-check only: the deciding entry no longer draws the session's parents
     conn_limited,      // a connlim budget is spent (admission only; proxycfg/connlim.hpp)
+    quota_exceeded,    // a traffic counter is at its limit (proxycfg/counters.hpp)
 };
 std::string_view to_string(Verdict v);
 // Reason phrase for logs and the reload record ("user removed", "ACL now denies", ...).

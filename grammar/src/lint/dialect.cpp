@@ -127,6 +127,26 @@ void check_3proxy_crypt(Context& ctx) {
     }
 }
 
+// 3proxy opens the counter file when it reads the `counter` line and fills in saved counts
+// only for count lines read after it: those above start from zero at every start.
+void check_3proxy_counter_order(Context& ctx) {
+    const Directive* counter = nullptr;
+    for (const auto& d : ctx.cfg.directives)
+        if (d.id == DirectiveId::counter && d.well_formed && !counter) counter = &d;
+    if (!counter) return;
+    for (const auto& d : ctx.cfg.directives) {
+        if (d.index > counter->index) break;
+        if (!d.well_formed ||
+            (d.id != DirectiveId::countin && d.id != DirectiveId::countout &&
+             d.id != DirectiveId::countall))
+            continue;
+        ctx.report(Rule::PX510, d.tokens[0].span(),
+                   "'" + std::string(d.name()) + "' above 'counter': 3proxy does not load its saved "
+                   "count, so it starts from zero at every start and reload")
+            .notes.push_back({counter->span, "the counter file is opened here"});
+    }
+}
+
 }  // namespace
 
 // 3proxy's cache keeps a removed user's login for its whole time (PX217 there); proxyd's
@@ -150,6 +170,7 @@ void check_dialect(Context& ctx) {
     if (ctx.three_proxy()) {
         check_force_ignores_acl(ctx);
         check_3proxy_crypt(ctx);
+        check_3proxy_counter_order(ctx);
         return;
     }
     check_proxyd_directives(ctx);
