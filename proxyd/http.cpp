@@ -327,10 +327,15 @@ bool HttpSession::forward_request_body(bool& progress) {
             fail(400, "Bad Request", result::protocol_error, "malformed chunked request body");
             return false;
         }
+        bool allowed = quota_allows(n, false);
         up_out_.append(in_, 0, n);
         record_.bytes_out += n;
         in_.erase(0, n);
         progress = progress || n > 0;
+        if (!allowed) {
+            close(result::traffic_quota, "traffic quota exceeded");
+            return false;
+        }
     }
     if (!request_body_->done() && in_.empty() && up_out_.size() - up_out_off_ < max_backlog) {
         auto r = read_client(in_, read_chunk);
@@ -434,10 +439,15 @@ bool HttpSession::forward_response_body(bool& progress, bool& done) {
             close(result::upstream_error, "malformed chunked response body");
             return false;
         }
+        bool allowed = quota_allows(n, true);
         send_client(std::string_view(up_in_).substr(0, n));
         record_.bytes_in += n;
         up_in_.erase(0, n);
         progress = progress || n > 0;
+        if (!allowed) {
+            close(result::traffic_quota, "traffic quota exceeded");
+            return false;
+        }
     }
     done = response_body_->done() ||
            (response_body_->mode() == http::BodyFramer::Mode::until_close && upstream_eof_);

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <limits>
 
 #include "access_log.hpp"
 #include "proxycfg/connlim.hpp"
@@ -453,6 +454,20 @@ void Session::account_traffic() {
         std::uint64_t add = (u.to_client ? in : 0) + (u.to_server ? out : 0);
         if (add) u.state->bytes.fetch_add(add, std::memory_order_relaxed);
     }
+}
+
+bool Session::quota_allows(std::size_t& bytes, bool to_client) {
+    if (counted_.empty()) return true;
+    account_traffic();
+    std::uint64_t left = std::numeric_limits<std::uint64_t>::max();
+    for (const auto& u : counted_) {
+        if (!(to_client ? u.to_client : u.to_server)) continue;
+        auto used = u.state->bytes.load(std::memory_order_relaxed);
+        left = std::min(left, used >= u.limit ? 0 : u.limit - used);
+    }
+    if (bytes <= left) return true;
+    bytes = static_cast<std::size_t>(left);
+    return false;
 }
 
 std::optional<Relay::Quota> Session::relay_quota() const {

@@ -140,6 +140,10 @@ class Session {
     proxycfg::AccessRequest access_request(const AclClock& clock) const;
     // Evaluates the policy for the request in record_ and remembers what admitted it.
     proxycfg::Decision admit();
+    // Cuts `bytes` about to go towards the client (or the server) to what the session's
+    // counters still allow; false when it had to (the caller moves what is left, then
+    // closes for the quota). For paths that move bytes themselves, not through the relay.
+    bool quota_allows(std::size_t& bytes, bool to_client);
     // What the relay may still move for the session's traffic counters.
     std::optional<Relay::Quota> relay_quota() const;
     // Takes the session's connlim budgets on its first admission; false when one is spent.
