@@ -3,7 +3,8 @@
 #   1. bulk SOCKS5 throughput vs a direct connection to the same sink (goal >= 0.9x);
 #   2. SOCKS5 connect + RFC 1929 auth + 32-byte echo, connections/s with 64 clients;
 #   3. proxyd's RSS with 10,000 idle established SOCKS5 sessions;
-#   4. bulk throughput again with bandwidth limits configured for another user.
+#   4. bulk throughput again with bandwidth limits, connection limits and traffic
+#      counters configured for another user (an unlimited session must not pay for them).
 # Where Debian's microsocks / dante-server install, the same loads run against them and
 # the ratios are printed. Tunables: BUILD_DIR, BENCH_MIB (per throughput run),
 # BENCH_SECONDS, BENCH_CLIENTS, BENCH_IDLE, BENCH_LIMIT_LINES, BENCH_INSTALL=0 to skip
@@ -107,7 +108,7 @@ echo "proxyd: throughput $PX_TP MiB/s ($(ratio "$PX_TP" "$DIRECT")x direct, goal
 echo "proxyd: $PX_RATE conns/s with $CLIENTS clients (connect+auth+32B echo; $PX_FAIL failures)"
 echo "proxyd: $PX_IDLE idle sessions: RSS ${PX_RSS0} -> ${PX_RSS1} KiB (${PX_PER} KiB/session)"
 
-# The same bulk run with bandwidth limits configured for other users: an unlimited
+# The same bulk run with limits and counters configured for other users: an unlimited
 # session must not pay for them (the ratio should stay near 1.00).
 LIMIT_LINES=${BENCH_LIMIT_LINES:-100}
 L=$(free_port)
@@ -118,7 +119,10 @@ L=$(free_port)
     for i in $(seq "$LIMIT_LINES"); do
         echo "bandlimin $((1000000 + i)) other"
         echo "bandlimout $((1000000 + i)) other"
+        echo "connlim $((1000 + i)) 0 other"
+        echo "countall $i/other D $((100000 + i)) other"
     done
+    echo "counter $WORK/traffic.counters"
     echo "allow bench,other"
     echo "socks -p$L -i127.0.0.1"
 } >"$WORK/proxyd-limits.cfg"
@@ -126,7 +130,8 @@ L=$(free_port)
 PIDS+=($!)
 wait_port "$L"
 LIM_TP=$("$BENCH" throughput --proxy "$L" --user bench --pass bench --mib "$MIB")
-echo "proxyd with $((2 * LIMIT_LINES)) bandlim lines for another user: throughput $LIM_TP MiB/s" \
+echo "proxyd with $((2 * LIMIT_LINES)) bandlim, $LIMIT_LINES connlim and $LIMIT_LINES countall lines" \
+    "for another user: throughput $LIM_TP MiB/s" \
     "($(ratio "$LIM_TP" "$PX_TP")x of the run without them)"
 
 compare() {  # name port pid user pass
