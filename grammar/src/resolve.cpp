@@ -472,14 +472,20 @@ class Resolver {
                      std::string(to_string(c.period));
         }
         if (!c.acl_text.empty()) c.key += " " + c.acl_text;
-        // Lines that read the same are separate counters, as in 3proxy: number the repeats.
-        std::size_t same = 0;
-        for (const auto& other : model_.globals.counters)
-            if (other.key.starts_with(c.key) &&
-                (other.key.size() == c.key.size() || other.key[c.key.size()] == '#'))
-                ++same;
-        if (same > 0) c.key += "#" + std::to_string(same);
+        c.key = numbered_key(std::move(c.key), model_.globals.counters);
         model_.globals.counters.push_back(std::move(c));
+    }
+
+    // Lines of a limit list that read the same are separate budgets or counts, as in
+    // 3proxy: the second `connlim 5 0 *` is keyed "connlim 5 0 *#1".
+    template <typename Lines>
+    static std::string numbered_key(std::string key, const Lines& earlier) {
+        auto same = std::count_if(earlier.begin(), earlier.end(), [&](const auto& l) {
+            return l.key.starts_with(key) &&
+                   (l.key.size() == key.size() || l.key[key.size()] == '#');
+        });
+        if (same > 0) key += "#" + std::to_string(same);
+        return key;
     }
 
     void connlim(const Directive& d) {
@@ -509,13 +515,8 @@ class Resolver {
         limit.key = std::string(d.name());
         for (std::size_t i = limit.exception ? 0 : 1; i < args.size(); ++i)
             limit.key += " " + std::string(args[i].text());
-        auto& limits = model_.globals.connlims;
-        auto repeats = std::count_if(limits.begin(), limits.end(), [&](const ConnLimit& l) {
-            return l.key.compare(0, limit.key.size(), limit.key) == 0 &&
-                   (l.key.size() == limit.key.size() || l.key[limit.key.size()] == '#');
-        });
-        if (repeats > 0) limit.key += "#" + std::to_string(repeats);
-        limits.push_back(std::move(limit));
+        limit.key = numbered_key(std::move(limit.key), model_.globals.connlims);
+        model_.globals.connlims.push_back(std::move(limit));
     }
 
     void bandlimit(const Directive& d) {
@@ -544,13 +545,7 @@ class Resolver {
         }
         b.key = std::string(b.exception ? "no" : "") + (b.out ? "out" : "in");
         if (!b.acl_text.empty()) b.key += " " + b.acl_text;
-        // Two identical lines are two budgets, as in 3proxy: number the repeats.
-        std::size_t same = 0;
-        for (const auto& other : model_.globals.bandlimits)
-            if (other.key.starts_with(b.key) &&
-                (other.key.size() == b.key.size() || other.key[b.key.size()] == '#'))
-                ++same;
-        if (same > 0) b.key += "#" + std::to_string(same);
+        b.key = numbered_key(std::move(b.key), model_.globals.bandlimits);
         model_.globals.bandlimits.push_back(std::move(b));
     }
 

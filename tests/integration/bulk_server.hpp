@@ -24,17 +24,8 @@ namespace harness {
 class BulkServer {
   public:
     BulkServer() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_, 16) != 0)
-            throw std::runtime_error("bulk server: bind");
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
+        fd_ = listen_on(false, port_);
+        if (fd_ < 0) throw std::runtime_error("bulk server: cannot listen");
         acceptor_ = std::thread([this] {
             for (;;) {
                 int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);

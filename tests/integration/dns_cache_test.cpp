@@ -25,14 +25,7 @@ namespace {
 class CountingDns {
   public:
     explicit CountingDns(std::uint32_t ttl) : ttl_(ttl) {
-        fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-            port_ = ntohs(a.sin_port);
+        fd_ = udp_on_loopback(port_);
         thread_ = std::thread([this] { serve(); });
     }
     ~CountingDns() {

@@ -26,16 +26,8 @@ constexpr std::string_view refusal =
 class EarlyAnswerOrigin {
   public:
     EarlyAnswerOrigin() {
-        listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
-            ::listen(listen_fd_, 64) != 0)
-            throw std::runtime_error("cannot listen");
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
+        listen_fd_ = listen_on(false, port_);
+        if (listen_fd_ < 0) throw std::runtime_error("cannot listen");
         thread_ = std::thread([this] { serve(); });
     }
     ~EarlyAnswerOrigin() {

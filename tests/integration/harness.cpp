@@ -19,8 +19,6 @@
 
 namespace harness {
 
-namespace {
-
 int listen_on(bool v6, std::uint16_t& port) {
     int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
@@ -50,6 +48,8 @@ int listen_on(bool v6, std::uint16_t& port) {
     return fd;
 }
 
+namespace {
+
 // accept() with a poll so the acceptor thread notices stop_ within 100 ms.
 int accept_with_stop(int listen_fd, const std::atomic<bool>& stop) {
     while (!stop) {
@@ -65,6 +65,21 @@ bool wait_readable(int fd, std::chrono::milliseconds timeout) {
 }
 
 }  // namespace
+
+int udp_on_loopback(std::uint16_t& port) {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        if (fd >= 0) ::close(fd);
+        return -1;
+    }
+    port = ntohs(a.sin_port);
+    return fd;
+}
 
 std::uint16_t free_port() {
     // The port stays bound (not listening) with SO_REUSEADDR for the rest of the test
@@ -346,15 +361,8 @@ EchoServer::~EchoServer() {
 }
 
 DnsServer::DnsServer() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        return;
-    port_ = ntohs(a.sin_port);
+    fd_ = udp_on_loopback(port_);
+    if (fd_ < 0) return;
     thread_ = std::thread([this] {
         unsigned char q[512];
         while (!stop_) {

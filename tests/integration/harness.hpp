@@ -21,6 +21,12 @@ using namespace std::chrono_literals;
 
 std::uint16_t free_port();
 
+// A TCP socket listening on 127.0.0.1 (::1 when `v6`) at a port the kernel picks, written
+// to `port`; -1 when it cannot. For the test's own servers.
+int listen_on(bool v6, std::uint16_t& port);
+// A UDP socket bound to 127.0.0.1 at a port the kernel picks; -1 when it cannot.
+int udp_on_loopback(std::uint16_t& port);
+
 class TempDir {
   public:
     TempDir();

@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "harness.hpp"
+
 namespace harness {
 
 class LineServer {
@@ -31,15 +33,7 @@ class LineServer {
 
     LineServer(std::string greeting, Script script)
         : greeting_(std::move(greeting)), script_(std::move(script)) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-        ::listen(fd_, 16);
-        socklen_t len = sizeof sa;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len);
-        port_ = ntohs(sa.sin_port);
+        fd_ = listen_on(false, port_);
         thread_ = std::thread([this] { run(); });
     }
     ~LineServer() {

@@ -30,16 +30,8 @@ bool echoes(std::uint16_t port, const std::string& text) {
 class Squatter {
   public:
     Squatter() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
-            ::listen(fd_, 8) != 0)
-            throw std::runtime_error("cannot listen");
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
+        fd_ = listen_on(false, port_);
+        if (fd_ < 0) throw std::runtime_error("cannot listen");
     }
     ~Squatter() { ::close(fd_); }
     Squatter(const Squatter&) = delete;

@@ -29,15 +29,7 @@ std::string port_text(std::uint16_t p) {
 class ConnectProxy {
   public:
     ConnectProxy() {
-        listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ::listen(listen_fd_, 16);
-        socklen_t len = sizeof a;
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
+        listen_fd_ = listen_on(false, port_);
         acceptor_ = std::thread([this] { accept_loop(); });
     }
     ~ConnectProxy() {
@@ -132,15 +124,7 @@ class ConnectProxy {
 class CannedParent {
   public:
     explicit CannedParent(std::string answer) : answer_(std::move(answer)) {
-        listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ::listen(listen_fd_, 16);
-        socklen_t len = sizeof a;
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
+        listen_fd_ = listen_on(false, port_);
         thread_ = std::thread([this] { serve(); });
     }
     ~CannedParent() {
