@@ -130,9 +130,14 @@ void TrafficCounters::commit(std::shared_ptr<const proxycfg::Model> model,
         states[i]->over = false;
         next.emplace(counters[i].key, states[i]);
     }
-    // A counter the new generation no longer has keeps its last count in the file.
-    for (const auto& [key, state] : by_key_)
-        if (!next.contains(key)) saved_[key] = {state->bytes.load(), state->period_start.load()};
+    // A counter the new generation no longer has keeps its last count in the file, unless
+    // it is N 0: those are never saved.
+    if (model_) {
+        const auto& old = model_->globals.counters;
+        for (std::size_t i = 0; i < old.size() && i < states_.size(); ++i)
+            if (states_[i] && old[i].number != 0 && !next.contains(old[i].key))
+                saved_[old[i].key] = {states_[i]->bytes.load(), states_[i]->period_start.load()};
+    }
     by_key_ = std::move(next);
     if (report_start_ == 0 || model_ == nullptr ||
         model_->globals.counter_file.value.report_period !=

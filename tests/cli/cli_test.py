@@ -414,6 +414,71 @@ def test_show_bandwidth_limits(tmp):
     check("PX503" not in r.out, "proxyd honours bandlim", r)
 
 
+def test_show_counters(tmp):
+    """count lines and the counter file, with N, period, LIMIT and ACL, in text and JSON;
+    every service shows how many count lines can hold it; check --dialect proxyd accepts them."""
+    cfg = write(f"{tmp}/count.cfg",
+                "users alice:CL:x\n"
+                "counter /var/lib/proxyd/traffic D /var/log/traffic.%Y-%m-%d\n"
+                "nocountin * 127.0.0.1\n"
+                "countin 1/alice D 1024 alice\n"
+                "countout 2 w 10\n"
+                "countall 0 X 5 * 10.0.0.0/8\n"
+                "nocountall admin\n"
+                "allow *\nsocks -p1080\n")
+    r = run("show", cfg)
+    check(r.rc == 0, "show", r)
+    lines = [l.strip() for l in r.out.splitlines()]
+
+    def shown(prefix, where):
+        return any(l.startswith(prefix) and f"count.cfg:{where}" in l for l in lines)
+
+    check(shown("counter /var/lib/proxyd/traffic daily report /var/log/traffic.%Y-%m-%d", 2),
+          "counter file with its report and line", r)
+    check(shown("nocountin * 127.0.0.1", 3), "nocountin with its line", r)
+    check(shown("countin 1/alice daily 1024 alice", 4), "countin with period spelled out", r)
+    check(shown("countout 2 weekly 10", 5), "countout, lower-case TYPE", r)
+    check(shown("countall 0 never 5 * 10.0.0.0/8", 6), "countall, unknown TYPE never resets", r)
+    check(shown("nocountall admin", 7), "nocountall", r)
+    check(any(l.startswith("limits 3 count line(s)") for l in lines),
+          "the service counts the count lines, not the exceptions", r)
+
+    r = run("show", "--json", cfg)
+    doc = loads_valid(SOURCE_DIR, "show", r.out)
+    counter = doc["globals"]["counter"]
+    check((counter["file"], counter["report"], counter["report_period"],
+           counter["source"]["line"]) ==
+          ("/var/lib/proxyd/traffic", "/var/log/traffic.%Y-%m-%d", "daily", 2),
+          "counter file in JSON", r)
+    counters = doc["globals"]["counters"]
+    check([(c["kind"], c["exception"], c.get("number"), c.get("comment"), c.get("period"),
+            c.get("limit_bytes"), c["acl"], c["source"]["line"]) for c in counters] ==
+          [("in", True, None, None, None, None, "* 127.0.0.1", 3),
+           ("in", False, 1, "alice", "daily", 1024 * 1024 * 1024, "alice", 4),
+           ("out", False, 2, "", "weekly", 10 * 1024 * 1024, "", 5),
+           ("all", False, 0, "", "never", 5 * 1024 * 1024, "* 10.0.0.0/8", 6),
+           ("all", True, None, None, None, None, "admin", 7)], "counters in JSON", r)
+    check(doc["services"][0]["limits"] == {"connlim": 0, "bandlimits": 0, "counters": 3},
+          "per-service limit counts", r)
+
+    # Two arguments: TYPE without REPORT is no report, as in 3proxy.
+    bare = write(f"{tmp}/bare.cfg", "counter /var/lib/proxyd/traffic D\nsocks -p1080\n")
+    r = run("show", "--json", bare)
+    doc = loads_valid(SOURCE_DIR, "show", r.out)
+    check(doc["globals"]["counter"]["report"] is None and
+          doc["globals"]["counter"]["report_period"] == "never", "no report without REPORT", r)
+    check(doc["globals"]["counters"] == [], "no count lines", r)
+    r = run("show", bare)
+    check(any(l.strip().startswith("counter /var/lib/proxyd/traffic") and "report" not in l
+              for l in r.out.splitlines()), "counter line without report", r)
+
+    r = run("check", "--dialect", "proxyd", cfg)
+    check("PX503" not in r.out and "PX502" not in r.out, "proxyd honours the count lines", r)
+    check("PX510" not in r.out, "proxyd loads counts wherever the lines are", r)
+    r = run("check", "--dialect", "3proxy", cfg)
+    check("PX510" not in r.out, "counter above every count line: fine for 3proxy", r)
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 def test_show_mail_services_default_host(tmp):

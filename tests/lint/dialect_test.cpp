@@ -1,4 +1,4 @@
-// Dialect rules: PX501-PX505 (proxyd), PX506-PX507 (3proxy).
+// Dialect rules: PX501-PX505 and PX508-PX509 (proxyd), PX506-PX507 and PX510 (3proxy).
 #include <catch2/catch.hpp>
 
 #include "check_text.hpp"
@@ -277,4 +277,79 @@ TEST_CASE("a force service under auth none gets no force note: its ACL is not ch
 TEST_CASE("chroot is served by proxyd", "[lint][dialect]") {
     auto l = check_text("chroot /srv/jail\nauth iponly\nallow *\nsocks -i127.0.0.1\n");
     CHECK_FALSE(reports(l, "PX503"));
+}
+
+TEST_CASE("count lines and the counter file are honoured by proxyd", "[lint][dialect]") {
+    auto l = check_text(
+        "countin 1/alice D 1024 alice\ncounter /var/lib/proxyd/traffic D /var/log/traffic\n"
+        "countout 2 W 10 *\ncountall 0 M 5 * 10.0.0.0/8\nnocountin * 127.0.0.1\nnocountout\n"
+        "nocountall admin\nallow *\nsocks -i127.0.0.1\n");
+    CHECK_FALSE(reports(l, "PX503"));
+    CHECK_FALSE(reports(l, "PX502"));
+    // The order 3proxy needs is no concern of proxyd's.
+    CHECK_FALSE(reports(l, "PX510"));
+}
+
+// --- PX510
+
+TEST_CASE("a count line above the counter line does not get its saved count in 3proxy",
+          "[lint][dialect]") {
+    auto l = check_text(
+        "countin 1/alice D 1024 alice\n"
+        "nocountin * 127.0.0.1\n"
+        "countout 2 W 10 *\n"
+        "countall 3 M 10 *\n"
+        "counter /var/lib/3proxy/traffic.3cf\n"
+        "countin 4 D 10 *\n"
+        "socks -i127.0.0.1\n",
+        Dialect::threeproxy);
+    auto d = with_code(l, "PX510");
+    // Every count line above the counter line, never an exception or a line below it.
+    REQUIRE(d.size() == 3);
+    CHECK(d[0].severity == proxycfg::Severity::warning);
+    CHECK(d[0].span.line == 1);
+    CHECK(d[0].span.column == 1);
+    CHECK(d[0].span.length == 7);  // the directive word
+    CHECK(contains(d[0].message, "'countin' above 'counter'"));
+    CHECK(contains(d[0].message, "starts from zero"));
+    CHECK(d[1].span.line == 3);
+    CHECK(d[1].span.length == 8);
+    CHECK(contains(d[1].message, "'countout' above 'counter'"));
+    CHECK(d[2].span.line == 4);
+    CHECK(contains(d[2].message, "'countall' above 'counter'"));
+    for (const auto& each : d) {
+        REQUIRE(each.notes.size() == 1);
+        CHECK(each.notes[0].span.line == 5);
+        CHECK(each.notes[0].span.column == 1);
+        CHECK(each.notes[0].message == "the counter file is opened here");
+    }
+}
+
+TEST_CASE("count lines below the counter line, or no counter line, are fine for 3proxy",
+          "[lint][dialect]") {
+    // near miss: the same lines with counter first
+    auto below = check_text(
+        "counter /var/lib/3proxy/traffic.3cf\ncountin 1/alice D 1024 alice\ncountout 2 D 10 *\n"
+        "countall 3 D 10 *\nsocks -i127.0.0.1\n",
+        Dialect::threeproxy);
+    CHECK_FALSE(reports(below, "PX510"));
+    // Without a counter file nothing is loaded anyway.
+    auto none =
+        check_text("countin 1/alice D 1024 alice\nsocks -i127.0.0.1\n", Dialect::threeproxy);
+    CHECK_FALSE(reports(none, "PX510"));
+    // Only exceptions above the counter line: they have no count to load.
+    auto exceptions = check_text(
+        "nocountin * 127.0.0.1\nnocountall admin\ncounter /var/lib/3proxy/traffic.3cf\n"
+        "countin 1 D 10 *\nsocks -i127.0.0.1\n",
+        Dialect::threeproxy);
+    CHECK_FALSE(reports(exceptions, "PX510"));
+}
+
+TEST_CASE("the proxyd dialect is silent about count lines above the counter line",
+          "[lint][dialect]") {
+    const char* cfg =
+        "countin 1/alice D 1024 alice\ncountall 2 W 10 *\n"
+        "counter /var/lib/proxyd/traffic\nsocks -i127.0.0.1\n";
+    CHECK_FALSE(reports(check_text(cfg), "PX510"));
+    CHECK(reports(check_text(cfg, Dialect::threeproxy), "PX510"));
 }
