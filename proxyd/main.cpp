@@ -15,6 +15,7 @@
 
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
+#include "control/gateway.hpp"
 #include "control/server.hpp"
 #include "counter_keeper.hpp"
 #include "daemon.hpp"
@@ -262,7 +263,13 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
             status = 1;
         }
         proxyd::EventLoop control_loop;
-        proxyd::control_cmd::Context context{engine, started_at_ms};
+        proxyd::control_cmd::Context context{engine, started_at_ms, {}};
+        engine.on_outcome([&context](const proxyd::ReloadOutcome& outcome) {
+            proxyd::control_cmd::record_reload(context, outcome);
+        });
+        // The admin service's sessions reach the control thread through this.
+        proxyd::ControlGateway gateway(control_loop, context);
+        for (auto* worker : worker_list) worker->set_control_gateway(&gateway);
         proxyd::ControlServer control(control_loop, context);
         if (!open_control_socket(control, options)) status = 1;
         // Last of the privileged steps: ports, pidfile and control socket are in place.

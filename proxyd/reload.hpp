@@ -94,9 +94,17 @@ class ReloadEngine {
 
     // The running model against the files on disk now (`proxyctl diff`).
     DiskDiff diff();
+    // The loaded files whose bytes on disk differ now (or are gone). With `trust_stat`, a
+    // file whose modification time and size are unchanged is not read: cheap enough to
+    // ask every few seconds.
+    std::vector<control::FileChange> changed_files(bool trust_stat) const;
 
     const SnapshotPtr& current() const { return current_; }
     const std::optional<ReloadOutcome>& last_reload() const { return last_; }
+    // Called with every reload outcome but dry runs' (the control layer keeps a history).
+    void on_outcome(std::function<void(const ReloadOutcome&)> observer) {
+        observer_ = std::move(observer);
+    }
     const std::vector<Worker*>& workers() const { return workers_; }
     // The control command `reopen-logs`: log rotation without a reload.
     AccessLog& access_log() { return log_; }
@@ -108,6 +116,7 @@ class ReloadEngine {
     SystemdNotifier* notifier_;
     ListenSockets sockets_;  // the generation's listening sockets, one per port
     std::optional<ReloadOutcome> last_;
+    std::function<void(const ReloadOutcome&)> observer_;
 };
 
 }  // namespace proxyd

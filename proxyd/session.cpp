@@ -12,6 +12,8 @@
 #include <ctime>
 #include <limits>
 
+#include <nlohmann/json.hpp>
+
 #include "access_log.hpp"
 #include "proxycfg/connlim.hpp"
 #include "proxycfg/bandlim.hpp"
@@ -794,6 +796,8 @@ void Session::close(int code, std::string_view reason) {
     if (!silent_) log_close(code, reason);
     host_.retire(*this);
 }
+
+void Session::on_control_reply(const nlohmann::json&) {}
 
 void Session::close_silently() {
     silent_ = true;

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "config_snapshot.hpp"
 #include "event_loop.hpp"
 #include "fd.hpp"
@@ -102,6 +104,9 @@ class Session {
     const ConfigSnapshot& config() const { return *config_; }
     const proxycfg::Service& service() const { return *service_; }
     bool closed() const { return phase_ == Phase::closed; }
+    // An answer from the control thread to what the session asked it (SessionHost::
+    // control_gateway); sessions that never ask ignore it.
+    virtual void on_control_reply(const nlohmann::json& reply);
 
   protected:
     enum class Phase : std::uint8_t {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "admin.hpp"
 #include "dnspr.hpp"
 #include "ftppr.hpp"
 #include "http.hpp"
@@ -41,6 +42,8 @@ std::unique_ptr<Session> make_session(Worker& worker, const SnapshotPtr& config,
             return std::make_unique<SmtpSession>(worker, config, index, std::move(fd), peer);
         case proxycfg::ServiceType::ftppr:
             return std::make_unique<FtpSession>(worker, config, index, std::move(fd), peer);
+        case proxycfg::ServiceType::admin:
+            return std::make_unique<AdminSession>(worker, config, index, std::move(fd), peer);
         default:
             return nullptr;
     }

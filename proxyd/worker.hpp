@@ -63,6 +63,10 @@ class Worker final : public SessionHost, public ListenerHost {
     // Called by Session::close: the session leaves the registry and is destroyed after
     // the current event batch (its handlers may still be referenced by that batch).
     void retire(Session& session) override;
+    Session* find_session(std::uint64_t id) override { return sessions_.find(id); }
+    ControlGateway* control_gateway() override { return gateway_; }
+    // Before start(): the admin service's way to the control thread.
+    void set_control_gateway(ControlGateway* gateway) { gateway_ = gateway; }
 
   private:
     void on_tick();
@@ -73,6 +77,7 @@ class Worker final : public SessionHost, public ListenerHost {
     bool take_slot_of_handshake(std::size_t service_index, const proxycfg::IpAddress& source);
 
     std::size_t index_;
+    ControlGateway* gateway_ = nullptr;
     SnapshotPtr config_;
     AccessLog& log_;
     EventLoop loop_;

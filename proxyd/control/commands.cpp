@@ -203,6 +203,13 @@ json cmd_reopen_logs(Context& c, const json&) {
     return control::ok_reply({{"reopened", true}, {"generation", generation}});
 }
 
+// The last reloads, newest first: what the admin page and scripts show as history.
+json cmd_reloads(Context& c, const json&) {
+    json list = json::array();
+    for (auto it = c.reloads.rbegin(); it != c.reloads.rend(); ++it) list.push_back(*it);
+    return control::ok_reply({{"reloads", list}});
+}
+
 json cmd_help(Context&, const json&);
 
 constexpr Command commands[] = {
@@ -213,6 +220,7 @@ constexpr Command commands[] = {
      "if it stops every service or closes listeners with live sessions)",
      cmd_reload},
     {"sessions", "live sessions (args: service, user, source CIDR)", cmd_sessions},
+    {"reloads", "the last reloads applied or refused, newest first", cmd_reloads},
     {"diff", "the files on disk against the running generation, and a reload's impact", cmd_diff},
     {"kill", "close sessions (args: ids)", cmd_kill},
     {"reopen-logs", "close the log files so the next line opens them anew; no reload",
@@ -228,6 +236,11 @@ json cmd_help(Context&, const json&) {
 }
 
 }  // namespace
+
+void record_reload(Context& context, const ReloadOutcome& outcome) {
+    context.reloads.push_back(reload_record(outcome));
+    if (context.reloads.size() > Context::reloads_kept) context.reloads.pop_front();
+}
 
 std::span<const Command> table() {
     return commands;
@@ -251,7 +264,10 @@ json dispatch(Context& context, std::string_view line) {
     auto found = request.find("args");
     const json& args = found == request.end() ? no_args : *found;
     if (!args.is_object()) return bad_args("\"args\" must be an object");
-    const auto& wanted = name->get_ref<const std::string&>();
+    return run(context, name->get_ref<const std::string&>(), args);
+}
+
+json run(Context& context, std::string_view wanted, const json& args) {
     for (const auto& c : commands)
         if (c.name == wanted) {
             try {
@@ -261,7 +277,7 @@ json dispatch(Context& context, std::string_view line) {
             }
         }
     return control::error_reply(control::err_unknown_command,
-                                "unknown command '" + wanted + "' (try \"help\")");
+                                "unknown command '" + std::string(wanted) + "' (try \"help\")");
 }
 
 }  // namespace proxyd::control_cmd
