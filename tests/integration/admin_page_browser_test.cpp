@@ -32,6 +32,7 @@ using namespace std::chrono_literals;
 struct Response {
     std::string type;
     std::string body;
+    std::string headers = {};  // extra header lines, each ending in \r\n
 };
 
 // Serves fixed bodies by path (404 for the rest), one connection per request, and keeps
@@ -100,7 +101,8 @@ class PageServer {
             Response r = it == routes_.end() ? Response{"text/plain", "not here\n"} : it->second;
             std::string reply = "HTTP/1.1 " + status + "\r\nContent-Type: " + r.type +
                                 "\r\nContent-Length: " + std::to_string(r.body.size()) +
-                                "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n" + r.body;
+                                "\r\nCache-Control: no-store\r\nConnection: close\r\n" +
+                                r.headers + "\r\n" + r.body;
             std::size_t sent = 0;
             while (sent < reply.size()) {
                 auto n = ::send(c, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
@@ -216,16 +218,19 @@ TEST_CASE("admin page in Chromium: the same text with and without JavaScript") {
     view["sessions"].push_back(testing::sample_session(19, "", ""));
     view["sessions"][2]["user"] = nullptr;
     view["sessions"][2]["target"] = nullptr;
-    PageServer server({{"/", page(view)}});
-    browser::Options no_js;
-    no_js.javascript = false;
-    auto plain = browser::dump_dom(server.url("/"), no_js);
+    // The same page once more with its scripts blocked by the response's policy.
+    Response blocked = page(view);
+    blocked.headers = "Content-Security-Policy: script-src 'none'\r\n";
+    PageServer server({{"/", page(view)}, {"/plain", blocked}});
+    auto plain = browser::dump_dom(server.url("/plain"));
     auto scripted = browser::dump_dom(server.url("/"));
     require_ran(plain);
     require_ran(scripted);
     require_quiet_console(scripted);
 
-    // Without the script the server's HTML is the page: disabled controls, hidden filter.
+    // Without the script the server's HTML is the page: disabled controls, hidden filter
+    // (which also shows that the policy did stop the script).
+    CHECK(plain.uncaught.empty());
     CHECK(has(plain.out, "id=\"reload-button\" disabled=\"\">"));
     CHECK(has(plain.out, "id=\"filter-box\" hidden=\"\">"));
     CHECK(has(plain.out, "<td>&lt;img src=x onerror=alert(1)&gt;</td>"));

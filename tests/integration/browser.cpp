@@ -59,7 +59,6 @@ Result run(const std::string& url, const std::vector<std::string>& mode, const O
     if (o.virtual_time.count() > 0) {
         argv.push_back("--virtual-time-budget=" + std::to_string(o.virtual_time.count()));
     }
-    if (!o.javascript) argv.push_back("--blink-settings=scriptEnabled=false");
     argv.insert(argv.end(), mode.begin(), mode.end());
     argv.push_back(url);
 

@@ -22,8 +22,9 @@ struct Options {
     int height = 900;
     // Virtual time the page may spend before the dump or screenshot: timers (polls) that
     // fall within it run, without the test waiting that long.
+    // (No switch for scripts: --dump-dom reads the DOM through script, so a page is shown
+    // without JavaScript by serving it with "Content-Security-Policy: script-src 'none'".)
     std::chrono::milliseconds virtual_time = 0ms;
-    bool javascript = true;
 };
 
 struct Result {

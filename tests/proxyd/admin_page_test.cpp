@@ -171,7 +171,7 @@ TEST_CASE("admin page: banners only for edited files and a failed reload") {
         CHECK(count(page, "role=\"alert\"") == 1);
         CHECK(has(page, "<div class=\"banner warn\" role=\"alert\"><p><strong>Edited but not reloaded:</strong>"));
         CHECK(has(page, "<li><code>/etc/proxyd/proxyd.cfg</code></li></ul>"));
-        CHECK_FALSE(has(page, "The last reload failed"));
+        CHECK_FALSE(has(markup_part(page), "The last reload failed"));
     }
     SECTION("failed reload, with and without a reason") {
         json view = testing::sample_view(false, false, true);
@@ -179,7 +179,7 @@ TEST_CASE("admin page: banners only for edited files and a failed reload") {
         CHECK(count(page, "role=\"alert\"") == 1);
         CHECK(has(page, "<div class=\"banner error\" role=\"alert\"><p><strong>The last reload failed;</strong>"));
         CHECK(has(page, "<p class=\"reason\">proxyd.cfg:3: unknown command &lt;evil&gt;</p>"));
-        CHECK_FALSE(has(page, "Edited but not reloaded"));
+        CHECK_FALSE(has(markup_part(page), "Edited but not reloaded"));
         view["banner"]["last_failure"] = nullptr;
         CHECK(has(render_admin_page(view), "<p class=\"reason\">No reason was recorded.</p>"));
     }
