@@ -58,10 +58,10 @@ class PageServer {
         return heads_;
     }
     // Lower-cased heads of the requests for `path`.
-    std::vector<std::string> heads_for(const std::string& path) {
+    std::vector<std::string> heads_for(const std::string& path, const std::string& method = "GET") {
         std::vector<std::string> out;
         for (auto h : heads()) {
-            if (h.rfind("GET " + path + " ", 0) != 0) continue;
+            if (h.rfind(method + " " + path + " ", 0) != 0) continue;
             for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             out.push_back(h);
         }
@@ -273,6 +273,40 @@ TEST_CASE("admin page in Chromium: a poll re-renders from api/view") {
     CHECK_FALSE(has(dom, ">Action</th>"));
     CHECK(has(dom, "<p id=\"update-note\">Updated "));
     CHECK(server.heads_for("/api/view").size() >= 1);
+}
+
+TEST_CASE("admin page in Chromium: Reload and Close post with the CSRF token") {
+    REQUIRE_CHROMIUM();
+    // A test-only script clicks the buttons the way a user would, once the page is up.
+    Response clicked = page(testing::sample_view(true));
+    auto end = clicked.body.rfind("</body>");
+    REQUIRE(end != std::string::npos);
+    clicked.body.insert(end,
+                        "<script>setTimeout(function () {"
+                        " document.getElementById('reload-button').click(); }, 100);"
+                        "setTimeout(function () {"
+                        " document.querySelector('button.close[data-id=\"17\"]').click(); }, 300);"
+                        "</script>");
+    PageServer server({{"/", clicked},
+                       {"/api/reload", {"application/json", R"({"result":"ok"})"}},
+                       {"/api/sessions/17/close", {"application/json", R"({"message":"closed"})"}}});
+    browser::Options options;
+    options.virtual_time = 2000ms;
+    auto r = browser::dump_dom(server.url("/"), options);
+    require_ran(r);
+    require_quiet_console(r);
+
+    auto reloads = server.heads_for("/api/reload", "POST");
+    auto closes = server.heads_for("/api/sessions/17/close", "POST");
+    REQUIRE(reloads.size() == 1);
+    REQUIRE(closes.size() == 1);
+    CHECK(has(reloads[0], "\r\nx-csrf-token: tok-123\r\n"));
+    CHECK(has(closes[0], "\r\nx-csrf-token: tok-123\r\n"));
+    CHECK(server.heads_for("/api/sessions/18/close", "POST").empty());
+    // The outcome is announced, and each action is followed by a fresh poll.
+    CHECK(has(r.out, "<p id=\"action-note\" role=\"status\">Closing session 17 done: closed.</p>"));
+    CHECK(server.heads_for("/api/view").size() >= 1);
+    CHECK(has(r.out, "<button type=\"button\" id=\"reload-button\">Reload configuration</button>"));
 }
 
 TEST_CASE("admin page in Chromium: the session filter hides the rows that do not match") {
