@@ -29,6 +29,7 @@
 namespace proxyd {
 
 class Resolver;
+struct ServiceMetrics;
 
 // The %E code and log reason for a refused admission. (proxycfg::describe words a
 // verdict for a reload re-check: "password changed"; at admission it is "bad password".)
@@ -102,6 +103,9 @@ class Session {
     const ConfigSnapshot& config() const { return *config_; }
     const proxycfg::Service& service() const { return *service_; }
     bool closed() const { return phase_ == Phase::closed; }
+    // Metrics: adds the bytes relayed since the last call to the service's counters
+    // (the worker's tick calls it for long sessions; close() for the rest).
+    void report_traffic();
 
   protected:
     enum class Phase : std::uint8_t {
@@ -273,6 +277,11 @@ class Session {
     std::string linger_reason_;
     Endpoint client_endpoint_{*this, false};
     Endpoint upstream_endpoint_{*this, true};
+    // The host's metrics block of this session's service, looked up on first use.
+    ServiceMetrics* service_metrics();
+    ServiceMetrics* metrics_ = nullptr;
+    std::uint64_t reported_in_ = 0;  // record_.bytes_in already in the metrics
+    std::uint64_t reported_out_ = 0;
 };
 
 }  // namespace proxyd

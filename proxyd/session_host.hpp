@@ -19,6 +19,7 @@
 namespace proxyd {
 
 class AccessLog;
+class Metrics;
 class PipePool;
 class Resolver;
 class Session;
@@ -44,6 +45,8 @@ class SessionHost {
     // destroys the session after the current event batch (its handlers may still be
     // referenced by that batch).
     virtual void retire(Session& session) = 0;
+    // The daemon's metrics; null for hosts that keep none (tests).
+    virtual Metrics* metrics() { return nullptr; }
 };
 
 class ListenerHost {

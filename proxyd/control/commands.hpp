@@ -12,6 +12,7 @@
 
 namespace proxyd {
 
+class Metrics;
 class ReloadEngine;
 
 namespace control_cmd {
@@ -19,6 +20,7 @@ namespace control_cmd {
 struct Context {
     ReloadEngine& engine;
     std::int64_t started_at_ms = 0;
+    Metrics* metrics = nullptr;  // null: `metrics` renders what the engine alone knows
 };
 
 struct Command {
