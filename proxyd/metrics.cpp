@@ -357,14 +357,14 @@ std::string Metrics::render(const ScrapeInput& in) const {
                          value_of(c));
             }
         };
-        e.family("proxyd_traffic_counter_bytes", "gauge",
+        e.family("proxyd_traffic_used_bytes", "gauge",
                  "Bytes counted in the current period of a counter line (position: its place "
                  "among the counter lines; number: its N).");
-        each_counter("proxyd_traffic_counter_bytes",
+        each_counter("proxyd_traffic_used_bytes",
                      [](const ScrapeInput::Counter& c) { return c.bytes; });
-        e.family("proxyd_traffic_counter_limit_bytes", "gauge",
+        e.family("proxyd_traffic_limit_bytes", "gauge",
                  "The limit of a counter line per period.");
-        each_counter("proxyd_traffic_counter_limit_bytes",
+        each_counter("proxyd_traffic_limit_bytes",
                      [](const ScrapeInput::Counter& c) { return c.limit_bytes; });
     }
     return e.text();

@@ -388,11 +388,7 @@ proxycfg::Decision Session::admit() {
     if (decision.allowed() && !charge_conn_limits(clock))
         decision.verdict = proxycfg::Verdict::conn_limited;
     record_.admitted = decision.allowed();
-    if (!decision.allowed())
-        if (auto* m = service_metrics()) {
-            m->add(refusal_of(decision.verdict));
-            if (auto failure = auth_failure_of(decision.verdict)) m->add(*failure);
-        }
+    if (!decision.allowed()) count_refusal(decision.verdict);
     parents_ = decision.allowed() && decision.entry && !decision.entry->parents.empty()
                    ? &decision.entry->parents
                    : nullptr;
@@ -809,6 +805,13 @@ ServiceMetrics* Session::service_metrics() {
     if (metrics_ == nullptr)
         if (auto* m = host_.metrics()) metrics_ = &m->service(service_->label);
     return metrics_;
+}
+
+void Session::count_refusal(proxycfg::Verdict verdict) {
+    if (auto* m = service_metrics()) {
+        m->add(refusal_of(verdict));
+        if (auto failure = auth_failure_of(verdict)) m->add(*failure);
+    }
 }
 
 void Session::report_traffic() {

@@ -150,6 +150,8 @@ class Session {
     bool quota_allows(std::size_t& bytes, bool to_client);
     // What the relay may still move for the session's traffic counters.
     std::optional<Relay::Quota> relay_quota() const;
+    // Metrics: a refusal decided outside admit() (SOCKS5's early password check).
+    void count_refusal(proxycfg::Verdict verdict);
     // Takes the session's connlim budgets on its first admission; false when one is spent.
     bool charge_conn_limits(const AclClock& clock);
     // After an admission: the cached login it used, or the login to cache.

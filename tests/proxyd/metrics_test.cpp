@@ -134,9 +134,9 @@ TEST_CASE("every family has one HELP and one TYPE line before its samples") {
     CHECK(value(p, R"(proxyd_control_requests_total{command="status"})") == 1);
     CHECK(value(p, "proxyd_dns_lookups_total") == 1);
     CHECK(value(p, "proxyd_config_stale") == 0);
-    CHECK(value(p, R"(proxyd_traffic_counter_bytes{position="1",number="3",kind="countin"})") ==
+    CHECK(value(p, R"(proxyd_traffic_used_bytes{position="1",number="3",kind="countin"})") ==
           1024);
-    CHECK(value(p, R"(proxyd_traffic_counter_limit_bytes{position="1",number="3",kind="countin"})") ==
+    CHECK(value(p, R"(proxyd_traffic_limit_bytes{position="1",number="3",kind="countin"})") ==
           1048576);
 }
 
@@ -165,7 +165,7 @@ TEST_CASE("counters only go up between scrapes, and a service's stay after it is
     CHECK(&m.service("s1") == &s);
 }
 
-TEST_CASE("open sessions count per service and generation; an old generation's go at zero") {
+TEST_CASE("open sessions count per service and generation, an old generation's go at zero") {
     Metrics m;
     m.session_opened("s", 1);
     m.session_opened("s", 1);
@@ -200,7 +200,7 @@ TEST_CASE("a failed reload shows in the counters and the last-reload gauges") {
     CHECK(p.samples["proxyd_last_reload_timestamp_seconds"] == "300");
 }
 
-TEST_CASE("control requests count by command; names clients make up count as unknown") {
+TEST_CASE("control requests count by command, names clients make up count as unknown") {
     Metrics m;
     m.control_request("status", true);
     m.control_request("status", true);
