@@ -105,16 +105,16 @@ std::string_view label_of(Refusal r) {
 }
 
 std::string_view label_of(AuthFailure a) {
-    static constexpr std::string_view names[] = {"no_credentials", "unknown_user",
-                                                 "bad_password"};
+    static constexpr std::string_view names[] = {"no_credentials", "unknown_user", "bad_password"};
     return names[static_cast<std::size_t>(a)];
 }
 
 std::string_view label_of(CloseReason c) {
     static constexpr std::string_view names[] = {
-        "normal",          "refused",         "reload_recheck", "killed",
-        "idle_timeout",    "handshake_timeout", "connect_timeout", "quota",
-        "shutdown",        "displaced",       "error"};
+        "normal",          "refused",      "reload_recheck",
+        "killed",          "idle_timeout", "handshake_timeout",
+        "connect_timeout", "quota",        "shutdown",
+        "displaced",       "error"};
     return names[static_cast<std::size_t>(c)];
 }
 
@@ -267,8 +267,8 @@ std::string Metrics::render(const ScrapeInput& in) const {
     for (const auto& label : in.services) open.try_emplace({label, in.generation}, 0);
     for (const auto& [key, n] : open) {
         auto generation = std::to_string(key.second);
-        e.sample_signed("proxyd_sessions_open", {{"service", key.first}, {"generation", generation}},
-                        n);
+        e.sample_signed("proxyd_sessions_open",
+                        {{"service", key.first}, {"generation", generation}}, n);
     }
 
     // Every service ever seen keeps its counters (they never go back), the running
@@ -339,8 +339,7 @@ std::string Metrics::render(const ScrapeInput& in) const {
     e.family("proxyd_dns_lookup_failures_total", "counter",
              "Name lookups the name servers could not answer.");
     e.sample("proxyd_dns_lookup_failures_total", {}, load(dns_failures_));
-    e.family("proxyd_dns_cache_hits_total", "counter",
-             "Name lookups answered from the DNS cache.");
+    e.family("proxyd_dns_cache_hits_total", "counter", "Name lookups answered from the DNS cache.");
     e.sample("proxyd_dns_cache_hits_total", {}, load(dns_cache_hits_));
 
     e.family("proxyd_control_requests_total", "counter",
@@ -362,8 +361,7 @@ std::string Metrics::render(const ScrapeInput& in) const {
                  "among the counter lines; number: its N).");
         each_counter("proxyd_traffic_used_bytes",
                      [](const ScrapeInput::Counter& c) { return c.bytes; });
-        e.family("proxyd_traffic_limit_bytes", "gauge",
-                 "The limit of a counter line per period.");
+        e.family("proxyd_traffic_limit_bytes", "gauge", "The limit of a counter line per period.");
         each_counter("proxyd_traffic_limit_bytes",
                      [](const ScrapeInput::Counter& c) { return c.limit_bytes; });
     }

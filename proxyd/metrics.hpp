@@ -135,8 +135,8 @@ class Metrics {
     std::int64_t open_sessions(std::string_view label, std::uint64_t generation) const;
 
     // A committed reload attempt (not dry runs). result: "ok" or "failed".
-    void reload_finished(std::string_view trigger, std::string_view result,
-                         double duration_seconds, double started_unix_seconds);
+    void reload_finished(std::string_view trigger, std::string_view result, double duration_seconds,
+                         double started_unix_seconds);
     // A control request; unknown commands count as "unknown" (clients pick the name).
     void control_request(std::string_view command, bool known);
 

@@ -151,8 +151,8 @@ void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_stora
     const auto& service = config_->model->services[service_index];
     std::uint16_t peer_port = 0;
     auto source = address_of(peer, &peer_port).value_or(proxycfg::IpAddress{});
-    auto* counted = service_index < service_metrics_.size() ? service_metrics_[service_index]
-                                                            : nullptr;
+    auto* counted =
+        service_index < service_metrics_.size() ? service_metrics_[service_index] : nullptr;
     if (counted) ServiceMetrics::bump(counted->accepted, 1);
     bool slot = config_->slots.acquire(service_index, service.maxconn.value) ||
                 take_slot_of_handshake(service_index, source);
@@ -202,8 +202,8 @@ void Worker::datagram(std::size_t service_index, int fd, const std::shared_ptr<U
         forward(*owner, std::move(data));
         return;
     }
-    auto* counted = service_index < service_metrics_.size() ? service_metrics_[service_index]
-                                                            : nullptr;
+    auto* counted =
+        service_index < service_metrics_.size() ? service_metrics_[service_index] : nullptr;
     if (counted) ServiceMetrics::bump(counted->accepted, 1);
     // A UDP session holds its slot until it ends; there is no handshake to displace.
     if (!config_->slots.acquire(service_index, service.maxconn.value)) {

@@ -213,7 +213,8 @@ bool config_stale(const ConfigSnapshot& snapshot) {
     for (const auto& f : snapshot.model->files) {
         struct stat st {};
         if (::stat(f.path.c_str(), &st) != 0) return true;
-        if (proxycfg::mtime_ns(st) != f.mtime_ns || static_cast<std::uint64_t>(st.st_size) != f.size)
+        if (proxycfg::mtime_ns(st) != f.mtime_ns ||
+            static_cast<std::uint64_t>(st.st_size) != f.size)
             return true;
     }
     return false;
@@ -249,8 +250,7 @@ constexpr Command commands[] = {
     {"kill", "close sessions (args: ids)", cmd_kill},
     {"reopen-logs", "close the log files so the next line opens them anew; no reload",
      cmd_reopen_logs},
-    {"metrics", "Prometheus metrics in the text exposition format (result: text)",
-     cmd_metrics},
+    {"metrics", "Prometheus metrics in the text exposition format (result: text)", cmd_metrics},
     {"help", "this list", cmd_help},
 };
 

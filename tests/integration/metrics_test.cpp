@@ -32,8 +32,8 @@ struct MetricsSetup {
     std::string config(const std::string& extra = {}) const {
         return "log " + dir.file("access.log") +
                "\n"
-               "users alice:CL:secret\nauth strong\nallow alice\n" + extra +
-               "socks -p" + std::to_string(port) + " -i127.0.0.1\n";
+               "users alice:CL:secret\nauth strong\nallow alice\n" +
+               extra + "socks -p" + std::to_string(port) + " -i127.0.0.1\n";
     }
     std::string via(const std::string& login) const {
         return login + "@127.0.0.1:" + std::to_string(port);

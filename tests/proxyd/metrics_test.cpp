@@ -134,8 +134,7 @@ TEST_CASE("every family has one HELP and one TYPE line before its samples") {
     CHECK(value(p, R"(proxyd_control_requests_total{command="status"})") == 1);
     CHECK(value(p, "proxyd_dns_lookups_total") == 1);
     CHECK(value(p, "proxyd_config_stale") == 0);
-    CHECK(value(p, R"(proxyd_traffic_used_bytes{position="1",number="3",kind="countin"})") ==
-          1024);
+    CHECK(value(p, R"(proxyd_traffic_used_bytes{position="1",number="3",kind="countin"})") == 1024);
     CHECK(value(p, R"(proxyd_traffic_limit_bytes{position="1",number="3",kind="countin"})") ==
           1048576);
 }
@@ -144,7 +143,8 @@ TEST_CASE("counters only go up between scrapes, and a service's stay after it is
     Metrics m;
     auto& s = m.service("s1");
     auto series = std::string(R"(proxyd_relayed_bytes_total{service="s1",direction="to_client"})");
-    auto refused = std::string(R"(proxyd_connections_refused_total{service="s1",reason="maxconn"})");
+    auto refused =
+        std::string(R"(proxyd_connections_refused_total{service="s1",reason="maxconn"})");
     auto first = parse(m.render(input({"s1"})));
     CHECK(value(first, series) == 0);
     CHECK(value(first, refused) == 0);

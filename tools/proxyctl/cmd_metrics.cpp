@@ -24,17 +24,16 @@ int show_metrics(const nlohmann::json& result, const LiveOptions& o) {
 }  // namespace
 
 void register_metrics(CLI::App& app, Runner& runner) {
-    add_live_command(
-        app, runner.status, "metrics",
-        "Print proxyd's metrics in the Prometheus text exposition format",
-        "Exit status: 0 printed, 1 refused by proxyd, 3 proxyd unreachable.\n"
-        "Examples:\n"
-        "  proxyctl metrics | grep '^proxyd_sessions_open'\n"
-        "  proxyctl metrics | promtool check metrics\n"
-        "  proxyctl metrics > /var/lib/node_exporter/textfile/proxyd.prom.$$ &&\n"
-        "      mv /var/lib/node_exporter/textfile/proxyd.prom.$$ "
-        "/var/lib/node_exporter/textfile/proxyd.prom",
-        show_metrics);
+    add_live_command(app, runner.status, "metrics",
+                     "Print proxyd's metrics in the Prometheus text exposition format",
+                     "Exit status: 0 printed, 1 refused by proxyd, 3 proxyd unreachable.\n"
+                     "Examples:\n"
+                     "  proxyctl metrics | grep '^proxyd_sessions_open'\n"
+                     "  proxyctl metrics | promtool check metrics\n"
+                     "  proxyctl metrics > /var/lib/node_exporter/textfile/proxyd.prom.$$ &&\n"
+                     "      mv /var/lib/node_exporter/textfile/proxyd.prom.$$ "
+                     "/var/lib/node_exporter/textfile/proxyd.prom",
+                     show_metrics);
 }
 
 }  // namespace proxyctl
