@@ -52,33 +52,6 @@ std::string_view reason_phrase(int status) {
     }
 }
 
-std::string html_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
 // Names on the wire may hold any bytes: invalid UTF-8 is replaced, never thrown on.
 std::string json_text(const json& j) {
     return j.dump(-1, ' ', false, json::error_handler_t::replace);

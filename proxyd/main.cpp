@@ -22,6 +22,7 @@
 #include "jail.hpp"
 #include "listen_sockets.hpp"
 #include "listener.hpp"
+#include "metrics.hpp"
 #include "monitor.hpp"
 #include "notify.hpp"
 #include "proxycfg/diagnostic.hpp"
@@ -236,6 +237,9 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
     }
     int status = 0;
     {
+        // The daemon's one metrics object: workers, the reload engine and the control
+        // commands update it; it outlives them all.
+        proxyd::Metrics metrics;
         proxyd::AccessLog access_log;
         // With a chroot, every path proxyd reads once it runs (reloads, monitor, diff) is
         // the one by which it reaches the file from inside the jail.
@@ -245,8 +249,8 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         std::vector<std::unique_ptr<proxyd::Worker>> pool;
         std::vector<proxyd::Worker*> worker_list;
         for (unsigned w = 0; w < workers; ++w) {
-            pool.push_back(std::make_unique<proxyd::Worker>(w, snapshot, access_log,
-                                                            std::move(listening->per_worker[w])));
+            pool.push_back(std::make_unique<proxyd::Worker>(
+                w, snapshot, access_log, std::move(listening->per_worker[w]), &metrics));
             worker_list.push_back(pool.back().get());
         }
 
@@ -255,6 +259,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         auto notifier = proxyd::SystemdNotifier::from_environment();
         proxyd::ReloadEngine engine(snapshot, worker_list, access_log,
                                     notifier ? &*notifier : nullptr, std::move(listening->table));
+        engine.set_metrics(&metrics);
         // Traffic counts saved by an earlier run: a file that cannot be read refuses the
         // start, since the next save would overwrite what it holds.
         proxyd::CounterKeeper counter_keeper(engine, jail.active() ? jail.dir() : std::string());
@@ -263,7 +268,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
             status = 1;
         }
         proxyd::EventLoop control_loop;
-        proxyd::control_cmd::Context context{engine, started_at_ms, {}};
+        proxyd::control_cmd::Context context{engine, started_at_ms, {}, &metrics};
         engine.on_outcome([&context](const proxyd::ReloadOutcome& outcome) {
             proxyd::control_cmd::record_reload(context, outcome);
         });

@@ -15,6 +15,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "metrics.hpp"
 #include "notify.hpp"
 #include "proxycfg/diagnostic.hpp"
 #include "proxycfg/format.hpp"
@@ -349,6 +350,11 @@ ReloadOutcome ReloadEngine::reload(const std::string& trigger, ReloadKind kind, 
             last_ = outcome;
             if (observer_) observer_(outcome);
             if (notifier_) notifier_->ready();
+            if (metrics_)
+                metrics_->reload_finished(
+                    trigger, result == ReloadOutcome::Result::ok ? "ok" : "failed",
+                    std::chrono::duration<double>(outcome.duration).count(),
+                    std::chrono::duration<double>(outcome.started.time_since_epoch()).count());
         }
         return outcome;
     };

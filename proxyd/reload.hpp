@@ -26,6 +26,7 @@
 
 namespace proxyd {
 
+class Metrics;
 class SystemdNotifier;
 
 // Runs `task` on every worker's loop thread and returns when all have run it. The task
@@ -108,6 +109,8 @@ class ReloadEngine {
     const std::vector<Worker*>& workers() const { return workers_; }
     // The control command `reopen-logs`: log rotation without a reload.
     AccessLog& access_log() { return log_; }
+    // Committed reload attempts are counted there from now on (null: not).
+    void set_metrics(Metrics* metrics) { metrics_ = metrics; }
 
   private:
     SnapshotPtr current_;
@@ -117,6 +120,7 @@ class ReloadEngine {
     ListenSockets sockets_;  // the generation's listening sockets, one per port
     std::optional<ReloadOutcome> last_;
     std::function<void(const ReloadOutcome&)> observer_;
+    Metrics* metrics_ = nullptr;
 };
 
 }  // namespace proxyd

@@ -20,6 +20,7 @@ namespace proxyd {
 
 class AccessLog;
 class ControlGateway;
+class Metrics;
 class PipePool;
 class Resolver;
 class Session;
@@ -50,6 +51,8 @@ class SessionHost {
     virtual Session* find_session(std::uint64_t /*id*/) { return nullptr; }
     // The way to the control thread (the admin service); nullptr without one.
     virtual ControlGateway* control_gateway() { return nullptr; }
+    // The daemon's metrics; null for hosts that keep none (tests).
+    virtual Metrics* metrics() { return nullptr; }
 };
 
 class ListenerHost {

@@ -15,6 +15,7 @@
 
 namespace proxyd {
 
+class Metrics;
 class ReloadEngine;
 struct ReloadOutcome;
 
@@ -27,6 +28,7 @@ struct Context {
     // them; record_reload() keeps it.
     std::deque<control::ReloadRecord> reloads;
     static constexpr std::size_t reloads_kept = 10;
+    Metrics* metrics = nullptr;  // null: `metrics` renders what the engine alone knows
 };
 
 // Keeps `outcome` in context.reloads (the engine's outcome observer).
