@@ -20,6 +20,7 @@
 #include "admin_page.hpp"
 #include "admin_view_sample.hpp"
 #include "browser.hpp"
+#include "browser_checks.hpp"
 #include "harness.hpp"
 
 using nlohmann::json;
@@ -154,25 +155,6 @@ std::string main_text(const std::string& dom) {
         if (c == '>') in_tag = false;
     }
     return out;
-}
-
-#define REQUIRE_CHROMIUM()                                                            \
-    if (browser::find_chromium().empty()) {                                          \
-        WARN("SKIPPED: chromium is not installed (Debian package chromium)");        \
-        return;                                                                       \
-    }
-
-void require_ran(const browser::Result& r) {
-    INFO(r.log);
-    REQUIRE(r.ok());
-}
-
-void require_quiet_console(const browser::Result& r) {
-    std::string all;
-    for (const auto& m : r.console) all += m + "\n";
-    INFO("console:\n" << all);
-    CHECK(r.uncaught.empty());
-    CHECK(r.console.empty());
 }
 
 }  // namespace
