@@ -113,7 +113,7 @@ _proxyctl()
             COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "check show rules status sessions diff reload kill
-                reopen-logs completion" -- "$cur"))
+                reopen-logs metrics completion" -- "$cur"))
         fi
         return
     fi
@@ -126,7 +126,7 @@ _proxyctl()
                 --live --socket --color --help" ;;
             show) options="--json --dialect --root --help" ;;
             rules) options="--json --help" ;;
-            status | diff | kill | reopen-logs) options=$live ;;
+            status | diff | kill | reopen-logs | metrics) options=$live ;;
             sessions) options="--service --user --source --watch $live" ;;
             reload) options="--dry-run --allow-drop --signal $live" ;;
             *) options="--help" ;;

@@ -38,7 +38,7 @@ function __proxyctl_rule_codes
     end
 end
 
-set -l subcommands check show rules status sessions diff reload kill reopen-logs completion
+set -l subcommands check show rules status sessions diff reload kill reopen-logs metrics completion
 set -l no_subcommand "not __fish_seen_subcommand_from $subcommands"
 
 complete -c proxyctl -f
@@ -53,12 +53,13 @@ complete -c proxyctl -n $no_subcommand -a diff -d 'Compare the running proxyd wi
 complete -c proxyctl -n $no_subcommand -a reload -d 'Reload the running proxyd'
 complete -c proxyctl -n $no_subcommand -a kill -d 'Close live sessions by id'
 complete -c proxyctl -n $no_subcommand -a reopen-logs -d 'Reopen the log files, without a reload'
+complete -c proxyctl -n $no_subcommand -a metrics -d 'Print the metrics of the running proxyd'
 complete -c proxyctl -n $no_subcommand -a completion -d 'Print the shell completion script'
 
 complete -c proxyctl -n "__fish_seen_subcommand_from $subcommands" -s h -l help -d 'Print help and exit'
 
 # Live commands share --socket and --json.
-set -l live '__fish_seen_subcommand_from status sessions diff reload kill reopen-logs'
+set -l live '__fish_seen_subcommand_from status sessions diff reload kill reopen-logs metrics'
 complete -c proxyctl -n $live -l socket -r -F -d 'proxyd control socket'
 complete -c proxyctl -n $live -l json -d "Print the daemon's reply as JSON"
 

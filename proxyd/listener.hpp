@@ -21,7 +21,7 @@ inline bool served(proxycfg::ServiceType type) {
     using proxycfg::ServiceType;
     return type == ServiceType::socks || type == ServiceType::proxy || type == ServiceType::tcppm ||
            type == ServiceType::udppm || type == ServiceType::dnspr || type == ServiceType::pop3p ||
-           type == ServiceType::smtpp || type == ServiceType::ftppr;
+           type == ServiceType::smtpp || type == ServiceType::ftppr || type == ServiceType::admin;
 }
 
 // The served types that listen on a UDP socket.

@@ -15,12 +15,14 @@
 
 #include "access_log.hpp"
 #include "config_snapshot.hpp"
+#include "control/gateway.hpp"
 #include "control/server.hpp"
 #include "counter_keeper.hpp"
 #include "daemon.hpp"
 #include "jail.hpp"
 #include "listen_sockets.hpp"
 #include "listener.hpp"
+#include "metrics.hpp"
 #include "monitor.hpp"
 #include "notify.hpp"
 #include "proxycfg/diagnostic.hpp"
@@ -235,6 +237,9 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
     }
     int status = 0;
     {
+        // The daemon's one metrics object: workers, the reload engine and the control
+        // commands update it; it outlives them all.
+        proxyd::Metrics metrics;
         proxyd::AccessLog access_log;
         // With a chroot, every path proxyd reads once it runs (reloads, monitor, diff) is
         // the one by which it reaches the file from inside the jail.
@@ -244,8 +249,8 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         std::vector<std::unique_ptr<proxyd::Worker>> pool;
         std::vector<proxyd::Worker*> worker_list;
         for (unsigned w = 0; w < workers; ++w) {
-            pool.push_back(std::make_unique<proxyd::Worker>(w, snapshot, access_log,
-                                                            std::move(listening->per_worker[w])));
+            pool.push_back(std::make_unique<proxyd::Worker>(
+                w, snapshot, access_log, std::move(listening->per_worker[w]), &metrics));
             worker_list.push_back(pool.back().get());
         }
 
@@ -254,6 +259,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         auto notifier = proxyd::SystemdNotifier::from_environment();
         proxyd::ReloadEngine engine(snapshot, worker_list, access_log,
                                     notifier ? &*notifier : nullptr, std::move(listening->table));
+        engine.set_metrics(&metrics);
         // Traffic counts saved by an earlier run: a file that cannot be read refuses the
         // start, since the next save would overwrite what it holds.
         proxyd::CounterKeeper counter_keeper(engine, jail.active() ? jail.dir() : std::string());
@@ -262,7 +268,13 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
             status = 1;
         }
         proxyd::EventLoop control_loop;
-        proxyd::control_cmd::Context context{engine, started_at_ms};
+        proxyd::control_cmd::Context context{engine, started_at_ms, {}, &metrics};
+        engine.on_outcome([&context](const proxyd::ReloadOutcome& outcome) {
+            proxyd::control_cmd::record_reload(context, outcome);
+        });
+        // The admin service's sessions reach the control thread through this.
+        proxyd::ControlGateway gateway(control_loop, context);
+        for (auto* worker : worker_list) worker->set_control_gateway(&gateway);
         proxyd::ControlServer control(control_loop, context);
         if (!open_control_socket(control, options)) status = 1;
         // Last of the privileged steps: ports, pidfile and control socket are in place.

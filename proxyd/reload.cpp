@@ -15,6 +15,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "metrics.hpp"
 #include "notify.hpp"
 #include "proxycfg/diagnostic.hpp"
 #include "proxycfg/format.hpp"
@@ -347,7 +348,13 @@ ReloadOutcome ReloadEngine::reload(const std::string& trigger, ReloadKind kind, 
             std::chrono::steady_clock::now() - t0);
         if (!dry_run) {
             last_ = outcome;
+            if (observer_) observer_(outcome);
             if (notifier_) notifier_->ready();
+            if (metrics_)
+                metrics_->reload_finished(
+                    trigger, result == ReloadOutcome::Result::ok ? "ok" : "failed",
+                    std::chrono::duration<double>(outcome.duration).count(),
+                    std::chrono::duration<double>(outcome.started.time_since_epoch()).count());
         }
         return outcome;
     };
@@ -445,11 +452,16 @@ ReloadOutcome ReloadEngine::reload(const std::string& trigger, ReloadKind kind, 
     return finish(ReloadOutcome::Result::ok);
 }
 
-DiskDiff ReloadEngine::diff() {
-    DiskDiff out;
+std::vector<control::FileChange> ReloadEngine::changed_files(bool trust_stat) const {
+    std::vector<control::FileChange> out;
     for (const auto& f : current_->model->files) {
+        struct stat st {};
+        bool exists = ::stat(f.path.c_str(), &st) == 0;
+        if (trust_stat && exists && proxycfg::mtime_ns(st) == f.mtime_ns &&
+            static_cast<std::uint64_t>(st.st_size) == f.size)
+            continue;
         bool ok = false;
-        std::string bytes = read_bytes(f.path, ok);
+        std::string bytes = exists ? read_bytes(f.path, ok) : std::string();
         std::string now = ok ? proxycfg::sha256_hex(bytes) : std::string();
         if (now == f.content_hash) continue;
         control::FileChange change;
@@ -457,11 +469,15 @@ DiskDiff ReloadEngine::diff() {
         change.loaded_sha256 = f.content_hash;
         change.current_sha256 = now;
         change.loaded_mtime_ns = f.mtime_ns;
-        struct stat st {};
-        if (ok && ::stat(f.path.c_str(), &st) == 0)
-            change.current_mtime_ns = proxycfg::mtime_ns(st);
-        out.files.push_back(std::move(change));
+        if (ok) change.current_mtime_ns = proxycfg::mtime_ns(st);
+        out.push_back(std::move(change));
     }
+    return out;
+}
+
+DiskDiff ReloadEngine::diff() {
+    DiskDiff out;
+    out.files = changed_files(false);
     proxycfg::Loaded loaded = load_configuration(current_->config_path);
     out.load = LoadFindings(loaded, current_->config_path);
     if (!loaded.readable() || proxycfg::has_errors(loaded.diagnostics)) {

@@ -26,6 +26,7 @@
 
 namespace proxyd {
 
+class Metrics;
 class SystemdNotifier;
 
 // Runs `task` on every worker's loop thread and returns when all have run it. The task
@@ -94,12 +95,22 @@ class ReloadEngine {
 
     // The running model against the files on disk now (`proxyctl diff`).
     DiskDiff diff();
+    // The loaded files whose bytes on disk differ now (or are gone). With `trust_stat`, a
+    // file whose modification time and size are unchanged is not read: cheap enough to
+    // ask every few seconds.
+    std::vector<control::FileChange> changed_files(bool trust_stat) const;
 
     const SnapshotPtr& current() const { return current_; }
     const std::optional<ReloadOutcome>& last_reload() const { return last_; }
+    // Called with every reload outcome but dry runs' (the control layer keeps a history).
+    void on_outcome(std::function<void(const ReloadOutcome&)> observer) {
+        observer_ = std::move(observer);
+    }
     const std::vector<Worker*>& workers() const { return workers_; }
     // The control command `reopen-logs`: log rotation without a reload.
     AccessLog& access_log() { return log_; }
+    // Committed reload attempts are counted there from now on (null: not).
+    void set_metrics(Metrics* metrics) { metrics_ = metrics; }
 
   private:
     SnapshotPtr current_;
@@ -108,6 +119,8 @@ class ReloadEngine {
     SystemdNotifier* notifier_;
     ListenSockets sockets_;  // the generation's listening sockets, one per port
     std::optional<ReloadOutcome> last_;
+    std::function<void(const ReloadOutcome&)> observer_;
+    Metrics* metrics_ = nullptr;
 };
 
 }  // namespace proxyd

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "metrics.hpp"
+
 namespace proxyd {
 
 std::optional<std::string> nserver_to_csv_entry(std::string_view value, bool& tcp) {
@@ -78,8 +80,10 @@ void Resolver::cancel(std::uint64_t id) {
 std::uint64_t Resolver::resolve(const std::string& name, Callback done) {
     auto id = next_id_++;
     auto& query = pending_.emplace(id, Query{this, id, std::move(done), name}).first->second;
+    if (metrics_) metrics_->dns_lookup();
     if (cache_) {
         if (auto hit = cache_->find(name, std::chrono::steady_clock::now())) {
+            if (metrics_) metrics_->dns_cache_hit();
             finish_later(id, ResolveResult{std::move(*hit), {}});
             return id;
         }
@@ -163,6 +167,7 @@ void Resolver::on_result(void* arg, int status, int, ares_addrinfo* result) {
         self.pending_.erase(query.id);
         return;
     }
+    if (!out.error.empty() && self.metrics_) self.metrics_->dns_failure();
     if (self.cache_ && !timed.empty())
         self.cache_->store(query.name, timed, std::chrono::steady_clock::now());
     if (self.starting_)

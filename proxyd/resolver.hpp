@@ -19,6 +19,8 @@
 
 namespace proxyd {
 
+class Metrics;
+
 struct ResolveResult {
     std::vector<proxycfg::IpAddress> addresses;  // empty on failure
     std::string error;                           // c-ares message on failure
@@ -50,6 +52,8 @@ class Resolver {
     // No lookup in flight (cancelled ones count until c-ares calls them back): a retired
     // resolver may be destroyed.
     bool idle() const { return pending_.empty(); }
+    // Lookups, cache hits and failures are counted there from now on (null: not).
+    void set_metrics(Metrics* metrics) { metrics_ = metrics; }
 
   private:
     struct Watch final : IoHandler {
@@ -85,6 +89,7 @@ class Resolver {
     // Watches are kept for the resolver's lifetime (c-ares reuses a handful of sockets),
     // so a watch is never destroyed while its own event is being handled.
     std::map<int, std::unique_ptr<Watch>> watches_;
+    Metrics* metrics_ = nullptr;
 };
 
 // Parses one nserver value into c-ares' "ip:port" CSV form; nullopt when malformed.

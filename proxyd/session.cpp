@@ -12,7 +12,10 @@
 #include <ctime>
 #include <limits>
 
+#include <nlohmann/json.hpp>
+
 #include "access_log.hpp"
+#include "metrics.hpp"
 #include "proxycfg/connlim.hpp"
 #include "proxycfg/bandlim.hpp"
 #include "proxycfg/counters.hpp"
@@ -387,6 +390,7 @@ proxycfg::Decision Session::admit() {
     if (decision.allowed() && !charge_conn_limits(clock))
         decision.verdict = proxycfg::Verdict::conn_limited;
     record_.admitted = decision.allowed();
+    if (!decision.allowed()) count_refusal(decision.verdict);
     parents_ = decision.allowed() && decision.entry && !decision.entry->parents.empty()
                    ? &decision.entry->parents
                    : nullptr;
@@ -778,6 +782,9 @@ void Session::close(int code, std::string_view reason) {
     if (phase_ == Phase::closed) return;
     phase_ = Phase::closed;
     end_first_handshake();
+    if (auto* m = service_metrics())
+        m->add(close_reason_of(revoked_ ? result::closed_by_operator : code, record_.admitted,
+                               revoked_.has_value()));
     if (revoked_) {
         code = result::closed_by_operator;
         reason = *revoked_;
@@ -791,8 +798,38 @@ void Session::close(int code, std::string_view reason) {
     upstream_.reset();
     conn_hold_.release();  // the connlim count goes with the connection
     account_traffic();
+    report_traffic();
     if (!silent_) log_close(code, reason);
     host_.retire(*this);
+}
+
+void Session::on_control_reply(const nlohmann::json&) {}
+ServiceMetrics* Session::service_metrics() {
+    if (metrics_ == nullptr)
+        if (auto* m = host_.metrics()) metrics_ = &m->service(service_->label);
+    return metrics_;
+}
+
+void Session::count_refusal(proxycfg::Verdict verdict) {
+    if (auto* m = service_metrics()) {
+        m->add(refusal_of(verdict));
+        if (auto failure = auth_failure_of(verdict)) m->add(*failure);
+    }
+}
+
+void Session::report_traffic() {
+    if (record_.bytes_in == reported_in_ && record_.bytes_out == reported_out_) return;
+    if (auto* m = service_metrics()) {
+        // bytes_in came from upstream (to the client), bytes_out from the client.
+        // A count that went back (a protocol restarting its record) counts from zero.
+        auto delta = [](std::uint64_t now, std::uint64_t before) {
+            return now >= before ? now - before : now;
+        };
+        m->add_bytes(Direction::to_client, delta(record_.bytes_in, reported_in_));
+        m->add_bytes(Direction::to_server, delta(record_.bytes_out, reported_out_));
+    }
+    reported_in_ = record_.bytes_in;
+    reported_out_ = record_.bytes_out;
 }
 
 void Session::close_silently() {

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "config_snapshot.hpp"
 #include "event_loop.hpp"
 #include "fd.hpp"
@@ -29,6 +31,7 @@
 namespace proxyd {
 
 class Resolver;
+struct ServiceMetrics;
 
 // The %E code and log reason for a refused admission. (proxycfg::describe words a
 // verdict for a reload re-check: "password changed"; at admission it is "bad password".)
@@ -102,6 +105,12 @@ class Session {
     const ConfigSnapshot& config() const { return *config_; }
     const proxycfg::Service& service() const { return *service_; }
     bool closed() const { return phase_ == Phase::closed; }
+    // An answer from the control thread to what the session asked it (SessionHost::
+    // control_gateway); sessions that never ask ignore it.
+    virtual void on_control_reply(const nlohmann::json& reply);
+    // Metrics: adds the bytes relayed since the last call to the service's counters
+    // (the worker's tick calls it for long sessions; close() for the rest).
+    void report_traffic();
 
   protected:
     enum class Phase : std::uint8_t {
@@ -146,6 +155,8 @@ class Session {
     bool quota_allows(std::size_t& bytes, bool to_client);
     // What the relay may still move for the session's traffic counters.
     std::optional<Relay::Quota> relay_quota() const;
+    // Metrics: a refusal decided outside admit() (SOCKS5's early password check).
+    void count_refusal(proxycfg::Verdict verdict);
     // Takes the session's connlim budgets on its first admission; false when one is spent.
     bool charge_conn_limits(const AclClock& clock);
     // After an admission: the cached login it used, or the login to cache.
@@ -273,6 +284,11 @@ class Session {
     std::string linger_reason_;
     Endpoint client_endpoint_{*this, false};
     Endpoint upstream_endpoint_{*this, true};
+    // The host's metrics block of this session's service, looked up on first use.
+    ServiceMetrics* service_metrics();
+    ServiceMetrics* metrics_ = nullptr;
+    std::uint64_t reported_in_ = 0;  // record_.bytes_in already in the metrics
+    std::uint64_t reported_out_ = 0;
 };
 
 }  // namespace proxyd

@@ -19,6 +19,8 @@
 namespace proxyd {
 
 class AccessLog;
+class ControlGateway;
+class Metrics;
 class PipePool;
 class Resolver;
 class Session;
@@ -44,6 +46,13 @@ class SessionHost {
     // destroys the session after the current event batch (its handlers may still be
     // referenced by that batch).
     virtual void retire(Session& session) = 0;
+    // A live session of this host by id (nullptr once it is gone): for answers that
+    // arrive later, such as the control thread's.
+    virtual Session* find_session(std::uint64_t /*id*/) { return nullptr; }
+    // The way to the control thread (the admin service); nullptr without one.
+    virtual ControlGateway* control_gateway() { return nullptr; }
+    // The daemon's metrics; null for hosts that keep none (tests).
+    virtual Metrics* metrics() { return nullptr; }
 };
 
 class ListenerHost {

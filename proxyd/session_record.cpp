@@ -37,6 +37,8 @@ std::string_view log_protocol(proxycfg::ServiceType type) {
             return "SMTPP";
         case proxycfg::ServiceType::ftppr:
             return "FTPPR";
+        case proxycfg::ServiceType::admin:
+            return "ADMIN";
         default:
             return "SOCKS";
     }

@@ -147,6 +147,8 @@ void SocksSession::advance() {
                 if (!check_password_early()) {
                     step_ = Step::done;
                     bool known = config_->model->find_user(*record_.user) != nullptr;
+                    count_refusal(known ? proxycfg::Verdict::bad_password
+                                        : proxycfg::Verdict::unknown_user);
                     reply_and_close(socks::user_password_reply(false),
                                     known ? result::bad_password : result::unknown_user,
                                     known ? "bad password" : "unknown user");

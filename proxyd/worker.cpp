@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "admin.hpp"
 #include "dnspr.hpp"
 #include "ftppr.hpp"
 #include "http.hpp"
@@ -41,6 +42,8 @@ std::unique_ptr<Session> make_session(Worker& worker, const SnapshotPtr& config,
             return std::make_unique<SmtpSession>(worker, config, index, std::move(fd), peer);
         case proxycfg::ServiceType::ftppr:
             return std::make_unique<FtpSession>(worker, config, index, std::move(fd), peer);
+        case proxycfg::ServiceType::admin:
+            return std::make_unique<AdminSession>(worker, config, index, std::move(fd), peer);
         default:
             return nullptr;
     }
@@ -65,13 +68,16 @@ std::unique_ptr<UdpSession> make_udp_session(Worker& worker, const SnapshotPtr& 
 }  // namespace
 
 Worker::Worker(std::size_t index, SnapshotPtr config, AccessLog& log,
-               std::vector<BoundSocket> sockets)
+               std::vector<BoundSocket> sockets, Metrics* metrics)
     : index_(index),
       config_(std::move(config)),
       log_(log),
       resolver_(std::make_unique<Resolver>(loop_, nserver_list(*config_->model),
                                            config_->model->globals.timeouts.value.dns(),
-                                           config_->dns_cache)) {
+                                           config_->dns_cache)),
+      metrics_(metrics) {
+    resolver_->set_metrics(metrics_);
+    map_service_metrics();
     for (auto& s : sockets)
         listeners_.push_back(
             std::make_unique<Listener>(*this, s.service_index, std::move(s.fd), std::move(s.udp)));
@@ -133,12 +139,14 @@ void Worker::adopt(SnapshotPtr next, const std::vector<std::optional<std::size_t
         resolver_ =
             std::make_unique<Resolver>(loop_, nserver_list(*next->model),
                                        next->model->globals.timeouts.value.dns(), next->dns_cache);
+        resolver_->set_metrics(metrics_);
     }
     // Open sessions are held to the new bandwidth limits at once (3proxy re-matches only
     // those that had one; here a session can also gain one).
     bool limits =
         !config_->model->globals.bandlimits.empty() || !next->model->globals.bandlimits.empty();
     config_ = std::move(next);
+    map_service_metrics();
     if (limits) sessions_.for_each([&](Session& s) { s.apply_bandlimits(*config_); });
 }
 
@@ -146,10 +154,14 @@ void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_stora
     const auto& service = config_->model->services[service_index];
     std::uint16_t peer_port = 0;
     auto source = address_of(peer, &peer_port).value_or(proxycfg::IpAddress{});
+    auto* counted =
+        service_index < service_metrics_.size() ? service_metrics_[service_index] : nullptr;
+    if (counted) ServiceMetrics::bump(counted->accepted, 1);
     bool slot = config_->slots.acquire(service_index, service.maxconn.value) ||
                 take_slot_of_handshake(service_index, source);
     if (!slot) {
         // Refused at once: the client sees a close instead of waiting in a queue.
+        if (counted) counted->add(Refusal::maxconn);
         log_maxconn(service, peer);
         return;
     }
@@ -158,6 +170,7 @@ void Worker::accept(std::size_t service_index, UniqueFd fd, const sockaddr_stora
         config_->slots.release(service_index);
         return;
     }
+    if (metrics_) metrics_->session_opened(service.label, config_->generation);
     sessions_.add(std::move(session)).start();
 }
 
@@ -192,8 +205,12 @@ void Worker::datagram(std::size_t service_index, int fd, const std::shared_ptr<U
         forward(*owner, std::move(data));
         return;
     }
+    auto* counted =
+        service_index < service_metrics_.size() ? service_metrics_[service_index] : nullptr;
+    if (counted) ServiceMetrics::bump(counted->accepted, 1);
     // A UDP session holds its slot until it ends; there is no handshake to displace.
     if (!config_->slots.acquire(service_index, service.maxconn.value)) {
+        if (counted) counted->add(Refusal::maxconn);
         log_maxconn(service, peer);
         return;
     }
@@ -213,6 +230,7 @@ void Worker::datagram(std::size_t service_index, int fd, const std::shared_ptr<U
         forward(owner, std::move(data));
         return;
     }
+    if (metrics_) metrics_->session_opened(service.label, config_->generation);
     auto& added = sessions_.add(std::move(session));
     static_cast<UdpSession&>(added).begin(std::move(data));
 }
@@ -265,7 +283,15 @@ void Worker::report_accept_error(int err) {
 
 void Worker::retire(Session& session) {
     session.config().slots.release(session.record().service_index);
+    if (metrics_) metrics_->session_closed(session.service().label, session.config().generation);
     if (auto owned = sessions_.remove(session.record().id)) graveyard_.push_back(std::move(owned));
+}
+
+void Worker::map_service_metrics() {
+    service_metrics_.clear();
+    if (!metrics_) return;
+    for (const auto& service : config_->model->services)
+        service_metrics_.push_back(&metrics_->service(service.label));
 }
 
 void Worker::on_tick() {
@@ -277,6 +303,8 @@ void Worker::on_tick() {
     std::vector<std::uint64_t> expired;
     sessions_.for_each([&](Session& s) {
         if (s.timed_out(now)) expired.push_back(s.record().id);
+        // Long sessions' bytes show before they end (a subtraction when idle).
+        s.report_traffic();
     });
     for (auto id : expired)
         if (auto* s = sessions_.find(id)) s->check_timeout(now);

@@ -13,6 +13,7 @@
 #include "config_snapshot.hpp"
 #include "event_loop.hpp"
 #include "listener.hpp"
+#include "metrics.hpp"
 #include "relay.hpp"
 #include "resolver.hpp"
 #include "session_host.hpp"
@@ -22,7 +23,8 @@ namespace proxyd {
 
 class Worker final : public SessionHost, public ListenerHost {
   public:
-    Worker(std::size_t index, SnapshotPtr config, AccessLog& log, std::vector<BoundSocket> sockets);
+    Worker(std::size_t index, SnapshotPtr config, AccessLog& log, std::vector<BoundSocket> sockets,
+           Metrics* metrics = nullptr);
     ~Worker() override;
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
@@ -63,6 +65,11 @@ class Worker final : public SessionHost, public ListenerHost {
     // Called by Session::close: the session leaves the registry and is destroyed after
     // the current event batch (its handlers may still be referenced by that batch).
     void retire(Session& session) override;
+    Session* find_session(std::uint64_t id) override { return sessions_.find(id); }
+    ControlGateway* control_gateway() override { return gateway_; }
+    // Before start(): the admin service's way to the control thread.
+    void set_control_gateway(ControlGateway* gateway) { gateway_ = gateway; }
+    Metrics* metrics() override { return metrics_; }
 
   private:
     void on_tick();
@@ -73,6 +80,7 @@ class Worker final : public SessionHost, public ListenerHost {
     bool take_slot_of_handshake(std::size_t service_index, const proxycfg::IpAddress& source);
 
     std::size_t index_;
+    ControlGateway* gateway_ = nullptr;
     SnapshotPtr config_;
     AccessLog& log_;
     EventLoop loop_;
@@ -87,6 +95,11 @@ class Worker final : public SessionHost, public ListenerHost {
     std::uint64_t session_counter_ = 0;
     Clock::time_point last_accept_error_report_{};
     std::thread thread_;
+    Metrics* metrics_ = nullptr;
+    // metrics_'s blocks for config_'s services, index-aligned: accept() counts without a
+    // lookup.
+    std::vector<ServiceMetrics*> service_metrics_;
+    void map_service_metrics();
 };
 
 }  // namespace proxyd

@@ -7,7 +7,8 @@
 set -eu
 pkgs="build-essential cmake pkg-config tao-pegtl-dev libcli11-dev nlohmann-json3-dev catch2
       libcrypt-dev libc-ares-dev nettle-dev curl python3 groff-base man-db
-      bash-completion zsh fish ansible-core python3-jsonschema microsocks"
+      bash-completion zsh fish ansible-core python3-jsonschema microsocks prometheus"
+pkgs="$pkgs chromium"
 if [ "${1:-}" = clang ]; then
     pkgs="$pkgs clang-16 libclang-rt-16-dev libfuzzer-16-dev"
 fi

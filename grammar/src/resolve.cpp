@@ -75,6 +75,7 @@ class Resolver {
     SourceSpan flush_span_;
     Setting<int> maxconn_;
     Setting<bool> force_;
+    Setting<bool> writable_;
     Setting<std::string> internal_, external4_, external6_;
     LogSettings log_;
     std::shared_ptr<const LogSettings> shared_log_;  // log_ as services share it; reset on change
@@ -161,6 +162,9 @@ class Resolver {
             case D::force:
             case D::noforce:
                 force_ = {d.id == D::force, d.span};
+                return;
+            case D::writable:
+                writable_ = {true, d.span};
                 return;
             case D::internal:
                 return set_text(internal_, d);
@@ -798,6 +802,7 @@ class Resolver {
         s.acl_flush_span = flush_span_;
         s.maxconn = maxconn_;
         s.force = force_;
+        s.writable = writable_;
         if (!shared_log_) shared_log_ = std::make_shared<const LogSettings>(log_);
         s.log = shared_log_;
 

@@ -1,5 +1,6 @@
 #include "control/commands.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <set>
 
 #include "control/wire.hpp"
+#include "metrics.hpp"
 #include "proxycfg/util.hpp"
 #include "proxycontrol/protocol.hpp"
 #include "reload.hpp"
@@ -203,6 +205,44 @@ json cmd_reopen_logs(Context& c, const json&) {
     return control::ok_reply({{"reopened", true}, {"generation", generation}});
 }
 
+// The last reloads, newest first: what the admin page and scripts show as history.
+json cmd_reloads(Context& c, const json&) {
+    json list = json::array();
+    for (auto it = c.reloads.rbegin(); it != c.reloads.rend(); ++it) list.push_back(*it);
+    return control::ok_reply({{"reloads", list}});
+}
+
+// Whether a loaded file's size or mtime on disk is not what was loaded (or it is gone).
+// stat() only, no reading or hashing: a scrape stays cheap. A touch without a change
+// counts as stale, which a reload settles; a file newly included by an edit is seen
+// through the edit of the file that includes it.
+bool config_stale(const ConfigSnapshot& snapshot) {
+    for (const auto& f : snapshot.model->files) {
+        struct stat st {};
+        if (::stat(f.path.c_str(), &st) != 0) return true;
+        if (proxycfg::mtime_ns(st) != f.mtime_ns ||
+            static_cast<std::uint64_t>(st.st_size) != f.size)
+            return true;
+    }
+    return false;
+}
+
+json cmd_metrics(Context& c, const json&) {
+    const auto& snapshot = *c.engine.current();
+    ScrapeInput in;
+    in.version = PROXY_VERSION;
+    in.started_at_ms = c.started_at_ms;
+    in.generation = snapshot.generation;
+    for (const auto& service : snapshot.model->services) in.services.push_back(service.label);
+    for (const auto& u : snapshot.counters->usage())
+        in.counters.push_back({static_cast<unsigned>(in.counters.size() + 1), u.line->number,
+                               std::string(proxycfg::to_string(u.line->kind)), u.bytes,
+                               u.line->limit});
+    in.config_stale = config_stale(snapshot);
+    static const Metrics none;  // without the daemon's: the engine's facts, counters at 0
+    return control::ok_reply({{"text", (c.metrics ? *c.metrics : none).render(in)}});
+}
+
 json cmd_help(Context&, const json&);
 
 constexpr Command commands[] = {
@@ -213,10 +253,12 @@ constexpr Command commands[] = {
      "if it stops every service or closes listeners with live sessions)",
      cmd_reload},
     {"sessions", "live sessions (args: service, user, source CIDR)", cmd_sessions},
+    {"reloads", "the last reloads applied or refused, newest first", cmd_reloads},
     {"diff", "the files on disk against the running generation, and a reload's impact", cmd_diff},
     {"kill", "close sessions (args: ids)", cmd_kill},
     {"reopen-logs", "close the log files so the next line opens them anew; no reload",
      cmd_reopen_logs},
+    {"metrics", "Prometheus metrics in the text exposition format (result: text)", cmd_metrics},
     {"help", "this list", cmd_help},
 };
 
@@ -228,6 +270,11 @@ json cmd_help(Context&, const json&) {
 }
 
 }  // namespace
+
+void record_reload(Context& context, const ReloadOutcome& outcome) {
+    context.reloads.push_back(reload_record(outcome));
+    if (context.reloads.size() > Context::reloads_kept) context.reloads.pop_front();
+}
 
 std::span<const Command> table() {
     return commands;
@@ -252,6 +299,16 @@ json dispatch(Context& context, std::string_view line) {
     const json& args = found == request.end() ? no_args : *found;
     if (!args.is_object()) return bad_args("\"args\" must be an object");
     const auto& wanted = name->get_ref<const std::string&>();
+    // Requests on the socket are counted; the admin service's own calls are not.
+    if (context.metrics) {
+        bool known = std::any_of(std::begin(commands), std::end(commands),
+                                 [&](const Command& c) { return c.name == wanted; });
+        context.metrics->control_request(wanted, known);
+    }
+    return run(context, wanted, args);
+}
+
+json run(Context& context, std::string_view wanted, const json& args) {
     for (const auto& c : commands)
         if (c.name == wanted) {
             try {
@@ -261,7 +318,7 @@ json dispatch(Context& context, std::string_view line) {
             }
         }
     return control::error_reply(control::err_unknown_command,
-                                "unknown command '" + wanted + "' (try \"help\")");
+                                "unknown command '" + std::string(wanted) + "' (try \"help\")");
 }
 
 }  // namespace proxyd::control_cmd

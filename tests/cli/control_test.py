@@ -399,6 +399,27 @@ def test_reopen_logs_asks_the_daemon(tmp):
         check(r.rc == 1 and "unknown command" in r.err, "a daemon without the command", r)
 
 
+def test_metrics_prints_the_text_as_is(tmp):
+    """metrics prints result.text byte for byte (no newline added); --json passes the reply
+    through; a reply without the text is a bad reply (exit 3)."""
+    text = ('# HELP proxyd_x_total X.\n# TYPE proxyd_x_total counter\n'
+            'proxyd_x_total{service="a\\"b"} 3\n')
+    reply = {"ok": True, "result": {"text": text}}
+    with FakeProxyd(f"{tmp}/p.sock", {"metrics": reply}) as fake:
+        r = run("metrics", "--socket", fake.path)
+        check(r.rc == 0 and r.out == text and r.err == "", "the text as is", r)
+        check(fake.requests[-1] == {"command": "metrics"}, "the request", fake.requests)
+        r = run("metrics", "--json", "--socket", fake.path)
+        check(r.rc == 0 and loads_valid(SOURCE_DIR, "metrics", r.out) == dict(reply, error=None),
+              "--json", r)
+    with FakeProxyd(f"{tmp}/odd.sock", {"metrics": {"ok": True, "result": {"txt": 1}}}) as fake:
+        r = run("metrics", "--socket", fake.path)
+        check(r.rc == 3 and "metrics" in r.err and r.out == "", "no text: bad reply", r)
+    with FakeProxyd(f"{tmp}/old.sock", {}) as fake:
+        r = run("metrics", "--socket", fake.path)
+        check(r.rc == 1 and "unknown command" in r.err, "a daemon without the command", r)
+
+
 def test_check_reports_edited_but_not_reloaded(tmp):
     """PX401 for a file changed since the daemon loaded it; nothing when hashes match. A
     plain check shows it without failing (check && reload must apply a valid edit)."""

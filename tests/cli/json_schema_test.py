@@ -154,7 +154,8 @@ def test_show_json_model_and_errors(tmp):
 # --- the live commands against a real proxyd ----------------------------------------------
 
 def test_live_outputs_of_a_real_proxyd(tmp):
-    """status, sessions, diff, reload (ok, dry run, refused), kill, reopen-logs --json."""
+    """status, sessions, diff, reload (ok, dry run, refused), kill, reopen-logs, metrics
+    --json."""
     with Daemon(tmp) as d:
         s = ["--json", "--socket", d.socket]
         doc = valid("status", run("status", *s), "status", 0)
@@ -164,6 +165,8 @@ def test_live_outputs_of_a_real_proxyd(tmp):
         valid("diff", run("diff", *s), "diff, same", 0)
         valid("kill", run("kill", "999", *s), "kill, not found", 1)
         valid("reopen-logs", run("reopen-logs", *s), "reopen-logs", 0)
+        doc = valid("metrics", run("metrics", *s), "metrics", 0)
+        check("\nproxyd_config_generation 1\n" in doc["result"]["text"], "metrics text", doc)
         with open(d.config, "a") as f:
             f.write("users bob:CL:builder\n")
         doc = valid("diff", run("diff", *s), "diff, different", 1)
@@ -188,7 +191,7 @@ def test_live_outputs_of_a_real_proxyd(tmp):
 def test_control_replies_of_a_real_proxyd(tmp):
     """Each reply line validates, errors included: unknown command, bad JSON, bad args."""
     with Daemon(tmp) as d:
-        for command in ("status", "sessions", "diff", "help", "reopen-logs"):
+        for command in ("status", "sessions", "diff", "help", "reopen-logs", "metrics"):
             reply = d.request(json.dumps({"command": command}) + "\n")
             check(reply["ok"] is True and reply["error"] is None, command, reply)
         reply = d.request('{"command":"kill","args":{"ids":[5]}}\n')
@@ -220,7 +223,7 @@ def test_daemon_errors_keep_the_envelope(tmp):
     missing = f"{tmp}/missing.sock"
     for args, schema in ((["status"], "status"), (["sessions"], "sessions"), (["diff"], "diff"),
                          (["reload"], "reload"), (["kill", "1"], "kill"),
-                         (["reopen-logs"], "reopen-logs")):
+                         (["reopen-logs"], "reopen-logs"), (["metrics"], "metrics")):
         doc = valid(schema, run(*args, "--json", "--socket", missing), args[0], 3)
         check(doc["error"]["code"] == "unreachable", "unreachable", doc)
     with FakeProxyd(f"{tmp}/g.sock", {"status": b"garbage\n"}) as fake:
@@ -229,8 +232,9 @@ def test_daemon_errors_keep_the_envelope(tmp):
     # A reply that is JSON and ok, but whose result is not the command's.
     odd = {"ok": True, "result": [1, 2]}
     with FakeProxyd(f"{tmp}/r.sock", {"status": odd, "sessions": {"ok": True, "result": "x"},
-                                      "diff": odd, "reload": odd, "reopen-logs": odd}) as fake:
-        for command in ("status", "sessions", "diff", "reload", "reopen-logs"):
+                                      "diff": odd, "reload": odd, "reopen-logs": odd,
+                                      "metrics": odd}) as fake:
+        for command in ("status", "sessions", "diff", "reload", "reopen-logs", "metrics"):
             doc = valid(command, run(command, "--json", "--socket", fake.path),
                         "%s: result of another shape" % command, 3)
             check(doc["error"]["code"] == "bad_reply", "bad_reply", doc)

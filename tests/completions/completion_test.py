@@ -28,7 +28,7 @@ SOURCE_DIR = ""
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 SUBCOMMANDS = ["check", "show", "rules", "status", "sessions", "diff", "reload", "kill",
-               "reopen-logs", "completion"]
+               "reopen-logs", "metrics", "completion"]
 SCRIPTS = {"bash": "proxyctl.bash", "zsh": "_proxyctl", "fish": "proxyctl.fish"}
 
 NOW_MS = int(time.time() * 1000)
@@ -118,6 +118,8 @@ def test_bash_subcommands():
     expect("proxyctl check --l", ["--live"])
     expect("proxyctl check --o", ["--offline"])
     expect("proxyctl reopen-logs --", ["--socket", "--json", "--help"])
+    expect("proxyctl m", ["metrics"])
+    expect("proxyctl metrics --", ["--socket", "--json", "--help"])
 
 
 def test_bash_check_format():
@@ -278,6 +280,10 @@ def test_fish_completions(tmp):
     check(got == ["--live"], "check --l: %r" % got)
     got = fish_complete("proxyctl reopen-logs --")
     check(got == ["--help", "--json", "--socket"], "reopen-logs options: %r" % got)
+    got = fish_complete("proxyctl m")
+    check(got == ["metrics"], "proxyctl m: %r" % got)
+    got = fish_complete("proxyctl metrics --")
+    check(got == ["--help", "--json", "--socket"], "metrics options: %r" % got)
     got = fish_complete("proxyctl check --format ")
     check(got == sorted(["text", "gcc", "json", "sarif", "github"]), "--format: %r" % got)
     got = fish_complete("proxyctl check --disable PX1")

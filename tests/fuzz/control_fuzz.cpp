@@ -59,7 +59,7 @@ struct Daemon {
         engine = std::make_unique<proxyd::ReloadEngine>(snapshot, std::vector<proxyd::Worker*>{},
                                                         log, nullptr);
         context = std::make_unique<proxyd::control_cmd::Context>(
-            proxyd::control_cmd::Context{*engine, 1});
+            proxyd::control_cmd::Context{*engine, 1, {}, nullptr});
     }
     ~Daemon() {
         std::error_code ec;

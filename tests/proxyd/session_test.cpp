@@ -22,6 +22,7 @@
 #include "config_snapshot.hpp"
 #include "event_loop.hpp"
 #include "fd.hpp"
+#include "metrics.hpp"
 #include "proxycfg/diagnostic.hpp"
 #include "proxycfg/lint.hpp"
 #include "proxycfg/recheck.hpp"
@@ -217,6 +218,8 @@ class TestHost final : public SessionHost {
     AccessLog& access_log() override { return log_; }
     const SnapshotPtr& config() const override { return config_; }
     std::uint64_t next_session_id() override { return ++last_id_; }
+    Metrics* metrics() override { return metrics_; }
+    void set_metrics(Metrics* m) { metrics_ = m; }
     void handshake_started(const Session& session) override {
         ++handshakes_started[session.record().id];
     }
@@ -308,6 +311,7 @@ class TestHost final : public SessionHost {
     std::uint64_t last_id_ = 0;
     std::map<std::uint64_t, std::unique_ptr<Session>> sessions_;
     std::vector<std::unique_ptr<Session>> graveyard_;
+    Metrics* metrics_ = nullptr;
 };
 
 // A SOCKS5 session of bob's relaying to a loopback upstream, set up through the real
@@ -409,6 +413,58 @@ TEST_CASE("a SOCKS5 request the ACL refuses gets reply 02 and is logged with the
     auto lines = lines_of(log);
     REQUIRE(lines.size() == 1);
     CHECK(lines[0] == "3|no ACL entry matches|bob|CONNECT 127.0.0.2:9");
+}
+
+TEST_CASE("a session's bytes, refusal and end reach its service's metrics", "[session][metrics]") {
+    TempDir dir;
+    auto log = dir.file("access.log");
+    auto config = snapshot_of(socks_config(log, "bob:CL:secret alice:CL:pw",
+                                           "allow bob * 127.0.0.1\nallow alice * 127.0.0.3"));
+    const auto& label = config->model->services.at(0).label;
+    Metrics metrics;
+    auto& m = metrics.service(label);
+    auto count = [](const auto& a, auto reason) {
+        return a[static_cast<std::size_t>(reason)].load();
+    };
+    TestHost host(config);
+    host.set_metrics(&metrics);
+
+    Relaying r;
+    start_relaying(host, r);
+    send_all(r.conn.client.get(), "ping");
+    send_all(r.upstream.get(), "pong!");
+    int up = r.upstream.get();
+    int client = r.conn.client.get();
+    REQUIRE(host.run_until([&] { return pending_bytes(up) >= 4 && pending_bytes(client) >= 5; }));
+    // A long session's bytes show before it ends (the worker's tick asks for them).
+    host.find(r.id)->report_traffic();
+    CHECK(count(m.bytes, Direction::to_client) == 5);
+    CHECK(count(m.bytes, Direction::to_server) == 4);
+    CHECK(count(m.closed, CloseReason::normal) == 0);
+    ::shutdown(client, SHUT_WR);
+    r.upstream.reset();
+    REQUIRE(host.run_until([&] { return !host.live(r.id); }));
+    CHECK(count(m.closed, CloseReason::normal) == 1);
+    CHECK(count(m.bytes, Direction::to_client) == 5);  // not counted twice at the end
+    CHECK(count(m.bytes, Direction::to_server) == 4);
+
+    // Refused by the ACL, then a wrong password.
+    for (auto [user, password] : {std::pair{"bob", "secret"}, std::pair{"alice", "wrong"}}) {
+        auto conn = connect_loopback();
+        auto id = host.accept<SocksSession>(0, std::move(conn.server), conn.peer);
+        REQUIRE(id != 0);
+        int c = conn.client.get();
+        send_all(c, socks5_greeting_and_auth(user, password) + socks5_connect(0x7F000002, 9));
+        REQUIRE(host.run_until([&] { return pending_bytes(c) >= 4; }));
+        conn.client.reset();
+        REQUIRE(host.run_until([&] { return !host.live(id); }));
+    }
+    CHECK(count(m.refused, Refusal::acl) == 1);
+    CHECK(count(m.refused, Refusal::auth) == 1);
+    CHECK(count(m.auth_failures, AuthFailure::bad_password) == 1);
+    CHECK(count(m.auth_failures, AuthFailure::unknown_user) == 0);
+    CHECK(count(m.closed, CloseReason::refused) == 2);
+    CHECK(count(m.closed, CloseReason::normal) == 1);
 }
 
 TEST_CASE("a client that sends nothing is closed at the handshake deadline", "[session]") {

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     proxyctl::register_reload(app, runner);
     proxyctl::register_kill(app, runner);
     proxyctl::register_reopen_logs(app, runner);
+    proxyctl::register_metrics(app, runner);
     proxyctl::register_completion(app, runner);
     proxyctl::register_complete(app, runner);
     try {

@@ -202,6 +202,9 @@ struct Service {
     SourceSpan acl_flush_span;  // the `flush` that started this ACL segment
     Setting<int> maxconn;       // default 100
     Setting<bool> force;        // default true
+    // `writable` above the service line: an admin service may reload and close sessions
+    // (proxyd never rewrites the configuration, which 3proxy's writable allows).
+    Setting<bool> writable;
     // Shared by the services that get the same settings (most of a file's services):
     // never null; copied, not modified, by whoever needs different settings.
     std::shared_ptr<const LogSettings> log = std::make_shared<const LogSettings>();

@@ -48,6 +48,8 @@ void after_last_service(Context& ctx, const Directive& last_service) {
         if (!d.well_formed || !info || info->scope != Scope::snapshot) continue;
         std::string_view name = d.name();
         if (d.id == DirectiveId::force || d.id == DirectiveId::noforce) continue;  // force.cpp
+        // For 3proxy, writable opens the file for its web admin wherever it stands.
+        if (d.id == DirectiveId::writable && ctx.three_proxy()) continue;
         if (d.id == DirectiveId::flush) {
             ctx.report(Rule::PX113, d.span,
                        "'flush' after the last service line (" + line_of(last_service.span) +
