@@ -167,16 +167,10 @@ void AdminSession::handle_request() {
 
     // Admitted as the service's own address and port, with the ADMIN operation, so an
     // ACL can name the admin port and the operation.
-    std::optional<std::string> user, password;
-    if (const auto* auth = request_.headers.find("Authorization")) {
-        if (auto creds = http::parse_basic_credentials(*auth)) {
-            user = creds->first;
-            password = creds->second;
-        }
-    }
-    if (user != record_.user || password != record_.password) record_.verified_secret.clear();
-    record_.user = user;
-    record_.password = password;
+    if (auto creds = http::basic_credentials(request_.headers, "Authorization"))
+        record_.set_credentials(creds->first, creds->second);
+    else
+        record_.set_credentials(std::nullopt, std::nullopt);
     sockaddr_storage local{};
     socklen_t len = sizeof local;
     if (::getsockname(client_.get(), reinterpret_cast<sockaddr*>(&local), &len) == 0)

@@ -130,16 +130,10 @@ void HttpSession::handle_request() {
     if (request_.method == "CONNECT") request_body_ = http::BodyFramer::none();
     forward_to_http_parent_ = request_.method != "CONNECT";
 
-    std::optional<std::string> user, password;
-    if (const auto* auth = request_.headers.find("Proxy-Authorization")) {
-        if (auto creds = http::parse_basic_credentials(*auth)) {
-            user = creds->first;
-            password = creds->second;
-        }
-    }
-    if (user != record_.user || password != record_.password) record_.verified_secret.clear();
-    record_.user = user;
-    record_.password = password;
+    if (auto creds = http::basic_credentials(request_.headers, "Proxy-Authorization"))
+        record_.set_credentials(creds->first, creds->second);
+    else
+        record_.set_credentials(std::nullopt, std::nullopt);
 
     record_.target_host.clear();
     record_.target_address.reset();

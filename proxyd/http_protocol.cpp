@@ -255,6 +255,12 @@ std::optional<std::string> base64_decode(std::string_view text) {
     return out;
 }
 
+std::optional<std::pair<std::string, std::string>> basic_credentials(const Headers& headers,
+                                                                     std::string_view name) {
+    const auto* value = headers.find(name);
+    return value ? parse_basic_credentials(*value) : std::nullopt;
+}
+
 std::optional<std::pair<std::string, std::string>> parse_basic_credentials(std::string_view value) {
     value = trim(value);
     auto space = value.find(' ');

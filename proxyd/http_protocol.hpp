@@ -62,6 +62,9 @@ std::optional<Target> parse_absolute_uri(std::string_view uri);
 
 // "Basic base64(user:password)" → {user, password}.
 std::optional<std::pair<std::string, std::string>> parse_basic_credentials(std::string_view value);
+// The Basic credentials in the header `name` (Authorization, Proxy-Authorization), if any.
+std::optional<std::pair<std::string, std::string>> basic_credentials(const Headers& headers,
+                                                                     std::string_view name);
 std::optional<std::string> base64_decode(std::string_view text);
 
 // proxycfg::op bit for a method name.

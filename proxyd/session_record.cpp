@@ -21,6 +21,13 @@ std::string SessionRecord::target_text() const {
     return host + ":" + std::to_string(target_port);
 }
 
+void SessionRecord::set_credentials(std::optional<std::string> new_user,
+                                    std::optional<std::string> new_password) {
+    if (new_user != user || new_password != password) verified_secret.clear();
+    user = std::move(new_user);
+    password = std::move(new_password);
+}
+
 std::string_view log_protocol(proxycfg::ServiceType type) {
     switch (type) {
         case proxycfg::ServiceType::proxy:

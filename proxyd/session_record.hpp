@@ -53,6 +53,10 @@ struct SessionRecord {
     // A target named in the configuration or a login: an address literal goes to
     // target_address (nothing to resolve), a name to target_host.
     void set_target(const std::string& host, std::uint16_t port);
+    // The credentials a request presents (none: nullopt). A login other than the last
+    // one forgets the secret the last one was verified against.
+    void set_credentials(std::optional<std::string> new_user,
+                         std::optional<std::string> new_password);
 };
 
 // The %N a session of this service type logs until its handshake says more (SOCKS4/5).
