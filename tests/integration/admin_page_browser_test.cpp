@@ -71,9 +71,7 @@ class PageServer {
   private:
     void accept_loop() {
         while (!stop_) {
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 100) <= 0) continue;
-            int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            int c = harness::accept_with_stop(fd_, stop_);
             if (c < 0) continue;
             threads_.emplace_back([this, c] { serve(c); });
         }

@@ -50,15 +50,6 @@ int listen_on(bool v6, std::uint16_t& port) {
 
 namespace {
 
-// accept() with a poll so the acceptor thread notices stop_ within 100 ms.
-int accept_with_stop(int listen_fd, const std::atomic<bool>& stop) {
-    while (!stop) {
-        pollfd p{listen_fd, POLLIN, 0};
-        if (::poll(&p, 1, 100) > 0) return ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-    }
-    return -1;
-}
-
 bool wait_readable(int fd, std::chrono::milliseconds timeout) {
     pollfd p{fd, POLLIN, 0};
     return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
@@ -79,6 +70,15 @@ int udp_on_loopback(std::uint16_t& port) {
     }
     port = ntohs(a.sin_port);
     return fd;
+}
+
+// accept() with a poll so the acceptor thread notices stop_ within 100 ms.
+int accept_with_stop(int listen_fd, const std::atomic<bool>& stop) {
+    while (!stop) {
+        pollfd p{listen_fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) > 0) return ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    }
+    return -1;
 }
 
 std::uint16_t free_port() {

@@ -26,6 +26,9 @@ std::uint16_t free_port();
 int listen_on(bool v6, std::uint16_t& port);
 // A UDP socket bound to 127.0.0.1 at a port the kernel picks; -1 when it cannot.
 int udp_on_loopback(std::uint16_t& port);
+// accept() on `listen_fd`, polled so that a server's acceptor thread sees `stop` within
+// 100 ms; -1 once `stop` is set, or when accept() fails.
+int accept_with_stop(int listen_fd, const std::atomic<bool>& stop);
 
 class TempDir {
   public:

@@ -48,9 +48,7 @@ class ConnectProxy {
   private:
     void accept_loop() {
         while (!stop_) {
-            pollfd p{listen_fd_, POLLIN, 0};
-            if (::poll(&p, 1, 100) <= 0) continue;
-            int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            int fd = accept_with_stop(listen_fd_, stop_);
             if (fd < 0) continue;
             threads_.emplace_back([this, fd] { serve(fd); });
         }
