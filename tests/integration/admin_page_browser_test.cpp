@@ -33,6 +33,9 @@ struct Response {
     std::string type;
     std::string body;
     std::string headers = {};  // extra header lines, each ending in \r\n
+    // When set, the answer waits until a request for this path has arrived (15 s at most):
+    // a page that loads such a resource keeps its load event, and so the dump, until then.
+    std::string after_request_for = {};
 };
 
 // Serves fixed bodies by path (404 for the rest), one connection per request, and keeps
@@ -76,6 +79,13 @@ class PageServer {
             threads_.emplace_back([this, c] { serve(c); });
         }
     }
+    bool seen(const std::string& path) {
+        std::lock_guard lock(mutex_);
+        for (const auto& h : heads_) {
+            if (h.rfind("GET " + path + " ", 0) == 0) return true;
+        }
+        return false;
+    }
     void serve(int c) {
         timeval tv{2, 0};
         ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -97,6 +107,11 @@ class PageServer {
             auto it = routes_.find(path);
             std::string status = it == routes_.end() ? "404 Not Found" : "200 OK";
             Response r = it == routes_.end() ? Response{"text/plain", "not here\n"} : it->second;
+            if (!r.after_request_for.empty()) {
+                for (int i = 0; i < 300 && !stop_ && !seen(r.after_request_for); ++i) {
+                    std::this_thread::sleep_for(50ms);
+                }
+            }
             std::string reply = "HTTP/1.1 " + status + "\r\nContent-Type: " + r.type +
                                 "\r\nContent-Length: " + std::to_string(r.body.size()) +
                                 "\r\nCache-Control: no-store\r\nConnection: close\r\n" +
@@ -124,6 +139,24 @@ class PageServer {
 Response page(const json& view) {
     return {"text/html; charset=utf-8", proxyd::render_admin_page(view)};
 }
+
+// Polls happen in real time in these tests, not in Chromium's virtual time, whose clock may
+// run past its budget while a poll's answer is still on the way. A test-only image holds
+// the page's load event (and so the dump) until a test-only script sees `condition` (a JS
+// expression) come true and says so by asking for /rendered. The page's policy is widened
+// to let that image in.
+Response held_until(Response r, const std::string& condition) {
+    auto img_src = r.body.find("img-src data:;");
+    REQUIRE(img_src != std::string::npos);
+    r.body.replace(img_src, 14, "img-src data: 'self';");
+    auto end = r.body.rfind("</body>");
+    REQUIRE(end != std::string::npos);
+    r.body.insert(end, "<img src=\"/hold\" alt=\"\"><script>(function wait() { if (" + condition +
+                           ") fetch('/rendered'); else setTimeout(wait, 50); })();</script>");
+    return r;
+}
+const std::pair<const std::string, Response> kHold{"/hold", {"image/gif", "", "", "/rendered"}};
+const std::pair<const std::string, Response> kRendered{"/rendered", {"text/plain", "ok\n"}};
 
 bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
@@ -159,13 +192,15 @@ std::string main_text(const std::string& dom) {
 
 TEST_CASE("admin page in Chromium: the script renders the view as text, a failed poll is a note") {
     REQUIRE_CHROMIUM();
-    PageServer server({{"/", page(testing::sample_view(true, true, true))}});
-    browser::Options options;
-    options.virtual_time = 6500ms;  // one poll of api/view, which is not served here
-    auto r = browser::dump_dom(server.url("/"), options);
+    // One poll of api/view, which is not served here.
+    PageServer server({{"/", held_until(page(testing::sample_view(true, true, true)),
+                                        "document.getElementById('update-note')"
+                                        ".classList.contains('stale')")},
+                       kHold, kRendered});
+    auto r = browser::dump_dom(server.url("/"));
     require_ran(r);
     require_quiet_console(r);
-    const std::string& dom = r.out;
+    const std::string dom = r.out.substr(0, r.out.find("<img src=\"/hold\""));  // the page's own
 
     // Rows rebuilt by the script, the markup user and target as text only.
     CHECK(has(dom, "<tr class=\"row\"><th scope=\"row\" class=\"num\">17</th><td>socks1080</td>"
@@ -232,18 +267,14 @@ TEST_CASE("admin page in Chromium: a poll re-renders from api/view") {
     after["status"]["generation"] = 4;
     after["status"]["counters"][0]["bytes"] = 1024LL * 1024 * 1024;  // now at its limit
     after["now_ms"] = testing::kSampleNow + 5000;
-    PageServer server({{"/", page(before)},
-                       {"/api/view", {"application/json", after.dump()}}});
-    browser::Options options;
-    options.virtual_time = 6500ms;
-    // On a loaded machine Chromium's virtual time can run out before the poll's answer is
-    // rendered: a run that shows no re-render at all is tried again (three runs at most).
-    browser::Result r;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        r = browser::dump_dom(server.url("/"), options);
-        require_ran(r);
-        if (has(r.out, "<caption>Live sessions (1)</caption>")) break;
-    }
+    Response held = held_until(page(before), "Array.from(document.querySelectorAll('caption'))"
+                                             ".some(function (c) {"
+                                             " return c.textContent === 'Live sessions (1)'; })");
+    PageServer server({{"/", held},
+                       {"/api/view", {"application/json", after.dump()}},
+                       kHold, kRendered});
+    auto r = browser::dump_dom(server.url("/"));
+    require_ran(r);
     require_quiet_console(r);
     const std::string& dom = r.out;
 
@@ -272,12 +303,16 @@ TEST_CASE("admin page in Chromium: Reload and Close post with the CSRF token") {
                         "setTimeout(function () {"
                         " document.querySelector('button.close[data-id=\"17\"]').click(); }, 300);"
                         "</script>");
+    // Held until the close is announced and a poll (a 404 here) has followed an action.
+    clicked = held_until(clicked,
+                         "document.getElementById('action-note').textContent ==="
+                         " 'Closing session 17 done: closed.' &&"
+                         " document.getElementById('update-note').classList.contains('stale')");
     PageServer server({{"/", clicked},
                        {"/api/reload", {"application/json", R"({"result":"ok"})"}},
-                       {"/api/sessions/17/close", {"application/json", R"({"message":"closed"})"}}});
-    browser::Options options;
-    options.virtual_time = 2000ms;
-    auto r = browser::dump_dom(server.url("/"), options);
+                       {"/api/sessions/17/close", {"application/json", R"({"message":"closed"})"}},
+                       kHold, kRendered});
+    auto r = browser::dump_dom(server.url("/"));
     require_ran(r);
     require_quiet_console(r);
 
