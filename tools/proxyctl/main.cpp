@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     proxyctl::Runner runner;
     proxyctl::register_check(app, runner);
     proxyctl::register_show(app, runner);
+    proxyctl::register_fmt(app, runner);
     proxyctl::register_rules(app, runner);
     proxyctl::register_status(app, runner);
     proxyctl::register_sessions(app, runner);
