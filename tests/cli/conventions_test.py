@@ -184,7 +184,8 @@ def test_summary_line_only_at_a_terminal(tmp):
     for fmt in ("gcc", "json", "sarif", "github"):
         piped = run("check", "--format", fmt, clean, warn)
         rc, term = run_with_terminal_stdout(["check", "--format", fmt, clean, warn])
-        check(rc == 1 and term == piped.out, "%s at a terminal is what a pipe gets: %r" % (fmt, term))
+        check(rc == 1 and term == piped.out,
+              "%s at a terminal is what a pipe gets: %r" % (fmt, term))
     r = run("check", clean)
     check(r.rc == 0 and r.out == "" and r.err == "", "a pipe gets no summary", r)
     r = run("check", warn)
@@ -266,6 +267,26 @@ def test_directory_is_walked_for_config_files(tmp):
           r.out == "", "an empty directory is an error", r)
     rc, term = run_with_terminal_stdout(["check", "--offline", f"{tree}/b"])
     check("1 file checked" in term, "the summary counts the files walked: %r" % term)
+
+
+def test_excludes_are_gitignore_style(tmp):
+    """exclude: a name without '/' at any depth ("old/", a directory), a leading or inner
+    '/' from the config file's directory, '**' across directories; files named on the
+    command line are checked whatever the excludes say."""
+    root = f"{tmp}/repo"
+    for d in ("a/old", "b/c/old", "gen/x/y", "keep"):
+        os.makedirs(f"{root}/{d}")
+    for f in ("top.cfg", "keep/top.cfg", "a/old/1.cfg", "b/c/old/2.cfg", "gen/x/y/3.conf",
+              "gen/x/4.cfg", "keep/ok.cfg"):
+        write(f"{root}/{f}", CLEAN)
+    write(f"{root}/.proxyctl.toml", 'exclude = ["old/", "/top.cfg", "gen/**/*.conf"]\n')
+    r = run("check", "--offline", "--format", "json", root)
+    doc = loads_valid(SOURCE_DIR, "check", r.out)
+    paths = sorted(os.path.relpath(f["path"], root) for f in doc["files"])
+    check(paths == ["gen/x/4.cfg", "keep/ok.cfg", "keep/top.cfg"], "walked: %r" % paths)
+    r = run("check", "--offline", "--format", "json", f"{root}/top.cfg", f"{root}/a/old/1.cfg")
+    doc = loads_valid(SOURCE_DIR, "check", r.out)
+    check(len(doc["files"]) == 2, "named files are always checked", r)
 
 
 # --- .proxyctl.toml ----------------------------------------------------------------------
