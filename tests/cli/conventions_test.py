@@ -122,9 +122,9 @@ def test_unknown_subcommand_names_the_word_and_the_nearest(tmp):
     check(r.rc == 2 and "did you mean 'reload'?" in r.err, "relaod -> reload", r)
     r = run("stauts")
     check(r.rc == 2 and "did you mean 'status'?" in r.err, "stauts -> status", r)
-    r = run("fmt", "x.cfg")
-    check(r.rc == 2 and "unknown command 'fmt'" in r.err and "did you mean" not in r.err,
-          "fmt: unknown, nothing near", r)
+    r = run("fmt", "x.cfg", cwd=tmp)
+    check(r.rc == 2 and "unknown command 'fmt'" in r.err and "did you mean" not in r.err
+          and "proxyctl check" not in r.err, "fmt: unknown, nothing near", r)
     r = run("CHECK")
     check(r.rc == 2 and "did you mean 'check'?" in r.err, "case differs", r)
     r = run("__completex")
@@ -132,6 +132,9 @@ def test_unknown_subcommand_names_the_word_and_the_nearest(tmp):
           "the hidden command is never suggested", r)
     r = run("check", "--offline", write(f"{tmp}/c.cfg", CLEAN))
     check(r.rc == 0, "a real subcommand still works", r)
+    r = run("c.cfg", cwd=tmp)
+    check(r.rc == 2 and "unknown command 'c.cfg'" in r.err and "proxyctl check c.cfg" in r.err,
+          "a file where the command belongs: the hint to check it", r)
     r = run()
     check(r.rc == 2, "no subcommand at all is still a usage error", r)
     r = run("--version")

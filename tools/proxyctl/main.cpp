@@ -1,5 +1,7 @@
+#include <filesystem>
 #include <iostream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "commands.hpp"
@@ -20,8 +22,12 @@ bool unknown_subcommand(CLI::App& app, int argc, char** argv) {
         if (!sub->get_group().empty()) visible.push_back(sub->get_name());
     }
     std::cerr << "proxyctl: unknown command '" << word << "'"
-              << proxyctl::did_you_mean(word, visible)
-              << "\n  run 'proxyctl --help' for the list of commands\n";
+              << proxyctl::did_you_mean(word, visible) << '\n';
+    // 'proxyctl proxyd.cfg': the command was left out, not mistyped.
+    std::error_code ec;
+    if (std::filesystem::exists(word, ec))
+        std::cerr << "  to lint that file: proxyctl check " << word << '\n';
+    std::cerr << "  run 'proxyctl --help' for the list of commands\n";
     return true;
 }
 
