@@ -338,8 +338,11 @@ def got(sig, frame):
         f.write(signal.Signals(sig).name + "\n")
 signal.signal(signal.SIGUSR1, got)
 signal.signal(signal.SIGHUP, got)
-with open(sys.argv[2], "w") as f:
+# Written whole under another name, then renamed: the test waits for the pidfile to
+# exist, and must never find it empty.
+with open(sys.argv[2] + ".tmp", "w") as f:
     f.write("%d\n" % os.getpid())
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 time.sleep(30)
 """
 
