@@ -122,9 +122,15 @@ def test_unknown_subcommand_names_the_word_and_the_nearest(tmp):
     check(r.rc == 2 and "did you mean 'reload'?" in r.err, "relaod -> reload", r)
     r = run("stauts")
     check(r.rc == 2 and "did you mean 'status'?" in r.err, "stauts -> status", r)
-    r = run("fmt", "x.cfg", cwd=tmp)
-    check(r.rc == 2 and "unknown command 'fmt'" in r.err and "did you mean" not in r.err
-          and "proxyctl check" not in r.err, "fmt: unknown, nothing near", r)
+    r = run("xyzzy", "x.cfg", cwd=tmp)
+    check(r.rc == 2 and "unknown command 'xyzzy'" in r.err and "did you mean" not in r.err
+          and "proxyctl check" not in r.err, "unknown, nothing near", r)
+    listed = re.findall(r"^  (\S+)\s", run("--help").out, re.M)
+    r = run("fmt", "--help")
+    if "fmt" in listed:
+        check(r.rc == 0, "fmt is a command here", r)
+    else:
+        check(r.rc == 2 and "unknown command 'fmt'" in r.err, "fmt: unknown", r)
     r = run("CHECK")
     check(r.rc == 2 and "did you mean 'check'?" in r.err, "case differs", r)
     r = run("__completex")
