@@ -5,7 +5,7 @@
 #   install-deps.sh clang    also clang 16 with its sanitizer and libFuzzer runtimes
 #                            (the sanitized build and the fuzz targets)
 set -eu
-pkgs="build-essential cmake pkg-config tao-pegtl-dev libcli11-dev nlohmann-json3-dev catch2
+pkgs="build-essential cmake pkg-config tao-pegtl-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev catch2
       libcrypt-dev libc-ares-dev nettle-dev curl python3 groff-base man-db
       bash-completion zsh fish ansible-core python3-jsonschema microsocks prometheus"
 pkgs="$pkgs chromium"
