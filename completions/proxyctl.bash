@@ -112,7 +112,7 @@ _proxyctl()
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
         else
-            COMPREPLY=($(compgen -W "check show rules status sessions diff reload kill
+            COMPREPLY=($(compgen -W "check show fmt rules status sessions diff reload kill
                 reopen-logs metrics completion" -- "$cur"))
         fi
         return
@@ -126,6 +126,7 @@ _proxyctl()
                 --stdin-filename --baseline --write-baseline --no-config --root --offline
                 --live --socket --color --help" ;;
             show) options="--json --dialect --root --help" ;;
+            fmt) options="--write --check --separate-blocks --help" ;;
             rules) options="--json --help" ;;
             status | diff | kill | reopen-logs | metrics) options=$live ;;
             sessions) options="--service --user --source --watch $live" ;;
@@ -137,7 +138,7 @@ _proxyctl()
     fi
 
     case $sub in
-        check | show | reload)
+        check | show | fmt | reload)
             _proxyctl_files
             ;;
         kill)

@@ -38,7 +38,7 @@ function __proxyctl_rule_codes
     end
 end
 
-set -l subcommands check show rules status sessions diff reload kill reopen-logs metrics completion
+set -l subcommands check show fmt rules status sessions diff reload kill reopen-logs metrics completion
 set -l no_subcommand "not __fish_seen_subcommand_from $subcommands"
 
 complete -c proxyctl -f
@@ -46,6 +46,7 @@ complete -c proxyctl -n $no_subcommand -s h -l help -d 'Print help and exit'
 complete -c proxyctl -n $no_subcommand -l version -d 'Print the version and exit'
 complete -c proxyctl -n $no_subcommand -a check -d 'Lint configuration files (no daemon needed)'
 complete -c proxyctl -n $no_subcommand -a show -d 'Print the effective settings of every service'
+complete -c proxyctl -n $no_subcommand -a fmt -d 'Print configs in the canonical layout, or rewrite or check them'
 complete -c proxyctl -n $no_subcommand -a rules -d 'List every diagnostic code'
 complete -c proxyctl -n $no_subcommand -a status -d 'Show the running proxyd'
 complete -c proxyctl -n $no_subcommand -a sessions -d 'List the live sessions of the running proxyd'
@@ -86,6 +87,12 @@ complete -c proxyctl -n $show -F
 complete -c proxyctl -n $show -l json -d 'Print the model as JSON'
 complete -c proxyctl -n $show -l dialect -x -a 'proxyd 3proxy' -d 'Dialect'
 complete -c proxyctl -n $show -l root -x -a '(__fish_complete_directories)' -d 'Resolve relative paths against DIR'
+
+set -l fmt '__fish_seen_subcommand_from fmt'
+complete -c proxyctl -n $fmt -F
+complete -c proxyctl -n $fmt -s w -l write -d 'Rewrite the files in place'
+complete -c proxyctl -n $fmt -l check -d 'Change nothing; exit 1 if a file is not in the layout'
+complete -c proxyctl -n $fmt -l separate-blocks -d 'Empty line after each run of service lines'
 
 complete -c proxyctl -n '__fish_seen_subcommand_from rules' -l json -d 'Print the table as JSON'
 

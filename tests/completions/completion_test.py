@@ -27,7 +27,7 @@ PROXYD = ""
 SOURCE_DIR = ""
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-SUBCOMMANDS = ["check", "show", "rules", "status", "sessions", "diff", "reload", "kill",
+SUBCOMMANDS = ["check", "show", "fmt", "rules", "status", "sessions", "diff", "reload", "kill",
                "reopen-logs", "metrics", "completion"]
 SCRIPTS = {"bash": "proxyctl.bash", "zsh": "_proxyctl", "fish": "proxyctl.fish"}
 
