@@ -125,7 +125,7 @@ _proxyctl()
             check) options="--dialect --format --severity --werror --disable --root --offline
                 --live --socket --color --help" ;;
             show) options="--json --dialect --root --help" ;;
-            rules) options="--json --help" ;;
+            rules) options="--json --markdown --help" ;;
             status | diff | kill | reopen-logs | metrics) options=$live ;;
             sessions) options="--service --user --source --watch $live" ;;
             reload) options="--dry-run --allow-drop --signal $live" ;;
@@ -146,6 +146,9 @@ _proxyctl()
                 [[ " ${words[*]:2:cword-2} " == *" $id "* ]] || ids+=("$id")
             done
             COMPREPLY=($(compgen -W "${ids[*]}" -- "$cur"))
+            ;;
+        rules)
+            COMPREPLY=($(compgen -W "$(_proxyctl_values "$proxyctl" rules)" -- "$cur"))
             ;;
         completion)
             COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))

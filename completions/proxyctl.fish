@@ -82,7 +82,9 @@ complete -c proxyctl -n $show -l json -d 'Print the model as JSON'
 complete -c proxyctl -n $show -l dialect -x -a 'proxyd 3proxy' -d 'Dialect'
 complete -c proxyctl -n $show -l root -x -a '(__fish_complete_directories)' -d 'Resolve relative paths against DIR'
 
-complete -c proxyctl -n '__fish_seen_subcommand_from rules' -l json -d 'Print the table as JSON'
+complete -c proxyctl -n '__fish_seen_subcommand_from rules' -f -a '(__proxyctl_values rules)'
+complete -c proxyctl -n '__fish_seen_subcommand_from rules' -l json -d 'Print JSON'
+complete -c proxyctl -n '__fish_seen_subcommand_from rules' -l markdown -d 'Print the Markdown page'
 
 set -l sessions '__fish_seen_subcommand_from sessions'
 complete -c proxyctl -n $sessions -l service -x -a '(__proxyctl_values services)' -d 'Only sessions of this service'
