@@ -198,6 +198,7 @@ int run_check(const CheckOptions& o) {
     FormatOptions fo;
     fo.color = format == OutputFormat::text && use_color(o.color);
     fo.tool_version = PROXY_VERSION;
+    fo.rules_hint = true;
     write_diagnostics(std::cout, format, checked, fo);
     // Live findings are shown with their severity but fail the check only with --live:
     // "edited but not reloaded" must not stop the reload that applies the edit.
