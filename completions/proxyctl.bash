@@ -127,7 +127,7 @@ _proxyctl()
                 --live --socket --color --help" ;;
             show) options="--json --dialect --root --help" ;;
             fmt) options="--write --check --separate-blocks --help" ;;
-            rules) options="--json --help" ;;
+            rules) options="--json --markdown --help" ;;
             status | diff | kill | reopen-logs | metrics) options=$live ;;
             sessions) options="--service --user --source --watch $live" ;;
             reload) options="--dry-run --allow-drop --signal $live" ;;
@@ -148,6 +148,9 @@ _proxyctl()
                 [[ " ${words[*]:2:cword-2} " == *" $id "* ]] || ids+=("$id")
             done
             COMPREPLY=($(compgen -W "${ids[*]}" -- "$cur"))
+            ;;
+        rules)
+            COMPREPLY=($(compgen -W "$(_proxyctl_values "$proxyctl" rules)" -- "$cur"))
             ;;
         completion)
             COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))

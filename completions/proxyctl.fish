@@ -94,7 +94,9 @@ complete -c proxyctl -n $fmt -s w -l write -d 'Rewrite the files in place'
 complete -c proxyctl -n $fmt -l check -d 'Change nothing; exit 1 if a file is not in the layout'
 complete -c proxyctl -n $fmt -l separate-blocks -d 'Empty line after each run of service lines'
 
-complete -c proxyctl -n '__fish_seen_subcommand_from rules' -l json -d 'Print the table as JSON'
+complete -c proxyctl -n '__fish_seen_subcommand_from rules' -f -a '(__proxyctl_values rules)'
+complete -c proxyctl -n '__fish_seen_subcommand_from rules' -l json -d 'Print JSON'
+complete -c proxyctl -n '__fish_seen_subcommand_from rules' -l markdown -d 'Print the Markdown page'
 
 set -l sessions '__fish_seen_subcommand_from sessions'
 complete -c proxyctl -n $sessions -l service -x -a '(__proxyctl_values services)' -d 'Only sessions of this service'

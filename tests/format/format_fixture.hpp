@@ -32,10 +32,12 @@ struct FormatFixture {
         return file.diagnostics.back();
     }
 
-    std::string render(proxycfg::OutputFormat format, bool color = false) const {
+    std::string render(proxycfg::OutputFormat format, bool color = false,
+                       bool rules_hint = false) const {
         std::ostringstream out;
         proxycfg::FormatOptions options;
         options.color = color;
+        options.rules_hint = rules_hint;
         options.tool_version = "9.8.7";
         proxycfg::write_diagnostics(out, format, {file}, options);
         return out.str();

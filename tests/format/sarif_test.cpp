@@ -38,6 +38,14 @@ TEST_CASE("format: sarif output has the fields GitHub code scanning requires") {
         CHECK_FALSE(rule["name"].get<std::string>().empty());
         CHECK_FALSE(rule["shortDescription"]["text"].get<std::string>().empty());
         CHECK_FALSE(rule["help"]["text"].get<std::string>().empty());
+        // The long explanation, and the rule's page in the repository.
+        const auto* info = proxycfg::find_rule(rule["id"].get<std::string>());
+        REQUIRE(info);
+        CHECK(rule["fullDescription"]["text"] == info->help);
+        CHECK(rule["help"]["text"].get<std::string>().find(info->help) == 0);
+        CHECK(rule["help"]["markdown"].get<std::string>().find("## Fix") != std::string::npos);
+        CHECK(rule["helpUri"] ==
+              std::string(proxycfg::kRuleDocsBaseUrl) + std::string(info->code) + ".md");
         auto level = rule["defaultConfiguration"]["level"].get<std::string>();
         CHECK((level == "error" || level == "warning" || level == "note"));
     }

@@ -47,6 +47,21 @@ TEST_CASE("format: text output puts a note with its own location and snippet aft
           "   | ^~~~~\n");
 }
 
+TEST_CASE("format: text output asked for a rules hint ends with one line naming 'proxyctl rules'") {
+    auto f = typo_and_force();
+    std::string out = f.render(OutputFormat::text, false, true);
+    std::string hint =
+        "note: 'proxyctl rules CODE' explains a code and how to fix it, e.g. 'proxyctl rules "
+        "PX001'\n";
+    REQUIRE(out.size() > hint.size());
+    CHECK(out.substr(out.size() - hint.size()) == hint);
+    CHECK(out.substr(0, out.size() - hint.size()) == f.render(OutputFormat::text));
+    CHECK(f.render(OutputFormat::gcc, false, true) == f.render(OutputFormat::gcc));
+
+    FormatFixture clean("clean.cfg", "socks -p1080\n");
+    CHECK(clean.render(OutputFormat::text, false, true).empty());
+}
+
 TEST_CASE("format: text output without colour has no escape codes; with colour it has") {
     auto f = typo_and_force();
     CHECK(f.render(OutputFormat::text, false).find('\033') == std::string::npos);

@@ -309,6 +309,7 @@ int run_check(const CheckOptions& o) {
     FormatOptions fo;
     fo.color = format == OutputFormat::text && use_color(o.color);
     fo.tool_version = PROXY_VERSION;
+    fo.rules_hint = !o.quiet;
     if (!o.write_baseline.empty()) {
         // A baseline missing the findings of a file that could not be read would pass
         // them later as new: report the file and write nothing.

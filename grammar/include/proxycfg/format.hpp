@@ -29,6 +29,9 @@ struct CheckedFile {
 struct FormatOptions {
     bool color = false;
     std::string_view tool_version;
+    // Text format: end with one line that names 'proxyctl rules CODE', for the outputs a
+    // person reads after running proxyctl (not proxyd's logs).
+    bool rules_hint = false;
 };
 
 void write_diagnostics(std::ostream& out, OutputFormat format,

@@ -33,7 +33,15 @@ struct RuleInfo {
     std::string_view example;
     std::string_view near_miss;
     std::string_view no_example;
+    // What the rule detects and why it matters, from rules_help.def: paragraphs separated
+    // by a blank line, no other line breaks.
+    std::string_view help;
 };
+
+// Where each rule's page (docs/rules/CODE.md) is published; SARIF's helpUri and
+// `proxyctl rules CODE` point there.
+inline constexpr std::string_view kRuleDocsBaseUrl =
+    "https://github.com/proxyctl/proxyctl/blob/main/docs/rules/";
 
 std::span<const RuleInfo> all_rules();
 const RuleInfo& rule_info(Rule rule);
@@ -43,5 +51,10 @@ inline std::string_view code_of(Rule rule) {
 // The row of a code as written ("PX101"), or nullptr: for --disable, suppression comments
 // and codes read back from proxyd's replies.
 const RuleInfo* find_rule(std::string_view code);
+// The row of a code or a name as a person types it, in any case ("px204",
+// "Shadowed-ACL-Entry"), or nullptr: for `proxyctl rules CODE`.
+const RuleInfo* lookup_rule(std::string_view code_or_name);
+// The row whose code or name is closest to a misspelt one, or nullptr when none is close.
+const RuleInfo* closest_rule(std::string_view code_or_name);
 
 }  // namespace proxycfg

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "proxycfg/rule_docs.hpp"
 #include "proxycfg/rules.hpp"
 #include "utf8_clean.hpp"
 #include "writers.hpp"
@@ -97,8 +98,12 @@ Json rules_json() {
         j["id"] = r.code;
         j["name"] = r.name;
         j["shortDescription"]["text"] = r.summary;
-        j["fullDescription"]["text"] = std::string(r.summary) + ". " + std::string(r.fix);
-        j["help"]["text"] = r.fix;
+        // The long explanation, then the fix; the Markdown is the rule's page, which the
+        // code-scanning UI shows instead of the text.
+        j["fullDescription"]["text"] = r.help;
+        j["help"]["text"] = std::string(r.help) + "\n\nFix: " + std::string(r.fix);
+        j["help"]["markdown"] = rule_markdown(r, false);
+        j["helpUri"] = rule_url(r);
         j["defaultConfiguration"]["level"] = sarif_level(r.severity);
         rules.push_back(std::move(j));
     }

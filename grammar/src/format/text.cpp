@@ -90,6 +90,14 @@ void write_text(std::ostream& out, const std::vector<CheckedFile>& files,
             }
         }
     }
+    if (!options.rules_hint) return;
+    for (const auto& file : files) {
+        if (file.diagnostics.empty()) continue;
+        out << p.note() << "note: " << p.reset()
+            << "'proxyctl rules CODE' explains a code and how to fix it, e.g. 'proxyctl rules "
+            << file.diagnostics.front().code << "'\n";
+        return;
+    }
 }
 
 void write_gcc(std::ostream& out, const std::vector<CheckedFile>& files) {
