@@ -407,7 +407,7 @@ def test_baseline_reports_only_new_findings(tmp):
     os.makedirs(f"{tmp}/elsewhere")
     r = run("check", "--offline", "--baseline", "../baseline.json", "../proxyd.cfg",
             cwd=f"{tmp}/elsewhere")
-    check(r.rc == 1 and r.out.count("PX001") == 1, "paths are relative to the baseline", r)
+    check(r.rc == 1 and r.out.count("[PX001]") == 1, "paths are relative to the baseline", r)
     write(f"{tmp}/.proxyctl.toml", 'baseline = "baseline.json"\n')
     r = run("check", "--offline", "--format", "gcc", cfg)
     check(r.rc == 1 and "bogus" in r.out and "frobnicate" not in r.out, "baseline = in the file", r)
