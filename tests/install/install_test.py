@@ -350,6 +350,43 @@ def test_pre_commit_hook(tmp):
           "a file with an error fails the commit and is named", r.detail)
 
 
+def test_pre_commit_try_repo(tmp):
+    """pre-commit itself runs the hook from this repository (`pre-commit try-repo`, which
+    clones it, uncommitted changes included) on a repository of configurations, with the
+    proxyctl under test first on PATH: a finding fails, a clean file passes, other .cfg
+    files are left alone."""
+    need("pre-commit")
+    need("git")
+    if not os.path.exists(os.path.join(SOURCE_DIR, ".git")):
+        raise Skip("the source tree is not a git repository")
+    bin_dir = os.path.join(tmp, "bin")
+    os.mkdir(bin_dir)
+    os.symlink(PROXYCTL, os.path.join(bin_dir, "proxyctl"))
+    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""),
+               PRE_COMMIT_HOME=os.path.join(tmp, "cache"), GIT_CONFIG_NOSYSTEM="1",
+               HOME=tmp, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@localhost",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@localhost")
+    repo = os.path.join(tmp, "configs")
+    r = run(["git", "init", "-q", repo], env=env)
+    check(r.returncode == 0, "git init", r.detail)
+    with open(os.path.join(repo, "proxyd.cfg"), "w") as f:
+        f.write("socks -i127.0.0.1 -p1080\n")
+    with open(os.path.join(repo, "3proxy.cfg"), "w") as f:
+        f.write("socks -i127.0.0.1 -p1080\nfrobnicate now\n")
+    with open(os.path.join(repo, "setup.cfg"), "w") as f:
+        f.write("frobnicate now\n")
+    r = run(["git", "add", "."], cwd=repo, env=env)
+    check(r.returncode == 0, "git add", r.detail)
+    try_repo = ["pre-commit", "try-repo", SOURCE_DIR, "proxyctl-check", "--files"]
+    r = run(try_repo + ["proxyd.cfg", "setup.cfg"], cwd=repo, env=env, timeout=120)
+    check(r.returncode == 0 and re.search(r"proxyctl check\.+Passed", r.stdout),
+          "a clean configuration passes (setup.cfg is not checked)", r.detail)
+    r = run(try_repo + ["proxyd.cfg", "3proxy.cfg"], cwd=repo, env=env, timeout=120)
+    check(r.returncode == 1 and re.search(r"proxyctl check\.+Failed", r.stdout) and
+          "3proxy.cfg:2:1: error:" in r.stdout and "[PX001]" in r.stdout,
+          "a finding fails the hook and is shown", r.detail)
+
+
 def main():
     global CMAKE, CPACK, BUILD_DIR, SOURCE_DIR, PROXYCTL
     if len(sys.argv) != 7:
