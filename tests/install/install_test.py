@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks what `cmake --install` and `cpack -G DEB` put on a machine, and the pre-commit hook.
+"""Checks what `cmake --install` and `cpack -G DEB` put on a machine, the pre-commit hook,
+and which packages scripts/install-deps.sh asks for.
 
 Usage: install_test.py CMAKE CPACK BUILD_DIR SOURCE_DIR PROXYCTL TEST_NAME   ("all": every test)
 
@@ -314,6 +315,49 @@ def test_deb_lintian(tmp):
           "lintian finds no error or warning", r.detail)
     check(not [t for t in tags if "unused-override" in t or "mismatched-override" in t],
           "every override is used", r.detail)
+
+
+def test_install_deps_sets(tmp):
+    """scripts/install-deps.sh asks for the build packages alone by default, adds the test
+    suite's with `test` and clang's with `clang`, in any combination; anything else is a
+    usage error. A stand-in dpkg-query (first on PATH) records the names and reports each
+    installed, so nothing is installed."""
+    bin_dir = os.path.join(tmp, "bin")
+    os.mkdir(bin_dir)
+    log = os.path.join(tmp, "asked")
+    fake = os.path.join(bin_dir, "dpkg-query")
+    with open(fake, "w") as f:
+        f.write('#!/bin/sh\nfor a; do last=$a; done\necho "$last" >>"%s"\n'
+                'printf "install ok installed"\n' % log)
+    os.chmod(fake, 0o755)
+    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
+    script = os.path.join(SOURCE_DIR, "scripts", "install-deps.sh")
+
+    def asked(*args):
+        if os.path.exists(log):
+            os.remove(log)
+        r = run([script, *args], env=env)
+        check(r.returncode == 0, "install-deps.sh %s" % " ".join(args), r.detail)
+        return set(read(log).split())
+
+    build = asked()
+    for p in ("cmake", "tao-pegtl-dev", "libcli11-dev", "nlohmann-json3-dev", "libc-ares-dev",
+              "nettle-dev", "libcrypt-dev"):
+        check(p in build, "building needs " + p, str(sorted(build)))
+    for p in ("catch2", "zsh", "fish", "ansible-core", "chromium", "prometheus", "lintian",
+              "clang-16"):
+        check(p not in build, "building does not need " + p, str(sorted(build)))
+    test = asked("test")
+    for p in ("catch2", "zsh", "fish", "ansible-core", "chromium", "prometheus", "lintian",
+              "pre-commit", "python3-jsonschema"):
+        check(p in test, "the tests need " + p, str(sorted(test)))
+    check(build < test and "clang-16" not in test, "test adds to the build set")
+    clang = asked("clang")
+    check(build < clang and "clang-16" in clang and "catch2" not in clang, "clang adds clang 16")
+    check(asked("test", "clang") == test | clang and asked("clang", "test") == test | clang,
+          "test and clang combine")
+    r = run([script, "tests"], env=env)
+    check(r.returncode == 2 and "usage" in r.stderr, "an unknown set is a usage error", r.detail)
 
 
 def test_pre_commit_hook(tmp):
