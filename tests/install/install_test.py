@@ -131,6 +131,18 @@ def test_installs_every_file(tmp):
           read(os.path.join(SOURCE_DIR, "examples", "proxyd.cfg")), "the example is installed")
 
 
+def test_installs_the_proxyctl_component_alone(tmp):
+    """`cmake --install --component proxyctl`: exactly the files of the proxyctl package."""
+    prefix = os.path.join(tmp, "prefix")
+    r = run([CMAKE, "--install", BUILD_DIR, "--component", "proxyctl", "--prefix", prefix])
+    check(r.returncode == 0, "cmake --install --component proxyctl succeeds", r.detail)
+    installed = {os.path.relpath(os.path.join(d, f), prefix)
+                 for d, _, files in os.walk(prefix) for f in files}
+    expected = set(PROXYCTL_FILES + list(man_pages("15").values()) + doc_files("proxyctl"))
+    check(installed == expected, "the proxyctl files and nothing else",
+          "missing: %s\nextra: %s" % (sorted(expected - installed), sorted(installed - expected)))
+
+
 def test_unit_names_the_installed_paths(tmp):
     """The installed unit has every @...@ filled in with the prefix it was installed under."""
     prefix = install(tmp)
