@@ -82,7 +82,7 @@ _proxyctl()
             _proxyctl_files -d
             return
             ;;
-        --socket)
+        --socket | --baseline | --write-baseline | --stdin-filename)
             _proxyctl_files
             return
             ;;
@@ -122,7 +122,8 @@ _proxyctl()
     if [[ $cur == -* ]]; then
         local options
         case $sub in
-            check) options="--dialect --format --severity --werror --disable --root --offline
+            check) options="--dialect --format --severity --werror --disable --quiet
+                --stdin-filename --baseline --write-baseline --no-config --root --offline
                 --live --socket --color --help" ;;
             show) options="--json --dialect --root --help" ;;
             rules) options="--json --help" ;;

@@ -69,7 +69,12 @@ complete -c proxyctl -n $check -l dialect -x -a 'proxyd 3proxy' -d 'Dialect to l
 complete -c proxyctl -n $check -l format -x -a 'text gcc json sarif github' -d 'Output format'
 complete -c proxyctl -n $check -l severity -x -a 'error warning info' -d 'Report findings at or above'
 complete -c proxyctl -n $check -l werror -d 'Treat warnings as errors'
-complete -c proxyctl -n $check -l disable -x -a '(__proxyctl_rule_codes)' -d 'Rule codes to switch off'
+complete -c proxyctl -n $check -l disable -x -a '(__proxyctl_rule_codes)' -d 'Rules to switch off (code or name)'
+complete -c proxyctl -n $check -s q -l quiet -d 'No summary line and no notes, only findings'
+complete -c proxyctl -n $check -l stdin-filename -r -F -d 'Name standard input is reported under'
+complete -c proxyctl -n $check -l baseline -r -F -d 'Report only findings not in FILE'
+complete -c proxyctl -n $check -l write-baseline -r -F -d 'Record the current findings in FILE'
+complete -c proxyctl -n $check -l no-config -d 'Ignore .proxyctl.toml'
 complete -c proxyctl -n $check -l root -x -a '(__fish_complete_directories)' -d 'Resolve relative paths against DIR'
 complete -c proxyctl -n $check -l offline -d 'Do not ask a running proxyd'
 complete -c proxyctl -n $check -l live -d 'Fail on the PX4xx findings (monitoring)'
@@ -94,7 +99,8 @@ set -l reload '__fish_seen_subcommand_from reload'
 complete -c proxyctl -n $reload -F
 complete -c proxyctl -n $reload -l dry-run -d 'Check and compute the reload without applying it'
 complete -c proxyctl -n $reload -l allow-drop -d 'Apply even if it stops every service or closes listeners in use'
-complete -c proxyctl -n $reload -l signal -a 'USR1 HUP' -d "Signal the pid in CONFIG's pidfile"
+# The value is optional: after --signal come the signal names, or CONFIG itself.
+complete -c proxyctl -n $reload -l signal -r -F -a 'USR1 HUP' -d "Signal the pid in CONFIG's pidfile"
 
 complete -c proxyctl -n '__fish_seen_subcommand_from kill' -a '(__proxyctl_values sessions)'
 

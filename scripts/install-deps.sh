@@ -17,6 +17,7 @@ build_pkgs="
     tao-pegtl-dev
     libcli11-dev
     nlohmann-json3-dev
+    libtomlplusplus-dev
     libcrypt-dev
     libc-ares-dev
     nettle-dev

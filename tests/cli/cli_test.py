@@ -570,10 +570,12 @@ def test_invalid_utf8(tmp):
 
 
 def test_directory_and_unreadable_file(tmp):
-    """A directory, a dangling path and (when not root) a mode-000 file: exit 2, clear message."""
+    """A directory without config files, a dangling path and (when not root) a mode-000
+    file: exit 2, clear message."""
     os.mkdir(f"{tmp}/conf.d")
     r = run("check", f"{tmp}/conf.d")
-    check(r.rc == 2 and "directory" in r.out, "directory", r)
+    check(r.rc == 2 and "no configuration files" in r.err and f"{tmp}/conf.d" in r.err,
+          "directory", r)
     r = run("show", f"{tmp}/conf.d")
     check(r.rc == 2 and "directory" in r.err, "show directory", r)
     os.symlink(f"{tmp}/nowhere/x.cfg", f"{tmp}/dangling.cfg")
@@ -584,7 +586,7 @@ def test_directory_and_unreadable_file(tmp):
         os.chmod(locked, 0)
         r = run("check", locked)
         check(r.rc == 2 and "Permission denied" in r.out, "mode 000", r)
-    r = run("check", "--format", "sarif", f"{tmp}/conf.d")
+    r = run("check", "--format", "sarif", f"{tmp}/dangling.cfg")
     check(r.rc == 2 and json.loads(r.out)["runs"][0]["results"][0]["ruleId"] == "PX000", "sarif", r)
 
 

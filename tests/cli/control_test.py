@@ -294,6 +294,40 @@ def test_reload_refused_exits_1_with_diagnostics(tmp):
               and doc["error"]["diagnostics"] == [diag] and doc["error"]["record"] is None, "json", r)
 
 
+def test_reload_dry_run_says_what_would_happen(tmp):
+    """A dry run applied nothing: the text says "would close", never "closed", and the JSON
+    says dry_run true (false for a real reload), valid against the schema."""
+    dry = dict(RECORD, result="dry_run")
+    with FakeProxyd(f"{tmp}/p.sock", {"reload": {"ok": True, "result": dry}}) as fake:
+        r = run("reload", "--dry-run", "--socket", fake.path)
+        check(r.rc == 0 and r.out.startswith("dry run (nothing applied): generation 4"), "head", r)
+        for text in ("sessions: 3 checked, 2 would be kept, 1 would close",
+                     "  would close #17 socks:127.0.0.1:1080 user bob from 127.0.0.1:50001: "
+                     "user removed",
+                     "listeners: 1 would be kept, 0 would open, 0 would close"):
+            check(text in r.out, "dry run shows %r" % text, r)
+        check(not re.search(r"\b(closed|opened)\b|(?<!be) kept\b", r.out),
+              "no past tense in a dry run", r)
+        r = run("reload", "--dry-run", "--json", "--socket", fake.path)
+        doc = loads_valid(SOURCE_DIR, "reload", r.out)
+        check(r.rc == 0 and doc["dry_run"] is True and doc["result"]["result"] == "dry_run",
+              "json: dry_run true", r)
+    refused = {"ok": False, "error": {"code": "reload_failed", "message": "1 error",
+                                      "diagnostics": [DIAGNOSTIC]}}
+    with FakeProxyd(f"{tmp}/q.sock", {"reload": refused}) as fake:
+        r = run("reload", "--dry-run", "--json", "--socket", fake.path)
+        doc = loads_valid(SOURCE_DIR, "reload", r.out)
+        check(r.rc == 1 and doc["ok"] is False and doc["dry_run"] is True,
+              "json: a refused dry run is still a dry run", r)
+    with FakeProxyd(f"{tmp}/r.sock", {"reload": {"ok": True, "result": RECORD}}) as fake:
+        r = run("reload", "--json", "--socket", fake.path)
+        doc = loads_valid(SOURCE_DIR, "reload", r.out)
+        check(r.rc == 0 and doc["dry_run"] is False, "json: a real reload is dry_run false", r)
+        r = run("reload", "--socket", fake.path)
+        check("sessions: 3 checked, 2 kept, 1 closed" in r.out and "would" not in r.out,
+              "a real reload keeps the past tense", r)
+
+
 # --- reload --signal -------------------------------------------------------------------
 
 CHILD = r"""
@@ -304,8 +338,11 @@ def got(sig, frame):
         f.write(signal.Signals(sig).name + "\n")
 signal.signal(signal.SIGUSR1, got)
 signal.signal(signal.SIGHUP, got)
-with open(sys.argv[2], "w") as f:
+# Written whole under another name, then renamed: the test waits for the pidfile to
+# exist, and must never find it empty.
+with open(sys.argv[2] + ".tmp", "w") as f:
     f.write("%d\n" % os.getpid())
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 time.sleep(30)
 """
 

@@ -286,6 +286,12 @@ def test_fish_completions(tmp):
     check(got == ["--help", "--json", "--socket"], "metrics options: %r" % got)
     got = fish_complete("proxyctl check --format ")
     check(got == sorted(["text", "gcc", "json", "sarif", "github"]), "--format: %r" % got)
+    got = fish_complete("proxyctl reload --signal ")
+    check({"USR1", "HUP"} <= set(got), "reload --signal offers the signals: %r" % got)
+    got = fish_complete("proxyctl reload --signal H")
+    check(got == ["HUP"], "reload --signal H: %r" % got)
+    got = fish_complete("proxyctl check --no")
+    check(got == ["--no-config"], "check --no: %r" % got)
     got = fish_complete("proxyctl check --disable PX1")
     check(got == sorted(c for c in rule_codes() if c.startswith("PX1")), "--disable: %r" % got)
     with FakeProxyd(f"{tmp}/p.sock", {"sessions": {"ok": True, "result": SESSIONS}}):

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <optional>
@@ -12,12 +14,16 @@
 #include <string>
 #include <vector>
 
+#include "baseline.hpp"
 #include "commands.hpp"
 #include "live_checks.hpp"
+#include "project_config.hpp"
 #include "proxycfg/format.hpp"
 #include "proxycfg/lint.hpp"
 #include "proxycfg/rules.hpp"
 #include "proxycfg/util.hpp"
+#include "rule_select.hpp"
+#include "tree_walk.hpp"
 
 namespace proxyctl {
 namespace {
@@ -29,6 +35,13 @@ struct CheckOptions {
     std::string severity = "warning";
     bool werror = false;
     std::vector<std::string> disable;
+    bool dialect_given = false;
+    bool severity_given = false;
+    bool quiet = false;
+    bool no_config = false;
+    std::string baseline;
+    std::string write_baseline;
+    std::string stdin_filename;
     bool offline = false;
     bool live = false;
     std::string socket;
@@ -103,35 +116,58 @@ std::size_t add_live_findings(const CheckOptions& o, const control::Status& stat
     return matched;
 }
 
+// The findings by severity, "no findings" when there are none, for the summary line.
+std::string count_findings(const std::vector<proxycfg::CheckedFile>& checked) {
+    using proxycfg::Severity;
+    std::size_t counts[3] = {0, 0, 0};
+    for (const auto& cf : checked)
+        for (const auto& d : cf.diagnostics) ++counts[static_cast<int>(d.severity)];
+    std::string out;
+    auto add = [&out](std::size_t n, const char* one, const char* many) {
+        if (n == 0) return;
+        out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + (n == 1 ? one : many);
+    };
+    add(counts[static_cast<int>(Severity::error)], "error", "errors");
+    add(counts[static_cast<int>(Severity::warning)], "warning", "warnings");
+    add(counts[static_cast<int>(Severity::info)], "info", "infos");
+    return out.empty() ? "no findings" : out;
+}
+
+std::string elapsed_since(std::chrono::steady_clock::time_point start) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    if (us < 1000000) return std::to_string((us + 500) / 1000) + " ms";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(us) / 1e6);
+    return text;
+}
+
+// Where to look for .proxyctl.toml: the first file's directory, a directory itself, or
+// for standard input the directory of --stdin-filename, else the working directory.
+std::string config_search_start(const std::vector<std::string>& files,
+                                const std::string& stdin_filename) {
+    namespace fs = std::filesystem;
+    std::string first = files.empty() ? "-" : files.front();
+    if (first == "-") first = stdin_filename.empty() ? "" : stdin_filename;
+    if (first.empty()) return ".";
+    std::error_code ec;
+    if (fs::is_directory(first, ec)) return first;
+    std::string parent = fs::path(first).parent_path().string();
+    return parent.empty() ? "." : parent;
+}
+
 int run_check(const CheckOptions& o) {
     using namespace proxycfg;
+    const auto started = std::chrono::steady_clock::now();
     LoadOptions load;
-    load.lint.dialect = o.dialect == "3proxy" ? Dialect::threeproxy : Dialect::proxyd;
     for (const auto& list : o.disable) {
-        std::size_t start = 0;
-        while (start <= list.size()) {
-            auto comma = list.find(',', start);
-            std::string code =
-                list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-            if (!code.empty()) {
-                if (!find_rule(code)) {
-                    std::cerr << "proxyctl check: unknown rule code '" << code
-                              << "' in --disable (see 'proxyctl rules')\n";
-                    return exit_usage;
-                }
-                load.lint.disabled.insert(code);
-            }
-            if (comma == std::string::npos) break;
-            start = comma + 1;
+        std::string error;
+        if (!add_rule_list(list, load.lint.disabled, error)) {
+            std::cerr << "proxyctl check: --disable: " << error << '\n';
+            return exit_usage;
         }
     }
-    load.parse.root = o.root;
-    Severity threshold = Severity::warning;
-    parse_severity(o.severity, threshold);
-    if (o.werror) threshold = Severity::warning;
-    load.lint.min_severity = threshold;
-    OutputFormat format = OutputFormat::text;
-    parse_output_format(o.format, format);
 
     // --live is monitoring ("is what runs what is on disk?"): a daemon that cannot be
     // asked is an error, never a silent pass. Without FILE it checks the daemon's config.
@@ -150,39 +186,113 @@ int run_check(const CheckOptions& o) {
             return exit_usage;
         }
     }
+    std::vector<std::string> arguments = o.files;
+    if (arguments.empty()) arguments.push_back(live_status ? live_status->config : "-");
+
+    // The project's defaults; what the command line says wins.
+    std::optional<ProjectConfig> project;
+    if (!o.no_config) {
+        if (auto path = find_project_config(config_search_start(arguments, o.stdin_filename))) {
+            std::string error;
+            project.emplace();
+            if (!load_project_config(*path, *project, error)) {
+                std::cerr << "proxyctl check: " << error << '\n';
+                return exit_usage;
+            }
+        }
+    }
+    std::string dialect = o.dialect;
+    std::string severity = o.severity;
+    bool werror = o.werror;
+    std::string baseline_path = o.baseline;
+    if (project) {
+        if (!o.dialect_given && project->dialect) dialect = *project->dialect;
+        if (!o.severity_given && project->severity) severity = *project->severity;
+        if (!werror && project->werror) werror = *project->werror;
+        if (baseline_path.empty()) baseline_path = project->baseline;
+        load.lint.disabled.insert(project->disable.begin(), project->disable.end());
+    }
+    load.lint.dialect = dialect == "3proxy" ? Dialect::threeproxy : Dialect::proxyd;
+    load.parse.root = o.root;
+    Severity threshold = Severity::warning;
+    parse_severity(severity, threshold);
+    if (werror) threshold = Severity::warning;
+    load.lint.min_severity = threshold;
+    OutputFormat format = OutputFormat::text;
+    parse_output_format(o.format, format);
+
+    // A directory stands for the configuration files under it.
+    std::vector<std::string> files;
+    for (const auto& argument : arguments) {
+        std::error_code ec;
+        if (argument == "-" || !std::filesystem::is_directory(argument, ec)) {
+            files.push_back(argument);
+            continue;
+        }
+        auto found = config_files_under(argument, [&project](const std::string& path, bool is_dir) {
+            return project && project->excluded(path, is_dir);
+        });
+        if (found.empty()) {
+            std::cerr << "proxyctl check: " << argument
+                      << ": no configuration files (*.cfg, *.conf) in this directory";
+            if (project && !project->exclude.empty())
+                std::cerr << " that " << project->path << " does not exclude";
+            std::cerr << '\n';
+            return exit_usage;
+        }
+        files.insert(files.end(), found.begin(), found.end());
+    }
 
     std::vector<Loaded> loaded;
     std::vector<CheckedFile> checked;
     bool unreadable = false;
-    std::vector<std::string> files = o.files;
-    if (files.empty()) files.push_back(live_status ? live_status->config : "-");
     loaded.reserve(files.size());
     Progress progress(files.size());
+    const std::string stdin_name = o.stdin_filename.empty() ? "<stdin>" : o.stdin_filename;
     for (const auto& path : files) {
         progress.show(loaded.size(), path);
-        if (path == "-") {
+        const bool from_stdin = path == "-";
+        const std::string& name = from_stdin ? stdin_name : path;
+        LoadOptions file_load = load;
+        if (project) {
+            for (const auto* over : project->overrides_for(name)) {
+                if (!o.dialect_given && over->dialect)
+                    file_load.lint.dialect =
+                        *over->dialect == "3proxy" ? Dialect::threeproxy : Dialect::proxyd;
+                file_load.lint.disabled.insert(over->disable.begin(), over->disable.end());
+            }
+        }
+        if (from_stdin) {
+            // A person who typed `proxyctl check` alone would otherwise wait on a silent
+            // terminal.
+            if (::isatty(STDIN_FILENO) == 1 && !o.quiet)
+                std::cerr << "proxyctl check: reading the configuration from standard input; "
+                             "end it with Ctrl-D (or give FILE)\n";
             std::string text{std::istreambuf_iterator<char>(std::cin),
                              std::istreambuf_iterator<char>()};
-            loaded.push_back(load_config_text("<stdin>", std::move(text), load));
+            loaded.push_back(load_config_text(stdin_name, std::move(text), file_load));
         } else {
-            loaded.push_back(load_config(path, load));
+            loaded.push_back(load_config(path, file_load));
         }
         Loaded& l = loaded.back();
         if (!l.readable()) unreadable = true;
         CheckedFile cf;
         cf.sources = l.parse.config.sources.get();
-        cf.display_path = path == "-" ? "<stdin>" : path;
+        cf.display_path = name;
         for (const auto& d : l.diagnostics) {
             Diagnostic copy = d;
-            if (o.werror && copy.severity == Severity::warning) copy.severity = Severity::error;
+            if (werror && copy.severity == Severity::warning) copy.severity = Severity::error;
             if (copy.severity >= threshold || copy.is(Rule::PX000))
                 cf.diagnostics.push_back(std::move(copy));
         }
         checked.push_back(std::move(cf));
     }
     progress.erase();
+    CheckOptions effective = o;
+    effective.werror = werror;
     if (live_status) {
-        if (add_live_findings(o, *live_status, files, load, threshold, loaded, checked) == 0) {
+        if (add_live_findings(effective, *live_status, files, load, threshold, loaded, checked) ==
+            0) {
             std::cerr << "proxyctl check --live: proxyd runs " << live_status->config
                       << ", which is none of the files given\n";
             return exit_usage;
@@ -193,11 +303,49 @@ int run_check(const CheckOptions& o) {
         // that is not there.
         auto status = query_live_status(o.socket, std::min<std::chrono::milliseconds>(
                                                       reply_timeout(), std::chrono::seconds(2)));
-        if (status) add_live_findings(o, *status, files, load, threshold, loaded, checked);
+        if (status) add_live_findings(effective, *status, files, load, threshold, loaded, checked);
     }
+
     FormatOptions fo;
     fo.color = format == OutputFormat::text && use_color(o.color);
     fo.tool_version = PROXY_VERSION;
+    if (!o.write_baseline.empty()) {
+        // A baseline missing the findings of a file that could not be read would pass
+        // them later as new: report the file and write nothing.
+        if (unreadable) {
+            write_diagnostics(std::cout, format, checked, fo);
+            std::cerr << "proxyctl check: baseline " << o.write_baseline
+                      << " not written: a file could not be read\n";
+            return exit_usage;
+        }
+        // What the daemon runs changes by the minute: only the files' own findings are kept.
+        std::vector<CheckedFile> recorded = checked;
+        std::size_t count = 0;
+        for (auto& cf : recorded) {
+            std::erase_if(cf.diagnostics, [](const Diagnostic& d) { return is_live_rule(d.code); });
+            count += cf.diagnostics.size();
+        }
+        std::string error;
+        if (!write_baseline(o.write_baseline, recorded, error)) {
+            std::cerr << "proxyctl check: " << error << '\n';
+            return exit_usage;
+        }
+        if (!o.quiet)
+            std::cerr << "proxyctl check: wrote " << count << " finding" << (count == 1 ? "" : "s")
+                      << " to the baseline " << o.write_baseline << '\n';
+        return exit_ok;
+    }
+    std::size_t baselined = 0;
+    if (!baseline_path.empty()) {
+        Baseline baseline;
+        std::string error;
+        if (!baseline.read(baseline_path, error)) {
+            std::cerr << "proxyctl check: " << error << '\n';
+            return exit_usage;
+        }
+        baselined = baseline.remove_known(checked);
+    }
+
     write_diagnostics(std::cout, format, checked, fo);
     // Live findings are shown with their severity but fail the check only with --live:
     // "edited but not reloaded" must not stop the reload that applies the edit.
@@ -206,6 +354,17 @@ int run_check(const CheckOptions& o) {
         for (const auto& d : cf.diagnostics)
             if (o.live || !is_live_rule(d.code)) status = exit_findings;
     if (unreadable) status = exit_usage;
+    // Seen at a terminal only: pipes and the CI formats stay exactly the findings.
+    const bool summary = !o.quiet && format == OutputFormat::text && ::isatty(STDOUT_FILENO) == 1;
+    if (summary) {
+        std::cout << "proxyctl check: " << files.size() << " file" << (files.size() == 1 ? "" : "s")
+                  << " checked, " << count_findings(checked);
+        if (baselined > 0) std::cout << ", " << baselined << " in the baseline";
+        std::cout << " (" << elapsed_since(started) << ")\n";
+    } else if (baselined > 0 && !o.quiet) {
+        std::cerr << "proxyctl check: " << baselined << " finding" << (baselined == 1 ? "" : "s")
+                  << " in the baseline " << baseline_path << " not shown\n";
+    }
     // Freeing the models of a large file takes a visible share of the run, and the process
     // ends here anyway: flush and let the kernel reclaim the memory.
     std::cout.flush();
@@ -218,22 +377,43 @@ int run_check(const CheckOptions& o) {
 void register_check(CLI::App& app, Runner& runner) {
     auto o = std::make_shared<CheckOptions>();
     auto* cmd = app.add_subcommand("check", "Lint configuration files (no daemon needed)");
-    cmd->add_option("files", o->files, "Configuration files; '-' reads standard input")
-        ->type_name("FILE...");
-    cmd->add_option("--dialect", o->dialect,
-                    "proxyd (default): also report what proxyd does not "
-                    "implement; 3proxy: lint for a real 3proxy")
-        ->check(CLI::IsMember({"proxyd", "3proxy"}));
+    cmd->add_option("files", o->files,
+                    "Configuration files, or directories to check every *.cfg and *.conf "
+                    "under; '-' (or no FILE) reads standard input")
+        ->type_name("FILE|DIR...");
+    auto* dialect = cmd->add_option("--dialect", o->dialect,
+                                    "proxyd (default): also report what proxyd does not "
+                                    "implement; 3proxy: lint for a real 3proxy")
+                        ->check(CLI::IsMember({"proxyd", "3proxy"}));
     cmd->add_option("--format", o->format, "Output format")
         ->check(CLI::IsMember({"text", "gcc", "json", "sarif", "github"}));
-    cmd->add_option("--severity", o->severity,
-                    "Report findings at or above this severity (default: warning)")
-        ->check(CLI::IsMember({"error", "warning", "info"}));
+    auto* severity = cmd->add_option("--severity", o->severity,
+                                     "Report findings at or above this severity (default: warning)")
+                         ->check(CLI::IsMember({"error", "warning", "info"}));
     cmd->add_flag("--werror", o->werror, "Treat warnings as errors");
     cmd->add_option("--disable", o->disable,
-                    "Rule codes to switch off, comma separated (PX101,PX204)")
+                    "Rules to switch off by code or name, any case, comma separated "
+                    "(PX101,unknown-directive)")
         ->allow_extra_args(false)
-        ->type_name("CODE,...");
+        ->type_name("RULE,...");
+    cmd->add_flag("-q,--quiet", o->quiet,
+                  "No summary line at a terminal and no notes on standard error; only findings");
+    cmd->add_option("--stdin-filename", o->stdin_filename,
+                    "The name standard input is reported under (default <stdin>); also where "
+                    ".proxyctl.toml and its overrides are looked up for it")
+        ->type_name("NAME");
+    auto* baseline =
+        cmd->add_option("--baseline", o->baseline,
+                        "Report only findings that are not in FILE (written by --write-baseline)")
+            ->type_name("FILE");
+    cmd->add_option("--write-baseline", o->write_baseline,
+                    "Record the current findings in FILE and exit 0: later checks with "
+                    "--baseline FILE fail only on new ones")
+        ->type_name("FILE")
+        ->excludes(baseline);
+    cmd->add_flag("--no-config", o->no_config,
+                  "Ignore .proxyctl.toml (the project defaults otherwise found upward from the "
+                  "first FILE, or the working directory for standard input)");
     cmd->add_option("--root", o->root,
                     "Resolve relative include and $file paths against DIR (for checking a copy, "
                     "e.g. Ansible's validate: proxyctl check --root /etc/proxyd %s)")
@@ -257,13 +437,25 @@ void register_check(CLI::App& app, Runner& runner) {
         "(with --live: also when no proxyd answers). The PX4xx findings about a running proxyd\n"
         "are reported but count only with --live, so 'check && reload' applies a valid edit.\n"
         "Suppress a finding with '# proxyctl: disable=PX101' on the line above it.\n"
+        "At a terminal, text output ends with a summary line (files, findings, time); piped\n"
+        "output and the other formats hold the findings only. Standard input read from a\n"
+        "terminal is announced on standard error. Project defaults (dialect, severity,\n"
+        "disabled rules, per-path overrides, excludes, baseline) come from .proxyctl.toml;\n"
+        "options given here win (see proxyctl(1), FILES).\n"
         "Examples:\n"
         "  proxyctl check /etc/proxyd/proxyd.cfg && proxyctl reload\n"
+        "  proxyctl check configs/           (every *.cfg and *.conf below, in order)\n"
         "  proxyctl check --live       (monitoring: exit 1 while proxyd runs an older config)\n"
         "  proxyctl check --dialect 3proxy --format gcc /etc/3proxy/3proxy.cfg\n"
+        "  proxyctl check --disable unknown-directive,PX204 proxyd.cfg\n"
         "  proxyctl check --format sarif configs/*.cfg > proxyctl.sarif\n"
-        "  cat proxyd.cfg | proxyctl check -");
-    cmd->callback([o, &runner] { runner.status = run_check(*o); });
+        "  proxyctl check --write-baseline baseline.json configs/   (then --baseline)\n"
+        "  git show HEAD:proxyd.cfg | proxyctl check --stdin-filename proxyd.cfg -");
+    cmd->callback([o, dialect, severity, &runner] {
+        o->dialect_given = dialect->count() > 0;
+        o->severity_given = severity->count() > 0;
+        runner.status = run_check(*o);
+    });
 }
 
 }  // namespace proxyctl

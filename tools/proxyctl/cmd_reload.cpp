@@ -36,12 +36,19 @@ int parse_signal(std::string name) {
     return 0;
 }
 
-// The --json document of every outcome is a reply envelope with one more member,
-// "signal": null through the control socket, {"name","pid","pidfile"} with --signal.
+// The --json document of every outcome is a reply envelope with two more members:
+// "dry_run", whether --dry-run asked that nothing be applied, and "signal", null through
+// the control socket, {"name","pid","pidfile"} with --signal (never a dry run).
 nlohmann::json signal_member(const char* name = nullptr, long long pid = 0,
                              const std::string& pidfile = {}) {
-    if (!name) return {{"signal", nullptr}};
-    return {{"signal", {{"name", name}, {"pid", pid}, {"pidfile", pidfile}}}};
+    if (!name) return {{"dry_run", false}, {"signal", nullptr}};
+    return {{"dry_run", false}, {"signal", {{"name", name}, {"pid", pid}, {"pidfile", pidfile}}}};
+}
+
+nlohmann::json socket_members(bool dry_run) {
+    nlohmann::json members = signal_member();
+    members["dry_run"] = dry_run;
+    return members;
 }
 
 // A failure of the --signal path, as the envelope scripts get with --json.
@@ -196,7 +203,7 @@ int run_reload(ReloadOptions o) {
     // A usage error: the message (and a hint for people) on stderr, the envelope with --json.
     auto usage_error = [&o](const std::string& message, const std::string& hint) {
         std::cerr << "proxyctl reload: " << message << hint << '\n';
-        print_signal_failure(o.live.json, "usage", message);
+        print_signal_failure(o.live.json, "usage", message, socket_members(o.dry_run));
         return exit_usage;
     };
     if (o.signal) {
@@ -223,9 +230,9 @@ int run_reload(ReloadOptions o) {
     nlohmann::json args = nlohmann::json::object();
     if (o.dry_run) args["dry_run"] = true;
     if (o.allow_drop) args["allow_drop"] = true;
-    auto result = call("reload", o.live, "reload", status, args, signal_member());
+    auto result = call("reload", o.live, "reload", status, args, socket_members(o.dry_run));
     if (!result) return status;
-    return print_reload_result(*result, o.live.json);
+    return print_reload_result(*result, o.live.json, socket_members(o.dry_run));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ struct Runner {
 
 void register_check(CLI::App& app, Runner& runner);
 void register_show(CLI::App& app, Runner& runner);
+void register_fmt(CLI::App& app, Runner& runner);
 void register_rules(CLI::App& app, Runner& runner);
 void register_status(CLI::App& app, Runner& runner);
 void register_sessions(CLI::App& app, Runner& runner);

@@ -441,23 +441,26 @@ void print_record(std::ostream& out, const control::ReloadRecord& r) {
     } else if (r.result != "failed") {
         out << "changes: none\n";
     }
+    // A dry run applied nothing: say what the reload would do, not what it did.
+    const bool dry = r.result == "dry_run";
+    const char* kept = dry ? " would be kept, " : " kept, ";
+    const char* closed = dry ? " would close\n" : " closed\n";
     const auto& s = r.sessions;
-    out << "sessions: " << s.checked << " checked, " << s.kept << " kept, " << s.closed
-        << " closed\n";
+    out << "sessions: " << s.checked << " checked, " << s.kept << kept << s.closed << closed;
     for (const auto& c : s.closed_sessions) {
-        out << "  closed #" << c.id << " " << c.service;
+        out << (dry ? "  would close #" : "  closed #") << c.id << " " << c.service;
         if (!c.user.empty()) out << " user " << c.user;
         if (!c.client.empty()) out << " from " << c.client;
         out << ": " << c.reason << '\n';
     }
     const auto& l = r.listeners;
-    out << "listeners: " << l.kept << " kept, " << l.opened << " opened, " << l.closed
-        << " closed\n";
+    out << "listeners: " << l.kept << kept << l.opened << (dry ? " would open, " : " opened, ")
+        << l.closed << closed;
     // Only where a cache is in use: most configurations have none.
     if (r.auth_cache.dropped > 0 || r.auth_cache.entries > 0)
         out << "auth cache: " << r.auth_cache.dropped << " login"
-            << (r.auth_cache.dropped == 1 ? "" : "s") << " dropped, " << r.auth_cache.entries
-            << " cached\n";
+            << (r.auth_cache.dropped == 1 ? "" : "s")
+            << (dry ? " would be dropped, " : " dropped, ") << r.auth_cache.entries << " cached\n";
 }
 
 }  // namespace proxyctl

@@ -1,6 +1,37 @@
+#include <filesystem>
 #include <iostream>
+#include <string>
+#include <system_error>
+#include <vector>
 
 #include "commands.hpp"
+#include "suggest.hpp"
+
+namespace {
+
+// CLI11 reports a mistyped subcommand as "A subcommand is required"; name the word and the
+// subcommand it is closest to instead. Only --help and --version come before a subcommand,
+// so the first word that is not an option is where the subcommand belongs.
+bool unknown_subcommand(CLI::App& app, int argc, char** argv) {
+    if (argc < 2) return false;
+    std::string word = argv[1];
+    if (word.empty() || word[0] == '-') return false;
+    std::vector<std::string> visible;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        if (sub->get_name() == word) return false;
+        if (!sub->get_group().empty()) visible.push_back(sub->get_name());
+    }
+    std::cerr << "proxyctl: unknown command '" << word << "'"
+              << proxyctl::did_you_mean(word, visible) << '\n';
+    // 'proxyctl proxyd.cfg': the command was left out, not mistyped.
+    std::error_code ec;
+    if (std::filesystem::exists(word, ec))
+        std::cerr << "  to lint that file: proxyctl check " << word << '\n';
+    std::cerr << "  run 'proxyctl --help' for the list of commands\n";
+    return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{
@@ -20,6 +51,7 @@ int main(int argc, char** argv) {
     proxyctl::Runner runner;
     proxyctl::register_check(app, runner);
     proxyctl::register_show(app, runner);
+    proxyctl::register_fmt(app, runner);
     proxyctl::register_rules(app, runner);
     proxyctl::register_status(app, runner);
     proxyctl::register_sessions(app, runner);
@@ -30,6 +62,7 @@ int main(int argc, char** argv) {
     proxyctl::register_metrics(app, runner);
     proxyctl::register_completion(app, runner);
     proxyctl::register_complete(app, runner);
+    if (unknown_subcommand(app, argc, argv)) return proxyctl::exit_usage;
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
