@@ -353,9 +353,8 @@ def test_install_deps_sets(tmp):
         return set(read(log).split())
 
     build = asked()
-    for p in ("cmake", "tao-pegtl-dev", "libcli11-dev", "nlohmann-json3-dev", "libtomlplusplus-dev",
-              "libc-ares-dev",
-              "nettle-dev", "libcrypt-dev"):
+    for p in ("cmake", "tao-pegtl-dev", "libcli11-dev", "nlohmann-json3-dev",
+              "libtomlplusplus-dev", "libc-ares-dev", "nettle-dev", "libcrypt-dev"):
         check(p in build, "building needs " + p, str(sorted(build)))
     for p in ("catch2", "zsh", "fish", "ansible-core", "chromium", "prometheus", "lintian",
               "clang-16"):
