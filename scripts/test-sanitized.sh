@@ -14,7 +14,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
-"$root/scripts/install-deps.sh" clang
+"$root/scripts/install-deps.sh" test clang
 BUILD_DIR=${SANITIZE_BUILD_DIR:-build-asan}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR="$root/$BUILD_DIR" ;; esac
 # -O1 -g1 (line tables only): half the compile time of -O2 -g, and still whole stack traces.

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Checks what `cmake --install` and `cpack -G DEB` put on a machine, and the pre-commit hook.
+"""Checks what `cmake --install` and `cpack -G DEB` put on a machine, the pre-commit hook,
+and which packages scripts/install-deps.sh asks for.
 
 Usage: install_test.py CMAKE CPACK BUILD_DIR SOURCE_DIR PROXYCTL TEST_NAME   ("all": every test)
 
 Each test_* function is one ctest test (tests/install/CMakeLists.txt lists them) and works
 in its own temporary directory: the install prefix, the CPack build directory and the
 files the hook is run on all live there.
-Exit status 77: a tool the test needs (systemd-analyze, dpkg-deb) is not installed.
+Exit status 77: a tool the test needs (systemd-analyze, dpkg-deb, lintian) is not installed.
 """
 import glob
+import gzip
 import os
 import re
 import shutil
@@ -30,6 +32,10 @@ COMPLETIONS = {
 UNIT = "lib/systemd/system/proxyd.service"
 LOGROTATE = "etc/logrotate.d/proxyd"
 EXAMPLE = "share/doc/proxyctl/examples/proxyd.cfg"
+PACKAGES = ("proxyctl", "proxyd")
+# Where each package's files come from: man sections 1 and 5 go with proxyctl, 8 with proxyd.
+PROXYCTL_FILES = ["bin/proxyctl", EXAMPLE] + list(COMPLETIONS.values())
+PROXYD_FILES = ["sbin/proxyd", UNIT]
 
 
 class Skip(Exception):
@@ -49,13 +55,29 @@ def need(tool):
         raise Skip("%s is not installed" % tool)
 
 
-def man_pages():
-    """Source man page -> installed path: every man/*.1, *.5 and *.8 there is."""
+def man_pages(sections="158"):
+    """Source man page -> installed path (gzipped): every man/*.1, *.5 and *.8 there is."""
     pages = {}
-    for section in "158":
+    for section in sections:
         for page in glob.glob(os.path.join(SOURCE_DIR, "man", "*." + section)):
-            pages[page] = "share/man/man%s/%s" % (section, os.path.basename(page))
+            pages[page] = "share/man/man%s/%s.gz" % (section, os.path.basename(page))
     return pages
+
+
+def read_gzip(path):
+    """The text of a gzip file that `gzip -n` wrote: no file name, no timestamp."""
+    with open(path, "rb") as f:
+        data = f.read()
+    check(data[:2] == b"\x1f\x8b", "%s is gzipped" % path)
+    flags, mtime = data[3], int.from_bytes(data[4:8], "little")
+    check(flags & 0x08 == 0 and mtime == 0, "%s has no name or timestamp (gzip -n)" % path)
+    return gzip.decompress(data).decode()
+
+
+def doc_files(package):
+    """A package's copyright, Debian changelog and lintian overrides."""
+    return ["share/doc/%s/copyright" % package, "share/doc/%s/changelog.Debian.gz" % package,
+            "share/lintian/overrides/" + package]
 
 
 def install(tmp):
@@ -87,7 +109,16 @@ def test_installs_every_file(tmp):
     pages = man_pages()
     check(len(pages) >= 1, "the source tree has man pages")
     for source, rel in pages.items():
-        check(read(os.path.join(prefix, rel)) == read(source), "%s is installed" % rel)
+        check(read_gzip(os.path.join(prefix, rel)) == read(source), "%s is installed" % rel)
+    copyright_text = read(os.path.join(SOURCE_DIR, "contrib", "deb", "copyright"))
+    for package in PACKAGES:
+        copyright_file, changelog, overrides = (os.path.join(prefix, rel)
+                                                for rel in doc_files(package))
+        check(read(overrides) == read(os.path.join(SOURCE_DIR, "contrib", "deb", "lintian",
+                                                   package)), "%s's lintian overrides" % package)
+        check(read(copyright_file) == copyright_text, "%s's copyright file" % package)
+        check(re.match(r"proxyctl \(\d+\.\d+\.\d+-1\) unstable; urgency=medium\n",
+                       read_gzip(changelog)), "%s's Debian changelog" % package)
     for source, rel in COMPLETIONS.items():
         if os.path.exists(os.path.join(SOURCE_DIR, source)):
             check(read(os.path.join(prefix, rel)) == read(os.path.join(SOURCE_DIR, source)),
@@ -98,6 +129,18 @@ def test_installs_every_file(tmp):
           "the logrotate snippet is installed")
     check(read(os.path.join(prefix, EXAMPLE)) ==
           read(os.path.join(SOURCE_DIR, "examples", "proxyd.cfg")), "the example is installed")
+
+
+def test_installs_the_proxyctl_component_alone(tmp):
+    """`cmake --install --component proxyctl`: exactly the files of the proxyctl package."""
+    prefix = os.path.join(tmp, "prefix")
+    r = run([CMAKE, "--install", BUILD_DIR, "--component", "proxyctl", "--prefix", prefix])
+    check(r.returncode == 0, "cmake --install --component proxyctl succeeds", r.detail)
+    installed = {os.path.relpath(os.path.join(d, f), prefix)
+                 for d, _, files in os.walk(prefix) for f in files}
+    expected = set(PROXYCTL_FILES + list(man_pages("15").values()) + doc_files("proxyctl"))
+    check(installed == expected, "the proxyctl files and nothing else",
+          "missing: %s\nextra: %s" % (sorted(expected - installed), sorted(installed - expected)))
 
 
 def test_unit_names_the_installed_paths(tmp):
@@ -144,7 +187,7 @@ def test_one_default_control_socket(tmp):
                              "main.yml"))
     check(re.search(r"^proxyd_control_socket: (\S+)$", role, re.M).group(1) == default,
           "the Ansible role's proxyd_control_socket is the default")
-    documents = [os.path.join(prefix, rel) for rel in man_pages().values()]
+    documents = list(man_pages())
     documents += [os.path.join(SOURCE_DIR, "README.md"), os.path.join(prefix, UNIT)]
     documents += [os.path.join(SOURCE_DIR, c) for c in COMPLETIONS]
     documents += glob.glob(os.path.join(SOURCE_DIR, "contrib", "**", "*"), recursive=True)
@@ -177,36 +220,53 @@ def test_systemd_analyze_verifies_the_unit(tmp):
     check(r.returncode != 0 and "sbin/missing" in r.stderr, "a missing binary fails", r.detail)
 
 
-def test_deb_package(tmp):
-    """cpack -G DEB: the binaries, man pages, unit and logrotate snippet under /usr and /etc,
-    the package name, maintainer and the shared libraries in Depends."""
+def build_debs(tmp):
+    """Runs cpack -G DEB into tmp; package name -> path of its .deb."""
     need("dpkg-deb")
     r = run([CPACK, "-G", "DEB", "--config", os.path.join(BUILD_DIR, "CPackConfig.cmake"),
              "-B", tmp], cwd=tmp, timeout=120)
     check(r.returncode == 0, "cpack succeeds", r.detail)
-    debs = glob.glob(os.path.join(tmp, "*.deb"))
-    check(len(debs) == 1, "one .deb", r.detail)
-    r = run(["dpkg-deb", "-c", debs[0]])
-    check(r.returncode == 0, "dpkg-deb -c", r.detail)
-    files = {line.split()[-1] for line in r.stdout.splitlines()}
-    wanted = ["./usr/bin/proxyctl", "./usr/sbin/proxyd", "./usr/" + UNIT, "./" + LOGROTATE,
-              "./usr/" + EXAMPLE]
-    wanted += ["./usr/" + rel for rel in man_pages().values()]
-    for path in wanted:
-        check(path in files, "the package has " + path, r.stdout)
-    r = run(["dpkg-deb", "-f", debs[0], "Package", "Maintainer", "Depends"])
+    debs = {os.path.basename(d).split("_")[0]: d for d in glob.glob(os.path.join(tmp, "*.deb"))}
+    check(sorted(debs) == sorted(PACKAGES), "one .deb for proxyctl, one for proxyd", r.detail)
+    return debs
+
+
+def control_fields(deb):
+    r = run(["dpkg-deb", "-f", deb])
     check(r.returncode == 0, "dpkg-deb -f", r.detail)
-    fields = dict(line.split(": ", 1) for line in r.stdout.splitlines())
-    check(fields["Package"] == "proxyctl", "package name", r.stdout)
-    check(fields["Maintainer"].strip() != "", "maintainer", r.stdout)
-    depends = {d.split()[0] for d in fields["Depends"].split(", ")}
-    for lib in ("libc6", "libc-ares2", "libnettle8", "libcrypt1", "libstdc++6"):
-        check(lib in depends, "Depends names " + lib, r.stdout)
-    r = run(["dpkg-deb", "-I", debs[0]])
-    check("Package: proxyctl" in r.stdout and "Depends: " in r.stdout, "dpkg-deb -I", r.detail)
+    fields, key = {}, None
+    for line in r.stdout.splitlines():
+        if line.startswith(" "):
+            fields[key] += "\n" + line
+        else:
+            key, _, value = line.partition(": ")
+            fields[key] = value
+    return fields
+
+
+def test_deb_contents(tmp):
+    """Each .deb has its own files under /usr (and /etc), gzipped man pages, and the
+    copyright and changelog.Debian.gz in its own /usr/share/doc directory."""
+    debs = build_debs(tmp)
+    wanted = {
+        "proxyctl": PROXYCTL_FILES + list(man_pages("15").values()) + doc_files("proxyctl"),
+        "proxyd": PROXYD_FILES + list(man_pages("8").values()) + doc_files("proxyd"),
+    }
+    contents = {}
+    for package, deb in debs.items():
+        r = run(["dpkg-deb", "-c", deb])
+        check(r.returncode == 0, "dpkg-deb -c", r.detail)
+        contents[package] = {line.split()[-1] for line in r.stdout.splitlines()
+                             if not line.startswith("d")}
+        expected = {"./usr/" + rel for rel in wanted[package]}
+        if package == "proxyd":
+            expected.add("./" + LOGROTATE)
+        check(contents[package] == expected, "%s has exactly its files" % package,
+              "missing: %s\nextra: %s" % (sorted(expected - contents[package]),
+                                          sorted(contents[package] - expected)))
     # The packaged unit points at the packaged binaries; the snippet is a conffile.
     root = os.path.join(tmp, "root")
-    r = run(["dpkg-deb", "-R", debs[0], root])
+    r = run(["dpkg-deb", "-R", debs["proxyd"], root])
     check(r.returncode == 0, "dpkg-deb -R", r.detail)
     s = unit_settings(read(os.path.join(root, "usr", UNIT)))
     check(s["ExecStart"][0].startswith("/usr/sbin/proxyd ") and
@@ -215,6 +275,105 @@ def test_deb_package(tmp):
           str(s))
     check(read(os.path.join(root, "DEBIAN", "conffiles")).split() == ["/" + LOGROTATE],
           "the logrotate snippet is a conffile")
+    read_gzip(os.path.join(root, "usr", "share", "man", "man8", "proxyd.8.gz"))
+
+
+def test_deb_control_fields(tmp):
+    """Package names, one version with a Debian revision, a maintainer, synopses under 80
+    characters, proxyd depending on its own proxyctl, and the libraries in Depends."""
+    debs = build_debs(tmp)
+    fields = {package: control_fields(deb) for package, deb in debs.items()}
+    versions = {f["Version"] for f in fields.values()}
+    check(len(versions) == 1 and re.fullmatch(r"\d+\.\d+\.\d+-1", next(iter(versions))),
+          "one version with a Debian revision", str(versions))
+    version = versions.pop()
+    for package, f in fields.items():
+        check(f["Package"] == package, "package name", str(f))
+        check(f["Maintainer"].strip() != "", "maintainer", str(f))
+        check(f["Section"] == "net" and f["Priority"] == "optional", "section, priority", str(f))
+        synopsis, _, long_description = f["Description"].partition("\n")
+        check(0 < len(synopsis) < 80 and not synopsis.endswith("."), "%s's synopsis: %r"
+              % (package, synopsis))
+        check(all(0 < len(line) <= 80 for line in long_description.splitlines()) and
+              len(long_description.splitlines()) >= 3, "%s's long description" % package,
+              f["Description"])
+    depends = {package: {d.split()[0]: d for d in f["Depends"].split(", ")}
+               for package, f in fields.items()}
+    check(depends["proxyd"].get("proxyctl") == "proxyctl (= %s)" % version,
+          "proxyd depends on the proxyctl of its version", fields["proxyd"]["Depends"])
+    check("proxyd" not in depends["proxyctl"], "proxyctl stands alone",
+          fields["proxyctl"]["Depends"])
+    for lib in ("libc6", "libc-ares2", "libnettle8", "libcrypt1", "libstdc++6"):
+        check(lib in depends["proxyd"], "proxyd Depends names " + lib, fields["proxyd"]["Depends"])
+    for lib in ("libc6", "libnettle8", "libcrypt1"):
+        check(lib in depends["proxyctl"], "proxyctl Depends names " + lib,
+              fields["proxyctl"]["Depends"])
+
+
+def test_deb_lintian(tmp):
+    """lintian reports no error or warning on either .deb. The overrides the packages ship
+    (contrib/deb/lintian/) say why each is there; every one must still be needed."""
+    need("lintian")
+    # lintian judges what would ship; the sanitized test run packages instrumented binaries.
+    cache = read(os.path.join(BUILD_DIR, "CMakeCache.txt"))
+    if re.search(r"^PROXY_SANITIZE:\w+=\S", cache, re.M):
+        raise Skip("a sanitized build is not a release package")
+    debs = build_debs(tmp)
+    for package in PACKAGES:
+        for line in read(os.path.join(SOURCE_DIR, "contrib", "deb", "lintian", package)).splitlines():
+            if line.strip() and not line.startswith("#"):
+                check(line.startswith(package + ": "), "an override names its package: " + line)
+    r = run(["lintian", "--no-cfg", "--fail-on", "error,warning", "--display-level", ">=info",
+             "--tag-display-limit", "0"] + [debs[p] for p in PACKAGES],
+            timeout=240)
+    tags = r.stdout.splitlines()
+    check(r.returncode == 0 and not [t for t in tags if t.startswith(("E:", "W:"))],
+          "lintian finds no error or warning", r.detail)
+    check(not [t for t in tags if "unused-override" in t or "mismatched-override" in t],
+          "every override is used", r.detail)
+
+
+def test_install_deps_sets(tmp):
+    """scripts/install-deps.sh asks for the build packages alone by default, adds the test
+    suite's with `test` and clang's with `clang`, in any combination; anything else is a
+    usage error. A stand-in dpkg-query (first on PATH) records the names and reports each
+    installed, so nothing is installed."""
+    bin_dir = os.path.join(tmp, "bin")
+    os.mkdir(bin_dir)
+    log = os.path.join(tmp, "asked")
+    fake = os.path.join(bin_dir, "dpkg-query")
+    with open(fake, "w") as f:
+        f.write('#!/bin/sh\nfor a; do last=$a; done\necho "$last" >>"%s"\n'
+                'printf "install ok installed"\n' % log)
+    os.chmod(fake, 0o755)
+    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
+    script = os.path.join(SOURCE_DIR, "scripts", "install-deps.sh")
+
+    def asked(*args):
+        if os.path.exists(log):
+            os.remove(log)
+        r = run([script, *args], env=env)
+        check(r.returncode == 0, "install-deps.sh %s" % " ".join(args), r.detail)
+        return set(read(log).split())
+
+    build = asked()
+    for p in ("cmake", "tao-pegtl-dev", "libcli11-dev", "nlohmann-json3-dev",
+              "libtomlplusplus-dev", "libc-ares-dev", "nettle-dev", "libcrypt-dev"):
+        check(p in build, "building needs " + p, str(sorted(build)))
+    for p in ("catch2", "zsh", "fish", "ansible-core", "chromium", "prometheus", "lintian",
+              "clang-16"):
+        check(p not in build, "building does not need " + p, str(sorted(build)))
+    test = asked("test")
+    for p in ("catch2", "zsh", "fish", "ansible-core", "chromium", "prometheus", "lintian",
+              "pre-commit", "python3-jsonschema"):
+        check(p in test, "the tests need " + p, str(sorted(test)))
+    check(build < test and "clang-16" not in test, "test adds to the build set")
+    clang = asked("clang")
+    check(build < clang and "clang-16" in clang and "catch2" not in clang, "clang adds clang 16")
+    check(asked("test", "clang") == test | clang and asked("clang", "test") == test | clang,
+          "test and clang combine")
+    r = run([script, "tests"], env=env)
+    check(r.returncode == 2 and "usage" in r.stderr, "an unknown set is a usage error", r.detail)
 
 
 def test_pre_commit_hook(tmp):
@@ -249,6 +408,43 @@ def test_pre_commit_hook(tmp):
     r = run([PROXYCTL] + entry[1:] + ["proxyd.cfg", "3proxy.cfg"], cwd=tmp)
     check(r.returncode == 1 and "3proxy.cfg:2:" in r.stdout and "[PX001]" in r.stdout,
           "a file with an error fails the commit and is named", r.detail)
+
+
+def test_pre_commit_try_repo(tmp):
+    """pre-commit itself runs the hook from this repository (`pre-commit try-repo`, which
+    clones it, uncommitted changes included) on a repository of configurations, with the
+    proxyctl under test first on PATH: a finding fails, a clean file passes, other .cfg
+    files are left alone."""
+    need("pre-commit")
+    need("git")
+    if not os.path.exists(os.path.join(SOURCE_DIR, ".git")):
+        raise Skip("the source tree is not a git repository")
+    bin_dir = os.path.join(tmp, "bin")
+    os.mkdir(bin_dir)
+    os.symlink(PROXYCTL, os.path.join(bin_dir, "proxyctl"))
+    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""),
+               PRE_COMMIT_HOME=os.path.join(tmp, "cache"), GIT_CONFIG_NOSYSTEM="1",
+               HOME=tmp, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@localhost",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@localhost")
+    repo = os.path.join(tmp, "configs")
+    r = run(["git", "init", "-q", repo], env=env)
+    check(r.returncode == 0, "git init", r.detail)
+    with open(os.path.join(repo, "proxyd.cfg"), "w") as f:
+        f.write("socks -i127.0.0.1 -p1080\n")
+    with open(os.path.join(repo, "3proxy.cfg"), "w") as f:
+        f.write("socks -i127.0.0.1 -p1080\nfrobnicate now\n")
+    with open(os.path.join(repo, "setup.cfg"), "w") as f:
+        f.write("frobnicate now\n")
+    r = run(["git", "add", "."], cwd=repo, env=env)
+    check(r.returncode == 0, "git add", r.detail)
+    try_repo = ["pre-commit", "try-repo", SOURCE_DIR, "proxyctl-check", "--files"]
+    r = run(try_repo + ["proxyd.cfg", "setup.cfg"], cwd=repo, env=env, timeout=120)
+    check(r.returncode == 0 and re.search(r"proxyctl check\.+Passed", r.stdout),
+          "a clean configuration passes (setup.cfg is not checked)", r.detail)
+    r = run(try_repo + ["proxyd.cfg", "3proxy.cfg"], cwd=repo, env=env, timeout=120)
+    check(r.returncode == 1 and re.search(r"proxyctl check\.+Failed", r.stdout) and
+          "3proxy.cfg:2:1: error:" in r.stdout and "[PX001]" in r.stdout,
+          "a finding fails the hook and is shown", r.detail)
 
 
 def main():
