@@ -48,8 +48,8 @@ bool service_matches(std::string_view text, const std::optional<ServiceFilter>& 
     if (service.label == text) return true;
     if (!filter || filter->type != service.type || filter->port != service.port.value) return false;
     if (!filter->address) return true;
-    auto bound = proxycfg::IpAddress::parse(service.bind_address.value);
     if (service.listens_everywhere()) return filter->address->is_unspecified();
+    auto bound = proxycfg::IpAddress::parse(service.bind_address.value);
     return bound && *bound == *filter->address;
 }
 
