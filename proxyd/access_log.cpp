@@ -181,6 +181,14 @@ void append_letter(std::string& out, char k, const LineTime& time, const LogFiel
     if (k != '%') out += k;  // "%%" is a percent sign; unknown letters are copied as they are
 }
 
+// An address right before its port (":%c" after %C, ":%r" after %R or %n): an IPv6 one is
+// bracketed, "[::1]:47066", as proxycfg::host_port writes it, so the port stays apart.
+bool port_follows(char k, std::string_view rest) {
+    if (k == 'C') return rest.starts_with(":%c");
+    if (k == 'R' || k == 'n') return rest.starts_with(":%r");
+    return false;
+}
+
 }  // namespace
 
 std::string format_log_line(std::string_view format, const LogFields& f) {
@@ -195,7 +203,15 @@ std::string format_log_line(std::string_view format, const LogFields& f) {
             out += c;
             continue;
         }
-        append_letter(out, body[++i], time, f, prefix.replace);
+        char k = body[++i];
+        if (port_follows(k, body.substr(i + 1))) {
+            std::string_view host = session_text(k, f).value_or(std::string_view{});
+            if (host.find(':') != std::string_view::npos) {
+                append_field(out, "[" + std::string(host) + "]", prefix.replace);
+                continue;
+            }
+        }
+        append_letter(out, k, time, f, prefix.replace);
     }
     return out;
 }

@@ -296,8 +296,10 @@ void sessions(Page& p, const json& view) {
                                   std::to_string(id) + "\" disabled>Close</button></td>");
         }
     }
-    std::vector<std::string> heads = {"ID",        "Service",   "User", "Client", "Target",
-                                      "From client", "To client", "Age",  "Idle",   "Gen."};
+    // In and out as the access log's %I and %O have them.
+    std::vector<std::string> heads = {
+        "ID",  "Service", "User", "Client", "Target", "In (from server)", "Out (from client)",
+        "Age", "Idle",    "Gen."};
     if (writable) heads.push_back("Action");
     table(p, "Live sessions (" + std::to_string(rows.size()) + ")", heads, rows,
           "No live sessions.", close_cells);
@@ -553,8 +555,8 @@ constexpr std::string_view kScript = R"JS(
               cell(span(now - int(s.started_at_ms)), "started " + utc(s.started_at_ms) + " UTC", "num"),
               num(span(now - int(s.last_activity_ms))), num(str(s.generation))];
     });
-    var heads = ["ID", "Service", "User", "Client", "Target", "From client", "To client", "Age",
-                 "Idle", "Gen."];
+    var heads = ["ID", "Service", "User", "Client", "Target", "In (from server)",
+                 "Out (from client)", "Age", "Idle", "Gen."];
     if (writable) heads.push("Action");
     return table("Live sessions (" + rows.length + ")", heads, rows, "No live sessions.", closers);
   }

@@ -1,7 +1,7 @@
 // One loaded configuration generation, immutable and shared by every worker. Sessions
-// keep the snapshot they were admitted under alive (their Service stays valid), and the
-// per-service connection counters live here because maxconn counts per service instance,
-// as in 3proxy: a reload starts new services with fresh counters.
+// keep the snapshot they were admitted under alive (their Service stays valid). The
+// per-service maxconn counters are reached from here; a service a reload keeps shares its
+// counter with the generation before (ServiceSlots::carry).
 #pragma once
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,15 +24,28 @@
 
 namespace proxyd {
 
+// Live sessions per service, for maxconn. A service a reload keeps (matched as its
+// listener is: type, address and port) keeps its count: the new generation shares the
+// old one's counter, so sessions of both generations count against one limit.
 class ServiceSlots {
   public:
-    explicit ServiceSlots(std::size_t services)
-        : count_(services), active_(std::make_unique<std::atomic<int>[]>(services)) {}
+    explicit ServiceSlots(std::size_t services) {
+        active_.reserve(services);
+        for (std::size_t i = 0; i < services; ++i)
+            active_.push_back(std::make_shared<std::atomic<int>>(0));
+    }
+
+    // Before the generation is published: `kept[i]` is the index in this generation of
+    // `previous`'s service i, if the reload keeps it.
+    void carry(const ServiceSlots& previous, const std::vector<std::optional<std::size_t>>& kept) {
+        for (std::size_t i = 0; i < kept.size() && i < previous.active_.size(); ++i)
+            if (kept[i] && *kept[i] < active_.size()) active_[*kept[i]] = previous.active_[i];
+    }
 
     // Takes a slot unless `limit` sessions are already active. Refusing at once rather
     // than queueing is the point of maxconn: excess clients learn immediately.
     bool acquire(std::size_t service, int limit) {
-        auto& a = active_[service];
+        auto& a = *active_[service];
         int current = a.load(std::memory_order_relaxed);
         do {
             if (current >= limit) return false;
@@ -41,17 +55,16 @@ class ServiceSlots {
     // Takes a slot whatever the limit: a client that displaces a handshake gets its slot
     // before the displaced session's loop has released it.
     void force_acquire(std::size_t service) {
-        active_[service].fetch_add(1, std::memory_order_acq_rel);
+        active_[service]->fetch_add(1, std::memory_order_acq_rel);
     }
-    void release(std::size_t service) { active_[service].fetch_sub(1, std::memory_order_acq_rel); }
+    void release(std::size_t service) { active_[service]->fetch_sub(1, std::memory_order_acq_rel); }
     int active(std::size_t service) const {
-        return active_[service].load(std::memory_order_relaxed);
+        return active_[service]->load(std::memory_order_relaxed);
     }
-    std::size_t size() const { return count_; }
+    std::size_t size() const { return active_.size(); }
 
   private:
-    std::size_t count_;
-    std::unique_ptr<std::atomic<int>[]> active_;
+    std::vector<std::shared_ptr<std::atomic<int>>> active_;
 };
 
 struct ConfigSnapshot {

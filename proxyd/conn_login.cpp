@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "proxycfg/util.hpp"
+
 namespace proxyd {
 
 std::optional<HostPort> parse_host_port(std::string_view text, std::uint16_t default_port) {
@@ -112,11 +114,9 @@ bool is_command(std::string_view line, std::string_view word) {
 
 std::string login_request_text(std::string_view user, const HostPort& target,
                                std::uint16_t default_port) {
-    std::string host =
-        target.host.find(':') != std::string::npos ? "[" + target.host + "]" : target.host;
-    std::string out = std::string(user) + "@" + host;
-    if (target.port != default_port) out += ":" + std::to_string(target.port);
-    return out;
+    std::string at = proxycfg::host_port(target.host, target.port);
+    if (target.port == default_port) at.erase(at.rfind(':'));  // the port goes without saying
+    return std::string(user) + "@" + at;
 }
 
 void record_login(const ConnLogin& login, std::uint16_t default_port, SessionRecord& record) {

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "access_log.hpp"
+#include "proxycfg/util.hpp"
 
 namespace proxyd {
 
@@ -36,9 +37,22 @@ bool is_hop_by_hop(std::string_view name, const http::Headers& headers) {
     return headers.has_token("Connection", name);
 }
 
+// The sentence an error response's body gives the client. A refusal says only what the
+// client can act on, never which rule refused it; a network failure gives the log's cause
+// (the name or address the client asked for, and what went wrong), except that a parent
+// chain's failure does not name the parents.
+std::string explanation(int status, int code, std::string_view reason) {
+    if (status == 407) return "the proxy needs a valid user name and password";
+    if (status == 403) return "the proxy does not allow this request";
+    if (status == 503) return "the proxy has no room for this connection now; try again later";
+    if (code == result::parent_failed)
+        return "the proxy's parent proxy could not reach the destination";
+    return proxycfg::printable(reason);
+}
+
 std::string host_for_header(const http::Target& t) {
-    std::string host = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
-    if (t.port != 80) host += ":" + std::to_string(t.port);
+    std::string host = proxycfg::host_port(t.host, t.port);
+    if (t.port == 80) host.erase(host.rfind(':'));  // the default port goes without saying
     return host;
 }
 
@@ -54,7 +68,9 @@ void HttpSession::on_client_event() {
 
 void HttpSession::fail(int status, std::string_view status_text, int code, std::string_view reason,
                        std::string_view extra_headers) {
-    reply_and_close(http::error_response(status, status_text, extra_headers), code, reason);
+    reply_and_close(
+        http::error_response(status, status_text, explanation(status, code, reason), extra_headers),
+        code, reason);
 }
 
 void HttpSession::read_request() {

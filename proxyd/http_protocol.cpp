@@ -454,11 +454,13 @@ std::optional<BodyFramer> response_body(const ResponseHead& head, std::string_vi
     return BodyFramer::until_close();
 }
 
-std::string error_response(int status, std::string_view reason, std::string_view extra_headers,
-                           bool close) {
+std::string error_response(int status, std::string_view reason, std::string_view detail,
+                           std::string_view extra_headers, bool close) {
     std::string body = std::to_string(status) + " " + std::string(reason) + "\n";
+    if (!detail.empty()) body += std::string(detail) + "\n";
     std::string r = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
-    r += "Content-Type: text/plain\r\n";
+    r += "Content-Type: text/plain; charset=utf-8\r\n";
+    r += "X-Content-Type-Options: nosniff\r\n";
     r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     r += extra_headers;
     r += close ? "Connection: close\r\n" : "Connection: keep-alive\r\n";

@@ -128,8 +128,10 @@ std::optional<BodyFramer> request_body(const RequestHead& head);
 // Framing of a response body given the request method.
 std::optional<BodyFramer> response_body(const ResponseHead& head, std::string_view request_method);
 
-// A complete response with a small body, for errors the proxy itself produces.
-std::string error_response(int status, std::string_view reason, std::string_view extra_headers = {},
-                           bool close = true);
+// A complete response for an error the proxy itself produces: a short text/plain body,
+// the status line and then `detail` (the cause in a sentence), so that a person at a
+// browser or curl learns why without the proxy's log.
+std::string error_response(int status, std::string_view reason, std::string_view detail = {},
+                           std::string_view extra_headers = {}, bool close = true);
 
 }  // namespace proxyd::http

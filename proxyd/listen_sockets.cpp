@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "listener.hpp"
+#include "proxycfg/util.hpp"
 
 namespace proxyd {
 
@@ -47,7 +48,7 @@ std::optional<ListenSockets> ListenSockets::for_model(const proxycfg::Model& mod
         Key key = key_of(service);
         if (auto it = next.sockets_.find(key); it != next.sockets_.end()) {
             error = "cannot listen for " + service.label + ": " + it->second.label +
-                    " listens on " + key.address + ":" + std::to_string(key.port) + " already";
+                    " listens on " + proxycfg::host_port(key.address, key.port) + " already";
             return std::nullopt;
         }
         Held held{{}, service.label, nullptr};

@@ -250,7 +250,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         std::vector<proxyd::Worker*> worker_list;
         for (unsigned w = 0; w < workers; ++w) {
             pool.push_back(std::make_unique<proxyd::Worker>(
-                w, snapshot, access_log, std::move(listening->per_worker[w]), &metrics));
+                snapshot, access_log, std::move(listening->per_worker[w]), &metrics));
             worker_list.push_back(pool.back().get());
         }
 

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "access_log.hpp"
+#include "proxycfg/util.hpp"
 #include "resolver.hpp"
 #include "session.hpp"
 
@@ -25,8 +26,7 @@ int roll() {
 }
 
 std::string hop_name(const proxycfg::Parent& p) {
-    std::string host = p.host.find(':') != std::string::npos ? "[" + p.host + "]" : p.host;
-    return "parent " + host + ":" + std::to_string(p.port) + " (" + p.type + ")";
+    return "parent " + proxycfg::host_port(p.host, p.port) + " (" + p.type + ")";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "parent_protocol.hpp"
 
 #include "http_protocol.hpp"
+#include "proxycfg/util.hpp"
 
 namespace proxyd::parent {
 
@@ -55,8 +56,7 @@ std::optional<TypeInfo> type_info(std::string_view type) {
 
 std::string Destination::text() const {
     std::string h = !host.empty() ? host : address ? address->to_string() : "?";
-    if (h.find(':') != std::string::npos) h = "[" + h + "]";
-    return h + ":" + std::to_string(port);
+    return proxycfg::host_port(h, port);
 }
 
 std::string base64_encode(std::string_view data) {

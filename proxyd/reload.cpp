@@ -85,7 +85,7 @@ control::ClosedSession closed_session(const Session& s, std::string reason) {
     c.id = r.id;
     c.service = s.service().label;
     c.user = r.user.value_or("");
-    c.client = r.client_address.to_string() + ":" + std::to_string(r.client_port);
+    c.client = proxycfg::host_port(r.client_address.to_string(), r.client_port);
     c.reason = std::move(reason);
     return c;
 }
@@ -319,16 +319,30 @@ ReloadEngine::ReloadEngine(SnapshotPtr initial, std::vector<Worker*> workers, Ac
 
 namespace {
 
-// The refusal of a broken configuration, one line per diagnostic, as the journal shows it.
+// The refusal of a broken configuration as the journal shows it: the reason on the first
+// line, then one line per diagnostic with its severity first, errors before warnings
+// before infos, so the cause is not lost among the notes that did not refuse anything.
 void log_refusal(const ReloadOutcome& outcome, const std::string& path) {
-    std::fprintf(
-        stderr, "proxyd: reload (%s) refused: %s has errors; generation %llu keeps serving\n",
-        outcome.trigger.c_str(), path.c_str(), static_cast<unsigned long long>(outcome.generation));
     const proxycfg::CheckedFile& file = outcome.load.file;
-    for (const auto& d : file.diagnostics) {
+    proxycfg::Diagnostics ordered = file.diagnostics;
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const auto& a, const auto& b) { return a.severity > b.severity; });
+    auto errors = std::count_if(ordered.begin(), ordered.end(), [](const auto& d) {
+        return d.severity == proxycfg::Severity::error;
+    });
+    std::string why =
+        errors == 0 ? "cannot read " + path
+                    : std::to_string(errors) + (errors == 1 ? " error" : " errors") + " in " + path;
+    std::fprintf(stderr,
+                 "proxyd: reload (%s) refused: %s; running configuration kept (generation "
+                 "%llu)\n",
+                 outcome.trigger.c_str(), proxycfg::printable(why).c_str(),
+                 static_cast<unsigned long long>(outcome.generation));
+    for (const auto& d : ordered) {
         std::string where = proxycfg::printable(file.path(d.span.file));
         if (d.span.line != 0) where += ':' + std::to_string(d.span.line);
-        std::fprintf(stderr, "proxyd:   %s: %s [%s]\n", where.c_str(),
+        std::fprintf(stderr, "proxyd: %s: %s: %s [%s]\n",
+                     std::string(proxycfg::to_string(d.severity)).c_str(), where.c_str(),
                      proxycfg::printable(d.message).c_str(), d.code.c_str());
     }
 }
@@ -425,6 +439,9 @@ ReloadOutcome ReloadEngine::reload(const std::string& trigger, ReloadKind kind, 
     // lines; unchanged limits keep their budgets and counters their counts, and a new rate
     // holds open sessions at once.
     if (!dry_run) snapshot->commit();
+    // maxconn counts per service across generations: a kept service's live sessions of
+    // the old generation still count against its limit.
+    snapshot->slots.carry(current_->slots, plan.kept);
     snapshot->recheck_generation = recheck ? snapshot->generation : current_->recheck_generation;
     SnapshotPtr next = std::move(snapshot);
     std::vector<control::SessionCounts> per_worker(workers_.size());

@@ -1,5 +1,7 @@
 #include "session_record.hpp"
 
+#include "proxycfg/util.hpp"
+
 namespace proxyd {
 
 void SessionRecord::set_target(const std::string& host, std::uint16_t port) {
@@ -13,12 +15,9 @@ void SessionRecord::set_target(const std::string& host, std::uint16_t port) {
 
 std::string SessionRecord::target_text() const {
     std::string host = target_host;
-    if (host.empty() && target_address) {
-        host = target_address->to_string();
-        if (target_address->family == proxycfg::IpAddress::Family::v6) host = "[" + host + "]";
-    }
+    if (host.empty() && target_address) host = target_address->to_string();
     if (host.empty()) return "-";
-    return host + ":" + std::to_string(target_port);
+    return proxycfg::host_port(host, target_port);
 }
 
 void SessionRecord::set_credentials(std::optional<std::string> new_user,

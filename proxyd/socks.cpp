@@ -1,5 +1,6 @@
 #include "socks.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -30,6 +31,17 @@ bool needs_password(const proxycfg::Service& service) {
     for (auto m : service.auth.value)
         if (m != proxycfg::AuthMethod::none && m != proxycfg::AuthMethod::iponly) return true;
     return false;
+}
+
+// Whether some method of the chain may admit a client that sent neither a user name nor
+// a password: none, iponly and cache judge its address (dnsname, radius and plugin admit
+// nobody in proxyd).
+bool admits_without_login(const proxycfg::Service& service) {
+    using proxycfg::AuthMethod;
+    const auto& chain = service.auth.value;
+    return chain.empty() || std::any_of(chain.begin(), chain.end(), [](AuthMethod m) {
+               return m == AuthMethod::none || m == AuthMethod::iponly || m == AuthMethod::cache;
+           });
 }
 
 }  // namespace
@@ -79,6 +91,16 @@ bool SocksSession::consume(const Parsed& p, std::string_view error_reply) {
 
 bool SocksSession::choose_method(const socks::Greeting& greeting) {
     bool want_password = service_->need_user != 0 && needs_password(*service_);
+    if (!greeting.offers(socks::method::user_password) && !admits_without_login(*service_)) {
+        // RFC 1928: no acceptable methods. Saying so now spares the client a request that
+        // could only be refused.
+        step_ = Step::done;
+        count_refusal(proxycfg::Verdict::no_credentials);
+        reply_and_close(socks::method_reply(socks::method::no_acceptable), result::unsupported_auth,
+                        "no acceptable SOCKS5 method: the client offers no login, the service "
+                        "needs a user name and password");
+        return false;
+    }
     std::uint8_t chosen = socks::method::no_acceptable;
     if (want_password && greeting.offers(socks::method::user_password)) {
         chosen = socks::method::user_password;
@@ -229,8 +251,17 @@ void SocksSession::on_resolved(const std::string& error) {
     }
     auto decision = admit();
     if (!decision.allowed()) {
-        refuse(socks::reply5::not_allowed, result_code(decision.verdict),
-               admission_reason(decision.verdict));
+        using proxycfg::Verdict;
+        std::string reason(admission_reason(decision.verdict));
+        // A SOCKS4 request carries a userid and never a password: "bad password" would
+        // send the operator looking for a password nobody typed.
+        if (record_.protocol == "SOCKS4" && record_.user &&
+            (decision.verdict == Verdict::bad_password ||
+             decision.verdict == Verdict::unknown_user))
+            reason = decision.verdict == Verdict::unknown_user
+                         ? "SOCKS4 userid refused: unknown user"
+                         : "SOCKS4 userid refused: SOCKS4 sends no password";
+        refuse(socks::reply5::not_allowed, result_code(decision.verdict), reason);
         return;
     }
     connect_upstream();

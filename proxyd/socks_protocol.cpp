@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "proxycfg/util.hpp"
+
 namespace proxyd::socks {
 
 namespace {
@@ -75,10 +77,7 @@ bool Greeting::offers(std::uint8_t m) const {
 }
 
 std::string Request::target_text() const {
-    std::string host_text = host.empty() && address ? address->to_string() : host;
-    if (address && address->family == proxycfg::IpAddress::Family::v6 && host.empty())
-        host_text = "[" + host_text + "]";
-    return host_text + ":" + std::to_string(port);
+    return proxycfg::host_port(host.empty() && address ? address->to_string() : host, port);
 }
 
 Parsed<Greeting> parse_greeting(Bytes in) {

@@ -67,10 +67,9 @@ std::unique_ptr<UdpSession> make_udp_session(Worker& worker, const SnapshotPtr& 
 
 }  // namespace
 
-Worker::Worker(std::size_t index, SnapshotPtr config, AccessLog& log,
-               std::vector<BoundSocket> sockets, Metrics* metrics)
-    : index_(index),
-      config_(std::move(config)),
+Worker::Worker(SnapshotPtr config, AccessLog& log, std::vector<BoundSocket> sockets,
+               Metrics* metrics)
+    : config_(std::move(config)),
       log_(log),
       resolver_(std::make_unique<Resolver>(loop_, nserver_list(*config_->model),
                                            config_->model->globals.timeouts.value.dns(),

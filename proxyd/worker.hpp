@@ -17,13 +17,14 @@
 #include "relay.hpp"
 #include "resolver.hpp"
 #include "session_host.hpp"
+#include "session_ids.hpp"
 #include "session_registry.hpp"
 
 namespace proxyd {
 
 class Worker final : public SessionHost, public ListenerHost {
   public:
-    Worker(std::size_t index, SnapshotPtr config, AccessLog& log, std::vector<BoundSocket> sockets,
+    Worker(SnapshotPtr config, AccessLog& log, std::vector<BoundSocket> sockets,
            Metrics* metrics = nullptr);
     ~Worker() override;
     Worker(const Worker&) = delete;
@@ -50,9 +51,7 @@ class Worker final : public SessionHost, public ListenerHost {
     SessionRegistry& sessions() { return sessions_; }
     PipePool& pipes() override { return pipes_; }
     const SnapshotPtr& config() const override { return config_; }
-    std::uint64_t next_session_id() override {
-        return (static_cast<std::uint64_t>(index_) << 48) | ++session_counter_;
-    }
+    std::uint64_t next_session_id() override { return new_session_id(); }
 
     void accept(std::size_t service_index, UniqueFd fd, const sockaddr_storage& peer) override;
     // Session::start and Session's admission/close: the handshakes this worker runs.
@@ -79,7 +78,6 @@ class Worker final : public SessionHost, public ListenerHost {
     // this generation still in its handshake, if one should give way (HandshakeBoard).
     bool take_slot_of_handshake(std::size_t service_index, const proxycfg::IpAddress& source);
 
-    std::size_t index_;
     ControlGateway* gateway_ = nullptr;
     SnapshotPtr config_;
     AccessLog& log_;
@@ -92,7 +90,6 @@ class Worker final : public SessionHost, public ListenerHost {
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::vector<std::unique_ptr<Session>> graveyard_;
     std::vector<std::unique_ptr<Listener>> retired_listeners_;  // closed, freed after the batch
-    std::uint64_t session_counter_ = 0;
     Clock::time_point last_accept_error_report_{};
     std::thread thread_;
     Metrics* metrics_ = nullptr;

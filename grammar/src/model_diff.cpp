@@ -6,6 +6,7 @@
 
 #include "proxycfg/recheck.hpp"
 #include "proxycfg/render.hpp"
+#include "proxycfg/util.hpp"
 
 namespace proxycfg {
 namespace {
@@ -89,9 +90,8 @@ class Differ {
                 add(Kind::changed, "maxconn", n.label, std::to_string(o->maxconn.value),
                     std::to_string(n.maxconn.value), n.maxconn.span);
             if (o->map_host != n.map_host || o->map_port != n.map_port)
-                add(Kind::changed, "target", n.label,
-                    o->map_host + ":" + std::to_string(o->map_port),
-                    n.map_host + ":" + std::to_string(n.map_port), n.span);
+                add(Kind::changed, "target", n.label, host_port(o->map_host, o->map_port),
+                    host_port(n.map_host, n.map_port), n.span);
             if (o->external_v4.value != n.external_v4.value)
                 add(Kind::changed, "external", n.label, o->external_v4.value, n.external_v4.value,
                     n.external_v4.span);

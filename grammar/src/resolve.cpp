@@ -12,6 +12,7 @@
 #include "acl_fields.hpp"
 #include "proxycfg/directives.hpp"
 #include "proxycfg/rules.hpp"
+#include "proxycfg/util.hpp"
 #include "text_util.hpp"
 
 namespace proxycfg {
@@ -863,8 +864,8 @@ class Resolver {
         }
         if (!ok) return;
         s.label = std::string(to_string(s.type)) + ":" +
-                  (s.listens_everywhere() ? std::string() : s.bind_address.value + ":") +
-                  std::to_string(s.port.value);
+                  (s.listens_everywhere() ? std::to_string(s.port.value)
+                                          : host_port(s.bind_address.value, s.port.value));
         std::string base = s.label;
         for (int n = 2; !labels_.emplace(s.label.data(), s.label.size()).second; ++n) {
             s.label = base + "#" + std::to_string(n);

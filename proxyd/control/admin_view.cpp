@@ -11,9 +11,7 @@ namespace {
 using nlohmann::json;
 
 std::string listener(const proxycfg::Service& s) {
-    std::string host = s.listens_everywhere() ? std::string("*") : s.bind_address.value;
-    if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    return host + ":" + std::to_string(s.port.value);
+    return proxycfg::host_port(s.listens_everywhere() ? "*" : s.bind_address.value, s.port.value);
 }
 
 json result_of(const json& reply, const char* key) {

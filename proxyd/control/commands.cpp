@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "control/service_filter.hpp"
 #include "control/wire.hpp"
 #include "metrics.hpp"
 #include "proxycfg/util.hpp"
@@ -24,9 +25,7 @@ using nlohmann::json;
 using proxycfg::unix_ms;
 
 std::string client_text(const SessionRecord& r) {
-    std::string ip = r.client_address.to_string();
-    if (r.client_address.family == proxycfg::IpAddress::Family::v6) ip = "[" + ip + "]";
-    return ip + ":" + std::to_string(r.client_port);
+    return proxycfg::host_port(r.client_address.to_string(), r.client_port);
 }
 
 control::SessionInfo info_of(const Session& s, Clock::time_point now_steady,
@@ -39,8 +38,8 @@ control::SessionInfo info_of(const Session& s, Clock::time_point now_steady,
     i.client = client_text(r);
     i.target = r.target_text();
     i.operation = proxycfg::operations_to_string(r.operation);
-    i.bytes_in = r.bytes_out;  // from the client
-    i.bytes_out = r.bytes_in;  // to the client
+    i.bytes_in = r.bytes_in;    // %I: from the server, to the client
+    i.bytes_out = r.bytes_out;  // %O: from the client, to the server
     i.started_at_ms = unix_ms(r.started);
     auto idle = std::chrono::duration_cast<std::chrono::system_clock::duration>(now_steady -
                                                                                 r.last_activity);
@@ -151,18 +150,37 @@ json cmd_sessions(Context& c, const json& args) {
         source = proxycfg::parse_ip_range(s);
         if (!source) return bad_args("source '" + s + "' is not an address or CIDR range");
     }
+    auto filter = parse_service_filter(service);
     auto now_steady = Clock::now();
     auto now_wall = std::chrono::system_clock::now();
     std::vector<std::vector<control::SessionInfo>> per_worker(c.engine.workers().size());
+    std::vector<int> named(c.engine.workers().size(), 0);  // sessions of a service it names
     on_every_worker(c.engine.workers(), [&](Worker& w, std::size_t i) {
         w.sessions().for_each([&](Session& s) {
             const auto& r = s.record();
-            if (!service.empty() && s.service().label != service) return;
+            if (!service.empty() && !service_matches(service, filter, s.service())) return;
+            ++named[i];
             if (!user.empty() && r.user.value_or("") != user) return;
             if (source && !source->contains(r.client_address)) return;
             per_worker[i].push_back(info_of(s, now_steady, now_wall));
         });
     });
+    bool none_named = std::all_of(named.begin(), named.end(), [](int n) { return n == 0; });
+    if (!service.empty() && none_named) {
+        // No session of it: fine for a service that runs, a mistake for any other name.
+        const auto& services = c.engine.current()->model->services;
+        bool runs = std::any_of(services.begin(), services.end(), [&](const auto& candidate) {
+            return service_matches(service, filter, candidate);
+        });
+        if (!runs) {
+            std::string known;
+            for (const auto& candidate : services)
+                known += (known.empty() ? "" : ", ") + candidate.label;
+            return bad_args("no service '" + proxycfg::printable(service) +
+                            "'; the services are: " + (known.empty() ? "none" : known) +
+                            " (or TYPE:PORT, e.g. socks:1080)");
+        }
+    }
     std::vector<control::SessionInfo> all;
     for (auto& v : per_worker)
         for (auto& s : v) all.push_back(std::move(s));

@@ -68,7 +68,7 @@ TEST_CASE("the admin page of a running proxyd in Chromium") {
         if (listed.status != 0) continue;
         auto reply = nlohmann::json::parse(listed.out);
         for (const auto& x : reply["result"]["sessions"])
-            relaying |= x["user"] == "alice" && x["bytes_out"].get<std::uint64_t>() > 0;
+            relaying |= x["user"] == "alice" && x["bytes_in"].get<std::uint64_t>() > 0;
         if (!relaying) std::this_thread::sleep_for(50ms);
     }
     INFO(last);

@@ -71,13 +71,13 @@ TEST_CASE("SOCKS5 with a wrong password is refused at the RFC 1929 step and logg
     CHECK_THAT(lines[0], Catch::StartsWith("SOCKS5 6 alice 127.0.0.1 "));
 }
 
-TEST_CASE("SOCKS5 without credentials on a strong service is refused with code 4") {
+TEST_CASE("SOCKS5 without credentials on a strong service gets no method, logged with code 9") {
     SocksSetup s;
     auto r = curl({"--socks5", s.via(s.strong_port), s.url()});
     CHECK(r.status != 0);
     auto lines = wait_for_lines(s.log, 1);
     REQUIRE(lines.size() == 1);
-    CHECK_THAT(lines[0], Catch::StartsWith("SOCKS5 4 - 127.0.0.1 "));
+    CHECK_THAT(lines[0], Catch::StartsWith("SOCKS5 9 - 127.0.0.1 "));
 }
 
 TEST_CASE("SOCKS5 to a target port the ACL denies is refused and logged with code 1") {

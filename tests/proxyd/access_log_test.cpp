@@ -77,3 +77,14 @@ TEST_CASE("counters print their full 64-bit range, result codes their sign") {
     f.error = -1;
     CHECK(format_log_line("G%I %E", f) == "18446744073709551615 -1");
 }
+
+TEST_CASE("an IPv6 address before its port is bracketed, alone it is not") {
+    auto f = sample();
+    f.client_ip = "::1";
+    f.remote_host = "2001:db8::7";
+    f.hostname = "2001:db8::7";
+    CHECK(format_log_line("G%C:%c %R:%r %n:%r", f) ==
+          "[::1]:40000 [2001:db8::7]:80 [2001:db8::7]:80");
+    CHECK(format_log_line("G%C %c %R", f) == "::1 40000 2001:db8::7");
+    CHECK(format_log_line("G%C:%c %n:%r", sample()) == "127.0.0.1:40000 example.com:80");
+}

@@ -220,3 +220,17 @@ TEST_CASE("a chunk of exactly 2^56 bytes is still accepted") {
     CHECK_FALSE(f.error());
     CHECK_FALSE(f.done());
 }
+
+TEST_CASE("an error response carries its cause in a text body of the length it declares") {
+    std::string r = error_response(502, "Bad Gateway", "connect to 10.0.0.1:80: Connection refused",
+                                   "X-Extra: 1\r\n");
+    auto end = r.find("\r\n\r\n");
+    REQUIRE(end != std::string::npos);
+    std::string body = r.substr(end + 4);
+    CHECK(body == "502 Bad Gateway\nconnect to 10.0.0.1:80: Connection refused\n");
+    CHECK_THAT(r, Catch::StartsWith("HTTP/1.1 502 Bad Gateway\r\n"));
+    CHECK_THAT(r, Catch::Contains("Content-Length: " + std::to_string(body.size()) + "\r\n"));
+    CHECK_THAT(r, Catch::Contains("Content-Type: text/plain; charset=utf-8\r\n"));
+    CHECK_THAT(r, Catch::Contains("X-Extra: 1\r\nConnection: close\r\n"));
+    CHECK_THAT(error_response(400, "Bad Request"), Catch::EndsWith("\r\n\r\n400 Bad Request\n"));
+}

@@ -168,8 +168,9 @@ void register_sessions(CLI::App& app, Runner& runner) {
                       ->type_name("[SECONDS]");
     add_live_options(cmd, o->live);
     cmd->footer(
-        "IN is bytes from the client, OUT bytes to it; GEN the generation it was admitted "
-        "under.\nExit status: 0 ok, 1 refused by proxyd, 3 proxyd unreachable.\n"
+        "IN is bytes from the server to the client, OUT bytes from the client to the server "
+        "(the access log's %I and %O); GEN the generation it was admitted under.\nExit status: 0 "
+        "ok, 1 refused by proxyd, 3 proxyd unreachable.\n"
         "Examples:\n"
         "  proxyctl sessions\n"
         "  proxyctl sessions --service socks:127.0.0.1:1080 --user bob\n"

@@ -175,8 +175,7 @@ std::string auth_chain(const Service& s) {
 
 std::string listen_address(const Service& s) {
     std::string addr = s.bind_address.value.empty() ? "0.0.0.0" : printable(s.bind_address.value);
-    if (addr.find(':') != std::string::npos) addr = "[" + addr + "]";
-    return addr + ":" + std::to_string(s.port.value);
+    return host_port(addr, s.port.value);
 }
 
 // A service option's value, if the option is given ("-s" -> "", "-s0" -> "0").

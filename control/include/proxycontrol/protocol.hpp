@@ -174,8 +174,9 @@ struct SessionInfo {
     std::string client;  // "127.0.0.1:53211"
     std::string target;  // "example.com:443"; "" before the request named one (null)
     std::string operation;
-    std::uint64_t bytes_in = 0;   // from the client
-    std::uint64_t bytes_out = 0;  // to the client
+    // As the access log's %I and %O (docs/design.md, "Bytes in and out").
+    std::uint64_t bytes_in = 0;   // from the server, relayed to the client
+    std::uint64_t bytes_out = 0;  // from the client, relayed to the server
     std::int64_t started_at_ms = 0;
     std::int64_t last_activity_ms = 0;
     std::uint64_t generation = 0;

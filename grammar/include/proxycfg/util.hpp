@@ -60,4 +60,18 @@ bool color_enabled(int fd);
 // terminal, a log or a JSON document raw.
 std::string printable(std::string_view s);
 
+// "host:port", an IPv6 address in brackets ("[::1]:1080") so that its last group is not
+// read as the port: the one way an address or name with a port is written.
+inline std::string host_port(std::string_view host, unsigned port) {
+    bool bracket = host.find(':') != std::string_view::npos && !host.starts_with('[');
+    std::string out;
+    out.reserve(host.size() + 8);
+    if (bracket) out += '[';
+    out += host;
+    if (bracket) out += ']';
+    out += ':';
+    out += std::to_string(port);
+    return out;
+}
+
 }  // namespace proxycfg
