@@ -43,6 +43,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/completions/proxyctl.fish
 
 install(FILES ${PROJECT_SOURCE_DIR}/examples/proxyd.cfg DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples
         COMPONENT proxyctl)
+# The rule pages, where PROXY_RULE_DOCS_URL points by default.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/rules/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/rules
+        COMPONENT proxyctl FILES_MATCHING PATTERN "*.md")
 
 # Each package's /usr/share/doc/<package>: the machine-readable copyright file and a Debian
 # changelog (gzip -n9) for the version built. Its date is the configure time, or

@@ -38,10 +38,10 @@ struct RuleInfo {
     std::string_view help;
 };
 
-// Where each rule's page (docs/rules/CODE.md) is published; SARIF's helpUri and
-// `proxyctl rules CODE` point there.
-inline constexpr std::string_view kRuleDocsBaseUrl =
-    "https://github.com/proxyctl/proxyctl/blob/main/docs/rules/";
+// Where each rule's page (docs/rules/CODE.md) is found; SARIF's helpUri and
+// `proxyctl rules CODE` point there. The build sets it (PROXY_RULE_DOCS_URL): by default
+// the pages the proxyctl package installs, or a site where a distributor publishes them.
+inline constexpr std::string_view kRuleDocsBaseUrl = PROXY_RULE_DOCS_URL;
 
 std::span<const RuleInfo> all_rules();
 const RuleInfo& rule_info(Rule rule);
