@@ -91,8 +91,9 @@ Loaded finish(ParseResult parse, const LoadOptions& options) {
     loaded.parse = std::move(parse);
     loaded.diagnostics = loaded.parse.config.diagnostics;
     if (loaded.parse.readable) {
-        loaded.model = resolve(loaded.parse.config, loaded.diagnostics);
+        loaded.model = resolve(loaded.parse.config, loaded.diagnostics, true);
         lint(loaded.parse.config, loaded.model, options.lint, loaded.diagnostics);
+        drop_refused_services(loaded.model);
         apply_suppressions(loaded.parse.config, options.lint, loaded.diagnostics);
     }
     sort_diagnostics(loaded.diagnostics);
