@@ -97,6 +97,8 @@ Loaded finish(ParseResult parse, const LoadOptions& options) {
         apply_suppressions(loaded.parse.config, options.lint, loaded.diagnostics);
     }
     sort_diagnostics(loaded.diagnostics);
+    if (options.lint.repeat_limit > 0)
+        summarise_repeats(loaded.diagnostics, options.lint.repeat_limit);
     return loaded;
 }
 
