@@ -44,11 +44,12 @@ void lint(const ParsedConfig& config, const Model& model, const LintOptions& opt
         bool second;
     };
     static constexpr Step steps[] = {
-        {checks::check_syntax, false},   {checks::check_force, false},
-        {checks::check_order, false},    {checks::check_users, false},
-        {checks::check_acl_users, true}, {checks::check_acl_shadowing, false},
-        {checks::check_acl_auth, false}, {checks::check_acl_field_forms, true},
-        {checks::check_network, false},  {checks::check_dialect, false},
+        {checks::check_syntax, false},    {checks::check_force, false},
+        {checks::check_order, false},     {checks::check_users, false},
+        {checks::check_acl_users, true},  {checks::check_acl_shadowing, false},
+        {checks::check_acl_auth, false},  {checks::check_acl_field_forms, true},
+        {checks::check_network, false},   {checks::check_dialect, false},
+        {checks::check_logformat, false},
     };
     std::vector<Diagnostics> found(std::size(steps));
     auto run = [&](bool second) {
