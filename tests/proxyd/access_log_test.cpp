@@ -1,5 +1,9 @@
 #include "access_log.hpp"
 
+#include <string>
+
+#include "proxycfg/log_fields.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace proxyd;
@@ -76,4 +80,19 @@ TEST_CASE("counters print their full 64-bit range, result codes their sign") {
     f.bytes_in = 18446744073709551615ULL;
     f.error = -1;
     CHECK(format_log_line("G%I %E", f) == "18446744073709551615 -1");
+}
+
+TEST_CASE("every field the linter lists as supported is expanded, and no other") {
+    // proxyctl's PX511 and proxyd.cfg(5) take the list from proxycfg::proxyd_log_fields().
+    for (const auto& field : proxycfg::proxyd_log_fields()) {
+        std::string format = std::string("G%") + field.letter;
+        INFO(format);
+        CHECK(format_log_line(format, sample()) != format.substr(1));
+    }
+    for (char letter = ' '; letter < 0x7f; ++letter) {
+        if (letter == '%' || proxycfg::proxyd_log_field(letter)) continue;
+        std::string format = std::string("G%") + letter;
+        INFO(format);
+        CHECK(format_log_line(format, sample()) == format.substr(1));
+    }
 }
