@@ -44,11 +44,12 @@ void lint(const ParsedConfig& config, const Model& model, const LintOptions& opt
         bool second;
     };
     static constexpr Step steps[] = {
-        {checks::check_syntax, false},   {checks::check_force, false},
-        {checks::check_order, false},    {checks::check_users, false},
-        {checks::check_acl_users, true}, {checks::check_acl_shadowing, false},
-        {checks::check_acl_auth, false}, {checks::check_acl_field_forms, true},
-        {checks::check_network, false},  {checks::check_dialect, false},
+        {checks::check_syntax, false},    {checks::check_force, false},
+        {checks::check_order, false},     {checks::check_users, false},
+        {checks::check_acl_users, true},  {checks::check_acl_shadowing, false},
+        {checks::check_acl_auth, false},  {checks::check_acl_field_forms, true},
+        {checks::check_network, false},   {checks::check_dialect, false},
+        {checks::check_logformat, false},
     };
     std::vector<Diagnostics> found(std::size(steps));
     auto run = [&](bool second) {
@@ -91,11 +92,14 @@ Loaded finish(ParseResult parse, const LoadOptions& options) {
     loaded.parse = std::move(parse);
     loaded.diagnostics = loaded.parse.config.diagnostics;
     if (loaded.parse.readable) {
-        loaded.model = resolve(loaded.parse.config, loaded.diagnostics);
+        loaded.model = resolve(loaded.parse.config, loaded.diagnostics, true);
         lint(loaded.parse.config, loaded.model, options.lint, loaded.diagnostics);
+        drop_refused_services(loaded.model);
         apply_suppressions(loaded.parse.config, options.lint, loaded.diagnostics);
     }
     sort_diagnostics(loaded.diagnostics);
+    if (options.lint.repeat_limit > 0)
+        summarise_repeats(loaded.diagnostics, options.lint.repeat_limit);
     return loaded;
 }
 

@@ -22,7 +22,9 @@ namespace {
 constexpr std::size_t kMaxLineBytes = 65534;        // fgets(buf, 65535) in 3proxy
 constexpr std::size_t kMaxTokensPerLine = 4095;     // NPARAMS - 1
 constexpr std::size_t kMaxDollarFileBytes = 65534;  // one read() in 3proxy
-constexpr std::size_t kMaxErrorsPerFile = 50;
+// Errors in one file before the bytes read so far are checked for binary content (again
+// at each doubling of the count).
+constexpr std::size_t kErrorsBeforeBinaryCheck = 50;
 constexpr int kMaxIncludeDepth = 32;
 
 bool is_space(char c) {
@@ -49,7 +51,9 @@ class Parser {
     const ParseOptions& options_;
     std::vector<std::string> stack_;  // canonical paths of the include chain
     std::vector<Token> line_tokens_;  // the current line's tokens before they are stored
-    std::map<std::string, FileId> dollar_files_;  // $file cache: users $f on many lines
+    std::map<std::string, FileId> dollar_files_;          // $file cache: users $f on many lines
+    std::map<std::string, std::string> dollar_failures_;  // unreadable $files: why
+    bool truncated_ = false;  // an unreadable $file cut the current line short
     std::size_t errors_in_file_ = 0;
     std::vector<LexToken> lexed_;
 
@@ -132,13 +136,19 @@ class Parser {
         }
 
         std::size_t nul_reports = 0;
+        std::size_t next_binary_check = kErrorsBeforeBinaryCheck;
         for (std::uint32_t ln = 1; ln <= file.line_count(); ++ln) {
-            if (errors_in_file_ >= kMaxErrorsPerFile) {
-                report(Rule::PX016, {id, ln, 1, 0},
-                       "too many errors in " + file.path +
-                           "; stopping here (is it a "
-                           "configuration file?)");
-                break;
+            // Many errors alone do not make a file binary (one mistake repeated is common
+            // and is summarised later); only the bytes read so far decide.
+            if (errors_in_file_ >= next_binary_check) {
+                next_binary_check *= 2;
+                if (mostly_binary(text.substr(0, file.line_offsets[ln - 1]))) {
+                    report(Rule::PX016, {id, ln, 1, 0},
+                           "'" + printable(file.path) +
+                               "' reads as binary data (control bytes and invalid UTF-8), "
+                               "not a configuration file; not parsed further");
+                    break;
+                }
             }
             std::size_t begin = file.line_offsets[ln - 1];
             std::size_t end = ln < file.line_count() ? file.line_offsets[ln] : text.size();
@@ -187,6 +197,25 @@ class Parser {
                 ++control;
         }
         return nul > 0 && control >= 16 && control * 20 >= head.size();
+    }
+
+    // More than one byte in ten is NUL, another control byte, or not valid UTF-8.
+    static bool mostly_binary(std::string_view text) {
+        std::size_t bad = 0;
+        for (std::size_t i = 0; i < text.size();) {
+            std::size_t off = first_invalid_utf8(text.substr(i));
+            std::size_t end = off == std::string_view::npos ? text.size() : i + off;
+            for (; i < end; ++i) {
+                auto c = static_cast<unsigned char>(text[i]);
+                if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != '\v')
+                    ++bad;
+            }
+            if (off != std::string_view::npos) {
+                ++bad;
+                ++i;
+            }
+        }
+        return bad * 10 > text.size();
     }
 
     static void locate(std::string_view text, std::size_t offset, std::uint32_t& line,
@@ -280,6 +309,7 @@ class Parser {
         Directive d;
         d.span = line_span(id, ln, line, col_base);
         if (!collect_tokens(id, ln, col_base, last_line_without_newline, depth)) {
+            if (truncated_) return true;  // the unreadable $file said so
             report(Rule::PX011, d.span,
                    "nothing is left of this line after $file expansion; 3proxy reports a parse "
                    "error");
@@ -368,6 +398,7 @@ class Parser {
     bool collect_tokens(FileId id, std::uint32_t ln, std::uint32_t col_base,
                         bool last_line_without_newline, int depth) {
         line_tokens_.clear();
+        truncated_ = false;
         for (const auto& t : lexed_) {
             std::uint32_t col = t.offset + 1 + col_base;
             if (t.quirk) {
@@ -376,7 +407,10 @@ class Parser {
                        "quoted string glues the next whitespace onto the token)");
             }
             if (t.dollar != std::string_view::npos) {
-                expand_dollar(id, ln, col, t, last_line_without_newline, depth);
+                if (!expand_dollar(id, ln, col, t, last_line_without_newline, depth)) {
+                    truncated_ = true;
+                    break;
+                }
                 continue;
             }
             line_tokens_.push_back(make_token(id, ln, col, t, false));
@@ -539,7 +573,8 @@ class Parser {
             std::vector<Note> notes = chain_notes(site);
             notes.erase(notes.begin());
             report(Rule::PX010, site,
-                   "cannot read included file '" + printable(resolved) + "': " + error.message,
+                   "cannot read included file '" + printable(resolved) +
+                       "': " + read_failure("include", resolved, error),
                    std::move(notes));
             return;
         }
@@ -550,9 +585,11 @@ class Parser {
     }
 
     // `$file` inside a token: the file's tokens replace it, the text before '$' is glued
-    // onto the first of them (docs/language.md, "Lexical level"). Kept out of line: `$file`
-    // words are rare, and inlined into parse_line this pushes the per-line steps out of line.
-    [[gnu::noinline]] void expand_dollar(FileId id, std::uint32_t ln, std::uint32_t col,
+    // onto the first of them (docs/language.md, "Lexical level"). False when the file cannot
+    // be read: 3proxy then drops the word and every later word of the line. Kept out of
+    // line: `$file` words are rare, and inlined into parse_line this pushes the per-line
+    // steps out of line.
+    [[gnu::noinline]] bool expand_dollar(FileId id, std::uint32_t ln, std::uint32_t col,
                                          const LexToken& t, bool last_line_without_newline,
                                          int depth) {
         (void)depth;
@@ -573,26 +610,30 @@ class Parser {
             report(Rule::PX011, site,
                    "'$' with no file name: 3proxy drops this argument; quote a "
                    "literal '$'");
-            return;
+            return true;
         }
         std::string resolved = resolve_path(name);
         FileId fid;
         if (auto it = dollar_files_.find(resolved); it != dollar_files_.end()) {
             fid = it->second;
         } else {
-            ReadError error;
+            if (!options_.follow_includes) {
+                line_tokens_.push_back(make_token(id, ln, col, t, false));
+                return true;
+            }
+            auto failed = dollar_failures_.find(resolved);
             std::optional<FileId> read;
-            if (options_.follow_includes) read = read_source(resolved, error, site);
+            if (failed == dollar_failures_.end()) {
+                ReadError error;
+                read = read_source(resolved, error, site);
+                if (!read)
+                    failed =
+                        dollar_failures_.emplace(resolved, read_failure("$file", resolved, error))
+                            .first;
+            }
             if (!read) {
-                if (!options_.follow_includes) {
-                    line_tokens_.push_back(make_token(id, ln, col, t, false));
-                    return;
-                }
-                report(Rule::PX011, site,
-                       "cannot read $file '" + printable(resolved) + "': " + error.message +
-                           "; 3proxy silently drops this argument" +
-                           (prefix.empty() ? "" : " (if '$' is literal, quote the token)"));
-                return;
+                unreadable_dollar_file(site, resolved, failed->second, prefix);
+                return false;
             }
             fid = *read;
             dollar_files_.emplace(resolved, fid);
@@ -611,14 +652,14 @@ class Parser {
             locate(f.text, err.offset, l, c);
             report(Rule::PX003, {fid, l, c, 1},
                    "quote opened here is not closed in $file '" + name + "'", chain_notes(site));
-            return;
+            return true;
         }
         if (inner.empty()) {
             report(Rule::PX011, site,
                    "$file '" + name +
                        "' is empty; 3proxy silently drops this "
                        "argument");
-            return;
+            return true;
         }
         for (std::size_t i = 0; i < inner.size(); ++i) {
             std::uint32_t l = 1, c = 1;
@@ -630,6 +671,39 @@ class Parser {
             }
             line_tokens_.push_back(tok);
         }
+        return true;
+    }
+
+    // Why an include or a $file cannot be read. Both read exactly one file: a directory or
+    // a wildcard pattern gets what to write instead.
+    static std::string read_failure(std::string_view what, const std::string& path,
+                                    const ReadError& error) {
+        std::error_code ec;
+        std::string one_each = "write one " + std::string(what) + " per file";
+        if (std::filesystem::is_directory(path, ec))
+            return "it is a directory, and " + std::string(what) +
+                   " reads one file, never a directory's entries (" + one_each + ")";
+        if (path.find_first_of("*?[") != std::string::npos)
+            return error.message + "; " + std::string(what) +
+                   " reads one file and does not expand '*', '?' or '[' (" + one_each + ")";
+        return error.message;
+    }
+
+    // 3proxy drops the `$file` word and the rest of the line (0.9.4): the line means what
+    // its words before the `$file` say, so that is what the later steps see.
+    void unreadable_dollar_file(SourceSpan site, const std::string& path, const std::string& why,
+                                std::string_view prefix) {
+        constexpr std::size_t kWordsShown = 6;
+        std::string kept;
+        for (std::size_t i = 0; i < line_tokens_.size() && i < kWordsShown; ++i)
+            kept += (i == 0 ? "" : " ") + printable(line_tokens_[i].text());
+        if (line_tokens_.size() > kWordsShown) kept += " ...";
+        std::string msg = "cannot read $file '" + printable(path) + "': " + why +
+                          "; 3proxy drops this word and the rest of the line";
+        msg += kept.empty() ? ", and nothing is left of the line"
+                            : ", which then reads '" + kept + "'";
+        if (!prefix.empty()) msg += " (if '$' is literal, quote the token)";
+        report(Rule::PX011, site, std::move(msg));
     }
 
     // Moves the current line's tokens into a chunk with room for all of them. Chunks

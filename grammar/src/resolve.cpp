@@ -23,7 +23,8 @@ constexpr std::size_t kParallelUsers = 20000;
 
 class Resolver {
   public:
-    Resolver(const ParsedConfig& cfg, Diagnostics& diags) : cfg_(cfg), diags_(diags) {
+    Resolver(const ParsedConfig& cfg, Diagnostics& diags, bool keep_refused)
+        : cfg_(cfg), diags_(diags), keep_refused_(keep_refused) {
         auth_.value = {AuthMethod::iponly};  // 3proxy's real default; its manual says none
         maxconn_.value = 100;
         force_.value = true;
@@ -65,6 +66,7 @@ class Resolver {
   private:
     const ParsedConfig& cfg_;
     Diagnostics& diags_;
+    bool keep_refused_;
     Model model_;
     bool nscache_seen_ = false;  // an nscache or nscache6 line came before
 
@@ -819,58 +821,78 @@ class Resolver {
         bool mapper = s.type == ServiceType::tcppm || s.type == ServiceType::udppm;
         std::size_t positional = args.size() - i;
         if (mapper) {
-            if (positional != 3) {
-                report(Rule::PX009, d.span,
-                       std::string(d.name()) +
-                           " needs exactly LPORT HOST RPORT after its options, got " +
-                           std::to_string(positional) + " word(s)");
-                return;
-            }
-            long long lport = 0, rport = 0;
-            if (!parse_int(args[i].text(), lport) || lport < 1 || lport > 65535) {
-                report(Rule::PX005, args[i].span(),
-                       "local port '" + printable(args[i].text()) + "' is not a port 1-65535");
-                return;
-            }
-            if (!parse_int(args[i + 2].text(), rport) || rport < 1 || rport > 65535) {
-                report(Rule::PX005, args[i + 2].span(),
-                       "remote port '" + printable(args[i + 2].text()) + "' is not a port 1-65535");
-                return;
-            }
-            s.port = {static_cast<std::uint16_t>(lport), args[i].span()};
-            s.map_host = std::string(args[i + 1].text());
-            s.map_port = static_cast<std::uint16_t>(rport);
+            ok &= mapper_ports(s, d, i);
         } else if (positional > 0) {
-            const Token& t = args[i];
-            std::string msg = "unexpected '" + printable(t.text()) + "' on a service line";
-            std::vector<FixIt> fixits;
-            if (i > 0 && args[i - 1].text().size() == 2 && !args[i - 1].quoted && !t.quoted &&
-                args[i - 1].span().line == t.span().line) {
-                const Token& opt = args[i - 1];
-                std::string joined = std::string(opt.text()) + std::string(t.text());
-                msg = "option value must be glued to its letter: write '" + joined + "', not '" +
-                      std::string(opt.text()) + " " + std::string(t.text()) +
-                      "' (3proxy: Service not started, code 40)";
-                fixits.push_back({{opt.span().file, opt.span().line, opt.span().column,
-                                   t.span().column + t.span().length - opt.span().column},
-                                  joined,
-                                  "join the option and its value"});
-            } else {
-                msg += " (options start with '-' and come first; 3proxy: Service not started)";
-            }
-            SourceSpan span = fixits.empty() ? t.span() : fixits.front().span;
-            report(Rule::PX009, span, msg, std::move(fixits));
-            return;
+            stray_argument(d, i);
+            ok = false;
         }
-        if (!ok) return;
+        s.refused = !ok;
         s.label = std::string(to_string(s.type)) + ":" +
                   (s.listens_everywhere() ? std::to_string(s.port.value)
                                           : host_port(s.bind_address.value, s.port.value));
+        // A refused service takes no label: those of the services that start stay as
+        // they would be without it.
         std::string base = s.label;
-        for (int n = 2; !labels_.emplace(s.label.data(), s.label.size()).second; ++n) {
+        for (int n = 2; !s.refused && !labels_.emplace(s.label.data(), s.label.size()).second;
+             ++n) {
             s.label = base + "#" + std::to_string(n);
         }
+        if (s.refused && !keep_refused_) return;
         model_.services.push_back(std::move(s));
+    }
+
+    // tcppm/udppm: LPORT HOST RPORT after the options; false when 3proxy refuses them.
+    bool mapper_ports(Service& s, const Directive& d, std::size_t i) {
+        auto args = d.args();
+        std::size_t positional = args.size() - i;
+        if (positional != 3) {
+            report(Rule::PX009, d.span,
+                   std::string(d.name()) +
+                       " needs exactly LPORT HOST RPORT after its options, got " +
+                       std::to_string(positional) + " word(s)");
+            return false;
+        }
+        long long lport = 0, rport = 0;
+        bool ok = true;
+        if (!parse_int(args[i].text(), lport) || lport < 1 || lport > 65535) {
+            report(Rule::PX005, args[i].span(),
+                   "local port '" + printable(args[i].text()) + "' is not a port 1-65535");
+            ok = false;
+        }
+        if (!parse_int(args[i + 2].text(), rport) || rport < 1 || rport > 65535) {
+            report(Rule::PX005, args[i + 2].span(),
+                   "remote port '" + printable(args[i + 2].text()) + "' is not a port 1-65535");
+            ok = false;
+        }
+        if (!ok) return false;
+        s.port = {static_cast<std::uint16_t>(lport), args[i].span()};
+        s.map_host = std::string(args[i + 1].text());
+        s.map_port = static_cast<std::uint16_t>(rport);
+        return true;
+    }
+
+    // A word after the options that is not one: "-p 1080" gets a fix-it joining them.
+    void stray_argument(const Directive& d, std::size_t i) {
+        auto args = d.args();
+        const Token& t = args[i];
+        std::string msg = "unexpected '" + printable(t.text()) + "' on a service line";
+        std::vector<FixIt> fixits;
+        if (i > 0 && args[i - 1].text().size() == 2 && !args[i - 1].quoted && !t.quoted &&
+            args[i - 1].span().line == t.span().line) {
+            const Token& opt = args[i - 1];
+            std::string joined = std::string(opt.text()) + std::string(t.text());
+            msg = "option value must be glued to its letter: write '" + joined + "', not '" +
+                  std::string(opt.text()) + " " + std::string(t.text()) +
+                  "' (3proxy: Service not started, code 40)";
+            fixits.push_back({{opt.span().file, opt.span().line, opt.span().column,
+                               t.span().column + t.span().length - opt.span().column},
+                              joined,
+                              "join the option and its value"});
+        } else {
+            msg += " (options start with '-' and come first; 3proxy: Service not started)";
+        }
+        SourceSpan span = fixits.empty() ? t.span() : fixits.front().span;
+        report(Rule::PX009, span, msg, std::move(fixits));
     }
 
     // The service's own copy of its log settings, for -l and -f.
@@ -1037,9 +1059,17 @@ class Resolver {
 
 }  // namespace
 
-Model resolve(const ParsedConfig& config, Diagnostics& diagnostics) {
-    Resolver r(config, diagnostics);
+Model resolve(const ParsedConfig& config, Diagnostics& diagnostics, bool keep_refused) {
+    Resolver r(config, diagnostics, keep_refused);
     return r.run();
+}
+
+void drop_refused_services(Model& model) {
+    auto& services = model.services;
+    services.erase(std::remove_if(services.begin(), services.end(),
+                                  [](const Service& s) { return s.refused; }),
+                   services.end());
+    for (std::size_t i = 0; i < services.size(); ++i) services[i].index = i;
 }
 
 }  // namespace proxycfg

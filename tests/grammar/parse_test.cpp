@@ -272,14 +272,61 @@ TEST_CASE("a quoted $\"file name\" may contain spaces", "[grammar][parse]") {
     CHECK(words(r.config, 0) == W{"users", "alice:CL:a"});
 }
 
-TEST_CASE("a missing $file is PX011 and the word is dropped", "[grammar][parse]") {
+TEST_CASE("a missing $file is PX011 and it ends the line", "[grammar][parse]") {
+    // 3proxy 0.9.4 drops the word and every word after it.
     TempDir dir;
     auto r = parse_in(dir, "users a:CL:1 $missing b:CL:2\n");
     auto d = with_code(r.config, "PX011");
     REQUIRE(d.size() == 1);
     CHECK(d[0]->span.line == 1);
     CHECK(d[0]->span.column == 14);
-    CHECK(words(r.config, 0) == W{"users", "a:CL:1", "b:CL:2"});
+    CHECK(d[0]->message.find("drops this word and the rest of the line") != std::string::npos);
+    CHECK(d[0]->message.find("which then reads 'users a:CL:1'") != std::string::npos);
+    CHECK(words(r.config, 0) == W{"users", "a:CL:1"});
+}
+
+TEST_CASE("an unreadable $file in an allow line leaves the fields before it, unshifted",
+          "[grammar][parse]") {
+    TempDir dir;
+    auto path =
+        dir.write("main.cfg", "allow * 10.0.0.0/8 $missing 80 CONNECT\nsocks -i127.0.0.1\n");
+    auto l = proxycfg::load_config(path);
+    INFO(testing::summary(l));
+    auto d = testing::only(l, "PX011");
+    CHECK(d.span.line == 1);
+    CHECK(d.span.column == 20);
+    CHECK_THAT(d.message, Catch::Contains("which then reads 'allow * 10.0.0.0/8'"));
+    // No knock-on field errors: 80 and CONNECT are gone, not read as targets or ports.
+    for (const auto& other : l.diagnostics) {
+        bool field_error = other.code.rfind("PX0", 0) == 0 && other.code != "PX011";
+        CHECK_FALSE(field_error);
+    }
+    REQUIRE(l.model.services.size() == 1);
+    auto entries = l.model.services[0].acl.entries();
+    REQUIRE(entries.size() == 1);
+    CHECK(entries[0].any_target());
+}
+
+TEST_CASE("an unreadable $file used on several lines is read once and reported per line",
+          "[grammar][parse]") {
+    TempDir dir;
+    auto r = parse_in(dir, "allow $gone 10.0.0.0/8\ndeny $gone\n");
+    auto d = with_code(r.config, "PX011");
+    REQUIRE(d.size() == 2);
+    CHECK(d[0]->span.line == 1);
+    CHECK(d[1]->span.line == 2);
+    CHECK(words(r.config, 0) == W{"allow"});
+    CHECK(words(r.config, 1) == W{"deny"});
+}
+
+TEST_CASE("a $file naming a directory says a $file reads one file", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("lists/a", "alice:CL:1\n");
+    auto r = parse_in(dir, "users $lists\n");
+    auto d = with_code(r.config, "PX011");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->message.find("is a directory") != std::string::npos);
+    CHECK(d[0]->message.find("write one $file per file") != std::string::npos);
 }
 
 TEST_CASE("an unquoted '$' in a password is read as a $file", "[grammar][parse]") {
@@ -292,10 +339,10 @@ TEST_CASE("an unquoted '$' in a password is read as a $file", "[grammar][parse]"
 TEST_CASE("a line that is only a missing $file leaves nothing", "[grammar][parse]") {
     TempDir dir;
     auto r = parse_in(dir, "$missing\nsocks\n");
-    // One for the missing file, one for the line it leaves empty (3proxy: Parse error).
+    // One finding, for the missing file, which says the line is left empty.
     auto d = with_code(r.config, "PX011");
-    REQUIRE(d.size() == 2);
-    CHECK(d[1]->message.find("nothing is left") != std::string::npos);
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->message.find("nothing is left") != std::string::npos);
     REQUIRE(r.config.directives.size() == 1);
     CHECK(words(r.config, 0) == W{"socks"});
 }
@@ -388,6 +435,29 @@ TEST_CASE("a missing include is PX010 with the chain of includes", "[grammar][pa
     REQUIRE(d[0]->notes.size() == 1);
     CHECK(d[0]->notes[0].span.file == r.config.main_file);
     CHECK(d[0]->notes[0].span.line == 2);
+}
+
+TEST_CASE("include of a directory says include reads one file", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("conf.d/a.cfg", "maxconn 10\n");
+    auto r = parse_in(dir, "include conf.d\nsocks\n");
+    auto d = with_code(r.config, "PX010");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->span.line == 1);
+    CHECK(d[0]->message.find("is a directory") != std::string::npos);
+    CHECK(d[0]->message.find("include reads one file") != std::string::npos);
+    CHECK(d[0]->message.find("write one include per file") != std::string::npos);
+}
+
+TEST_CASE("include of a glob says patterns are not expanded", "[grammar][parse]") {
+    TempDir dir;
+    dir.write("conf.d/a.cfg", "maxconn 10\n");
+    auto r = parse_in(dir, "include conf.d/*.cfg\nsocks\n");
+    auto d = with_code(r.config, "PX010");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->span.line == 1);
+    CHECK(d[0]->message.find("does not expand '*', '?' or '['") != std::string::npos);
+    CHECK(d[0]->message.find("write one include per file") != std::string::npos);
 }
 
 TEST_CASE("an include cycle is PX010, not a hang", "[grammar][parse]") {
@@ -490,10 +560,23 @@ TEST_CASE("a missing configuration file is PX000, unreadable", "[grammar][parse]
     CHECK(with_code(r.config, "PX000").size() == 1);
 }
 
-TEST_CASE("too many errors stop the file with one PX016", "[grammar][parse]") {
+TEST_CASE("one mistake repeated in a text file does not stop it as binary", "[grammar][parse]") {
     std::string text;
     for (int i = 0; i < 200; ++i) text += "bogus\n";
+    text += "socks\n";
     auto r = parse(text);
-    CHECK(with_code(r.config, "PX001").size() == 50);
-    CHECK(with_code(r.config, "PX016").size() == 1);
+    CHECK(with_code(r.config, "PX001").size() == 200);
+    CHECK(with_code(r.config, "PX016").empty());
+    CHECK(r.config.directives.size() == 201);
+}
+
+TEST_CASE("many errors in bytes that are mostly not text stop the file with one PX016",
+          "[grammar][parse]") {
+    std::string text;
+    for (int i = 0; i < 200; ++i) text += "\x01\x02\xff\xfe\x03zz\n";
+    auto r = parse(text);
+    auto d = with_code(r.config, "PX016");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]->span.line == 51);
+    CHECK(d[0]->message.find("binary data") != std::string::npos);
 }

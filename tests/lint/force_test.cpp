@@ -128,6 +128,54 @@ proxy -p3128
     CHECK_FALSE(any_force_finding(l));
 }
 
+TEST_CASE("a toggle glued below a service but followed by the next block's ACL opens that block") {
+    auto l = check_text(R"(noforce
+socks -i127.0.0.1 -p1080
+force
+flush
+auth iponly
+allow * 10.0.0.0/8
+proxy -i127.0.0.1 -p3128
+)");
+    INFO(testing::summary(l));
+    CHECK_FALSE(any_force_finding(l));
+}
+
+TEST_CASE("a toggle glued below a service and followed by its auth line opens the next block") {
+    auto l = check_text(R"(noforce
+socks -i127.0.0.1 -p1080
+force
+auth strong
+users alice:CL:wonderland
+proxy -i127.0.0.1 -p3128
+)");
+    INFO(testing::summary(l));
+    CHECK_FALSE(reports(l, "PX102"));
+}
+
+TEST_CASE("a toggle glued below a service with only global lines before the next is still PX102") {
+    auto l = check_text(R"(noforce
+socks -i127.0.0.1 -p1080
+force
+users alice:CL:wonderland
+proxy -i127.0.0.1 -p3128
+)");
+    auto d = only(l, "PX102");
+    CHECK(d.span.line == 3);
+    CHECK_THAT(d.message, Catch::Contains("changes the next service instead"));
+}
+
+TEST_CASE("a toggle below the last service that starts a block with no service is PX101") {
+    auto l = check_text(R"(socks -i127.0.0.1 -p1080
+noforce
+flush
+allow * 10.0.0.0/8
+)");
+    auto d = only(l, "PX101");
+    CHECK(d.span.line == 2);
+    CHECK_FALSE(reports(l, "PX102"));
+}
+
 // --- PX103
 
 TEST_CASE("force with a service on its line is an error with a fix-it that splits the line") {

@@ -7,9 +7,14 @@
 
 #include "check_text.hpp"
 
-using testing::check_text;
-
 namespace {
+
+// Every finding, none summarised: the test compares them one by one.
+proxycfg::Loaded check_text(std::string text) {
+    proxycfg::LoadOptions options;
+    options.lint.repeat_limit = 0;
+    return proxycfg::load_config_text("test.cfg", std::move(text), options);
+}
 
 // One block: user definitions (one redefined), an ACL with an unknown user, a shadowed
 // entry, a CIDR with host bits and a wildcard domain, and a service on its own port.

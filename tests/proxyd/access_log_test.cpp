@@ -1,5 +1,9 @@
 #include "access_log.hpp"
 
+#include <string>
+
+#include "proxycfg/log_fields.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace proxyd;
@@ -87,4 +91,19 @@ TEST_CASE("an IPv6 address before its port is bracketed, alone it is not") {
           "[::1]:40000 [2001:db8::7]:80 [2001:db8::7]:80");
     CHECK(format_log_line("G%C %c %R", f) == "::1 40000 2001:db8::7");
     CHECK(format_log_line("G%C:%c %n:%r", sample()) == "127.0.0.1:40000 example.com:80");
+}
+
+TEST_CASE("every field the linter lists as supported is expanded, and no other") {
+    // proxyctl's PX511 and proxyd.cfg(5) take the list from proxycfg::proxyd_log_fields().
+    for (const auto& field : proxycfg::proxyd_log_fields()) {
+        std::string format = std::string("G%") + field.letter;
+        INFO(format);
+        CHECK(format_log_line(format, sample()) != format.substr(1));
+    }
+    for (char letter = ' '; letter < 0x7f; ++letter) {
+        if (letter == '%' || proxycfg::proxyd_log_field(letter)) continue;
+        std::string format = std::string("G%") + letter;
+        INFO(format);
+        CHECK(format_log_line(format, sample()) == format.substr(1));
+    }
 }

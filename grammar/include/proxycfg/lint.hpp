@@ -19,6 +19,8 @@ struct LintOptions {
     // Findings of rules whose severity is below this are not even created: a large file
     // can have hundreds of thousands of info-level findings nobody asked to see.
     Severity min_severity = Severity::info;
+    // Findings of one kind shown per file before the rest are summarised (0: all shown).
+    std::size_t repeat_limit = 10;
 };
 
 // Runs every rule family over a parsed and resolved configuration.
@@ -27,6 +29,11 @@ void lint(const ParsedConfig& config, const Model& model, const LintOptions& opt
 
 // Removes diagnostics switched off by --disable or by `# proxyctl: disable=` comments.
 void apply_suppressions(const ParsedConfig& config, const LintOptions& options, Diagnostics& diags);
+
+// Findings beyond `keep` of one kind (same file, code and message apart from quoted names
+// and numbers) are dropped; the last one kept gets a note counting them. Expects the
+// diagnostics sorted.
+void summarise_repeats(Diagnostics& diags, std::size_t keep);
 
 struct LoadOptions {
     ParseOptions parse;

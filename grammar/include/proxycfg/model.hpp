@@ -214,6 +214,9 @@ struct Service {
     int anonymous = 0;                           // proxy -a/-a1/-a2 (0 = add Forwarded)
     int need_user = 1;                           // -u / -u2
     bool ipv6_first = false;                     // -6 / -64 / -46
+    // 3proxy refuses the line (an error says why): only the lint rules see such a service,
+    // and settings its bad options would have set are the inherited ones.
+    bool refused = false;
 
     // Whether `m` is one of the service's auth methods.
     bool uses(AuthMethod m) const {

@@ -48,6 +48,7 @@ void check_acl_shadowing(Context& ctx);    // PX204, PX205
 void check_acl_auth(Context& ctx);         // PX209, PX210, PX212, PX217
 void check_acl_field_forms(Context& ctx);  // PX213, PX214 (PX216 is the resolver's)
 void check_network(Context& ctx);          // network.cpp  PX301-PX310, PX312
-void check_dialect(Context& ctx);          // dialect.cpp  PX501-PX507
+void check_dialect(Context& ctx);          // dialect.cpp  PX501-PX510
+void check_logformat(Context& ctx);        // logformat.cpp PX511
 
 }  // namespace proxycfg::checks

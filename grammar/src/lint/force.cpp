@@ -31,6 +31,23 @@ bool starts_service(const Directive& d) {
     return (!d.tokens.empty() && is_service_word(d.tokens[0])) || toggle_with_service(d);
 }
 
+// Lines that set up a service block: the ACL, its auth and the per-service settings.
+bool sets_up_block(const Directive& d) {
+    const DirectiveInfo* info = info_of(d);
+    return info && info->scope == Scope::snapshot && !is_toggle(d);
+}
+
+// A toggle followed, before the next service line, by block set-up lines (flush, auth,
+// allow, ...) opens the next block: it is written for the service below, not the one above.
+bool opens_next_block(const Context& ctx, const Directive& toggle) {
+    for (std::size_t i = toggle.index + 1; i < ctx.cfg.directives.size(); ++i) {
+        const Directive& d = ctx.directive(static_cast<std::uint32_t>(i));
+        if (starts_service(d)) return false;
+        if (sets_up_block(d)) return true;
+    }
+    return false;
+}
+
 struct Event {
     const Directive* directive;
     bool service;  // otherwise a toggle
@@ -151,7 +168,7 @@ void check_force(Context& ctx) {
         }
         const Directive& d = *e.directive;
         const Directive* above = d.index > 0 ? &ctx.directive(d.index - 1) : nullptr;
-        bool below_service = above && starts_service(*above);
+        bool below_service = above && starts_service(*above) && !opens_next_block(ctx, d);
         bool malformed = d.argc() > 0;  // PX103 already
         bool flag_before = flag;
         const Event* earlier = prev_toggle;

@@ -51,6 +51,8 @@ bool is_log_file(std::string_view target) {
 
 void check_open_proxy(Context& ctx) {
     for (const auto& s : ctx.model.services) {
+        // A refused service listens nowhere; its address may be one a bad option left.
+        if (s.refused) continue;
         if (s.type != ServiceType::socks && s.type != ServiceType::proxy) continue;
         if (!is_wildcard(s.bind_address.value)) continue;
         bool none = s.uses(AuthMethod::none);
@@ -96,7 +98,7 @@ void check_open_proxy(Context& ctx) {
 void check_duplicate_listeners(Context& ctx) {
     std::map<std::pair<bool, std::uint16_t>, std::vector<const Service*>> by_port;
     for (const auto& s : ctx.model.services) {
-        if (s.port.value == 0) continue;
+        if (s.port.value == 0 || s.refused) continue;
         auto& earlier = by_port[{is_udp(s.type), s.port.value}];
         auto first = std::find_if(earlier.begin(), earlier.end(), [&](const Service* o) {
             return addresses_overlap(o->bind_address.value, s.bind_address.value);
@@ -129,7 +131,7 @@ void check_privileged_ports(Context& ctx) {
     }
     if (!drop) return;
     for (const auto& s : ctx.model.services) {
-        if (s.port.value == 0 || s.port.value >= 1024) continue;
+        if (s.port.value == 0 || s.port.value >= 1024 || s.refused) continue;
         std::string msg = "port " + std::to_string(s.port.value) + " of " + s.label +
                           " is below 1024 and the configuration drops privileges (" +
                           std::string(drop->name()) + "): ";
