@@ -75,9 +75,14 @@ def read_gzip(path):
 
 
 def doc_files(package):
-    """A package's copyright, Debian changelog and lintian overrides."""
-    return ["share/doc/%s/copyright" % package, "share/doc/%s/changelog.Debian.gz" % package,
-            "share/lintian/overrides/" + package]
+    """A package's copyright, Debian changelog and lintian overrides; for proxyctl also the
+    rule pages (docs/rules), which SARIF's helpUri points at by default."""
+    files = ["share/doc/%s/copyright" % package, "share/doc/%s/changelog.Debian.gz" % package,
+             "share/lintian/overrides/" + package]
+    if package == "proxyctl":
+        files += ["share/doc/proxyctl/rules/" + os.path.basename(page)
+                  for page in glob.glob(os.path.join(SOURCE_DIR, "docs", "rules", "*.md"))]
+    return files
 
 
 def install(tmp):
@@ -113,10 +118,13 @@ def test_installs_every_file(tmp):
     copyright_text = read(os.path.join(SOURCE_DIR, "contrib", "deb", "copyright"))
     for package in PACKAGES:
         copyright_file, changelog, overrides = (os.path.join(prefix, rel)
-                                                for rel in doc_files(package))
+                                                for rel in doc_files(package)[:3])
         check(read(overrides) == read(os.path.join(SOURCE_DIR, "contrib", "deb", "lintian",
                                                    package)), "%s's lintian overrides" % package)
         check(read(copyright_file) == copyright_text, "%s's copyright file" % package)
+        for rel in doc_files(package)[3:]:
+            page = os.path.join(SOURCE_DIR, "docs", "rules", os.path.basename(rel))
+            check(read(os.path.join(prefix, rel)) == read(page), "%s is installed" % rel)
         check(re.match(r"proxyctl \(\d+\.\d+\.\d+-1\) unstable; urgency=medium\n",
                        read_gzip(changelog)), "%s's Debian changelog" % package)
     for source, rel in COMPLETIONS.items():
