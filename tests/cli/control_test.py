@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from fake_proxyd import FakeProxyd  # noqa: E402
 from schemas import loads_valid  # noqa: E402
-from script_tests import check, run_tests, write  # noqa: E402
+from script_tests import check, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -584,13 +584,8 @@ def test_check_is_silent_without_a_daemon(tmp):
 
 
 def main():
-    global PROXYCTL, SOURCE_DIR
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, SOURCE_DIR, name = sys.argv[1:]
     # Unix socket paths are limited to 107 bytes: keep the directory short.
-    return run_tests(globals(), name, "pctl-", tmp_dir="/tmp")
+    return script_main(globals(), __doc__, "pctl-", tmp_dir="/tmp")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from script_tests import check, read, run_tests, write  # noqa: E402
+from script_tests import check, read, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -186,12 +186,7 @@ def test_standard_input_on_a_terminal_says_it_is_waiting(tmp):
 
 
 def main():
-    global PROXYCTL, SOURCE_DIR
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, SOURCE_DIR, name = sys.argv[1:]
-    return run_tests(globals(), name, "proxyctl-fmt-")
+    return script_main(globals(), __doc__, "proxyctl-fmt-")
 
 
 if __name__ == "__main__":

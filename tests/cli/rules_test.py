@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from script_tests import check, run_tests, write  # noqa: E402
+from script_tests import check, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -132,12 +132,7 @@ def test_check_text_points_to_rules(tmp):
 
 
 def main():
-    global PROXYCTL, SOURCE_DIR
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, SOURCE_DIR, name = sys.argv[1:]
-    return run_tests(globals(), name, "proxyctl-rules-")
+    return script_main(globals(), __doc__, "proxyctl-rules-")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ every test). Each runs in its own temporary directory, and its outcome is one li
 exception. Import it with the tests/support directory on sys.path (see
 tests/cli/control_test.py).
 """
+import os
 import sys
 import tempfile
 
@@ -77,3 +78,15 @@ def write(path, text):
 def read(path):
     with open(path) as f:
         return f.read()
+
+
+def script_main(namespace, doc, prefix, tmp_dir=None):
+    """The main() of a script run as `SCRIPT PROXYCTL SOURCE_DIR TEST_NAME`: sets the
+    script's PROXYCTL (absolute, so tests may change directory) and SOURCE_DIR globals,
+    then runs the test named as run_tests() does; 2 with the usage (`doc`) otherwise."""
+    if len(sys.argv) != 4:
+        print(doc, file=sys.stderr)
+        return 2
+    namespace["PROXYCTL"] = os.path.abspath(sys.argv[1])
+    namespace["SOURCE_DIR"] = sys.argv[2]
+    return run_tests(namespace, sys.argv[3], prefix, tmp_dir=tmp_dir)
