@@ -124,6 +124,7 @@ class Parser {
                    "'" + printable(file.path) +
                        "' looks like binary data, not a configuration "
                        "file (NUL and control bytes); not parsed further");
+            if (id == cfg_.main_file) cfg_.main_file_binary = true;
             errors_in_file_ = saved_errors;
             return;
         }
@@ -147,6 +148,7 @@ class Parser {
                            "'" + printable(file.path) +
                                "' reads as binary data (control bytes and invalid UTF-8), "
                                "not a configuration file; not parsed further");
+                    if (id == cfg_.main_file) cfg_.main_file_binary = true;
                     break;
                 }
             }

@@ -580,3 +580,21 @@ TEST_CASE("many errors in bytes that are mostly not text stop the file with one 
     CHECK(d[0]->span.line == 51);
     CHECK(d[0]->message.find("binary data") != std::string::npos);
 }
+
+TEST_CASE("a main file stopped as binary is not also a configuration without services",
+          "[grammar][parse]") {
+    using testing::check_text;
+    using testing::reports;
+    std::string text;
+    for (int i = 0; i < 200; ++i) text += "\x01\x02\xff\xfe\x03zz\n";
+    auto stopped = check_text(text);
+    CHECK(reports(stopped, "PX016"));
+    CHECK_FALSE(reports(stopped, "PX312"));
+    std::string blob(4096, '\0');
+    for (std::size_t i = 0; i < blob.size(); ++i) blob[i] = static_cast<char>(i * 37 + 11);
+    auto binary = check_text(blob);
+    CHECK(reports(binary, "PX016"));
+    CHECK_FALSE(reports(binary, "PX312"));
+    // A text file without services still says so.
+    CHECK(reports(check_text("maxconn 10\n"), "PX312"));
+}
