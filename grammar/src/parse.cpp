@@ -124,6 +124,7 @@ class Parser {
                    "'" + printable(file.path) +
                        "' looks like binary data, not a configuration "
                        "file (NUL and control bytes); not parsed further");
+            if (id == cfg_.main_file) cfg_.main_file_binary = true;
             errors_in_file_ = saved_errors;
             return;
         }
@@ -147,6 +148,7 @@ class Parser {
                            "'" + printable(file.path) +
                                "' reads as binary data (control bytes and invalid UTF-8), "
                                "not a configuration file; not parsed further");
+                    if (id == cfg_.main_file) cfg_.main_file_binary = true;
                     break;
                 }
             }
@@ -173,7 +175,7 @@ class Parser {
             }
             if (line.empty()) continue;
             if (line.front() == '#') {
-                note_comment(id, ln, line);
+                note_comment(id, ln, line, col_base);
                 continue;
             }
             if (is_space(line.front())) {
@@ -233,7 +235,7 @@ class Parser {
     }
 
     // `# proxyctl: disable=PX101,PX102` applies to the next command line of this file.
-    void note_comment(FileId id, std::uint32_t ln, std::string_view line) {
+    void note_comment(FileId id, std::uint32_t ln, std::string_view line, std::uint32_t col_base) {
         auto pos = line.find("proxyctl:");
         if (pos == std::string_view::npos) return;
         std::string_view rest = trim(line.substr(pos + 9));
@@ -250,20 +252,60 @@ class Parser {
         s.file = id;
         s.line = ln + 1;
         s.whole_file = whole_file;
-        s.codes = split_codes(rest);
+        s.codes = suppressed_codes(id, ln, column_of(line, rest, col_base), rest);
         pending_suppression_.push_back(cfg_.suppressions.size());
         cfg_.suppressions.push_back(std::move(s));
     }
     std::vector<std::size_t> pending_suppression_;
 
-    static std::vector<std::string> split_codes(std::string_view rest) {
+    static std::uint32_t column_of(std::string_view line, std::string_view part,
+                                   std::uint32_t col_base) {
+        return static_cast<std::uint32_t>(part.data() - line.data()) + 1 + col_base;
+    }
+
+    // The codes of a suppression's comma separated list (up to the first space): codes or
+    // rule names in any case, or "all". A word that names no rule suppresses nothing, and
+    // says so: otherwise a typo would leave the finding on without a word why.
+    std::vector<std::string> suppressed_codes(FileId id, std::uint32_t ln, std::uint32_t col,
+                                              std::string_view list) {
         std::vector<std::string> codes;
         std::size_t end = 0;
-        while (end < rest.size() && !is_space(rest[end])) ++end;
-        for (auto part : split(rest.substr(0, end), ',')) {
-            if (!part.empty()) codes.emplace_back(part);
+        while (end < list.size() && !is_space(list[end])) ++end;
+        std::size_t offset = 0;
+        for (auto word : split(list.substr(0, end), ',')) {
+            std::uint32_t word_col = col + static_cast<std::uint32_t>(offset);
+            offset += word.size() + 1;
+            if (word.empty()) continue;
+            if (to_lower(word) == "all") {
+                codes.emplace_back("all");
+            } else if (const RuleInfo* r = lookup_rule(word)) {
+                codes.emplace_back(r->code);
+            } else {
+                report_unknown_rule(id, ln, word_col, word);
+            }
         }
         return codes;
+    }
+
+    void report_unknown_rule(FileId id, std::uint32_t ln, std::uint32_t col,
+                             std::string_view word) {
+        SourceSpan span{id, ln, col, static_cast<std::uint32_t>(word.size())};
+        std::string msg = "'" + printable(word) +
+                          "' in this suppression comment is not a rule code or name, so it "
+                          "suppresses nothing";
+        std::vector<FixIt> fixits;
+        if (const RuleInfo* near = closest_rule(word)) {
+            // A code is answered with the code, a name with the name, as it was written.
+            bool as_code = to_lower(word).starts_with("px");
+            std::string_view nearest = as_code ? near->code : near->name;
+            msg += "; did you mean '" + std::string(nearest) + "' (" +
+                   std::string(as_code ? near->name : near->code) + ")?";
+            fixits.push_back(
+                {span, std::string(nearest), "replace with '" + std::string(nearest) + "'"});
+        } else {
+            msg += "; 'proxyctl rules' lists every code and name";
+        }
+        report(Rule::PX027, span, std::move(msg), {}, std::move(fixits));
     }
 
     void note_indented(FileId id, std::uint32_t ln, std::string_view line, std::uint32_t col_base) {
@@ -359,7 +401,8 @@ class Parser {
             Suppression s;
             s.file = id;
             s.line = ln;
-            s.codes = split_codes(spec.substr(8));
+            s.codes =
+                suppressed_codes(id, ln, column_of(line, spec.substr(8), col_base), spec.substr(8));
             cfg_.suppressions.push_back(std::move(s));
             cfg_.inline_suppressions.push_back(
                 {id, ln, t.offset + 1 + col_base, static_cast<std::uint32_t>(rest.size())});

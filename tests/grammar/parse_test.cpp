@@ -222,6 +222,52 @@ TEST_CASE("suppression comments silence the finding they name", "[grammar][parse
     CHECK(reports(check_text("socks\n# proxyctl: disable=PX102\nflush\n"), "PX113", 3));
 }
 
+TEST_CASE("suppression comments take rule names and codes in any case", "[grammar][parse]") {
+    using testing::check_text;
+    using testing::reports;
+    auto r = parse("# proxyctl: disable=Flush-After-Last-Service,px101\nsocks\n");
+    REQUIRE(r.config.suppressions.size() == 1);
+    CHECK(r.config.suppressions[0].codes == W{"PX113", "PX101"});
+    CHECK(r.config.diagnostics.empty());
+    CHECK_FALSE(reports(check_text("socks\n# proxyctl: disable=flush-after-last-service\nflush\n"),
+                        "PX113"));
+    CHECK_FALSE(reports(check_text("socks\nflush # proxyctl: disable=FLUSH-AFTER-LAST-SERVICE\n"),
+                        "PX113"));
+    CHECK_FALSE(reports(
+        check_text("# proxyctl: disable-file=unknown-directive\nsocks\nfrob\nfrob\n"), "PX001"));
+    CHECK_FALSE(reports(check_text("socks\n# proxyctl: disable=ALL\nflush\n"), "PX113"));
+}
+
+TEST_CASE("an unknown word in a suppression comment is reported with the nearest rule",
+          "[grammar][parse]") {
+    using testing::check_text;
+    using testing::reports;
+    using testing::with_code;
+    auto l = check_text("socks\n# proxyctl: disable=PX9999,flush-after-last-servce\nflush\n");
+    auto found = with_code(l, "PX027");
+    REQUIRE(found.size() == 2);
+    CHECK(found[0].span.line == 2);
+    CHECK(found[0].span.column == 21);
+    CHECK(found[0].span.length == 6);
+    CHECK(found[0].severity == proxycfg::Severity::warning);
+    CHECK(found[0].message.find("'PX9999'") != std::string::npos);
+    CHECK(found[0].message.find("suppresses nothing") != std::string::npos);
+    CHECK(found[1].span.column == 28);
+    CHECK(found[1].message.find("did you mean 'flush-after-last-service' (PX113)?") !=
+          std::string::npos);
+    REQUIRE(found[1].fixits.size() == 1);
+    CHECK(found[1].fixits[0].replacement == "flush-after-last-service");
+    // It suppresses nothing: the finding it was meant for stays.
+    CHECK(reports(l, "PX113", 3));
+    // A misspelt code gets the nearest code.
+    auto near = with_code(check_text("# proxyctl: disable=PX1O1\nsocks\n"), "PX027");
+    REQUIRE(near.size() == 1);
+    CHECK(near[0].message.find("did you mean 'PX101'") != std::string::npos);
+    // Trailing comments and disable-file say the same.
+    CHECK(reports(check_text("socks\nflush # proxyctl: disable=nope-rule\n"), "PX027", 2));
+    CHECK(reports(check_text("# proxyctl: disable-file=PX9999\nsocks\n"), "PX027", 1));
+}
+
 TEST_CASE("an ordinary trailing '#' stays an argument", "[grammar][parse]") {
     auto r = parse("allow * # just a note\n");
     CHECK(words(r.config, 0) == W{"allow", "*", "#", "just", "a", "note"});
@@ -579,4 +625,22 @@ TEST_CASE("many errors in bytes that are mostly not text stop the file with one 
     REQUIRE(d.size() == 1);
     CHECK(d[0]->span.line == 51);
     CHECK(d[0]->message.find("binary data") != std::string::npos);
+}
+
+TEST_CASE("a main file stopped as binary is not also a configuration without services",
+          "[grammar][parse]") {
+    using testing::check_text;
+    using testing::reports;
+    std::string text;
+    for (int i = 0; i < 200; ++i) text += "\x01\x02\xff\xfe\x03zz\n";
+    auto stopped = check_text(text);
+    CHECK(reports(stopped, "PX016"));
+    CHECK_FALSE(reports(stopped, "PX312"));
+    std::string blob(4096, '\0');
+    for (std::size_t i = 0; i < blob.size(); ++i) blob[i] = static_cast<char>(i * 37 + 11);
+    auto binary = check_text(blob);
+    CHECK(reports(binary, "PX016"));
+    CHECK_FALSE(reports(binary, "PX312"));
+    // A text file without services still says so.
+    CHECK(reports(check_text("maxconn 10\n"), "PX312"));
 }

@@ -129,7 +129,8 @@ void register_rules(CLI::App& app, Runner& runner) {
         ->excludes(json);
     cmd->footer(
         "Switch a rule off with 'proxyctl check --disable CODE' or a\n"
-        "'# proxyctl: disable=CODE' comment on the line above the finding.\n"
+        "'# proxyctl: disable=CODE' comment on the line above the finding;\n"
+        "both take the rule's name as well.\n"
         "Exit status 2 when a rule named is unknown.\n"
         "Examples:\n"
         "  proxyctl rules | grep PX1\n"

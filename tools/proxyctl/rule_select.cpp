@@ -7,23 +7,11 @@
 #include "suggest.hpp"
 
 namespace proxyctl {
-namespace {
-
-bool equal_nocase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-
-}  // namespace
-
 std::optional<std::string> resolve_rule(std::string_view word, std::string& error) {
+    // The same lookup as suppression comments, so both accept the same words.
+    if (const proxycfg::RuleInfo* r = proxycfg::lookup_rule(word)) return std::string(r->code);
     std::vector<std::string> known;
     for (const auto& r : proxycfg::all_rules()) {
-        if (equal_nocase(word, r.code) || equal_nocase(word, r.name)) return std::string(r.code);
         known.emplace_back(r.code);
         known.emplace_back(r.name);
     }

@@ -103,6 +103,9 @@ struct ParsedConfig {
     // Indented lines whose first word is a directive (3proxy ignores them).
     std::vector<SourceSpan> indented_directives;
     bool plugin_seen = false;
+    // The main file was taken for binary data and not parsed (PX016): its missing
+    // services say nothing more.
+    bool main_file_binary = false;
     Diagnostics diagnostics;  // syntax (PX0xx) findings
 
     // Storage behind tokens and unquoted texts; stable addresses. Tokens live in chunks

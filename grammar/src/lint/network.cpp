@@ -265,7 +265,7 @@ void check_dnspr(Context& ctx) {
 // A file cut short before its service lines (an editor caught mid-write, a truncated copy,
 // an empty file) is otherwise valid: only this tells it would stop the proxy.
 void check_no_service(Context& ctx) {
-    if (!ctx.model.services.empty() || ctx.cfg.files.empty()) return;
+    if (!ctx.model.services.empty() || ctx.cfg.files.empty() || ctx.cfg.main_file_binary) return;
     ctx.report(Rule::PX312, {ctx.cfg.main_file, 1, 1, 0},
                "no service line (socks, proxy, tcppm, ...): this configuration serves nothing");
 }
