@@ -116,12 +116,12 @@ launch_printing() {  # name cmd...
 }
 
 # CPU clock ticks of a process and all its descendants, the children it reaped included.
+# cat, not awk on the files: a process may exit while they are read.
 cpu_ticks() {
-    awk -v root="$1" '
-        FNR == 1 {
-            pid = FILENAME; sub("^/proc/", "", pid); sub("/stat$", "", pid)
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$1" '
+        {
             line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
-            ppid[pid] = f[2]; t[pid] = f[12] + f[13] + f[14] + f[15]
+            ppid[$1] = f[2]; t[$1] = f[12] + f[13] + f[14] + f[15]
         }
         END {
             total = 0
@@ -129,7 +129,7 @@ cpu_ticks() {
                 for (q = p; q != "" && q > 1; q = ppid[q])
                     if (q == root) { total += t[p]; break }
             print total
-        }' /proc/[0-9]*/stat 2>/dev/null || true
+        }'
 }
 HZ=$(getconf CLK_TCK)
 
@@ -299,6 +299,7 @@ run_one() {  # phase mode group name
     fi
     local cpu=-
     [ "$pid" = - ] || cpu=$((after - before))
+    [ "$cpu" = - ] || [ "$cpu" -ge 0 ] || cpu=-  # a process tree that lost an exited child
     echo "$phase $name $value $units $cpu $failures" >>"$RESULTS"
     [ -z "${BENCH_VERBOSE:-}" ] || echo "$(date +%T) $phase $name $value $units $cpu $failures" >&2
 }
