@@ -75,6 +75,10 @@ Fd listen_on(std::uint16_t& port) {
     return fd;
 }
 
+// Fewer splice calls per megabyte than the default 64 KiB; pages are committed only for
+// bytes in flight. 1 MiB measured no faster here.
+constexpr int kPipeBytes = 256 * 1024;
+
 // One direction: bytes read from `from` wait in the pipe until `to` takes them.
 struct Lane {
     Fd pipe_r, pipe_w;
@@ -86,6 +90,7 @@ struct Lane {
         if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return false;
         pipe_r = Fd(p[0]);
         pipe_w = Fd(p[1]);
+        ::fcntl(p[1], F_SETPIPE_SZ, kPipeBytes);  // best effort: fs.pipe-max-size caps it
         return true;
     }
 
