@@ -9,9 +9,13 @@
 # BENCH_ROUNDS rounds; each round runs every phase once per system, in an order rotated
 # round by round. Each server's CPU time (its process tree's utime+stime from /proc) is
 # read before and after every run and printed per GiB or per 1,000 connections.
+# In the echo the sink closes first; clients bind a fresh 127.A.B.0/24 per run, so
+# TIME_WAIT never exhausts ephemeral ports. Every file and socket is in a temp dir.
 # Tunables: BENCH_MIB (1024), BENCH_SECONDS (2), BENCH_ROUNDS (5), BENCH_CLIENTS (64),
 # BENCH_INSTALL=0 (no apt-get), BENCH_SYSTEMS (only these, e.g. "direct splice proxyd"),
-# BENCH_PROXYD (a built proxyd: skips the build), BUILD_DIR, BENCH_TIME_WAIT_MAX.
+# BENCH_PROXYD (a built proxyd: skips the build), BUILD_DIR, BENCH_BIN_DIR (where the
+# load generator and floor are compiled), BENCH_TIME_WAIT_MAX, BENCH_VERBOSE=1 (each run
+# on stderr as it ends).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
