@@ -1,0 +1,372 @@
+#!/bin/bash
+# Compares proxyd with other relays on this machine (a benchmark, not a test):
+#   bulk-tcp / rate-tcp     a direct connection, a bare splice(2) relay (the floor),
+#                           HAProxy (mode tcp, option splice-auto) and proxyd's tcppm;
+#   bulk-socks / rate-socks proxyd's socks, Dante and microsocks without auth;
+#   rate-socks-auth         the same with RFC 1929 username/password auth.
+# bulk sends BENCH_MIB MiB over one connection (MiB/s); rate runs BENCH_CLIENTS clients
+# doing connect [+ SOCKS5] + 32-byte echo + close for BENCH_SECONDS (connections/s).
+# BENCH_ROUNDS rounds; each round runs every phase once per system, in an order rotated
+# round by round. Each server's CPU time (its process tree's utime+stime from /proc) is
+# read before and after every run and printed per GiB or per 1,000 connections.
+# In the echo the sink closes first; clients bind a fresh 127.A.B.0/24 per run, so
+# TIME_WAIT never exhausts ephemeral ports. Every file and socket is in a temp dir.
+# Tunables: BENCH_MIB (1024), BENCH_SECONDS (2), BENCH_ROUNDS (5), BENCH_CLIENTS (64),
+# BENCH_INSTALL=0 (no apt-get), BENCH_SYSTEMS (only these, e.g. "direct splice proxyd"),
+# BENCH_PROXYD (a built proxyd: skips the build), BUILD_DIR, BENCH_BIN_DIR (where the
+# load generator and floor are compiled), BENCH_TIME_WAIT_MAX, BENCH_VERBOSE=1 (each run
+# on stderr as it ends).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+MIB=${BENCH_MIB:-1024}
+SECS=${BENCH_SECONDS:-2}
+ROUNDS=${BENCH_ROUNDS:-5}
+CLIENTS=${BENCH_CLIENTS:-64}
+# At net.ipv4.tcp_max_tw_buckets the kernel stops keeping TIME_WAIT entries: a rate run
+# starts only when at most 90% of that is in use, so each run begins with the same room.
+TW_MAX=${BENCH_TIME_WAIT_MAX:-$(($(sysctl -n net.ipv4.tcp_max_tw_buckets 2>/dev/null || echo 65536) * 9 / 10))}
+ONLY=${BENCH_SYSTEMS:-}
+
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+if [ -n "${BENCH_PROXYD:-}" ]; then
+    PROXYD=$BENCH_PROXYD
+else
+    [ -f "$BUILD_DIR/CMakeCache.txt" ] || cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$BUILD_DIR" --target proxyd -j"$(nproc)" >/dev/null
+    PROXYD=$BUILD_DIR/proxyd/proxyd
+fi
+BIN=${BENCH_BIN_DIR:-$BUILD_DIR/bench}
+mkdir -p "$BIN"
+for tool in loadgen splice_relay; do
+    src=tests/bench/relay/$tool.cpp
+    [ "$BIN/$tool" -nt "$src" ] || g++ -std=c++20 -O2 -pthread "$src" -o "$BIN/$tool"
+done
+LOADGEN=$BIN/loadgen
+
+wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
+if [ "${BENCH_INSTALL:-1}" = 1 ] && [ "$(id -u)" = 0 ]; then
+    for pkg in haproxy dante-server microsocks; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+            DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$pkg" \
+                >/dev/null 2>&1 || echo "note: $pkg did not install; skipping it"
+    done
+fi
+
+WORK=$(mktemp -d /tmp/bench-relays.XXXXXX)
+PIDS=()
+DANTE_USER=""
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    [ -z "$DANTE_USER" ] || userdel "$DANTE_USER" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Ports come from a range the run starts at random; a server that cannot bind its port
+# exits, and the next port is tried.
+NEXT_PORT=$((20000 + RANDOM % 10000))
+pick_port() {
+    while ss -Hltn "sport = :$NEXT_PORT" | grep -q .; do NEXT_PORT=$((NEXT_PORT + 1)); done
+    PORT=$NEXT_PORT
+    NEXT_PORT=$((NEXT_PORT + 1))
+}
+listening() {  # port pid: the pid is alive and something listens on the port
+    local port=$1 pid=$2
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        if ss -Hltn "sport = :$port" | grep -q .; then
+            sleep 0.2
+            kill -0 "$pid" 2>/dev/null && return 0
+            return 1
+        fi
+        sleep 0.05
+    done
+    kill "$pid" 2>/dev/null || true
+    return 1
+}
+# launch NAME FN: FN PORT starts the server in the background; sets SRV_PORT and SRV_PID.
+launch() {
+    local name=$1 fn=$2
+    for _ in 1 2 3 4 5 6 7 8; do
+        pick_port
+        "$fn" "$PORT" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+        SRV_PID=$!
+        PIDS+=("$SRV_PID")
+        if listening "$PORT" "$SRV_PID"; then
+            SRV_PORT=$PORT
+            return 0
+        fi
+    done
+    echo "note: $name did not start; skipping it ($(head -c 300 "$WORK/$name.err"))"
+    return 1
+}
+# Servers that pick their own port (port 0) print it first.
+launch_printing() {  # name cmd...
+    local name=$1
+    shift
+    "$@" >"$WORK/$name.port" 2>"$WORK/$name.err" &
+    SRV_PID=$!
+    PIDS+=("$SRV_PID")
+    for _ in $(seq 100); do
+        [ -s "$WORK/$name.port" ] && break
+        sleep 0.05
+    done
+    SRV_PORT=$(head -n1 "$WORK/$name.port")
+    [ -n "$SRV_PORT" ]
+}
+
+# CPU clock ticks of a process and all its descendants, the children it reaped included.
+# cat, not awk on the files: a process may exit while they are read.
+cpu_ticks() {
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$1" '
+        {
+            line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
+            ppid[$1] = f[2]; t[$1] = f[12] + f[13] + f[14] + f[15]
+        }
+        END {
+            total = 0
+            for (p in t)
+                for (q = p; q != "" && q > 1; q = ppid[q])
+                    if (q == root) { total += t[p]; break }
+            print total
+        }'
+}
+HZ=$(getconf CLK_TCK)
+
+wait_time_wait() {
+    local n
+    for _ in $(seq 120); do
+        n=$(ss -Htan state time-wait | wc -l)
+        [ "$n" -lt "$TW_MAX" ] && return 0
+        sleep 0.5
+    done
+    echo "note: still $n sockets in TIME_WAIT after 60 s; running anyway" >&2
+}
+
+# Every run binds its clients in its own 127.A.B.0/24.
+NET_INDEX=0
+next_net() {
+    NET="127.$((100 + NET_INDEX / 250)).$((NET_INDEX % 250 + 1))"
+    NET_INDEX=$((NET_INDEX + 1))
+}
+
+# ---- servers --------------------------------------------------------------------
+# SYS[group:name] = "port pid loadgen-flags"; groups: tcp, socks, auth.
+declare -A SYS
+launch_printing sink "$LOADGEN" sink || { echo "the sink did not start" >&2; exit 1; }
+SINK=$SRV_PORT
+PIDS_SINK=$SRV_PID
+
+wanted direct && SYS[tcp:direct]="$SINK - "
+
+if wanted splice && launch_printing splice "$BIN/splice_relay" "$SINK"; then
+    SYS[tcp:splice]="$SRV_PORT $SRV_PID "
+fi
+
+proxyd_tcppm() {
+    printf 'maxconn 100000\ntcppm -i127.0.0.1 %s 127.0.0.1 %s\n' "$1" "$SINK" >"$WORK/proxyd-tcppm.cfg"
+    exec "$PROXYD" --control "$WORK/proxyd-tcppm.sock" "$WORK/proxyd-tcppm.cfg"
+}
+proxyd_socks() {
+    printf 'maxconn 100000\nsocks -p%s -i127.0.0.1\n' "$1" >"$WORK/proxyd-socks.cfg"
+    exec "$PROXYD" --control "$WORK/proxyd-socks.sock" "$WORK/proxyd-socks.cfg"
+}
+proxyd_auth() {
+    printf 'maxconn 100000\nusers bench:CL:bench\nauth strong\nallow bench\nsocks -p%s -i127.0.0.1\n' \
+        "$1" >"$WORK/proxyd-auth.cfg"
+    exec "$PROXYD" --control "$WORK/proxyd-auth.sock" "$WORK/proxyd-auth.cfg"
+}
+if wanted proxyd; then
+    launch proxyd-tcppm proxyd_tcppm && SYS[tcp:proxyd]="$SRV_PORT $SRV_PID "
+    launch proxyd-socks proxyd_socks && SYS[socks:proxyd]="$SRV_PORT $SRV_PID --socks"
+    launch proxyd-auth proxyd_auth && SYS[auth:proxyd]="$SRV_PORT $SRV_PID --socks --user bench --pass bench"
+fi
+
+haproxy_run() {
+    cat >"$WORK/haproxy.cfg" <<CFG
+global
+    nbthread 2
+    maxconn 4000
+defaults
+    mode tcp
+    option splice-auto
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend relay
+    bind 127.0.0.1:$1
+    default_backend sink
+backend sink
+    server sink 127.0.0.1:$SINK
+CFG
+    exec haproxy -db -f "$WORK/haproxy.cfg"
+}
+if wanted haproxy; then
+    if command -v haproxy >/dev/null; then
+        launch haproxy haproxy_run && SYS[tcp:haproxy]="$SRV_PORT $SRV_PID "
+    else
+        echo "note: haproxy is not installed; skipping it"
+    fi
+fi
+
+microsocks_run() { exec microsocks -i 127.0.0.1 -p "$1"; }
+microsocks_auth() { exec microsocks -i 127.0.0.1 -p "$1" -u bench -P bench; }
+if wanted microsocks; then
+    if command -v microsocks >/dev/null; then
+        launch microsocks microsocks_run && SYS[socks:microsocks]="$SRV_PORT $SRV_PID --socks"
+        launch microsocks-auth microsocks_auth &&
+            SYS[auth:microsocks]="$SRV_PORT $SRV_PID --socks --user bench --pass bench"
+    else
+        echo "note: microsocks is not installed; skipping it"
+    fi
+fi
+
+dante_conf() {  # port method
+    cat <<CFG
+logoutput: /dev/null
+internal: 127.0.0.1 port = $1
+external: 127.0.0.1
+clientmethod: none
+socksmethod: $2
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+CFG
+}
+dante_run() {
+    dante_conf "$1" none >"$WORK/dante.conf"
+    exec /usr/sbin/danted -f "$WORK/dante.conf" -p "$WORK/dante.pid"
+}
+dante_auth() {
+    dante_conf "$1" username >"$WORK/dante-auth.conf"
+    exec /usr/sbin/danted -f "$WORK/dante-auth.conf" -p "$WORK/dante-auth.pid"
+}
+if wanted dante; then
+    if [ -x /usr/sbin/danted ]; then
+        launch dante dante_run && SYS[socks:dante]="$SRV_PORT $SRV_PID --socks"
+        # Dante checks usernames against system accounts: a throwaway one, root only.
+        if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null; then
+            candidate="rlbench$$"
+            if ! id "$candidate" >/dev/null 2>&1 &&
+                useradd -M -N -s /usr/sbin/nologin "$candidate" 2>/dev/null; then
+                DANTE_USER=$candidate
+                # md5crypt: the cheapest hash chpasswd takes, near the others' plain text.
+                echo "$DANTE_USER:$(openssl passwd -1 bench)" | chpasswd -e
+                launch dante-auth dante_auth &&
+                    SYS[auth:dante]="$SRV_PORT $SRV_PID --socks --user $DANTE_USER --pass bench"
+            fi
+        fi
+        [ -n "$DANTE_USER" ] || echo "note: dante runs without auth only (username auth needs a system user, made only as root)"
+    else
+        echo "note: dante-server is not installed; skipping it"
+    fi
+fi
+
+# ---- rounds ---------------------------------------------------------------------
+RESULTS=$WORK/results
+: >"$RESULTS"
+ORDER=(direct splice haproxy proxyd dante microsocks)
+PHASES=("bulk-tcp bulk tcp" "rate-tcp rate tcp" "bulk-socks bulk socks" "rate-socks rate socks"
+    "rate-socks-auth rate auth")
+
+run_one() {  # phase mode group name
+    local phase=$1 mode=$2 group=$3 name=$4
+    local port pid flags before after out
+    read -r port pid flags <<<"${SYS[$group:$name]}"
+    next_net
+    if [ "$mode" = rate ]; then
+        wait_time_wait
+        before=0
+        [ "$pid" = - ] || before=$(cpu_ticks "$pid")
+        # shellcheck disable=SC2086
+        out=$("$LOADGEN" rate --port "$port" --target "$SINK" $flags --clients "$CLIENTS" \
+            --seconds "$SECS" --source-net "$NET") || out=""
+        after=0
+        [ "$pid" = - ] || after=$(cpu_ticks "$pid")
+        read -r value units failures <<<"${out:-0 0 0}"
+    else
+        before=0
+        [ "$pid" = - ] || before=$(cpu_ticks "$pid")
+        # shellcheck disable=SC2086
+        out=$("$LOADGEN" bulk --port "$port" --target "$SINK" $flags --mib "$MIB" \
+            --source-net "$NET") || out=""
+        after=0
+        [ "$pid" = - ] || after=$(cpu_ticks "$pid")
+        value=${out:-0}
+        units=$MIB
+        failures=$([ -n "$out" ] && echo 0 || echo 1)
+    fi
+    local cpu=-
+    [ "$pid" = - ] || cpu=$((after - before))
+    [ "$cpu" = - ] || [ "$cpu" -ge 0 ] || cpu=-  # a process tree that lost an exited child
+    echo "$phase $name $value $units $cpu $failures" >>"$RESULTS"
+    [ -z "${BENCH_VERBOSE:-}" ] || echo "$(date +%T) $phase $name $value $units $cpu $failures" >&2
+}
+
+echo "== relays on $(nproc) cores, $(uname -r); $ROUNDS rounds, bulk $MIB MiB," \
+    "rate $CLIENTS clients x $SECS s"
+for round in $(seq "$ROUNDS"); do
+    for spec in "${PHASES[@]}"; do
+        read -r phase mode group <<<"$spec"
+        systems=()
+        for name in "${ORDER[@]}"; do [ -n "${SYS[$group:$name]:-}" ] && systems+=("$name"); done
+        n=${#systems[@]}
+        [ "$n" -gt 0 ] || continue
+        for i in $(seq 0 $((n - 1))); do
+            run_one "$phase" "$mode" "$group" "${systems[$(((i + round - 1) % n))]}"
+        done
+    done
+    echo "round $round of $ROUNDS done" >&2
+done
+kill "$PIDS_SINK" 2>/dev/null || true
+
+python3 - "$RESULTS" "$HZ" <<'PY'
+import statistics, sys
+from collections import defaultdict
+
+path, hz = sys.argv[1], int(sys.argv[2])
+runs = defaultdict(list)  # (phase, system) -> [(value, units, cpu_ticks, failures)]
+phases = []
+for line in open(path):
+    phase, name, value, units, cpu, fails = line.split()
+    if phase not in phases:
+        phases.append(phase)
+    runs[(phase, name)].append((float(value), float(units), None if cpu == "-" else int(cpu), int(fails)))
+
+def fmt(x, digits=0):
+    return "-" if x is None else f"{x:,.{digits}f}"
+
+summary = []
+for phase in phases:
+    bulk = phase.startswith("bulk")
+    unit = "MiB/s" if bulk else "conn/s"
+    cpu_unit = "CPU s/GiB" if bulk else "CPU ms/1k conn"
+    names = [n for (p, n) in runs if p == phase]
+    med = {n: statistics.median(v for v, *_ in runs[(phase, n)]) for n in names}
+    base = med.get("proxyd")
+    print(f"\n{phase} ({unit}, higher is better; CPU is the server's, lower is better)")
+    print(f"{'system':<12}{'median':>12}{'min':>12}{cpu_unit:>16}{'vs proxyd':>11}{'failed':>8}")
+    for n in names:
+        rs = runs[(phase, n)]
+        per = []
+        for value, units, cpu, _ in rs:
+            if cpu is None or units <= 0:
+                continue
+            secs = cpu / hz
+            per.append(secs / (units / 1024) if bulk else secs * 1000 / (units / 1000))
+        cpu_med = statistics.median(per) if per else None
+        ratio = med[n] / base if base else None
+        print(f"{n:<12}{fmt(med[n]):>12}{fmt(min(v for v, *_ in rs)):>12}"
+              f"{fmt(cpu_med, 2):>16}{fmt(ratio, 2):>11}{sum(r[3] for r in rs):>8}")
+    if base:
+        others = ", ".join(f"{med[n] and base / med[n]:.2f}x {n}" for n in names if n != "proxyd")
+        summary.append(f"{phase}: proxyd {fmt(base)} {unit}" + (f" = {others}" if others else ""))
+print("\nsummary (proxyd's median over each system's median)")
+for line in summary:
+    print("  " + line)
+PY
