@@ -234,6 +234,25 @@ class Parser {
                                                                            : offset - last_nl);
     }
 
+    // locate() for offsets that only grow, in one pass over the text: a $file of thousands
+    // of words would otherwise be rescanned from its start for each one.
+    struct Locator {
+        std::string_view text;
+        std::size_t pos = 0;
+        std::size_t line_start = 0;
+        std::uint32_t line = 1;
+        void at(std::size_t offset, std::uint32_t& l, std::uint32_t& c) {
+            for (; pos < offset && pos < text.size(); ++pos) {
+                if (text[pos] == '\n') {
+                    ++line;
+                    line_start = pos + 1;
+                }
+            }
+            l = line;
+            c = static_cast<std::uint32_t>(offset - line_start + 1);
+        }
+    };
+
     // `# proxyctl: disable=PX101,PX102` applies to the next command line of this file.
     void note_comment(FileId id, std::uint32_t ln, std::string_view line, std::uint32_t col_base) {
         auto pos = line.find("proxyctl:");
@@ -704,9 +723,10 @@ class Parser {
                        "argument");
             return true;
         }
+        Locator where{f.text};
         for (std::size_t i = 0; i < inner.size(); ++i) {
             std::uint32_t l = 1, c = 1;
-            locate(f.text, inner[i].offset, l, c);
+            where.at(inner[i].offset, l, c);
             Token tok = make_token(fid, l, c, inner[i], true);
             if (i == 0 && !prefix.empty()) {
                 cfg_.arena.push_back(std::string(prefix) + std::string(inner[i].text));
