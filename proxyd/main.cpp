@@ -47,6 +47,7 @@ struct Options {
     unsigned workers = 0;
     std::string control;  // empty: control::default_socket_path(), best effort
     std::string control_group;
+    std::string control_admin_group;
     unsigned control_timeout_ms = 5000;
 };
 
@@ -156,6 +157,7 @@ bool open_control_socket(proxyd::ControlServer& control, const Options& options)
     proxyd::ControlOptions co;
     co.path = options.control.empty() ? control::default_socket_path() : options.control;
     co.group = options.control_group;
+    co.admin_group = options.control_admin_group;
     co.timeout = std::chrono::milliseconds(options.control_timeout_ms);
     std::string error;
     if (control.open(co, error)) {
@@ -336,7 +338,12 @@ int main(int argc, char** argv) {
                    "control socket for proxyctl (default: " + control::default_socket_help() + ")")
         ->type_name("PATH");
     app.add_option("--control-group", options.control_group,
-                   "members of GROUP may use the control socket too (mode 0660)")
+                   "members of GROUP may use the control socket's read-only commands (status, "
+                   "sessions, diff, reloads, metrics, reload --dry-run); socket mode 0660")
+        ->type_name("GROUP");
+    app.add_option("--control-admin-group", options.control_admin_group,
+                   "members of GROUP may also use the commands that change what runs (reload, "
+                   "kill, reopen-logs), as root and proxyd's own user may")
         ->type_name("GROUP");
     app.add_option("--control-timeout", options.control_timeout_ms,
                    "disconnect control clients that send no complete request within MS")

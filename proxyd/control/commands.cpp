@@ -263,27 +263,37 @@ json cmd_metrics(Context& c, const json&) {
 
 json cmd_help(Context&, const json&);
 
+Level reload_level(const json& args) {
+    auto dry = args.find("dry_run");
+    return dry != args.end() && dry->is_boolean() && dry->get<bool>() ? Level::read
+                                                                       : Level::admin;
+}
+
 constexpr Command commands[] = {
     {"status", "pid, version, generation, loaded files and hashes, last reload, sessions",
-     cmd_status},
+     Level::read, cmd_status},
     {"reload",
      "load the files again and re-check live sessions (args: dry_run, allow_drop: apply even "
      "if it stops every service or closes listeners with live sessions)",
-     cmd_reload},
-    {"sessions", "live sessions (args: service, user, source CIDR)", cmd_sessions},
-    {"reloads", "the last reloads applied or refused, newest first", cmd_reloads},
-    {"diff", "the files on disk against the running generation, and a reload's impact", cmd_diff},
-    {"kill", "close sessions (args: ids)", cmd_kill},
+     Level::admin, cmd_reload, reload_level},
+    {"sessions", "live sessions (args: service, user, source CIDR)", Level::read, cmd_sessions},
+    {"reloads", "the last reloads applied or refused, newest first", Level::read, cmd_reloads},
+    {"diff", "the files on disk against the running generation, and a reload's impact",
+     Level::read, cmd_diff},
+    {"kill", "close sessions (args: ids)", Level::admin, cmd_kill},
     {"reopen-logs", "close the log files so the next line opens them anew; no reload",
-     cmd_reopen_logs},
-    {"metrics", "Prometheus metrics in the text exposition format (result: text)", cmd_metrics},
-    {"help", "this list", cmd_help},
+     Level::admin, cmd_reopen_logs},
+    {"metrics", "Prometheus metrics in the text exposition format (result: text)", Level::read,
+     cmd_metrics},
+    {"help", "this list", Level::read, cmd_help},
 };
 
 json cmd_help(Context&, const json&) {
     json list = json::array();
     for (const auto& c : commands)
-        list.push_back({{"name", std::string(c.name)}, {"help", std::string(c.help)}});
+        list.push_back({{"name", std::string(c.name)},
+                        {"help", std::string(c.help)},
+                        {"level", std::string(level_name(c.level))}});
     return control::ok_reply({{"commands", list}});
 }
 
@@ -298,7 +308,11 @@ std::span<const Command> table() {
     return commands;
 }
 
-json dispatch(Context& context, std::string_view line) {
+std::string_view level_name(Level level) {
+    return level == Level::admin ? "admin" : "read";
+}
+
+json dispatch(Context& context, std::string_view line, const Peer& peer) {
     bool too_deep = false;
     json request = control::parse_line(line, &too_deep);
     if (too_deep)
@@ -317,11 +331,27 @@ json dispatch(Context& context, std::string_view line) {
     const json& args = found == request.end() ? no_args : *found;
     if (!args.is_object()) return bad_args("\"args\" must be an object");
     const auto& wanted = name->get_ref<const std::string&>();
+    const auto* command = std::find_if(std::begin(commands), std::end(commands),
+                                       [&](const Command& c) { return c.name == wanted; });
+    bool known = command != std::end(commands);
     // Requests on the socket are counted; the admin service's own calls are not.
-    if (context.metrics) {
-        bool known = std::any_of(std::begin(commands), std::end(commands),
-                                 [&](const Command& c) { return c.name == wanted; });
-        context.metrics->control_request(wanted, known);
+    if (context.metrics) context.metrics->control_request(wanted, known);
+    if (known) {
+        Level needed = command->level_for ? command->level_for(args) : command->level;
+        if (needed == Level::admin && peer.level != Level::admin) {
+            std::fprintf(stderr,
+                         "proxyd: control: denied %s to uid %u pid %d: it needs the admin "
+                         "level, the peer has %s\n",
+                         wanted.c_str(), peer.uid, peer.pid,
+                         std::string(level_name(peer.level)).c_str());
+            return control::error_reply(
+                control::err_forbidden,
+                "'" + wanted +
+                    "' needs the admin level (root, proxyd's own user or a member of "
+                    "--control-admin-group); uid " +
+                    std::to_string(peer.uid) + " has the " +
+                    std::string(level_name(peer.level)) + " level");
+        }
     }
     return run(context, wanted, args);
 }

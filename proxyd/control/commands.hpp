@@ -34,17 +34,36 @@ struct Context {
 // Keeps `outcome` in context.reloads (the engine's outcome observer).
 void record_reload(Context& context, const ReloadOutcome& outcome);
 
+// What a peer may do, as HAProxy's stats socket levels: `read` commands report and change
+// nothing; `admin` commands change what runs (reload, kill, reopen-logs). Root and
+// proxyd's own user are admin; the groups given on the command line grant one or the other.
+enum class Level { read, admin };
+std::string_view level_name(Level level);
+
+// Who sent a request, as SO_PEERCRED says, and the level that earned.
+struct Peer {
+    Level level = Level::admin;
+    unsigned uid = 0;
+    int pid = 0;
+};
+
 struct Command {
     std::string_view name;
     std::string_view help;
+    Level level;
     nlohmann::json (*handler)(Context& context, const nlohmann::json& args);
+    // When the arguments can lower the level (a dry-run reload changes nothing): null
+    // means `level` always applies.
+    Level (*level_for)(const nlohmann::json& args) = nullptr;
 };
 
 std::span<const Command> table();
 
 // One request line in, one reply out: malformed JSON, a missing or unknown command and
-// bad arguments are error replies, never exceptions.
-nlohmann::json dispatch(Context& context, std::string_view line);
+// bad arguments are error replies, never exceptions. The one place a command's level is
+// checked: a peer below it gets a `forbidden` reply naming the level, and proxyd's log a
+// line with the peer's uid and pid.
+nlohmann::json dispatch(Context& context, std::string_view line, const Peer& peer = {});
 // One command by name, with its arguments (an object): the same reply dispatch() gives.
 nlohmann::json run(Context& context, std::string_view name, const nlohmann::json& args);
 

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <tuple>
 
 #include "proxycontrol/protocol.hpp"
 
@@ -40,9 +41,11 @@ class ControlServer::Client final : public IoHandler {
     }
     bool expired(Clock::time_point now) const { return now >= deadline_; }
     bool gone = false;  // dropped by the server; freed at the end of the batch
-    // Set for a peer that is only told why it is refused: SO_PEERCRED says it may not
-    // administer the daemon, or too many clients are connected.
+    // Set for a peer that is only told why it is refused: SO_PEERCRED gives it no level,
+    // or too many clients are connected.
     std::optional<nlohmann::json> refusal;
+    control_cmd::Peer peer;
+    bool no_level = false;  // the refusal is for a peer with no level at all
     int fd() const { return fd_.get(); }
 
   private:
@@ -79,7 +82,7 @@ class ControlServer::Client final : public IoHandler {
                     closing_ = true;
                     reply = std::move(*refusal);
                 } else {
-                    reply = control_cmd::dispatch(server_.context_, line);
+                    reply = control_cmd::dispatch(server_.context_, line, peer);
                 }
             }
             in_.erase(0, nl + 1);
@@ -163,13 +166,15 @@ bool ControlServer::open(const ControlOptions& options, std::string& error) {
         return false;
     }
     std::memcpy(addr.sun_path, options.path.data(), options.path.size());
-    if (!options.group.empty()) {
-        group* g = ::getgrnam(options.group.c_str());
+    for (auto [name, option, gid] : {std::tuple{&options.group, "--control-group", &group_},
+                                     {&options.admin_group, "--control-admin-group", &admin_group_}}) {
+        if (name->empty()) continue;
+        group* g = ::getgrnam(name->c_str());
         if (!g) {
-            error = "unknown group '" + options.group + "' for --control-group";
+            error = "unknown group '" + *name + "' for " + option;
             return false;
         }
-        group_ = g->gr_gid;
+        *gid = g->gr_gid;
     }
 
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -201,8 +206,12 @@ bool ControlServer::open(const ControlOptions& options, std::string& error) {
         }
         ::unlink(options.path.c_str());
     }
-    // Created with the final mode (no window where others could connect).
-    mode_t mode = group_ ? 0660 : 0600;
+    // Created with the final mode (no window where others could connect). A file has one
+    // group: with two different ones, everyone may connect and the peer check alone decides
+    // (a peer with no level gets a refusal, and such peers are capped).
+    std::optional<gid_t> file_group = group_ ? group_ : admin_group_;
+    bool two_groups = group_ && admin_group_ && *group_ != *admin_group_;
+    mode_t mode = two_groups ? 0666 : file_group ? 0660 : 0600;
     mode_t old_mask = ::umask(static_cast<mode_t>(~mode & 0777));
     int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     int bind_errno = errno;
@@ -211,9 +220,10 @@ bool ControlServer::open(const ControlOptions& options, std::string& error) {
         error = "cannot bind " + options.path + ": " + std::strerror(bind_errno);
         return false;
     }
-    if (group_ && ::chown(options.path.c_str(), static_cast<uid_t>(-1), *group_) != 0) {
-        error =
-            "cannot chgrp " + options.path + " to " + options.group + ": " + std::strerror(errno);
+    if (file_group && !two_groups &&
+        ::chown(options.path.c_str(), static_cast<uid_t>(-1), *file_group) != 0) {
+        error = "cannot chgrp " + options.path + " to " +
+                (group_ ? options.group : options.admin_group) + ": " + std::strerror(errno);
         ::unlink(options.path.c_str());
         return false;
     }
@@ -227,15 +237,21 @@ bool ControlServer::open(const ControlOptions& options, std::string& error) {
     return true;
 }
 
-bool ControlServer::permitted(uid_t uid, gid_t gid) const {
-    if (uid == 0 || uid == ::geteuid()) return true;
-    if (!group_) return false;
-    if (gid == *group_) return true;
+std::optional<control_cmd::Level> ControlServer::level_of(uid_t uid, gid_t gid) const {
+    using control_cmd::Level;
+    if (uid == 0 || uid == ::geteuid()) return Level::admin;
+    if (admin_group_ && member(uid, gid, *admin_group_)) return Level::admin;
+    if (group_ && member(uid, gid, *group_)) return Level::read;
+    return std::nullopt;
+}
+
+bool ControlServer::member(uid_t uid, gid_t gid, gid_t group_id) {
+    if (gid == group_id) return true;
     // Supplementary membership, as the group file lists it.
     passwd* pw = ::getpwuid(uid);
-    group* g = ::getgrgid(*group_);
+    group* g = ::getgrgid(group_id);
     if (!pw || !g) return false;
-    if (pw->pw_gid == *group_) return true;
+    if (pw->pw_gid == group_id) return true;
     for (char** m = g->gr_mem; m && *m; ++m)
         if (std::strcmp(*m, pw->pw_name) == 0) return true;
     return false;
@@ -249,21 +265,33 @@ void ControlServer::on_io(std::uint32_t) {
         if (clients_.size() >= 2 * max_clients) continue;
         ucred peer{};
         socklen_t len = sizeof peer;
-        bool allowed = ::getsockopt(client.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 &&
-                       permitted(peer.uid, peer.gid);
-        if (!allowed)
-            std::fprintf(stderr, "proxyd: control: refused uid %u gid %u pid %d\n",
+        std::optional<control_cmd::Level> level;
+        if (::getsockopt(client.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0)
+            level = level_of(peer.uid, peer.gid);
+        if (!level) {
+            std::fprintf(stderr, "proxyd: control: refused uid %u gid %u pid %d: no level\n",
                          static_cast<unsigned>(peer.uid), static_cast<unsigned>(peer.gid),
                          static_cast<int>(peer.pid));
+            if (refused_clients() >= max_refused_clients) continue;
+        }
         int fd = client.get();
         auto c = std::make_unique<Client>(*this, std::move(client));
+        c->peer = {level.value_or(control_cmd::Level::read), static_cast<unsigned>(peer.uid),
+                   static_cast<int>(peer.pid)};
+        c->no_level = !level;
         // A refused peer is still read: its request line is answered with the refusal, and
         // the close comes after that (closing on unread input would reset the connection
         // and lose the reply).
-        if (!allowed) {
+        if (!level) {
             c->refusal = control::error_reply(
                 control::err_forbidden,
-                "uid " + std::to_string(peer.uid) + " may not use this control socket");
+                "uid " + std::to_string(peer.uid) +
+                    " may not use this control socket: the read level is for root, proxyd's "
+                    "own user and members of --control-group" +
+                    (options_.group.empty() ? " (not given)" : " (" + options_.group + ")") +
+                    " or --control-admin-group" +
+                    (options_.admin_group.empty() ? " (not given)"
+                                                  : " (" + options_.admin_group + ")"));
         } else if (admitted_clients() >= max_clients) {
             c->refusal = control::error_reply(control::err_busy_clients,
                                               "more than " + std::to_string(max_clients) +
@@ -277,6 +305,12 @@ void ControlServer::on_io(std::uint32_t) {
 std::size_t ControlServer::admitted_clients() const {
     std::size_t n = 0;
     for (const auto& [fd, client] : clients_) n += client->refusal ? 0 : 1;
+    return n;
+}
+
+std::size_t ControlServer::refused_clients() const {
+    std::size_t n = 0;
+    for (const auto& [fd, client] : clients_) n += client->no_level ? 1 : 0;
     return n;
 }
 

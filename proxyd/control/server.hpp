@@ -1,5 +1,5 @@
 // The control socket: a Unix stream socket on the control thread's event loop, serving
-// newline-delimited JSON requests to peers SO_PEERCRED says may administer the daemon.
+// newline-delimited JSON requests to peers SO_PEERCRED gives a level (read or admin).
 #pragma once
 
 #include <sys/types.h>
@@ -19,7 +19,8 @@ namespace proxyd {
 
 struct ControlOptions {
     std::string path;
-    std::string group;  // --control-group: its members may connect too (mode 0660)
+    std::string group;        // --control-group: its members get the read level
+    std::string admin_group;  // --control-admin-group: its members get the admin level
     // A client that has not finished its request line by then is disconnected.
     std::chrono::milliseconds timeout{5000};
 };
@@ -27,6 +28,9 @@ struct ControlOptions {
 // Control connections served at once; more are answered with an error and closed. proxyctl
 // holds one per command, so only a runaway script reaches this.
 inline constexpr std::size_t max_clients = 32;
+// Peers with no level that are being told so at once; beyond it they are just closed, so
+// users who may not use the socket cannot crowd out those who may.
+inline constexpr std::size_t max_refused_clients = 8;
 
 class ControlServer final : public IoHandler {
   public:
@@ -44,14 +48,17 @@ class ControlServer final : public IoHandler {
 
   private:
     class Client;
-    bool permitted(uid_t uid, gid_t gid) const;
+    std::optional<control_cmd::Level> level_of(uid_t uid, gid_t gid) const;
+    static bool member(uid_t uid, gid_t gid, gid_t group);
     std::size_t admitted_clients() const;
+    std::size_t refused_clients() const;
     void drop(int fd);
 
     EventLoop& loop_;
     control_cmd::Context& context_;
     ControlOptions options_;
     std::optional<gid_t> group_;
+    std::optional<gid_t> admin_group_;
     UniqueFd fd_;
     std::unordered_map<int, std::unique_ptr<Client>> clients_;
     std::vector<std::unique_ptr<Client>> finished_;  // freed at the end of the batch

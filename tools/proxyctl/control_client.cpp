@@ -135,8 +135,11 @@ ControlReply request(const std::string& path, const std::string& command,
     // A Unix-socket connect fails at once when nobody listens; EAGAIN means the daemon's
     // backlog is full, which is worth waiting for within the deadline.
     if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-        if (errno != EAGAIN && errno != EINPROGRESS)
-            return failed(make_error(Kind::unreachable, path, std::strerror(errno)));
+        if (errno != EAGAIN && errno != EINPROGRESS) {
+            ControlError e = make_error(Kind::unreachable, path, std::strerror(errno));
+            e.permission_denied = errno == EACCES;
+            return failed(std::move(e));
+        }
         if (!wait_for(fd.get(), POLLOUT, deadline))
             return failed(make_error(Kind::timeout, path, "timed out connecting"));
         int so_error = 0;
@@ -203,9 +206,14 @@ int report(const ControlError& error, const std::string& command_name, std::ostr
     std::string prefix = "proxyctl " + command_name + ": ";
     switch (error.kind) {
         case Kind::unreachable:
-            err << prefix << "cannot reach proxyd at " << error.socket_path << ": " << error.message
-                << "\n  is proxyd running? start it with --control PATH or pass --socket "
-                   "(or set PROXYCTL_SOCKET)\n";
+            err << prefix << "cannot reach proxyd at " << error.socket_path << ": " << error.message;
+            if (error.permission_denied)
+                err << "\n  this user may not use that socket: run as root or proxyd's user, or "
+                       "ask for membership of the group given to proxyd's --control-group "
+                       "(read-only commands) or --control-admin-group\n";
+            else
+                err << "\n  is proxyd running? start it with --control PATH or pass --socket "
+                       "(or set PROXYCTL_SOCKET)\n";
             return exit_unreachable;
         case Kind::timeout:
         case Kind::bad_reply:

@@ -31,6 +31,7 @@ struct ControlError {
     std::string code;                                      // the reply's error.code
     nlohmann::json diagnostics = nlohmann::json::array();  // check's json entries
     nlohmann::json record;  // a refused reload's ReloadRecord (error.record), else null
+    bool permission_denied = false;  // connect(2) said EACCES: the daemon runs, this user may not
 };
 
 // The error codes of failures on proxyctl's side, in --json output as error.code.
