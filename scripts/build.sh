@@ -16,9 +16,11 @@ else
     tests=""
     [ -f "$BUILD_DIR/CMakeCache.txt" ] || tests="-DPROXY_BUILD_TESTS=OFF"
 fi
+# -g1 (line tables: whole stack traces, no variables) rather than -g: a quarter less compile
+# time, and the test suite builds everything.
 # shellcheck disable=SC2086
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DPROXY_WERROR=ON \
-    $tests >/dev/null
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" $tests >/dev/null
 if [ $# -eq 0 ]; then
     cmake --build "$BUILD_DIR" -j"$(nproc)"
 else
