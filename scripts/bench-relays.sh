@@ -203,6 +203,8 @@ proxyd_auth() {
         "$1" >"$WORK/proxyd-auth.cfg"
     exec "$PROXYD" --control "$WORK/proxyd-auth.sock" "$WORK/proxyd-auth.cfg"
 }
+# proxyd (every service here) runs one epoll worker thread per core; its proxy service
+# answers CONNECT and keeps client and origin connections alive between GETs.
 proxyd_http() {
     printf 'maxconn 100000\nproxy -p%s -i127.0.0.1\n' "$1" >"$WORK/proxyd-http.cfg"
     exec "$PROXYD" --control "$WORK/proxyd-http.sock" "$WORK/proxyd-http.cfg"

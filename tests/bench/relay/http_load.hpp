@@ -68,7 +68,9 @@ inline long content_length(std::string_view head) {
         bool match = true;
         for (std::size_t i = 0; i < kName.size() && match; ++i)
             match = std::tolower(static_cast<unsigned char>(head[at + i])) == kName[i];
-        if (match) return std::strtol(std::string(head.substr(at + kName.size(), 24)).c_str(), nullptr, 10);
+        if (!match) continue;
+        std::string digits(head.substr(at + kName.size(), 24));
+        return std::strtol(digits.c_str(), nullptr, 10);
     }
     return -1;
 }

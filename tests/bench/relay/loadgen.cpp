@@ -112,7 +112,9 @@ bool sink_read(SinkConn& c, std::vector<char>& buf) {
     }
 }
 
-int sink(const Args& a) { return serve<SinkConn>(a, sink_read); }
+int sink(const Args& a) {
+    return serve<SinkConn>(a, sink_read);
+}
 
 // ---- bulk -------------------------------------------------------------------------
 
@@ -268,8 +270,7 @@ class RateWorker {
             // of the tunnel can follow it in the same read.
             std::string_view head(c.in, c.got);
             if (!head.ends_with("\r\n\r\n")) {
-                if (c.got == c.want || head.find("\r\n\r\n") != std::string_view::npos)
-                    fail(c);
+                if (c.got == c.want || head.find("\r\n\r\n") != std::string_view::npos) fail(c);
                 return;
             }
             if (!head.starts_with("HTTP/1.") || head.substr(8, 4) != " 200") return fail(c);
@@ -308,7 +309,9 @@ class RateWorker {
     Fd ep_;
 };
 
-int rate(const Args& a) { return run_clients<RateWorker>(a); }
+int rate(const Args& a) {
+    return run_clients<RateWorker>(a);
+}
 
 }  // namespace
 

@@ -59,8 +59,7 @@ inline Fd client_socket(const std::string& net, unsigned host, bool nonblocking)
         std::fprintf(stderr, "bad --source-net %s\n", net.c_str());
         std::exit(2);
     }
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-        bench::die("bind source");
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) bench::die("bind source");
     return fd;
 }
 
