@@ -25,7 +25,7 @@ fi
 cmake --build "$BUILD_DIR" --target proxyd -j"$(nproc)" >/dev/null
 mkdir -p "$BUILD_DIR/bench"
 BENCH="$BUILD_DIR/bench/proxyd_bench"
-g++ -std=c++20 -O2 -pthread tests/bench/proxyd/proxyd_bench.cpp -o "$BENCH"
+g++ -std=c++20 -O2 -pthread -Itests/bench tests/bench/proxyd/proxyd_bench.cpp -o "$BENCH"
 
 if [ "${BENCH_INSTALL:-1}" = 1 ] && [ "$(id -u)" = 0 ]; then
     for pkg in microsocks dante-server; do

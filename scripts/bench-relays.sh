@@ -3,16 +3,25 @@
 #   bulk-tcp / rate-tcp     a direct connection, a bare splice(2) relay (the floor),
 #                           HAProxy (mode tcp, option splice-auto) and proxyd's tcppm;
 #   bulk-socks / rate-socks proxyd's socks, Dante and microsocks without auth;
-#   rate-socks-auth         the same with RFC 1929 username/password auth.
+#   rate-socks-auth         the same with RFC 1929 username/password auth;
+#   rate-connect            HTTP CONNECT through proxyd's proxy, Squid and Tinyproxy;
+#   rate-get                keep-alive absolute-URI GETs through the same three (and
+#                           straight to the origin, the floor), each answered by a
+#                           loopback origin with a 100-byte no-store body.
 # bulk sends BENCH_MIB MiB over one connection (MiB/s); rate runs BENCH_CLIENTS clients
-# doing connect [+ SOCKS5] + 32-byte echo + close for BENCH_SECONDS (connections/s).
+# doing connect [+ SOCKS5 or CONNECT] + 32-byte echo + close for BENCH_SECONDS
+# (connections/s); rate-get runs BENCH_CLIENTS clients sending GET after GET on their
+# connection for BENCH_SECONDS (complete responses/s; a client whose connection the
+# proxy ends connects again).
 # BENCH_ROUNDS rounds; each round runs every phase once per system, in an order rotated
 # round by round. Each server's CPU time (its process tree's utime+stime from /proc) is
-# read before and after every run and printed per GiB or per 1,000 connections.
+# read before and after every run and printed per GiB, per 1,000 connections or per
+# 1,000 requests. Squid and Tinyproxy run with the models their comments below give.
 # In the echo the sink closes first; clients bind a fresh 127.A.B.0/24 per run, so
 # TIME_WAIT never exhausts ephemeral ports. Every file and socket is in a temp dir.
 # Tunables: BENCH_MIB (1024), BENCH_SECONDS (2), BENCH_ROUNDS (5), BENCH_CLIENTS (64),
-# BENCH_INSTALL=0 (no apt-get), BENCH_SYSTEMS (only these, e.g. "direct splice proxyd"),
+# BENCH_INSTALL=0 (no apt-get of haproxy, dante-server, microsocks, squid, tinyproxy),
+# BENCH_SYSTEMS (only these, e.g. "direct splice proxyd squid tinyproxy"),
 # BENCH_PROXYD (a built proxyd: skips the build), BUILD_DIR, BENCH_BIN_DIR (where the
 # load generator and floor are compiled), BENCH_TIME_WAIT_MAX, BENCH_VERBOSE=1 (each run
 # on stderr as it ends).
@@ -39,16 +48,23 @@ else
 fi
 BIN=${BENCH_BIN_DIR:-$BUILD_DIR/bench}
 mkdir -p "$BIN"
+# A tool is rebuilt when its source or any header the tools share is newer.
+newer_than_all() {  # file others...: the file exists and is newer than each of the others
+    local f=$1
+    shift
+    for other; do [ "$f" -nt "$other" ] || return 1; done
+}
 for tool in loadgen splice_relay; do
     src=tests/bench/relay/$tool.cpp
-    [ "$BIN/$tool" -nt "$src" ] || g++ -std=c++20 -O2 -pthread "$src" -o "$BIN/$tool"
+    newer_than_all "$BIN/$tool" "$src" tests/bench/net_util.hpp tests/bench/relay/*.hpp ||
+        g++ -std=c++20 -O2 -pthread -Itests/bench "$src" -o "$BIN/$tool"
 done
 LOADGEN=$BIN/loadgen
 
 wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
 if [ "${BENCH_INSTALL:-1}" = 1 ] && [ "$(id -u)" = 0 ]; then
-    for pkg in haproxy dante-server microsocks; do
+    for pkg in haproxy dante-server microsocks squid tinyproxy; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
             DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$pkg" \
                 >/dev/null 2>&1 || echo "note: $pkg did not install; skipping it"
@@ -155,13 +171,20 @@ next_net() {
 }
 
 # ---- servers --------------------------------------------------------------------
-# SYS[group:name] = "port pid loadgen-flags"; groups: tcp, socks, auth.
+# SYS[group:name] = "port pid loadgen-flags"; groups: tcp, socks, auth, connect (HTTP
+# CONNECT), get (HTTP GET through a forward proxy).
 declare -A SYS
 launch_printing sink "$LOADGEN" sink || { echo "the sink did not start" >&2; exit 1; }
 SINK=$SRV_PORT
 PIDS_SINK=$SRV_PID
+launch_printing origin "$LOADGEN" origin || { echo "the HTTP origin did not start" >&2; exit 1; }
+ORIGIN=$SRV_PORT
+PIDS_ORIGIN=$SRV_PID
 
-wanted direct && SYS[tcp:direct]="$SINK - "
+if wanted direct; then
+    SYS[tcp:direct]="$SINK - "
+    SYS[get:direct]="$ORIGIN - "  # the same GETs straight to the origin: the floor
+fi
 
 if wanted splice && launch_printing splice "$BIN/splice_relay" "$SINK"; then
     SYS[tcp:splice]="$SRV_PORT $SRV_PID "
@@ -180,10 +203,20 @@ proxyd_auth() {
         "$1" >"$WORK/proxyd-auth.cfg"
     exec "$PROXYD" --control "$WORK/proxyd-auth.sock" "$WORK/proxyd-auth.cfg"
 }
+# proxyd (every service here) runs one epoll worker thread per core; its proxy service
+# answers CONNECT and keeps client and origin connections alive between GETs.
+proxyd_http() {
+    printf 'maxconn 100000\nproxy -p%s -i127.0.0.1\n' "$1" >"$WORK/proxyd-http.cfg"
+    exec "$PROXYD" --control "$WORK/proxyd-http.sock" "$WORK/proxyd-http.cfg"
+}
 if wanted proxyd; then
     launch proxyd-tcppm proxyd_tcppm && SYS[tcp:proxyd]="$SRV_PORT $SRV_PID "
     launch proxyd-socks proxyd_socks && SYS[socks:proxyd]="$SRV_PORT $SRV_PID --socks"
     launch proxyd-auth proxyd_auth && SYS[auth:proxyd]="$SRV_PORT $SRV_PID --socks --user bench --pass bench"
+    if launch proxyd-http proxyd_http; then
+        SYS[connect:proxyd]="$SRV_PORT $SRV_PID --http-connect"
+        SYS[get:proxyd]="$SRV_PORT $SRV_PID "
+    fi
 fi
 
 haproxy_run() {
@@ -267,28 +300,91 @@ if wanted dante; then
     fi
 fi
 
+# Squid with -N is one process (no daemon, no SMP kids: "workers 1") running one
+# event loop; the ICMP pinger helper is off, so the process tree is that one process.
+# Started as root it drops to its build's cache_effective_user (proxy on Debian), so its
+# directory is that user's and the work dir is passable.
+SQUID_DIR=$WORK/squid
+squid_run() {
+    cat >"$SQUID_DIR/squid.conf" <<CFG
+http_port 127.0.0.1:$1
+workers 1
+max_filedescriptors 65536
+http_access allow all
+cache deny all
+cache_mem 0 MB
+access_log none
+cache_store_log none
+cache_log $SQUID_DIR/cache.log
+pid_filename $SQUID_DIR/squid.pid
+coredump_dir $SQUID_DIR
+pinger_enable off
+shutdown_lifetime 0 seconds
+CFG
+    exec squid -N -f "$SQUID_DIR/squid.conf"
+}
+if wanted squid; then
+    if command -v squid >/dev/null; then
+        mkdir -p "$SQUID_DIR"
+        if [ "$(id -u)" = 0 ] && id proxy >/dev/null 2>&1; then
+            chmod 711 "$WORK"
+            chown proxy "$SQUID_DIR"
+        fi
+        if launch squid squid_run; then
+            SYS[connect:squid]="$SRV_PORT $SRV_PID --http-connect"
+            SYS[get:squid]="$SRV_PORT $SRV_PID "
+        fi
+    else
+        echo "note: squid is not installed; skipping it"
+    fi
+fi
+
+# Tinyproxy 1.11 runs one thread per client connection (MaxClients of them at most) in
+# one process. It ends every GET's connection after the response, so its clients
+# reconnect per request. As root it drops to nobody; the pid file is written before.
+tinyproxy_run() {
+    {
+        printf 'Port %s\nListen 127.0.0.1\nTimeout 60\nMaxClients 1024\n' "$1"
+        printf 'LogLevel Critical\nAllow 127.0.0.0/8\nPidFile "%s"\n' "$WORK/tinyproxy.pid"
+        [ "$(id -u)" != 0 ] || printf 'User nobody\nGroup nogroup\n'
+    } >"$WORK/tinyproxy.conf"
+    exec tinyproxy -d -c "$WORK/tinyproxy.conf"
+}
+if wanted tinyproxy; then
+    if command -v tinyproxy >/dev/null; then
+        if launch tinyproxy tinyproxy_run; then
+            SYS[connect:tinyproxy]="$SRV_PORT $SRV_PID --http-connect"
+            SYS[get:tinyproxy]="$SRV_PORT $SRV_PID "
+        fi
+    else
+        echo "note: tinyproxy is not installed; skipping it"
+    fi
+fi
+
 # ---- rounds ---------------------------------------------------------------------
 RESULTS=$WORK/results
 : >"$RESULTS"
-ORDER=(direct splice haproxy proxyd dante microsocks)
+ORDER=(direct splice haproxy proxyd dante microsocks squid tinyproxy)
 PHASES=("bulk-tcp bulk tcp" "rate-tcp rate tcp" "bulk-socks bulk socks" "rate-socks rate socks"
-    "rate-socks-auth rate auth")
+    "rate-socks-auth rate auth" "rate-connect rate connect" "rate-get get get")
 
 run_one() {  # phase mode group name
     local phase=$1 mode=$2 group=$3 name=$4
     local port pid flags before after out
     read -r port pid flags <<<"${SYS[$group:$name]}"
     next_net
-    if [ "$mode" = rate ]; then
+    if [ "$mode" != bulk ]; then  # rate or get: clients for SECS seconds
+        local target=$SINK
+        [ "$mode" = rate ] || target=$ORIGIN
         wait_time_wait
         before=0
         [ "$pid" = - ] || before=$(cpu_ticks "$pid")
         # shellcheck disable=SC2086
-        out=$("$LOADGEN" rate --port "$port" --target "$SINK" $flags --clients "$CLIENTS" \
+        out=$("$LOADGEN" "$mode" --port "$port" --target "$target" $flags --clients "$CLIENTS" \
             --seconds "$SECS" --source-net "$NET") || out=""
         after=0
         [ "$pid" = - ] || after=$(cpu_ticks "$pid")
-        read -r value units failures <<<"${out:-0 0 0}"
+        read -r value units failures _ <<<"${out:-0 0 0 0}"
     else
         before=0
         [ "$pid" = - ] || before=$(cpu_ticks "$pid")
@@ -323,7 +419,7 @@ for round in $(seq "$ROUNDS"); do
     done
     echo "round $round of $ROUNDS done" >&2
 done
-kill "$PIDS_SINK" 2>/dev/null || true
+kill "$PIDS_SINK" "$PIDS_ORIGIN" 2>/dev/null || true
 
 python3 - "$RESULTS" "$HZ" <<'PY'
 import statistics, sys
@@ -344,8 +440,9 @@ def fmt(x, digits=0):
 summary = []
 for phase in phases:
     bulk = phase.startswith("bulk")
-    unit = "MiB/s" if bulk else "conn/s"
-    cpu_unit = "CPU s/GiB" if bulk else "CPU ms/1k conn"
+    what = "req" if phase == "rate-get" else "conn"
+    unit = "MiB/s" if bulk else f"{what}/s"
+    cpu_unit = "CPU s/GiB" if bulk else f"CPU ms/1k {what}"
     names = [n for (p, n) in runs if p == phase]
     med = {n: statistics.median(v for v, *_ in runs[(phase, n)]) for n in names}
     base = med.get("proxyd")

@@ -26,7 +26,12 @@
 #include <thread>
 #include <vector>
 
+#include "net_util.hpp"
+
 namespace {
+
+using bench::read_exact;
+using bench::write_all;
 
 using Clock = std::chrono::steady_clock;
 
@@ -72,28 +77,6 @@ int connect_loopback(std::uint16_t port) {
         return -1;
     }
     return fd;
-}
-
-bool read_exact(int fd, void* buf, std::size_t n) {
-    auto* p = static_cast<char*>(buf);
-    while (n > 0) {
-        auto got = ::recv(fd, p, n, 0);
-        if (got <= 0) return false;
-        p += got;
-        n -= static_cast<std::size_t>(got);
-    }
-    return true;
-}
-
-bool write_all(int fd, const void* buf, std::size_t n) {
-    auto* p = static_cast<const char*>(buf);
-    while (n > 0) {
-        auto put = ::send(fd, p, n, MSG_NOSIGNAL);
-        if (put <= 0) return false;
-        p += put;
-        n -= static_cast<std::size_t>(put);
-    }
-    return true;
 }
 
 // A SOCKS5 CONNECT to 127.0.0.1:target, with RFC 1929 auth when a user is given.

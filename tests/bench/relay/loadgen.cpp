@@ -1,148 +1,52 @@
-// Load generator and sink for scripts/bench-relays.sh. Everything on loopback.
+// Load generator, sink and HTTP origin for scripts/bench-relays.sh. Everything on loopback.
 //
 //   loadgen sink [--threads N]
 //       Prints its port, then serves until killed. A connection's first byte picks the
 //       job: 'E' echoes 32 bytes back, then closes; 'B' is followed by an 8-byte length,
 //       that many bytes are discarded and one byte 'k' acknowledges them.
+//   loadgen origin [--threads N]
+//       Prints its port, then answers every request head with 200 and a 100-byte body
+//       (Content-Length, Cache-Control: no-store), keeping the connection unless the
+//       request ends it.
 //   loadgen bulk --port P --target T [--socks [--user U --pass P]] --mib N --source-net 127.A.B
 //       Sends N MiB through the relay on P (to the sink on T) and prints MiB/s.
-//   loadgen rate --port P --target T [--socks [--user U --pass P]] --clients 64
-//                --seconds S --source-net 127.A.B [--threads N]
-//       Connect [+ SOCKS5 handshake] + 32-byte echo + close, CLIENTS at a time, for S
-//       seconds; prints "conns_per_s completed failures".
+//   loadgen rate --port P --target T [--socks [--user U --pass P] | --http-connect]
+//                --clients 64 --seconds S --source-net 127.A.B [--threads N]
+//       Connect [+ SOCKS5 handshake or HTTP CONNECT] + 32-byte echo + close, CLIENTS at
+//       a time, for S seconds; prints "conns_per_s completed failures connections".
+//   loadgen get --port P --target ORIGIN --clients 64 --seconds S --source-net 127.A.B
+//       Keep-alive GET http://127.0.0.1:ORIGIN/ through the proxy on P, request after
+//       request on each client's connection; prints "requests_per_s completed failures
+//       connections" (connections: how many the clients had to open).
 //
 // Client connections bind source addresses 127.A.B.1-254 in turn: TIME_WAIT entries
 // then spread over many address pairs and never exhaust the ephemeral ports.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <vector>
+
+#include "http_load.hpp"
+#include "loadgen.hpp"
+#include "net_util.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-struct Args {
-    std::string mode;
-    int port = 0;    // what the client connects to (relay or sink)
-    int target = 0;  // the sink, named in the SOCKS5 request
-    bool socks = false;
-    std::string user, pass;
-    long mib = 1024;
-    int clients = 64;
-    double seconds = 3;
-    int threads = 0;
-    std::string source_net = "127.0.0";
-};
-
-class Fd {
-  public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    Fd& operator=(Fd&& o) noexcept {
-        if (this != &o) {
-            reset();
-            fd_ = o.fd_;
-            o.fd_ = -1;
-        }
-        return *this;
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-
-  private:
-    int fd_;
-};
-
-[[noreturn]] void die(const char* what) {
-    std::perror(what);
-    std::exit(2);
-}
-
-sockaddr_in loopback(std::uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return a;
-}
-
-// Listens on 127.0.0.1:port (0: any) with SO_REUSEPORT, so each thread can own a listener.
-Fd listen_on(std::uint16_t& port) {
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
-    int one = 1;
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    auto a = loopback(port);
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("bind");
-    if (::listen(fd.get(), 4096) != 0) die("listen");
-    socklen_t len = sizeof a;
-    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-    return fd;
-}
-
-// A socket bound to 127.A.B.host; the port is picked at connect() so that the whole
-// 4-tuple, not the source port alone, has to be unique.
-Fd client_socket(const std::string& net, unsigned host, bool nonblocking) {
-    Fd fd(::socket(AF_INET, SOCK_STREAM | (nonblocking ? SOCK_NONBLOCK : 0), 0));
-    int one = 1;
-    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    ::setsockopt(fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    std::string ip = net + "." + std::to_string(1 + host % 254);
-    if (::inet_pton(AF_INET, ip.c_str(), &a.sin_addr) != 1) {
-        std::fprintf(stderr, "bad --source-net %s\n", net.c_str());
-        std::exit(2);
-    }
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("bind source");
-    return fd;
-}
-
-bool read_exact(int fd, void* buf, std::size_t n) {
-    auto* p = static_cast<char*>(buf);
-    while (n > 0) {
-        auto got = ::recv(fd, p, n, 0);
-        if (got <= 0) return false;
-        p += got;
-        n -= static_cast<std::size_t>(got);
-    }
-    return true;
-}
-
-bool write_all(int fd, const void* buf, std::size_t n) {
-    auto* p = static_cast<const char*>(buf);
-    while (n > 0) {
-        auto put = ::send(fd, p, n, MSG_NOSIGNAL);
-        if (put <= 0) return false;
-        p += put;
-        n -= static_cast<std::size_t>(put);
-    }
-    return true;
-}
+using bench::die;
+using bench::Fd;
+using bench::read_exact;
+using bench::write_all;
+using namespace loadgen;
 
 std::string socks_greeting(const Args& a) {
     return {5, 1, static_cast<char>(a.user.empty() ? 0 : 2)};
@@ -160,11 +64,6 @@ std::string socks_auth(const Args& a) {
 std::string socks_request(const Args& a) {
     auto t = static_cast<std::uint16_t>(a.target);
     return {5, 1, 0, 1, 127, 0, 0, 1, static_cast<char>(t >> 8), static_cast<char>(t & 0xFF)};
-}
-
-unsigned thread_count(const Args& a) {
-    if (a.threads > 0) return static_cast<unsigned>(a.threads);
-    return std::max(1u, std::thread::hardware_concurrency());
 }
 
 // ---- sink -------------------------------------------------------------------------
@@ -213,55 +112,15 @@ bool sink_read(SinkConn& c, std::vector<char>& buf) {
     }
 }
 
-void sink_loop(Fd lfd) {
-    Fd ep(::epoll_create1(0));
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = lfd.get();
-    ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, lfd.get(), &ev);
-    std::vector<epoll_event> events(256);
-    std::vector<char> buf(1 << 18);
-    std::unordered_map<int, SinkConn> conns;
-    for (;;) {
-        int n = ::epoll_wait(ep.get(), events.data(), static_cast<int>(events.size()), -1);
-        for (int i = 0; i < n; ++i) {
-            int fd = events[static_cast<std::size_t>(i)].data.fd;
-            if (fd == lfd.get()) {
-                for (;;) {
-                    int c = ::accept4(lfd.get(), nullptr, nullptr, SOCK_NONBLOCK);
-                    if (c < 0) break;
-                    conns[c].fd = Fd(c);
-                    epoll_event cev{};
-                    cev.events = EPOLLIN;
-                    cev.data.fd = c;
-                    ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, c, &cev);
-                }
-                continue;
-            }
-            auto it = conns.find(fd);
-            if (it != conns.end() && !sink_read(it->second, buf)) conns.erase(it);
-        }
-    }
-}
-
 int sink(const Args& a) {
-    std::uint16_t port = 0;
-    std::vector<Fd> listeners;
-    listeners.push_back(listen_on(port));
-    for (unsigned i = 1; i < thread_count(a); ++i) listeners.push_back(listen_on(port));
-    std::printf("%u\n", port);
-    std::fflush(stdout);
-    std::vector<std::thread> threads;
-    for (auto& l : listeners) threads.emplace_back(sink_loop, std::move(l));
-    for (auto& t : threads) t.join();
-    return 0;
+    return serve<SinkConn>(a, sink_read);
 }
 
 // ---- bulk -------------------------------------------------------------------------
 
 int bulk(const Args& a) {
     Fd fd = client_socket(a.source_net, 0, false);
-    auto to = loopback(static_cast<std::uint16_t>(a.port));
+    auto to = bench::loopback(static_cast<std::uint16_t>(a.port));
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) die("connect");
     timeval tv{30, 0};  // a stuck relay fails the run instead of hanging it
     ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -299,18 +158,20 @@ int bulk(const Args& a) {
 
 // ---- rate -------------------------------------------------------------------------
 
-enum class Step { Connecting, Greeting, Auth, Request, Echo };
+// "CONNECT 127.0.0.1:T HTTP/1.1" with its Host header.
+std::string http_connect_request(const Args& a) {
+    auto target = "127.0.0.1:" + std::to_string(a.target);
+    return "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
+}
+
+enum class Step { Connecting, Greeting, Auth, Request, ProxyReply, Echo };
 
 struct Client {
     Fd fd;
     Step step = Step::Connecting;
     std::size_t want = 0, got = 0;
-    char in[64] = {};
+    char in[1024] = {};  // a proxy's CONNECT answer head fits
     Clock::time_point deadline;
-};
-
-struct Counts {
-    std::atomic<long> done{0}, failed{0};
 };
 
 class RateWorker {
@@ -324,7 +185,7 @@ class RateWorker {
           counts_(counts),
           greeting_(socks_greeting(a)),
           auth_(socks_auth(a)),
-          request_(socks_request(a)),
+          request_(a.http_connect ? http_connect_request(a) : socks_request(a)),
           payload_(kEcho, 'e') {
         payload_[0] = 'E';
     }
@@ -333,21 +194,9 @@ class RateWorker {
         ep_ = Fd(::epoll_create1(0));
         std::vector<Client> cs(static_cast<std::size_t>(clients_));
         for (auto& c : cs) start(c);
-        std::vector<epoll_event> events(static_cast<std::size_t>(clients_) + 1);
-        auto next_sweep = Clock::now();
-        while (!stop_) {
-            int n = ::epoll_wait(ep_.get(), events.data(), static_cast<int>(events.size()), 50);
-            for (int i = 0; i < n; ++i) {
-                auto& ev = events[static_cast<std::size_t>(i)];
-                on_event(*static_cast<Client*>(ev.data.ptr), ev.events);
-            }
-            auto now = Clock::now();
-            if (now >= next_sweep) {  // a stuck connection fails after its deadline
-                for (auto& c : cs)
-                    if (now > c.deadline) fail(c);
-                next_sweep = now + std::chrono::milliseconds(100);
-            }
-        }
+        drive(
+            ep_.get(), cs, stop_, [this](Client& c, std::uint32_t ev) { on_event(c, ev); },
+            [this](Client& c) { fail(c); });
     }
 
   private:
@@ -356,7 +205,8 @@ class RateWorker {
         c.step = Step::Connecting;
         c.got = c.want = 0;
         c.deadline = Clock::now() + std::chrono::seconds(10);
-        auto to = loopback(static_cast<std::uint16_t>(a_.port));
+        ++counts_.connections;
+        auto to = bench::loopback(static_cast<std::uint16_t>(a_.port));
         int r = ::connect(c.fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof to);
         if (r != 0 && errno != EINPROGRESS) {
             fail(c);
@@ -402,6 +252,8 @@ class RateWorker {
             ::epoll_ctl(ep_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
             if (a_.socks)
                 send_then_read(c, greeting_, 2, Step::Greeting);
+            else if (a_.http_connect)
+                send_then_read(c, request_, sizeof c.in, Step::ProxyReply);
             else
                 send_then_read(c, payload_, payload_.size(), Step::Echo);
             return;
@@ -413,6 +265,17 @@ class RateWorker {
             return;
         }
         c.got += static_cast<std::size_t>(got);
+        if (c.step == Step::ProxyReply) {
+            // The answer head ends the reply; the echo is not sent before it, so nothing
+            // of the tunnel can follow it in the same read.
+            std::string_view head(c.in, c.got);
+            if (!head.ends_with("\r\n\r\n")) {
+                if (c.got == c.want || head.find("\r\n\r\n") != std::string_view::npos) fail(c);
+                return;
+            }
+            if (!head.starts_with("HTTP/1.") || head.substr(8, 4) != " 200") return fail(c);
+            return send_then_read(c, payload_, payload_.size(), Step::Echo);
+        }
         if (c.got < c.want) return;
         switch (c.step) {
             case Step::Greeting:
@@ -432,6 +295,7 @@ class RateWorker {
                 start(c);
                 return;
             case Step::Connecting:
+            case Step::ProxyReply:
                 return;
         }
     }
@@ -446,38 +310,22 @@ class RateWorker {
 };
 
 int rate(const Args& a) {
-    unsigned n = std::min<unsigned>(thread_count(a), static_cast<unsigned>(a.clients));
-    std::atomic<bool> stop{false};
-    Counts counts;
-    std::vector<std::thread> threads;
-    for (unsigned i = 0; i < n; ++i) {
-        int share = a.clients / static_cast<int>(n) +
-                    (static_cast<int>(i) < a.clients % static_cast<int>(n));
-        threads.emplace_back([&, share, i] { RateWorker(a, share, i * 127, stop, counts).run(); });
-    }
-    auto start = Clock::now();
-    std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
-    stop = true;
-    double secs = std::chrono::duration<double>(Clock::now() - start).count();
-    long done = counts.done;
-    for (auto& t : threads) t.join();
-    std::printf("%.0f %ld %ld\n", static_cast<double>(done) / secs, done, counts.failed.load());
-    return 0;
+    return run_clients<RateWorker>(a);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: loadgen sink|bulk|rate [options]\n");
+        std::fprintf(stderr, "usage: loadgen sink|origin|bulk|rate|get [options]\n");
         return 2;
     }
     Args a;
     a.mode = argv[1];
     for (int i = 2; i < argc; ++i) {
         std::string k = argv[i];
-        if (k == "--socks") {
-            a.socks = true;
+        if (k == "--socks" || k == "--http-connect") {
+            (k == "--socks" ? a.socks : a.http_connect) = true;
             continue;
         }
         if (i + 1 >= argc) {
@@ -515,6 +363,8 @@ int main(int argc, char** argv) {
     if (a.mode == "sink") return sink(a);
     if (a.mode == "bulk") return bulk(a);
     if (a.mode == "rate") return rate(a);
+    if (a.mode == "origin") return serve<OriginConn>(a, origin_read);
+    if (a.mode == "get") return run_clients<GetWorker>(a);
     std::fprintf(stderr, "unknown mode %s\n", a.mode.c_str());
     return 2;
 }
