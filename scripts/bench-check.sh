@@ -26,7 +26,7 @@ generate() {
     cfg=$1
     shift
     if [ ! -f "$cfg" ] || [ "$(wc -l <"$cfg")" -ne "$LINES" ] ||
-        [ tests/bench/gen_config.py -nt "$cfg" ]; then
+        [ -n "$(find tests/bench/gen_config.py -newer "$cfg")" ]; then
         python3 tests/bench/gen_config.py "$@" "$OUT_DIR" "$LINES" >/dev/null
     fi
 }
