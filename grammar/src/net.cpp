@@ -6,17 +6,52 @@
 #include <cstring>
 
 namespace proxycfg {
+namespace {
+
+// Dotted-quad IPv4 exactly as inet_pton(AF_INET) reads it (four decimal octets, none above
+// 255, no leading zeros, nothing else), without the copy and the call: a large ACL has
+// millions of addresses. inet_pton stops at a NUL, so the text ends there too.
+bool parse_v4(std::string_view text, std::uint8_t* out) {
+    text = text.substr(0, text.find('\0'));
+    std::uint8_t octets[4] = {0, 0, 0, 0};
+    unsigned count = 0;
+    unsigned value = 0;
+    bool saw_digit = false;
+    for (char c : text) {
+        if (c >= '0' && c <= '9') {
+            if (saw_digit && value == 0) return false;
+            value = value * 10 + static_cast<unsigned>(c - '0');
+            if (value > 255) return false;
+            if (!saw_digit) {
+                if (++count > 4) return false;
+                saw_digit = true;
+            }
+            octets[count - 1] = static_cast<std::uint8_t>(value);
+        } else if (c == '.' && saw_digit) {
+            if (count == 4) return false;
+            value = 0;
+            saw_digit = false;
+        } else {
+            return false;
+        }
+    }
+    if (count < 4) return false;
+    std::memcpy(out, octets, 4);
+    return true;
+}
+
+}  // namespace
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
     if (text.empty() || text.size() > 63) return std::nullopt;
-    char buf[64];
-    std::memcpy(buf, text.data(), text.size());
-    buf[text.size()] = '\0';
     IpAddress a;
     if (text.find(':') == std::string_view::npos) {
-        if (::inet_pton(AF_INET, buf, a.bytes.data()) != 1) return std::nullopt;
+        if (!parse_v4(text, a.bytes.data())) return std::nullopt;
         a.family = Family::v4;
     } else {
+        char buf[64];
+        std::memcpy(buf, text.data(), text.size());
+        buf[text.size()] = '\0';
         // "[::1]" is accepted too: people write it that way for -i.
         char* p = buf;
         std::size_t n = text.size();
@@ -79,7 +114,13 @@ std::optional<IpRange> parse_ip_range(std::string_view text) {
             len_text.empty())
             return std::nullopt;
         IpRange r{*base, *base, false};
-        for (unsigned bit = len; bit < bits; ++bit) {
+        // Whole host bytes at once, then the bits of the one partial byte.
+        for (unsigned byte = (len + 7) / 8; byte < bits / 8; ++byte) {
+            if (base->bytes[byte] != 0) r.host_bits_set = true;
+            r.first.bytes[byte] = 0;
+            r.last.bytes[byte] = 0xff;
+        }
+        for (unsigned bit = len; bit < bits && bit % 8 != 0; ++bit) {
             auto byte = bit / 8;
             auto mask = static_cast<std::uint8_t>(0x80u >> (bit % 8));
             if (base->bytes[byte] & mask) r.host_bits_set = true;

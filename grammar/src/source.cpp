@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -14,12 +15,19 @@ namespace proxycfg {
 namespace {
 
 std::vector<std::uint32_t> index_lines(std::string_view text) {
+    // Counted first (a vectorised pass) so the index is allocated once, then found with
+    // memchr: a large file has a million lines.
     std::vector<std::uint32_t> offsets;
+    offsets.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
     offsets.push_back(0);
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\n' && i + 1 < text.size()) {
-            offsets.push_back(static_cast<std::uint32_t>(i + 1));
-        }
+    const char* begin = text.data();
+    const char* end = begin + text.size();
+    for (const char* p = begin; p < end;) {
+        const auto* nl =
+            static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+        if (nl == nullptr || nl + 1 >= end) break;
+        offsets.push_back(static_cast<std::uint32_t>(nl + 1 - begin));
+        p = nl + 1;
     }
     return offsets;
 }

@@ -6,16 +6,39 @@ each `flush` / `auth` / `allow`/`deny` lines with users, CIDRs, ports, operation
 time conditions / a service line, with comments and blank lines between blocks, and
 bulk `users` lines. Deterministic (seeded) so runs are comparable.
 
-usage: gen_config.py OUT_DIR [LINES]   -> OUT_DIR/bench.cfg and OUT_DIR/bench.passwd
+The --acl-heavy variant keeps the line count but makes each service block 40 `allow`
+lines, every one with a user list, a source list, a target, a port list and operations
+(`allow alice,bob 10.0.0.0/8,192.168.1.1 * 80,443,8000-8080 CONNECT,HTTP_GET`): the
+shape that stresses the ACL model and its rules.
+
+usage: gen_config.py [--acl-heavy] OUT_DIR [LINES]
+         -> OUT_DIR/bench.cfg (OUT_DIR/bench-acl.cfg with --acl-heavy) and OUT_DIR/bench.passwd
 """
 import os
 import random
 import sys
 
 
+def add_acl_block(add, rnd, users, ops):
+    """40 allow lines, each with users, sources, a target, ports and operations."""
+    port_lists = ["80,443,8000-8080", "443", "21,22,25,110,143", "1-1023,8080", "80,8443"]
+    for _ in range(40):
+        who = ",".join(rnd.choice(users) for _ in range(rnd.randint(2, 4))) if users else "*"
+        srcs = []
+        for _ in range(rnd.randint(2, 3)):
+            a, b = rnd.randint(1, 223), rnd.randint(0, 255)
+            srcs.append(rnd.choice([f"{a}.{b}.0.0/16", f"{a}.{b}.{rnd.randint(0, 255)}.0/24",
+                                    f"{a}.{b}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"]))
+        dst = rnd.choice(["*", "*.example.com,example.com", f"198.51.{rnd.randint(0, 255)}.0/24"])
+        add(f"allow {who} {','.join(srcs)} {dst} {rnd.choice(port_lists)} {rnd.choice(ops)}")
+
+
 def main():
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else "/tmp/proxyctl-bench"
-    target = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+    args = sys.argv[1:]
+    acl_heavy = "--acl-heavy" in args
+    args = [a for a in args if a != "--acl-heavy"]
+    out_dir = args[0] if args else "/tmp/proxyctl-bench"
+    target = int(args[1]) if len(args) > 1 else 1_000_000
     os.makedirs(out_dir, exist_ok=True)
     rnd = random.Random(20240601)
 
@@ -56,7 +79,9 @@ def main():
         add("auth strong" if block % 3 else "auth iponly strong")
         if block % 5 == 0:
             add("maxconn 200")
-        for _ in range(rnd.randint(3, 12)):
+        if acl_heavy:
+            add_acl_block(add, rnd, users, ops)
+        for _ in range(0 if acl_heavy else rnd.randint(3, 12)):
             kind = rnd.random()
             who = ",".join(rnd.choice(users) for _ in range(rnd.randint(1, 4))) if users else "*"
             a, b = rnd.randint(1, 223), rnd.randint(0, 255)
@@ -85,7 +110,7 @@ def main():
     while len(lines) < target:
         add("# padding")
 
-    path = os.path.join(out_dir, "bench.cfg")
+    path = os.path.join(out_dir, "bench-acl.cfg" if acl_heavy else "bench.cfg")
     with open(path, "w") as f:
         f.write("\n".join(lines[:target]) + "\n")
     print(path)
