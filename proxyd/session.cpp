@@ -783,8 +783,8 @@ void Session::log_close(int code, std::string_view reason) {
 
 void Session::revoke(std::string reason) {
     if (phase_ == Phase::closed) return;
+    if (client_) ::shutdown(client_.get(), SHUT_RDWR);  // first: the FIN is what the client waits for
     revoked_ = "revoked by reload: " + reason;
-    if (client_) ::shutdown(client_.get(), SHUT_RDWR);
 }
 
 void Session::close(int code, std::string_view reason) {
