@@ -142,6 +142,10 @@ try:
     ep = select.epoll()
     for s in revoked: ep.register(s.fileno(), select.EPOLLIN | select.EPOLLRDHUP)
     write_config("keep:CL:k")
+    # proxyd trusts a file only once its mtime is 100 ms old (a writer still at work would
+    # change it): reading one written this instant waits that out. An operator edits, then
+    # reloads; so does this run, and the wait is not timed.
+    time.sleep(max(0.0, os.stat(cfg).st_mtime + 0.15 - time.time()))
     # The closes are watched while proxyctl runs: the client sees them as they happen.
     ep.register(launcher.stdout.fileno(), select.EPOLLIN)
     launcher.stdin.write("go\n"); launcher.stdin.flush()
