@@ -116,7 +116,9 @@ control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& nex
         services.emplace_back(&before, now);
         return now;
     };
-    std::vector<std::uint64_t> refused;
+    // The refused, with why: their records are written once every refused client has been
+    // cut, so formatting them delays no FIN.
+    std::vector<std::pair<Session*, std::string>> refused;
     worker.sessions().for_each([&](Session& s) {
         if (!s.record().admitted || s.closed()) return;
         ++counts.checked;
@@ -137,17 +139,23 @@ control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& nex
         }
         ++counts.closed;
         // The client's connection is cut the moment its session is found revoked, before
-        // the record is written and before the rest are checked: its FIN leaves now.
-        if (apply) {
-            s.revoke(reason);
-            refused.push_back(s.record().id);
-        }
-        counts.closed_sessions.push_back(closed_session(s, std::move(reason)));
+        // the rest are checked: its FIN leaves now.
+        if (apply) s.revoke();
+        refused.emplace_back(&s, std::move(reason));
     });
-    if (!apply || refused.empty()) return counts;
+    // Nothing ran on this loop since the pass: every refused session is still here.
+    std::vector<std::uint64_t> ids;
+    ids.reserve(refused.size());
+    counts.closed_sessions.reserve(refused.size());
+    for (auto& [session, reason] : refused) {
+        ids.push_back(session->record().id);
+        if (apply) session->set_revoked_reason(reason);
+        counts.closed_sessions.push_back(closed_session(*session, std::move(reason)));
+    }
+    if (!apply || ids.empty()) return counts;
     // The rest of the teardown (upstream socket, log line) right after this loop step; by
     // id, not pointer: anything that ends one of them first also frees it.
-    worker.loop().post([&worker, ids = std::move(refused)] {
+    worker.loop().post([&worker, ids = std::move(ids)] {
         for (auto id : ids) worker.sessions().close(id, result::closed_by_operator, {});
     });
     return counts;

@@ -781,10 +781,16 @@ void Session::log_close(int code, std::string_view reason) {
     write_log(code, reason);
 }
 
-void Session::revoke(std::string reason) {
+void Session::revoke() {
     if (phase_ == Phase::closed) return;
-    if (client_) ::shutdown(client_.get(), SHUT_RDWR);  // first: the FIN is what the client waits for
-    revoked_ = "revoked by reload: " + reason;
+    if (client_) ::shutdown(client_.get(), SHUT_RDWR);
+    if (!revoked_) revoked_.emplace();  // empty: no allocation before the next client is cut
+}
+
+void Session::set_revoked_reason(std::string_view reason) {
+    if (phase_ == Phase::closed || !revoked_) return;
+    *revoked_ = "revoked by reload: ";
+    revoked_->append(reason);
 }
 
 void Session::close(int code, std::string_view reason) {
@@ -796,7 +802,7 @@ void Session::close(int code, std::string_view reason) {
                                revoked_.has_value()));
     if (revoked_) {
         code = result::closed_by_operator;
-        reason = *revoked_;
+        reason = revoked_->empty() ? std::string_view("revoked by reload") : *revoked_;
     }
     if (lookup_) lookup_resolver_->cancel(lookup_);
     lookup_ = 0;

@@ -68,7 +68,14 @@ class Session {
     // once) and close(), due right after, logs `reason` whatever ends the session first.
     // Cutting every revoked client before any full teardown is what makes the last one
     // see its close soonest.
-    void revoke(std::string reason);
+    void revoke(std::string_view reason) {
+        revoke();
+        set_revoked_reason(reason);
+    }
+    // The same in two steps, for a reload that cuts every revoked client first and words
+    // the reasons afterwards (until then the log line would say only "revoked by reload").
+    void revoke();
+    void set_revoked_reason(std::string_view reason);
     bool timed_out(Clock::time_point now) const { return now - timer_start_ >= timeout_; }
     // From accept to admission the session is in its first handshake: it must finish by a
     // deadline counted from accept, and the host may displace it (Worker::accept).
