@@ -34,31 +34,31 @@ std::string hop_name(const proxycfg::Parent& p) {
 void Session::start_chain() {
     chain_active_ = true;
     phase_ = Phase::chaining;
-    handshake_.reset();
-    chain_in_.clear();
-    hops_.clear();
-    hop_ = 0;
+    chain_dial().handshake.reset();
+    chain_dial().in.clear();
+    chain_dial().hops.clear();
+    chain_dial().hop = 0;
     http_parent_ = nullptr;
     for (const auto* p : proxycfg::pick_chain(*parents_, roll)) {
         auto type = parent::type_info(p->type);
         if (!type) {
             // The linter says so too (PX509): a configuration proxyd was told to run anyway.
-            chain_failure_ = hop_name(*p) + ": proxyd does not serve this parent type";
+            chain_dial().failure = hop_name(*p) + ": proxyd does not serve this parent type";
             chain_attempts_ = 0;
             on_connect_failed(result::parent_failed, EPROTONOSUPPORT);
             return;
         }
-        hops_.push_back({p, *type, {}});
+        chain_dial().hops.push_back({p, *type, {}});
     }
     chain_.clear();
-    for (const auto& h : hops_) chain_.push_back(h.parent);
+    for (const auto& h : chain_dial().hops) chain_.push_back(h.parent);
     chain_known_ = true;
-    if (hops_.empty()) {
+    if (chain_dial().hops.empty()) {
         // A group short of 1000 drew nothing: this connection goes direct.
         chain_active_ = false;
-        chain_failure_.clear();
+        chain_dial().failure.clear();
         phase_ = Phase::connecting;
-        candidates_ = target_candidates_;
+        candidates_ = chain_dial().target_candidates;
         if (candidates_.empty() && record_.target_address)
             candidates_.push_back(*record_.target_address);
         dial_port_ = record_.target_port;
@@ -66,9 +66,10 @@ void Session::start_chain() {
         connect_next();
         return;
     }
-    for (std::size_t i = 0; i + 1 < hops_.size(); ++i) {
-        if (hops_[i].type.kind == parent::Kind::tcp) {
-            chain_failure_ = hop_name(*hops_[i].parent) + ": a tcp parent must be the last hop";
+    for (std::size_t i = 0; i + 1 < chain_dial().hops.size(); ++i) {
+        if (chain_dial().hops[i].type.kind == parent::Kind::tcp) {
+            chain_dial().failure =
+                hop_name(*chain_dial().hops[i].parent) + ": a tcp parent must be the last hop";
             chain_attempts_ = 0;
             on_connect_failed(result::parent_failed, EINVAL);
             return;
@@ -76,24 +77,24 @@ void Session::start_chain() {
     }
     // A final tcp parent is the destination itself; a final http parent takes an HTTP
     // request as it is. Neither needs a handshake.
-    const auto& last = hops_.back();
-    handshakes_ = hops_.size();
+    const auto& last = chain_dial().hops.back();
+    chain_dial().handshakes = chain_dial().hops.size();
     if (last.type.kind == parent::Kind::tcp) {
-        handshakes_ = hops_.size() - 1;
+        chain_dial().handshakes = chain_dial().hops.size() - 1;
     } else if (last.type.kind == parent::Kind::http && forward_to_http_parent_) {
-        handshakes_ = hops_.size() - 1;
+        chain_dial().handshakes = chain_dial().hops.size() - 1;
         http_parent_ = last.parent;
     }
     resolve_hop(0);
 }
 
 void Session::resolve_hop(std::size_t index) {
-    hop_ = index;
-    if (index == hops_.size()) {
+    chain_dial().hop = index;
+    if (index == chain_dial().hops.size()) {
         dial_chain();
         return;
     }
-    auto& hop = hops_[index];
+    auto& hop = chain_dial().hops[index];
     if (auto literal = proxycfg::IpAddress::parse(hop.parent->host)) {
         hop.addresses = {*literal};
         resolve_hop(index + 1);
@@ -119,24 +120,24 @@ void Session::resolve_hop(std::size_t index) {
         std::stable_partition(r.addresses.begin(), r.addresses.end(), [&](const auto& a) {
             return (a.family == proxycfg::IpAddress::Family::v6) == v6_first;
         });
-        hops_[index].addresses = std::move(r.addresses);
+        chain_dial().hops[index].addresses = std::move(r.addresses);
         resolve_hop(index + 1);
     });
 }
 
 void Session::dial_chain() {
-    hop_ = 0;
+    chain_dial().hop = 0;
     phase_ = Phase::connecting;
-    candidates_ = hops_.front().addresses;
-    dial_port_ = hops_.front().parent->port;
+    candidates_ = chain_dial().hops.front().addresses;
+    dial_port_ = chain_dial().hops.front().parent->port;
     next_candidate_ = 0;
     connect_next();
 }
 
 parent::Destination Session::hop_destination(std::size_t index) const {
     parent::Destination to;
-    if (index + 1 < hops_.size()) {
-        const auto& next = hops_[index + 1];
+    if (index + 1 < chain_dial_->hops.size()) {
+        const auto& next = chain_dial_->hops[index + 1];
         if (!proxycfg::IpAddress::parse(next.parent->host)) to.host = next.parent->host;
         if (!next.addresses.empty()) to.address = next.addresses.front();
         to.port = next.parent->port;
@@ -157,14 +158,15 @@ parent::Credentials Session::hop_login(const proxycfg::Parent& p) const {
 void Session::begin_hop() {
     phase_ = Phase::chaining;
     set_deadline(timeout_of(timeouts().connect()), result::parent_failed);
-    const auto& hop = hops_[hop_];
-    handshake_.emplace(hop.type, hop_destination(hop_), hop_login(*hop.parent));
+    const auto& hop = chain_dial().hops[chain_dial().hop];
+    chain_dial().handshake = std::make_unique<parent::Handshake>(
+        hop.type, hop_destination(chain_dial().hop), hop_login(*hop.parent));
     chain_pump();
 }
 
 void Session::chain_pump() {
     for (;;) {
-        auto& out = handshake_->output();
+        auto& out = chain_dial().handshake->output();
         while (!out.empty()) {
             auto n = ::send(upstream_.get(), out.data(), out.size(), MSG_NOSIGNAL);
             if (n < 0) {
@@ -175,14 +177,15 @@ void Session::chain_pump() {
             }
             out.erase(0, static_cast<std::size_t>(n));
         }
-        auto state = handshake_->feed(chain_in_);
+        auto state = chain_dial().handshake->feed(chain_dial().in);
         if (state == parent::Handshake::State::failed) {
-            chain_failed(handshake_->error(), handshake_->refused() ? ECONNREFUSED : EPROTO);
+            chain_failed(chain_dial().handshake->error(),
+                         chain_dial().handshake->refused() ? ECONNREFUSED : EPROTO);
             return;
         }
         if (state == parent::Handshake::State::done) {
-            handshake_.reset();
-            if (++hop_ < handshakes_) {
+            chain_dial().handshake.reset();
+            if (++chain_dial().hop < chain_dial().handshakes) {
                 begin_hop();
                 return;
             }
@@ -192,12 +195,12 @@ void Session::chain_pump() {
             on_connected();
             return;
         }
-        if (!handshake_->output().empty()) continue;
-        if (chain_in_.size() >= max_reply) {
+        if (!chain_dial().handshake->output().empty()) continue;
+        if (chain_dial().in.size() >= max_reply) {
             chain_failed("reply too long", EPROTO);
             return;
         }
-        auto r = read_from(upstream_.get(), chain_in_, chain_in_.size() + 4096);
+        auto r = read_from(upstream_.get(), chain_dial().in, chain_dial().in.size() + 4096);
         if (r == ReadResult::would_block) return;
         if (r != ReadResult::data) {
             chain_failed(r == ReadResult::eof ? "closed the connection during the handshake"
@@ -210,11 +213,13 @@ void Session::chain_pump() {
 
 void Session::chain_failed(std::string why, int err) {
     if (phase_ == Phase::closed) return;
-    const auto* p = hop_ < hops_.size() ? hops_[hop_].parent : nullptr;
-    chain_failure_ = p ? hop_name(*p) + ": " + why : "parent chain: " + why;
-    handshake_.reset();
+    const auto* p = chain_dial().hop < chain_dial().hops.size()
+                        ? chain_dial().hops[chain_dial().hop].parent
+                        : nullptr;
+    chain_dial().failure = p ? hop_name(*p) + ": " + why : "parent chain: " + why;
+    chain_dial().handshake.reset();
     upstream_.reset();
-    chain_in_.clear();
+    chain_dial().in.clear();
     if (--chain_attempts_ > 0) {
         start_chain();  // parentretries: draw a chain again
         return;

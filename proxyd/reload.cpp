@@ -13,7 +13,6 @@
 #include <set>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 
 #include "metrics.hpp"
 #include "notify.hpp"
@@ -102,16 +101,29 @@ control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& nex
     control::SessionCounts counts;
     // ACL time periods are judged at the moment of the reload, as at admission.
     const AclClock clock = AclClock::now();
-    // Few services, many sessions: each label is looked up once.
-    std::unordered_map<std::string_view, const proxycfg::Service*> by_label;
-    for (const auto& s : next.services) by_label.emplace(s.label, &s);
-    std::vector<Session*> refused;
+    // Few services, many sessions: each session's service (of whichever generation
+    // admitted it) is matched to `next`'s by label once, then by pointer.
+    std::vector<std::pair<const proxycfg::Service*, const proxycfg::Service*>> services;
+    auto service_now = [&](const proxycfg::Service& before) {
+        for (const auto& [old, now] : services)
+            if (old == &before) return now;
+        const proxycfg::Service* now = nullptr;
+        for (const auto& s : next.services)
+            if (s.label == before.label) {
+                now = &s;
+                break;
+            }
+        services.emplace_back(&before, now);
+        return now;
+    };
+    // The refused, with why: their records are written once every refused client has been
+    // cut, so formatting them delays no FIN.
+    std::vector<std::pair<Session*, std::string>> refused;
     worker.sessions().for_each([&](Session& s) {
         if (!s.record().admitted || s.closed()) return;
         ++counts.checked;
-        auto it = by_label.find(s.service().label);
-        const proxycfg::Service* now = it == by_label.end() ? nullptr : it->second;
-        auto verdict = proxycfg::recheck_session(&s.service(), now, next, s.recheck_facts(clock));
+        auto verdict = proxycfg::recheck_session(&s.service(), service_now(s.service()), next,
+                                                 s.recheck_facts(clock));
         std::string reason;
         if (verdict.closes()) {
             reason = verdict.reason();
@@ -126,18 +138,23 @@ control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& nex
             return;
         }
         ++counts.closed;
-        counts.closed_sessions.push_back(closed_session(s, std::move(reason)));
-        if (apply) refused.push_back(&s);
+        // The client's connection is cut the moment its session is found revoked, before
+        // the rest are checked: its FIN leaves now.
+        if (apply) s.revoke();
+        refused.emplace_back(&s, std::move(reason));
     });
-    if (!apply) return counts;
-    // counts.closed_sessions and refused are in the same order (this worker's only).
+    // Nothing ran on this loop since the pass: every refused session is still here.
     std::vector<std::uint64_t> ids;
     ids.reserve(refused.size());
-    for (std::size_t i = 0; i < refused.size(); ++i) {
-        refused[i]->revoke(counts.closed_sessions[i].reason);
-        ids.push_back(refused[i]->record().id);
+    counts.closed_sessions.reserve(refused.size());
+    for (auto& [session, reason] : refused) {
+        ids.push_back(session->record().id);
+        if (apply) session->set_revoked_reason(reason);
+        counts.closed_sessions.push_back(closed_session(*session, std::move(reason)));
     }
-    // By id, not pointer: anything that ends one of them first also frees it.
+    if (!apply || ids.empty()) return counts;
+    // The rest of the teardown (upstream socket, log line) right after this loop step; by
+    // id, not pointer: anything that ends one of them first also frees it.
     worker.loop().post([&worker, ids = std::move(ids)] {
         for (auto id : ids) worker.sessions().close(id, result::closed_by_operator, {});
     });

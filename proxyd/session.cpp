@@ -16,8 +16,8 @@
 
 #include "access_log.hpp"
 #include "metrics.hpp"
-#include "proxycfg/connlim.hpp"
 #include "proxycfg/bandlim.hpp"
+#include "proxycfg/connlim.hpp"
 #include "proxycfg/counters.hpp"
 #include "resolver.hpp"
 
@@ -235,7 +235,7 @@ void Session::dispatch(bool upstream, std::uint32_t events) {
             break;
         case Phase::chaining:
             if (upstream) {
-                if (handshake_) chain_pump();
+                if (chain_dial_ && chain_dial_->handshake) chain_pump();
             } else if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
                 close(result::io_error, "client closed during connect");
             }
@@ -568,11 +568,11 @@ void Session::resolve_target() {
 }
 
 void Session::connect_upstream() {
-    chain_failure_.clear();
+    if (chain_dial_) chain_dial_->failure.clear();
     http_parent_ = nullptr;
     chain_active_ = false;
     if (parents_) {
-        target_candidates_ = candidates_;
+        chain_dial().target_candidates = candidates_;
         start_chain();
         return;
     }
@@ -660,7 +660,7 @@ void Session::finish_connect() {
         return;
     }
     touch();
-    if (chain_active_ && hop_ < handshakes_) {
+    if (chain_active_ && chain_dial_ && chain_dial_->hop < chain_dial_->handshakes) {
         begin_hop();
         return;
     }
@@ -678,7 +678,7 @@ void Session::upstream_failed(int code, int err) {
 }
 
 std::string Session::upstream_failure(int err) const {
-    if (!chain_failure_.empty()) return chain_failure_;
+    if (chain_dial_ && !chain_dial_->failure.empty()) return chain_dial_->failure;
     return "connect to " + record_.target_text() + ": " + std::strerror(err);
 }
 
@@ -693,6 +693,15 @@ void Session::start_relay(std::string to_upstream, std::string to_client) {
         client_out_.clear();
         client_out_off_ = 0;
     }
+    // An idle relay should cost its sockets and little else: the handshake's buffers
+    // (the protocol's input grew to its 1 KiB limit on the first read) and the connect's
+    // address lists are given back before the session settles for hours.
+    to_upstream.shrink_to_fit();
+    to_client.shrink_to_fit();
+    std::string().swap(client_out_);
+    std::vector<proxycfg::IpAddress>().swap(candidates_);
+    chain_dial_.reset();
+    next_candidate_ = 0;
     relay_.emplace(client_.get(), upstream_.get(), host_.pipes());
     relay_->prime(std::move(to_upstream), std::move(to_client));
     apply_bandlimits(*host_.config());
@@ -772,10 +781,16 @@ void Session::log_close(int code, std::string_view reason) {
     write_log(code, reason);
 }
 
-void Session::revoke(std::string reason) {
+void Session::revoke() {
     if (phase_ == Phase::closed) return;
-    revoked_ = "revoked by reload: " + reason;
     if (client_) ::shutdown(client_.get(), SHUT_RDWR);
+    if (!revoked_) revoked_.emplace();  // empty: no allocation before the next client is cut
+}
+
+void Session::set_revoked_reason(std::string_view reason) {
+    if (phase_ == Phase::closed || !revoked_) return;
+    *revoked_ = "revoked by reload: ";
+    revoked_->append(reason);
 }
 
 void Session::close(int code, std::string_view reason) {
@@ -787,7 +802,7 @@ void Session::close(int code, std::string_view reason) {
                                revoked_.has_value()));
     if (revoked_) {
         code = result::closed_by_operator;
-        reason = *revoked_;
+        reason = revoked_->empty() ? std::string_view("revoked by reload") : *revoked_;
     }
     if (lookup_) lookup_resolver_->cancel(lookup_);
     lookup_ = 0;
