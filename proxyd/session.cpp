@@ -260,16 +260,17 @@ void Session::dispatch(bool upstream, std::uint32_t events) {
 
 Session::ReadResult Session::read_from(int fd, std::string& into, std::size_t max) {
     if (into.size() >= max) return ReadResult::data;
-    auto old = into.size();
-    into.resize(max);
+    // Into the stack, then appended: growing the string first would zero-fill the whole
+    // chunk (64 KiB for an HTTP read) on every read, and keep that capacity while idle.
+    char chunk[64 * 1024];
+    std::size_t want = std::min(max - into.size(), sizeof chunk);
     for (;;) {
-        auto n = ::recv(fd, into.data() + old, max - old, 0);
+        auto n = ::recv(fd, chunk, want, 0);
         if (n > 0) {
-            into.resize(old + static_cast<std::size_t>(n));
+            into.append(chunk, static_cast<std::size_t>(n));
             touch();
             return ReadResult::data;
         }
-        into.resize(old);
         if (n == 0) return ReadResult::eof;
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadResult::would_block;
