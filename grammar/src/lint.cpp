@@ -145,9 +145,9 @@ void report_unused_suppressions(const ParsedConfig& config, const LintOptions& o
         if (used) continue;
         std::string codes;
         for (const auto& code : s.codes) codes += (codes.empty() ? "" : ",") + code;
-        Diagnostic d = make_diagnostic(Rule::PX029, comment_text(config, s),
-                                       "this suppression of " + codes +
-                                           " suppresses nothing: no such finding " + where(s));
+        Diagnostic d = make_diagnostic(
+            Rule::PX029, comment_text(config, s),
+            "this suppression of " + codes + " suppresses nothing: no such finding " + where(s));
         d.fixits.push_back({s.comment, "", "remove the suppression comment"});
         found.push_back(std::move(d));
     }

@@ -345,7 +345,8 @@ class Parser {
                 report_unknown_rule(id, ln, word_col, word);
                 continue;
             }
-            if (words) words->push_back({id, ln, word_col, static_cast<std::uint32_t>(word.size())});
+            if (words)
+                words->push_back({id, ln, word_col, static_cast<std::uint32_t>(word.size())});
         }
         return codes;
     }

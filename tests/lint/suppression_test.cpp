@@ -191,8 +191,9 @@ TEST_CASE("a suppression above a line without the finding is PX029 with a removi
     CHECK(d.fixits[0].span.length == 26);  // the newline too: the whole line goes
 }
 
-TEST_CASE("a trailing suppression that suppresses nothing: the fix-it removes it and the "
-          "spaces before it") {
+TEST_CASE(
+    "a trailing suppression that suppresses nothing: the fix-it removes it and the "
+    "spaces before it") {
     auto l = check_text(std::string(kService) + "maxconn 10   # proxyctl: disable=PX113\n");
     auto d = only(l, "PX029");
     CHECK(d.span.line == 2);
@@ -212,13 +213,13 @@ TEST_CASE("a trailing suppression keeps a CRLF's CR when it is removed") {
 }
 
 TEST_CASE("a used suppression, inline or above or for the file, is not PX029") {
-    CHECK_FALSE(reports(check_text(std::string(kService) + "flush # proxyctl: disable=PX113\n"),
-                        "PX029"));
-    CHECK_FALSE(reports(check_text(std::string(kService) + "# proxyctl: disable=PX113\nflush\n"),
-                        "PX029"));
-    CHECK_FALSE(reports(
-        check_text("# proxyctl: disable-file=PX113\n" + std::string(kService) + "flush\n"),
-        "PX029"));
+    CHECK_FALSE(
+        reports(check_text(std::string(kService) + "flush # proxyctl: disable=PX113\n"), "PX029"));
+    CHECK_FALSE(
+        reports(check_text(std::string(kService) + "# proxyctl: disable=PX113\nflush\n"), "PX029"));
+    CHECK_FALSE(
+        reports(check_text("# proxyctl: disable-file=PX113\n" + std::string(kService) + "flush\n"),
+                "PX029"));
 }
 
 TEST_CASE("disable-file= that suppresses nothing is PX029") {
@@ -236,9 +237,8 @@ TEST_CASE("a block that suppresses nothing is PX029; one code used is enough") {
     auto d = only(l, "PX029");
     CHECK(d.span.line == 2);
     CHECK_THAT(d.message, Catch::Contains("block"));
-    CHECK_FALSE(reports(check_text(std::string(kService) +
-                                   "# proxyctl: disable=PX113,PX101\n"
-                                   "flush\n"),
+    CHECK_FALSE(reports(check_text(std::string(kService) + "# proxyctl: disable=PX113,PX101\n"
+                                                           "flush\n"),
                         "PX029"));
 }
 
