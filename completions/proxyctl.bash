@@ -60,7 +60,7 @@ _proxyctl()
     case $prev in
         --format) choices="text gcc json sarif github" ;;
         --dialect) choices="proxyd 3proxy" ;;
-        --severity) choices="error warning info" ;;
+        --severity|--fail-on) choices="error warning info" ;;
         --color) choices="auto always never" ;;
     esac
     if [[ -n $choices ]]; then
@@ -122,7 +122,7 @@ _proxyctl()
     if [[ $cur == -* ]]; then
         local options
         case $sub in
-            check) options="--dialect --format --severity --werror --disable --quiet
+            check) options="--dialect --format --severity --fail-on --werror --disable --quiet
                 --stdin-filename --baseline --write-baseline --no-config --root --offline
                 --live --socket --color --help" ;;
             show) options="--json --dialect --root --help" ;;

@@ -69,6 +69,7 @@ complete -c proxyctl -n $check -F
 complete -c proxyctl -n $check -l dialect -x -a 'proxyd 3proxy' -d 'Dialect to lint for'
 complete -c proxyctl -n $check -l format -x -a 'text gcc json sarif github' -d 'Output format'
 complete -c proxyctl -n $check -l severity -x -a 'error warning info' -d 'Report findings at or above'
+complete -c proxyctl -n $check -l fail-on -x -a 'error warning info' -d 'Exit 1 only at or above'
 complete -c proxyctl -n $check -l werror -d 'Treat warnings as errors'
 complete -c proxyctl -n $check -l disable -x -a '(__proxyctl_rule_codes)' -d 'Rules to switch off (code or name)'
 complete -c proxyctl -n $check -s q -l quiet -d 'No summary line and no notes, only findings'

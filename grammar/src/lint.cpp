@@ -74,15 +74,84 @@ void apply_suppressions(const ParsedConfig& config, const LintOptions& options,
                         Diagnostics& diags) {
     auto suppressed = [&](const Diagnostic& d) {
         if (options.disabled.count(d.code)) return true;
-        for (const auto& s : config.suppressions) {
-            if (s.file != d.span.file || (!s.whole_file && s.line != d.span.line)) continue;
-            if (std::find(s.codes.begin(), s.codes.end(), d.code) != s.codes.end() ||
-                std::find(s.codes.begin(), s.codes.end(), "all") != s.codes.end())
-                return true;
-        }
+        for (const auto& s : config.suppressions)
+            if (s.file == d.span.file && s.covers(d.code, d.span.line)) return true;
         return false;
     };
     diags.erase(std::remove_if(diags.begin(), diags.end(), suppressed), diags.end());
+}
+
+namespace {
+
+// Whether this run would have made every finding the suppression could hide: a rule
+// switched off or below the severity threshold makes no findings, and the PX4xx ones come
+// from a running proxyd later, so a suppression naming one of them cannot be judged.
+bool judgeable(const Suppression& s, const LintOptions& options) {
+    if (s.codes.empty()) return false;  // PX027 already says it names nothing
+    for (const auto& code : s.codes) {
+        if (code == "all") {
+            if (options.min_severity > Severity::info || !options.disabled.empty()) return false;
+            continue;
+        }
+        const RuleInfo* rule = find_rule(code);
+        if (!rule || rule->rule == Rule::PX029 || code.starts_with("PX4")) return false;
+        if (rule->severity < options.min_severity || options.disabled.count(code)) return false;
+    }
+    return true;
+}
+
+// The comment's text without the spaces before it and the newline after it.
+SourceSpan comment_text(const ParsedConfig& config, const Suppression& s) {
+    SourceSpan span = s.comment;
+    const SourceFile& file = config.file(s.file);
+    if (span.line == 0 || span.line > file.line_count()) return span;
+    std::string_view text = file.text;
+    std::size_t begin = file.line_offsets[span.line - 1] + span.column - 1;
+    std::size_t end = std::min(text.size(), begin + span.length);
+    while (begin < end && (text[begin] == ' ' || text[begin] == '\t')) {
+        ++begin;
+        ++span.column;
+        --span.length;
+    }
+    while (end > begin && (text[end - 1] == '\n' || text[end - 1] == '\r')) {
+        --end;
+        --span.length;
+    }
+    return span;
+}
+
+std::string where(const Suppression& s) {
+    if (s.whole_file) return "in this file";
+    bool block = std::any_of(s.block_end.begin(), s.block_end.end(),
+                             [](std::uint32_t end) { return end != 0; });
+    if (block) return "in the block it opens";
+    if (s.line == s.comment_line) return "on this line";
+    return "on line " + std::to_string(s.line);
+}
+
+}  // namespace
+
+void report_unused_suppressions(const ParsedConfig& config, const LintOptions& options,
+                                Diagnostics& diags) {
+    const RuleInfo& unused = rule_info(Rule::PX029);
+    if (unused.severity < options.min_severity || options.disabled.count(std::string(unused.code)))
+        return;
+    Diagnostics found;
+    for (const auto& s : config.suppressions) {
+        if (!judgeable(s, options)) continue;
+        bool used = std::any_of(diags.begin(), diags.end(), [&s](const Diagnostic& d) {
+            return d.span.file == s.file && s.covers(d.code, d.span.line);
+        });
+        if (used) continue;
+        std::string codes;
+        for (const auto& code : s.codes) codes += (codes.empty() ? "" : ",") + code;
+        Diagnostic d = make_diagnostic(
+            Rule::PX029, comment_text(config, s),
+            "this suppression of " + codes + " suppresses nothing: no such finding " + where(s));
+        d.fixits.push_back({s.comment, "", "remove the suppression comment"});
+        found.push_back(std::move(d));
+    }
+    std::move(found.begin(), found.end(), std::back_inserter(diags));
 }
 
 namespace {
@@ -95,6 +164,7 @@ Loaded finish(ParseResult parse, const LoadOptions& options) {
         loaded.model = resolve(loaded.parse.config, loaded.diagnostics, true);
         lint(loaded.parse.config, loaded.model, options.lint, loaded.diagnostics);
         drop_refused_services(loaded.model);
+        report_unused_suppressions(loaded.parse.config, options.lint, loaded.diagnostics);
         apply_suppressions(loaded.parse.config, options.lint, loaded.diagnostics);
     }
     sort_diagnostics(loaded.diagnostics);

@@ -175,7 +175,7 @@ class Parser {
             }
             if (line.empty()) continue;
             if (line.front() == '#') {
-                note_comment(id, ln, line, col_base);
+                note_comment(id, ln, line, col_base, static_cast<std::uint32_t>(end - begin));
                 continue;
             }
             if (is_space(line.front())) {
@@ -253,8 +253,11 @@ class Parser {
         }
     };
 
-    // `# proxyctl: disable=PX101,PX102` applies to the next command line of this file.
-    void note_comment(FileId id, std::uint32_t ln, std::string_view line, std::uint32_t col_base) {
+    // `# proxyctl: disable=PX101,PX102` applies to the next command line of this file, or
+    // opens a block that a later `# proxyctl: enable=` closes. `line_bytes` is the length
+    // of the line with its newline: removing that much removes the comment.
+    void note_comment(FileId id, std::uint32_t ln, std::string_view line, std::uint32_t col_base,
+                      std::uint32_t line_bytes) {
         auto pos = line.find("proxyctl:");
         if (pos == std::string_view::npos) return;
         std::string_view rest = trim(line.substr(pos + 9));
@@ -264,18 +267,55 @@ class Parser {
             rest.remove_prefix(13);
         } else if (starts_with(rest, "disable=")) {
             rest.remove_prefix(8);
+        } else if (starts_with(rest, "enable=")) {
+            rest.remove_prefix(7);
+            close_blocks(id, ln, column_of(line, rest, col_base), rest);
+            return;
         } else {
             return;
         }
         Suppression s;
         s.file = id;
         s.line = ln + 1;
+        s.comment_line = ln;
+        s.comment = {id, ln, 1, line_bytes};
         s.whole_file = whole_file;
         s.codes = suppressed_codes(id, ln, column_of(line, rest, col_base), rest);
+        s.block_end.assign(s.codes.size(), 0);
+        if (!whole_file) open_blocks_.push_back(cfg_.suppressions.size());
         pending_suppression_.push_back(cfg_.suppressions.size());
         cfg_.suppressions.push_back(std::move(s));
     }
     std::vector<std::size_t> pending_suppression_;
+    // The `disable=` comments on lines of their own, in file order: any of them may turn
+    // out to open a block when an `enable=` follows.
+    std::vector<std::size_t> open_blocks_;
+
+    // `# proxyctl: enable=CODES`: each code ends the block of the nearest `disable=` above
+    // it in this file that names the same code and is not closed yet (so blocks nest).
+    // `all` closes only a `disable=all`. A code with no such block is PX028.
+    void close_blocks(FileId id, std::uint32_t ln, std::uint32_t col, std::string_view list) {
+        std::vector<SourceSpan> words;
+        std::vector<std::string> codes = suppressed_codes(id, ln, col, list, &words);
+        for (std::size_t c = 0; c < codes.size(); ++c) {
+            bool closed = false;
+            for (auto it = open_blocks_.rbegin(); it != open_blocks_.rend() && !closed; ++it) {
+                Suppression& s = cfg_.suppressions[*it];
+                if (s.file != id) continue;
+                for (std::size_t i = 0; i < s.codes.size(); ++i) {
+                    if (s.codes[i] != codes[c] || s.block_end[i] != 0) continue;
+                    s.block_end[i] = ln;
+                    closed = true;
+                    break;
+                }
+            }
+            if (closed) continue;
+            report(Rule::PX028, words[c],
+                   "'enable=" + codes[c] +
+                       "' ends no block: no '# proxyctl: disable=' above it in this file names "
+                       "it and is still open");
+        }
+    }
 
     static std::uint32_t column_of(std::string_view line, std::string_view part,
                                    std::uint32_t col_base) {
@@ -285,8 +325,10 @@ class Parser {
     // The codes of a suppression's comma separated list (up to the first space): codes or
     // rule names in any case, or "all". A word that names no rule suppresses nothing, and
     // says so: otherwise a typo would leave the finding on without a word why.
+    // `words`, when given, receives the span of the word each code was read from.
     std::vector<std::string> suppressed_codes(FileId id, std::uint32_t ln, std::uint32_t col,
-                                              std::string_view list) {
+                                              std::string_view list,
+                                              std::vector<SourceSpan>* words = nullptr) {
         std::vector<std::string> codes;
         std::size_t end = 0;
         while (end < list.size() && !is_space(list[end])) ++end;
@@ -301,7 +343,10 @@ class Parser {
                 codes.emplace_back(r->code);
             } else {
                 report_unknown_rule(id, ln, word_col, word);
+                continue;
             }
+            if (words)
+                words->push_back({id, ln, word_col, static_cast<std::uint32_t>(word.size())});
         }
         return codes;
     }
@@ -420,8 +465,18 @@ class Parser {
             Suppression s;
             s.file = id;
             s.line = ln;
+            s.comment_line = ln;
             s.codes =
                 suppressed_codes(id, ln, column_of(line, spec.substr(8), col_base), spec.substr(8));
+            s.block_end.assign(s.codes.size(), 0);
+            // From the end of the last word, the spaces before the comment included, to the
+            // end of the line (a CRLF's CR stays).
+            const auto& last = lexed_[i - 1];
+            std::size_t from = last.offset + last.raw.size();
+            std::size_t to = line.size();
+            while (to > from && line[to - 1] == '\r') --to;
+            s.comment = {id, ln, static_cast<std::uint32_t>(from + 1 + col_base),
+                         static_cast<std::uint32_t>(to - from)};
             cfg_.suppressions.push_back(std::move(s));
             cfg_.inline_suppressions.push_back(
                 {id, ln, t.offset + 1 + col_base, static_cast<std::uint32_t>(rest.size())});

@@ -130,10 +130,12 @@ def test_bash_check_format():
 
 
 def test_bash_check_dialect_severity_color():
-    """--dialect, --severity and --color values."""
+    """--dialect, --severity, --fail-on and --color values."""
     expect("proxyctl check --dialect ", ["proxyd", "3proxy"])
     expect("proxyctl show --dialect 3", ["3proxy"])
     expect("proxyctl check --severity ", ["error", "warning", "info"])
+    expect("proxyctl check --fail-on ", ["error", "warning", "info"])
+    expect("proxyctl check --fail-on=w", ["warning"])
     expect("proxyctl check --color a", ["auto", "always"])
 
 
@@ -286,6 +288,8 @@ def test_fish_completions(tmp):
     check(got == ["--help", "--json", "--socket"], "metrics options: %r" % got)
     got = fish_complete("proxyctl check --format ")
     check(got == sorted(["text", "gcc", "json", "sarif", "github"]), "--format: %r" % got)
+    got = fish_complete("proxyctl check --fail-on ")
+    check(got == sorted(["error", "warning", "info"]), "--fail-on: %r" % got)
     got = fish_complete("proxyctl reload --signal ")
     check({"USR1", "HUP"} <= set(got), "reload --signal offers the signals: %r" % got)
     got = fish_complete("proxyctl reload --signal H")

@@ -34,6 +34,7 @@ struct CheckOptions {
     std::string format = "text";
     std::string severity = "warning";
     bool werror = false;
+    std::string fail_on;  // empty: any finding reported fails the check
     std::vector<std::string> disable;
     bool dialect_given = false;
     bool severity_given = false;
@@ -203,11 +204,13 @@ int run_check(const CheckOptions& o) {
     }
     std::string dialect = o.dialect;
     std::string severity = o.severity;
+    std::string fail_on = o.fail_on;
     bool werror = o.werror;
     std::string baseline_path = o.baseline;
     if (project) {
         if (!o.dialect_given && project->dialect) dialect = *project->dialect;
         if (!o.severity_given && project->severity) severity = *project->severity;
+        if (fail_on.empty() && project->fail_on) fail_on = *project->fail_on;
         if (!werror && project->werror) werror = *project->werror;
         if (baseline_path.empty()) baseline_path = project->baseline;
         load.lint.disabled.insert(project->disable.begin(), project->disable.end());
@@ -218,6 +221,13 @@ int run_check(const CheckOptions& o) {
     parse_severity(severity, threshold);
     if (werror) threshold = Severity::warning;
     load.lint.min_severity = threshold;
+    // --fail-on: only findings at or above it fail the check; the others are still shown.
+    std::optional<Severity> fail_threshold;
+    if (!fail_on.empty()) {
+        Severity level = Severity::error;
+        parse_severity(fail_on, level);
+        fail_threshold = level;
+    }
     OutputFormat format = OutputFormat::text;
     parse_output_format(o.format, format);
 
@@ -353,7 +363,9 @@ int run_check(const CheckOptions& o) {
     int status = exit_ok;
     for (const auto& cf : checked)
         for (const auto& d : cf.diagnostics)
-            if (o.live || !is_live_rule(d.code)) status = exit_findings;
+            if ((o.live || !is_live_rule(d.code)) &&
+                (!fail_threshold || d.severity >= *fail_threshold))
+                status = exit_findings;
     if (unreadable) status = exit_usage;
     // Seen at a terminal only: pipes and the CI formats stay exactly the findings.
     const bool summary = !o.quiet && format == OutputFormat::text && ::isatty(STDOUT_FILENO) == 1;
@@ -392,6 +404,10 @@ void register_check(CLI::App& app, Runner& runner) {
                                      "Report findings at or above this severity (default: warning)")
                          ->check(CLI::IsMember({"error", "warning", "info"}));
     cmd->add_flag("--werror", o->werror, "Treat warnings as errors");
+    cmd->add_option("--fail-on", o->fail_on,
+                    "Exit 1 only for findings at or above this severity; the others are still "
+                    "reported (default: any finding reported)")
+        ->check(CLI::IsMember({"error", "warning", "info"}));
     cmd->add_option("--disable", o->disable,
                     "Rules to switch off by code or name, any case, comma separated "
                     "(PX101,unknown-directive)")
@@ -434,14 +450,16 @@ void register_check(CLI::App& app, Runner& runner) {
     cmd->add_option("--color", o->color, "Colour the text output: auto (default), always, never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
     cmd->footer(
-        "Exit status: 0 no findings at or above the threshold, 1 findings, 2 usage or I/O error\n"
-        "(with --live: also when no proxyd answers). The PX4xx findings about a running proxyd\n"
-        "are reported but count only with --live, so 'check && reload' applies a valid edit.\n"
+        "Exit status: 0 no findings at or above the threshold (--fail-on, else --severity),\n"
+        "1 findings, 2 usage or I/O error (with --live: also when no proxyd answers).\n"
+        "The PX4xx findings about a running proxyd are reported but count only with --live,\n"
+        "so 'check && reload' applies a valid edit.\n"
         "Suppress a finding with '# proxyctl: disable=PX101' on the line above it (a rule's\n"
-        "name works as well as its code).\n"
+        "name works as well as its code); a later '# proxyctl: enable=PX101' makes it a block,\n"
+        "'disable-file=' covers the file. A suppression that hides nothing is PX029.\n"
         "At a terminal, text output ends with a summary line (files, findings, time); piped\n"
         "output and the other formats hold the findings only. Standard input read from a\n"
-        "terminal is announced on standard error. Project defaults (dialect, severity,\n"
+        "terminal is announced on standard error. Project defaults (dialect, severity, fail-on,\n"
         "disabled rules, per-path overrides, excludes, baseline) come from .proxyctl.toml;\n"
         "options given here win (see proxyctl(1), FILES).\n"
         "Examples:\n"
@@ -450,6 +468,7 @@ void register_check(CLI::App& app, Runner& runner) {
         "  proxyctl check --live       (monitoring: exit 1 while proxyd runs an older config)\n"
         "  proxyctl check --dialect 3proxy --format gcc /etc/3proxy/3proxy.cfg\n"
         "  proxyctl check --disable unknown-directive,PX204 proxyd.cfg\n"
+        "  proxyctl check --severity info --fail-on error configs/   (show all, fail on errors)\n"
         "  proxyctl check --format sarif configs/*.cfg > proxyctl.sarif\n"
         "  proxyctl check --write-baseline baseline.json configs/   (then --baseline)\n"
         "  git show HEAD:proxyd.cfg | proxyctl check --stdin-filename proxyd.cfg -");

@@ -102,6 +102,8 @@ void read_table(const toml::table& table, ProjectConfig& out) {
             out.dialect = one_of(value, "dialect", {"proxyd", "3proxy"});
         } else if (key == "severity") {
             out.severity = one_of(value, "severity", {"error", "warning", "info"});
+        } else if (key == "fail-on") {
+            out.fail_on = one_of(value, "fail-on", {"error", "warning", "info"});
         } else if (key == "werror") {
             auto b = value.value<bool>();
             if (!value.is_boolean() || !b)
@@ -122,8 +124,8 @@ void read_table(const toml::table& table, ProjectConfig& out) {
                                   "'overrides' must be an array of tables ([[overrides]])"};
             for (const auto& element : *array) out.overrides.push_back(read_override(element));
         } else {
-            unknown_key(key, {"dialect", "severity", "werror", "disable", "exclude", "baseline",
-                              "overrides"});
+            unknown_key(key, {"dialect", "severity", "fail-on", "werror", "disable", "exclude",
+                              "baseline", "overrides"});
         }
     }
 }

@@ -22,6 +22,7 @@ struct ProjectConfig {
     std::string dir;   // its directory, absolute: paths and globs are relative to it
     std::optional<std::string> dialect;
     std::optional<std::string> severity;
+    std::optional<std::string> fail_on;
     std::optional<bool> werror;
     std::set<std::string> disable;  // rule codes
     std::vector<std::string> exclude;

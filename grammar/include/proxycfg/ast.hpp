@@ -77,12 +77,33 @@ struct Directive {
     std::size_t argc() const { return tokens.empty() ? 0 : tokens.size() - 1; }
 };
 
-// A `# proxyctl: disable=PX101,PX102` comment. Applies to one line of one file.
+// A `# proxyctl: disable=PX101,PX102` comment. A comment on a line of its own applies to
+// the next command line, or, for each code a later `# proxyctl: enable=` of the same file
+// names, to every line up to that enable (a block). A trailing one applies to its own
+// line; `disable-file=` to the whole file.
 struct Suppression {
     FileId file = 0;
-    std::uint32_t line = 0;  // the line it applies to
+    std::uint32_t line = 0;  // the line it applies to (not for a block's codes)
     std::vector<std::string> codes;
+    // Per code: the line of the `enable=` that ends its block, or 0 for no block.
+    std::vector<std::uint32_t> block_end;
     bool whole_file = false;  // "# proxyctl: disable-file=..."
+    // The comment itself: the whole line (newline included) for a comment on a line of
+    // its own, from after the last word to the end of the line for a trailing one. Removing
+    // this span removes the suppression.
+    SourceSpan comment;
+    std::uint32_t comment_line = 0;
+
+    // Whether a finding of `code` on `at` is suppressed (same file assumed).
+    bool covers(std::string_view code, std::uint32_t at) const {
+        for (std::size_t i = 0; i < codes.size(); ++i) {
+            if (codes[i] != code && codes[i] != "all") continue;
+            if (whole_file) return true;
+            std::uint32_t end = i < block_end.size() ? block_end[i] : 0;
+            if (end != 0 ? at > comment_line && at < end : at == line) return true;
+        }
+        return false;
+    }
 };
 
 struct IncludedFile {

@@ -30,6 +30,11 @@ void lint(const ParsedConfig& config, const Model& model, const LintOptions& opt
 // Removes diagnostics switched off by --disable or by `# proxyctl: disable=` comments.
 void apply_suppressions(const ParsedConfig& config, const LintOptions& options, Diagnostics& diags);
 
+// Adds a PX029 finding for each suppression comment that covers none of `diags` (the
+// findings before suppressions are applied), when every rule it names was checked.
+void report_unused_suppressions(const ParsedConfig& config, const LintOptions& options,
+                                Diagnostics& diags);
+
 // Findings beyond `keep` of one kind (same file, code and message apart from quoted names
 // and numbers) are dropped; the last one kept gets a note counting them. Expects the
 // diagnostics sorted.
