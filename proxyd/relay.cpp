@@ -229,19 +229,20 @@ std::optional<Clock::time_point> Relay::throttled_until() const {
 }
 
 Relay::Status Relay::pump(std::uint64_t& bytes_out, std::uint64_t& bytes_in) {
-    Side client = std::exchange(sides_[0], {});
-    Side upstream = std::exchange(sides_[1], {});
-    if (client.events & closing_events) to_upstream_.closing = true;
-    if (upstream.events & closing_events) to_client_.closing = true;
+    std::uint32_t client = std::exchange(sides_[0], 0);
+    std::uint32_t upstream = std::exchange(sides_[1], 0);
+    if (client & closing_events) to_upstream_.closing = true;
+    if (upstream & closing_events) to_client_.closing = true;
     // A direction runs when its source may have something to read (or is not known), or
     // its sink has room again for bytes it holds; otherwise it stays as it was (blocked
     // on its source, or done).
-    auto run = [&](Direction& d, std::uint64_t& counter, const Side& from, const Side& to) {
+    auto run = [&](Direction& d, std::uint64_t& counter, std::uint32_t from, std::uint32_t to) {
         d.retry.reset();
-        bool readable = !from.known || (from.events & readable_events) != 0;
-        bool writable = (to.events & writable_events) != 0 && in_flight(d) > 0;
+        bool known = (from & known_side) != 0;
+        bool readable = !known || (from & readable_events) != 0;
+        bool writable = (to & writable_events) != 0 && in_flight(d) > 0;
         if (!readable && !writable) return finished(d) ? Step::done : Step::blocked;
-        return pump(d, counter, from.known);
+        return pump(d, counter, known);
     };
     auto up = run(to_upstream_, bytes_out, client, upstream);
     if (up == Step::failed) return Status::failed;

@@ -75,9 +75,7 @@ class Relay {
     // there may be something to read, and takes a short read as the end of what it has
     // (a later byte or FIN brings a new edge). A side without one is read until EAGAIN.
     void note_events(bool upstream_side, std::uint32_t events) {
-        auto& side = sides_[upstream_side ? 1 : 0];
-        side.known = true;
-        side.events |= events;
+        sides_[upstream_side ? 1 : 0] |= known_side | events;
     }
 
     // Moves everything that can move without blocking (the fds are edge-triggered: each
@@ -131,11 +129,10 @@ class Relay {
     Direction to_client_;
     int error_ = 0;
     std::optional<Quota> quota_;
-    struct Side {
-        bool known = false;
-        std::uint32_t events = 0;
-    };
-    Side sides_[2];  // the client's socket, the upstream's
+    // Noted events of the client's socket and the upstream's; known_side (EPOLLET's bit,
+    // which epoll never reports) marks a side noted at all.
+    static constexpr std::uint32_t known_side = 1u << 31;
+    std::uint32_t sides_[2] = {0, 0};
 };
 
 }  // namespace proxyd
