@@ -1,6 +1,7 @@
 #include "listener.hpp"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -44,6 +45,9 @@ std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::str
     // same user, so it is not set.
     int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // Relayed requests and replies go out at once; accepted sockets inherit the option,
+    // so sessions need not set it one by one.
+    if (!udp) ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     sockaddr_storage sa;
     auto len = to_sockaddr(address, service.port.value, sa);
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0 ||

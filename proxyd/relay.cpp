@@ -1,12 +1,14 @@
 #include "relay.hpp"
 
 #include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <utility>
 
 namespace proxyd {
 
@@ -14,7 +16,14 @@ namespace {
 // A larger pipe means fewer splice calls per megabyte on bulk transfers; the kernel
 // only commits pages for bytes actually in flight.
 constexpr int pipe_capacity = 256 * 1024;
-constexpr std::size_t fallback_chunk = 64 * 1024;
+// Reads up to this size go through a stack buffer with recv/send: for the small messages
+// of most connections that is cheaper than a pipe round trip, and a short recv proves the
+// socket drained (a short splice does not), which spares the EAGAIN call.
+constexpr std::size_t small_read = 16 * 1024;
+// Events that say the source may have bytes, a FIN or an error to read.
+constexpr std::uint32_t readable_events = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI;
+constexpr std::uint32_t closing_events = EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI;
+constexpr std::uint32_t writable_events = EPOLLOUT | EPOLLHUP | EPOLLERR;
 }  // namespace
 
 std::optional<PipePair> PipePool::take() {
@@ -61,7 +70,7 @@ bool Relay::ensure_pipe(Direction& d) {
     return true;
 }
 
-Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
+Relay::Step Relay::pump(Direction& d, std::uint64_t& counter, bool trust_short) {
     for (;;) {
         while (d.pending_off < d.pending.size()) {
             auto n = ::send(d.to, d.pending.data() + d.pending_off,
@@ -94,7 +103,9 @@ Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
         if (d.eof) {
             release_pipe(d);
             if (!d.shut) {
-                ::shutdown(d.to, SHUT_WR);
+                // With the other way finished too the session closes both sockets now,
+                // which sends the FIN anyway.
+                if (!finished(other(d))) ::shutdown(d.to, SHUT_WR);
                 d.shut = true;
             }
             return Step::done;
@@ -115,7 +126,12 @@ Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
                 return Step::blocked;
             }
         }
-        if (d.use_splice && ensure_pipe(d)) {
+        if (!d.bulk || !d.use_splice) {
+            auto step = read_small(d, counter, want, trust_short);
+            if (step) return *step;
+            continue;
+        }
+        if (ensure_pipe(d)) {
             auto n = ::splice(d.from, nullptr, d.pipe.write_end.get(), nullptr, want,
                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
@@ -138,25 +154,61 @@ Relay::Step Relay::pump(Direction& d, std::uint64_t& counter) {
                 error_ = errno;
                 return Step::failed;
             }
-            d.use_splice = false;  // not spliceable (e.g. a TLS kernel socket): copy instead
+            release_pipe(d);
         }
-        d.pending.resize(std::min(fallback_chunk, want));
-        auto n = ::recv(d.from, d.pending.data(), d.pending.size(), 0);
-        if (n < 0) {
-            d.pending.clear();
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if (d.limit) d.limit->release();
-                return Step::blocked;
-            }
-            if (errno == EINTR) continue;
+        // Not spliceable (e.g. a TLS kernel socket), or no pipe left: copy instead.
+        d.use_splice = false;
+    }
+}
+
+std::optional<Relay::Step> Relay::read_small(Direction& d, std::uint64_t& counter,
+                                             std::size_t want, bool trust_short) {
+    std::array<char, small_read> buffer;
+    std::size_t ask = std::min(buffer.size(), want);
+    ssize_t n;
+    do {
+        n = ::recv(d.from, buffer.data(), ask, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
             error_ = errno;
             return Step::failed;
         }
-        d.pending.resize(static_cast<std::size_t>(n));
-        if (n == 0) d.eof = true;
-        if (d.limit) d.limit->consume(d.pending.size());
-        if (quota_) charge_quota(d, d.pending.size());
+        if (d.limit) d.limit->release();
+        return Step::blocked;
     }
+    if (n == 0) {
+        d.eof = true;
+        return std::nullopt;
+    }
+    auto got = static_cast<std::size_t>(n);
+    if (d.limit) d.limit->consume(got);
+    if (quota_) charge_quota(d, got);
+    std::size_t sent = 0;
+    while (sent < got) {
+        auto w = ::send(d.to, buffer.data() + sent, got - sent, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            error_ = errno;
+            return Step::failed;
+        }
+        sent += static_cast<std::size_t>(w);
+        counter += static_cast<std::uint64_t>(w);
+    }
+    if (sent < got) {
+        // The rest waits for the sink's next EPOLLOUT.
+        d.pending.assign(buffer.data() + sent, got - sent);
+        d.pending_off = 0;
+        return Step::blocked;
+    }
+    if (got == buffer.size()) {
+        d.bulk = true;  // a full buffer: a stream, spliced from now on
+    } else if (got < ask && trust_short && !d.closing) {
+        if (d.limit) d.limit->release();
+        return Step::blocked;  // drained: the next byte or FIN brings a new edge
+    }
+    return std::nullopt;
 }
 
 std::uint64_t Relay::quota_left(const Direction& d) const {
@@ -177,11 +229,24 @@ std::optional<Clock::time_point> Relay::throttled_until() const {
 }
 
 Relay::Status Relay::pump(std::uint64_t& bytes_out, std::uint64_t& bytes_in) {
-    to_upstream_.retry.reset();
-    to_client_.retry.reset();
-    auto up = pump(to_upstream_, bytes_out);
+    std::uint32_t client = std::exchange(sides_[0], 0);
+    std::uint32_t upstream = std::exchange(sides_[1], 0);
+    if (client & closing_events) to_upstream_.closing = true;
+    if (upstream & closing_events) to_client_.closing = true;
+    // A direction runs when its source may have something to read (or is not known), or
+    // its sink has room again for bytes it holds; otherwise it stays as it was (blocked
+    // on its source, or done).
+    auto run = [&](Direction& d, std::uint64_t& counter, std::uint32_t from, std::uint32_t to) {
+        d.retry.reset();
+        bool known = (from & known_side) != 0;
+        bool readable = !known || (from & readable_events) != 0;
+        bool writable = (to & writable_events) != 0 && in_flight(d) > 0;
+        if (!readable && !writable) return finished(d) ? Step::done : Step::blocked;
+        return pump(d, counter, known);
+    };
+    auto up = run(to_upstream_, bytes_out, client, upstream);
     if (up == Step::failed) return Status::failed;
-    auto down = pump(to_client_, bytes_in);
+    auto down = run(to_client_, bytes_in, upstream, client);
     if (down == Step::failed) return Status::failed;
     if (up == Step::spent || down == Step::spent) return Status::quota_spent;
     return up == Step::done && down == Step::done ? Status::finished : Status::open;

@@ -70,8 +70,17 @@ class Relay {
     // again, if one did.
     std::optional<Clock::time_point> throttled_until() const;
 
-    // Moves everything that can move without blocking (the fds are edge-triggered, so
-    // every call runs each direction until the kernel says EAGAIN). Counts delivered bytes.
+    // The epoll events one side's socket reported (0: none) since the last pump(). A
+    // side with a note is known: the next pump() reads from it only if its events say
+    // there may be something to read, and takes a short read as the end of what it has
+    // (a later byte or FIN brings a new edge). A side without one is read until EAGAIN.
+    void note_events(bool upstream_side, std::uint32_t events) {
+        sides_[upstream_side ? 1 : 0] |= known_side | events;
+    }
+
+    // Moves everything that can move without blocking (the fds are edge-triggered: each
+    // direction it runs moves until EAGAIN, or a short read the events vouch for). Counts
+    // delivered bytes.
     Status pump(std::uint64_t& bytes_out, std::uint64_t& bytes_in);
     int error() const { return error_; }
 
@@ -85,15 +94,29 @@ class Relay {
         std::string pending;  // primed bytes, or the user-space fallback buffer
         std::size_t pending_off = 0;
         bool use_splice = true;
+        // Small messages go through recv/send, which say when the source is drained; a
+        // read that fills the buffer marks a bulk stream, spliced from then on.
+        bool bulk = false;
+        // The source reported a FIN, hangup, error or urgent data: a short read is no
+        // proof it is drained, so this direction reads until EAGAIN from now on.
+        bool closing = false;
         bool eof = false;
         bool shut = false;
         Throttle* limit = nullptr;
         std::optional<Clock::time_point> retry;  // stopped for the limit until then
     };
     enum class Step : std::uint8_t { blocked, done, failed, spent };
-    Step pump(Direction& d, std::uint64_t& counter);
+    // `trust_short`: a short read means the source is drained for now.
+    Step pump(Direction& d, std::uint64_t& counter, bool trust_short);
+    // One recv through a stack buffer and its send; nullopt: go on pumping.
+    std::optional<Step> read_small(Direction& d, std::uint64_t& counter, std::size_t want,
+                                   bool trust_short);
     static std::uint64_t in_flight(const Direction& d) {
         return d.in_pipe + (d.pending.size() - d.pending_off);
+    }
+    static bool finished(const Direction& d) { return d.eof && d.shut && in_flight(d) == 0; }
+    const Direction& other(const Direction& d) const {
+        return &d == &to_client_ ? to_upstream_ : to_client_;
     }
     // How much `d` may read now under the quota (UINT64_MAX without one), and the charge.
     std::uint64_t quota_left(const Direction& d) const;
@@ -106,6 +129,10 @@ class Relay {
     Direction to_client_;
     int error_ = 0;
     std::optional<Quota> quota_;
+    // Noted events of the client's socket and the upstream's; known_side (EPOLLET's bit,
+    // which epoll never reports) marks a side noted at all.
+    static constexpr std::uint32_t known_side = 1u << 31;
+    std::uint32_t sides_[2] = {0, 0};
 };
 
 }  // namespace proxyd

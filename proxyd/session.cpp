@@ -25,7 +25,9 @@ namespace proxyd {
 
 namespace {
 
-constexpr std::uint32_t socket_events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+// EPOLLPRI too: urgent data stops a read short, so the relay must know of it before it
+// takes a short read for a drained socket.
+constexpr std::uint32_t socket_events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
 constexpr std::chrono::seconds linger_time{2};
 
 }  // namespace
@@ -151,8 +153,8 @@ const proxycfg::Timeouts& Session::timeouts() const {
 }
 
 void Session::start() {
-    int one = 1;
-    ::setsockopt(client_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // TCP_NODELAY comes from the listening socket (bind_listener): accepted sockets
+    // inherit it, which spares a setsockopt per connection.
     // The timeouts slot 3proxy gives the request string: here a deadline from accept.
     set_deadline(timeout_of(timeouts().string_short()), result::handshake_timeout);
     in_first_handshake_ = true;
@@ -228,7 +230,8 @@ void Session::dispatch(bool upstream, std::uint32_t events) {
             break;
         case Phase::connecting:
             if (upstream) {
-                finish_connect();
+                // A connect ends with EPOLLOUT (done) or an error; nothing else is its end.
+                if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) finish_connect(events);
             } else if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
                 close(result::io_error, "client closed during connect");
             }
@@ -241,6 +244,9 @@ void Session::dispatch(bool upstream, std::uint32_t events) {
             }
             break;
         case Phase::relaying:
+            // Both sides are known: the one that woke with its events, the other with none.
+            relay_->note_events(upstream, events);
+            relay_->note_events(!upstream, 0);
             pump_relay();
             break;
         case Phase::custom:
@@ -638,18 +644,13 @@ bool Session::watch_upstream() {
     return host_.loop().add(upstream_.get(), socket_events, &upstream_endpoint_);
 }
 
-void Session::finish_connect() {
+void Session::finish_connect(std::uint32_t events) {
     int err = 0;
-    socklen_t len = sizeof err;
-    if (::getsockopt(upstream_.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-    if (err == 0) {
-        // An edge for a connect still in progress (rare): wait for the real one.
-        sockaddr_storage peer;
-        socklen_t plen = sizeof peer;
-        if (::getpeername(upstream_.get(), reinterpret_cast<sockaddr*>(&peer), &plen) != 0) {
-            if (errno == ENOTCONN) return;
-            err = errno;
-        }
+    // EPOLLOUT without EPOLLERR is a connect that succeeded: no need to ask.
+    if ((events & (EPOLLERR | EPOLLHUP)) || !(events & EPOLLOUT)) {
+        socklen_t len = sizeof err;
+        if (::getsockopt(upstream_.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        if (err == 0 && !(events & EPOLLOUT)) err = ECONNRESET;  // a hangup with no error
     }
     if (err != 0) {
         if (next_candidate_ < candidates_.size()) {
@@ -666,7 +667,11 @@ void Session::finish_connect() {
         return;
     }
     chain_active_ = false;
+    // A relay started by on_connected knows the upstream side from this event: with no
+    // bytes reported it skips a read that could only say EAGAIN.
+    connect_events_ = events;
     on_connected();
+    connect_events_ = 0;
 }
 
 void Session::upstream_failed(int code, int err) {
@@ -705,6 +710,7 @@ void Session::start_relay(std::string to_upstream, std::string to_client) {
     next_candidate_ = 0;
     relay_.emplace(client_.get(), upstream_.get(), host_.pipes());
     relay_->prime(std::move(to_upstream), std::move(to_client));
+    if (connect_events_ != 0) relay_->note_events(true, connect_events_);
     apply_bandlimits(*host_.config());
     pump_relay();
 }
@@ -773,7 +779,10 @@ void Session::pump_relay() {
 }
 
 void Session::write_log_for(const SessionRecord& record, int code, std::string_view reason) {
-    if (record.nolog) return;
+    // With logging off (or to /dev/null) the fields are not even built: they cost an
+    // address formatting and a few strings per connection.
+    const auto& settings = *service_->log;
+    if (record.nolog || !settings.enabled || settings.target == "/dev/null") return;
     host_.access_log().write(
         *service_->log, log_fields_for(record, code, reason, std::chrono::system_clock::now()));
 }

@@ -234,7 +234,7 @@ class Session {
     };
     void dispatch(bool upstream, std::uint32_t events);
     void connect_next();
-    void finish_connect();
+    void finish_connect(std::uint32_t events);
     void upstream_failed(int code, int err);
     // Parent chains (parent_chain.cpp).
     struct Hop {
@@ -304,6 +304,7 @@ class Session {
     int chain_attempts_ = 0;  // chains left to try
     int timeout_code_ = 0;
     int linger_code_ = 0;
+    std::uint32_t connect_events_ = 0;  // while on_connected runs: the event that ended it
     std::uint16_t dial_port_ = 0;  // the port connect_next dials: the target's or a parent's
     bool chain_active_ = false;
     bool chain_known_ = false;
