@@ -54,28 +54,8 @@ wanted() { [[ " $PHASES " == *" $1 "* ]]; }
 has_system() { [[ " $SYSTEMS " == *" $1 "* ]]; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b != "n/a" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
-# Ports come from a range the run starts at random; a server that cannot bind its port
-# (another process took it meanwhile) exits, and the next port is tried.
-NEXT_PORT=$((20000 + RANDOM % 10000))
-pick_port() {
-    while ss -Hltn "sport = :$NEXT_PORT" | grep -q .; do NEXT_PORT=$((NEXT_PORT + 1)); done
-    PORT=$NEXT_PORT
-    NEXT_PORT=$((NEXT_PORT + 1))
-}
-listening() {  # port pid: the pid is alive and something listens on the port
-    local port=$1 pid=$2
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || return 1
-        if ss -Hltn "sport = :$port" | grep -q .; then
-            sleep 0.2
-            kill -0 "$pid" 2>/dev/null && return 0
-            return 1
-        fi
-        sleep 0.05
-    done
-    kill "$pid" 2>/dev/null || true
-    return 1
-}
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 # launch NAME FN: `FN PORT` runs the server in the foreground; sets SRV_PORT and SRV_PID.
 LAUNCHES=0
 launch() {

@@ -12,14 +12,13 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import stat
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from script_tests import check, run_tests, write  # noqa: E402
+from real_proxyd import RealProxyd, free_port  # noqa: E402
+from script_tests import check, run_tests  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -100,63 +99,15 @@ def proxyctl(*args, as_user=None, timeout=20):
     return Result(proc)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Daemon:
+class Daemon(RealProxyd):
     """A real proxyd as root with a control socket the test accounts can reach."""
 
     def __init__(self, tmp, *options):
         # The accounts must be able to reach the socket: the directory is searchable.
         os.chmod(tmp, 0o711)
-        self.config = write(f"{tmp}/proxyd.cfg", "auth none\nallow *\nforce\n"
-                            "socks -i127.0.0.1 -p%d\n" % free_port())
-        self.socket = f"{tmp}/c.sock"
-        self.log_path = f"{tmp}/proxyd.log"
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([PROXYD, "--workers", "1", "--control", self.socket,
-                                      *options, self.config],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            if proxyctl("status", "--socket", self.socket).rc == 0:
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError("proxyd did not answer on its control socket:\n" + self.output())
-
-    def output(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-def wait_for_log(daemon, text, timeout=5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in daemon.output():
-            return True
-        time.sleep(0.05)
-    return False
+        super().__init__(PROXYD, tmp, "auth none\nallow *\nforce\nsocks -i127.0.0.1 -p%d\n"
+                         % free_port(), lambda path: proxyctl("status", "--socket", path).rc == 0,
+                         options)
 
 
 def test_read_group_reads_and_is_denied_changes(tmp):
@@ -170,7 +121,7 @@ def test_read_group_reads_and_is_denied_changes(tmp):
         r = proxyctl("reload", "--socket", d.socket, as_user=reader)
         check(r.rc != 0 and "'reload' needs the admin level" in r.err
               and "uid %d has the read level" % a.uid("reader") in r.err, "reload denied", r)
-        check(wait_for_log(d, "proxyd: control: denied reload to uid %d pid " % a.uid("reader")),
+        check(d.wait_for_output("proxyd: control: denied reload to uid %d pid " % a.uid("reader")),
               "denial logged with uid and pid", d.output())
         r = proxyctl("kill", "1", "--socket", d.socket, as_user=reader)
         check(r.rc != 0 and "'kill' needs the admin level" in r.err, "kill denied", r)
@@ -202,7 +153,7 @@ def test_stranger_is_refused_at_any_level(tmp):
         check(r.rc != 0 and "uid %d may not use this control socket" % a.uid("stranger") in r.err
               and a.groups["read"] in r.err and a.groups["admin"] in r.err,
               "refusal names the groups", r)
-        check(wait_for_log(d, "proxyd: control: refused uid %d" % a.uid("stranger")),
+        check(d.wait_for_output("proxyd: control: refused uid %d" % a.uid("stranger")),
               "refusal logged", d.output())
         # Two different groups: the file is open to everyone and the peer check decides.
         mode = stat.S_IMODE(os.stat(d.socket).st_mode)
@@ -226,16 +177,7 @@ def test_one_group_keeps_the_socket_to_that_group(tmp):
 
 def test_help_names_each_commands_level(tmp):
     with Daemon(tmp) as d:
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(10)
-            s.connect(d.socket)
-            s.sendall(b'{"command": "help"}\n')
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+        data = d.request_line('{"command": "help"}\n')
         levels = {c["name"]: c["level"] for c in json.loads(data)["result"]["commands"]}
         check(levels == {"status": "read", "reload": "admin", "sessions": "read",
                          "reloads": "read", "diff": "read", "kill": "admin",

@@ -11,13 +11,12 @@ tests/support/fake_proxyd.py. Exits 77 (skipped) without python3-jsonschema.
 """
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from fake_proxyd import FakeProxyd  # noqa: E402
+from real_proxyd import RealProxyd, free_port  # noqa: E402
 from schemas import Schemas, SkipSchemas  # noqa: E402
 from script_tests import check, run_tests, write  # noqa: E402
 
@@ -48,71 +47,22 @@ def valid(schema, r, what, rc=None):
     return SCHEMAS.validate(schema, r.stdout, what)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Daemon:
+class Daemon(RealProxyd):
     """A real proxyd with one SOCKS service on 127.0.0.1 and a control socket."""
 
     def __init__(self, tmp):
-        self.config = write(f"{tmp}/proxyd.cfg", self.text(free_port()))
-        self.socket = f"{tmp}/c.sock"
-        self.log = open(f"{tmp}/proxyd.log", "w+")
-        self.proc = subprocess.Popen([PROXYD, "--workers", "1", "--control", self.socket,
-                                      self.config], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            if run("status", "--socket", self.socket).returncode == 0:
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError("proxyd did not answer on its control socket:\n" + self.output())
+        super().__init__(PROXYD, tmp, self.text(free_port()),
+                         lambda path: run("status", "--socket", path).returncode == 0)
 
     @staticmethod
     def text(port):
         return ("users alice:CL:wonderland\nauth strong\nallow alice\ndeny *\n"
                 "socks -i127.0.0.1 -p%d\n" % port)
 
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
     def request(self, line):
         """One raw request line; the reply line, validated against control-reply."""
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(10)
-            s.connect(self.socket)
-            try:
-                s.sendall(line.encode())
-            except OSError:  # refused before the whole request was sent: read the reply
-                pass
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        return SCHEMAS.validate("control-reply", data.decode(), "reply to %r" % line[:60])
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+        return SCHEMAS.validate("control-reply", self.request_line(line),
+                                "reply to %r" % line[:60])
 
 
 # --- offline outputs ---------------------------------------------------------------------
