@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from real_proxyd import RealProxyd, free_port  # noqa: E402
-from script_tests import check, run_tests  # noqa: E402
+from script_tests import Result, check, run_tests  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -27,16 +27,6 @@ SKIP = 77
 
 class Skip(Exception):
     pass
-
-
-class Result:
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.out = proc.stdout
-        self.err = proc.stderr
-
-    def __repr__(self):
-        return "rc=%d\n--- stdout\n%s\n--- stderr\n%s" % (self.rc, self.out[:2000], self.err[:2000])
 
 
 class Accounts:

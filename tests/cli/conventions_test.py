@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from schemas import loads_valid  # noqa: E402
-from script_tests import check, script_main, write  # noqa: E402
+from script_tests import Result, check, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -31,16 +31,6 @@ ONE_ERROR = "socks -i127.0.0.1 -p1080\nfrobnicate now\n"
 CLEAN = ("users alice:CL:wonderland\nauth strong\nallow alice\ndeny *\n"
          "socks -i127.0.0.1 -p1080\n")
 SUMMARY = re.compile(r"^proxyctl check: (\d+) files? checked, (.*) \((\d+ ms|\d+\.\d s)\)$")
-
-
-class Result:
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.out = proc.stdout.decode()
-        self.err = proc.stderr.decode()
-
-    def __repr__(self):
-        return "rc=%d\n--- stdout\n%s\n--- stderr\n%s" % (self.rc, self.out[:3000], self.err[:3000])
 
 
 def env_without_colour():

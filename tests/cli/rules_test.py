@@ -10,21 +10,11 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from script_tests import check, script_main, write  # noqa: E402
+from script_tests import Result, check, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
 REGENERATE = "scripts/gen-rule-docs.sh build/tools/proxyctl"
-
-
-class Result:
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.out = proc.stdout.decode("utf-8")
-        self.err = proc.stderr.decode("utf-8")
-
-    def __repr__(self):
-        return "rc=%d\n--- stdout\n%s\n--- stderr\n%s" % (self.rc, self.out[:3000], self.err[:3000])
 
 
 def run(*args):

@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from schemas import loads_valid  # noqa: E402
-from script_tests import check, run_tests, write  # noqa: E402
+from script_tests import Result, check, run_tests, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -28,16 +28,6 @@ ONLY_INFO = CLEAN + "end\nnotes\n"               # PX024 (and PX206), infos
 ONLY_WARNING = CLEAN + "flush\n"                 # PX113, a warning
 WITH_ERROR = "frobnicate now\n" + ONLY_WARNING   # PX001, an error, and PX113
 FORMATS = ["text", "gcc", "json", "sarif", "github"]
-
-
-class Result:
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.out = proc.stdout.decode()
-        self.err = proc.stderr.decode()
-
-    def __repr__(self):
-        return "rc=%d\n--- stdout\n%s\n--- stderr\n%s" % (self.rc, self.out[:4000], self.err[:2000])
 
 
 def run(*args, cwd=None):

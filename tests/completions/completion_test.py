@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from fake_proxyd import FakeProxyd  # noqa: E402
-from script_tests import check, run_tests, write  # noqa: E402
+from script_tests import Result, check, run_tests, write  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -42,16 +42,6 @@ SESSIONS = [
 ]
 SERVICES_CONFIG = ("users alice:CL:wonderland\nauth strong\nallow alice\n"
                    "socks -i127.0.0.1 -p1080\nproxy -i127.0.0.1 -p3128\n")
-
-
-class Result:
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.out = proc.stdout.decode("utf-8")
-        self.err = proc.stderr.decode("utf-8")
-
-    def __repr__(self):
-        return "rc=%d\n--- stdout\n%s\n--- stderr\n%s" % (self.rc, self.out[:3000], self.err[:3000])
 
 
 def clean_env(env=None):

@@ -12,6 +12,25 @@ import sys
 import tempfile
 
 
+class Result:
+    """A finished subprocess: exit status and its output as text (bytes are decoded as
+    UTF-8); repr() shows all three, truncated, for a failed check's message."""
+
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.out = _text(proc.stdout)
+        self.err = _text(proc.stderr)
+
+    def __repr__(self):
+        return "rc=%d\n--- stdout\n%s\n--- stderr\n%s" % (self.rc, self.out[:3000], self.err[:3000])
+
+
+def _text(data):
+    if data is None:
+        return ""
+    return data.decode("utf-8") if isinstance(data, bytes) else data
+
+
 def select_tests(namespace, name):
     """The test_* functions of `namespace` (a module's globals()) by name without "test_":
     every one for "all", else the one named. None, after listing the known names on
