@@ -109,8 +109,7 @@ std::vector<Fixer::Changed> Fixer::changed() const {
     return out;
 }
 
-std::vector<std::string> Fixer::report(bool diff,
-                                       const std::vector<std::string>& unwritten) const {
+std::vector<std::string> Fixer::report(bool diff, const std::vector<std::string>& unwritten) const {
     std::vector<std::string> out;
     const char* rerun = diff ? "add --unsafe-fixes" : "rerun with --unsafe-fixes";
     for (const auto& key : order_) {

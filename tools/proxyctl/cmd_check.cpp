@@ -142,8 +142,8 @@ std::string count_findings(const std::vector<proxycfg::CheckedFile>& checked) {
 
 // Writes the fixed text only if the file still holds what the fixes were made from: an
 // edit made meanwhile is never overwritten.
-bool replace_unchanged(const std::string& path, const std::string& before,
-                       const std::string& after, std::string& error) {
+bool replace_unchanged(const std::string& path, const std::string& before, const std::string& after,
+                       std::string& error) {
     proxycfg::SourceManager disk;
     proxycfg::ReadError failure;
     auto id = disk.read(path, failure);
@@ -450,8 +450,8 @@ int run_check(const CheckOptions& o) {
                 status = exit_findings;
     if (unreadable || unwritten) status = exit_usage;
     // Seen at a terminal only: pipes and the CI formats stay exactly the findings.
-    const bool summary = !o.quiet && !o.diff && format == OutputFormat::text &&
-                         ::isatty(STDOUT_FILENO) == 1;
+    const bool summary =
+        !o.quiet && !o.diff && format == OutputFormat::text && ::isatty(STDOUT_FILENO) == 1;
     if (summary) {
         std::cout << "proxyctl check: " << files.size() << " file" << (files.size() == 1 ? "" : "s")
                   << " checked, " << count_findings(checked);

@@ -38,7 +38,8 @@ std::vector<Op> edit_script(const Lines& a, const Lines& b) {
         for (long k = -d; k <= d; k += 2) {
             long x = (k == -d || (k != d && at(k - 1) < at(k + 1))) ? at(k + 1) : at(k - 1) + 1;
             long y = x - k;
-            while (x < n && y < m && a[static_cast<std::size_t>(x)] == b[static_cast<std::size_t>(y)])
+            while (x < n && y < m &&
+                   a[static_cast<std::size_t>(x)] == b[static_cast<std::size_t>(y)])
                 ++x, ++y;
             at(k) = x;
             if (x >= n && y >= m) found = d;

@@ -341,8 +341,8 @@ void check_acl_users(Context& ctx) {
                 auto& diag = ctx.report(Rule::PX202, span, msg);
                 // Unsafe: another user name changes who the entry matches.
                 if (suggestion && t->verbatim())
-                    diag.fixits.push_back({span, *suggestion,
-                                           "replace with '" + printable(*suggestion) + "'", true});
+                    diag.fixits.push_back(
+                        {span, *suggestion, "replace with '" + printable(*suggestion) + "'", true});
             });
         }
     }

@@ -213,8 +213,7 @@ void check_malformed(Context& ctx) {
                                      " to read the users from that file");
             if (t && t->verbatim())
                 // Unsafe: the users of the file can then authenticate.
-                d.fixits.push_back(
-                    {t->sub_span(0, 0), "$", "read the users from the file", true});
+                d.fixits.push_back({t->sub_span(0, 0), "$", "read the users from the file", true});
         } else if (strong && (u.type == PasswordType::lm || u.type == PasswordType::sys)) {
             auto& d = ctx.report(
                 Rule::PX208, u.span,
