@@ -89,6 +89,24 @@ def test_every_fixable_rule_is_fixed(tmp):
         check("[%s]" % code not in codes(tmp, path), code + " gone after --fix", read(path))
 
 
+def test_overlapping_fixes_converge_in_one_run(tmp):
+    """Splitting 'force socks' and joining '-p 1080' touch the same text: the first goes
+    in the first round, the other in the next."""
+    path = write(os.path.join(tmp, "a.cfg"), "force socks -i127.0.0.1 -p 1080\n")
+    r = run("--fix", "--unsafe-fixes", path, cwd=tmp)
+    check(read(path) == "force\nsocks -i127.0.0.1 -p1080\n", "both applied", read(path))
+    check("fixed 2 findings" in r.err, "counted", r)
+    again = run("--fix", "--unsafe-fixes", path, cwd=tmp)
+    check(again.err == "", "nothing left to fix", again)
+
+
+def test_unsafe_fix_is_marked_in_the_text_output(tmp):
+    path = write(os.path.join(tmp, "a.cfg"), "users alice:cl:secret\nallow * 10.1.2.3/8\n")
+    r = run(path, cwd=tmp)
+    check("fix-it (unsafe): write the type in upper case" in r.out, "unsafe marked", r)
+    check("fix-it: write the network address" in r.out, "safe as before", r)
+
+
 def test_diff_applies_with_patch_and_equals_fix(tmp):
     text = ("timeouts 1 5 30 60 180 1800 15 60 15 5 99\n" + "maxconn 10\n" * 8 +
             "allow * 10.1.2.3/8\nsocks -i127.0.0.1\n")
