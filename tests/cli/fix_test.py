@@ -136,6 +136,38 @@ def test_diff_applies_with_patch_and_equals_fix(tmp):
               "patched equals fixed")
 
 
+def test_corpus_diff_equals_fix_and_a_second_fix_is_quiet(tmp):
+    """Every real-world configuration, all fixes included: patch -p1 with --diff's output
+    gives what --fix writes, and --fix then finds nothing more to do."""
+    if not shutil.which("patch"):
+        print("skipped: no patch")
+        return
+    corpus = os.path.join(SOURCE_DIR, "tests", "corpus", "real-world")
+    names = sorted(n for n in os.listdir(corpus) if n != "MANIFEST.tsv")
+    check(len(names) >= 80, "the corpus is there")
+    changed = 0
+    opts = ("--severity", "info", "--unsafe-fixes")
+    for name in names:
+        with open(os.path.join(corpus, name), "rb") as f:
+            text = f.read()
+        dirs = [os.path.join(tmp, d) for d in ("diffed", "fixed")]
+        for d in dirs:
+            os.makedirs(d, exist_ok=True)
+            write(os.path.join(d, "c.cfg"), text)
+        d = run("--diff", *opts, "c.cfg", cwd=dirs[0])
+        changed += bool(d.out)
+        p = subprocess.run(["patch", "-s", "-p1"], input=d.out.encode(), cwd=dirs[0],
+                           capture_output=True, timeout=30)
+        check(p.returncode == 0, name + ": patch applies", p.stdout + p.stderr)
+        run("--fix", *opts, "c.cfg", cwd=dirs[1])
+        with open(os.path.join(dirs[0], "c.cfg"), "rb") as a, \
+                open(os.path.join(dirs[1], "c.cfg"), "rb") as b:
+            check(a.read() == b.read(), name + ": patched equals fixed")
+        again = run("--fix", *opts, "c.cfg", cwd=dirs[1])
+        check("fixed" not in again.err, name + ": second --fix changes nothing", again)
+    check(changed >= 5, "some corpus files have fixes: %d" % changed)
+
+
 def test_fix_is_idempotent_and_keeps_mode(tmp):
     path = write(os.path.join(tmp, "a.cfg"), "allow * 10.1.2.3/8\nsocks -i127.0.0.1\n")
     os.chmod(path, 0o640)
