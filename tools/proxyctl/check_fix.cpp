@@ -43,16 +43,7 @@ bool Fixer::read(const std::string& path, std::string& text, std::string& error)
         text = it->second.current;
         return true;
     }
-    // The same checks and limits as a plain load.
-    proxycfg::SourceManager disk;
-    proxycfg::ReadError failure;
-    auto id = disk.read(path, failure);
-    if (!id) {
-        error = failure.message;
-        return false;
-    }
-    text = disk.file(*id).text;
-    return true;
+    return read_config_text(path, text, error);
 }
 
 void Fixer::fix(const std::string& name, const proxycfg::LoadOptions& load,
@@ -132,6 +123,18 @@ std::vector<std::string> Fixer::report(bool diff, const std::vector<std::string>
                           ": fix not applied: it overlaps another fix; run --fix again");
     }
     return out;
+}
+
+bool read_config_text(const std::string& path, std::string& text, std::string& error) {
+    proxycfg::SourceManager disk;
+    proxycfg::ReadError failure;
+    auto id = disk.read(path, failure);
+    if (!id) {
+        error = failure.message;
+        return false;
+    }
+    text = disk.file(*id).text;
+    return true;
 }
 
 std::string diff_path(const std::string& path) {

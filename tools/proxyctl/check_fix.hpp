@@ -62,4 +62,7 @@ class Fixer {
 // the diff in the directory check ran in (or in / for the others).
 std::string diff_path(const std::string& path);
 
+// A configuration file's text, read with the same checks and limits as a plain load.
+bool read_config_text(const std::string& path, std::string& text, std::string& error);
+
 }  // namespace proxyctl

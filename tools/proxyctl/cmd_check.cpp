@@ -144,14 +144,9 @@ std::string count_findings(const std::vector<proxycfg::CheckedFile>& checked) {
 // edit made meanwhile is never overwritten.
 bool replace_unchanged(const std::string& path, const std::string& before, const std::string& after,
                        std::string& error) {
-    proxycfg::SourceManager disk;
-    proxycfg::ReadError failure;
-    auto id = disk.read(path, failure);
-    if (!id) {
-        error = failure.message;
-        return false;
-    }
-    if (disk.file(*id).text != before) {
+    std::string now;
+    if (!read_config_text(path, now, error)) return false;
+    if (now != before) {
         error = "it changed while it was being fixed";
         return false;
     }
