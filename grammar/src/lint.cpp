@@ -86,18 +86,29 @@ namespace {
 // Whether this run would have made every finding the suppression could hide: a rule
 // switched off or below the severity threshold makes no findings, and the PX4xx ones come
 // from a running proxyd later, so a suppression naming one of them cannot be judged.
-bool judgeable(const Suppression& s, const LintOptions& options) {
-    if (s.codes.empty()) return false;  // PX027 already says it names nothing
-    for (const auto& code : s.codes) {
-        if (code == "all") {
-            if (options.min_severity > Severity::info || !options.disabled.empty()) return false;
-            continue;
-        }
-        const RuleInfo* rule = find_rule(code);
-        if (!rule || rule->rule == Rule::PX029 || code.starts_with("PX4")) return false;
-        if (rule->severity < options.min_severity || options.disabled.count(code)) return false;
+bool judgeable(const std::string& code, const LintOptions& options) {
+    if (code == "all") return options.min_severity <= Severity::info && options.disabled.empty();
+    const RuleInfo* rule = find_rule(code);
+    if (!rule || rule->rule == Rule::PX029 || code.starts_with("PX4")) return false;
+    return rule->severity >= options.min_severity && !options.disabled.count(code);
+}
+
+// The span that removes one code from a suppression's list: the word and the comma after
+// it, or, for the last word, the comma before it.
+SourceSpan code_with_comma(const ParsedConfig& config, const SourceSpan& word) {
+    const SourceFile& file = config.file(word.file);
+    if (word.line == 0 || word.line > file.line_count()) return word;
+    std::string_view text = file.text;
+    std::size_t begin = file.line_offsets[word.line - 1] + word.column - 1;
+    std::size_t end = begin + word.length;
+    SourceSpan span = word;
+    if (end < text.size() && text[end] == ',') {
+        ++span.length;
+    } else if (begin > 0 && text[begin - 1] == ',') {
+        --span.column;
+        ++span.length;
     }
-    return true;
+    return span;
 }
 
 // The comment's text without the spaces before it and the newline after it.
@@ -120,10 +131,12 @@ SourceSpan comment_text(const ParsedConfig& config, const Suppression& s) {
     return span;
 }
 
-std::string where(const Suppression& s) {
+// Where the suppression (or only its code `code`) applies.
+std::string where(const Suppression& s, std::optional<std::size_t> code = std::nullopt) {
     if (s.whole_file) return "in this file";
-    bool block = std::any_of(s.block_end.begin(), s.block_end.end(),
-                             [](std::uint32_t end) { return end != 0; });
+    bool block = code ? *code < s.block_end.size() && s.block_end[*code] != 0
+                      : std::any_of(s.block_end.begin(), s.block_end.end(),
+                                    [](std::uint32_t end) { return end != 0; });
     if (block) return "in the block it opens";
     if (s.line == s.comment_line) return "on this line";
     return "on line " + std::to_string(s.line);
@@ -138,11 +151,33 @@ void report_unused_suppressions(const ParsedConfig& config, const LintOptions& o
         return;
     Diagnostics found;
     for (const auto& s : config.suppressions) {
-        if (!judgeable(s, options)) continue;
-        bool used = std::any_of(diags.begin(), diags.end(), [&s](const Diagnostic& d) {
-            return d.span.file == s.file && s.covers(d.code, d.span.line);
-        });
-        if (used) continue;
+        if (s.codes.empty()) continue;  // PX027 already says it names nothing
+        // Per code: judged and found unused.
+        std::vector<bool> unused_code(s.codes.size(), false);
+        for (std::size_t i = 0; i < s.codes.size(); ++i)
+            unused_code[i] = judgeable(s.codes[i], options) &&
+                             std::none_of(diags.begin(), diags.end(), [&](const Diagnostic& d) {
+                                 return d.span.file == s.file &&
+                                        s.code_covers(i, d.code, d.span.line);
+                             });
+        auto unused_count = std::count(unused_code.begin(), unused_code.end(), true);
+        if (unused_count == 0) continue;
+        if (unused_count < static_cast<long>(s.codes.size())) {
+            // The comment does some work: each code that does none is reported on its word.
+            for (std::size_t i = 0; i < s.codes.size(); ++i) {
+                if (!unused_code[i] || i >= s.code_spans.size()) continue;
+                Diagnostic d = make_diagnostic(Rule::PX029, s.code_spans[i],
+                                               "'" + s.codes[i] +
+                                                   "' in this suppression suppresses nothing: "
+                                                   "no such finding " +
+                                                   where(s, i) + "; its other codes are used");
+                // Safe: a comment, which 3proxy never reads.
+                d.fixits.push_back({code_with_comma(config, s.code_spans[i]), "",
+                                    "remove " + s.codes[i] + " from the suppression"});
+                found.push_back(std::move(d));
+            }
+            continue;
+        }
         std::string codes;
         for (const auto& code : s.codes) codes += (codes.empty() ? "" : ",") + code;
         Diagnostic d = make_diagnostic(

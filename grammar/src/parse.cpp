@@ -280,7 +280,7 @@ class Parser {
         s.comment_line = ln;
         s.comment = {id, ln, 1, line_bytes};
         s.whole_file = whole_file;
-        s.codes = suppressed_codes(id, ln, column_of(line, rest, col_base), rest);
+        s.codes = suppressed_codes(id, ln, column_of(line, rest, col_base), rest, &s.code_spans);
         s.block_end.assign(s.codes.size(), 0);
         if (!whole_file) open_blocks_.push_back(cfg_.suppressions.size());
         pending_suppression_.push_back(cfg_.suppressions.size());
@@ -467,8 +467,8 @@ class Parser {
             s.file = id;
             s.line = ln;
             s.comment_line = ln;
-            s.codes =
-                suppressed_codes(id, ln, column_of(line, spec.substr(8), col_base), spec.substr(8));
+            s.codes = suppressed_codes(id, ln, column_of(line, spec.substr(8), col_base),
+                                       spec.substr(8), &s.code_spans);
             s.block_end.assign(s.codes.size(), 0);
             // From the end of the last word, the spaces before the comment included, to the
             // end of the line (a CRLF's CR stays).

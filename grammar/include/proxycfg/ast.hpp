@@ -85,6 +85,8 @@ struct Suppression {
     FileId file = 0;
     std::uint32_t line = 0;  // the line it applies to (not for a block's codes)
     std::vector<std::string> codes;
+    // Per code: the word it was read from (a code or a rule name, as written).
+    std::vector<SourceSpan> code_spans;
     // Per code: the line of the `enable=` that ends its block, or 0 for no block.
     std::vector<std::uint32_t> block_end;
     bool whole_file = false;  // "# proxyctl: disable-file=..."
@@ -96,13 +98,16 @@ struct Suppression {
 
     // Whether a finding of `code` on `at` is suppressed (same file assumed).
     bool covers(std::string_view code, std::uint32_t at) const {
-        for (std::size_t i = 0; i < codes.size(); ++i) {
-            if (codes[i] != code && codes[i] != "all") continue;
-            if (whole_file) return true;
-            std::uint32_t end = i < block_end.size() ? block_end[i] : 0;
-            if (end != 0 ? at > comment_line && at < end : at == line) return true;
-        }
+        for (std::size_t i = 0; i < codes.size(); ++i)
+            if (code_covers(i, code, at)) return true;
         return false;
+    }
+    // Whether its i-th code alone suppresses a finding of `code` on `at`.
+    bool code_covers(std::size_t i, std::string_view code, std::uint32_t at) const {
+        if (codes[i] != code && codes[i] != "all") return false;
+        if (whole_file) return true;
+        std::uint32_t end = i < block_end.size() ? block_end[i] : 0;
+        return end != 0 ? at > comment_line && at < end : at == line;
     }
 };
 
