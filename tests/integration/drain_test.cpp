@@ -94,6 +94,21 @@ class LineReader {
     std::string buffer_;
 };
 
+// A sanitized proxyd's memory is mostly the sanitizer's own (quarantined frees, redzones,
+// allocation stacks), which grows slowly with any work: its RSS says nothing about what
+// proxyd keeps. The unsanitized build measures that.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool sanitized = true;
+#else
+constexpr bool sanitized = false;
+#endif
+#else
+constexpr bool sanitized = false;
+#endif
+
 std::string metric_line(const std::string& text, const std::string& needle) {
     std::size_t at = text.find(needle);
     if (at == std::string::npos) return {};
@@ -223,7 +238,10 @@ TEST_CASE("a thousand reloads under one long session pin one generation and keep
                                          .count()
                                   << " ms");
     CHECK(rss_warm > 0);
-    CHECK(rss_end < rss_warm + 2048);
+    if (sanitized)
+        WARN("sanitized build: resident memory not compared");
+    else
+        CHECK(rss_end < rss_warm + 2048);
     CHECK(DrainSetup::relays(*pinned));
     json st = s.status();
     CHECK(st["generation"] == 1001);
