@@ -117,7 +117,7 @@ std::string metric_line(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("--drain-timeout closes a superseded noforce session after the timeout, not before") {
+TEST_CASE("proxyd --drain-timeout closes a superseded noforce session in time, not before") {
     DrainSetup s("noforce", {"--drain-timeout", "1s"});
     auto old_session = s.session();
     auto reloaded_at = std::chrono::steady_clock::now();
