@@ -130,7 +130,7 @@ _proxyctl()
             rules) options="--json --markdown --help" ;;
             status | diff | kill | reopen-logs | metrics) options=$live ;;
             sessions) options="--service --user --source --watch $live" ;;
-            reload) options="--dry-run --allow-drop --signal $live" ;;
+            reload) options="--dry-run --allow-drop --signal --wait-drained $live" ;;
             *) options="--help" ;;
         esac
         COMPREPLY=($(compgen -W "$options" -- "$cur"))

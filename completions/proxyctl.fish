@@ -112,6 +112,7 @@ set -l reload '__fish_seen_subcommand_from reload'
 complete -c proxyctl -n $reload -F
 complete -c proxyctl -n $reload -l dry-run -d 'Check and compute the reload without applying it'
 complete -c proxyctl -n $reload -l allow-drop -d 'Apply even if it stops every service or closes listeners in use'
+complete -c proxyctl -n $reload -l wait-drained -d 'Then wait until no session of an older generation remains'
 # The value is optional: after --signal come the signal names, or CONFIG itself.
 complete -c proxyctl -n $reload -l signal -r -F -a 'USR1 HUP' -d "Signal the pid in CONFIG's pidfile"
 

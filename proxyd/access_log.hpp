@@ -46,6 +46,7 @@ constexpr int bind_timeout = 94;  // SOCKS BIND: nobody connected in time
 constexpr int shutdown = 95;
 constexpr int closed_by_operator = 96;  // kill / reload re-check
 constexpr int io_error = 97;
+constexpr int drain_timeout = 98;  // kept on a superseded generation past --drain-timeout
 }  // namespace result
 
 // Everything a log line can show.

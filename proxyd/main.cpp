@@ -30,6 +30,7 @@
 #include "proxycfg/format.hpp"
 #include "proxycfg/lint.hpp"
 #include "proxycfg/util.hpp"
+#include "proxycontrol/duration.hpp"
 #include "reload.hpp"
 #include "system_command.hpp"
 #include "worker.hpp"
@@ -50,6 +51,9 @@ struct Options {
     std::string control_group;
     std::string control_admin_group;
     unsigned control_timeout_ms = 5000;
+    // Sessions on a superseded generation are closed this long after it was superseded;
+    // none: they live until they end, as in 3proxy.
+    std::optional<std::chrono::milliseconds> drain_timeout;
 };
 
 void print_diagnostics(std::ostream& out, int fd, const proxycfg::Loaded& loaded,
@@ -263,6 +267,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
         for (unsigned w = 0; w < workers; ++w) {
             pool.push_back(std::make_unique<proxyd::Worker>(
                 snapshot, access_log, std::move(listening->per_worker[w]), &metrics));
+            pool.back()->set_drain_timeout(options.drain_timeout);
             worker_list.push_back(pool.back().get());
         }
 
@@ -360,6 +365,17 @@ int main(int argc, char** argv) {
         ->type_name("MS")
         ->check(CLI::Range(10u, 3600000u))
         ->capture_default_str();
+    app.add_option_function<std::string>(
+           "--drain-timeout",
+           [&options](const std::string& text) {
+               std::string error;
+               options.drain_timeout = control::parse_duration(text, error);
+               if (!options.drain_timeout) throw CLI::ValidationError("--drain-timeout", error);
+           },
+           "close sessions still on a configuration generation a reload superseded once "
+           "DURATION has passed since that reload (30s, 5m, 1h; seconds without a unit); "
+           "default: never, they run until they end")
+        ->type_name("DURATION");
     app.set_version_flag("--version,-V", std::string("proxyd ") + PROXY_VERSION);
     app.footer(
         "Examples:\n"

@@ -114,7 +114,7 @@ std::string_view label_of(CloseReason c) {
         "normal",          "refused",      "reload_recheck",
         "killed",          "idle_timeout", "handshake_timeout",
         "connect_timeout", "quota",        "shutdown",
-        "displaced",       "error"};
+        "displaced",       "error",        "drain_timeout"};
     return names[static_cast<std::size_t>(c)];
 }
 
@@ -181,6 +181,8 @@ CloseReason close_reason_of(int code, bool admitted, bool revoked) {
             return CloseReason::shutdown;
         case result::closed_by_operator:
             return revoked ? CloseReason::reload_recheck : CloseReason::killed;
+        case result::drain_timeout:
+            return CloseReason::drain_timeout;
         default:
             return CloseReason::error;
     }

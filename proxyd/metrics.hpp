@@ -63,6 +63,7 @@ enum class CloseReason : std::uint8_t {
     shutdown,
     displaced,  // a handshake that gave its maxconn slot to a newer client
     error,      // protocol, resolve, connect, upstream or I/O errors
+    drain_timeout,  // its generation was superseded longer ago than --drain-timeout
     count
 };
 enum class Direction : std::uint8_t { to_client, to_server, count };

@@ -135,6 +135,10 @@ control::SessionCounts recheck_worker(Worker& worker, const proxycfg::Model& nex
         }
         if (reason.empty()) {
             ++counts.kept;
+            // Re-checked and still allowed: the session is held to the new rules, so it
+            // drains with the new generation, not the one that admitted it.
+            if (apply && verdict.outcome == proxycfg::RecheckOutcome::kept_allowed)
+                worker.hold_to_current(s);
             return;
         }
         ++counts.closed;

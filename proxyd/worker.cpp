@@ -65,6 +65,21 @@ std::unique_ptr<UdpSession> make_udp_session(Worker& worker, const SnapshotPtr& 
     }
 }
 
+// "1.2s", "5m0s", "2h3m4s": how long ago a generation was superseded, for the log.
+std::string elapsed_text(Clock::duration d) {
+    auto ms =
+        static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+    char buf[64];
+    auto s = ms / 1000;
+    if (ms < 60000)
+        std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000.0);
+    else if (s < 3600)
+        std::snprintf(buf, sizeof buf, "%lldm%llds", s / 60, s % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%lldh%lldm%llds", s / 3600, s / 60 % 60, s % 60);
+    return buf;
+}
+
 }  // namespace
 
 Worker::Worker(SnapshotPtr config, AccessLog& log, std::vector<BoundSocket> sockets,
@@ -89,6 +104,8 @@ Worker::Worker(SnapshotPtr config, AccessLog& log, std::vector<BoundSocket> sock
 
 Worker::~Worker() {
     join();
+    // The loop has ended: its timers die with it.
+    superseded_.clear();
     // Sessions and listeners go before the resolver and loop they reference.
     graveyard_.clear();
     retired_listeners_.clear();
@@ -144,7 +161,11 @@ void Worker::adopt(SnapshotPtr next, const std::vector<std::optional<std::size_t
     // those that had one; here a session can also gain one).
     bool limits =
         !config_->model->globals.bandlimits.empty() || !next->model->globals.bandlimits.empty();
+    auto superseded = config_->generation;
+    // Only a later generation supersedes the running one.
+    bool newer = next->generation > superseded;
     config_ = std::move(next);
+    if (newer) supersede(superseded);
     map_service_metrics();
     if (limits) sessions_.for_each([&](Session& s) { s.apply_bandlimits(*config_); });
 }
@@ -283,7 +304,56 @@ void Worker::report_accept_error(int err) {
 void Worker::retire(Session& session) {
     session.config().slots.release(session.record().service_index);
     if (metrics_) metrics_->session_closed(session.service().label, session.config().generation);
-    if (auto owned = sessions_.remove(session.record().id)) graveyard_.push_back(std::move(owned));
+    auto id = session.record().id;
+    auto generation = sessions_.drain_generation(id);
+    if (auto owned = sessions_.remove(id)) {
+        graveyard_.push_back(std::move(owned));
+        forget_if_drained(generation);
+    }
+}
+
+void Worker::hold_to_current(const Session& session) {
+    auto id = session.record().id;
+    auto before = sessions_.drain_generation(id);
+    sessions_.hold_to(id, config_->generation);
+    forget_if_drained(before);
+}
+
+std::vector<PinnedGeneration> Worker::pinned() const {
+    std::vector<PinnedGeneration> out;
+    for (const auto& [generation, s] : superseded_)
+        if (auto n = sessions_.pinning(generation)) out.push_back({generation, n, s.wall});
+    return out;
+}
+
+void Worker::supersede(std::uint64_t generation) {
+    if (sessions_.pinning(generation) == 0) return;
+    Superseded s{loop_.now(), std::chrono::system_clock::now(), std::nullopt};
+    if (drain_timeout_)
+        s.timer = loop_.schedule(s.at + *drain_timeout_,
+                                 [this, generation] { drain_deadline(generation); });
+    superseded_.insert_or_assign(generation, s);
+}
+
+void Worker::forget_if_drained(std::uint64_t generation) {
+    auto it = superseded_.find(generation);
+    if (it == superseded_.end() || sessions_.pinning(generation) > 0) return;
+    if (it->second.timer) loop_.cancel(*it->second.timer);
+    superseded_.erase(it);
+}
+
+void Worker::drain_deadline(std::uint64_t generation) {
+    auto it = superseded_.find(generation);
+    if (it == superseded_.end()) return;
+    it->second.timer.reset();  // it has run
+    std::string reason = "drain timeout: generation " + std::to_string(generation) +
+                         " superseded " + elapsed_text(loop_.now() - it->second.at) + " ago";
+    // Collected first: closing edits the registry (and drops the entry with the last).
+    std::vector<std::uint64_t> ids = sessions_.ids_pinning(generation);
+    for (auto id : ids) sessions_.close(id, result::drain_timeout, reason);
+    if (!ids.empty())
+        std::fprintf(stderr, "proxyd: %s: %zu session%s closed\n", reason.c_str(), ids.size(),
+                     ids.size() == 1 ? "" : "s");
 }
 
 void Worker::map_service_metrics() {

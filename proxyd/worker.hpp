@@ -3,7 +3,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -21,6 +23,14 @@
 #include "session_registry.hpp"
 
 namespace proxyd {
+
+// A generation a reload superseded that sessions of this worker still count under
+// (SessionRegistry): how many, and since when.
+struct PinnedGeneration {
+    std::uint64_t generation = 0;
+    std::size_t sessions = 0;
+    std::chrono::system_clock::time_point superseded;
+};
 
 class Worker final : public SessionHost, public ListenerHost {
   public:
@@ -43,6 +53,18 @@ class Worker final : public SessionHost, public ListenerHost {
     // sockets the engine bound for services new in `next`.
     void adopt(SnapshotPtr next, const std::vector<std::optional<std::size_t>>& kept,
                std::vector<BoundSocket> opened);
+
+    // Before start(): sessions still counted under a superseded generation are closed
+    // once `timeout` has passed since the reload that superseded it (nullopt: never).
+    void set_drain_timeout(std::optional<std::chrono::milliseconds> timeout) {
+        drain_timeout_ = timeout;
+    }
+    std::optional<std::chrono::milliseconds> drain_timeout() const { return drain_timeout_; }
+    // Loop thread only: a re-checking reload kept `session` under the running generation,
+    // so it no longer pins the one it was admitted under.
+    void hold_to_current(const Session& session);
+    // Loop thread only: the superseded generations this worker's sessions still pin.
+    std::vector<PinnedGeneration> pinned() const;
 
     // Loop thread only.
     EventLoop& loop() override { return loop_; }
@@ -97,6 +119,20 @@ class Worker final : public SessionHost, public ListenerHost {
     // lookup.
     std::vector<ServiceMetrics*> service_metrics_;
     void map_service_metrics();
+
+    // Draining. One entry (and, with a drain timeout, one timer) per superseded
+    // generation that still has sessions here, dropped with its last session: nothing is
+    // done per session until a deadline passes.
+    struct Superseded {
+        Clock::time_point at;
+        std::chrono::system_clock::time_point wall;
+        std::optional<EventLoop::TimerId> timer;
+    };
+    void supersede(std::uint64_t generation);
+    void forget_if_drained(std::uint64_t generation);
+    void drain_deadline(std::uint64_t generation);
+    std::optional<std::chrono::milliseconds> drain_timeout_;
+    std::map<std::uint64_t, Superseded> superseded_;
 };
 
 }  // namespace proxyd

@@ -264,6 +264,22 @@ void from_json(const json& j, FileChange& f) {
     f.current_mtime_ns = number("current_mtime_ns");
 }
 
+void to_json(json& j, const PinnedGeneration& p) {
+    j = json{{"generation", p.generation},
+             {"sessions", p.sessions},
+             {"superseded_at_ms", p.superseded_at_ms},
+             {"drain_deadline_ms", p.drain_deadline_ms ? json(p.drain_deadline_ms) : json()}};
+}
+
+void from_json(const json& j, PinnedGeneration& p) {
+    p.generation = j.value("generation", std::uint64_t{0});
+    p.sessions = j.value("sessions", std::uint64_t{0});
+    p.superseded_at_ms = j.value("superseded_at_ms", std::int64_t{0});
+    auto deadline = j.find("drain_deadline_ms");
+    p.drain_deadline_ms =
+        deadline != j.end() && deadline->is_number_integer() ? deadline->get<std::int64_t>() : 0;
+}
+
 void to_json(json& j, const Status& s) {
     j = json{
         {"protocol", s.protocol},
@@ -282,7 +298,9 @@ void to_json(json& j, const Status& s) {
         {"generations_with_force_sessions",
          s.generations_with_force_sessions ? json(*s.generations_with_force_sessions) : json()},
         {"counters", s.counters},
-        {"counter_file", string_or_null(s.counter_file)}};
+        {"counter_file", string_or_null(s.counter_file)},
+        {"pinned_generations", s.pinned_generations ? json(*s.pinned_generations) : json()},
+        {"drain_timeout_ms", s.drain_timeout_ms ? json(s.drain_timeout_ms) : json()}};
 }
 
 void from_json(const json& j, Status& s) {
@@ -308,6 +326,9 @@ void from_json(const json& j, Status& s) {
             j.at("generations_with_force_sessions").get<std::vector<std::uint64_t>>();
     s.counters = j.value("counters", std::vector<CounterUsage>{});
     s.counter_file = string_field(j, "counter_file");
+    if (j.contains("pinned_generations") && j.at("pinned_generations").is_array())
+        s.pinned_generations = j.at("pinned_generations").get<std::vector<PinnedGeneration>>();
+    s.drain_timeout_ms = static_cast<std::int64_t>(number_field(j, "drain_timeout_ms"));
 }
 
 json ok_reply(json result) {

@@ -75,6 +75,7 @@ json cmd_status(Context& c, const json&) {
     std::set<std::string, std::less<>> force_labels;
     for (const auto& service : snapshot.model->services)
         if (service.force.value) force_labels.insert(service.label);
+    std::vector<std::vector<PinnedGeneration>> pinned_by_worker(c.engine.workers().size());
     on_every_worker(c.engine.workers(), [&](Worker& w, std::size_t i) {
         w.sessions().for_each([&](Session& session) {
             ++by_service[i][session.service().label];
@@ -82,7 +83,27 @@ json cmd_status(Context& c, const json&) {
             if (force_labels.contains(session.service().label))
                 forced[i].insert(session.record().generation);
         });
+        pinned_by_worker[i] = w.pinned();
     });
+    // Every worker was superseded by the same reload, a moment apart: the earliest counts.
+    std::map<std::uint64_t, control::PinnedGeneration> superseded;
+    std::optional<std::chrono::milliseconds> drain_timeout;
+    if (!c.engine.workers().empty()) drain_timeout = c.engine.workers().front()->drain_timeout();
+    for (const auto& list : pinned_by_worker)
+        for (const auto& p : list) {
+            auto at = unix_ms(p.superseded);
+            auto [it, added] = superseded.try_emplace(p.generation);
+            auto& out = it->second;
+            out.generation = p.generation;
+            out.sessions += p.sessions;
+            if (added || at < out.superseded_at_ms) out.superseded_at_ms = at;
+        }
+    s.pinned_generations.emplace();
+    for (auto& [generation, p] : superseded) {
+        if (drain_timeout) p.drain_deadline_ms = p.superseded_at_ms + drain_timeout->count();
+        s.pinned_generations->push_back(p);
+    }
+    if (drain_timeout) s.drain_timeout_ms = drain_timeout->count();
     std::map<std::string, std::uint64_t> counts;
     std::set<std::uint64_t> pinned;
     std::set<std::uint64_t> pinned_forced;

@@ -239,6 +239,8 @@ TEST_CASE("session results map to refusal, auth failure and close reasons") {
     CHECK(close_reason_of(result::connect_failed, true, false) == CloseReason::error);
     CHECK(label_of(CloseReason::reload_recheck) == "reload_recheck");
     CHECK(label_of(CloseReason::error) == "error");
+    CHECK(close_reason_of(result::drain_timeout, true, false) == CloseReason::drain_timeout);
+    CHECK(label_of(CloseReason::drain_timeout) == "drain_timeout");
     CHECK(label_of(Refusal::quota) == "quota");
     CHECK(label_of(AuthFailure::bad_password) == "bad_password");
 }

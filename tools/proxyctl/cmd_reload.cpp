@@ -11,12 +11,18 @@
 
 #include "commands.hpp"
 #include "control_client.hpp"
+#include "drain_wait.hpp"
 #include "proxycfg/lint.hpp"
+#include "proxycontrol/duration.hpp"
 
 namespace proxyctl {
 namespace {
 
 constexpr const char* default_config = "/etc/proxyd/proxyd.cfg";
+// --wait-drained: the reload was applied but sessions of older generations outlived the
+// wait (4), or the wait was interrupted (130, as a shell reports Ctrl-C).
+constexpr int exit_not_drained = 4;
+constexpr int exit_interrupted = 130;
 
 struct ReloadOptions {
     LiveOptions live;
@@ -25,6 +31,8 @@ struct ReloadOptions {
     bool signal = false;
     std::string signal_name;
     std::string config;
+    bool wait_drained = false;
+    std::string wait_drained_for;  // TIMEOUT of --wait-drained=TIMEOUT; empty: forever
 };
 
 // USR1 (default), HUP, with or without SIG and in any case; 0 when not a signal name.
@@ -199,6 +207,50 @@ int run_signal(const ReloadOptions& o, int sig) {
     return exit_findings;
 }
 
+// --wait-drained after an applied reload: the record at once (text) or with the outcome
+// of the wait in a "drained" member (--json), then the wait's exit status.
+int wait_after_reload(const ReloadOptions& o, const nlohmann::json& result,
+                      std::optional<std::chrono::milliseconds> wait_for) {
+    std::uint64_t generation = 0;
+    try {
+        auto record = result.get<control::ReloadRecord>();
+        if (record.result != "ok") return print_reload_result(result, o.live.json);
+        generation = record.generation;
+    } catch (const nlohmann::json::exception&) {
+        return print_reload_result(result, o.live.json);  // reports the malformed record
+    }
+    if (!o.live.json) {
+        print_reload_result(result, false);
+        std::cout.flush();
+    }
+    DrainWait wait = wait_drained(socket_path(o.live.socket), generation, wait_for);
+    if (o.live.json) {
+        nlohmann::json members = socket_members(false);
+        members["drained"] = drain_member(wait);
+        print_reload_result(result, true, members);
+    }
+    auto waited = human_duration(wait.waited_ms);
+    switch (wait.outcome) {
+        case DrainWait::Outcome::drained:
+            if (!o.live.json)
+                std::cout << "drained: no session of a generation before " << generation
+                          << " remains (waited " << waited << ")\n";
+            return exit_ok;
+        case DrainWait::Outcome::timed_out:
+            std::cerr << "proxyctl reload: not drained after " << waited
+                      << "; still pinned: " << describe_pinned(wait.pinned) << '\n';
+            return exit_not_drained;
+        case DrainWait::Outcome::interrupted:
+            std::cerr << "proxyctl reload: interrupted after " << waited
+                      << "; still pinned: " << describe_pinned(wait.pinned) << '\n';
+            return exit_interrupted;
+        case DrainWait::Outcome::failed:
+            break;
+    }
+    std::cerr << "proxyctl reload: cannot wait for the drain: " << wait.error << '\n';
+    return exit_unreachable;
+}
+
 int run_reload(ReloadOptions o) {
     // A usage error: the message (and a hint for people) on stderr, the envelope with --json.
     auto usage_error = [&o](const std::string& message, const std::string& hint) {
@@ -224,15 +276,31 @@ int run_reload(ReloadOptions o) {
             return usage_error("--allow-drop works through the control socket only",
                                " (a signalled reload never drops services in use)");
         }
+        if (o.wait_drained) {
+            return usage_error("--wait-drained works through the control socket only", "");
+        }
         return run_signal(o, sig);
     }
     int status = exit_ok;
     nlohmann::json args = nlohmann::json::object();
     if (o.dry_run) args["dry_run"] = true;
     if (o.allow_drop) args["allow_drop"] = true;
+    std::optional<std::chrono::milliseconds> wait_for;
+    if (o.wait_drained) {
+        if (o.dry_run)
+            return usage_error("--wait-drained waits for an applied reload",
+                               " (--dry-run applies nothing)");
+        if (!o.wait_drained_for.empty()) {
+            std::string error;
+            wait_for = control::parse_duration(o.wait_drained_for, error);
+            if (!wait_for) return usage_error("--wait-drained: " + error, "");
+        }
+    }
     auto result = call("reload", o.live, "reload", status, args, socket_members(o.dry_run));
     if (!result) return status;
-    return print_reload_result(*result, o.live.json, socket_members(o.dry_run));
+    if (!o.wait_drained)
+        return print_reload_result(*result, o.live.json, socket_members(o.dry_run));
+    return wait_after_reload(o, *result, wait_for);
 }
 
 }  // namespace
@@ -253,16 +321,26 @@ void register_reload(CLI::App& app, Runner& runner) {
                     std::string("Configuration whose pidfile --signal reads (default ") +
                         default_config + ")")
         ->type_name("CONFIG");
+    auto* wait = cmd->add_option("--wait-drained", o->wait_drained_for,
+                                 "After the reload, wait until no session of an older "
+                                 "generation remains; with TIMEOUT (30s, 5m, 1h) give up "
+                                 "after it, exit 4 and list what still pins (default: wait "
+                                 "as long as it takes; Ctrl-C stops, exit 130)")
+                     ->expected(0, 1)
+                     ->type_name("[TIMEOUT]");
     add_live_options(cmd, o->live);
     cmd->footer(
         "Exit status: 0 reloaded, 1 proxyd refused the new configuration (diagnostics shown),\n"
-        "2 usage error, 3 proxyd unreachable.\n"
+        "2 usage error, 3 proxyd unreachable, 4 --wait-drained=TIMEOUT passed with sessions of\n"
+        "older generations left, 130 --wait-drained interrupted.\n"
         "Examples:\n"
         "  proxyctl reload --dry-run\n"
+        "  proxyctl reload --wait-drained=5m     reload, then wait for older sessions to end\n"
         "  proxyctl reload --allow-drop          after removing a service that has sessions\n"
         "  proxyctl reload --signal HUP /etc/proxyd/proxyd.cfg");
-    cmd->callback([o, sig, &runner] {
+    cmd->callback([o, sig, wait, &runner] {
         o->signal = sig->count() > 0;
+        o->wait_drained = wait->count() > 0;
         runner.status = run_reload(*o);
     });
 }

@@ -32,6 +32,29 @@ void print_counters(const control::Status& s) {
     }
 }
 
+// "pinned generations:" and one line per superseded generation sessions still count under:
+// "  3  2 sessions  superseded 2026-11-29 07:12:03 (5m ago)  closed at 07:42:03 (in 25m)".
+void print_pinned(const control::Status& s, std::int64_t now) {
+    if (s.drain_timeout_ms)
+        std::cout << "drain timeout: " << human_duration(s.drain_timeout_ms) << '\n';
+    if (!s.pinned_generations || s.pinned_generations->empty()) return;
+    std::cout << "pinned generations:\n";
+    for (const auto& p : *s.pinned_generations) {
+        std::cout << "  " << p.generation << "  " << p.sessions
+                  << (p.sessions == 1 ? " session" : " sessions") << "  superseded "
+                  << local_time_ms(p.superseded_at_ms) << " ("
+                  << human_duration(now - p.superseded_at_ms) << " ago)";
+        if (p.drain_deadline_ms) {
+            std::cout << "  closed at " << local_time_ms(p.drain_deadline_ms);
+            if (p.drain_deadline_ms > now)
+                std::cout << " (in " << human_duration(p.drain_deadline_ms - now) << ")";
+        } else {
+            std::cout << "  no drain deadline";
+        }
+        std::cout << '\n';
+    }
+}
+
 int show_status(const control::Status& s, const LiveOptions& o) {
     if (o.json) {
         // Through the type: an older daemon's reply gets the fields it lacks as null.
@@ -76,6 +99,7 @@ int show_status(const control::Status& s, const LiveOptions& o) {
         for (auto g : s.generations_with_sessions) std::cout << ' ' << g;
         std::cout << '\n';
     }
+    print_pinned(s, now);
     print_counters(s);
     return exit_ok;
 }

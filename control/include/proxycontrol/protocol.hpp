@@ -145,6 +145,17 @@ struct RateChange {
 void to_json(nlohmann::json& j, const RateChange& c);
 void from_json(const nlohmann::json& j, RateChange& c);
 
+// A generation a reload superseded that live sessions still count under: the ones it
+// admitted, unless a re-checking reload since held them to a later one.
+struct PinnedGeneration {
+    std::uint64_t generation = 0;
+    std::uint64_t sessions = 0;
+    std::int64_t superseded_at_ms = 0;
+    std::int64_t drain_deadline_ms = 0;  // when they are closed; 0 (null): never
+};
+void to_json(nlohmann::json& j, const PinnedGeneration& p);
+void from_json(const nlohmann::json& j, PinnedGeneration& p);
+
 struct Status {
     int protocol = protocol_version;
     std::int64_t pid = 0;
@@ -165,6 +176,10 @@ struct Status {
     std::optional<std::vector<std::uint64_t>> generations_with_force_sessions;
     std::vector<CounterUsage> counters;  // traffic counters, in file order
     std::string counter_file;            // where they are kept ("" for nowhere)
+    // Superseded generations still pinned, oldest first (absent: a daemon that predates
+    // the field), and proxyd's --drain-timeout (0, null: none).
+    std::optional<std::vector<PinnedGeneration>> pinned_generations;
+    std::int64_t drain_timeout_ms = 0;
 };
 
 struct SessionInfo {
