@@ -44,6 +44,13 @@ json explain_on(const ConfigSnapshot& snapshot, const proxycfg::Service& service
     json j = proxycfg::explanation_json(*snapshot.model, e, request, others,
                                         proxycfg::loaded_file_lines(*snapshot.model));
     j["limits"]["maxconn"]["active"] = snapshot.slots.active(service.index);
+    // What each counter holds so far: a quota is spent at admission, not in the files.
+    const auto& counters = snapshot.model->globals.counters;
+    auto usage = snapshot.counters->usage();
+    for (std::size_t k = 0; k < e.counters.size(); ++k)
+        for (const auto& u : usage)
+            if (u.line && u.line->key == counters[e.counters[k]].key)
+                j["limits"]["counters"][k]["bytes"] = u.bytes;
     j["generation"] = snapshot.generation;
     return j;
 }

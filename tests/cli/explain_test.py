@@ -165,7 +165,7 @@ class EchoServer:
 
 
 def live_config(tcppm_port, echo_port, extra=""):
-    return ("log /dev/null\n" + extra + "allow * 127.0.0.1\n"
+    return ("log /dev/null\ncountall 1 D 100 *\n" + extra + "allow * 127.0.0.1\n"
             "tcppm -i127.0.0.1 %d 127.0.0.1 %d\n" % (tcppm_port, echo_port))
 
 
@@ -181,7 +181,7 @@ def test_live_on_the_running_generation(tmp):
             r = explain("--live", "--socket", d.socket, "--from", "127.0.0.1",
                         "--to", "127.0.0.1:%d" % echo.port, "--port", str(port))
             check(r.rc == 0 and "verdict: allowed" in r.out, "allowed live", r)
-            check("proxyd.cfg:2: allow * 127.0.0.1" in r.out, "the line, read back", r)
+            check("proxyd.cfg:3: allow * 127.0.0.1" in r.out, "the line, read back", r)
             r = explain("--live", "--socket", d.socket, "--from", "::1",
                         "--to", "127.0.0.1:%d" % echo.port, "--port", str(port), "--json")
             doc = json.loads(r.out)
@@ -231,7 +231,7 @@ def test_session_now_and_on_disk(tmp):
                 r = explain("--session", str(sid), "--socket", d.socket)
                 check(r.rc == 0, "kept: exit 0", r)
                 check("session %d on tcppm:" % sid in r.out, "names the session", r)
-                check("proxyd.cfg:2: allow * 127.0.0.1" in r.out, "why it is admitted", r)
+                check("proxyd.cfg:3: allow * 127.0.0.1" in r.out, "why it is admitted", r)
                 check("a reload would keep it" in r.out, "the files on disk keep it", r)
                 # The files on disk now deny it: a reload would close it.
                 write(d.config, live_config(port, echo.port, "deny * 127.0.0.1\n"))
@@ -243,6 +243,9 @@ def test_session_now_and_on_disk(tmp):
                 check(doc["on_disk"]["explanation"]["acl"]["decided_by"]["text"] ==
                       "deny * 127.0.0.1", "the line on disk that denies", doc)
                 check(doc["session"]["id"] == sid, "the session", doc)
+                counted = doc["now"]["limits"]["counters"]
+                check(len(counted) == 1 and counted[0]["limit_bytes"] == 100 << 20
+                      and counted[0]["bytes"] >= 0, "the counter, with what it holds", doc)
             r = explain("--session", "999999", "--socket", d.socket)
             check(r.rc == 1 and "no live session" in r.err, "an unknown session", r)
     finally:
