@@ -425,7 +425,12 @@ Json explanation_json(const Model& model, const Explanation& e, const ExplainReq
         step["cache"] =
             s.method == AuthMethod::cache ? Json(s.cache_hit ? "hit" : "miss") : Json(nullptr);
         step["acl_checked"] = s.acl_checked;
-        step["detail"] = step_words(s);
+        std::string words = step_words(s);
+        // The last method has no next one: the worst failure of the chain is the answer.
+        constexpr std::string_view next = "; the next method is tried";
+        if (&s == &e.trace.steps.back() && words.ends_with(next))
+            words.replace(words.size() - next.size(), next.size(), "; no method is left");
+        step["detail"] = std::move(words);
         steps.push_back(std::move(step));
     }
     j["auth"] = {{"methods", std::move(methods)},

@@ -186,8 +186,7 @@ TEST_CASE("explain: an unknown user and a bad password under strong", "[explain]
 
     Json bad = x.json(login("bob", "wrong"));
     CHECK(bad["verdict"] == "bad_password");
-    CHECK(bad["auth"]["steps"][0]["detail"] ==
-          "wrong password for 'bob'; the next method is tried");
+    CHECK(bad["auth"]["steps"][0]["detail"] == "wrong password for 'bob'; no method is left");
     CHECK(bad["allowed"] == false);
 
     Json good = x.json(login("bob", "pw"));
@@ -237,6 +236,8 @@ TEST_CASE("explain: auth cache hit and miss", "[explain]") {
     Json m = x.json(miss);
     REQUIRE(m["auth"]["steps"].size() == 2);
     CHECK(m["auth"]["steps"][0]["cache"] == "miss");
+    CHECK(m["auth"]["steps"][0]["detail"] ==
+          "cache miss: no login cached for this client; the next method is tried");
     CHECK(m["auth"]["steps"][0]["decided"] == false);
     CHECK(m["auth"]["steps"][1]["method"] == "strong");
     CHECK(m["allowed"] == true);

@@ -194,7 +194,13 @@ void register_explain(CLI::App& app, Runner& runner) {
                                     "Why a live session is admitted, and whether the files on "
                                     "disk would still admit it")
                         ->type_name("ID");
-    add_live_options(cmd, o->live);
+    cmd->add_option("--socket", o->live.socket,
+                    "proxyd control socket, with --live or --session (default: "
+                    "$PROXYCTL_SOCKET, else " +
+                        control::default_socket_help() + ")")
+        ->type_name("PATH");
+    cmd->add_flag("--json", o->live.json,
+                  "Print the explanation as JSON, for scripts (the same offline and live)");
     cmd->footer(
         "Prints the service that receives the connection, each auth step, the ACL entry that\n"
         "decides (file:line and its text) or the default, the parents and the limits.\n"
