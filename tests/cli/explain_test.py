@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from real_proxyd import RealProxyd, free_port  # noqa: E402
-from schemas import Schemas, SkipSchemas  # noqa: E402
+from schemas import loads_valid  # noqa: E402
 from script_tests import Result, check, run_tests, write  # noqa: E402
 
 PROXYCTL = ""
@@ -42,13 +42,11 @@ def run(*args, timeout=30):
 
 
 def explain(*args):
+    """proxyctl explain ARGS; a --json document on stdout is validated against its schema."""
     r = run("explain", *args)
-    if "--json" in args and r.rc in (0, 1) and SCHEMAS is not None:
-        SCHEMAS.validate("explain", r.out, "explain " + " ".join(args))
+    if "--json" in args and r.rc in (0, 1):
+        loads_valid(SOURCE_DIR, "explain", r.out, "explain " + " ".join(args))
     return r
-
-
-SCHEMAS = None  # docs/schemas, when python3-jsonschema is installed
 
 
 def test_file_text_names_the_deciding_line(tmp):
@@ -189,9 +187,8 @@ def test_live_on_the_running_generation(tmp):
             check(doc["limits"]["maxconn"]["active"] == 0, "live maxconn count", doc)
             reply = d.request_line(json.dumps({"command": "explain", "args": {
                 "from": "127.0.0.1", "service": str(port), "at": "Sun 23:59"}}) + "\n")
-            if SCHEMAS is not None:
-                SCHEMAS.validate("control-reply", reply, "the explain reply")
-            check(json.loads(reply)["result"]["allowed"] is True, "the raw reply", reply)
+            doc = loads_valid(SOURCE_DIR, "control-reply", reply, "the explain reply")
+            check(doc["result"]["allowed"] is True, "the raw reply", reply)
             # Edited on disk, not reloaded: the running generation still decides, and the
             # changed file's text is not shown as if it were loaded.
             write(d.config, live_config(port, echo.port, "deny *\n"))
@@ -258,11 +255,6 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     PROXYCTL, PROXYD, SOURCE_DIR, name = sys.argv[1:]
-    global SCHEMAS
-    try:
-        SCHEMAS = Schemas(SOURCE_DIR)
-    except SkipSchemas:
-        SCHEMAS = None
     # Unix socket paths are limited to 107 bytes: keep the directory short.
     return run_tests(globals(), name, "pex-", tmp_dir="/tmp")
 
