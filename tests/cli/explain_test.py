@@ -13,6 +13,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from fake_proxyd import FakeProxyd  # noqa: E402
 from real_proxyd import RealProxyd, free_port  # noqa: E402
 from schemas import loads_valid  # noqa: E402
 from script_tests import Result, check, run_tests, write  # noqa: E402
@@ -247,6 +248,28 @@ def test_session_now_and_on_disk(tmp):
             check(r.rc == 1 and "no live session" in r.err, "an unknown session", r)
     finally:
         echo.close()
+
+
+def test_live_sends_the_fields_and_reports_a_bad_reply(tmp):
+    """The request goes to proxyd as text; a reply of another shape is exit 3, and an
+    older proxyd without the command is a refusal (exit 1)."""
+    odd = {"ok": True, "result": {"verdict": "allowed"}, "error": None}
+    with FakeProxyd(f"{tmp}/f.sock", {"explain": odd}) as fake:
+        r = explain("--live", "--socket", f"{tmp}/f.sock", "--from", "10.0.0.5", "--user", "bob",
+                    "--password", "pw", "--to", "example.com:443", "--port", "3128", "--op",
+                    "HTTP_CONNECT", "--at", "Mon 14:00")
+        check(r.rc == 3 and "explain" in r.err, "a malformed reply", r)
+        check(fake.requests[0] == {"command": "explain", "args": {
+            "from": "10.0.0.5", "user": "bob", "password": "pw", "to": "example.com:443",
+            "service": "3128", "operation": "HTTP_CONNECT", "at": "Mon 14:00"}},
+            "the request", fake.requests)
+        r = explain("--session", "7", "--socket", f"{tmp}/f.sock")
+        check(r.rc == 3, "a malformed session reply", r)
+        check(fake.requests[1] == {"command": "explain", "args": {"session": 7}}, "by id",
+              fake.requests)
+    with FakeProxyd(f"{tmp}/o.sock", {}):
+        r = explain("--live", "--socket", f"{tmp}/o.sock", "--from", "10.0.0.5")
+        check(r.rc == 1 and "unknown command" in r.err, "an older proxyd", r)
 
 
 def main():

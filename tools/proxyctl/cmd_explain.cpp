@@ -3,6 +3,7 @@
 // (--session). Exit status: 0 allowed, 1 denied, 2 usage or configuration error.
 #include <ctime>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "commands.hpp"
@@ -122,6 +123,24 @@ int run_offline(const ExplainOptions& o) {
     return status_of(j);
 }
 
+void print_live_text(std::ostream& out, const Json& result, bool session) {
+    if (!session) {
+        proxycfg::write_explanation_text(out, result);
+        return;
+    }
+    const Json& s = result.at("session");
+    out << "session " << s.at("id").get<std::uint64_t>() << " on "
+        << s.at("service").get<std::string>() << ", admitted under generation "
+        << s.at("generation").get<std::uint64_t>() << "\n\n";
+    out << "now (generation " << result.at("generation").get<std::uint64_t>()
+        << "): " << result.at("now_outcome").get<std::string>() << '\n';
+    if (result.at("now").is_object()) proxycfg::write_explanation_text(out, result.at("now"));
+    const Json& disk = result.at("on_disk");
+    out << "\nthe files on disk: " << disk.at("outcome").get<std::string>() << '\n';
+    if (disk.at("explanation").is_object())
+        proxycfg::write_explanation_text(out, disk.at("explanation"));
+}
+
 int run_live(const ExplainOptions& o) {
     int status = exit_ok;
     Json args = o.has_session ? Json{{"session", o.session}} : request_args(o);
@@ -131,21 +150,16 @@ int run_live(const ExplainOptions& o) {
         return malformed_result("explain", "the result is not an object", o.live.json);
     if (o.live.json) {
         print_json(*result);
-    } else if (!o.has_session) {
-        proxycfg::write_explanation_text(std::cout, *result);
     } else {
-        const Json& s = result->at("session");
-        std::cout << "session " << s.value("id", std::uint64_t{0}) << " on "
-                  << s.value("service", std::string()) << ", admitted under generation "
-                  << s.value("generation", std::uint64_t{0}) << "\n\n";
-        std::cout << "now (generation " << result->value("generation", std::uint64_t{0})
-                  << "): " << result->value("now_outcome", std::string()) << '\n';
-        if (result->at("now").is_object())
-            proxycfg::write_explanation_text(std::cout, result->at("now"));
-        const Json& disk = result->at("on_disk");
-        std::cout << "\nthe files on disk: " << disk.value("outcome", std::string()) << '\n';
-        if (disk.at("explanation").is_object())
-            proxycfg::write_explanation_text(std::cout, disk.at("explanation"));
+        // Rendered whole before printing: a reply of another shape (another proxyd
+        // version) is a clear error, not half a page.
+        std::ostringstream out;
+        try {
+            print_live_text(out, *result, o.has_session);
+        } catch (const Json::exception& e) {
+            return malformed_result("explain", e.what(), false);
+        }
+        std::cout << out.str();
     }
     if (o.has_session) return result->value("kept", false) ? exit_ok : exit_findings;
     return status_of(*result);
