@@ -133,7 +133,7 @@ _proxyctl()
         case $sub in
             check) options="--dialect --format --severity --fail-on --werror --disable --quiet
                 --stdin-filename --baseline --write-baseline --no-config --root --offline
-                --live --socket --color --help" ;;
+                --live --socket --color --fix --diff --unsafe-fixes --help" ;;
             show) options="--json --dialect --root --help" ;;
             fmt) options="--write --check --separate-blocks --help" ;;
             rules) options="--json --markdown --help" ;;

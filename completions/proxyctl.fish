@@ -83,6 +83,9 @@ complete -c proxyctl -n $check -l offline -d 'Do not ask a running proxyd'
 complete -c proxyctl -n $check -l live -d 'Fail on the PX4xx findings (monitoring)'
 complete -c proxyctl -n $check -l socket -r -F -d 'proxyd control socket for the PX4xx rules'
 complete -c proxyctl -n $check -l color -x -a 'auto always never' -d 'Colour the text output'
+complete -c proxyctl -n $check -l fix -d 'Apply the safe fix-its in place'
+complete -c proxyctl -n $check -l diff -d 'Print the fixes as a unified diff, change nothing'
+complete -c proxyctl -n $check -l unsafe-fixes -d 'With --fix or --diff: also the unsafe fixes'
 
 set -l show '__fish_seen_subcommand_from show'
 complete -c proxyctl -n $show -F

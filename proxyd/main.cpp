@@ -1,6 +1,7 @@
 // proxyd: loads a 3proxy-language configuration through libproxycfg (exactly what
 // `proxyctl check` validates) and serves its socks, proxy and tcppm services.
 #include <ares.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -142,6 +143,16 @@ void warn_unserved_services(const proxycfg::Model& model) {
                          s.label.c_str(), std::string(proxycfg::to_string(s.type)).c_str());
 }
 
+// The CPUs this process may run on (taskset, cpusets), as nproc(1) counts them: more
+// workers than that only take turns on the same CPUs.
+unsigned usable_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return static_cast<unsigned>(CPU_COUNT(&set));
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
 // Signals are taken synchronously by the main thread (sigwait); workers never see them.
 sigset_t block_signals() {
     ::signal(SIGPIPE, SIG_IGN);
@@ -211,8 +222,7 @@ int serve(const Options& options, proxycfg::Loaded loaded) {
     sigset_t signals = block_signals();
     proxyd::run_system_commands(*model, "start");
 
-    unsigned workers =
-        options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+    unsigned workers = options.workers ? options.workers : usable_cpus();
     // One socket per port, shared by the workers; all are bound before any is used, so a
     // port in use refuses the start instead of serving half the config.
     std::string listen_error;
@@ -332,7 +342,7 @@ int main(int argc, char** argv) {
     app.add_flag("--daemon,-d", options.daemon, "detach from the terminal after loading");
     app.add_flag("--check", options.check,
                  "validate the configuration, print its diagnostics like `proxyctl check`, exit");
-    app.add_option("--workers,-w", options.workers, "worker threads (default: number of cores)")
+    app.add_option("--workers,-w", options.workers, "worker threads (default: the CPUs proxyd may run on, as nproc counts)")
         ->check(CLI::Range(1u, 1024u));
     app.add_option("--control", options.control,
                    "control socket for proxyctl (default: " + control::default_socket_help() + ")")

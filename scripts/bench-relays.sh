@@ -19,7 +19,12 @@
 # 1,000 requests. Squid and Tinyproxy run with the models their comments below give.
 # In the echo the sink closes first; clients bind a fresh 127.A.B.0/24 per run, so
 # TIME_WAIT never exhausts ephemeral ports. Every file and socket is in a temp dir.
-# Tunables: BENCH_MIB (1024), BENCH_SECONDS (2), BENCH_ROUNDS (5), BENCH_CLIENTS (64),
+# With two CPUs or more each server runs pinned (taskset) to the first half of them and
+# the load generator, sink and origin to the rest: every server gets the same CPUs, and
+# the client side never takes turns with the server, so the rate measures the server
+# rather than how a busy scheduler shares the machine among its threads. Servers that
+# size themselves by CPU count (proxyd, HAProxy's nbthread) see their half.
+# Tunables: BENCH_PIN=0 (no pinning: everything shares every CPU), BENCH_MIB (1024), BENCH_SECONDS (2), BENCH_ROUNDS (5), BENCH_CLIENTS (64),
 # BENCH_INSTALL=0 (no apt-get of haproxy, dante-server, microsocks, squid, tinyproxy),
 # BENCH_SYSTEMS (only these, e.g. "direct splice proxyd squid tinyproxy"),
 # BENCH_PROXYD (a built proxyd: skips the build), BUILD_DIR, BENCH_BIN_DIR (where the
@@ -36,6 +41,21 @@ CLIENTS=${BENCH_CLIENTS:-64}
 # starts only when at most 90% of that is in use, so each run begins with the same room.
 TW_MAX=${BENCH_TIME_WAIT_MAX:-$(($(sysctl -n net.ipv4.tcp_max_tw_buckets 2>/dev/null || echo 65536) * 9 / 10))}
 ONLY=${BENCH_SYSTEMS:-}
+CPUS=$(nproc)
+SERVER_CPUS="" CLIENT_CPUS=""
+if [ "${BENCH_PIN:-1}" = 1 ] && [ "$CPUS" -ge 2 ] && command -v taskset >/dev/null; then
+    half=$((CPUS / 2))
+    SERVER_CPUS="0-$((half - 1))"
+    CLIENT_CPUS="$half-$((CPUS - 1))"
+fi
+SERVER_THREADS=$CPUS
+[ -z "$SERVER_CPUS" ] || SERVER_THREADS=$((CPUS / 2))
+# pin_self CPUS: this (sub)shell, and what it execs, runs on CPUS only.
+pin_self() { [ -z "$1" ] || taskset -pc "$1" "$BASHPID" >/dev/null; }
+# on_clients CMD...: runs CMD on the client side's CPUs.
+on_clients() {
+    if [ -n "$CLIENT_CPUS" ]; then taskset -c "$CLIENT_CPUS" "$@"; else "$@"; fi
+}
 
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -89,7 +109,10 @@ launch() {
     local name=$1 fn=$2
     for _ in 1 2 3 4 5 6 7 8; do
         pick_port
-        "$fn" "$PORT" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+        {
+            pin_self "$SERVER_CPUS"
+            "$fn" "$PORT"
+        } >"$WORK/$name.out" 2>"$WORK/$name.err" &
         SRV_PID=$!
         PIDS+=("$SRV_PID")
         if listening "$PORT" "$SRV_PID"; then
@@ -100,11 +123,15 @@ launch() {
     echo "note: $name did not start; skipping it ($(head -c 300 "$WORK/$name.err"))"
     return 1
 }
-# Servers that pick their own port (port 0) print it first.
-launch_printing() {  # name cmd...
-    local name=$1
-    shift
-    "$@" >"$WORK/$name.port" 2>"$WORK/$name.err" &
+# Servers that pick their own port (port 0) print it first; CPUS is SERVER_CPUS or
+# CLIENT_CPUS (the sink and the origin are the client side's).
+launch_printing() {  # name cpus cmd...
+    local name=$1 cpus=$2
+    shift 2
+    {
+        pin_self "$cpus"
+        exec "$@"
+    } >"$WORK/$name.port" 2>"$WORK/$name.err" &
     SRV_PID=$!
     PIDS+=("$SRV_PID")
     for _ in $(seq 100); do
@@ -154,10 +181,10 @@ next_net() {
 # SYS[group:name] = "port pid loadgen-flags"; groups: tcp, socks, auth, connect (HTTP
 # CONNECT), get (HTTP GET through a forward proxy).
 declare -A SYS
-launch_printing sink "$LOADGEN" sink || { echo "the sink did not start" >&2; exit 1; }
+launch_printing sink "$CLIENT_CPUS" "$LOADGEN" sink || { echo "the sink did not start" >&2; exit 1; }
 SINK=$SRV_PORT
 PIDS_SINK=$SRV_PID
-launch_printing origin "$LOADGEN" origin || { echo "the HTTP origin did not start" >&2; exit 1; }
+launch_printing origin "$CLIENT_CPUS" "$LOADGEN" origin || { echo "the HTTP origin did not start" >&2; exit 1; }
 ORIGIN=$SRV_PORT
 PIDS_ORIGIN=$SRV_PID
 
@@ -166,7 +193,7 @@ if wanted direct; then
     SYS[get:direct]="$ORIGIN - "  # the same GETs straight to the origin: the floor
 fi
 
-if wanted splice && launch_printing splice "$BIN/splice_relay" "$SINK"; then
+if wanted splice && launch_printing splice "$SERVER_CPUS" "$BIN/splice_relay" "$SINK"; then
     SYS[tcp:splice]="$SRV_PORT $SRV_PID "
 fi
 
@@ -183,7 +210,7 @@ proxyd_auth() {
         "$1" >"$WORK/proxyd-auth.cfg"
     exec "$PROXYD" --control "$WORK/proxyd-auth.sock" "$WORK/proxyd-auth.cfg"
 }
-# proxyd (every service here) runs one epoll worker thread per core; its proxy service
+# proxyd (every service here) runs one epoll worker thread per CPU it may use; its proxy service
 # answers CONNECT and keeps client and origin connections alive between GETs.
 proxyd_http() {
     printf 'maxconn 100000\nproxy -p%s -i127.0.0.1\n' "$1" >"$WORK/proxyd-http.cfg"
@@ -202,7 +229,7 @@ fi
 haproxy_run() {
     cat >"$WORK/haproxy.cfg" <<CFG
 global
-    nbthread 2
+    nbthread $SERVER_THREADS
     maxconn 4000
 defaults
     mode tcp
@@ -360,7 +387,7 @@ run_one() {  # phase mode group name
         before=0
         [ "$pid" = - ] || before=$(cpu_ticks "$pid")
         # shellcheck disable=SC2086
-        out=$("$LOADGEN" "$mode" --port "$port" --target "$target" $flags --clients "$CLIENTS" \
+        out=$(on_clients "$LOADGEN" "$mode" --port "$port" --target "$target" $flags --clients "$CLIENTS" \
             --seconds "$SECS" --source-net "$NET") || out=""
         after=0
         [ "$pid" = - ] || after=$(cpu_ticks "$pid")
@@ -369,7 +396,7 @@ run_one() {  # phase mode group name
         before=0
         [ "$pid" = - ] || before=$(cpu_ticks "$pid")
         # shellcheck disable=SC2086
-        out=$("$LOADGEN" bulk --port "$port" --target "$SINK" $flags --mib "$MIB" \
+        out=$(on_clients "$LOADGEN" bulk --port "$port" --target "$SINK" $flags --mib "$MIB" \
             --source-net "$NET") || out=""
         after=0
         [ "$pid" = - ] || after=$(cpu_ticks "$pid")
@@ -384,8 +411,13 @@ run_one() {  # phase mode group name
     [ -z "${BENCH_VERBOSE:-}" ] || echo "$(date +%T) $phase $name $value $units $cpu $failures" >&2
 }
 
-echo "== relays on $(nproc) cores, $(uname -r); $ROUNDS rounds, bulk $MIB MiB," \
+echo "== relays on $CPUS cores, $(uname -r); $ROUNDS rounds, bulk $MIB MiB," \
     "rate $CLIENTS clients x $SECS s"
+if [ -n "$SERVER_CPUS" ]; then
+    echo "== servers pinned to CPUs $SERVER_CPUS; load generator, sink and origin to $CLIENT_CPUS"
+else
+    echo "== not pinned: servers and clients share every CPU"
+fi
 for round in $(seq "$ROUNDS"); do
     for spec in "${PHASES[@]}"; do
         read -r phase mode group <<<"$spec"

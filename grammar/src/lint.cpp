@@ -148,6 +148,7 @@ void report_unused_suppressions(const ParsedConfig& config, const LintOptions& o
         Diagnostic d = make_diagnostic(
             Rule::PX029, comment_text(config, s),
             "this suppression of " + codes + " suppresses nothing: no such finding " + where(s));
+        // Safe: a comment, which 3proxy never reads.
         d.fixits.push_back({s.comment, "", "remove the suppression comment"});
         found.push_back(std::move(d));
     }

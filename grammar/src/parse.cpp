@@ -364,6 +364,7 @@ class Parser {
             std::string_view nearest = as_code ? near->code : near->name;
             msg += "; did you mean '" + std::string(nearest) + "' (" +
                    std::string(as_code ? near->name : near->code) + ")?";
+            // Safe: a comment, which 3proxy never reads.
             fixits.push_back(
                 {span, std::string(nearest), "replace with '" + std::string(nearest) + "'"});
         } else {
@@ -573,13 +574,16 @@ class Parser {
         std::vector<FixIt> fixits;
         if (auto best = closest_directive(cmd.text())) {
             msg += "; did you mean '" + std::string(*best) + "'?";
-            fixits.push_back(
-                {cmd.span(), std::string(*best), "replace with '" + std::string(*best) + "'"});
+            // Unsafe (both): a line 3proxy refuses becomes a directive, and the nearest
+            // word is a guess.
+            fixits.push_back({cmd.span(), std::string(*best),
+                              "replace with '" + std::string(*best) + "'", true});
         } else if (cmd.text().find(':') != std::string_view::npos) {
             msg += "; a user specification must follow 'users'";
             fixits.push_back({{cmd.span().file, cmd.span().line, cmd.span().column, 0},
                               "users ",
-                              "insert 'users'"});
+                              "insert 'users'",
+                              true});
         } else {
             msg += " (3proxy: Unknown command)";
         }
@@ -624,6 +628,7 @@ class Parser {
         if (service)
             msg += "; put '" + std::string(first.text()) + "' on its own line below '" + name + "'";
         std::vector<FixIt> fixits;
+        // Unsafe (both): the refused line becomes a force flag, and a service starts.
         if (written_on_one_line(d)) {
             const Token& cmd = d.tokens[0];
             std::string_view text = cfg_.file(d.span.file).line_text(d.span.line);
@@ -633,12 +638,14 @@ class Parser {
                 fixits.push_back(
                     {{d.span.file, d.span.line, cmd.span().column, line_end - cmd.span().column},
                      name + "\n" + rest,
-                     "put '" + name + "' on its own line above the service"});
+                     "put '" + name + "' on its own line above the service",
+                     true});
             } else {
                 std::uint32_t from = cmd.span().column + cmd.span().length;
                 fixits.push_back({{d.span.file, d.span.line, from, line_end - from},
                                   "",
-                                  "remove the arguments"});
+                                  "remove the arguments",
+                                  true});
             }
         }
         report(Rule::PX103, d.span, std::move(msg), {}, std::move(fixits));

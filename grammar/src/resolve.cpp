@@ -884,10 +884,12 @@ class Resolver {
             msg = "option value must be glued to its letter: write '" + joined + "', not '" +
                   std::string(opt.text()) + " " + std::string(t.text()) +
                   "' (3proxy: Service not started, code 40)";
+            // Unsafe: a service 3proxy did not start then starts and accepts requests.
             fixits.push_back({{opt.span().file, opt.span().line, opt.span().column,
                                t.span().column + t.span().length - opt.span().column},
                               joined,
-                              "join the option and its value"});
+                              "join the option and its value",
+                              true});
         } else {
             msg += " (options start with '-' and come first; 3proxy: Service not started)";
         }

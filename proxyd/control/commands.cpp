@@ -308,6 +308,24 @@ json cmd_help(Context&, const json&) {
     return control::ok_reply({{"commands", list}});
 }
 
+const Command* find_command(std::string_view name) {
+    const auto* found = std::find_if(std::begin(commands), std::end(commands),
+                                     [&](const Command& c) { return c.name == name; });
+    return found == std::end(commands) ? nullptr : found;
+}
+
+json run_found(Context& context, const Command* command, std::string_view wanted,
+               const json& args) {
+    if (!command)
+        return control::error_reply(control::err_unknown_command,
+                                    "unknown command '" + std::string(wanted) + "' (try \"help\")");
+    try {
+        return command->handler(context, args);
+    } catch (const json::exception& e) {
+        return bad_args(e.what());
+    }
+}
+
 }  // namespace
 
 void record_reload(Context& context, const ReloadOutcome& outcome) {
@@ -342,12 +360,10 @@ json dispatch(Context& context, std::string_view line, const Peer& peer) {
     const json& args = found == request.end() ? no_args : *found;
     if (!args.is_object()) return bad_args("\"args\" must be an object");
     const auto& wanted = name->get_ref<const std::string&>();
-    const auto* command = std::find_if(std::begin(commands), std::end(commands),
-                                       [&](const Command& c) { return c.name == wanted; });
-    bool known = command != std::end(commands);
+    const Command* command = find_command(wanted);
     // Requests on the socket are counted; the admin service's own calls are not.
-    if (context.metrics) context.metrics->control_request(wanted, known);
-    if (known) {
+    if (context.metrics) context.metrics->control_request(wanted, command != nullptr);
+    if (command) {
         Level needed = command->level_for ? command->level_for(args) : command->level;
         if (needed == Level::admin && peer.level != Level::admin) {
             std::fprintf(stderr,
@@ -364,20 +380,11 @@ json dispatch(Context& context, std::string_view line, const Peer& peer) {
                     std::string(level_name(peer.level)) + " level");
         }
     }
-    return run(context, wanted, args);
+    return run_found(context, command, wanted, args);
 }
 
 json run(Context& context, std::string_view wanted, const json& args) {
-    for (const auto& c : commands)
-        if (c.name == wanted) {
-            try {
-                return c.handler(context, args);
-            } catch (const json::exception& e) {
-                return bad_args(e.what());
-            }
-        }
-    return control::error_reply(control::err_unknown_command,
-                                "unknown command '" + std::string(wanted) + "' (try \"help\")");
+    return run_found(context, find_command(wanted), wanted, args);
 }
 
 }  // namespace proxyd::control_cmd

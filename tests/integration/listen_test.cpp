@@ -147,3 +147,24 @@ TEST_CASE("a reload hands a port to a service of another type, and back, without
     CHECK(json::parse(r.out)["result"]["generation"] == 3);
     CHECK(echoes(port, "tcppm again"));
 }
+
+TEST_CASE("without --workers proxyd runs one worker per CPU it may run on") {
+    TempDir dir;
+    EchoServer echo;
+    auto port = free_port();
+    auto config = dir.write("proxyd.cfg", tcppm(port, echo.port()));
+    // taskset leaves one CPU of the machine's: proxyd counts the CPUs it may use, as
+    // nproc does, not the cores the machine has.
+    Process pinned(
+        {"/usr/bin/taskset", "-c", "0", PROXYD_BINARY, "--control", dir.file("c.sock"), config},
+        dir.file("out"), dir.file("err"));
+    REQUIRE(wait_for_port(port, 5s));
+    CHECK(echoes(port, "pinned"));
+    bool logged = false;
+    for (int i = 0; i < 100 && !logged; ++i) {
+        logged = read_file(dir.file("err")).find(" with 1 worker\n") != std::string::npos;
+        if (!logged) std::this_thread::sleep_for(20ms);
+    }
+    CHECK(logged);
+    CHECK(pinned.signal_and_wait(SIGTERM, 5s) == 0);
+}

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "baseline.hpp"
+#include "check_fix.hpp"
 #include "commands.hpp"
+#include "file_write.hpp"
 #include "live_checks.hpp"
 #include "project_config.hpp"
 #include "proxycfg/format.hpp"
@@ -24,6 +26,7 @@
 #include "proxycfg/util.hpp"
 #include "rule_select.hpp"
 #include "tree_walk.hpp"
+#include "unified_diff.hpp"
 
 namespace proxyctl {
 namespace {
@@ -48,6 +51,9 @@ struct CheckOptions {
     std::string socket;
     std::string root;
     std::string color = "auto";
+    bool fix = false;
+    bool diff = false;
+    bool unsafe_fixes = false;
 };
 
 bool use_color(const std::string& mode) {
@@ -134,6 +140,19 @@ std::string count_findings(const std::vector<proxycfg::CheckedFile>& checked) {
     return out.empty() ? "no findings" : out;
 }
 
+// Writes the fixed text only if the file still holds what the fixes were made from: an
+// edit made meanwhile is never overwritten.
+bool replace_unchanged(const std::string& path, const std::string& before, const std::string& after,
+                       std::string& error) {
+    std::string now;
+    if (!read_config_text(path, now, error)) return false;
+    if (now != before) {
+        error = "it changed while it was being fixed";
+        return false;
+    }
+    return replace_file(path, after, error);
+}
+
 std::string elapsed_since(std::chrono::steady_clock::time_point start) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - start)
@@ -170,6 +189,10 @@ int run_check(const CheckOptions& o) {
         }
     }
 
+    if (o.unsafe_fixes && !o.fix && !o.diff) {
+        std::cerr << "proxyctl check: --unsafe-fixes goes with --fix or --diff\n";
+        return exit_usage;
+    }
     // --live is monitoring ("is what runs what is on disk?"): a daemon that cannot be
     // asked is an error, never a silent pass. Without FILE it checks the daemon's config.
     std::optional<control::Status> live_status;
@@ -253,16 +276,8 @@ int run_check(const CheckOptions& o) {
         files.insert(files.end(), found.begin(), found.end());
     }
 
-    std::vector<Loaded> loaded;
-    std::vector<CheckedFile> checked;
-    bool unreadable = false;
-    loaded.reserve(files.size());
-    Progress progress(files.size());
     const std::string stdin_name = o.stdin_filename.empty() ? "<stdin>" : o.stdin_filename;
-    for (const auto& path : files) {
-        progress.show(loaded.size(), path);
-        const bool from_stdin = path == "-";
-        const std::string& name = from_stdin ? stdin_name : path;
+    auto options_for = [&](const std::string& name) {
         LoadOptions file_load = load;
         if (project) {
             for (const auto* over : project->overrides_for(name)) {
@@ -272,7 +287,67 @@ int run_check(const CheckOptions& o) {
                 file_load.lint.disabled.insert(over->disable.begin(), over->disable.end());
             }
         }
-        if (from_stdin) {
+        return file_load;
+    };
+
+    // --fix and --diff come first: the check below then reports what is left (--fix) or,
+    // with standard output holding the diff, only sets the exit status.
+    std::optional<std::string> stdin_text;
+    bool unwritten = false;
+    if (o.fix || o.diff) {
+        if (o.fix && std::find(files.begin(), files.end(), "-") != files.end()) {
+            std::cerr << "proxyctl check: --fix rewrites files and cannot rewrite standard "
+                         "input: name the file, or use --diff\n";
+            return exit_usage;
+        }
+        Fixer fixer(
+            [werror, threshold](const Diagnostic& d) {
+                if (d.is(Rule::PX000)) return false;
+                bool raised = werror && d.severity == Severity::warning;
+                return (raised ? Severity::error : d.severity) >= threshold;
+            },
+            o.unsafe_fixes);
+        for (const auto& path : files) {
+            if (path != "-") {
+                fixer.fix(path, options_for(path));
+                continue;
+            }
+            if (!stdin_text)
+                stdin_text.emplace(std::istreambuf_iterator<char>(std::cin),
+                                   std::istreambuf_iterator<char>());
+            fixer.fix(stdin_name, options_for(stdin_name), &*stdin_text);
+        }
+        std::vector<std::string> failed;
+        for (const auto& c : fixer.changed()) {
+            if (o.diff) std::cout << unified_diff(diff_path(c.path), c.before, c.after);
+            if (!o.fix) continue;
+            std::string error;
+            if (!replace_unchanged(c.path, c.before, c.after, error)) {
+                std::cerr << "proxyctl check: " << c.path << ": not fixed: " << error
+                          << " (the file is as it was)\n";
+                failed.push_back(c.path);
+            }
+        }
+        std::cout.flush();
+        unwritten = !failed.empty();
+        if (!o.quiet)
+            for (const auto& line : fixer.report(!o.fix, failed))
+                std::cerr << "proxyctl check: " << line << '\n';
+    }
+
+    std::vector<Loaded> loaded;
+    std::vector<CheckedFile> checked;
+    bool unreadable = false;
+    loaded.reserve(files.size());
+    Progress progress(files.size());
+    for (const auto& path : files) {
+        progress.show(loaded.size(), path);
+        const bool from_stdin = path == "-";
+        const std::string& name = from_stdin ? stdin_name : path;
+        LoadOptions file_load = options_for(name);
+        if (from_stdin && stdin_text) {
+            loaded.push_back(load_config_text(stdin_name, *stdin_text, file_load));
+        } else if (from_stdin) {
             // A person who typed `proxyctl check` alone would otherwise wait on a silent
             // terminal.
             if (::isatty(STDIN_FILENO) == 1 && !o.quiet)
@@ -357,7 +432,9 @@ int run_check(const CheckOptions& o) {
         baselined = baseline.remove_known(checked);
     }
 
-    write_diagnostics(std::cout, format, checked, fo);
+    // With --diff, standard output is the diff alone.
+    std::ostream discard(nullptr);
+    write_diagnostics(o.diff ? discard : std::cout, format, checked, fo);
     // Live findings are shown with their severity but fail the check only with --live:
     // "edited but not reloaded" must not stop the reload that applies the edit.
     int status = exit_ok;
@@ -366,9 +443,10 @@ int run_check(const CheckOptions& o) {
             if ((o.live || !is_live_rule(d.code)) &&
                 (!fail_threshold || d.severity >= *fail_threshold))
                 status = exit_findings;
-    if (unreadable) status = exit_usage;
+    if (unreadable || unwritten) status = exit_usage;
     // Seen at a terminal only: pipes and the CI formats stay exactly the findings.
-    const bool summary = !o.quiet && format == OutputFormat::text && ::isatty(STDOUT_FILENO) == 1;
+    const bool summary =
+        !o.quiet && !o.diff && format == OutputFormat::text && ::isatty(STDOUT_FILENO) == 1;
     if (summary) {
         std::cout << "proxyctl check: " << files.size() << " file" << (files.size() == 1 ? "" : "s")
                   << " checked, " << count_findings(checked);
@@ -447,6 +525,17 @@ void register_check(CLI::App& app, Runner& runner) {
                         control::default_socket_help() + ")")
         ->envname("PROXYCTL_SOCKET")
         ->type_name("PATH");
+    auto* fix = cmd->add_flag("--fix", o->fix,
+                              "Apply the safe fix-its in place (atomically), then report what "
+                              "is left; not for standard input");
+    auto* diff = cmd->add_flag("--diff", o->diff,
+                               "Print the fixes --fix would make as a unified diff (patch -p1) "
+                               "and change nothing; with --fix, print what it changed");
+    cmd->add_flag("--unsafe-fixes", o->unsafe_fixes,
+                  "With --fix or --diff: also the fixes that change which requests are allowed "
+                  "or how sessions are treated");
+    fix->excludes("--write-baseline");
+    diff->excludes("--write-baseline");
     cmd->add_option("--color", o->color, "Colour the text output: auto (default), always, never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
     cmd->footer(
@@ -457,6 +546,13 @@ void register_check(CLI::App& app, Runner& runner) {
         "Suppress a finding with '# proxyctl: disable=PX101' on the line above it (a rule's\n"
         "name works as well as its code); a later '# proxyctl: enable=PX101' makes it a block,\n"
         "'disable-file=' covers the file. A suppression that hides nothing is PX029.\n"
+        "--fix applies the fix-its that keep what 3proxy does; --unsafe-fixes adds those that\n"
+        "change which requests are allowed or how sessions are treated ('proxyctl rules CODE'\n"
+        "says which). Of two fixes that overlap the first is applied and the other in a\n"
+        "later round; up to four rounds, so fixes that enable others converge in one run.\n"
+        "--diff prints the same changes as a unified diff and writes\n"
+        "nothing: standard output is the diff alone, the exit status is that of the files as\n"
+        "they are. --fix --diff writes the files and prints the diff of what it wrote.\n"
         "At a terminal, text output ends with a summary line (files, findings, time); piped\n"
         "output and the other formats hold the findings only. Standard input read from a\n"
         "terminal is announced on standard error. Project defaults (dialect, severity, fail-on,\n"
@@ -471,7 +567,8 @@ void register_check(CLI::App& app, Runner& runner) {
         "  proxyctl check --severity info --fail-on error configs/   (show all, fail on errors)\n"
         "  proxyctl check --format sarif configs/*.cfg > proxyctl.sarif\n"
         "  proxyctl check --write-baseline baseline.json configs/   (then --baseline)\n"
-        "  git show HEAD:proxyd.cfg | proxyctl check --stdin-filename proxyd.cfg -");
+        "  git show HEAD:proxyd.cfg | proxyctl check --stdin-filename proxyd.cfg -\n"
+        "  proxyctl check --diff proxyd.cfg | patch -p1   (same as: proxyctl check --fix)");
     cmd->callback([o, dialect, severity, &runner] {
         o->dialect_given = dialect->count() > 0;
         o->severity_given = severity->count() > 0;

@@ -1,7 +1,5 @@
 // proxyctl fmt: prints, rewrites or checks the canonical layout of configuration files
 // (proxycfg/layout.hpp), like gofmt and `caddy fmt`.
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,9 +10,9 @@
 #include <iterator>
 #include <optional>
 #include <sstream>
-#include <utility>
 
 #include "commands.hpp"
+#include "file_write.hpp"
 #include "proxycfg/layout.hpp"
 
 namespace proxyctl {
@@ -25,22 +23,6 @@ struct FmtOptions {
     bool write = false;
     bool check = false;
     bool separate_blocks = false;
-};
-
-// Closes on every path out, so a failed write leaves no descriptor behind.
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-  private:
-    int fd_;
 };
 
 std::optional<std::string> read_input(const std::string& path, std::string& error) {
@@ -60,43 +42,6 @@ std::optional<std::string> read_input(const std::string& path, std::string& erro
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
-}
-
-// Writes next to the file and renames over it, so a reader (or proxyd reloading) never
-// sees half a file; the mode and, through a symlink, the link itself are kept.
-bool replace_file(const std::string& path, const std::string& text, std::string& error) {
-    std::error_code ec;
-    std::filesystem::path target = std::filesystem::canonical(path, ec);
-    if (ec) {
-        error = ec.message();
-        return false;
-    }
-    struct stat st {};
-    if (::stat(target.c_str(), &st) != 0) {
-        error = std::strerror(errno);
-        return false;
-    }
-    std::string temp = target.string() + ".proxyctl-fmt-XXXXXX";
-    FileDescriptor fd(::mkstemp(temp.data()));
-    if (fd.get() < 0) {
-        error = std::string("cannot create a file next to it: ") + std::strerror(errno);
-        return false;
-    }
-    bool ok = ::fchmod(fd.get(), st.st_mode & 07777) == 0;
-    for (std::size_t done = 0; ok && done < text.size();) {
-        ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        ok = n > 0;
-        if (ok) done += static_cast<std::size_t>(n);
-    }
-    ok = ok && ::fsync(fd.get()) == 0;
-    ok = ::close(fd.release()) == 0 && ok;
-    ok = ok && ::rename(temp.c_str(), target.c_str()) == 0;
-    if (!ok) {
-        error = std::strerror(errno);
-        ::unlink(temp.c_str());
-    }
-    return ok;
 }
 
 int run_fmt(FmtOptions o) {

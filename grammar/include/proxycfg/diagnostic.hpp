@@ -2,6 +2,7 @@
 // fix-its. The table of every rule code lives in rules.def (ids in rules.hpp).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,11 +19,20 @@ struct Note {
 
 // Replace span (length 0 = insert before span.column) with replacement.
 // A fix-it that inserts a whole line uses column 1, length 0 and ends with "\n".
+// The fix-its of one diagnostic form one fix: they are applied together or not at all.
 struct FixIt {
     SourceSpan span;
     std::string replacement;
     std::string description;  // "move 'force' onto its own line above the service"
+    // Changes which requests are allowed or how sessions are treated (an ACL, a user, a
+    // force flag, a service that starts): `check --fix` applies it only when asked to.
+    bool unsafe = false;
 };
+
+// What a rule's fix-its are, for `proxyctl rules` and its documentation. Each report site
+// sets FixIt::unsafe itself; this is the summary over the rule's sites.
+enum class FixSafety : std::uint8_t { none, safe, unsafe, depends };
+FixSafety fix_safety(Rule rule);
 
 struct Diagnostic {
     std::string code;  // "PX101"; a string, as it is on the wire (proxyd may know newer codes)

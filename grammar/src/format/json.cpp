@@ -4,7 +4,8 @@
 //   {"version":1,
 //    "files":[{"path":P,"diagnostics":[{"code","severity","message","file","line","column",
 //               "length","notes":[{"file","line","column","message"}],
-//               "fixits":[{"file","line","column","length","replacement","description"}]}]}],
+//               "fixits":[{"file","line","column","length","replacement","description",
+//                          "unsafe"}]}]}],
 //    "summary":{"errors":N,"warnings":N,"infos":N}}
 // A value that does not exist is null: a diagnostic without a position (an unreadable
 // file) has null line, column and length; one without a file (a reload's bind failure)
@@ -47,6 +48,7 @@ Json fixit_json(const CheckedFile& file, const FixIt& f) {
     position(j, f.span, true);
     j["replacement"] = utf8_clean(f.replacement);
     j["description"] = utf8_clean(f.description);
+    j["unsafe"] = f.unsafe;
     return j;
 }
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "proxycfg/diagnostic.hpp"
+
 namespace proxycfg {
 namespace {
 
@@ -161,6 +163,23 @@ std::string shown_example(std::string_view text) {
     return out;
 }
 
+// What `proxyctl check --fix` does with the rule's fix-its; empty for a rule without any.
+static std::string autofix_sentence(Rule rule) {
+    switch (fix_safety(rule)) {
+        case FixSafety::safe:
+            return "Its fix-it is safe: 'proxyctl check --fix' applies it.";
+        case FixSafety::unsafe:
+            return "Its fix-it is unsafe (it changes which requests are allowed or how sessions "
+                   "are treated): 'proxyctl check --fix' applies it only with --unsafe-fixes.";
+        case FixSafety::depends:
+            return "Its fix-it is safe when it changes no service, else unsafe: 'proxyctl check "
+                   "--fix' applies the safe form, --unsafe-fixes also the other.";
+        case FixSafety::none:
+            break;
+    }
+    return "";
+}
+
 std::string rule_text(const RuleInfo& r, std::size_t width) {
     std::string out = std::string(r.code) + "  " + std::string(r.name) + "  (" +
                       std::string(to_string(r.severity)) + ")\n";
@@ -173,6 +192,8 @@ std::string rule_text(const RuleInfo& r, std::size_t width) {
         out += wrap("No example: " + std::string(r.no_example) + ".", width, "", "") + '\n';
     }
     out += wrap(r.fix, width, "Fix: ", "     ") + '\n';
+    if (auto fix = autofix_sentence(r.rule); !fix.empty())
+        out += wrap(fix, width, "     ", "     ") + '\n';
     out +=
         "Switch it off for a run, or for the line below such a comment:\n"
         "    proxyctl check --disable " +
@@ -196,6 +217,7 @@ std::string rule_markdown(const RuleInfo& r, bool page) {
         out += "## Example\n\nNone: " + md(r.no_example) + ".\n\n";
     }
     out += "## Fix\n\n" + md(r.fix) + "\n\n";
+    if (auto fix = autofix_sentence(r.rule); !fix.empty()) out += md(fix) + "\n\n";
     out += "## Switching it off\n\n" + suppression(r) + "\n";
     if (page) {
         out += "\n---\n\nGenerated from the rule table by `proxyctl rules --markdown " +

@@ -151,6 +151,8 @@ Json result_json(const CheckedFile& file, const Diagnostic& d) {
         Json fix;
         fix["description"]["text"] = utf8_clean(f.description);
         fix["artifactChanges"] = Json::array({std::move(change)});
+        // Applied by `proxyctl check --fix` only with --unsafe-fixes.
+        fix["properties"]["unsafe"] = f.unsafe;
         fixes.push_back(std::move(fix));
     }
     if (!fixes.empty()) r["fixes"] = std::move(fixes);

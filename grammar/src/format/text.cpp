@@ -80,7 +80,9 @@ void write_text(std::ostream& out, const std::vector<CheckedFile>& files,
                 snippet(out, file, n.span, p);
             }
             for (const auto& f : d.fixits) {
-                out << p.note() << "fix-it: " << p.reset() << f.description;
+                // Unsafe ones are applied by `check --fix` only with --unsafe-fixes.
+                out << p.note() << (f.unsafe ? "fix-it (unsafe): " : "fix-it: ") << p.reset()
+                    << f.description;
                 if (f.span.valid()) out << " (" << location(file, f.span) << ")";
                 out << '\n';
                 std::string_view shown = f.replacement;  // a whole-line insert ends in \n

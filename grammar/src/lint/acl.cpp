@@ -339,9 +339,10 @@ void check_acl_users(Context& ctx) {
                 if (suggestion && to_lower(*suggestion) == to_lower(name))
                     msg += " (user names are case-sensitive)";
                 auto& diag = ctx.report(Rule::PX202, span, msg);
+                // Unsafe: another user name changes who the entry matches.
                 if (suggestion && t->verbatim())
                     diag.fixits.push_back(
-                        {span, *suggestion, "replace with '" + printable(*suggestion) + "'"});
+                        {span, *suggestion, "replace with '" + printable(*suggestion) + "'", true});
             });
         }
     }
@@ -459,6 +460,7 @@ void check_acl_field_forms(Context& ctx) {
                         ctx.report(Rule::PX214, span,
                                    "'" + printable(item) +
                                        "' has host bits set: 3proxy masks them and uses " + fixed);
+                    // Safe: 3proxy masks the host bits, so it reads the same network.
                     if (t->verbatim())
                         diag.fixits.push_back({span, fixed, "write the network address"});
                     return;
@@ -474,8 +476,10 @@ void check_acl_field_forms(Context& ctx) {
                                "'" + printable(item) + "' does not match " + printable(domain) +
                                    " itself, and matches any name ending in it (such as www" +
                                    printable(domain) + "); write " + printable(fixed));
+                // Unsafe: the entry then matches other names than before.
                 if (t->verbatim())
-                    diag.fixits.push_back({span, fixed, "match the domain and its subdomains"});
+                    diag.fixits.push_back(
+                        {span, fixed, "match the domain and its subdomains", true});
             });
         }
     }

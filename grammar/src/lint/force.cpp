@@ -93,10 +93,11 @@ void report_below_service(Context& ctx, const Directive& toggle, const Directive
     }
     Diagnostic& diag = ctx.report(Rule::PX102, toggle.span, std::move(msg));
     diag.notes.push_back({service.span, "meant for this service?"});
+    // Unsafe: the services around it change between force and noforce.
+    diag.fixits.push_back({line_start(service.span), name + "\n",
+                           "move '" + name + "' above the service line", true});
     diag.fixits.push_back(
-        {line_start(service.span), name + "\n", "move '" + name + "' above the service line"});
-    diag.fixits.push_back(
-        {whole_line(ctx, toggle.span), "", "remove the misplaced '" + name + "'"});
+        {whole_line(ctx, toggle.span), "", "remove the misplaced '" + name + "'", true});
 }
 
 void report_carry_over(Context& ctx, const std::vector<Event>& events) {
@@ -129,8 +130,9 @@ void report_carry_over(Context& ctx, const std::vector<Event>& events) {
     }
     Diagnostic& diag = ctx.report(Rule::PX105, first_service.span, std::move(msg));
     diag.notes.push_back(std::move(note));
+    // Unsafe: after a reload those services re-check open sessions where they did not.
     diag.fixits.push_back({line_start(first_service.span), "force\n",
-                           "state the flag explicitly above the first service"});
+                           "state the flag explicitly above the first service", true});
 }
 
 }  // namespace

@@ -189,6 +189,7 @@ void check_globals(Context& ctx) {
             const Token& last = args.back();
             if (!tenth.from_file && !last.from_file && tenth.span().line == last.span().line) {
                 std::uint32_t from = tenth.span().column + tenth.span().length;
+                // Safe: 3proxy ignores the values after the tenth.
                 diag.fixits.push_back({{tenth.span().file, tenth.span().line, from,
                                         last.span().column + last.span().length - from},
                                        "",

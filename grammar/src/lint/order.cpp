@@ -94,9 +94,11 @@ void acl_leaks(Context& ctx) {
         diag.notes.push_back({entries[0].span, "first inherited entry"});
         if (prev.directive + 1 < ctx.cfg.directives.size()) {
             const Directive& next = ctx.directive(prev.directive + 1);
+            // Unsafe: the service's requests are then checked against another ACL.
             diag.fixits.push_back({{next.span.file, next.span.line, 1, 0},
                                    "flush\n",
-                                   "start a new ACL after " + quoted(prev.label)});
+                                   "start a new ACL after " + quoted(prev.label),
+                                   true});
         }
     }
 }
@@ -129,9 +131,17 @@ void process_order(Context& ctx, const Directive* first_service) {
                            "'pidfile' before 'daemon' (" + line_of(daemon->span) +
                                ") records the pid of the parent, which exits after the fork");
             diag.notes.push_back({daemon->span, "daemon forks here"});
+            // Safe when it moves over no service line: only the recorded pid changes. Over
+            // one, the service then starts after the fork and answers (PX109): unsafe.
+            bool over_service = false;
+            for (std::uint32_t i = d.index; i < daemon->index; ++i)
+                over_service = over_service || starts_service(all[i]);
+            diag.fixits.push_back({{d.span.file, d.span.line, 1, 0},
+                                   "daemon\n",
+                                   "move 'daemon' above 'pidfile'",
+                                   over_service});
             diag.fixits.push_back(
-                {{d.span.file, d.span.line, 1, 0}, "daemon\n", "move 'daemon' above 'pidfile'"});
-            diag.fixits.push_back({whole_line(ctx, daemon->span), "", "remove the later 'daemon'"});
+                {whole_line(ctx, daemon->span), "", "remove the later 'daemon'", over_service});
         }
         if (d.id == DirectiveId::nsrecord && (!first_nscache || d.index < first_nscache->index)) {
             std::string msg =

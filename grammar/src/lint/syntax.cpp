@@ -59,9 +59,14 @@ void add_move_fixits(const Context& ctx, Diagnostic& diag, const Token& prev, So
         comment.pop_back();
     std::uint32_t keep_end = prev.span().column + prev.span().length;
     auto line_end = static_cast<std::uint32_t>(text.size() + 1);
-    diag.fixits.push_back({{from.file, from.line, 1, 0}, comment + "\n", std::move(description)});
+    // Unsafe: 3proxy reads those words as arguments now; without them an ACL entry, a user
+    // list or a service line reads differently (or is accepted where it was refused).
     diag.fixits.push_back(
-        {{from.file, from.line, keep_end, line_end - keep_end}, "", "remove it from the line"});
+        {{from.file, from.line, 1, 0}, comment + "\n", std::move(description), true});
+    diag.fixits.push_back({{from.file, from.line, keep_end, line_end - keep_end},
+                           "",
+                           "remove it from the line",
+                           true});
 }
 
 void inline_comments(Context& ctx) {
@@ -148,9 +153,11 @@ void log_arguments(Context& ctx) {
         for (std::size_t i = 2; i < end; ++i) {
             if (args[i].quoted || !find_directive(args[i].text())) continue;
             std::uint32_t from = args[i - 1].span().column + args[i - 1].span().length;
+            // Unsafe: words 3proxy ignores become directives of their own.
             diag.fixits.push_back({{d.span.file, d.span.line, from, args[i].span().column - from},
                                    "\n",
-                                   "start '" + std::string(args[i].text()) + "' on its own line"});
+                                   "start '" + std::string(args[i].text()) + "' on its own line",
+                                   true});
         }
     }
 }

@@ -190,7 +190,8 @@ void check_malformed(Context& ctx) {
             auto colon = u.name.find(':');
             if (t && t->verbatim() && u.name.find(':', colon + 1) == std::string::npos &&
                 colon > 0 && colon + 1 < u.name.size()) {
-                d.fixits.push_back({t->sub_span(colon, 1), ":CL:", "insert the CL: type"});
+                // Unsafe: defines another user, with a password.
+                d.fixits.push_back({t->sub_span(colon, 1), ":CL:", "insert the CL: type", true});
             }
         } else if (u.type == PasswordType::unknown) {
             std::string type = u.secret.substr(0, 2);
@@ -201,8 +202,9 @@ void check_malformed(Context& ctx) {
             msg += fixable ? "; types are upper case: " + upper : " (expected CL, CR or NT)";
             auto& d = ctx.report(Rule::PX208, u.span, msg);
             if (fixable && t && t->verbatim()) {
-                d.fixits.push_back(
-                    {t->sub_span(u.name.size() + 1, 2), upper, "write the type in upper case"});
+                // Unsafe: a user who could never authenticate then can.
+                d.fixits.push_back({t->sub_span(u.name.size() + 1, 2), upper,
+                                    "write the type in upper case", true});
             }
         } else if (u.type == PasswordType::sys && u.name.size() > 1 && u.name.front() == '/') {
             // `users /etc/3proxy/passwd`: the '$' of the users-file idiom is missing.
@@ -210,7 +212,8 @@ void check_malformed(Context& ctx) {
                                  "'" + name + "' is a user name, not a file: write users $" + name +
                                      " to read the users from that file");
             if (t && t->verbatim())
-                d.fixits.push_back({t->sub_span(0, 0), "$", "read the users from the file"});
+                // Unsafe: the users of the file can then authenticate.
+                d.fixits.push_back({t->sub_span(0, 0), "$", "read the users from the file", true});
         } else if (strong && (u.type == PasswordType::lm || u.type == PasswordType::sys)) {
             auto& d = ctx.report(
                 Rule::PX208, u.span,
@@ -240,8 +243,9 @@ void check_hashes(Context& ctx) {
             auto& d = ctx.report(Rule::PX215, u.span, msg);
             const Token* t = token_of(ctx, u);
             if (lower && t && t->verbatim()) {
+                // Unsafe: a hash that never matched then does.
                 d.fixits.push_back({t->sub_span(u.name.size() + 4, 32), to_upper_ascii(u.secret),
-                                    "write the hash in upper case"});
+                                    "write the hash in upper case", true});
             }
         } else if (u.type == PasswordType::cr) {
             if (u.secret.empty()) {
@@ -291,8 +295,9 @@ void check_unquoted_dollar(Context& ctx) {
                                printable(after) + "' as a file to include, so" +
                                (who.empty() ? " this argument" : who) + " silently disappears");
             if (t.raw == t.text && t.raw.find('"') == std::string_view::npos) {
+                // Unsafe: the user that disappeared is then defined.
                 diag.fixits.push_back(
-                    {span, "\"" + std::string(t.raw) + "\"", "quote the argument"});
+                    {span, "\"" + std::string(t.raw) + "\"", "quote the argument", true});
             }
         }
     }
