@@ -95,7 +95,16 @@ _proxyctl()
                 __ltrim_colon_completions "$cur"
             return
             ;;
-        --user | --source | --watch)
+        --user | --source | --watch | --password | --from | --to | --port | --at)
+            return
+            ;;
+        --op)
+            COMPREPLY=($(compgen -W "CONNECT BIND UDPASSOC HTTP_GET HTTP_POST HTTP_PUT HTTP_HEAD
+                HTTP_CONNECT HTTP_OTHER FTP_GET FTP_PUT FTP_LIST DNSRESOLVE ADMIN" -- "$cur"))
+            return
+            ;;
+        --session)
+            COMPREPLY=($(compgen -W "$(_proxyctl_values "$proxyctl" sessions "$socket")" -- "$cur"))
             return
             ;;
         --signal)
@@ -113,7 +122,7 @@ _proxyctl()
             COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "check show fmt rules status sessions diff reload kill
-                reopen-logs metrics completion" -- "$cur"))
+                reopen-logs metrics explain completion" -- "$cur"))
         fi
         return
     fi
@@ -131,6 +140,8 @@ _proxyctl()
             status | diff | kill | reopen-logs | metrics) options=$live ;;
             sessions) options="--service --user --source --watch $live" ;;
             reload) options="--dry-run --allow-drop --signal --wait-drained $live" ;;
+            explain) options="--user --password --from --to --service --port --op --at --live
+                --session $live" ;;
             *) options="--help" ;;
         esac
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
@@ -138,7 +149,7 @@ _proxyctl()
     fi
 
     case $sub in
-        check | show | fmt | reload)
+        check | show | fmt | reload | explain)
             _proxyctl_files
             ;;
         kill)

@@ -38,7 +38,7 @@ function __proxyctl_rule_codes
     end
 end
 
-set -l subcommands check show fmt rules status sessions diff reload kill reopen-logs metrics completion
+set -l subcommands check show fmt rules status sessions diff reload kill reopen-logs metrics explain completion
 set -l no_subcommand "not __fish_seen_subcommand_from $subcommands"
 
 complete -c proxyctl -f
@@ -55,12 +55,13 @@ complete -c proxyctl -n $no_subcommand -a reload -d 'Reload the running proxyd'
 complete -c proxyctl -n $no_subcommand -a kill -d 'Close live sessions by id'
 complete -c proxyctl -n $no_subcommand -a reopen-logs -d 'Reopen the log files, without a reload'
 complete -c proxyctl -n $no_subcommand -a metrics -d 'Print the metrics of the running proxyd'
+complete -c proxyctl -n $no_subcommand -a explain -d 'What would happen to a connection, and which line decides'
 complete -c proxyctl -n $no_subcommand -a completion -d 'Print the shell completion script'
 
 complete -c proxyctl -n "__fish_seen_subcommand_from $subcommands" -s h -l help -d 'Print help and exit'
 
 # Live commands share --socket and --json.
-set -l live '__fish_seen_subcommand_from status sessions diff reload kill reopen-logs metrics'
+set -l live '__fish_seen_subcommand_from status sessions diff reload kill reopen-logs metrics explain'
 complete -c proxyctl -n $live -l socket -r -F -d 'proxyd control socket'
 complete -c proxyctl -n $live -l json -d "Print the daemon's reply as JSON"
 
@@ -119,3 +120,16 @@ complete -c proxyctl -n $reload -l signal -r -F -a 'USR1 HUP' -d "Signal the pid
 complete -c proxyctl -n '__fish_seen_subcommand_from kill' -a '(__proxyctl_values sessions)'
 
 complete -c proxyctl -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish' -d 'Shell'
+
+set -l explain '__fish_seen_subcommand_from explain'
+complete -c proxyctl -n $explain -F
+complete -c proxyctl -n $explain -l user -x -d 'Username the client gives'
+complete -c proxyctl -n $explain -l password -x -d 'Password the client gives'
+complete -c proxyctl -n $explain -l from -x -d 'Client address'
+complete -c proxyctl -n $explain -l to -x -d 'Target HOST:PORT'
+complete -c proxyctl -n $explain -l service -x -a '(__proxyctl_values services)' -d 'The service that receives it'
+complete -c proxyctl -n $explain -l port -x -d 'The service listening on this port'
+complete -c proxyctl -n $explain -l op -x -a 'CONNECT BIND UDPASSOC HTTP_GET HTTP_POST HTTP_PUT HTTP_HEAD HTTP_CONNECT HTTP_OTHER FTP_GET FTP_PUT FTP_LIST DNSRESOLVE ADMIN' -d 'Operation'
+complete -c proxyctl -n $explain -l at -x -d 'When: HH:MM[:SS], optionally after a weekday'
+complete -c proxyctl -n $explain -l live -d 'Explain on what the running proxyd has loaded'
+complete -c proxyctl -n $explain -l session -x -a '(__proxyctl_values sessions)' -d 'A live session id'

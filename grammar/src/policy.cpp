@@ -178,10 +178,24 @@ Decision check_acl(const Service& service, const AccessRequest& request, bool hi
     return d;
 }
 
-Decision evaluate(const Model& model, const Service& service, const AccessRequest& request) {
+Decision evaluate(const Model& model, const Service& service, const AccessRequest& request,
+                  EvalTrace* trace) {
     Decision worst;
     worst.verdict = Verdict::acl_no_match;
     int worst_rank = -1;
+    // Records one step when tracing; the step's own verdict, and whether it ended the chain.
+    auto note = [&](AuthMethod m, Verdict v, bool decided, bool acl,
+                    std::string_view user = {}) -> AuthStep* {
+        if (!trace) return nullptr;
+        AuthStep step;
+        step.method = m;
+        step.verdict = v;
+        step.decided = decided;
+        step.acl_checked = acl;
+        step.user = std::string(user);
+        trace->steps.push_back(std::move(step));
+        return &trace->steps.back();
+    };
     auto fail = [&](Verdict v, AuthMethod m) {
         if (failure_rank(v) > worst_rank) {
             worst_rank = failure_rank(v);
@@ -190,6 +204,7 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
             worst.method = m;
         }
     };
+    auto given_user = [&] { return request.user.value_or(std::string_view{}); };
     const auto& methods = service.auth.value;
     for (AuthMethod m : methods) {
         switch (m) {
@@ -197,11 +212,13 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
                 Decision d;
                 d.verdict = Verdict::allowed;
                 d.method = m;
+                note(m, d.verdict, true, false);
                 return d;
             }
             case AuthMethod::iponly: {
                 Decision d = check_acl(service, request, true);
                 d.method = m;
+                if (auto* s = note(m, d.verdict, d.allowed(), true)) s->entry = d.entry;
                 if (d.allowed()) return d;
                 if (failure_rank(d.verdict) > worst_rank) {
                     worst_rank = failure_rank(d.verdict);
@@ -211,21 +228,25 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
             }
             case AuthMethod::useronly: {
                 if (!request.user || request.user->empty()) {
+                    note(m, Verdict::no_credentials, false, false);
                     fail(Verdict::no_credentials, m);
                     break;
                 }
                 Decision d = check_acl(service, request, false);
                 d.method = m;
                 d.user = model.find_user(*request.user);
+                if (auto* s = note(m, d.verdict, true, true, *request.user)) s->entry = d.entry;
                 return d;  // the ACL decides at once
             }
             case AuthMethod::strong: {
                 if (!request.user || request.user->empty()) {
+                    note(m, Verdict::no_credentials, false, false);
                     fail(Verdict::no_credentials, m);
                     break;
                 }
                 const User* u = model.find_user(*request.user);
                 if (!u) {
+                    note(m, Verdict::unknown_user, false, false, given_user());
                     fail(Verdict::unknown_user, m);
                     break;
                 }
@@ -233,18 +254,21 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
                 bool known_good = !request.verified_secret.empty() &&
                                   request.verified_secret == u->secret && request.password;
                 if (!known_good && !verify_password(*u, pw)) {
+                    note(m, Verdict::bad_password, false, false, given_user());
                     fail(Verdict::bad_password, m);
                     break;
                 }
                 Decision d = check_acl(service, request, false);
                 d.method = m;
                 d.user = u;
+                if (auto* s = note(m, d.verdict, true, true, given_user())) s->entry = d.entry;
                 return d;
             }
             case AuthMethod::cache: {
                 // 3proxy: no cached login tries the next type (code 4); one cached for
                 // another address under `limit` stops the chain (code 10).
                 if (!request.cached) {
+                    note(m, Verdict::no_credentials, false, false);
                     fail(Verdict::no_credentials, m);
                     break;
                 }
@@ -253,6 +277,7 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
                     Decision d;
                     d.verdict = Verdict::cached_elsewhere;
                     d.method = m;
+                    if (auto* s = note(m, d.verdict, true, false, c.user)) s->cache_hit = true;
                     return d;
                 }
                 // Beyond 3proxy: the cache vouches for a login only while the running
@@ -260,7 +285,12 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
                 // ends it at once, not when the entry expires.
                 const User* u = model.find_user(c.user);
                 if (!c.secret.empty() && (!u || u->secret != c.secret)) {
-                    fail(u ? Verdict::bad_password : Verdict::unknown_user, m);
+                    Verdict v = u ? Verdict::bad_password : Verdict::unknown_user;
+                    if (auto* s = note(m, v, false, false, c.user)) {
+                        s->cache_hit = true;
+                        s->cache_user_gone = true;
+                    }
+                    fail(v, m);
                     break;
                 }
                 AccessRequest as_cached = request;
@@ -268,11 +298,16 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
                 Decision d = check_acl(service, as_cached, false);
                 d.method = m;
                 d.user = u;
+                if (auto* s = note(m, d.verdict, true, true, c.user)) {
+                    s->cache_hit = true;
+                    s->entry = d.entry;
+                }
                 return d;
             }
             case AuthMethod::dnsname:
             case AuthMethod::radius:
             case AuthMethod::plugin:
+                note(m, Verdict::unsupported, false, false);
                 fail(Verdict::unsupported, m);
                 break;
         }
@@ -280,6 +315,7 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
     if (worst_rank < 0) {
         // An empty auth list cannot be written; treat it like iponly.
         Decision d = check_acl(service, request, true);
+        if (auto* s = note(AuthMethod::iponly, d.verdict, true, true)) s->entry = d.entry;
         return d;
     }
     return worst;

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "control/explain_command.hpp"
 #include "control/service_filter.hpp"
 #include "control/wire.hpp"
 #include "metrics.hpp"
@@ -282,6 +283,12 @@ json cmd_metrics(Context& c, const json&) {
     return control::ok_reply({{"text", (c.metrics ? *c.metrics : none).render(in)}});
 }
 
+// Read-only: what the running generation (and, for a session, the files on disk) would
+// decide, step by step.
+json cmd_explain(Context& c, const json& args) {
+    return explain_command(c.engine, args);
+}
+
 json cmd_help(Context&, const json&);
 
 Level reload_level(const json& args) {
@@ -306,6 +313,10 @@ constexpr Command commands[] = {
      Level::admin, cmd_reopen_logs},
     {"metrics", "Prometheus metrics in the text exposition format (result: text)", Level::read,
      cmd_metrics},
+    {"explain",
+     "why a connection is allowed or denied, and which line decides (args: from, user, "
+     "password, to, service, operation, at; or session: an id)",
+     Level::read, cmd_explain},
     {"help", "this list", Level::read, cmd_help},
 };
 

@@ -171,7 +171,8 @@ def test_help_names_each_commands_level(tmp):
         levels = {c["name"]: c["level"] for c in json.loads(data)["result"]["commands"]}
         check(levels == {"status": "read", "reload": "admin", "sessions": "read",
                          "reloads": "read", "diff": "read", "kill": "admin",
-                         "reopen-logs": "admin", "metrics": "read", "help": "read"}, levels)
+                         "reopen-logs": "admin", "metrics": "read", "explain": "read",
+                         "help": "read"}, levels)
 
 
 def main():

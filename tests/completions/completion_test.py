@@ -28,7 +28,7 @@ SOURCE_DIR = ""
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 SUBCOMMANDS = ["check", "show", "fmt", "rules", "status", "sessions", "diff", "reload", "kill",
-               "reopen-logs", "metrics", "completion"]
+               "reopen-logs", "metrics", "explain", "completion"]
 SCRIPTS = {"bash": "proxyctl.bash", "zsh": "_proxyctl", "fish": "proxyctl.fish"}
 
 NOW_MS = int(time.time() * 1000)
@@ -110,6 +110,8 @@ def test_bash_subcommands():
     expect("proxyctl reopen-logs --", ["--socket", "--json", "--help"])
     expect("proxyctl m", ["metrics"])
     expect("proxyctl metrics --", ["--socket", "--json", "--help"])
+    expect("proxyctl e", ["explain"])
+    expect("proxyctl explain --s", ["--service", "--session", "--socket"])
 
 
 def test_bash_check_format():
@@ -276,6 +278,8 @@ def test_fish_completions(tmp):
     check(got == ["metrics"], "proxyctl m: %r" % got)
     got = fish_complete("proxyctl metrics --")
     check(got == ["--help", "--json", "--socket"], "metrics options: %r" % got)
+    got = fish_complete("proxyctl explain --op H")
+    check("HTTP_GET" in got and "CONNECT" not in got, "explain --op H: %r" % got)
     got = fish_complete("proxyctl check --format ")
     check(got == sorted(["text", "gcc", "json", "sarif", "github"]), "--format: %r" % got)
     got = fish_complete("proxyctl check --fail-on ")

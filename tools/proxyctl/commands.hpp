@@ -23,6 +23,7 @@ void register_reload(CLI::App& app, Runner& runner);
 void register_kill(CLI::App& app, Runner& runner);
 void register_reopen_logs(CLI::App& app, Runner& runner);
 void register_metrics(CLI::App& app, Runner& runner);
+void register_explain(CLI::App& app, Runner& runner);
 void register_completion(CLI::App& app, Runner& runner);
 // Hidden: the dynamic values (rule codes, session ids, services) the completion scripts ask for.
 void register_complete(CLI::App& app, Runner& runner);

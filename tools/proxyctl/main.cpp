@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     proxyctl::register_kill(app, runner);
     proxyctl::register_reopen_logs(app, runner);
     proxyctl::register_metrics(app, runner);
+    proxyctl::register_explain(app, runner);
     proxyctl::register_completion(app, runner);
     proxyctl::register_complete(app, runner);
     if (unknown_subcommand(app, argc, argv)) return proxyctl::exit_usage;

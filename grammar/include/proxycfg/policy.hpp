@@ -69,11 +69,29 @@ struct Decision {
     bool allowed() const { return verdict == Verdict::allowed; }
 };
 
+// What evaluate() did, step by step, for `proxyctl explain`: each auth method tried, in
+// order, and each ACL walk. Recording is optional so admission pays nothing for it.
+struct AuthStep {
+    AuthMethod method = AuthMethod::iponly;
+    Verdict verdict = Verdict::allowed;  // this step's own outcome
+    bool decided = false;                // the chain stopped here (its verdict is the answer)
+    bool acl_checked = false;            // the step walked the ACL
+    bool cache_hit = false;              // cache: a cached login was found
+    bool cache_user_gone = false;        // cache: its user is gone or has another secret
+    std::string user;                    // the name the step authenticated or looked up
+    const AclEntry* entry = nullptr;     // the ACL entry its walk stopped at, if any
+};
+struct EvalTrace {
+    std::vector<AuthStep> steps;
+};
+
 // Does `password` match the user's stored secret (CL compare, CR via crypt(3))?
 bool verify_password(const User& user, std::string_view password);
 
 // Evaluates the service's auth chain and ACL for one request, as 3proxy's doauth does.
-Decision evaluate(const Model& model, const Service& service, const AccessRequest& request);
+// `trace`, when given, records each step (proxycfg/explain.hpp).
+Decision evaluate(const Model& model, const Service& service, const AccessRequest& request,
+                  EvalTrace* trace = nullptr);
 
 // Whether one ACL entry's fields match the request (its action aside); the user "-" stands
 // for a client that gave none.
