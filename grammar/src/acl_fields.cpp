@@ -45,9 +45,8 @@ std::size_t first_bad_offset(std::string_view field, std::string_view allowed) {
 
 }  // namespace
 
-bool parse_sources(std::string_view field, std::vector<IpRange>& out, FieldError& err) {
+bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err) {
     if (field == "*") return true;
-    out.reserve(out.size() + item_count(field));
     std::size_t offset = 0;
     for (auto item : split_items(field, ',')) {
         if (!item.empty()) {
@@ -87,7 +86,7 @@ HostPattern make_host_pattern(std::string_view text) {
     return p;
 }
 
-void parse_targets(std::string_view field, std::vector<IpRange>& addresses,
+void parse_targets(std::string_view field, IpRangeList& addresses,
                    std::vector<HostPattern>& hosts) {
     if (field == "*") return;
     for (auto item : split_items(field, ',')) {

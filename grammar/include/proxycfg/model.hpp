@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "proxycfg/net.hpp"
+#include "proxycfg/packed_list.hpp"
 #include "proxycfg/source.hpp"
 #include "proxycfg/user_table.hpp"
 
@@ -116,8 +117,9 @@ struct TimePeriod {
 enum class AclAction : std::uint8_t { allow, deny, redirect };
 std::string_view to_string(AclAction a);
 
-// One allow/deny/redirect entry. An empty vector in a field means '*' (any).
-// Small fields first: a large configuration has hundreds of thousands of entries.
+// One allow/deny/redirect entry. An empty list in a field means '*' (any).
+// Small fields first: a large configuration has hundreds of thousands of entries. The
+// lists most lines have are packed (proxycfg/packed_list.hpp): read by value.
 struct AclEntry {
     AclAction action = AclAction::allow;
     std::uint8_t weekdays = 0;  // bit 0 = Sunday ... bit 6 = Saturday; 0: any
@@ -126,9 +128,9 @@ struct AclEntry {
     int weight = 0;
     std::uint32_t directive = 0;  // index of the allow/deny/redirect directive
     SourceSpan span;
-    std::vector<std::string> users;
-    std::vector<IpRange> sources;
-    std::vector<IpRange> target_addresses;
+    NameList users;
+    IpRangeList sources;
+    IpRangeList target_addresses;
     std::vector<HostPattern> target_hosts;
     std::vector<PortRange> ports;
     std::vector<TimePeriod> periods;
