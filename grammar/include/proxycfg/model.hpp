@@ -113,6 +113,7 @@ struct TimePeriod {
     std::uint32_t from = 0;  // seconds since local midnight
     std::uint32_t to = 0;    // exclusive
 };
+using TimePeriodList = PackedList<FixedCodec<TimePeriod>>;
 
 enum class AclAction : std::uint8_t { allow, deny, redirect };
 std::string_view to_string(AclAction a);
@@ -132,8 +133,8 @@ struct AclEntry {
     IpRangeList sources;
     IpRangeList target_addresses;
     std::vector<HostPattern> target_hosts;
-    std::vector<PortRange> ports;
-    std::vector<TimePeriod> periods;
+    PortRangeList ports;
+    TimePeriodList periods;
     std::vector<Parent> parents;
 
     bool any_target() const { return target_addresses.empty() && target_hosts.empty(); }

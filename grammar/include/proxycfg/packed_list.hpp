@@ -13,6 +13,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string_view>
+#include <type_traits>
 
 #include "proxycfg/net.hpp"
 
@@ -181,7 +182,23 @@ struct IpRangeCodec {
     static std::size_t width(IpAddress::Family f) { return f == IpAddress::Family::v6 ? 16 : 4; }
 };
 
+// Small trivially copyable values, each stored as its bytes.
+template <typename T>
+struct FixedCodec {
+    static_assert(std::is_trivially_copyable_v<T>);
+    using value_type = T;
+    static std::size_t size(const T& /*v*/) { return sizeof(T); }
+    static void encode(const T& v, unsigned char* out) { std::memcpy(out, &v, sizeof(T)); }
+    static std::size_t length(const unsigned char* /*p*/) { return sizeof(T); }
+    static T decode(const unsigned char* p) {
+        T v;
+        std::memcpy(&v, p, sizeof(T));
+        return v;
+    }
+};
+
 using NameList = PackedList<NameCodec>;
 using IpRangeList = PackedList<IpRangeCodec>;
+using PortRangeList = PackedList<FixedCodec<PortRange>>;
 
 }  // namespace proxycfg
