@@ -33,11 +33,6 @@ struct item : pegtl::seq<day, pegtl::opt<pegtl::one<'-'>, day>> {};
 struct grammar : pegtl::seq<pegtl::list<pegtl::opt<item>, pegtl::one<','>>, pegtl::eof> {};
 }  // namespace weekdays
 
-// Items of a comma-separated field, to size a vector once instead of growing it.
-std::size_t item_count(std::string_view field) {
-    return static_cast<std::size_t>(std::count(field.begin(), field.end(), ',')) + 1;
-}
-
 std::size_t first_bad_offset(std::string_view field, std::string_view allowed) {
     auto pos = field.find_first_not_of(allowed);
     return pos == std::string_view::npos ? 0 : pos;
@@ -45,9 +40,8 @@ std::size_t first_bad_offset(std::string_view field, std::string_view allowed) {
 
 }  // namespace
 
-bool parse_sources(std::string_view field, std::vector<IpRange>& out, FieldError& err) {
+bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err) {
     if (field == "*") return true;
-    out.reserve(out.size() + item_count(field));
     std::size_t offset = 0;
     for (auto item : split_items(field, ',')) {
         if (!item.empty()) {
@@ -87,7 +81,7 @@ HostPattern make_host_pattern(std::string_view text) {
     return p;
 }
 
-void parse_targets(std::string_view field, std::vector<IpRange>& addresses,
+void parse_targets(std::string_view field, IpRangeList& addresses,
                    std::vector<HostPattern>& hosts) {
     if (field == "*") return;
     for (auto item : split_items(field, ',')) {
@@ -114,7 +108,7 @@ bool well_formed(std::string_view field, std::string_view allowed, Rule rule, Fi
 
 }  // namespace
 
-bool parse_ports(std::string_view field, std::vector<PortRange>& out, FieldError& err) {
+bool parse_ports(std::string_view field, PortRangeList& out, FieldError& err) {
     if (field == "*") return true;
     if (!well_formed<ports::grammar>(field, "0123456789,-", Rule::PX005, err, [&] {
             return "'" + printable(field) +
@@ -122,7 +116,6 @@ bool parse_ports(std::string_view field, std::vector<PortRange>& out, FieldError
                    "3proxy: Invalid port or port range)";
         }))
         return false;
-    out.reserve(out.size() + item_count(field));
     std::size_t offset = 0;
     for (auto item : split_items(field, ',')) {
         if (!item.empty()) {
@@ -198,7 +191,7 @@ bool parse_weekdays(std::string_view field, std::uint8_t& out, FieldError& err) 
     return true;
 }
 
-bool parse_periods(std::string_view field, std::vector<TimePeriod>& out, FieldError& err) {
+bool parse_periods(std::string_view field, TimePeriodList& out, FieldError& err) {
     if (field == "*") return true;
     pegtl::memory_input in(field.data(), field.size(), "");
     auto fail = [&](std::string detail) {

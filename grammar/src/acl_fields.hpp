@@ -19,14 +19,13 @@ struct FieldError {
 };
 
 // SRC field: IP literals, ranges and CIDRs only.
-bool parse_sources(std::string_view field, std::vector<IpRange>& out, FieldError& err);
+bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err);
 // DST field: IP forms, anything else is a hostname pattern.
-void parse_targets(std::string_view field, std::vector<IpRange>& addresses,
-                   std::vector<HostPattern>& hosts);
-bool parse_ports(std::string_view field, std::vector<PortRange>& out, FieldError& err);
+void parse_targets(std::string_view field, IpRangeList& addresses, std::vector<HostPattern>& hosts);
+bool parse_ports(std::string_view field, PortRangeList& out, FieldError& err);
 bool parse_operations(std::string_view field, std::uint32_t& out, FieldError& err);
 bool parse_weekdays(std::string_view field, std::uint8_t& out, FieldError& err);
-bool parse_periods(std::string_view field, std::vector<TimePeriod>& out, FieldError& err);
+bool parse_periods(std::string_view field, TimePeriodList& out, FieldError& err);
 HostPattern make_host_pattern(std::string_view text);
 
 }  // namespace proxycfg

@@ -30,8 +30,8 @@ void append_item(std::string& list, const std::string& item, char sep = ',') {
     list += item;
 }
 
-template <typename T, typename F>
-std::string join(const std::vector<T>& items, F render) {
+template <typename List, typename F>
+std::string join(const List& items, F render) {
     if (items.empty()) return "*";
     std::string out;
     for (const auto& i : items) {
@@ -61,7 +61,7 @@ std::string render_auth(const std::vector<AuthMethod>& methods) {
 
 std::string render_acl_entry(const AclEntry& e) {
     std::vector<std::string> fields;
-    fields.push_back(join(e.users, [](const std::string& u) { return u; }));
+    fields.push_back(join(e.users, [](std::string_view u) { return std::string(u); }));
     fields.push_back(join(e.sources, render_ip_range));
     std::string targets;
     for (const auto& a : e.target_addresses) append_item(targets, render_ip_range(a));

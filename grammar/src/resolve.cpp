@@ -369,12 +369,10 @@ class Resolver {
         }
     }
 
-    static void acl_users(std::string_view v, std::vector<std::string>& users) {
+    static void acl_users(std::string_view v, NameList& users) {
         if (v == "*") return;
-        // Sized once: grown item by item, it allocates up to three times.
-        users.reserve(static_cast<std::size_t>(std::count(v.begin(), v.end(), ',')) + 1);
         for (auto u : split_items(v, ','))
-            if (!u.empty()) users.emplace_back(u);
+            if (!u.empty()) users.push_back(u);
     }
 
     bool acl_weight(const Token& t, AclEntry& e) {

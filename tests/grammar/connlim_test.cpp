@@ -48,7 +48,7 @@ TEST_CASE("connlim lines become one global list in file order", "[grammar][connl
     CHECK(limits[1].match.sources.size() == 1);
     CHECK(limits[2].rate == 5);
     CHECK(limits[2].period == 60);
-    CHECK(limits[2].match.users == std::vector<std::string>{"alice", "bob"});
+    CHECK(limits[2].match.users == proxycfg::NameList{"alice", "bob"});
     CHECK(limits[2].match.ports.size() == 2);
     CHECK(limits[2].match.operations == op::CONNECT);
     // flush empties the ACL, never the limits.

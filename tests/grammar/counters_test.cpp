@@ -63,7 +63,7 @@ TEST_CASE("count lines keep kind, N, comment, period, limit in bytes and ACL tex
     CHECK(c[0].comment == "alice");
     CHECK(c[0].period == CounterPeriod::daily);
     CHECK(c[0].limit == 1024 * MiB);
-    CHECK(c[0].acl.users == std::vector<std::string>{"alice"});
+    CHECK(c[0].acl.users == proxycfg::NameList{"alice"});
     CHECK(c[0].acl_text == "alice");
     CHECK(c[0].key == "in 1 daily alice");
     CHECK(c[0].acl.span.line == 1);
@@ -82,7 +82,7 @@ TEST_CASE("count lines keep kind, N, comment, period, limit in bytes and ACL tex
     CHECK(c[2].comment == "team");
     CHECK(c[2].period == CounterPeriod::never);  // an unknown letter never resets
     CHECK(c[2].limit == MiB);
-    CHECK(c[2].acl.users == std::vector<std::string>{"alice", "bob"});
+    CHECK(c[2].acl.users == proxycfg::NameList{"alice", "bob"});
     CHECK(c[2].acl.ports.size() == 2);
     CHECK(c[2].key == "all 3 never alice,bob * * 80,443");
     CHECK(c[2].acl.span.line == 3);

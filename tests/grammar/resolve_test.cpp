@@ -122,7 +122,7 @@ TEST_CASE("without flush the ACL leaks into the next service", "[grammar][resolv
     auto r = resolve_text("allow bob\nsocks\nallow alice\nproxy\n");
     CHECK(acl_lines(r.svc(0)) == Lines{1});
     CHECK(acl_lines(r.svc(1)) == Lines{1, 3});
-    CHECK(r.svc(1).acl.entries()[0].users == std::vector<std::string>{"bob"});
+    CHECK(r.svc(1).acl.entries()[0].users == proxycfg::NameList{"bob"});
 }
 
 TEST_CASE("flush empties the ACL but keeps auth", "[grammar][resolve]") {
@@ -327,7 +327,7 @@ TEST_CASE("every ACL field is parsed", "[grammar][resolve]") {
     REQUIRE(r.svc(0).acl.count == 1);
     const auto& e = r.svc(0).acl.entries()[0];
     CHECK(e.action == AclAction::allow);
-    CHECK(e.users == std::vector<std::string>{"bob", "alice"});
+    CHECK(e.users == proxycfg::NameList{"bob", "alice"});
     REQUIRE(e.sources.size() == 2);
     CHECK(e.sources[0].contains(*IpAddress::parse("10.200.1.1")));
     CHECK_FALSE(e.sources[0].contains(*IpAddress::parse("11.0.0.1")));
@@ -524,7 +524,7 @@ TEST_CASE("a model built from a large file shares leaked ACL entries", "[grammar
     REQUIRE(r.model.services.size() == 200);
     CHECK(r.svc(199).acl.count == 200);
     CHECK(r.svc(0).acl.count == 1);
-    CHECK(r.svc(0).acl.entries()[0].users == std::vector<std::string>{"u0"});
+    CHECK(r.svc(0).acl.entries()[0].users == proxycfg::NameList{"u0"});
     CHECK(r.svc(199).acl.entries()[199].span.line == 399);
 }
 
@@ -622,7 +622,7 @@ TEST_CASE("an ACL line's refused fields are reported where they are", "[grammar]
     REQUIRE(r.model.services.size() == 1);
     REQUIRE(r.svc(0).acl.count == 1);
     const auto& e = r.svc(0).acl.entries()[0];
-    CHECK(e.users == std::vector<std::string>{"alice", "bob"});
+    CHECK(e.users == proxycfg::NameList{"alice", "bob"});
     CHECK(e.weight == 7);
 }
 

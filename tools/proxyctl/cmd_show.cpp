@@ -90,8 +90,8 @@ std::string clock(std::uint32_t seconds) {
     return buf;
 }
 
-template <typename T, typename F>
-std::string join(const std::vector<T>& items, F render, std::string_view empty = "*") {
+template <typename List, typename F>
+std::string join(const List& items, F render, std::string_view empty = "*") {
     if (items.empty()) return std::string(empty);
     std::string out;
     for (const auto& item : items) {
@@ -107,7 +107,7 @@ std::vector<std::string> acl_fields(const AclEntry& e) {
     for (const auto& a : e.target_addresses) targets.push_back(ip_range(a));
     for (const auto& h : e.target_hosts) targets.push_back(printable(h.to_string()));
     std::vector<std::string> f;
-    f.push_back(join(e.users, [](const std::string& u) { return printable(u); }));
+    f.push_back(join(e.users, [](std::string_view u) { return printable(u); }));
     f.push_back(join(e.sources, ip_range));
     f.push_back(join(targets, [](const std::string& t) { return t; }));
     f.push_back(join(e.ports, port_range));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "proxycfg/net.hpp"
+#include "proxycfg/packed_list.hpp"
 #include "proxycfg/source.hpp"
 #include "proxycfg/user_table.hpp"
 
@@ -112,12 +113,14 @@ struct TimePeriod {
     std::uint32_t from = 0;  // seconds since local midnight
     std::uint32_t to = 0;    // exclusive
 };
+using TimePeriodList = PackedList<FixedCodec<TimePeriod>>;
 
 enum class AclAction : std::uint8_t { allow, deny, redirect };
 std::string_view to_string(AclAction a);
 
-// One allow/deny/redirect entry. An empty vector in a field means '*' (any).
-// Small fields first: a large configuration has hundreds of thousands of entries.
+// One allow/deny/redirect entry. An empty list in a field means '*' (any).
+// Small fields first: a large configuration has hundreds of thousands of entries. The
+// lists most lines have are packed (proxycfg/packed_list.hpp): read by value.
 struct AclEntry {
     AclAction action = AclAction::allow;
     std::uint8_t weekdays = 0;  // bit 0 = Sunday ... bit 6 = Saturday; 0: any
@@ -126,12 +129,12 @@ struct AclEntry {
     int weight = 0;
     std::uint32_t directive = 0;  // index of the allow/deny/redirect directive
     SourceSpan span;
-    std::vector<std::string> users;
-    std::vector<IpRange> sources;
-    std::vector<IpRange> target_addresses;
+    NameList users;
+    IpRangeList sources;
+    IpRangeList target_addresses;
     std::vector<HostPattern> target_hosts;
-    std::vector<PortRange> ports;
-    std::vector<TimePeriod> periods;
+    PortRangeList ports;
+    TimePeriodList periods;
     std::vector<Parent> parents;
 
     bool any_target() const { return target_addresses.empty() && target_hosts.empty(); }

@@ -89,8 +89,9 @@ bool opaque(const Context& ctx, const AclEntry& e) {
     return false;
 }
 
-template <typename T, typename Covers>
-bool list_covers(const std::vector<T>& outer, const std::vector<T>& inner, Covers covers) {
+template <typename List, typename Covers>
+bool list_covers(const List& outer, const List& inner, Covers covers) {
+    using T = typename List::value_type;
     if (outer.empty()) return true;  // '*'
     if (inner.empty()) return false;
     return std::all_of(inner.begin(), inner.end(), [&](const T& i) {
@@ -139,7 +140,7 @@ bool targets_cover(const AclEntry& outer, const AclEntry& inner) {
 // Is every request `later` matches already decided by `earlier`?
 bool covers(const AclEntry& earlier, const AclEntry& later) {
     if (!list_covers(earlier.users, later.users,
-                     [](const std::string& o, const std::string& i) { return o == i; }))
+                     [](std::string_view o, std::string_view i) { return o == i; }))
         return false;
     if (!list_covers(earlier.sources, later.sources,
                      [](const IpRange& o, const IpRange& i) { return o.covers(i); }))
