@@ -1,6 +1,7 @@
 #include "proxycfg/bandlim.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace proxycfg {
 
@@ -28,6 +29,17 @@ std::uint64_t lowest_rate(const Model& model, const std::vector<std::size_t>& li
         if (lowest == 0 || r < lowest) lowest = r;
     }
     return lowest;
+}
+
+std::string rate_text(std::uint64_t bps) {
+    char buf[32];
+    if (bps >= 1000000)
+        std::snprintf(buf, sizeof buf, "%.3g Mbit/s", static_cast<double>(bps) / 1e6);
+    else if (bps >= 1000)
+        std::snprintf(buf, sizeof buf, "%.3g kbit/s", static_cast<double>(bps) / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%llu bit/s", static_cast<unsigned long long>(bps));
+    return buf;
 }
 
 }  // namespace proxycfg

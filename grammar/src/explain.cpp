@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 
+#include "proxycfg/bandlim.hpp"
 #include "proxycfg/connlim.hpp"
 #include "proxycfg/counters.hpp"
 #include "proxycfg/hash.hpp"
@@ -192,17 +193,6 @@ std::string reason_words(const Decision& d, const std::string& entry_at, const S
         default:
             return "denied: " + std::string(describe(d.verdict));
     }
-}
-
-std::string rate_words(std::uint64_t bps) {
-    char buf[48];
-    if (bps >= 1000000)
-        std::snprintf(buf, sizeof buf, "%.3g Mbit/s", static_cast<double>(bps) / 1e6);
-    else if (bps >= 1000)
-        std::snprintf(buf, sizeof buf, "%.3g kbit/s", static_cast<double>(bps) / 1e3);
-    else
-        std::snprintf(buf, sizeof buf, "%llu bit/s", static_cast<unsigned long long>(bps));
-    return buf;
 }
 
 const char* text_or(const Json& j, const char* key, const char* fallback) {
@@ -619,7 +609,7 @@ void write_explanation_text(std::ostream& out, const Json& j) {
     auto bands = [&](const char* key, const char* direction) {
         for (const auto& b : l.at("bandlim").at(key))
             out << "  bandwidth " << direction << ": "
-                << rate_words(b.value("rate_bps", std::uint64_t{0})) << " ("
+                << rate_text(b.value("rate_bps", std::uint64_t{0})) << " ("
                 << where_text(b.at("source")) << ")\n";
     };
     bands("to_client", "to the client");

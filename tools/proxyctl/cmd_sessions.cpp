@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "control_client.hpp"
+#include "proxycfg/bandlim.hpp"
 
 namespace proxyctl {
 namespace {
@@ -29,24 +30,12 @@ struct SessionsOptions {
 
 constexpr double default_watch_seconds = 2;
 
-// "1.5 Mbit/s": a rate in bits per second, as bandlimin/bandlimout give it.
-std::string rate_text(std::uint64_t bps) {
-    char buf[32];
-    if (bps >= 1000000)
-        std::snprintf(buf, sizeof buf, "%.3g Mbit/s", static_cast<double>(bps) / 1e6);
-    else if (bps >= 1000)
-        std::snprintf(buf, sizeof buf, "%.3g kbit/s", static_cast<double>(bps) / 1e3);
-    else
-        std::snprintf(buf, sizeof buf, "%llu bit/s", static_cast<unsigned long long>(bps));
-    return buf;
-}
-
 // The LIMIT column: "down R" (towards the client), "up R" (towards the server), or "-".
 std::string limit_text(const control::SessionInfo& s) {
     std::string out;
-    if (s.limit_to_client_bps) out = "down " + rate_text(s.limit_to_client_bps);
+    if (s.limit_to_client_bps) out = "down " + proxycfg::rate_text(s.limit_to_client_bps);
     if (s.limit_to_server_bps)
-        out += (out.empty() ? "up " : ", up ") + rate_text(s.limit_to_server_bps);
+        out += (out.empty() ? "up " : ", up ") + proxycfg::rate_text(s.limit_to_server_bps);
     return out.empty() ? "-" : out;
 }
 

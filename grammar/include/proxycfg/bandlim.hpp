@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "proxycfg/model.hpp"
@@ -24,5 +25,8 @@ BandLimitMatch match_bandlimits(const Model& model, const AccessRequest& request
 
 // The lowest rate among `limits` (bits per second), 0 for none.
 std::uint64_t lowest_rate(const Model& model, const std::vector<std::size_t>& limits);
+
+// "1.5 Mbit/s": a rate in bits per second, as bandlimin/bandlimout give it.
+std::string rate_text(std::uint64_t bps);
 
 }  // namespace proxycfg
