@@ -1,5 +1,7 @@
 #include "proxycfg/user_table.hpp"
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <functional>
 
@@ -63,6 +65,33 @@ std::uint32_t UserTable::find(const std::vector<User>& defs, std::string_view na
     if (slots_.empty()) return npos;
     const Slot& s = slots_[probe(defs, name, hash_name(name))];
     return s.index == 0 ? npos : s.index - 1;
+}
+
+void UserTable::find_many(const std::vector<User>& defs, std::span<const std::string_view> names,
+                          std::span<std::uint32_t> out) const {
+    if (slots_.empty()) {
+        std::fill(out.begin(), out.end(), npos);
+        return;
+    }
+    const std::size_t mask = slots_.size() - 1;
+    constexpr std::size_t kBatch = 16;
+    std::array<std::uint64_t, kBatch> hashes{};
+    for (std::size_t base = 0; base < names.size(); base += kBatch) {
+        const std::size_t n = std::min(kBatch, names.size() - base);
+        for (std::size_t i = 0; i < n; ++i) {
+            hashes[i] = hash_name(names[base + i]);
+            __builtin_prefetch(&slots_[hashes[i] & mask]);
+        }
+        // The first slot decides most lookups: when its tag matches, fetch the definition.
+        for (std::size_t i = 0; i < n; ++i) {
+            const Slot& s = slots_[hashes[i] & mask];
+            if (s.index != 0 && s.tag == tag_of(hashes[i])) __builtin_prefetch(&defs[s.index - 1]);
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const Slot& s = slots_[probe(defs, names[base + i], hashes[i])];
+            out[base + i] = s.index == 0 ? npos : s.index - 1;
+        }
+    }
 }
 
 }  // namespace proxycfg

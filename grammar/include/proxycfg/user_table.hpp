@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,11 @@ class UserTable {
     std::uint32_t assign(const std::vector<User>& defs, std::uint32_t index);
     // Index of the effective definition of `name`, or npos.
     std::uint32_t find(const std::vector<User>& defs, std::string_view name) const;
+    // find() for each of `names` into `out` (same size). A lookup in a table of many users
+    // waits on two cache misses (slot, then definition); a batch issues them for all its
+    // names before it waits, so they overlap.
+    void find_many(const std::vector<User>& defs, std::span<const std::string_view> names,
+                   std::span<std::uint32_t> out) const;
 
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }

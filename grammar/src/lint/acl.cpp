@@ -303,6 +303,58 @@ void check_acl_users(Context& ctx) {
     }
     DirectiveSet seen(ctx);
     std::vector<const User*> known_users;  // for suggestions, built at the first unknown name
+    auto unknown = [&](const Token& t, std::string_view name, std::size_t offset) {
+        std::string msg = "ACL names user '" + printable(name) + "', which is not defined";
+        std::optional<std::string> suggestion;
+        std::size_t best = 3;
+        if (known_users.empty()) known_users = ctx.model.effective_users();
+        for (const User* user : known_users) {
+            const std::string& known = user->name;
+            if (to_lower(known) == to_lower(name)) {
+                suggestion = known;
+                break;
+            }
+            std::size_t dist = swapped_pair(name, known) ? 1 : edit_distance(name, known, best);
+            if (dist < best && dist * 3 <= known.size()) {
+                best = dist;
+                suggestion = known;
+            }
+        }
+        SourceSpan span = item_span(t, offset, name.size());
+        if (parse_ip_range(name)) {
+            msg +=
+                "; the first ACL field is USERS, the source address comes second "
+                "(allow * " +
+                printable(name) + ")";
+            suggestion.reset();
+        }
+        if (suggestion) msg += "; did you mean '" + printable(*suggestion) + "'?";
+        if (suggestion && to_lower(*suggestion) == to_lower(name))
+            msg += " (user names are case-sensitive)";
+        auto& diag = ctx.report(Rule::PX202, span, msg);
+        // Unsafe: another user name changes who the entry matches.
+        if (suggestion && t.verbatim())
+            diag.fixits.push_back(
+                {span, *suggestion, "replace with '" + printable(*suggestion) + "'", true});
+    };
+    // Names are looked up in batches (UserTable::find_many): with hundreds of thousands of
+    // users nearly every lookup misses the cache, and a batch overlaps the misses.
+    struct Item {
+        const Token* token;
+        std::size_t offset;
+    };
+    std::vector<Item> items;
+    std::vector<std::string_view> names;
+    std::vector<std::uint32_t> found;
+    auto flush = [&] {
+        found.resize(names.size());
+        ctx.model.users.find_many(ctx.model.user_definitions, names, found);
+        for (std::size_t i = 0; i < names.size(); ++i)
+            if (found[i] == UserTable::npos) unknown(*items[i].token, names[i], items[i].offset);
+        items.clear();
+        names.clear();
+    };
+    constexpr std::size_t kBatch = 256;
     for (const auto& s : ctx.model.services) {
         for (const auto& e : s.acl.entries()) {
             if (e.users.empty() || !seen.insert(e.directive)) continue;
@@ -310,43 +362,14 @@ void check_acl_users(Context& ctx) {
             const Token* t = acl_field(d, 0);
             if (!t || (t->has_dollar && !t->from_file)) continue;
             for_each_item(t->text(), [&](std::string_view name, std::size_t offset) {
-                if (name == "*" || name == "-" || ctx.model.find_user(name)) return;
-                std::string msg = "ACL names user '" + printable(name) + "', which is not defined";
-                std::optional<std::string> suggestion;
-                std::size_t best = 3;
-                if (known_users.empty()) known_users = ctx.model.effective_users();
-                for (const User* user : known_users) {
-                    const std::string& known = user->name;
-                    if (to_lower(known) == to_lower(name)) {
-                        suggestion = known;
-                        break;
-                    }
-                    std::size_t dist =
-                        swapped_pair(name, known) ? 1 : edit_distance(name, known, best);
-                    if (dist < best && dist * 3 <= known.size()) {
-                        best = dist;
-                        suggestion = known;
-                    }
-                }
-                SourceSpan span = item_span(*t, offset, name.size());
-                if (parse_ip_range(name)) {
-                    msg +=
-                        "; the first ACL field is USERS, the source address comes second "
-                        "(allow * " +
-                        printable(name) + ")";
-                    suggestion.reset();
-                }
-                if (suggestion) msg += "; did you mean '" + printable(*suggestion) + "'?";
-                if (suggestion && to_lower(*suggestion) == to_lower(name))
-                    msg += " (user names are case-sensitive)";
-                auto& diag = ctx.report(Rule::PX202, span, msg);
-                // Unsafe: another user name changes who the entry matches.
-                if (suggestion && t->verbatim())
-                    diag.fixits.push_back(
-                        {span, *suggestion, "replace with '" + printable(*suggestion) + "'", true});
+                if (name == "*" || name == "-") return;
+                items.push_back({t, offset});
+                names.push_back(name);
             });
+            if (names.size() >= kBatch) flush();
         }
     }
+    flush();
 }
 
 void check_acl_shadowing(Context& ctx) {
