@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proxycfg/model.hpp"
@@ -51,6 +52,30 @@ TEST_CASE("growing from no reservation keeps every name", "[user_table]") {
     for (std::uint32_t i = 0; i < n; i += 997) CHECK(t.find(defs, defs[i].name) == i);
     CHECK(t.find(defs, "u" + std::to_string(n)) == UserTable::npos);
     CHECK(t.find(defs, "U1") == UserTable::npos);  // names are case-sensitive
+}
+
+TEST_CASE("a batch lookup answers as one lookup per name", "[user_table]") {
+    std::vector<User> defs;
+    for (std::uint32_t i = 0; i < 1000; ++i) defs.push_back(named("u" + std::to_string(i)));
+    defs.push_back(named("u7"));  // a redefinition: the batch must see the last one
+    UserTable t;
+    for (std::uint32_t i = 0; i < defs.size(); ++i) t.assign(defs, i);
+    // Present, absent and repeated names, across several batches of the table's size.
+    std::vector<std::string> storage;
+    for (std::uint32_t i = 0; i < 1100; i += 3) storage.push_back("u" + std::to_string(i));
+    storage.insert(storage.end(), {"u7", "", "U7", "u7", "nobody"});
+    std::vector<std::string_view> names(storage.begin(), storage.end());
+    std::vector<std::uint32_t> out(names.size(), 12345);
+    t.find_many(defs, names, out);
+    for (std::size_t i = 0; i < names.size(); ++i) CHECK(out[i] == t.find(defs, names[i]));
+    CHECK(out[out.size() - 5] == 1000);
+    CHECK(out[out.size() - 1] == UserTable::npos);
+
+    UserTable empty;
+    std::vector<std::uint32_t> none(names.size(), 0);
+    empty.find_many(defs, names, none);
+    for (auto index : none) CHECK(index == UserTable::npos);
+    t.find_many(defs, {}, {});  // nothing to look up
 }
 
 TEST_CASE("the model lists effective users in file order", "[user_table]") {
