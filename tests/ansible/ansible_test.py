@@ -26,7 +26,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from script_tests import check, read, run_selected, select_tests  # noqa: E402
+from script_tests import check, read, script_main  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -272,19 +272,16 @@ def test_reload_refused_by_proxyd_fails_the_play(setup):
           json.dumps(status))
 
 
-def main():
-    global PROXYCTL, PROXYD, SOURCE_DIR
-    if len(sys.argv) != 5:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, PROXYD, SOURCE_DIR, name = sys.argv[1:]
-    selected = select_tests(globals(), name)
-    if selected is None:
-        return 2
+def need_ansible():
     if shutil.which("ansible-playbook") is None:
         print("SKIP: ansible-playbook is not installed (Debian package ansible-core)")
         return SKIP
-    return run_selected(selected, "proxyctl-ansible-")
+    return None
+
+
+def main():
+    return script_main(globals(), __doc__, "proxyctl-ansible-",
+                       ("PROXYCTL", "PROXYD", "SOURCE_DIR"), setup=need_ansible)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from real_proxyd import RealProxyd, free_port  # noqa: E402
-from script_tests import Result, check, run_tests  # noqa: E402
+from script_tests import Result, check, script_main  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -176,12 +176,8 @@ def test_help_names_each_commands_level(tmp):
 
 
 def main():
-    global PROXYCTL, PROXYD
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, PROXYD = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    return run_tests(globals(), sys.argv[3], "proxyd-levels-", skip=Skip, skip_code=SKIP)
+    return script_main(globals(), __doc__, "proxyd-levels-", ("PROXYCTL", "PROXYD"), skip=Skip,
+                       skip_code=SKIP)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from schemas import loads_valid  # noqa: E402
-from script_tests import check, run_tests, write  # noqa: E402
+from script_tests import check, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -603,14 +603,13 @@ def test_empty_file(tmp):
     check(r.rc == 1 and "PX312" in r.out, "empty stdin", r)
 
 
-def main():
-    global PROXYCTL, SOURCE_DIR, EXAMPLE
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, SOURCE_DIR, name = sys.argv[1:]
+def set_example():
+    global EXAMPLE
     EXAMPLE = os.path.join(SOURCE_DIR, "examples", "proxyd.cfg")
-    return run_tests(globals(), name, "proxyctl-cli-")
+
+
+def main():
+    return script_main(globals(), __doc__, "proxyctl-cli-", setup=set_example)
 
 
 if __name__ == "__main__":

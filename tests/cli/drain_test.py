@@ -16,7 +16,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from real_proxyd import RealProxyd, free_port  # noqa: E402
 from schemas import loads_valid  # noqa: E402
-from script_tests import Result, check, run_tests  # noqa: E402
+from script_tests import Result, check, script_main  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -173,13 +173,7 @@ def test_usage_errors(tmp):
 
 
 def main():
-    global PROXYCTL, PROXYD, SOURCE_DIR
-    if len(sys.argv) != 5:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, PROXYD = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    SOURCE_DIR = sys.argv[3]
-    return run_tests(globals(), sys.argv[4], "proxyd-drain-")
+    return script_main(globals(), __doc__, "proxyd-drain-", ("PROXYCTL", "PROXYD", "SOURCE_DIR"))
 
 
 if __name__ == "__main__":

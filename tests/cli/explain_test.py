@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from fake_proxyd import FakeProxyd  # noqa: E402
 from real_proxyd import RealProxyd, free_port  # noqa: E402
 from schemas import loads_valid  # noqa: E402
-from script_tests import Result, check, run_tests, write  # noqa: E402
+from script_tests import Result, check, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -273,13 +273,9 @@ def test_live_sends_the_fields_and_reports_a_bad_reply(tmp):
 
 
 def main():
-    global PROXYCTL, PROXYD, SOURCE_DIR
-    if len(sys.argv) != 5:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, PROXYD, SOURCE_DIR, name = sys.argv[1:]
     # Unix socket paths are limited to 107 bytes: keep the directory short.
-    return run_tests(globals(), name, "pex-", tmp_dir="/tmp")
+    return script_main(globals(), __doc__, "pex-", ("PROXYCTL", "PROXYD", "SOURCE_DIR"),
+                       tmp_dir="/tmp")
 
 
 if __name__ == "__main__":

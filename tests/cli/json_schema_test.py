@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from fake_proxyd import FakeProxyd  # noqa: E402
 from real_proxyd import RealProxyd, free_port  # noqa: E402
 from schemas import Schemas, SkipSchemas  # noqa: E402
-from script_tests import check, run_tests, write  # noqa: E402
+from script_tests import check, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -248,19 +248,20 @@ def test_reload_signal_json(tmp):
         ignorer.wait()
 
 
-def main():
-    global PROXYCTL, PROXYD, SOURCE_DIR, SCHEMAS
-    if len(sys.argv) != 5:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, PROXYD, SOURCE_DIR, name = sys.argv[1:]
+def load_schemas():
+    global SCHEMAS
     try:
         SCHEMAS = Schemas(SOURCE_DIR)
     except SkipSchemas as e:
         print("SKIP: %s" % e)
         return SKIP
+    return None
+
+
+def main():
     # Unix socket paths are limited to 107 bytes: keep the directory short.
-    return run_tests(globals(), name, "pjs-", tmp_dir="/tmp")
+    return script_main(globals(), __doc__, "pjs-", ("PROXYCTL", "PROXYD", "SOURCE_DIR"),
+                       tmp_dir="/tmp", setup=load_schemas)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from schemas import loads_valid  # noqa: E402
-from script_tests import check, run_tests, write  # noqa: E402
+from script_tests import check, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -247,13 +247,7 @@ def test_suppression_comments_take_rule_names(tmp):
 
 
 def main():
-    global PROXYCTL, SOURCE_DIR
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, SOURCE_DIR, name = sys.argv[1:]
-    PROXYCTL = os.path.abspath(PROXYCTL)
-    return run_tests(globals(), name, "pctl-prec-")
+    return script_main(globals(), __doc__, "pctl-prec-")
 
 
 if __name__ == "__main__":

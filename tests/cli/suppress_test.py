@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from schemas import loads_valid  # noqa: E402
-from script_tests import Result, check, run_tests, write  # noqa: E402
+from script_tests import Result, check, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -173,13 +173,7 @@ def test_unused_suppression_not_reported_for_filtered_rules(tmp):
 
 
 def main():
-    global PROXYCTL, SOURCE_DIR
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, SOURCE_DIR, name = sys.argv[1:]
-    PROXYCTL = os.path.abspath(PROXYCTL)
-    return run_tests(globals(), name, "pctl-supp-")
+    return script_main(globals(), __doc__, "pctl-supp-")
 
 
 if __name__ == "__main__":

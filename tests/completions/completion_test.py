@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from fake_proxyd import FakeProxyd  # noqa: E402
-from script_tests import Result, check, run_tests, write  # noqa: E402
+from script_tests import Result, check, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -436,13 +436,9 @@ def test_version_of_both_binaries():
 
 
 def main():
-    global PROXYCTL, PROXYD, SOURCE_DIR
-    if len(sys.argv) != 5:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, PROXYD, SOURCE_DIR, name = sys.argv[1:]
     # Unix socket paths are limited to 107 bytes: keep the directory short.
-    return run_tests(globals(), name, "pcmp-", tmp_dir="/tmp")
+    return script_main(globals(), __doc__, "pcmp-", ("PROXYCTL", "PROXYD", "SOURCE_DIR"),
+                       tmp_dir="/tmp")
 
 
 if __name__ == "__main__":

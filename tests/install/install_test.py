@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from script_tests import check, read, run_tests  # noqa: E402
+from script_tests import check, read, script_main  # noqa: E402
 
 CMAKE = CPACK = BUILD_DIR = SOURCE_DIR = PROXYCTL = ""
 SKIP = 77
@@ -456,12 +456,9 @@ def test_pre_commit_try_repo(tmp):
 
 
 def main():
-    global CMAKE, CPACK, BUILD_DIR, SOURCE_DIR, PROXYCTL
-    if len(sys.argv) != 7:
-        print(__doc__, file=sys.stderr)
-        return 2
-    CMAKE, CPACK, BUILD_DIR, SOURCE_DIR, PROXYCTL, name = sys.argv[1:]
-    return run_tests(globals(), name, "proxyctl-install-", Skip, SKIP)
+    return script_main(globals(), __doc__, "proxyctl-install-",
+                       ("CMAKE", "CPACK", "BUILD_DIR", "SOURCE_DIR", "PROXYCTL"), skip=Skip,
+                       skip_code=SKIP)
 
 
 if __name__ == "__main__":

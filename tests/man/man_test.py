@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from script_tests import check, run_tests  # noqa: E402
+from script_tests import check, script_main  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -450,12 +450,8 @@ def test_proxyd_8_signals_and_control_commands(tmp):
 
 
 def main():
-    global PROXYCTL, PROXYD, SOURCE_DIR
-    if len(sys.argv) != 5:
-        print(__doc__, file=sys.stderr)
-        return 2
-    PROXYCTL, PROXYD, SOURCE_DIR, name = sys.argv[1:]
-    return run_tests(globals(), name, "proxyd-man-", SkipTest, SKIP, skip_word="skip")
+    return script_main(globals(), __doc__, "proxyd-man-", ("PROXYCTL", "PROXYD", "SOURCE_DIR"),
+                       skip=SkipTest, skip_code=SKIP, skip_word="skip")
 
 
 if __name__ == "__main__":

@@ -68,15 +68,6 @@ def run_selected(tests, prefix, skip=None, skip_code=0, tmp_dir=None, skip_word=
     return skip_code if skipped and skipped == len(tests) else 0
 
 
-def run_tests(namespace, name, prefix, skip=None, skip_code=0, tmp_dir=None, skip_word="SKIP"):
-    """A script's main(): runs the test named `name` (or "all") of `namespace` as
-    run_selected() does; 2 for an unknown name."""
-    selected = select_tests(namespace, name)
-    if selected is None:
-        return 2
-    return run_selected(selected, prefix, skip, skip_code, tmp_dir, skip_word)
-
-
 def check(condition, what, detail=None):
     """Fails the test with `what` unless `condition` holds. A `detail` follows on the next
     line: text as it is (nothing if empty), anything else (a run's result) by its repr."""
@@ -99,13 +90,27 @@ def read(path):
         return f.read()
 
 
-def script_main(namespace, doc, prefix, tmp_dir=None):
-    """The main() of a script run as `SCRIPT PROXYCTL SOURCE_DIR TEST_NAME`: sets the
-    script's PROXYCTL (absolute, so tests may change directory) and SOURCE_DIR globals,
-    then runs the test named as run_tests() does; 2 with the usage (`doc`) otherwise."""
-    if len(sys.argv) != 4:
+def script_main(namespace, doc, prefix, argv_names=("PROXYCTL", "SOURCE_DIR"), tmp_dir=None,
+                skip=None, skip_code=0, skip_word="SKIP", setup=None):
+    """The main() of a script run as `SCRIPT ARG... TEST_NAME`, one ARG per name of
+    `argv_names`: sets the script's global of each name to its ARG, then runs the test
+    named (every one for "all") as run_selected() does. 2 for an unknown name, or with the
+    usage (`doc`) for another count of arguments.
+    A program given by a path is made absolute, so that tests may change directory; a
+    *_DIR directory, or a bare command name (looked up in PATH), stays as given. `setup`,
+    if given, runs once the test is known and before it; a status it returns (it prints
+    why) ends the script without running any test."""
+    if len(sys.argv) != len(argv_names) + 2:
         print(doc, file=sys.stderr)
         return 2
-    namespace["PROXYCTL"] = os.path.abspath(sys.argv[1])
-    namespace["SOURCE_DIR"] = sys.argv[2]
-    return run_tests(namespace, sys.argv[3], prefix, tmp_dir=tmp_dir)
+    for name, value in zip(argv_names, sys.argv[1:]):
+        if not name.endswith("_DIR") and os.sep in value:
+            value = os.path.abspath(value)
+        namespace[name] = value
+    selected = select_tests(namespace, sys.argv[-1])
+    if selected is None:
+        return 2
+    status = setup() if setup is not None else None
+    if status is not None:
+        return status
+    return run_selected(selected, prefix, skip, skip_code, tmp_dir, skip_word)
