@@ -85,6 +85,15 @@ class Setup:
         return subprocess.Popen([PROXYCTL, "reload", "--socket", self.proxyd.socket, *args],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
+    def waiting_reload(self, what, *args):
+        """An old session, then a reload with `args` checked (`what`) to be still waiting for
+        it a while later: the session and the reload's process."""
+        old = self.session()
+        proc = self.reload(*args)
+        time.sleep(0.8)
+        check(proc.poll() is None, what)
+        return old, proc
+
     def __enter__(self):
         return self
 
@@ -100,10 +109,8 @@ def finish(proc, timeout=15):
 
 def test_returns_when_the_last_old_session_closes(tmp):
     with Setup(tmp) as s:
-        old = s.session()
-        proc = s.reload("--wait-drained=20s")
-        time.sleep(0.8)
-        check(proc.poll() is None, "still waiting while the old session lives")
+        old, proc = s.waiting_reload("still waiting while the old session lives",
+                                     "--wait-drained=20s")
         old.close()
         t0 = time.monotonic()
         r = finish(proc)
@@ -150,10 +157,7 @@ def test_follows_the_daemons_drain_timeout(tmp):
 
 def test_interrupt_exits_130_and_says_what_pins(tmp):
     with Setup(tmp) as s:
-        old = s.session()
-        proc = s.reload("--wait-drained")
-        time.sleep(0.8)
-        check(proc.poll() is None, "waiting without a timeout")
+        old, proc = s.waiting_reload("waiting without a timeout", "--wait-drained")
         proc.send_signal(signal.SIGINT)
         r = finish(proc, timeout=5)
         check(r.rc == 130, "exit 130 on Ctrl-C", r)
