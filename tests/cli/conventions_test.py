@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from schemas import loads_valid  # noqa: E402
-from script_tests import Result, check, script_main, write  # noqa: E402
+from script_tests import check, offline_env, run_program, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -33,21 +33,9 @@ CLEAN = ("users alice:CL:wonderland\nauth strong\nallow alice\ndeny *\n"
 SUMMARY = re.compile(r"^proxyctl check: (\d+) files? checked, (.*) \((\d+ ms|\d+\.\d s)\)$")
 
 
-def env_without_colour():
-    env = dict(os.environ)
-    env["NO_COLOR"] = "1"
-    env["PROXYCTL_SOCKET"] = "/nonexistent/proxyd.sock"
-    return env
-
-
 def run(*args, stdin=b"", cwd=None):
     """Runs proxyctl with every stream a pipe."""
-    proc = subprocess.run([PROXYCTL, *args], input=stdin, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=env_without_colour(), timeout=30, cwd=cwd)
-    result = Result(proc)
-    check(result.rc >= 0, "proxyctl %s was killed by signal %d" % (" ".join(args), -result.rc),
-          result)
-    return result
+    return run_program([PROXYCTL, *args], stdin=stdin, env=offline_env(), cwd=cwd)
 
 
 def terminal_text(data):
@@ -59,7 +47,7 @@ def run_with_terminal_stdin(args, typed, cwd=None, timeout=30):
     it with Ctrl-D, b"\\x04"), stdout and stderr on pipes: (rc, stdout, stderr)."""
     master, slave = pty.openpty()
     proc = subprocess.Popen([PROXYCTL, *args], stdin=slave, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env_without_colour(), cwd=cwd)
+                            stderr=subprocess.PIPE, env=offline_env(), cwd=cwd)
     os.close(slave)
     try:
         # The terminal's line discipline holds the line until it is read; Ctrl-D at the
@@ -76,7 +64,7 @@ def run_with_terminal_stdout(args, cwd=None, timeout=30):
     a pipe: (rc, what the terminal showed)."""
     master, slave = pty.openpty()
     proc = subprocess.Popen([PROXYCTL, *args], stdin=subprocess.DEVNULL, stdout=slave,
-                            stderr=subprocess.PIPE, env=env_without_colour(), cwd=cwd)
+                            stderr=subprocess.PIPE, env=offline_env(), cwd=cwd)
     os.close(slave)
     shown = b""
     deadline = time.monotonic() + timeout

@@ -15,17 +15,15 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from script_tests import Result, check, read, script_main, write  # noqa: E402
+from script_tests import Result, check, read, run_program, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
 
 
 def run(*args, cwd=None, stdin=b""):
-    proc = subprocess.run([PROXYCTL, "check", "--offline", "--no-config", *args], input=stdin,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, cwd=cwd)
-    check(proc.returncode >= 0, "killed by signal %d" % -proc.returncode)
-    return Result(proc)
+    return run_program([PROXYCTL, "check", "--offline", "--no-config", *args], stdin=stdin,
+                       timeout=60, cwd=cwd)
 
 
 # One configuration per fixable case: (rule, text, unsafe). --fix (with --unsafe-fixes for

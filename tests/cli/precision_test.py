@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from schemas import loads_valid  # noqa: E402
-from script_tests import check, script_main, write  # noqa: E402
+from script_tests import Result, check, offline_env, run_program, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -27,11 +27,8 @@ HEAD = "users alice:CL:wonderland\nauth strong\nallow alice\ndeny *\n"
 FINDING = re.compile(r"^(.+?):(\d+):(\d+): (error|warning|info): (.*) \[(PX\d{3})\]$")
 
 
-class Result:
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.out = proc.stdout.decode()
-        self.err = proc.stderr.decode()
+class CheckResult(Result):
+    """A run of proxyctl check, with the findings of its text output."""
 
     def findings(self):
         """(line, severity, code, message) of each finding of the text output."""
@@ -50,14 +47,8 @@ class Result:
 
 
 def run(*args, cwd=None):
-    env = dict(os.environ)
-    env["NO_COLOR"] = "1"
-    env["PROXYCTL_SOCKET"] = "/nonexistent/proxyd.sock"
-    proc = subprocess.run([PROXYCTL, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=env, timeout=60, cwd=cwd)
-    result = Result(proc)
-    check(result.rc >= 0, "proxyctl was killed by signal %d" % -result.rc, result)
-    return result
+    return run_program([PROXYCTL, *args], stdin=subprocess.DEVNULL, env=offline_env(),
+                       timeout=60, cwd=cwd, result=CheckResult)
 
 
 def check_file(tmp, text, *options):

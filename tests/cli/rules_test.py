@@ -6,11 +6,10 @@ Usage: rules_test.py PROXYCTL SOURCE_DIR TEST_NAME   (TEST_NAME "all" runs every
 """
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from script_tests import Result, check, script_main, write  # noqa: E402
+from script_tests import check, run_program, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -18,11 +17,7 @@ REGENERATE = "scripts/gen-rule-docs.sh build/tools/proxyctl"
 
 
 def run(*args):
-    proc = subprocess.run([PROXYCTL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=30)
-    r = Result(proc)
-    check(r.rc >= 0, "proxyctl was killed by signal %d" % -r.rc, r)
-    return r
+    return run_program([PROXYCTL, *args])
 
 
 def codes():

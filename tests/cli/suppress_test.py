@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from schemas import loads_valid  # noqa: E402
-from script_tests import Result, check, script_main, write  # noqa: E402
+from script_tests import check, offline_env, run_program, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -31,14 +31,8 @@ FORMATS = ["text", "gcc", "json", "sarif", "github"]
 
 
 def run(*args, cwd=None):
-    env = dict(os.environ)
-    env["NO_COLOR"] = "1"
-    env["PROXYCTL_SOCKET"] = "/nonexistent/proxyd.sock"
-    proc = subprocess.run([PROXYCTL, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=env, timeout=60, cwd=cwd)
-    result = Result(proc)
-    check(result.rc >= 0, "proxyctl was killed by signal %d" % -result.rc, result)
-    return result
+    return run_program([PROXYCTL, *args], stdin=subprocess.DEVNULL, env=offline_env(),
+                       timeout=60, cwd=cwd)
 
 
 def check_file(tmp, text, *options, name="proxy.cfg"):

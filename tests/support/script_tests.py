@@ -8,6 +8,7 @@ exception. Import it with the tests/support directory on sys.path (see
 tests/cli/control_test.py).
 """
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -114,3 +115,23 @@ def script_main(namespace, doc, prefix, argv_names=("PROXYCTL", "SOURCE_DIR"), t
     if status is not None:
         return status
     return run_selected(selected, prefix, skip, skip_code, tmp_dir, skip_word)
+
+
+def offline_env():
+    """This process's environment for tests of files alone: no colour, and never a real
+    proxyd of this machine."""
+    return {**os.environ, "NO_COLOR": "1", "PROXYCTL_SOCKET": "/nonexistent/proxyd.sock"}
+
+
+def run_program(argv, stdin=None, env=None, timeout=30, cwd=None, result=Result):
+    """Runs `argv` with its output captured and returns it as `result` (Result or a
+    subclass). `stdin` is bytes to feed it, else as subprocess.run() takes it (None
+    inherits this process's). Fails the test if a signal killed it: a crash."""
+    feed = isinstance(stdin, bytes)
+    proc = subprocess.run(argv, input=stdin if feed else None, stdin=None if feed else stdin,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                          timeout=timeout, cwd=cwd)
+    r = result(proc)
+    check(r.rc >= 0, "%s was killed by signal %d"
+          % (" ".join([os.path.basename(argv[0]), *argv[1:]]), -r.rc), r)
+    return r
