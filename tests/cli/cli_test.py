@@ -9,14 +9,13 @@ own temporary directory, and states the behaviour it checks in its name and docs
 import json
 import os
 import pty
-import select
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from schemas import loads_valid  # noqa: E402
-from script_tests import check, script_main, write  # noqa: E402
+from script_tests import check, read_terminal, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -168,21 +167,7 @@ def run_in_pty(args, env):
     master, slave = pty.openpty()
     proc = subprocess.Popen([PROXYCTL, *args], stdout=slave, stderr=slave, env=full_env)
     os.close(slave)
-    out = b""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
-        if not ready:
-            if proc.poll() is not None:
-                break
-            continue
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
+    out = read_terminal(master, proc)
     os.close(master)
     return proc.wait(timeout=30), out
 

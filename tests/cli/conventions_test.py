@@ -12,14 +12,13 @@ import json
 import os
 import pty
 import re
-import select
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from schemas import loads_valid  # noqa: E402
-from script_tests import check, offline_env, run_program, script_main, write  # noqa: E402
+from script_tests import check, offline_env, read_terminal, run_program  # noqa: E402
+from script_tests import script_main, write  # noqa: E402
 
 PROXYCTL = ""
 SOURCE_DIR = ""
@@ -66,22 +65,8 @@ def run_with_terminal_stdout(args, cwd=None, timeout=30):
     proc = subprocess.Popen([PROXYCTL, *args], stdin=subprocess.DEVNULL, stdout=slave,
                             stderr=subprocess.PIPE, env=offline_env(), cwd=cwd)
     os.close(slave)
-    shown = b""
-    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.1)
-            if not ready:
-                if proc.poll() is not None:
-                    break
-                continue
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the process has gone and closed the terminal
-                break
-            if not data:
-                break
-            shown += data
+        shown = read_terminal(master, proc, timeout)
         proc.communicate(timeout=timeout)
     finally:
         os.close(master)

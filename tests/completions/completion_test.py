@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from fake_proxyd import FakeProxyd  # noqa: E402
-from script_tests import Result, check, script_main, write  # noqa: E402
+from script_tests import Result, check, read_terminal, script_main, write  # noqa: E402
 
 PROXYCTL = ""
 PROXYD = ""
@@ -324,20 +324,7 @@ def run_with_pty_stderr(argv, timeout=30):
     master, slave = pty.openpty()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, env=clean_env())
     os.close(slave)
-    terminal = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # the terminal is closed once the process is gone
-                break
-            if not data:
-                break
-            terminal += data
-        elif proc.poll() is not None:
-            break
+    terminal = read_terminal(master, proc, timeout)
     out = proc.stdout.read()
     proc.wait(timeout=timeout)
     os.close(master)

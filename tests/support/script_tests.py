@@ -8,9 +8,11 @@ exception. Import it with the tests/support directory on sys.path (see
 tests/cli/control_test.py).
 """
 import os
+import select
 import subprocess
 import sys
 import tempfile
+import time
 
 
 class Result:
@@ -121,6 +123,28 @@ def offline_env():
     """This process's environment for tests of files alone: no colour, and never a real
     proxyd of this machine."""
     return {**os.environ, "NO_COLOR": "1", "PROXYCTL_SOCKET": "/nonexistent/proxyd.sock"}
+
+
+def read_terminal(master, proc, timeout=30):
+    """What `proc` shows on the pseudo-terminal whose master side is `master`: read until
+    the terminal closes, `proc` has exited with nothing left to read, or `timeout` seconds
+    have passed."""
+    shown = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the process has gone and closed the terminal
+            break
+        if not data:
+            break
+        shown += data
+    return shown
 
 
 def run_program(argv, stdin=None, env=None, timeout=30, cwd=None, result=Result):
