@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
@@ -19,6 +21,46 @@ constexpr std::size_t kLargeBlock = std::size_t{8} << 20;
 // and costs address space only.
 constexpr std::size_t kPadPerFileByte = 12;
 constexpr std::size_t kProbe = std::size_t{4} << 20;
+// How far ahead of the heap's top the warmer keeps pages faulted in, in what steps and
+// how often it looks: a load allocates well under 1 MiB in a look's interval, and each
+// look (mallinfo2) holds the allocator's lock for tens of microseconds.
+constexpr std::size_t kWarmAhead = std::size_t{8} << 20;
+constexpr std::size_t kWarmStep = std::size_t{2} << 20;
+constexpr auto kWarmPoll = std::chrono::milliseconds(2);
+
+// The start of the main heap's unused top, where its next new memory comes from: the
+// break minus the top chunk (mallinfo2's keepcost).
+char* heap_top() {
+    auto* brk = static_cast<char*>(::sbrk(0));
+    if (brk == reinterpret_cast<char*>(-1)) return nullptr;
+    return brk - ::mallinfo2().keepcost;
+}
+
+void warm(std::stop_token stop) {
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    auto page_down = [page](char* p) {
+        return reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(p) & ~(page - 1));
+    };
+    std::mutex m;
+    std::condition_variable_any wake;
+    char* warmed = nullptr;  // the pages below this are faulted in
+    while (!stop.stop_requested()) {
+        char* top = heap_top();
+        if (top == nullptr) return;
+        warmed = std::max(warmed, page_down(top));
+        char* want = page_down(std::min(static_cast<char*>(::sbrk(0)), top + kWarmAhead));
+        if (warmed < want) {
+            auto n = std::min(kWarmStep, static_cast<std::size_t>(want - warmed));
+            // Faults the pages in without writing to them: the allocator's data stays as
+            // it is. Fails only where the kernel does not know the request.
+            if (::madvise(warmed, n, MADV_POPULATE_WRITE) != 0) return;
+            warmed += n;
+            continue;
+        }
+        std::unique_lock lock(m);
+        wake.wait_for(lock, stop, kWarmPoll, [] { return false; });
+    }
+}
 
 }  // namespace
 
@@ -30,6 +72,10 @@ void advise_huge_pages(const void* data, std::size_t size) {
     if (last <= first) return;
     // Without THP support the kernel refuses, and the pages stay small.
     ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
+HeapWarmer::HeapWarmer(std::size_t file_size) {
+    if (file_size >= kLargeFile) thread_ = std::jthread(warm);
 }
 
 void prepare_heap_for_load(std::size_t file_size) {

@@ -8,6 +8,9 @@
 #include <numeric>
 #include <vector>
 
+#include <sys/stat.h>
+
+#include "heap.hpp"
 #include "lint/context.hpp"
 #include "proxycfg/resolve.hpp"
 
@@ -217,10 +220,13 @@ Loaded finish(ParseResult parse, const LoadOptions& options) {
 }  // namespace
 
 Loaded load_config(const std::string& path, const LoadOptions& options) {
+    struct stat st {};
+    HeapWarmer warmer(::stat(path.c_str(), &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0);
     return finish(parse_file(path, options.parse), options);
 }
 
 Loaded load_config_text(std::string name, std::string text, const LoadOptions& options) {
+    HeapWarmer warmer(text.size());
     return finish(parse_text(std::move(name), std::move(text), options.parse), options);
 }
 
