@@ -74,6 +74,21 @@ void advise_huge_pages(const void* data, std::size_t size) {
     ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 }
 
+BlockWarmer::BlockWarmer(void* data, std::size_t size) {
+    if (size < kLargeBlock) return;
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    auto begin = (reinterpret_cast<std::uintptr_t>(data) + page - 1) & ~(page - 1);
+    auto end = (reinterpret_cast<std::uintptr_t>(data) + size) & ~(page - 1);
+    thread_ = std::jthread([begin, end](std::stop_token stop) {
+        for (auto at = end; at > begin && !stop.stop_requested();) {
+            auto from = at - std::min<std::uintptr_t>(kWarmStep, at - begin);
+            if (::madvise(reinterpret_cast<void*>(from), at - from, MADV_POPULATE_WRITE) != 0)
+                return;
+            at = from;
+        }
+    });
+}
+
 HeapWarmer::HeapWarmer(std::size_t file_size) {
     if (file_size >= kLargeFile) thread_ = std::jthread(warm);
 }

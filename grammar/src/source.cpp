@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "heap.hpp"
 #include "proxycfg/util.hpp"
@@ -75,10 +76,12 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
     }
     std::string text;
+    std::optional<BlockWarmer> warmer;
     if (S_ISREG(st.st_mode)) {
         prepare_heap_for_load(static_cast<std::size_t>(st.st_size));
         text.reserve(static_cast<std::size_t>(st.st_size));
         advise_huge_pages(text.data(), text.capacity());
+        warmer.emplace(text.data(), static_cast<std::size_t>(st.st_size));
     }
     char buf[1 << 16];
     for (;;) {
