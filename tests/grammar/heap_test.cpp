@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -106,4 +107,43 @@ TEST_CASE("the heap warmer does nothing for an ordinary file", "[heap]") {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     CHECK(resident_pages(top, end) == before);
+}
+
+TEST_CASE("the block warmer faults in a large block from its end", "[heap]") {
+    constexpr std::size_t kSize = std::size_t{32} << 20;
+    void* raw = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(raw != MAP_FAILED);
+    auto* block = static_cast<char*>(raw);
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    REQUIRE(resident_pages(block, block + kSize) == 0);
+    bool last_in = false;
+    {
+        proxycfg::BlockWarmer warmer(block, kSize);
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!last_in && std::chrono::steady_clock::now() < deadline) {
+            last_in = resident_pages(block + kSize - page, block + kSize) == 1;
+            if (!last_in) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+    if (!populate_supported()) {
+        WARN("kernel without MADV_POPULATE_WRITE: the warmer does nothing");
+    } else {
+        CHECK(last_in);
+        // Nothing it did changed the block's contents.
+        CHECK(std::all_of(block, block + kSize, [](char c) { return c == 0; }));
+    }
+    ::munmap(raw, kSize);
+}
+
+TEST_CASE("the block warmer leaves small blocks alone", "[heap]") {
+    constexpr std::size_t kSize = std::size_t{1} << 20;
+    void* raw = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(raw != MAP_FAILED);
+    auto* block = static_cast<char*>(raw);
+    {
+        proxycfg::BlockWarmer warmer(block, kSize);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    CHECK(resident_pages(block, block + kSize) == 0);
+    ::munmap(raw, kSize);
 }
