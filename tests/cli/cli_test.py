@@ -240,7 +240,10 @@ def test_rules_lists_every_code(tmp):
     r = run("rules", "--json")
     rules = json.loads(r.out)
     check(len(rules) == len(lines), "same rows", r)
-    check(all(set(x) == {"code", "severity", "name", "summary", "fix"} for x in rules), "fields", r)
+    check(all(set(x) == {"code", "severity", "name", "summary", "fix", "fixit"} for x in rules),
+          "fields", r)
+    check(sum(1 for x in rules if x["fixit"]) >= 18 and
+          {x["fixit"] for x in rules} == {"safe", "unsafe", "depends", None}, "fix-it safety", r)
     check(all(x["severity"] in ("error", "warning", "info") for x in rules), "severities", r)
 
 

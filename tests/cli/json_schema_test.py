@@ -85,7 +85,7 @@ def test_check_json_clean_findings_and_unreadable(tmp):
 def test_rules_json_table_and_named_rules(tmp):
     """rules --json: the table, and the rules named with their explanation and examples."""
     doc = valid("rules", run("rules", "--json"), "table", 0)
-    check("help" not in doc[0], "the table keeps its five keys", doc[0])
+    check("help" not in doc[0], "the table keeps its six keys", doc[0])
     doc = valid("rules", run("rules", "--json", "PX204", "PX000"), "named", 0)
     check([r["code"] for r in doc] == ["PX204", "PX000"], "the rules named, in order", doc)
 

@@ -66,14 +66,16 @@ def test_rules_unknown_rule_suggests_and_exits_2(tmp):
 def test_rules_json_for_named_rules(tmp):
     """--json with rules: an array of objects with the explanation, examples and page;
     null examples with the reason for a rule that has none."""
-    r = run("rules", "--json", "PX204", "PX000")
+    r = run("rules", "--json", "PX204", "PX000", "PX214", "PX111")
     check(r.rc == 0, "json", r)
     rules = json.loads(r.out)
-    check([x["code"] for x in rules] == ["PX204", "PX000"], "order", r)
-    keys = ["code", "severity", "name", "summary", "fix", "help", "example", "near_miss",
-            "no_example", "url"]
+    check([x["code"] for x in rules] == ["PX204", "PX000", "PX214", "PX111"], "order", r)
+    keys = ["code", "severity", "name", "summary", "fix", "fixit", "help", "example",
+            "near_miss", "no_example", "url"]
     check(all(list(x) == keys for x in rules), "keys", r)
-    px204, px000 = rules
+    px204, px000, px214, px111 = rules
+    # What `check --fix` does with each rule's fix-its, as the text and the pages say.
+    check([x["fixit"] for x in rules] == [None, None, "safe", "depends"], "fixit", r)
     check(px204["example"].startswith("allow * 10.0.0.0/8\n") and px204["no_example"] is None,
           "example", r)
     check(px000["example"] is None and px000["near_miss"] is None and px000["no_example"],

@@ -37,6 +37,22 @@ void print_table() {
     }
 }
 
+// What `check --fix` does with the rule's fix-its: "safe", "unsafe", "depends" (safe when
+// it changes no service), or null for a rule without any.
+nlohmann::ordered_json fixit_json(proxycfg::Rule rule) {
+    switch (proxycfg::fix_safety(rule)) {
+        case proxycfg::FixSafety::safe:
+            return "safe";
+        case proxycfg::FixSafety::unsafe:
+            return "unsafe";
+        case proxycfg::FixSafety::depends:
+            return "depends";
+        case proxycfg::FixSafety::none:
+            break;
+    }
+    return nullptr;
+}
+
 nlohmann::ordered_json table_json() {
     using namespace proxycfg;
     auto rules = nlohmann::ordered_json::array();
@@ -45,7 +61,8 @@ nlohmann::ordered_json table_json() {
                          {"severity", to_string(r.severity)},
                          {"name", r.name},
                          {"summary", r.summary},
-                         {"fix", r.fix}});
+                         {"fix", r.fix},
+                         {"fixit", fixit_json(r.rule)}});
     }
     return rules;
 }
@@ -60,6 +77,7 @@ nlohmann::ordered_json rule_json(const RuleInfo& r) {
             {"name", r.name},
             {"summary", r.summary},
             {"fix", r.fix},
+            {"fixit", fixit_json(r.rule)},
             {"help", r.help},
             {"example", examples ? Json(r.example) : Json(nullptr)},
             {"near_miss", examples ? Json(r.near_miss) : Json(nullptr)},
