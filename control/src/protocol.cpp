@@ -67,6 +67,9 @@ json normalized_diagnostics(const json& diagnostics) {
             position(x, fix, true);
             x["replacement"] = string_field(fix, "replacement");
             x["description"] = string_field(fix, "description");
+            // Only `check --unsafe-fixes` applies it (a daemon that predates the flag
+            // sends none).
+            if (auto u = fix.find("unsafe"); u != fix.end() && u->is_boolean()) x["unsafe"] = *u;
             n["fixits"].push_back(std::move(x));
         }
         out.push_back(std::move(n));

@@ -276,9 +276,12 @@ def test_reload_prints_the_record(tmp):
 
 
 def test_reload_refused_exits_1_with_diagnostics(tmp):
-    """A refused reload: exit 1, the message and the diagnostics as check prints them."""
+    """A refused reload: exit 1, the message and the diagnostics as check prints them,
+    fix-its with whether `check --fix` would apply them on its own."""
     cfg = write(f"{tmp}/proxyd.cfg", "socks -p1080\n\n\n\n\n\nfrobnicate now\n")
-    diag = dict(DIAGNOSTIC, file=cfg)
+    diag = dict(DIAGNOSTIC, file=cfg, fixits=[
+        {"file": cfg, "line": 7, "column": 1, "length": 15, "replacement": "",
+         "description": "remove the line", "unsafe": True}])
     refused = {"ok": False, "error": {"code": "reload_failed",
                                       "message": "the new configuration has 1 error",
                                       "diagnostics": [diag]}}
@@ -288,6 +291,7 @@ def test_reload_refused_exits_1_with_diagnostics(tmp):
         check("the new configuration has 1 error [reload_failed]" in r.err, "message", r)
         check(f"{cfg}:7:1: error: unknown directive 'frobnicate' [PX001]" in r.err, "diag", r)
         check(" 7 | frobnicate now" in r.err and "^~~~~~~~~~" in r.err, "source and caret", r)
+        check("fix-it (unsafe): remove the line" in r.err, "unsafe fix-it", r)
         r = run("reload", "--json", "--socket", fake.path)
         doc = loads_valid(SOURCE_DIR, "reload", r.out)
         check(r.rc == 1 and doc["ok"] is False and doc["result"] is None

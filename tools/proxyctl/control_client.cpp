@@ -269,9 +269,13 @@ void print_diagnostics(std::ostream& out, const nlohmann::json& diagnostics) {
             diag.span = span_of(d);
             for (const auto& n : d.value("notes", nlohmann::json::array()))
                 diag.notes.push_back({span_of(n), control::string_field(n, "message")});
-            for (const auto& f : d.value("fixits", nlohmann::json::array()))
-                diag.fixits.push_back({span_of(f), control::string_field(f, "replacement"),
-                                       control::string_field(f, "description")});
+            for (const auto& f : d.value("fixits", nlohmann::json::array())) {
+                auto flag = f.find("unsafe");
+                bool unsafe = flag != f.end() && flag->is_boolean() && flag->get<bool>();
+                FixIt fix{span_of(f), control::string_field(f, "replacement"),
+                          control::string_field(f, "description"), unsafe};
+                diag.fixits.push_back(std::move(fix));
+            }
             if (files.empty() || (files.back().sources != nullptr) != readable ||
                 (!readable && files.back().display_path != path)) {
                 files.emplace_back();
