@@ -196,7 +196,7 @@ class Session {
     const proxycfg::Parent* http_parent() const { return http_parent_; }
     // The parents admission chose from (the deciding entry's), for the connection key of
     // a kept-alive upstream.
-    const std::vector<proxycfg::Parent>* chain_parents() const { return parents_; }
+    const proxycfg::ParentList* chain_parents() const { return parents_; }
     void write_log(int code, std::string_view reason) { write_log_for(record_, code, reason); }
     void write_log_for(const SessionRecord& record, int code, std::string_view reason);
 
@@ -258,7 +258,7 @@ class Session {
     // every padding byte counts ten thousand times.
     std::string client_out_;
     std::size_t client_out_off_ = 0;
-    const std::vector<proxycfg::Parent>* parents_ = nullptr;  // of the deciding ACL entry
+    const proxycfg::ParentList* parents_ = nullptr;  // of the deciding ACL entry
     // Dialing through parents: out of line, as most sessions never have any, and dropped
     // once the relay starts.
     struct ChainDial {

@@ -40,8 +40,17 @@ std::size_t first_bad_offset(std::string_view field, std::string_view allowed) {
 
 }  // namespace
 
+void parse_users(std::string_view field, NameList& out) {
+    if (field == "*") return;
+    PackedListBuilder<NameCodec> users;
+    for (auto u : split_items(field, ','))
+        if (!u.empty()) users.push_back(u);
+    out.append(users);
+}
+
 bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err) {
     if (field == "*") return true;
+    PackedListBuilder<IpRangeCodec> sources;
     std::size_t offset = 0;
     for (auto item : split_items(field, ',')) {
         if (!item.empty()) {
@@ -53,44 +62,47 @@ bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err) {
                            "3proxy: Invalid IP, IP range or CIDR)"};
                 return false;
             }
-            out.push_back(*r);
+            sources.push_back(*r);
         }
         offset += item.size() + 1;
     }
+    out.append(sources);
     return true;
 }
 
-HostPattern make_host_pattern(std::string_view text) {
-    HostPattern p;
-    std::string t = to_lower(text);
-    while (!t.empty() && t.back() == '.') t.pop_back();
+namespace {
+
+// The pattern `lowered` (a lower-cased DST item) stands for; its text views `lowered`.
+HostPattern host_pattern(std::string_view t) {
+    while (!t.empty() && t.back() == '.') t.remove_suffix(1);
     bool lead = !t.empty() && t.front() == '*';
     bool trail = t.size() > 1 && t.back() == '*';
-    if (lead && trail) {
-        p.kind = HostPattern::Kind::substring;
-        p.text = t.substr(1, t.size() - 2);
-    } else if (lead) {
-        p.kind = HostPattern::Kind::suffix;
-        p.text = t.substr(1);
-    } else if (trail) {
-        p.kind = HostPattern::Kind::prefix;
-        p.text = t.substr(0, t.size() - 1);
-    } else {
-        p.text = t;
-    }
-    return p;
+    if (lead && trail) return {HostPattern::Kind::substring, t.substr(1, t.size() - 2)};
+    if (lead) return {HostPattern::Kind::suffix, t.substr(1)};
+    if (trail) return {HostPattern::Kind::prefix, t.substr(0, t.size() - 1)};
+    return {HostPattern::Kind::exact, t};
 }
 
-void parse_targets(std::string_view field, IpRangeList& addresses,
-                   std::vector<HostPattern>& hosts) {
+}  // namespace
+
+void parse_targets(std::string_view field, IpRangeList& addresses, HostPatternList& hosts) {
     if (field == "*") return;
+    PackedListBuilder<IpRangeCodec> ranges;
+    PackedListBuilder<HostPatternCodec> patterns;
+    std::string lowered;  // reused: the builder copies each pattern's text
     for (auto item : split_items(field, ',')) {
         if (item.empty()) continue;
-        if (auto r = parse_ip_range(item))
-            addresses.push_back(*r);
-        else
-            hosts.push_back(make_host_pattern(item));
+        if (auto r = parse_ip_range(item)) {
+            ranges.push_back(*r);
+        } else {
+            lowered.assign(item);
+            for (char& c : lowered)
+                if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            patterns.push_back(host_pattern(lowered));
+        }
     }
+    addresses.append(ranges);
+    hosts.append(patterns);
 }
 
 namespace {
@@ -116,6 +128,7 @@ bool parse_ports(std::string_view field, PortRangeList& out, FieldError& err) {
                    "3proxy: Invalid port or port range)";
         }))
         return false;
+    PackedListBuilder<FixedCodec<PortRange>> ranges;
     std::size_t offset = 0;
     for (auto item : split_items(field, ',')) {
         if (!item.empty()) {
@@ -134,10 +147,11 @@ bool parse_ports(std::string_view field, PortRangeList& out, FieldError& err) {
                        "port range '" + std::string(item) + "' is reversed and matches nothing"};
                 return false;
             }
-            out.push_back({static_cast<std::uint16_t>(a), static_cast<std::uint16_t>(b)});
+            ranges.push_back({static_cast<std::uint16_t>(a), static_cast<std::uint16_t>(b)});
         }
         offset += item.size() + 1;
     }
+    out.append(ranges);
     return true;
 }
 
@@ -201,6 +215,7 @@ bool parse_periods(std::string_view field, TimePeriodList& out, FieldError& err)
         return false;
     };
     if (!pegtl::parse<periods::grammar>(in)) return fail("is not HH:MM:SS-HH:MM:SS");
+    PackedListBuilder<FixedCodec<TimePeriod>> periods;
     for (auto item : split_items(field, ',')) {
         auto seconds = [](std::string_view c) {
             return static_cast<std::uint32_t>((c[0] - '0') * 10 + (c[1] - '0')) * 3600 +
@@ -218,8 +233,9 @@ bool parse_periods(std::string_view field, TimePeriodList& out, FieldError& err)
         TimePeriod p{seconds(from), seconds(to)};
         if (p.to <= p.from)
             return fail("ends before it starts (periods cannot wrap past midnight)");
-        out.push_back(p);
+        periods.push_back(p);
     }
+    out.append(periods);
     return true;
 }
 

@@ -245,17 +245,18 @@ bool HostPattern::matches(std::string_view host) const {
 }
 
 std::string HostPattern::to_string() const {
+    std::string t(text);
     switch (kind) {
         case Kind::exact:
-            return text;
+            return t;
         case Kind::suffix:
-            return "*" + text;
+            return "*" + t;
         case Kind::prefix:
-            return text + "*";
+            return t + "*";
         case Kind::substring:
-            return "*" + text + "*";
+            return "*" + t + "*";
     }
-    return text;
+    return t;
 }
 
 bool AclEntry::matches_everything() const {

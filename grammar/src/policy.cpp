@@ -321,7 +321,7 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
     return worst;
 }
 
-std::vector<const Parent*> pick_chain(const std::vector<Parent>& parents,
+std::vector<const Parent*> pick_chain(std::span<const Parent> parents,
                                       const std::function<int()>& roll) {
     std::vector<const Parent*> chain;
     std::size_t i = 0;
@@ -340,7 +340,7 @@ std::vector<const Parent*> pick_chain(const std::vector<Parent>& parents,
     return chain;
 }
 
-bool chain_possible(const std::vector<Parent>& parents, std::span<const Parent* const> chain) {
+bool chain_possible(std::span<const Parent> parents, std::span<const Parent* const> chain) {
     auto same = [](const Parent& a, const Parent& b) {
         return a.type == b.type && a.host == b.host && a.port == b.port && a.user == b.user &&
                a.password == b.password;

@@ -50,8 +50,8 @@ RecheckResult recheck_session(const Service* before, const Service* now, const M
     if (d.allowed() && session.chain) {
         // Allowed, but through other parents (or none, or now some): what carries the
         // session is no longer what the configuration says.
-        static const std::vector<Parent> direct;
-        if (!chain_possible(d.entry ? d.entry->parents : direct, *session.chain))
+        auto parents = d.entry ? std::span<const Parent>(d.entry->parents) : std::span<const Parent>();
+        if (!chain_possible(parents, *session.chain))
             d.verdict = Verdict::chain_revoked;
     }
     r.verdict = d.verdict;

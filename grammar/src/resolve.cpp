@@ -349,7 +349,7 @@ class Resolver {
     static bool acl_field(std::size_t field, std::string_view v, AclEntry& e, FieldError& err) {
         switch (field) {
             case 0:
-                acl_users(v, e.users);
+                parse_users(v, e.users);
                 return true;
             case 1:
                 return parse_sources(v, e.sources, err);
@@ -367,12 +367,6 @@ class Resolver {
             default:
                 return true;
         }
-    }
-
-    static void acl_users(std::string_view v, NameList& users) {
-        if (v == "*") return;
-        for (auto u : split_items(v, ','))
-            if (!u.empty()) users.push_back(u);
     }
 
     bool acl_weight(const Token& t, AclEntry& e) {

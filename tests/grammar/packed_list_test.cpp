@@ -1,21 +1,34 @@
 // Packed ACL lists read back exactly what was pushed, in order, across growth, copies
-// and moves, for names and for IPv4 and IPv6 ranges mixed in one list.
+// and moves, for every codec, whether the records are inline or on the heap, and whether
+// the list was pushed element by element or written at once from a builder.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "proxycfg/model.hpp"
 #include "proxycfg/packed_list.hpp"
 
 namespace {
 
+using proxycfg::HostPattern;
+using proxycfg::HostPatternCodec;
+using proxycfg::HostPatternList;
 using proxycfg::IpRange;
+using proxycfg::IpRangeCodec;
 using proxycfg::IpRangeList;
+using proxycfg::NameCodec;
 using proxycfg::NameList;
+using proxycfg::PackedListBuilder;
+using proxycfg::PortRange;
+using proxycfg::PortRangeList;
+using proxycfg::TimePeriod;
+using proxycfg::TimePeriodList;
 
 std::vector<std::string> names_of(const NameList& l) {
     std::vector<std::string> out;
@@ -97,4 +110,252 @@ TEST_CASE("a range list stores IPv4 and IPv6 ranges and their host-bit flag") {
     IpRangeList copy = l;
     CHECK(copy == l);
     CHECK_FALSE(copy == IpRangeList{range("10.1.2.3/8")});
+}
+
+namespace {
+
+// Lists built from `names` both ways: push by push and at once from a builder.
+std::pair<NameList, NameList> both_ways(const std::vector<std::string>& names) {
+    NameList pushed;
+    PackedListBuilder<NameCodec> b;
+    for (const auto& n : names) {
+        pushed.push_back(n);
+        b.push_back(n);
+    }
+    return {std::move(pushed), NameList(b)};
+}
+
+}  // namespace
+
+TEST_CASE("a packed list is 16 bytes and keeps up to 13 bytes of records inline", "[packed]") {
+    STATIC_REQUIRE(sizeof(NameList) == 16);
+    STATIC_REQUIRE(sizeof(IpRangeList) == 16);
+    STATIC_REQUIRE(sizeof(HostPatternList) == 16);
+    STATIC_REQUIRE(NameList::inline_bytes == 13);
+    NameList l;
+    CHECK(l.is_inline());
+    CHECK(l.bytes() == 0);
+    l.push_back("abcdefghijk");  // 2 + 11 bytes: exactly full
+    CHECK(l.is_inline());
+    CHECK(l.bytes() == 13);
+    CHECK(l.front() == "abcdefghijk");
+    l.push_back("");  // 2 more: to the heap
+    CHECK_FALSE(l.is_inline());
+    CHECK(l.bytes() == 15);
+    CHECK(names_of(l) == std::vector<std::string>{"abcdefghijk", ""});
+    NameList twelve{"abcdefghijkl"};  // 14 bytes in one record
+    CHECK_FALSE(twelve.is_inline());
+    CHECK(twelve.front() == "abcdefghijkl");
+    NameList two{"abc", "defgh"};  // 5 + 7
+    CHECK(two.is_inline());
+    CHECK(names_of(two) == std::vector<std::string>{"abc", "defgh"});
+    l.clear();
+    CHECK(l.is_inline());
+    CHECK(l.empty());
+    CHECK(l.begin() == l.end());
+}
+
+TEST_CASE("pushed and built lists hold the same bytes on both sides of the inline limit",
+          "[packed]") {
+    for (std::size_t n = 0; n <= 300; n += (n < 40 ? 1 : 37)) {
+        std::vector<std::string> names;
+        for (std::size_t i = 0; i < n; ++i) names.push_back(std::string(i % 7, static_cast<char>('a' + i % 26)));
+        auto [pushed, built] = both_ways(names);
+        INFO(n);
+        CHECK(pushed == built);
+        CHECK(built.size() == n);
+        CHECK(names_of(built) == names);
+        CHECK(built.is_inline() == (built.bytes() <= NameList::inline_bytes));
+        CHECK(pushed.is_inline() == built.is_inline());
+    }
+}
+
+TEST_CASE("a builder past its scratch space and appends after existing elements", "[packed]") {
+    std::vector<std::string> want;
+    PackedListBuilder<NameCodec> b;
+    for (int i = 0; i < 200; ++i) {  // well past the builder's 256 bytes on the stack
+        want.push_back("name" + std::to_string(i));
+        b.push_back(want.back());
+    }
+    CHECK(b.size() == 200);
+    NameList l{"first"};
+    l.append(b);
+    want.insert(want.begin(), "first");
+    CHECK(names_of(l) == want);
+    CHECK(l.bytes() == 7 + b.bytes());
+    // An exactly sized block still grows by pushes.
+    l.push_back("last");
+    want.push_back("last");
+    CHECK(names_of(l) == want);
+    // A cleared builder starts over; an empty one appends nothing.
+    b.clear();
+    CHECK(b.empty());
+    NameList before = l;
+    l.append(b);
+    CHECK(l == before);
+    b.push_back("x");
+    l.append(b);
+    CHECK(l.size() == before.size() + 1);
+    CHECK(l[l.size() - 1] == "x");
+}
+
+TEST_CASE("copies and moves between inline and heap lists", "[packed]") {
+    const NameList small{"ab"};
+    const NameList big{"alice", "bob", "carol", "dave"};
+    REQUIRE(small.is_inline());
+    REQUIRE_FALSE(big.is_inline());
+
+    NameList a = small;
+    a = big;  // inline <- heap
+    CHECK(a == big);
+    CHECK_FALSE(a.is_inline());
+    CHECK(a.data() != big.data());  // its own block
+    a = small;  // heap <- inline
+    CHECK(a == small);
+    CHECK(a.is_inline());
+
+    NameList b = big;
+    NameList c = std::move(b);  // a heap block changes hands
+    CHECK(c == big);
+    CHECK(b.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty by contract
+    CHECK(b.is_inline());
+    NameList d = small;
+    d = std::move(c);  // inline <- heap, by move
+    CHECK(d == big);
+    c = NameList(small);  // a moved-from list is usable
+    CHECK(c == small);
+    d = std::move(c);  // heap <- inline, by move: the block is freed
+    CHECK(d == small);
+    CHECK(d.is_inline());
+
+    NameList e = big;
+    const NameList& alias = e;
+    e = alias;  // self-assignment
+    CHECK(e == big);
+    NameList& same_list = e;
+    e = std::move(same_list);  // self-move keeps the list
+
+    CHECK(e == big);
+
+    std::vector<NameList> many(3, big);
+    many.push_back(small);
+    many.resize(50, small);  // moves on reallocation
+    CHECK(many[2] == big);
+    CHECK(many[49] == small);
+}
+
+TEST_CASE("a list may push its own elements", "[packed]") {
+    NameList l{"abcdef"};
+    for (int i = 0; i < 10; ++i) l.push_back(l.front());  // inline, then across each growth
+    CHECK(l.size() == 11);
+    for (auto n : l) CHECK(n == "abcdef");
+}
+
+TEST_CASE("equality compares counts and records", "[packed]") {
+    CHECK(NameList{} == NameList{});
+    CHECK_FALSE(NameList{""} == NameList{});
+    CHECK_FALSE(NameList{"", ""} == NameList{""});
+    CHECK_FALSE(NameList{"abcdefghijkl"} == NameList{"abcdefghijkm"});  // heap
+    CHECK_FALSE(NameList{"abc"} == NameList{"abd"});                    // inline
+    CHECK(PortRangeList{{1, 2}, {3, 4}} == PortRangeList{{1, 2}, {3, 4}});
+    CHECK_FALSE(PortRangeList{{1, 2}, {3, 4}} == PortRangeList{{3, 4}, {1, 2}});
+}
+
+TEST_CASE("a list refuses more elements than its count holds", "[packed]") {
+    PackedListBuilder<NameCodec> b;
+    for (std::size_t i = 0; i < NameList::max_count; ++i) b.push_back("");
+    NameList l(b);
+    CHECK(l.size() == NameList::max_count);
+    CHECK_THROWS_AS(l.push_back(""), std::length_error);
+    CHECK(l.size() == NameList::max_count);
+    NameList one{""};
+    CHECK_THROWS_AS(one.append(b), std::length_error);
+    CHECK(one == NameList{""});
+}
+
+TEST_CASE("range lists keep one IPv4 range inline and IPv6 ranges on the heap", "[packed]") {
+    IpRangeList v4{range("10.0.0.0/8")};  // 9 bytes
+    CHECK(v4.is_inline());
+    CHECK(v4.front().contains(*proxycfg::IpAddress::parse("10.9.9.9")));
+    v4.push_back(range("192.168.1.1"));
+    CHECK_FALSE(v4.is_inline());
+    IpRangeList v6{range("::1")};  // 33 bytes
+    CHECK_FALSE(v6.is_inline());
+    CHECK(v6.front().contains(*proxycfg::IpAddress::parse("::1")));
+    PackedListBuilder<IpRangeCodec> b;
+    b.push_back(range("10.0.0.1-10.0.0.9"));
+    b.push_back(range("2001:db8::/32"));
+    IpRangeList built(b);
+    IpRangeList pushed{range("10.0.0.1-10.0.0.9"), range("2001:db8::/32")};
+    CHECK(built == pushed);
+    CHECK(same(built[1], range("2001:db8::/32")));
+}
+
+TEST_CASE("port and period lists", "[packed]") {
+    PortRangeList ports{{80, 80}, {443, 443}, {8000, 8080}};  // 12 bytes: inline
+    CHECK(ports.is_inline());
+    CHECK(ports.size() == 3);
+    CHECK(ports[2].contains(8080));
+    CHECK_FALSE(ports[2].contains(8081));
+    ports.push_back({1, 1});
+    CHECK_FALSE(ports.is_inline());
+    CHECK(ports.at(3).first == 1);
+    CHECK(ports[0].first == 80);
+
+    TimePeriodList periods{{3600, 7200}};  // 8 bytes: inline
+    CHECK(periods.is_inline());
+    periods.push_back({0, 60});
+    CHECK_FALSE(periods.is_inline());
+    CHECK(periods[0].from == 3600);
+    CHECK(periods[1].to == 60);
+    TimePeriodList copy = periods;
+    CHECK(copy == periods);
+}
+
+TEST_CASE("host pattern lists keep kind and text", "[packed]") {
+    using K = HostPattern::Kind;
+    HostPatternList l{{K::suffix, ".example.com"}};  // 3 + 12: heap
+    CHECK_FALSE(l.is_inline());
+    HostPatternList short_one{{K::exact, "abcdefghij"}};  // 3 + 10: inline
+    CHECK(short_one.is_inline());
+    CHECK(short_one.front().text == "abcdefghij");
+    CHECK(short_one.front().kind == K::exact);
+    PackedListBuilder<HostPatternCodec> b;
+    b.push_back({K::prefix, "www."});
+    b.push_back({K::substring, "ampl"});
+    b.push_back({K::exact, ""});
+    l.append(b);
+    REQUIRE(l.size() == 4);
+    CHECK(l[0].to_string() == "*.example.com");
+    CHECK(l[1].to_string() == "www.*");
+    CHECK(l[2].to_string() == "*ampl*");
+    CHECK(l[3].to_string() == "");
+    CHECK(l[0].matches("WWW.Example.com."));
+    CHECK_FALSE(l[0].matches("example.com"));
+    CHECK(l[1].matches("www.other.org"));
+    CHECK(l[2].matches("example.com"));
+    CHECK_FALSE(HostPatternList{{K::exact, "a"}} == HostPatternList{{K::prefix, "a"}});
+}
+
+TEST_CASE("parent lists are empty without a block and copy deeply", "[packed]") {
+    proxycfg::ParentList l;
+    CHECK(l.empty());
+    CHECK(l.size() == 0);
+    CHECK(l.begin() == l.end());
+    CHECK(std::span<const proxycfg::Parent>(l).empty());
+    proxycfg::Parent p;
+    p.host = "127.0.0.1";
+    p.port = 3128;
+    l.push_back(p);
+    proxycfg::ParentList copy = l;
+    copy.push_back(p);
+    CHECK(l.size() == 1);
+    CHECK(copy.size() == 2);
+    CHECK(copy.at(1).port == 3128);
+    CHECK_THROWS_AS(l.at(1), std::out_of_range);
+    proxycfg::ParentList moved = std::move(copy);
+    CHECK(moved.size() == 2);
+    CHECK(copy.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty by contract
+    l.clear();
+    CHECK(l.empty());
 }

@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,14 +93,41 @@ struct User {
     bool replaced = false;  // a later definition of the same name is the effective one
 };
 
-// A DST entry that is not an IP: "example.com", "*.example.com", "www.*", "*sub*".
+// A DST entry that is not an IP: "example.com", "*.example.com", "www.*", "*sub*". Read
+// from an entry's packed list, so it views the entry's storage: copy the text to keep it.
 struct HostPattern {
     enum class Kind : std::uint8_t { exact, suffix, prefix, substring };
     Kind kind = Kind::exact;
-    std::string text;  // lower-cased, '*' removed, trailing dots stripped
+    std::string_view text;  // lower-cased, '*' removed, trailing dots stripped
     bool matches(std::string_view host) const;
     std::string to_string() const;
 };
+
+// Host patterns: the kind byte, a 16-bit length (a token is at most 65534 bytes), the text.
+struct HostPatternCodec {
+    using value_type = HostPattern;
+    static std::size_t size(const HostPattern& p) { return 3 + clamp(p.text.size()); }
+    static void encode(const HostPattern& p, unsigned char* out) {
+        auto n = static_cast<std::uint16_t>(clamp(p.text.size()));
+        out[0] = static_cast<unsigned char>(p.kind);
+        std::memcpy(out + 1, &n, 2);
+        if (n != 0) std::memcpy(out + 3, p.text.data(), n);
+    }
+    static std::size_t length(const unsigned char* p) { return 3 + stored(p); }
+    static HostPattern decode(const unsigned char* p) {
+        return {static_cast<HostPattern::Kind>(p[0]),
+                {reinterpret_cast<const char*>(p + 3), stored(p)}};
+    }
+
+  private:
+    static std::size_t clamp(std::size_t n) { return n < 0xFFFF ? n : 0xFFFF; }
+    static std::uint16_t stored(const unsigned char* p) {
+        std::uint16_t n = 0;
+        std::memcpy(&n, p + 1, 2);
+        return n;
+    }
+};
+using HostPatternList = PackedList<HostPatternCodec>;
 
 struct Parent {
     int weight = 1000;
@@ -107,6 +137,46 @@ struct Parent {
     std::string user;
     std::string password;
     SourceSpan span;
+};
+
+// An entry's parents: nearly every entry has none, so an empty list is one null pointer
+// (a vector would be 24 bytes in each of hundreds of thousands of entries). Copies are deep.
+class ParentList {
+  public:
+    ParentList() = default;
+    ParentList(std::initializer_list<Parent> parents) {
+        for (const auto& p : parents) push_back(p);
+    }
+    ParentList(const ParentList& o)
+        : list_(o.list_ ? std::make_unique<std::vector<Parent>>(*o.list_) : nullptr) {}
+    ParentList(ParentList&&) noexcept = default;
+    ParentList& operator=(const ParentList& o) {
+        if (this != &o) *this = ParentList(o);
+        return *this;
+    }
+    ParentList& operator=(ParentList&&) noexcept = default;
+    ~ParentList() = default;
+
+    const Parent* begin() const { return list_ ? list_->data() : nullptr; }
+    const Parent* end() const { return list_ ? list_->data() + list_->size() : nullptr; }
+    std::size_t size() const { return list_ ? list_->size() : 0; }
+    bool empty() const { return !list_; }
+    const Parent& front() const { return list_->front(); }
+    const Parent& operator[](std::size_t i) const { return (*list_)[i]; }
+    const Parent& at(std::size_t i) const {
+        if (i >= size()) throw std::out_of_range("ParentList::at");
+        return (*list_)[i];
+    }
+    operator std::span<const Parent>() const { return {begin(), size()}; }
+
+    void push_back(Parent p) {
+        if (!list_) list_ = std::make_unique<std::vector<Parent>>();
+        list_->push_back(std::move(p));
+    }
+    void clear() { list_.reset(); }
+
+  private:
+    std::unique_ptr<std::vector<Parent>> list_;  // null when empty
 };
 
 struct TimePeriod {
@@ -119,8 +189,8 @@ enum class AclAction : std::uint8_t { allow, deny, redirect };
 std::string_view to_string(AclAction a);
 
 // One allow/deny/redirect entry. An empty list in a field means '*' (any).
-// Small fields first: a large configuration has hundreds of thousands of entries. The
-// lists most lines have are packed (proxycfg/packed_list.hpp): read by value.
+// Small fields first and no padding: a large configuration has hundreds of thousands of
+// entries. The lists are packed (proxycfg/packed_list.hpp): read by value.
 struct AclEntry {
     AclAction action = AclAction::allow;
     std::uint8_t weekdays = 0;  // bit 0 = Sunday ... bit 6 = Saturday; 0: any
@@ -132,10 +202,10 @@ struct AclEntry {
     NameList users;
     IpRangeList sources;
     IpRangeList target_addresses;
-    std::vector<HostPattern> target_hosts;
+    HostPatternList target_hosts;
     PortRangeList ports;
     TimePeriodList periods;
-    std::vector<Parent> parents;
+    ParentList parents;
 
     bool any_target() const { return target_addresses.empty() && target_hosts.empty(); }
     bool matches_everything() const;  // all fields '*'

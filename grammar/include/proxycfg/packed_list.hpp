@@ -1,9 +1,10 @@
-// A read-mostly list stored as variable-length records in one block: 16 bytes in its owner
-// and no allocation per element. An ACL entry has several short lists and a large
+// A read-mostly list stored as variable-length records: 16 bytes in its owner, short lists
+// inside those, and no allocation per element. An ACL entry has several short lists and a large
 // configuration has hundreds of thousands of entries, so a vector of strings or of
 // 35-byte address ranges costs several times the text it came from.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -14,19 +15,35 @@
 #include <stdexcept>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "proxycfg/net.hpp"
 
 namespace proxycfg {
 
+template <typename Codec>
+class PackedListBuilder;
+
 // Codec: value_type; size(v): bytes of v's record; encode(v, out); length(p): bytes of the
 // record at p; decode(p): its value. Elements are read by value: iteration, operator[]
-// (linear: the lists are short) and front() return value_type, not references.
+// (linear: the lists are short) and front() return value_type, not references; a value
+// that views bytes (a name) views the list's storage, which moves with an inline list.
+//
+// Most lists are one or two short records, so up to inline_bytes of records live in the
+// object itself and need no allocation; longer ones get a heap block. The 16 bytes are:
+//   inline: [0, 13) records, [13] their byte count (<= 13), [14, 16) element count;
+//   heap:   [0, 8) block pointer, [8, 12) byte count, [12] log2 of the block's capacity
+//           (0: exactly the byte count), [13] heap_tag, [14, 16) element count.
+// A list comes from one token (at most 65534 bytes of non-empty comma-separated items), so
+// it has at most 32767 elements: a 16-bit count is enough, and a 32-bit byte count is
+// enough for records longer than their text (an IPv6 range is 33 bytes for "::").
 template <typename Codec>
 class PackedList {
   public:
     using value_type = typename Codec::value_type;
     using size_type = std::size_t;
+    static constexpr std::size_t inline_bytes = 13;
+    static constexpr std::size_t max_count = 0xFFFF;
 
     class iterator {
       public:
@@ -59,71 +76,174 @@ class PackedList {
     PackedList(std::initializer_list<value_type> values) {
         for (const auto& v : values) push_back(v);
     }
-    PackedList(const PackedList& o) : bytes_(o.bytes_), count_(o.count_) {
-        if (o.bytes_ == 0) return;
-        data_ = std::make_unique_for_overwrite<unsigned char[]>(capacity(bytes_));
-        std::memcpy(data_.get(), o.data_.get(), bytes_);
-    }
-    PackedList(PackedList&& o) noexcept
-        : data_(std::move(o.data_)), bytes_(o.bytes_), count_(o.count_) {
-        o.bytes_ = o.count_ = 0;
+    explicit PackedList(const PackedListBuilder<Codec>& b) { append(b); }
+    PackedList(const PackedList& o) { append_records(o.data(), o.bytes(), o.size()); }
+    PackedList(PackedList&& o) noexcept {
+        std::memcpy(raw_, o.raw_, sizeof raw_);
+        std::memset(o.raw_, 0, sizeof o.raw_);
     }
     PackedList& operator=(const PackedList& o) {
         if (this != &o) *this = PackedList(o);
         return *this;
     }
     PackedList& operator=(PackedList&& o) noexcept {
-        data_ = std::move(o.data_);
-        bytes_ = o.bytes_;
-        count_ = o.count_;
-        o.bytes_ = o.count_ = 0;
+        if (this != &o) {
+            release();
+            std::memcpy(raw_, o.raw_, sizeof raw_);
+            std::memset(o.raw_, 0, sizeof o.raw_);
+        }
         return *this;
     }
-    ~PackedList() = default;
+    ~PackedList() { release(); }
 
-    iterator begin() const { return iterator(data_.get()); }
-    iterator end() const { return iterator(data_.get() + bytes_); }
-    size_type size() const { return count_; }
-    bool empty() const { return count_ == 0; }
+    iterator begin() const { return iterator(data()); }
+    iterator end() const { return iterator(data() + bytes()); }
+    size_type size() const { return load<std::uint16_t>(count_at); }
+    bool empty() const { return size() == 0; }
     value_type front() const { return *begin(); }
     value_type operator[](size_type i) const {
         return *std::next(begin(), static_cast<std::ptrdiff_t>(i));
     }
     value_type at(size_type i) const {
-        if (i >= count_) throw std::out_of_range("PackedList::at");
+        if (i >= size()) throw std::out_of_range("PackedList::at");
         return (*this)[i];
     }
+    // The records, back to back: what equality compares.
+    const unsigned char* data() const { return on_heap() ? heap_block() : raw_; }
+    std::size_t bytes() const { return on_heap() ? load<std::uint32_t>(heap_bytes_at) : raw_[tag_at]; }
+    // Whether the records live in the object (no heap block).
+    bool is_inline() const { return !on_heap(); }
 
+    // One element: grows a heap block by doubling, so n pushes copy O(n) bytes. Lists
+    // built in one go are better written with a PackedListBuilder and append().
     void push_back(const value_type& v) {
-        std::size_t need = Codec::size(v);
-        std::size_t total = bytes_ + need;
-        // The block is always sized capacity(bytes_), so growing needs no stored capacity.
-        if (!data_ || capacity(total) != capacity(bytes_)) {
-            auto grown = std::make_unique_for_overwrite<unsigned char[]>(capacity(total));
-            if (bytes_ != 0) std::memcpy(grown.get(), data_.get(), bytes_);
-            data_ = std::move(grown);
-        }
-        Codec::encode(v, data_.get() + bytes_);
-        bytes_ = static_cast<std::uint32_t>(total);
-        ++count_;
+        grow(Codec::size(v), 1, false, [&](unsigned char* out) { Codec::encode(v, out); });
+    }
+    // The builder's elements after this list's: at most one allocation, of exactly the
+    // bytes needed.
+    void append(const PackedListBuilder<Codec>& b) {
+        append_records(b.data(), b.bytes(), b.size());
     }
     void clear() { *this = PackedList(); }
 
     // Records are canonical, so equal bytes are equal lists.
     friend bool operator==(const PackedList& a, const PackedList& b) {
-        return a.count_ == b.count_ && a.bytes_ == b.bytes_ &&
-               (a.bytes_ == 0 || std::memcmp(a.data_.get(), b.data_.get(), a.bytes_) == 0);
+        std::size_t n = a.bytes();
+        return a.size() == b.size() && n == b.bytes() &&
+               (n == 0 || std::memcmp(a.data(), b.data(), n) == 0);
     }
 
   private:
-    std::unique_ptr<unsigned char[]> data_;
-    std::uint32_t bytes_ = 0;
-    std::uint32_t count_ = 0;
+    static constexpr std::size_t heap_bytes_at = 8;
+    static constexpr std::size_t capacity_at = 12;
+    static constexpr std::size_t tag_at = 13;
+    static constexpr std::size_t count_at = 14;
+    static constexpr unsigned char heap_tag = 0xFF;
+    static_assert(inline_bytes <= tag_at);
 
-    // Exact for the first block (most lists are written once and never grow), doubling
-    // after that, so n pushes copy O(n) bytes.
-    static std::size_t capacity(std::size_t bytes) {
-        return bytes <= 16 ? 16 : std::bit_ceil(bytes);
+    // Zero: an empty inline list.
+    alignas(8) unsigned char raw_[16] = {};
+
+    template <typename T>
+    T load(std::size_t at) const {
+        T v;
+        std::memcpy(&v, raw_ + at, sizeof v);
+        return v;
+    }
+    template <typename T>
+    void store(std::size_t at, T v) {
+        std::memcpy(raw_ + at, &v, sizeof v);
+    }
+    bool on_heap() const { return raw_[tag_at] == heap_tag; }
+    unsigned char* heap_block() const { return load<unsigned char*>(0); }
+    std::size_t capacity() const {
+        unsigned char log2 = raw_[capacity_at];
+        return log2 == 0 ? load<std::uint32_t>(heap_bytes_at) : std::size_t{1} << log2;
+    }
+    void release() {
+        if (on_heap()) delete[] heap_block();
+    }
+
+    void append_records(const unsigned char* records, std::size_t n, std::size_t count) {
+        if (count == 0) return;
+        grow(n, count, true, [&](unsigned char* out) { std::memcpy(out, records, n); });
+    }
+
+    // Makes room for `need` more bytes holding `added` elements and has `write` fill them.
+    // `write` runs before the old block is freed, so it may read this list's elements.
+    template <typename Write>
+    void grow(std::size_t need, std::size_t added, bool exact, Write write) {
+        std::size_t old = bytes();
+        std::size_t total = old + need;
+        std::size_t count = size() + added;
+        if (count > max_count || total > UINT32_MAX)
+            throw std::length_error("PackedList: too many elements");
+        if (total <= inline_bytes) {
+            write(raw_ + old);
+            raw_[tag_at] = static_cast<unsigned char>(total);
+        } else if (on_heap() && total <= capacity()) {
+            write(heap_block() + old);
+            store(heap_bytes_at, static_cast<std::uint32_t>(total));
+        } else {
+            std::size_t cap = exact ? total : std::bit_ceil(std::max<std::size_t>(total, 32));
+            auto* block = new unsigned char[cap];
+            if (old != 0) std::memcpy(block, data(), old);
+            try {
+                write(block + old);
+            } catch (...) {
+                delete[] block;
+                throw;
+            }
+            release();
+            store(0, block);
+            store(heap_bytes_at, static_cast<std::uint32_t>(total));
+            raw_[capacity_at] = exact ? 0 : static_cast<unsigned char>(std::countr_zero(cap));
+            raw_[tag_at] = heap_tag;
+        }
+        store(count_at, static_cast<std::uint16_t>(count));
+    }
+};
+
+// Encodes a list's elements into scratch space (on the stack for a few hundred bytes), so
+// that PackedList::append writes the list once at its final size.
+template <typename Codec>
+class PackedListBuilder {
+  public:
+    using value_type = typename Codec::value_type;
+
+    PackedListBuilder() = default;
+    PackedListBuilder(const PackedListBuilder&) = delete;
+    PackedListBuilder& operator=(const PackedListBuilder&) = delete;
+
+    void push_back(const value_type& v) {
+        std::size_t need = Codec::size(v);
+        reserve(bytes_ + need);
+        Codec::encode(v, data() + bytes_);
+        bytes_ += need;
+        ++count_;
+    }
+    std::size_t size() const { return count_; }
+    bool empty() const { return count_ == 0; }
+    std::size_t bytes() const { return bytes_; }
+    const unsigned char* data() const { return spill_.empty() ? local_ : spill_.data(); }
+    unsigned char* data() { return spill_.empty() ? local_ : spill_.data(); }
+    void clear() { bytes_ = count_ = 0; }
+
+  private:
+    static constexpr std::size_t local_bytes = 256;
+    unsigned char local_[local_bytes];
+    std::vector<unsigned char> spill_;  // in use once non-empty
+    std::size_t bytes_ = 0;
+    std::size_t count_ = 0;
+
+    void reserve(std::size_t total) {
+        if (spill_.empty()) {
+            if (total <= local_bytes) return;
+            spill_.resize(std::max(total, 2 * local_bytes));
+            std::memcpy(spill_.data(), local_, bytes_);
+        } else if (total > spill_.size()) {
+            spill_.resize(std::max(total, 2 * spill_.size()));
+        }
     }
 };
 

@@ -104,11 +104,11 @@ Decision check_acl(const Service& service, const AccessRequest& request, bool hi
 // The list is cut into groups whose weights add up to 1000; from each group one parent is
 // drawn, with probability weight/1000. A trailing group that falls short of 1000 may draw
 // none (the connection then skips it). `roll` returns a uniform number in [0, 1000).
-std::vector<const Parent*> pick_chain(const std::vector<Parent>& parents,
+std::vector<const Parent*> pick_chain(std::span<const Parent> parents,
                                       const std::function<int()>& roll);
 // Could pick_chain over `parents` have drawn `chain`? Parents are compared by what they
 // connect to (type, host, port, login), so a chain drawn under another generation of the
 // configuration is judged by the current one.
-bool chain_possible(const std::vector<Parent>& parents, std::span<const Parent* const> chain);
+bool chain_possible(std::span<const Parent> parents, std::span<const Parent* const> chain);
 
 }  // namespace proxycfg

@@ -103,21 +103,18 @@ bool list_covers(const List& outer, const List& inner, Covers covers) {
 // patterns)
 bool pattern_covers(const HostPattern& outer, const HostPattern& inner) {
     using K = HostPattern::Kind;
-    const std::string& o = outer.text;
-    const std::string& i = inner.text;
-    auto ends_with = [](const std::string& s, const std::string& x) {
-        return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
-    };
+    std::string_view o = outer.text;
+    std::string_view i = inner.text;
     switch (outer.kind) {
         case K::exact:
             return inner.kind == K::exact && i == o;
         case K::suffix:
             if (inner.kind == K::exact) return outer.matches(i);
-            return inner.kind == K::suffix && ends_with(i, o);
+            return inner.kind == K::suffix && i.ends_with(o);
         case K::prefix:
-            return (inner.kind == K::exact || inner.kind == K::prefix) && i.rfind(o, 0) == 0;
+            return (inner.kind == K::exact || inner.kind == K::prefix) && i.starts_with(o);
         case K::substring:
-            return i.find(o) != std::string::npos;
+            return i.find(o) != std::string_view::npos;
     }
     return false;
 }
