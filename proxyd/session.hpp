@@ -305,7 +305,7 @@ class Session {
     int timeout_code_ = 0;
     int linger_code_ = 0;
     std::uint32_t connect_events_ = 0;  // while on_connected runs: the event that ended it
-    std::uint16_t dial_port_ = 0;  // the port connect_next dials: the target's or a parent's
+    std::uint16_t dial_port_ = 0;       // the port connect_next dials: the target's or a parent's
     bool chain_active_ = false;
     bool chain_known_ = false;
     bool deadline_ = false;

@@ -72,7 +72,7 @@ bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err) {
 
 namespace {
 
-// The pattern `lowered` (a lower-cased DST item) stands for; its text views `lowered`.
+// The pattern the lower-cased DST item `t` stands for; its text views `t`.
 HostPattern host_pattern(std::string_view t) {
     while (!t.empty() && t.back() == '.') t.remove_suffix(1);
     bool lead = !t.empty() && t.front() == '*';

@@ -50,9 +50,9 @@ RecheckResult recheck_session(const Service* before, const Service* now, const M
     if (d.allowed() && session.chain) {
         // Allowed, but through other parents (or none, or now some): what carries the
         // session is no longer what the configuration says.
-        auto parents = d.entry ? std::span<const Parent>(d.entry->parents) : std::span<const Parent>();
-        if (!chain_possible(parents, *session.chain))
-            d.verdict = Verdict::chain_revoked;
+        auto parents =
+            d.entry ? std::span<const Parent>(d.entry->parents) : std::span<const Parent>();
+        if (!chain_possible(parents, *session.chain)) d.verdict = Verdict::chain_revoked;
     }
     r.verdict = d.verdict;
     r.outcome = d.allowed() ? RecheckOutcome::kept_allowed : RecheckOutcome::closed_denied;

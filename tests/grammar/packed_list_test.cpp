@@ -127,28 +127,38 @@ std::pair<NameList, NameList> both_ways(const std::vector<std::string>& names) {
 
 }  // namespace
 
-TEST_CASE("a packed list is 16 bytes and keeps up to 13 bytes of records inline", "[packed]") {
+TEST_CASE("a packed list is 16 bytes and keeps up to 15 bytes of records inline", "[packed]") {
     STATIC_REQUIRE(sizeof(NameList) == 16);
     STATIC_REQUIRE(sizeof(IpRangeList) == 16);
     STATIC_REQUIRE(sizeof(HostPatternList) == 16);
-    STATIC_REQUIRE(NameList::inline_bytes == 13);
+    STATIC_REQUIRE(NameList::inline_bytes == 15);
+    STATIC_REQUIRE(NameList::inline_count == 14);
     NameList l;
     CHECK(l.is_inline());
     CHECK(l.bytes() == 0);
-    l.push_back("abcdefghijk");  // 2 + 11 bytes: exactly full
+    l.push_back("abcdefghijklmn");  // 1 + 14 bytes: exactly full
     CHECK(l.is_inline());
-    CHECK(l.bytes() == 13);
-    CHECK(l.front() == "abcdefghijk");
-    l.push_back("");  // 2 more: to the heap
-    CHECK_FALSE(l.is_inline());
     CHECK(l.bytes() == 15);
-    CHECK(names_of(l) == std::vector<std::string>{"abcdefghijk", ""});
-    NameList twelve{"abcdefghijkl"};  // 14 bytes in one record
-    CHECK_FALSE(twelve.is_inline());
-    CHECK(twelve.front() == "abcdefghijkl");
-    NameList two{"abc", "defgh"};  // 5 + 7
-    CHECK(two.is_inline());
-    CHECK(names_of(two) == std::vector<std::string>{"abc", "defgh"});
+    CHECK(l.front() == "abcdefghijklmn");
+    l.push_back("");  // 1 more: to the heap
+    CHECK_FALSE(l.is_inline());
+    CHECK(l.bytes() == 16);
+    CHECK(names_of(l) == std::vector<std::string>{"abcdefghijklmn", ""});
+    NameList fifteen{"abcdefghijklmno"};  // 16 bytes in one record
+    CHECK_FALSE(fifteen.is_inline());
+    CHECK(fifteen.front() == "abcdefghijklmno");
+    NameList four{"u10", "u12", "u1", "u13"};  // 4 + 4 + 3 + 4
+    CHECK(four.is_inline());
+    CHECK(names_of(four) == std::vector<std::string>{"u10", "u12", "u1", "u13"});
+    // At most 14 elements inline, however short.
+    NameList empties;
+    for (int i = 0; i < 14; ++i) empties.push_back("");
+    CHECK(empties.is_inline());
+    CHECK(empties.size() == 14);
+    empties.push_back("");
+    CHECK_FALSE(empties.is_inline());
+    CHECK(empties.size() == 15);
+    CHECK(empties.bytes() == 15);
     l.clear();
     CHECK(l.is_inline());
     CHECK(l.empty());
@@ -159,13 +169,15 @@ TEST_CASE("pushed and built lists hold the same bytes on both sides of the inlin
           "[packed]") {
     for (std::size_t n = 0; n <= 300; n += (n < 40 ? 1 : 37)) {
         std::vector<std::string> names;
-        for (std::size_t i = 0; i < n; ++i) names.push_back(std::string(i % 7, static_cast<char>('a' + i % 26)));
+        for (std::size_t i = 0; i < n; ++i)
+            names.push_back(std::string(i % 7, static_cast<char>('a' + i % 26)));
         auto [pushed, built] = both_ways(names);
         INFO(n);
         CHECK(pushed == built);
         CHECK(built.size() == n);
         CHECK(names_of(built) == names);
-        CHECK(built.is_inline() == (built.bytes() <= NameList::inline_bytes));
+        CHECK(built.is_inline() ==
+              (built.bytes() <= NameList::inline_bytes && n <= NameList::inline_count));
         CHECK(pushed.is_inline() == built.is_inline());
     }
 }
@@ -182,7 +194,7 @@ TEST_CASE("a builder past its scratch space and appends after existing elements"
     l.append(b);
     want.insert(want.begin(), "first");
     CHECK(names_of(l) == want);
-    CHECK(l.bytes() == 7 + b.bytes());
+    CHECK(l.bytes() == NameList{"first"}.bytes() + b.bytes());
     // An exactly sized block still grows by pushes.
     l.push_back("last");
     want.push_back("last");
@@ -201,7 +213,7 @@ TEST_CASE("a builder past its scratch space and appends after existing elements"
 
 TEST_CASE("copies and moves between inline and heap lists", "[packed]") {
     const NameList small{"ab"};
-    const NameList big{"alice", "bob", "carol", "dave"};
+    const NameList big{"alice", "bob", "carol", "dave", "eve"};
     REQUIRE(small.is_inline());
     REQUIRE_FALSE(big.is_inline());
 
@@ -210,7 +222,7 @@ TEST_CASE("copies and moves between inline and heap lists", "[packed]") {
     CHECK(a == big);
     CHECK_FALSE(a.is_inline());
     CHECK(a.data() != big.data());  // its own block
-    a = small;  // heap <- inline
+    a = small;                      // heap <- inline
     CHECK(a == small);
     CHECK(a.is_inline());
 
@@ -255,8 +267,8 @@ TEST_CASE("equality compares counts and records", "[packed]") {
     CHECK(NameList{} == NameList{});
     CHECK_FALSE(NameList{""} == NameList{});
     CHECK_FALSE(NameList{"", ""} == NameList{""});
-    CHECK_FALSE(NameList{"abcdefghijkl"} == NameList{"abcdefghijkm"});  // heap
-    CHECK_FALSE(NameList{"abc"} == NameList{"abd"});                    // inline
+    CHECK_FALSE(NameList{"abcdefghijklmnop"} == NameList{"abcdefghijklmnoq"});  // heap
+    CHECK_FALSE(NameList{"abc"} == NameList{"abd"});                            // inline
     CHECK(PortRangeList{{1, 2}, {3, 4}} == PortRangeList{{1, 2}, {3, 4}});
     CHECK_FALSE(PortRangeList{{1, 2}, {3, 4}} == PortRangeList{{3, 4}, {1, 2}});
 }
@@ -276,17 +288,21 @@ TEST_CASE("a list refuses more elements than its count holds", "[packed]") {
 TEST_CASE("range lists keep one IPv4 range inline and IPv6 ranges on the heap", "[packed]") {
     IpRangeList v4{range("10.0.0.0/8")};  // 9 bytes
     CHECK(v4.is_inline());
+    CHECK(v4.bytes() == 9);
     CHECK(v4.front().contains(*proxycfg::IpAddress::parse("10.9.9.9")));
     v4.push_back(range("192.168.1.1"));
     CHECK_FALSE(v4.is_inline());
+    CHECK(v4.bytes() == 18);
+    CHECK(same(v4[1], range("192.168.1.1")));
     IpRangeList v6{range("::1")};  // 33 bytes
     CHECK_FALSE(v6.is_inline());
+    CHECK(v6.bytes() == 33);
     CHECK(v6.front().contains(*proxycfg::IpAddress::parse("::1")));
     PackedListBuilder<IpRangeCodec> b;
-    b.push_back(range("10.0.0.1-10.0.0.9"));
+    b.push_back(range("10.0.0.1-10.0.0.99"));
     b.push_back(range("2001:db8::/32"));
     IpRangeList built(b);
-    IpRangeList pushed{range("10.0.0.1-10.0.0.9"), range("2001:db8::/32")};
+    IpRangeList pushed{range("10.0.0.1-10.0.0.99"), range("2001:db8::/32")};
     CHECK(built == pushed);
     CHECK(same(built[1], range("2001:db8::/32")));
 }
@@ -314,9 +330,9 @@ TEST_CASE("port and period lists", "[packed]") {
 
 TEST_CASE("host pattern lists keep kind and text", "[packed]") {
     using K = HostPattern::Kind;
-    HostPatternList l{{K::suffix, ".example.com"}};  // 3 + 12: heap
+    HostPatternList l{{K::suffix, ".example.com.org"}};  // 2 + 16: heap
     CHECK_FALSE(l.is_inline());
-    HostPatternList short_one{{K::exact, "abcdefghij"}};  // 3 + 10: inline
+    HostPatternList short_one{{K::exact, "abcdefghij"}};  // 2 + 10: inline
     CHECK(short_one.is_inline());
     CHECK(short_one.front().text == "abcdefghij");
     CHECK(short_one.front().kind == K::exact);
@@ -326,12 +342,12 @@ TEST_CASE("host pattern lists keep kind and text", "[packed]") {
     b.push_back({K::exact, ""});
     l.append(b);
     REQUIRE(l.size() == 4);
-    CHECK(l[0].to_string() == "*.example.com");
+    CHECK(l[0].to_string() == "*.example.com.org");
     CHECK(l[1].to_string() == "www.*");
     CHECK(l[2].to_string() == "*ampl*");
     CHECK(l[3].to_string() == "");
-    CHECK(l[0].matches("WWW.Example.com."));
-    CHECK_FALSE(l[0].matches("example.com"));
+    CHECK(l[0].matches("WWW.Example.com.org."));
+    CHECK_FALSE(l[0].matches("example.com.org"));
     CHECK(l[1].matches("www.other.org"));
     CHECK(l[2].matches("example.com"));
     CHECK_FALSE(HostPatternList{{K::exact, "a"}} == HostPatternList{{K::prefix, "a"}});
@@ -358,4 +374,61 @@ TEST_CASE("parent lists are empty without a block and copy deeply", "[packed]") 
     CHECK(copy.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty by contract
     l.clear();
     CHECK(l.empty());
+}
+
+TEST_CASE("every kind of range reads back as written", "[packed]") {
+    // One address, prefix blocks of every byte alignment, and ranges that are not blocks.
+    const char* texts[] = {"1.2.3.4",
+                           "1.2.3.4/32",
+                           "255.255.255.255",
+                           "0.0.0.0/0",
+                           "0.0.0.0/1",
+                           "128.0.0.0/1",
+                           "10.0.0.0/8",
+                           "10.1.2.3/8",
+                           "10.0.0.0/9",
+                           "10.128.0.0/9",
+                           "1.2.3.0/25",
+                           "1.2.3.128/25",
+                           "1.2.3.0/31",
+                           "255.255.255.0/24",
+                           "10.0.0.1-10.0.0.99",
+                           "10.0.0.0-10.0.1.255",
+                           "10.0.0.0-10.0.1.254",
+                           "10.0.0.0-10.255.255.254",
+                           "::/0",
+                           "::1",
+                           "::ffff:0:0/96",
+                           "2001:db8::/32",
+                           "2001:db8::/33",
+                           "2001:db8::/127",
+                           "2001:db8::1-2001:db8::5"};
+    for (const char* text : texts) {
+        INFO(text);
+        IpRange r = range(text);
+        unsigned char record[64];
+        IpRangeCodec::encode(r, record);
+        CHECK(IpRangeCodec::length(record) == IpRangeCodec::size(r));
+        CHECK(same(IpRangeCodec::decode(record), r));
+        IpRangeList l{r, r};  // the second record starts where length() says
+        CHECK(same(l[1], r));
+    }
+    CHECK(IpRangeCodec::size(range("10.0.0.0/8")) == 9);
+    CHECK(IpRangeCodec::size(range("2001:db8::1-2001:db8::5")) == 33);
+}
+
+TEST_CASE("names and host patterns of 255 bytes and more take a longer length", "[packed]") {
+    std::string a(254, 'a'), b(255, 'b'), c(70000, 'c');
+    NameList l{a, b, c, "x"};
+    CHECK(l[0] == a);
+    CHECK(l[1] == b);
+    CHECK(l[2] == std::string(65535, 'c'));  // cut at what a 16-bit length holds
+    CHECK(l[3] == "x");
+    CHECK(l.bytes() == (1 + 254) + (3 + 255) + (3 + 65535) + (1 + 1));
+    using K = HostPattern::Kind;
+    HostPatternList h{{K::suffix, b}, {K::prefix, "x"}};
+    CHECK(h[0].text == b);
+    CHECK(h[0].kind == K::suffix);
+    CHECK(h[1].text == "x");
+    CHECK(h[1].kind == K::prefix);
 }

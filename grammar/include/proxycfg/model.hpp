@@ -103,28 +103,29 @@ struct HostPattern {
     std::string to_string() const;
 };
 
-// Host patterns: the kind byte, a 16-bit length (a token is at most 65534 bytes), the text.
+// Host patterns: the kind byte, then the text after a length prefix.
 struct HostPatternCodec {
     using value_type = HostPattern;
-    static std::size_t size(const HostPattern& p) { return 3 + clamp(p.text.size()); }
+    static std::size_t size(const HostPattern& p) {
+        std::size_t n = LengthPrefix::clamp(p.text.size());
+        return 1 + LengthPrefix::size(n) + n;
+    }
     static void encode(const HostPattern& p, unsigned char* out) {
-        auto n = static_cast<std::uint16_t>(clamp(p.text.size()));
+        std::size_t n = LengthPrefix::clamp(p.text.size());
         out[0] = static_cast<unsigned char>(p.kind);
-        std::memcpy(out + 1, &n, 2);
-        if (n != 0) std::memcpy(out + 3, p.text.data(), n);
+        out = LengthPrefix::write(n, out + 1);
+        if (n != 0) std::memcpy(out, p.text.data(), n);
     }
-    static std::size_t length(const unsigned char* p) { return 3 + stored(p); }
+    static std::size_t length(const unsigned char* p) {
+        std::size_t header = 0;
+        std::size_t n = LengthPrefix::read(p + 1, header);
+        return 1 + header + n;
+    }
     static HostPattern decode(const unsigned char* p) {
+        std::size_t header = 0;
+        std::size_t n = LengthPrefix::read(p + 1, header);
         return {static_cast<HostPattern::Kind>(p[0]),
-                {reinterpret_cast<const char*>(p + 3), stored(p)}};
-    }
-
-  private:
-    static std::size_t clamp(std::size_t n) { return n < 0xFFFF ? n : 0xFFFF; }
-    static std::uint16_t stored(const unsigned char* p) {
-        std::uint16_t n = 0;
-        std::memcpy(&n, p + 1, 2);
-        return n;
+                {reinterpret_cast<const char*>(p + 1 + header), n}};
     }
 };
 using HostPatternList = PackedList<HostPatternCodec>;

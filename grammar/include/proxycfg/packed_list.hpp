@@ -29,11 +29,12 @@ class PackedListBuilder;
 // (linear: the lists are short) and front() return value_type, not references; a value
 // that views bytes (a name) views the list's storage, which moves with an inline list.
 //
-// Most lists are one or two short records, so up to inline_bytes of records live in the
-// object itself and need no allocation; longer ones get a heap block. The 16 bytes are:
-//   inline: [0, 13) records, [13] their byte count (<= 13), [14, 16) element count;
-//   heap:   [0, 8) block pointer, [8, 12) byte count, [12] log2 of the block's capacity
-//           (0: exactly the byte count), [13] heap_tag, [14, 16) element count.
+// Most lists are a few short records, so up to inline_bytes of records (and at most
+// inline_count of them) live in the object itself and need no allocation; longer ones get
+// a heap block. The 16 bytes are:
+//   inline: [0, 15) records, [15] byte count << 4 | element count (each at most 15);
+//   heap:   [0, 8) block pointer, [8, 12) byte count, [12, 14) element count, [14] log2 of
+//           the block's capacity (0: exactly the byte count), [15] heap_tag.
 // A list comes from one token (at most 65534 bytes of non-empty comma-separated items), so
 // it has at most 32767 elements: a 16-bit count is enough, and a 32-bit byte count is
 // enough for records longer than their text (an IPv6 range is 33 bytes for "::").
@@ -42,7 +43,8 @@ class PackedList {
   public:
     using value_type = typename Codec::value_type;
     using size_type = std::size_t;
-    static constexpr std::size_t inline_bytes = 13;
+    static constexpr std::size_t inline_bytes = 15;
+    static constexpr std::size_t inline_count = 14;  // so that an inline tag is never heap_tag
     static constexpr std::size_t max_count = 0xFFFF;
 
     class iterator {
@@ -98,7 +100,9 @@ class PackedList {
 
     iterator begin() const { return iterator(data()); }
     iterator end() const { return iterator(data() + bytes()); }
-    size_type size() const { return load<std::uint16_t>(count_at); }
+    size_type size() const {
+        return on_heap() ? load<std::uint16_t>(heap_count_at) : raw_[tag_at] & 0xF;
+    }
     bool empty() const { return size() == 0; }
     value_type front() const { return *begin(); }
     value_type operator[](size_type i) const {
@@ -110,7 +114,9 @@ class PackedList {
     }
     // The records, back to back: what equality compares.
     const unsigned char* data() const { return on_heap() ? heap_block() : raw_; }
-    std::size_t bytes() const { return on_heap() ? load<std::uint32_t>(heap_bytes_at) : raw_[tag_at]; }
+    std::size_t bytes() const {
+        return on_heap() ? load<std::uint32_t>(heap_bytes_at) : raw_[tag_at] >> 4;
+    }
     // Whether the records live in the object (no heap block).
     bool is_inline() const { return !on_heap(); }
 
@@ -135,11 +141,11 @@ class PackedList {
 
   private:
     static constexpr std::size_t heap_bytes_at = 8;
-    static constexpr std::size_t capacity_at = 12;
-    static constexpr std::size_t tag_at = 13;
-    static constexpr std::size_t count_at = 14;
+    static constexpr std::size_t heap_count_at = 12;
+    static constexpr std::size_t capacity_at = 14;
+    static constexpr std::size_t tag_at = 15;
     static constexpr unsigned char heap_tag = 0xFF;
-    static_assert(inline_bytes <= tag_at);
+    static_assert(inline_bytes <= tag_at && inline_bytes <= 15 && inline_count < 15);
 
     // Zero: an empty inline list.
     alignas(8) unsigned char raw_[16] = {};
@@ -178,10 +184,12 @@ class PackedList {
         std::size_t count = size() + added;
         if (count > max_count || total > UINT32_MAX)
             throw std::length_error("PackedList: too many elements");
-        if (total <= inline_bytes) {
+        if (total <= inline_bytes && count <= inline_count) {
             write(raw_ + old);
-            raw_[tag_at] = static_cast<unsigned char>(total);
-        } else if (on_heap() && total <= capacity()) {
+            raw_[tag_at] = static_cast<unsigned char>(total << 4 | count);
+            return;
+        }
+        if (on_heap() && total <= capacity()) {
             write(heap_block() + old);
             store(heap_bytes_at, static_cast<std::uint32_t>(total));
         } else {
@@ -200,7 +208,7 @@ class PackedList {
             raw_[capacity_at] = exact ? 0 : static_cast<unsigned char>(std::countr_zero(cap));
             raw_[tag_at] = heap_tag;
         }
-        store(count_at, static_cast<std::uint16_t>(count));
+        store(heap_count_at, static_cast<std::uint16_t>(count));
     }
 };
 
@@ -247,30 +255,62 @@ class PackedListBuilder {
     }
 };
 
-// Names, each a 16-bit length and its bytes (a token is at most 65534 bytes).
-struct NameCodec {
-    using value_type = std::string_view;
-    static std::size_t size(std::string_view v) { return 2 + clamp(v.size()); }
-    static void encode(std::string_view v, unsigned char* out) {
-        auto n = static_cast<std::uint16_t>(clamp(v.size()));
-        std::memcpy(out, &n, 2);
-        if (n != 0) std::memcpy(out + 2, v.data(), n);
-    }
-    static std::size_t length(const unsigned char* p) { return 2 + stored(p); }
-    static std::string_view decode(const unsigned char* p) {
-        return {reinterpret_cast<const char*>(p + 2), stored(p)};
-    }
-
-  private:
+// A length before a record's bytes: one byte below 255, else 255 and 16 bits (a token is
+// at most 65534 bytes, so longer texts are cut at 65535).
+struct LengthPrefix {
     static std::size_t clamp(std::size_t n) { return n < 0xFFFF ? n : 0xFFFF; }
-    static std::uint16_t stored(const unsigned char* p) {
+    // Bytes of the prefix of a clamped length n.
+    static std::size_t size(std::size_t n) { return n < 0xFF ? 1 : 3; }
+    static unsigned char* write(std::size_t n, unsigned char* out) {
+        if (n < 0xFF) {
+            out[0] = static_cast<unsigned char>(n);
+            return out + 1;
+        }
+        auto n16 = static_cast<std::uint16_t>(n);
+        out[0] = 0xFF;
+        std::memcpy(out + 1, &n16, 2);
+        return out + 3;
+    }
+    // The length at p; `header` is set to the prefix's bytes.
+    static std::size_t read(const unsigned char* p, std::size_t& header) {
+        if (p[0] != 0xFF) {
+            header = 1;
+            return p[0];
+        }
         std::uint16_t n = 0;
-        std::memcpy(&n, p, 2);
+        std::memcpy(&n, p + 1, 2);
+        header = 3;
         return n;
     }
 };
 
+// Names, each a length prefix and its bytes.
+struct NameCodec {
+    using value_type = std::string_view;
+    static std::size_t size(std::string_view v) {
+        std::size_t n = LengthPrefix::clamp(v.size());
+        return LengthPrefix::size(n) + n;
+    }
+    static void encode(std::string_view v, unsigned char* out) {
+        std::size_t n = LengthPrefix::clamp(v.size());
+        out = LengthPrefix::write(n, out);
+        if (n != 0) std::memcpy(out, v.data(), n);
+    }
+    static std::size_t length(const unsigned char* p) {
+        std::size_t header = 0;
+        std::size_t n = LengthPrefix::read(p, header);
+        return header + n;
+    }
+    static std::string_view decode(const unsigned char* p) {
+        std::size_t header = 0;
+        std::size_t n = LengthPrefix::read(p, header);
+        return {reinterpret_cast<const char*>(p + header), n};
+    }
+};
+
 // Address ranges: a flags byte, then 4 + 4 bytes for IPv4 (9 in all) or 16 + 16 for IPv6.
+// Shorter forms for CIDRs (prefix length and network bytes) save memory but made a
+// request's ACL check, which decodes every range it tries, a quarter slower.
 struct IpRangeCodec {
     using value_type = IpRange;
     static constexpr unsigned char v6_flag = 1;
