@@ -17,6 +17,9 @@
 # round by round. Each server's CPU time (its process tree's utime+stime from /proc) is
 # read before and after every run and printed per GiB, per 1,000 connections or per
 # 1,000 requests. Squid and Tinyproxy run with the models their comments below give.
+# Rate tables also give how busy the client side kept its CPUs (the load generator's CPU
+# time and the sink's or origin's, over the run; softirq time the kernel books apart is
+# not in it): near 100% the run measured the clients rather than the server.
 # In the echo the sink closes first; clients bind a fresh 127.A.B.0/24 per run, so
 # TIME_WAIT never exhausts ephemeral ports. Every file and socket is in a temp dir.
 # With two CPUs or more each server runs pinned (taskset) to the first half of them and
@@ -50,6 +53,8 @@ if [ "${BENCH_PIN:-1}" = 1 ] && [ "$CPUS" -ge 2 ] && command -v taskset >/dev/nu
 fi
 SERVER_THREADS=$CPUS
 [ -z "$SERVER_CPUS" ] || SERVER_THREADS=$((CPUS / 2))
+CLIENT_CPU_COUNT=$CPUS  # for the client side's CPU use
+[ -z "$CLIENT_CPUS" ] || CLIENT_CPU_COUNT=$((CPUS - CPUS / 2))
 # pin_self CPUS: this (sub)shell, and what it execs, runs on CPUS only.
 pin_self() { [ -z "$1" ] || taskset -pc "$1" "$BASHPID" >/dev/null; }
 # on_clients CMD...: runs CMD on the client side's CPUs.
@@ -377,21 +382,28 @@ PHASES=("bulk-tcp bulk tcp" "rate-tcp rate tcp" "bulk-socks bulk socks" "rate-so
 
 run_one() {  # phase mode group name
     local phase=$1 mode=$2 group=$3 name=$4
-    local port pid flags before after out
+    local port pid flags before after out client=-
     read -r port pid flags <<<"${SYS[$group:$name]}"
     next_net
     if [ "$mode" != bulk ]; then  # rate or get: clients for SECS seconds
-        local target=$SINK
-        [ "$mode" = rate ] || target=$ORIGIN
+        local target=$SINK target_pid=$PIDS_SINK
+        [ "$mode" = rate ] || { target=$ORIGIN; target_pid=$PIDS_ORIGIN; }
         wait_time_wait
         before=0
         [ "$pid" = - ] || before=$(cpu_ticks "$pid")
+        local target_before target_after loadgen_ms
+        target_before=$(cpu_ticks "$target_pid")
         # shellcheck disable=SC2086
         out=$(on_clients "$LOADGEN" "$mode" --port "$port" --target "$target" $flags --clients "$CLIENTS" \
             --seconds "$SECS" --source-net "$NET") || out=""
         after=0
         [ "$pid" = - ] || after=$(cpu_ticks "$pid")
-        read -r value units failures _ <<<"${out:-0 0 0 0}"
+        target_after=$(cpu_ticks "$target_pid")
+        read -r value units failures _ loadgen_ms <<<"${out:-0 0 0 0 0}"
+        # How busy the client side's CPUs were (load generator plus sink or origin): near
+        # 100% the run measured the clients, not the server.
+        client=$(awk -v ms="${loadgen_ms:-0}" -v t=$((target_after - target_before)) -v hz="$HZ" \
+            -v secs="$SECS" -v n="$CLIENT_CPU_COUNT" 'BEGIN { printf "%.0f", (ms / 1000 + t / hz) * 100 / (secs * n) }')
     else
         before=0
         [ "$pid" = - ] || before=$(cpu_ticks "$pid")
@@ -407,8 +419,8 @@ run_one() {  # phase mode group name
     local cpu=-
     [ "$pid" = - ] || cpu=$((after - before))
     [ "$cpu" = - ] || [ "$cpu" -ge 0 ] || cpu=-  # a process tree that lost an exited child
-    echo "$phase $name $value $units $cpu $failures" >>"$RESULTS"
-    [ -z "${BENCH_VERBOSE:-}" ] || echo "$(date +%T) $phase $name $value $units $cpu $failures" >&2
+    echo "$phase $name $value $units $cpu $failures $client" >>"$RESULTS"
+    [ -z "${BENCH_VERBOSE:-}" ] || echo "$(date +%T) $phase $name $value $units $cpu $failures client ${client}%" >&2
 }
 
 echo "== relays on $CPUS cores, $(uname -r); $ROUNDS rounds, bulk $MIB MiB," \
@@ -438,13 +450,14 @@ import statistics, sys
 from collections import defaultdict
 
 path, hz = sys.argv[1], int(sys.argv[2])
-runs = defaultdict(list)  # (phase, system) -> [(value, units, cpu_ticks, failures)]
+runs = defaultdict(list)  # (phase, system) -> [(value, units, cpu_ticks, failures, client %)]
 phases = []
 for line in open(path):
-    phase, name, value, units, cpu, fails = line.split()
+    phase, name, value, units, cpu, fails, client = line.split()
     if phase not in phases:
         phases.append(phase)
-    runs[(phase, name)].append((float(value), float(units), None if cpu == "-" else int(cpu), int(fails)))
+    runs[(phase, name)].append((float(value), float(units), None if cpu == "-" else int(cpu), int(fails),
+                                None if client == "-" else float(client)))
 
 def fmt(x, digits=0):
     return "-" if x is None else f"{x:,.{digits}f}"
@@ -459,19 +472,23 @@ for phase in phases:
     med = {n: statistics.median(v for v, *_ in runs[(phase, n)]) for n in names}
     base = med.get("proxyd")
     print(f"\n{phase} ({unit}, higher is better; CPU is the server's, lower is better)")
-    print(f"{'system':<12}{'median':>12}{'min':>12}{cpu_unit:>16}{'vs proxyd':>11}{'failed':>8}")
+    print(f"{'system':<12}{'median':>12}{'min':>12}{cpu_unit:>16}{'vs proxyd':>11}{'failed':>8}"
+          + ("" if bulk else f"{'client CPU':>12}"))
     for n in names:
         rs = runs[(phase, n)]
+        clients = [r[4] for r in rs if r[4] is not None]
         per = []
-        for value, units, cpu, _ in rs:
+        for value, units, cpu, *_ in rs:
             if cpu is None or units <= 0:
                 continue
             secs = cpu / hz
             per.append(secs / (units / 1024) if bulk else secs * 1000 / (units / 1000))
         cpu_med = statistics.median(per) if per else None
         ratio = med[n] / base if base else None
+        client = f"{statistics.median(clients):.0f}%" if clients else "-"
         print(f"{n:<12}{fmt(med[n]):>12}{fmt(min(v for v, *_ in rs)):>12}"
-              f"{fmt(cpu_med, 2):>16}{fmt(ratio, 2):>11}{sum(r[3] for r in rs):>8}")
+              f"{fmt(cpu_med, 2):>16}{fmt(ratio, 2):>11}{sum(r[3] for r in rs):>8}"
+              + ("" if bulk else f"{client:>12}"))
     if base:
         others = ", ".join(f"{med[n] and base / med[n]:.2f}x {n}" for n in names if n != "proxyd")
         summary.append(f"{phase}: proxyd {fmt(base)} {unit}" + (f" = {others}" if others else ""))
