@@ -75,6 +75,14 @@ std::optional<ListenSockets> ListenSockets::for_model(const proxycfg::Model& mod
     return next;
 }
 
+void ListenSockets::settle(const proxycfg::Model& model) const {
+    for (auto index : served_services(model)) {
+        const auto& service = model.services[index];
+        auto it = sockets_.find(key_of(service));
+        if (it != sockets_.end() && !it->first.udp) set_defer_accept(it->second.fd.get(), service);
+    }
+}
+
 std::optional<std::vector<BoundSocket>> ListenSockets::copies(
     const proxycfg::Model& model, const std::vector<std::size_t>& services,
     std::string& error) const {

@@ -31,6 +31,10 @@ class ListenSockets {
     // service gives up in the same reload), the others are bound now. nullopt with
     // `error` naming the service and the port when one cannot be bound.
     std::optional<ListenSockets> for_model(const proxycfg::Model& model, std::string& error) const;
+    // Once `model` is in force: a kept socket takes the accept mode of the service it now
+    // listens for (a port may pass to a service of another type; see set_defer_accept).
+    // Not earlier: a reload that fails, or a dry run, leaves the running services alone.
+    void settle(const proxycfg::Model& model) const;
 
     // One worker's copies of the sockets of `services` (indices into the model this
     // table was built for). nullopt with `error` set when the process is out of fds.

@@ -17,6 +17,8 @@ namespace {
 constexpr int listen_backlog = 4096;
 constexpr int accepts_per_event = 64;  // fairness between listeners and sessions
 constexpr std::size_t max_datagram = 65535;
+// The kernel rounds it to SYN-ACK retransmissions: 1 s is the first one.
+constexpr int defer_accept_seconds = 1;
 }  // namespace
 
 std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::string& error,
@@ -48,12 +50,23 @@ std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::str
     // Relayed requests and replies go out at once; accepted sockets inherit the option,
     // so sessions need not set it one by one.
     if (!udp) ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!udp) set_defer_accept(fd.get(), service);
     sockaddr_storage sa;
     auto len = to_sockaddr(address, service.port.value, sa);
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0 ||
         (!udp && ::listen(fd.get(), listen_backlog) != 0))
         return failed();
     return fd;
+}
+
+void set_defer_accept(int fd, const proxycfg::Service& service) {
+    // accept returns once the client's first bytes are in, so the session reads them at
+    // once instead of waiting for an event saying so. A client silent for longer than
+    // this is accepted anyway when the kernel's next SYN-ACK is answered (about a second
+    // later); the handshake deadline then runs as usual. Services whose server speaks
+    // first must accept at once: their clients wait for its greeting.
+    int seconds = client_speaks_first(service.type) ? defer_accept_seconds : 0;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds);
 }
 
 std::uint16_t local_port(int fd) {

@@ -24,6 +24,14 @@ inline bool served(proxycfg::ServiceType type) {
            type == ServiceType::smtpp || type == ServiceType::ftppr || type == ServiceType::admin;
 }
 
+// The served types whose client always speaks first (a SOCKS greeting, an HTTP request):
+// their listeners defer accepts until the first bytes arrive, and a new session reads at
+// once. Services whose server greets first (pop3p, smtpp, ftppr) or that relay whatever
+// comes (tcppm) are accepted as soon as connected.
+inline bool client_speaks_first(proxycfg::ServiceType type) {
+    return type == proxycfg::ServiceType::socks || type == proxycfg::ServiceType::proxy;
+}
+
 // The served types that listen on a UDP socket.
 inline bool udp_service(proxycfg::ServiceType type) {
     return type == proxycfg::ServiceType::udppm || type == proxycfg::ServiceType::dnspr;
@@ -34,6 +42,10 @@ inline bool udp_service(proxycfg::ServiceType type) {
 // `err`, the errno, when given) when it cannot.
 std::optional<UniqueFd> bind_listener(const proxycfg::Service& service, std::string& error,
                                       int* err = nullptr);
+
+// Sets or clears the deferred accept of a TCP listening socket for the service it now
+// listens for (a reload may hand a port's socket to a service of another type).
+void set_defer_accept(int fd, const proxycfg::Service& service);
 
 // Listens on the port a socket is bound to (tests and logs).
 std::uint16_t local_port(int fd);

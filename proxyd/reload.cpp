@@ -476,6 +476,7 @@ ReloadOutcome ReloadEngine::reload(const std::string& trigger, ReloadKind kind, 
     if (dry_run) return finish(ReloadOutcome::Result::dry_run);
     current_ = next;
     sockets_ = std::move(next_sockets->table);  // ports no service listens on any more close here
+    sockets_.settle(*next_model);
     outcome.generation = next->generation;
     std::fprintf(stderr,
                  "proxyd: reload (%s): generation %llu; sessions %llu checked, %llu kept, %llu "

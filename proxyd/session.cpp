@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access_log.hpp"
+#include "listener.hpp"
 #include "metrics.hpp"
 #include "proxycfg/bandlim.hpp"
 #include "proxycfg/connlim.hpp"
@@ -28,6 +29,8 @@ namespace {
 // EPOLLPRI too: urgent data stops a read short, so the relay must know of it before it
 // takes a short read for a drained socket.
 constexpr std::uint32_t socket_events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+// Events that say a socket may have bytes, a FIN or an error to read.
+constexpr std::uint32_t may_read_events = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI;
 constexpr std::chrono::seconds linger_time{2};
 
 }  // namespace
@@ -159,6 +162,13 @@ void Session::start() {
     set_deadline(timeout_of(timeouts().string_short()), result::handshake_timeout);
     in_first_handshake_ = true;
     host_.handshake_started(*this);
+    // Its listener deferred the accept until the client's first bytes came (bind_listener):
+    // they are read now, before the socket joins the epoll set, rather than one event later.
+    // A socket that joins with bytes in it reports them anyway, so none can be missed.
+    if (client_speaks_first(service_->type)) {
+        on_client_event();
+        if (phase_ == Phase::closed) return;
+    }
     if (!host_.loop().add(client_.get(), socket_events, &client_endpoint_)) {
         close(result::io_error, "cannot watch client socket");
         return;
@@ -219,6 +229,8 @@ void Session::check_timeout(Clock::time_point now) {
 
 void Session::dispatch(bool upstream, std::uint32_t events) {
     if (phase_ == Phase::closed) return;
+    if (!upstream && (events & may_read_events)) client_drained_ = false;
+    if (!upstream && (events & EPOLLPRI)) client_urgent_ = true;
     if (!upstream && client_backlog() > 0 && !flush_client()) {
         close(result::io_error, "client write failed");
         return;
@@ -226,7 +238,12 @@ void Session::dispatch(bool upstream, std::uint32_t events) {
     switch (phase_) {
         case Phase::handshake:
         case Phase::resolving:
-            if (!upstream) on_client_event();
+            // A first handshake that emptied the client's socket reads again on news of
+            // bytes, not on an event without any (the writable edge the socket reports on
+            // joining the epoll set after start's read).
+            if (!upstream &&
+                !(client_drained_ && in_first_handshake_ && client_speaks_first(service_->type)))
+                on_client_event();
             break;
         case Phase::connecting:
             if (upstream) {
@@ -264,7 +281,9 @@ void Session::dispatch(bool upstream, std::uint32_t events) {
     }
 }
 
-Session::ReadResult Session::read_from(int fd, std::string& into, std::size_t max) {
+Session::ReadResult Session::read_from(int fd, std::string& into, std::size_t max,
+                                       bool* drained) {
+    if (drained) *drained = false;
     if (into.size() >= max) return ReadResult::data;
     // Into the stack, then appended: growing the string first would zero-fill the whole
     // chunk (64 KiB for an HTTP read) on every read, and keep that capacity while idle.
@@ -275,11 +294,17 @@ Session::ReadResult Session::read_from(int fd, std::string& into, std::size_t ma
         if (n > 0) {
             into.append(chunk, static_cast<std::size_t>(n));
             touch();
+            // A stream socket's recv returns short only when its queue ran out, or at
+            // an urgent mark (see client_urgent_).
+            if (drained) *drained = static_cast<std::size_t>(n) < want;
             return ReadResult::data;
         }
         if (n == 0) return ReadResult::eof;
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadResult::would_block;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (drained) *drained = true;
+            return ReadResult::would_block;
+        }
         return ReadResult::error;
     }
 }
@@ -709,6 +734,11 @@ void Session::start_relay(std::string to_upstream, std::string to_client) {
     chain_dial_.reset();
     next_candidate_ = 0;
     relay_.emplace(client_.get(), upstream_.get(), host_.pipes());
+    // The handshake's last read emptied the client's socket and no event since said
+    // otherwise: the relay waits for the next one instead of reading for an EAGAIN. (Bytes
+    // the client sent behind its request are in to_upstream, and then the relay is left to
+    // find out for itself.)
+    if (client_drained_ && to_upstream.empty()) relay_->note_events(false, 0);
     relay_->prime(std::move(to_upstream), std::move(to_client));
     if (connect_events_ != 0) relay_->note_events(true, connect_events_);
     apply_bandlimits(*host_.config());

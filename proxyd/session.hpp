@@ -141,9 +141,11 @@ class Session {
     virtual void log_close(int code, std::string_view reason);
 
     enum class ReadResult : std::uint8_t { data, would_block, eof, error };
-    ReadResult read_from(int fd, std::string& into, std::size_t max);
+    // `drained` (if given) says whether the read left the socket empty for now: it
+    // returned fewer bytes than asked for, or none (EAGAIN).
+    ReadResult read_from(int fd, std::string& into, std::size_t max, bool* drained = nullptr);
     ReadResult read_client(std::string& into, std::size_t max) {
-        return read_from(client_.get(), into, max);
+        return read_from(client_.get(), into, max, client_urgent_ ? nullptr : &client_drained_);
     }
     // Queues bytes for the client and writes what the socket takes now; false on error.
     bool send_client(std::string_view data);
@@ -312,6 +314,13 @@ class Session {
     bool in_first_handshake_ = false;
     bool silent_ = false;
     bool conn_limits_charged_ = false;
+    // The client's socket was left empty by the last read, and no event since said it
+    // has more: the edge-triggered loop reports the next byte or FIN as a new event, so
+    // reading before one could only say EAGAIN.
+    bool client_drained_ = false;
+    // The client sent urgent data: a read stops short at its mark with bytes still queued,
+    // so from then on a short read proves nothing.
+    bool client_urgent_ = false;
 };
 
 }  // namespace proxyd

@@ -320,6 +320,13 @@ TEST_CASE("one source flooding handshakes competes with itself, not with other s
         REQUIRE(fd >= 0);
         flood.push_back(fd);
     }
+    // Each starts a greeting it never finishes: a SOCKS listener defers accepts until the
+    // first bytes, so a silent connection would not be a handshake yet.
+    for (int fd : flood) {
+        pollfd w{fd, POLLOUT, 0};
+        REQUIRE(::poll(&w, 1, 2000) == 1);
+        REQUIRE(send_all(fd, std::string("\x05", 1)));
+    }
     // The service is full: the source's later handshakes displaced its own earlier ones.
     std::this_thread::sleep_for(500ms);
     std::size_t open = 0;

@@ -16,10 +16,13 @@ std::string config(const std::string& log, std::uint16_t port, const std::string
            "\nauth iponly\nallow *\nsocks -p" + std::to_string(port) + " -i127.0.0.1\n";
 }
 
+// A client that speaks: the socks listener defers a silent one's accept (and so its
+// refusal) for about a second.
 bool refused_at_once(std::uint16_t port) {
     Client c(port);
     std::string ignored;
-    return c.connected() && c.read_until_close(ignored, 1s) && ignored.empty();
+    return c.connected() && c.send(std::string("\x05\x01\x00", 3)) &&
+           c.read_until_close(ignored, 1s) && ignored.empty();
 }
 
 }  // namespace
