@@ -184,9 +184,14 @@ std::optional<Relay::Step> Relay::read_small(Direction& d, std::uint64_t& counte
     auto got = static_cast<std::size_t>(n);
     if (d.limit) d.limit->consume(got);
     if (quota_) charge_quota(d, got);
+    // The source's last bytes before its FIN (a short read once the FIN is queued): the
+    // next read is the EOF, in this same pump, and the shutdown or close it brings sends
+    // the FIN with these bytes in one segment rather than two, a wakeup less for the
+    // peer. Not under a limit or quota, which may stop this direction before that read.
+    int more = d.fin_queued && got < ask && !d.limit && !quota_ ? MSG_MORE : 0;
     std::size_t sent = 0;
     while (sent < got) {
-        auto w = ::send(d.to, buffer.data() + sent, got - sent, MSG_NOSIGNAL);
+        auto w = ::send(d.to, buffer.data() + sent, got - sent, MSG_NOSIGNAL | more);
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -233,6 +238,8 @@ Relay::Status Relay::pump(std::uint64_t& bytes_out, std::uint64_t& bytes_in) {
     std::uint32_t upstream = std::exchange(sides_[1], 0);
     if (client & closing_events) to_upstream_.closing = true;
     if (upstream & closing_events) to_client_.closing = true;
+    if ((client & (EPOLLRDHUP | EPOLLERR)) == EPOLLRDHUP) to_upstream_.fin_queued = true;
+    if ((upstream & (EPOLLRDHUP | EPOLLERR)) == EPOLLRDHUP) to_client_.fin_queued = true;
     // A direction runs when its source may have something to read (or is not known), or
     // its sink has room again for bytes it holds; otherwise it stays as it was (blocked
     // on its source, or done).

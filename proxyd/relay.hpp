@@ -100,6 +100,9 @@ class Relay {
         // The source reported a FIN, hangup, error or urgent data: a short read is no
         // proof it is drained, so this direction reads until EAGAIN from now on.
         bool closing = false;
+        // The source reported its FIN (EPOLLRDHUP, no error): everything it sent is queued,
+        // so a short read is the last one before EOF.
+        bool fin_queued = false;
         bool eof = false;
         bool shut = false;
         Throttle* limit = nullptr;
