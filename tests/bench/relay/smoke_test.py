@@ -25,7 +25,7 @@ OPTIONAL = {"rate-connect": ["squid", "tinyproxy"], "rate-get": ["squid", "tinyp
 
 
 def tables(output):
-    """phase -> {system: [median, min, cpu, ratio, failed]}"""
+    """phase -> {system: [median, min, cpu, ratio, failed(, client CPU for rates)]}"""
     found, phase = {}, None
     for line in output.splitlines():
         head = re.match(r"^([a-z-]+) \(", line)
