@@ -29,7 +29,8 @@
 # size themselves by CPU count (proxyd, HAProxy's nbthread) see their half.
 # Tunables: BENCH_PIN=0 (no pinning: everything shares every CPU), BENCH_MIB (1024), BENCH_SECONDS (2), BENCH_ROUNDS (5), BENCH_CLIENTS (64),
 # BENCH_INSTALL=0 (no apt-get of haproxy, dante-server, microsocks, squid, tinyproxy),
-# BENCH_SYSTEMS (only these, e.g. "direct splice proxyd squid tinyproxy"),
+# BENCH_SYSTEMS (only these, e.g. "direct splice proxyd squid tinyproxy"), BENCH_PHASES
+# (only these, e.g. "rate-socks rate-connect"),
 # BENCH_PROXYD (a built proxyd: skips the build), BUILD_DIR, BENCH_BIN_DIR (where the
 # load generator and floor are compiled), BENCH_TIME_WAIT_MAX, BENCH_VERBOSE=1 (each run
 # on stderr as it ends).
@@ -433,6 +434,7 @@ fi
 for round in $(seq "$ROUNDS"); do
     for spec in "${PHASES[@]}"; do
         read -r phase mode group <<<"$spec"
+        [ -z "${BENCH_PHASES:-}" ] || [[ " $BENCH_PHASES " == *" $phase "* ]] || continue
         systems=()
         for name in "${ORDER[@]}"; do [ -n "${SYS[$group:$name]:-}" ] && systems+=("$name"); done
         n=${#systems[@]}
