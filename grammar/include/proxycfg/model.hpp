@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -103,29 +102,17 @@ struct HostPattern {
     std::string to_string() const;
 };
 
-// Host patterns: the kind byte, then the text after a length prefix.
+// Host patterns: the kind byte, then the text as a name record (NameCodec).
 struct HostPatternCodec {
     using value_type = HostPattern;
-    static std::size_t size(const HostPattern& p) {
-        std::size_t n = LengthPrefix::clamp(p.text.size());
-        return 1 + LengthPrefix::size(n) + n;
-    }
+    static std::size_t size(const HostPattern& p) { return 1 + NameCodec::size(p.text); }
     static void encode(const HostPattern& p, unsigned char* out) {
-        std::size_t n = LengthPrefix::clamp(p.text.size());
         out[0] = static_cast<unsigned char>(p.kind);
-        out = LengthPrefix::write(n, out + 1);
-        if (n != 0) std::memcpy(out, p.text.data(), n);
+        NameCodec::encode(p.text, out + 1);
     }
-    static std::size_t length(const unsigned char* p) {
-        std::size_t header = 0;
-        std::size_t n = LengthPrefix::read(p + 1, header);
-        return 1 + header + n;
-    }
+    static std::size_t length(const unsigned char* p) { return 1 + NameCodec::length(p + 1); }
     static HostPattern decode(const unsigned char* p) {
-        std::size_t header = 0;
-        std::size_t n = LengthPrefix::read(p + 1, header);
-        return {static_cast<HostPattern::Kind>(p[0]),
-                {reinterpret_cast<const char*>(p + 1 + header), n}};
+        return {static_cast<HostPattern::Kind>(p[0]), NameCodec::decode(p + 1)};
     }
 };
 using HostPatternList = PackedList<HostPatternCodec>;
