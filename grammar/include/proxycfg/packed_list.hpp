@@ -167,7 +167,7 @@ class PackedList {
         return log2 == 0 ? load<std::uint32_t>(heap_bytes_at) : std::size_t{1} << log2;
     }
     void release() {
-        if (on_heap()) delete[] heap_block();
+        if (on_heap()) std::unique_ptr<unsigned char[]>{heap_block()}.reset();
     }
 
     void append_records(const unsigned char* records, std::size_t n, std::size_t count) {
@@ -194,16 +194,11 @@ class PackedList {
             store(heap_bytes_at, static_cast<std::uint32_t>(total));
         } else {
             std::size_t cap = exact ? total : std::bit_ceil(std::max<std::size_t>(total, 32));
-            auto* block = new unsigned char[cap];
-            if (old != 0) std::memcpy(block, data(), old);
-            try {
-                write(block + old);
-            } catch (...) {
-                delete[] block;
-                throw;
-            }
+            auto block = std::make_unique_for_overwrite<unsigned char[]>(cap);
+            if (old != 0) std::memcpy(block.get(), data(), old);
+            write(block.get() + old);
             release();
-            store(0, block);
+            store(0, block.release());  // owned by the list from here: release() frees it
             store(heap_bytes_at, static_cast<std::uint32_t>(total));
             raw_[capacity_at] = exact ? 0 : static_cast<unsigned char>(std::countr_zero(cap));
             raw_[tag_at] = heap_tag;
