@@ -96,8 +96,7 @@ void parse_targets(std::string_view field, IpRangeList& addresses, HostPatternLi
             ranges.push_back(*r);
         } else {
             lowered.assign(item);
-            for (char& c : lowered)
-                if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            lower_ascii(lowered);
             patterns.push_back(host_pattern(lowered));
         }
     }

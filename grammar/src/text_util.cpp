@@ -25,11 +25,15 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     return parts;
 }
 
-std::string to_lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+void lower_ascii(std::string& s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
         return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
     });
+}
+
+std::string to_lower(std::string_view s) {
+    std::string out(s);
+    lower_ascii(out);
     return out;
 }
 

@@ -23,6 +23,8 @@ inline auto split_items(std::string_view s, char sep) {
            });
 }
 std::string to_lower(std::string_view s);
+// to_lower in place (ASCII letters only), for a buffer reused across many items.
+void lower_ascii(std::string& s);
 // Levenshtein distance, or `limit` when it is `limit` or more (the callers only want
 // near misses, so a row that is already that far off ends the computation).
 std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit = 64);
