@@ -28,6 +28,17 @@ constexpr std::size_t kWarmAhead = std::size_t{8} << 20;
 constexpr std::size_t kWarmStep = std::size_t{2} << 20;
 constexpr auto kWarmPoll = std::chrono::milliseconds(2);
 
+// Addresses rounded to a whole unit (a page, a huge page: a power of two).
+std::uintptr_t align_down(std::uintptr_t p, std::uintptr_t unit) {
+    return p & ~(unit - 1);
+}
+std::uintptr_t align_up(std::uintptr_t p, std::uintptr_t unit) {
+    return align_down(p + unit - 1, unit);
+}
+std::uintptr_t page_size() {
+    return static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+}
+
 // The start of the main heap's unused top, where its next new memory comes from: the
 // break minus the top chunk (mallinfo2's keepcost).
 char* heap_top() {
@@ -37,9 +48,9 @@ char* heap_top() {
 }
 
 void warm(std::stop_token stop) {
-    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto page = page_size();
     auto page_down = [page](char* p) {
-        return reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(p) & ~(page - 1));
+        return reinterpret_cast<char*>(align_down(reinterpret_cast<std::uintptr_t>(p), page));
     };
     std::mutex m;
     std::condition_variable_any wake;
@@ -67,8 +78,8 @@ void warm(std::stop_token stop) {
 void advise_huge_pages(const void* data, std::size_t size) {
     if (size < kLargeBlock) return;
     auto begin = reinterpret_cast<std::uintptr_t>(data);
-    std::uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
-    std::uintptr_t last = (begin + size) & ~(kHugePage - 1);
+    std::uintptr_t first = align_up(begin, kHugePage);
+    std::uintptr_t last = align_down(begin + size, kHugePage);
     if (last <= first) return;
     // Without THP support the kernel refuses, and the pages stay small.
     ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
@@ -76,9 +87,8 @@ void advise_huge_pages(const void* data, std::size_t size) {
 
 BlockWarmer::BlockWarmer(void* data, std::size_t size) {
     if (size < kLargeBlock) return;
-    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    auto begin = (reinterpret_cast<std::uintptr_t>(data) + page - 1) & ~(page - 1);
-    auto end = (reinterpret_cast<std::uintptr_t>(data) + size) & ~(page - 1);
+    auto begin = align_up(reinterpret_cast<std::uintptr_t>(data), page_size());
+    auto end = align_down(reinterpret_cast<std::uintptr_t>(data) + size, page_size());
     thread_ = std::jthread([begin, end](std::stop_token stop) {
         for (auto at = end; at > begin && !stop.stop_requested();) {
             auto from = at - std::min<std::uintptr_t>(kWarmStep, at - begin);
