@@ -99,19 +99,20 @@ TEST_CASE("chroot: proxyd serves from inside the jail and reloads from there") {
     };
     Proxyd proxyd(jail, config("A"), {port});
     ::chmod(proxyd.config_path.c_str(), 0644);
-    pid_t pid = proxyd.process().pid();
-    char root[4096] = {};
-    auto n = ::readlink(("/proc/" + std::to_string(pid) + "/root").c_str(), root, sizeof root - 1);
-    CHECK(std::string(root, n > 0 ? static_cast<std::size_t>(n) : 0) == dir);
-    CHECK_THAT(read_file("/proc/" + std::to_string(pid) + "/status"),
-               Catch::Contains("Uid:\t65534\t65534"));
-
     std::string target = "http://127.0.0.1:" + std::to_string(http.port()) + "/j";
     CHECK(curl({"-x", "http://127.0.0.1:" + std::to_string(port), target}).body == "hello /j\n");
     // The log path is the one inside the jail.
     auto lines = wait_for_lines(jail.file("log/access.log"), 1);
     REQUIRE(!lines.empty());
     CHECK_THAT(lines.back(), Catch::StartsWith("A 0"));
+    // Only now: the port listens before the chroot and the setuid, and a request served
+    // proves both are done (proxyd accepts nothing before).
+    pid_t pid = proxyd.process().pid();
+    char root[4096] = {};
+    auto n = ::readlink(("/proc/" + std::to_string(pid) + "/root").c_str(), root, sizeof root - 1);
+    CHECK(std::string(root, n > 0 ? static_cast<std::size_t>(n) : 0) == dir);
+    CHECK_THAT(read_file("/proc/" + std::to_string(pid) + "/status"),
+               Catch::Contains("Uid:\t65534\t65534"));
 
     // A reload reads the configuration by its path inside the jail.
     jail.write("proxyd.cfg", config("B"));
