@@ -51,6 +51,7 @@ class Parser {
     const ParseOptions& options_;
     std::vector<std::string> stack_;  // canonical paths of the include chain
     std::vector<Token> line_tokens_;  // the current line's tokens before they are stored
+    bool stripped_suppression_ = false;  // the current line ended in a suppression comment
     std::map<std::string, FileId> dollar_files_;          // $file cache: users $f on many lines
     std::map<std::string, std::string> dollar_failures_;  // unreadable $files: why
     bool truncated_ = false;  // an unreadable $file cut the current line short
@@ -422,18 +423,34 @@ class Parser {
                    "error");
             return true;
         }
-        d.tokens = store_tokens();
+        if (bare_words()) {
+            d.set_line(line.data(), line_tokens_.size());
+        } else {
+            d.set_tokens(store_tokens());
+        }
         d.index = static_cast<std::uint32_t>(cfg_.directives.size());
-        check_directive(d);
+        LexedDirective lexed(d, line_tokens_);
+        check_directive(lexed);
+        d.id = lexed.id;
+        d.well_formed = lexed.well_formed;
         if (d.id == DirectiveId::plugin) cfg_.plugin_seen = true;
         bool stop = d.well_formed && d.id == DirectiveId::end;
-        if (stop) note_end(id, ln, d.tokens[0]);
+        if (stop) note_end(id, ln, lexed.tokens[0]);
         cfg_.directives.push_back(d);
         if (d.well_formed && d.id == DirectiveId::include) {
-            const Token& arg = d.tokens[1];
+            const Token& arg = lexed.tokens[1];
             include_file(std::string(arg.text()), arg.span(), depth);
         }
         return !stop;
+    }
+
+    // Whether the current line's tokens are its bare words, which a LexedDirective splits
+    // again from the text: then the directive keeps none (most lines of a large file).
+    bool bare_words() const {
+        if (stripped_suppression_ || lexed_.size() != line_tokens_.size()) return false;
+        for (const auto& t : line_tokens_)
+            if (t.quoted || t.from_file || t.has_dollar) return false;
+        return true;
     }
 
     // Lexes `line` into lexed_; false, with the error reported, for a quote left open.
@@ -455,6 +472,7 @@ class Parser {
     // A trailing "# proxyctl: disable=..." comment: drop it from the words and remember it.
     void strip_inline_suppression(FileId id, std::uint32_t ln, std::string_view line,
                                   std::uint32_t col_base) {
+        stripped_suppression_ = false;
         for (std::size_t i = 1; i < lexed_.size(); ++i) {
             const auto& t = lexed_[i];
             if (t.quoted || t.raw.empty() || t.raw.front() != '#') continue;
@@ -482,6 +500,7 @@ class Parser {
             cfg_.inline_suppressions.push_back(
                 {id, ln, t.offset + 1 + col_base, static_cast<std::uint32_t>(rest.size())});
             lexed_.resize(i);
+            stripped_suppression_ = true;
             return;
         }
     }
@@ -538,7 +557,7 @@ class Parser {
 
     // Looks the command up and checks its argument count; a line 3proxy refuses is
     // reported and marked not well formed.
-    void check_directive(Directive& d) {
+    void check_directive(LexedDirective& d) {
         const Token& cmd = d.tokens[0];
         std::size_t argc = d.tokens.size() - 1;
         const DirectiveInfo* info = find_directive(cmd.text());
@@ -607,7 +626,7 @@ class Parser {
 
     // True when every token was written on the directive's own line (no $file expansion),
     // so a fix-it can rewrite the text.
-    static bool written_on_one_line(const Directive& d) {
+    static bool written_on_one_line(const LexedDirective& d) {
         for (const auto& t : d.tokens)
             if (t.from_file || t.span().file != d.span.file || t.span().line != d.span.line)
                 return false;
@@ -617,7 +636,7 @@ class Parser {
     // force/noforce with words after it: 3proxy rejects the line. With a service word
     // first the author meant two lines, and the fix-it splits them; otherwise it drops the
     // words.
-    void toggle_with_arguments(const Directive& d) {
+    void toggle_with_arguments(const LexedDirective& d) {
         std::string name(d.name());
         const Token& first = d.args()[0];
         const DirectiveInfo* next = first.quoted ? nullptr : find_directive(first.text());
@@ -652,7 +671,7 @@ class Parser {
     }
 
     void wrong_arity(const DirectiveInfo& info, const Token& cmd, std::size_t argc,
-                     const Directive& d) {
+                     const LexedDirective& d) {
         std::string expected;
         if (info.min_args == info.max_args) {
             expected = info.min_args == 0 ? "no arguments"

@@ -46,14 +46,14 @@ class Resolver {
         // thread while the services are resolved; users() writes only the user tables.
         auto all_users = [this] {
             for (const auto& d : cfg_.directives)
-                if (d.well_formed && d.id == DirectiveId::users) users(d);
+                if (d.well_formed && d.id == DirectiveId::users) users(LexedDirective(d));
         };
         std::future<void> parallel;
         if (user_count >= kParallelUsers) parallel = std::async(std::launch::async, all_users);
         for (const auto& d : cfg_.directives) {
             if (!d.well_formed) continue;
             if (parallel.valid() && d.id == DirectiveId::users) continue;
-            apply(d);
+            apply(LexedDirective(d));
         }
         if (parallel.valid()) parallel.get();
         for (const auto& f : cfg_.files) {
@@ -127,15 +127,17 @@ class Resolver {
 
     // "Store one value" directives (nginx's conf_set_*_slot): the first argument, or true,
     // with the line that set it.
-    static void set_text(Setting<std::string>& setting, const Directive& d) {
+    static void set_text(Setting<std::string>& setting, const LexedDirective& d) {
         setting = {std::string(d.args()[0].text()), d.span};
     }
-    static void add_text(std::vector<Setting<std::string>>& list, const Directive& d) {
+    static void add_text(std::vector<Setting<std::string>>& list, const LexedDirective& d) {
         list.push_back({std::string(d.args()[0].text()), d.span});
     }
-    static void set_flag(Setting<bool>& setting, const Directive& d) { setting = {true, d.span}; }
+    static void set_flag(Setting<bool>& setting, const LexedDirective& d) {
+        setting = {true, d.span};
+    }
 
-    void apply(const Directive& d) {
+    void apply(const LexedDirective& d) {
         using D = DirectiveId;
         if (d.id == D::unknown) return;
         if (directive_info(d.id).scope == Scope::service) return service(d);
@@ -234,7 +236,7 @@ class Resolver {
         }
     }
 
-    void maxconn(const Directive& d) {
+    void maxconn(const LexedDirective& d) {
         const Token& t = d.args()[0];
         long long n = 0;
         if (!parse_int(t.text(), n) || n <= 0 || n > 1000000000) {
@@ -247,7 +249,7 @@ class Resolver {
         maxconn_ = {static_cast<int>(n), d.span};
     }
 
-    void parentretries(const Directive& d) {
+    void parentretries(const LexedDirective& d) {
         const Token& t = d.args()[0];
         long long n = 0;
         if (!parse_int(t.text(), n) || n <= 0 || n > 100) {
@@ -258,7 +260,7 @@ class Resolver {
         model_.globals.parentretries = {static_cast<int>(n), d.span};
     }
 
-    void external(const Directive& d) {
+    void external(const LexedDirective& d) {
         const Token& t = d.args()[0];
         auto ip = IpAddress::parse(t.text());
         if (!ip && !(t.has_dollar && !t.from_file)) {
@@ -271,7 +273,7 @@ class Resolver {
     }
 
     // setuid/setgid take a number or a user/group name.
-    void account(const Directive& d) {
+    void account(const LexedDirective& d) {
         const Token& t = d.args()[0];
         if (t.has_dollar && !t.from_file) return;
         bool user = d.id == DirectiveId::setuid;
@@ -280,7 +282,7 @@ class Resolver {
     }
 
     // Whether `t` names a user (or group) by name or by a number other than 0.
-    bool account_ok(const Directive& d, const Token& t, bool user) {
+    bool account_ok(const LexedDirective& d, const Token& t, bool user) {
         std::string_view v = t.text();
         long long n = 0;
         if (parse_int(v, n)) {
@@ -304,7 +306,7 @@ class Resolver {
     }
 
     // `chroot DIR [USER [GROUP]]`: only the first line counts, as in 3proxy.
-    void chroot(const Directive& d) {
+    void chroot(const LexedDirective& d) {
         if (model_.globals.chroot.span.valid()) return;
         auto args = d.args();
         for (const auto& t : args)
@@ -324,7 +326,7 @@ class Resolver {
 
     // Parses the ACL fields starting at args[first]; false if a field is invalid (3proxy
     // refuses the whole line).
-    bool acl_fields(const Directive& d, std::size_t first, AclEntry& e) {
+    bool acl_fields(const LexedDirective& d, std::size_t first, AclEntry& e) {
         auto args = d.args();
         FieldError err;
         for (std::size_t i = first, field = 0; i < args.size() && field < 8; ++i, ++field) {
@@ -380,7 +382,7 @@ class Resolver {
         return true;
     }
 
-    void acl_entry(const Directive& d, AclAction action, std::size_t first) {
+    void acl_entry(const LexedDirective& d, AclAction action, std::size_t first) {
         AclEntry e;
         e.action = action;
         e.span = d.span;
@@ -389,7 +391,7 @@ class Resolver {
         segment_->push_back(std::move(e));
     }
 
-    void redirect(const Directive& d) {
+    void redirect(const LexedDirective& d) {
         auto args = d.args();
         AclEntry e;
         e.action = AclAction::redirect;
@@ -411,7 +413,7 @@ class Resolver {
         segment_->push_back(std::move(e));
     }
 
-    void counter_file(const Directive& d) {
+    void counter_file(const LexedDirective& d) {
         auto args = d.args();
         CounterFile f;
         f.path = std::string(args[0].text());
@@ -423,7 +425,7 @@ class Resolver {
         model_.globals.counter_file = {std::move(f), d.span};
     }
 
-    void traffic_counter(const Directive& d) {
+    void traffic_counter(const LexedDirective& d) {
         std::string_view n = d.name();
         auto args = d.args();
         TrafficCounter c;
@@ -487,7 +489,7 @@ class Resolver {
         return key;
     }
 
-    void connlim(const Directive& d) {
+    void connlim(const LexedDirective& d) {
         auto args = d.args();
         ConnLimit limit;
         limit.exception = d.id == DirectiveId::noconnlim;
@@ -518,7 +520,7 @@ class Resolver {
         model_.globals.connlims.push_back(std::move(limit));
     }
 
-    void bandlimit(const Directive& d) {
+    void bandlimit(const LexedDirective& d) {
         std::string_view n = d.name();
         BandLimit b;
         b.out = n.ends_with("out");
@@ -548,7 +550,7 @@ class Resolver {
         model_.globals.bandlimits.push_back(std::move(b));
     }
 
-    void parent(const Directive& d) {
+    void parent(const LexedDirective& d) {
         auto args = d.args();
         if (segment_->empty() || segment_->back().action == AclAction::deny) {
             report(Rule::PX108, d.span,
@@ -590,7 +592,7 @@ class Resolver {
         last_entry_for_update()->parents.push_back(std::move(p));
     }
 
-    void modifier(const Directive& d) {
+    void modifier(const LexedDirective& d) {
         if (segment_->empty()) {
             report(Rule::PX110, d.span,
                    "'" + std::string(d.name()) +
@@ -611,7 +613,7 @@ class Resolver {
         }
     }
 
-    void auth(const Directive& d) {
+    void auth(const LexedDirective& d) {
         std::vector<AuthMethod> methods;
         std::vector<std::string> plugins;
         for (const auto& t : d.args()) {
@@ -635,7 +637,7 @@ class Resolver {
         auth_plugins_ = std::move(plugins);
     }
 
-    void users(const Directive& d) {
+    void users(const LexedDirective& d) {
         for (const auto& t : d.args()) {
             if (t.has_dollar && !t.from_file) continue;  // an unexpanded users $file
             User u;
@@ -674,7 +676,7 @@ class Resolver {
         }
     }
 
-    void log(const Directive& d) {
+    void log(const LexedDirective& d) {
         auto args = d.args();
         log_.enabled = true;
         log_.log_span = d.span;
@@ -687,7 +689,7 @@ class Resolver {
 
     // 3proxy matches the type words as substrings ("ip,user" works) and falls back to
     // user,pass when none is found, and to 600 s for a time that is absent or 0.
-    void authcache(const Directive& d) {
+    void authcache(const LexedDirective& d) {
         using B = AuthCacheSettings;
         static constexpr std::pair<std::string_view, B::Bits> words[] = {
             {"ip", B::ip},       {"user", B::user}, {"pass", B::pass},
@@ -721,7 +723,7 @@ class Resolver {
     }
 
     // 3proxy refuses a size under 256; the last line of each kind wins.
-    void nscache(const Directive& d) {
+    void nscache(const LexedDirective& d) {
         nscache_seen_ = true;
         const Token& t = d.args()[0];
         if (t.has_dollar && !t.from_file) return;
@@ -740,7 +742,7 @@ class Resolver {
 
     // A record before any nscache line goes nowhere in 3proxy, and in proxyd, which keeps
     // the meaning (PX112 says so).
-    void nsrecord(const Directive& d) {
+    void nsrecord(const LexedDirective& d) {
         const Token& name = d.args()[0];
         const Token& addr = d.args()[1];
         if ((name.has_dollar && !name.from_file) || (addr.has_dollar && !addr.from_file)) return;
@@ -755,7 +757,7 @@ class Resolver {
         model_.globals.ns_records.push_back({to_lower(name.text()), *ip, d.span});
     }
 
-    void timeouts(const Directive& d) {
+    void timeouts(const LexedDirective& d) {
         Timeouts t = model_.globals.timeouts.value;
         std::size_t i = 0;
         for (const auto& a : d.args()) {
@@ -778,7 +780,7 @@ class Resolver {
     }
 
     // Service options: one token each, value glued to the letter.
-    void service(const Directive& d) {
+    void service(const LexedDirective& d) {
         Service s;
         s.index = model_.services.size();
         auto type = service_type_from(d.name());
@@ -834,7 +836,7 @@ class Resolver {
     }
 
     // tcppm/udppm: LPORT HOST RPORT after the options; false when 3proxy refuses them.
-    bool mapper_ports(Service& s, const Directive& d, std::size_t i) {
+    bool mapper_ports(Service& s, const LexedDirective& d, std::size_t i) {
         auto args = d.args();
         std::size_t positional = args.size() - i;
         if (positional != 3) {
@@ -864,7 +866,7 @@ class Resolver {
     }
 
     // A word after the options that is not one: "-p 1080" gets a fix-it joining them.
-    void stray_argument(const Directive& d, std::size_t i) {
+    void stray_argument(const LexedDirective& d, std::size_t i) {
         auto args = d.args();
         const Token& t = args[i];
         std::string msg = "unexpected '" + printable(t.text()) + "' on a service line";
@@ -898,7 +900,7 @@ class Resolver {
     }
 
     // One "-X..." word of a service line; false when 3proxy refuses it and the service.
-    bool option(Service& s, const Directive& d, std::size_t i) {
+    bool option(Service& s, const LexedDirective& d, std::size_t i) {
         const Token& t = d.args()[i];
         std::string_view v = t.text();
         char letter = v[1];
@@ -966,7 +968,7 @@ class Resolver {
     }
 
     // Is the word after args[i] a value, not the next option?
-    static bool value_follows(const Directive& d, std::size_t i) {
+    static bool value_follows(const LexedDirective& d, std::size_t i) {
         auto args = d.args();
         return i + 1 < args.size() && !args[i + 1].text().empty() && args[i + 1].text()[0] != '-';
     }

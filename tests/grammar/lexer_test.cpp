@@ -10,7 +10,9 @@
 
 namespace {
 
+using proxycfg::LexedDirective;
 using proxycfg::ParsedConfig;
+using proxycfg::Token;
 
 proxycfg::ParseResult parse(std::string text) {
     return proxycfg::parse_text("test.cfg", std::move(text));
@@ -19,7 +21,8 @@ proxycfg::ParseResult parse(std::string text) {
 std::vector<std::string> words(const ParsedConfig& c, std::size_t directive) {
     std::vector<std::string> out;
     if (directive >= c.directives.size()) return out;
-    for (const auto& t : c.directives[directive].tokens) out.emplace_back(t.text());
+    LexedDirective d(c.directives[directive]);
+    for (const auto& t : d.tokens) out.emplace_back(t.text());
     return out;
 }
 
@@ -64,7 +67,7 @@ TEST_CASE("quoting can start and stop inside a word", "[grammar][lexer]") {
     auto r = parse("system x\"y z\"w\n");
     REQUIRE(r.config.directives.size() == 1);
     CHECK(words(r.config, 0) == W{"system", "xy zw"});
-    const auto& tok = r.config.directives[0].tokens[1];
+    const Token tok = LexedDirective(r.config.directives[0]).tokens[1];
     CHECK(tok.quoted);
     CHECK(tok.span().column == 8);
     CHECK(tok.span().length == 7);  // as written, quotes included
@@ -81,7 +84,7 @@ TEST_CASE("whitespace and '$' inside quotes are literal", "[grammar][lexer]") {
     auto r = parse("users \"bob:CR:$1$salt$hash\" \"a b\"\n");
     REQUIRE(r.config.directives.size() == 1);
     CHECK(words(r.config, 0) == W{"users", "bob:CR:$1$salt$hash", "a b"});
-    CHECK_FALSE(r.config.directives[0].tokens[1].has_dollar);
+    CHECK_FALSE(LexedDirective(r.config.directives[0]).tokens[1].has_dollar);
     CHECK(r.config.diagnostics.empty());
 }
 
@@ -172,7 +175,7 @@ TEST_CASE("a UTF-8 byte order mark is PX014 and the first directive still parses
     CHECK(d->span.length == 3);
     REQUIRE(r.config.directives.size() == 1);
     CHECK(words(r.config, 0) == W{"nserver", "8.8.8.8"});
-    CHECK(r.config.directives[0].tokens[0].span().column == 4);
+    CHECK(LexedDirective(r.config.directives[0]).tokens[0].span().column == 4);
     CHECK(count_code(r.config, "PX001") == 0);
 }
 

@@ -16,7 +16,9 @@
 namespace {
 
 namespace fs = std::filesystem;
+using proxycfg::LexedDirective;
 using proxycfg::ParsedConfig;
+using proxycfg::Token;
 using W = std::vector<std::string>;
 
 // A fresh directory for the files of one test, removed afterwards.
@@ -49,7 +51,8 @@ proxycfg::ParseResult parse_in(const TempDir& dir, const std::string& main_text)
 W words(const ParsedConfig& c, std::size_t directive) {
     W out;
     if (directive >= c.directives.size()) return out;
-    for (const auto& t : c.directives[directive].tokens) out.emplace_back(t.text());
+    LexedDirective d(c.directives[directive]);
+    for (const auto& t : d.tokens) out.emplace_back(t.text());
     return out;
 }
 
@@ -283,7 +286,7 @@ TEST_CASE("$file inlines a users file; LF separates in included text", "[grammar
     INFO(summary(r.config));
     REQUIRE(r.config.directives.size() == 1);
     CHECK(words(r.config, 0) == W{"users", "alice:CL:a", "bob:CL:b", "carol:CL:c"});
-    const auto& carol = r.config.directives[0].tokens[3];
+    const Token carol = LexedDirective(r.config.directives[0]).tokens[3];
     CHECK(carol.from_file);
     CHECK(carol.span().file != r.config.main_file);
     CHECK(carol.span().line == 2);
@@ -447,7 +450,7 @@ TEST_CASE("with includes not followed, $file words are kept unexpanded", "[gramm
     auto r = proxycfg::parse_text("t.cfg", "users $/etc/3proxy/passwd\n", o);
     CHECK(r.config.diagnostics.empty());
     REQUIRE(r.config.directives.size() == 1);
-    CHECK(r.config.directives[0].tokens[1].has_dollar);
+    CHECK(LexedDirective(r.config.directives[0]).tokens[1].has_dollar);
 }
 
 // --- include

@@ -2,6 +2,7 @@
 // executes them, with `include` and `$file` already expanded.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -65,16 +66,66 @@ class Token {
 };
 static_assert(sizeof(Token) == 24);
 
+// One command line. Most lines keep no tokens: a line of bare words (no quotes, no `$`,
+// no trailing suppression comment) is split again from the source text when a reader
+// asks, which is cheaper than holding 24 bytes per word for the whole load. The other
+// lines keep the tokens the parser made. LexedDirective gives a directive's tokens.
 struct Directive {
-    std::span<const Token> tokens;          // tokens[0] is the command word
     SourceSpan span;                        // the whole line
     std::uint32_t index = 0;                // position in ParsedConfig::directives
     bool well_formed = true;                // known directive with a valid argument count
     DirectiveId id = DirectiveId::unknown;  // of the command word, whatever the arity
 
+    std::string_view name() const;  // the command word (unquoted)
+    std::size_t argc() const { return count_ == 0 ? 0 : count_ - 1; }
+    // Whether the line kept its tokens: only such lines have quoted, `$` or $file tokens.
+    bool keeps_tokens() const { return stored_; }
+
+    // How the parser records the tokens: `line` is the start of the line's text in its
+    // SourceFile (at span.column), split again on demand into `count` bare words...
+    void set_line(const char* line, std::size_t count) {
+        source_ = line;
+        count_ = static_cast<std::uint32_t>(count);
+        stored_ = false;
+    }
+    // ...or tokens kept in storage that outlives the directive.
+    void set_tokens(std::span<const Token> tokens) {
+        source_ = tokens.data();
+        count_ = static_cast<std::uint32_t>(tokens.size());
+        stored_ = true;
+    }
+
+  private:
+    friend class LexedDirective;
+    const void* source_ = nullptr;  // const char* line, or const Token* when stored_
+    std::uint32_t count_ = 0;
+    bool stored_ = false;
+};
+static_assert(sizeof(Directive) <= 40);
+
+// A directive with its tokens at hand: split from the source line, or the stored ones.
+// Tokens are self-contained values (their texts point into the sources or the arena),
+// so copies of them outlive this object; the span does not. Not copyable: the span may
+// point into this object.
+class LexedDirective : public Directive {
+  public:
+    explicit LexedDirective(const Directive& d);
+    // A view of tokens the caller holds (the parser's current line).
+    LexedDirective(const Directive& d, std::span<const Token> words)
+        : Directive(d), tokens(words) {}
+    LexedDirective(const LexedDirective&) = delete;
+    LexedDirective& operator=(const LexedDirective&) = delete;
+
+    std::span<const Token> tokens;  // tokens[0] is the command word
+
     std::string_view name() const { return tokens.empty() ? std::string_view{} : tokens[0].text(); }
     std::span<const Token> args() const { return tokens.empty() ? tokens : tokens.subspan(1); }
     std::size_t argc() const { return tokens.empty() ? 0 : tokens.size() - 1; }
+
+  private:
+    static constexpr std::size_t kInline = 16;  // most lines have fewer words
+    std::array<Token, kInline> inline_;
+    std::vector<Token> overflow_;
 };
 
 // A `# proxyctl: disable=PX101,PX102` comment. A comment on a line of its own applies to
@@ -134,8 +185,9 @@ struct ParsedConfig {
     bool main_file_binary = false;
     Diagnostics diagnostics;  // syntax (PX0xx) findings
 
-    // Storage behind tokens and unquoted texts; stable addresses. Tokens live in chunks
-    // that never reallocate, so directives can point into them while parsing goes on.
+    // Storage behind the tokens of lines that keep theirs, and unquoted texts; stable
+    // addresses. Tokens live in chunks that never reallocate, so directives can point
+    // into them while parsing goes on.
     std::vector<std::vector<Token>> token_chunks;
     std::deque<std::string> arena;
 

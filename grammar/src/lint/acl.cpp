@@ -58,7 +58,7 @@ int acl_field_offset(DirectiveId id) {
     }
 }
 
-const Token* acl_field(const Directive& d, int field) {
+const Token* acl_field(const LexedDirective& d, int field) {
     int first = acl_field_offset(d.id);
     if (first < 0) return nullptr;
     auto index = static_cast<std::size_t>(first + field);
@@ -84,7 +84,10 @@ void for_each_item(std::string_view text, F f) {
 // An entry with an unexpanded $file field: the resolver read that field as '*', so
 // coverage claims about it would be guesses.
 bool opaque(const Context& ctx, const AclEntry& e) {
-    for (const auto& t : ctx.directive(e.directive).args())
+    const Directive& line = ctx.directive(e.directive);
+    if (!line.keeps_tokens()) return false;  // bare words: no '$'
+    LexedDirective d(line);
+    for (const auto& t : d.args())
         if (t.has_dollar && !t.from_file) return true;
     return false;
 }
@@ -181,7 +184,7 @@ bool is_catch_all(const AclEntry& e) {
 }
 
 std::string describe_entry(const Context& ctx, const AclEntry& e) {
-    const Directive& d = ctx.directive(e.directive);
+    LexedDirective d(ctx.directive(e.directive));
     std::string s(d.name());
     for (const auto& t : d.args()) s += " " + printable(t.text());
     if (s.size() > 60) s = s.substr(0, 57) + "...";
@@ -292,9 +295,11 @@ void check_acl_users(Context& ctx) {
         if (diag.is(Rule::PX011))
             failed_lines.insert(std::uint64_t{diag.span.file} << 32 | diag.span.line);
     }
-    for (const auto& d : ctx.cfg.directives) {
-        if (d.id != DirectiveId::users) continue;
-        if (failed_lines.count(std::uint64_t{d.span.file} << 32 | d.span.line)) return;
+    for (const auto& line : ctx.cfg.directives) {
+        if (line.id != DirectiveId::users) continue;
+        if (failed_lines.count(std::uint64_t{line.span.file} << 32 | line.span.line)) return;
+        if (!line.keeps_tokens()) continue;  // bare words: no '$'
+        LexedDirective d(line);
         for (const auto& t : d.args())
             if (t.has_dollar && !t.from_file) return;
     }
@@ -337,7 +342,7 @@ void check_acl_users(Context& ctx) {
     // Names are looked up in batches (UserTable::find_many): with hundreds of thousands of
     // users nearly every lookup misses the cache, and a batch overlaps the misses.
     struct Item {
-        const Token* token;
+        Token token;
         std::size_t offset;
     };
     std::vector<Item> items;
@@ -347,7 +352,7 @@ void check_acl_users(Context& ctx) {
         found.resize(names.size());
         ctx.model.users.find_many(ctx.model.user_definitions, names, found);
         for (std::size_t i = 0; i < names.size(); ++i)
-            if (found[i] == UserTable::npos) unknown(*items[i].token, names[i], items[i].offset);
+            if (found[i] == UserTable::npos) unknown(items[i].token, names[i], items[i].offset);
         items.clear();
         names.clear();
     };
@@ -355,12 +360,12 @@ void check_acl_users(Context& ctx) {
     for (const auto& s : ctx.model.services) {
         for (const auto& e : s.acl.entries()) {
             if (e.users.empty() || !seen.insert(e.directive)) continue;
-            const Directive& d = ctx.directive(e.directive);
+            LexedDirective d(ctx.directive(e.directive));
             const Token* t = acl_field(d, 0);
             if (!t || (t->has_dollar && !t->from_file)) continue;
             for_each_item(t->text(), [&](std::string_view name, std::size_t offset) {
                 if (name == "*" || name == "-") return;
-                items.push_back({t, offset});
+                items.push_back({*t, offset});
                 names.push_back(name);
             });
             if (names.size() >= kBatch) flush();
@@ -465,8 +470,9 @@ void check_acl_auth(Context& ctx) {
 
 // Field syntax that parses but does not mean what it looks like (docs/language.md, "ACL fields").
 void check_acl_field_forms(Context& ctx) {
-    for (const auto& d : ctx.cfg.directives) {
-        if (!d.well_formed || acl_field_offset(d.id) < 0) continue;
+    for (const auto& line : ctx.cfg.directives) {
+        if (!line.well_formed || acl_field_offset(line.id) < 0) continue;
+        LexedDirective d(line);
         for (int field = 1; field <= 2; ++field) {
             const Token* t = acl_field(d, field);
             if (!t || (t->has_dollar && !t->from_file) || t->text() == "*") continue;

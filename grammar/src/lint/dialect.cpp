@@ -27,7 +27,7 @@ void check_proxyd_directives(Context& ctx) {
     for (const auto& d : ctx.cfg.directives) {
         const DirectiveInfo* info = info_of(d);
         if (!info || info->support == Support::implemented) continue;
-        const Token& cmd = d.tokens[0];
+        const Token cmd = LexedDirective(d).tokens[0];
         std::string name(info->name);
         if (info->scope == Scope::service) {
             if (info->support == Support::unsupported)
@@ -51,8 +51,9 @@ void check_proxyd_directives(Context& ctx) {
 void check_proxyd_parents(Context& ctx) {
     static constexpr std::string_view served[] = {"tcp",    "http",    "connect", "connect+",
                                                   "socks4", "socks4+", "socks5",  "socks5+"};
-    for (const auto& d : ctx.cfg.directives) {
-        if (d.id != DirectiveId::parent || !d.well_formed || d.args().size() < 2) continue;
+    for (const auto& line : ctx.cfg.directives) {
+        if (line.id != DirectiveId::parent || !line.well_formed || line.argc() < 2) continue;
+        LexedDirective d(line);
         const Token& type = d.args()[1];
         if (std::find(std::begin(served), std::end(served), type.text()) != std::end(served))
             continue;
@@ -74,8 +75,9 @@ void check_proxyd_passwords(Context& ctx) {
 }
 
 void check_proxyd_auth(Context& ctx) {
-    for (const auto& d : ctx.cfg.directives) {
-        if (d.id != DirectiveId::auth || !d.well_formed) continue;
+    for (const auto& line : ctx.cfg.directives) {
+        if (line.id != DirectiveId::auth || !line.well_formed) continue;
+        LexedDirective d(line);
         for (const auto& t : d.args()) {
             auto m = auth_method_from(t.text());
             // Unknown words without a plugin are a syntax error (PX021); with one they are
@@ -140,9 +142,10 @@ void check_3proxy_counter_order(Context& ctx) {
             (d.id != DirectiveId::countin && d.id != DirectiveId::countout &&
              d.id != DirectiveId::countall))
             continue;
-        ctx.report(Rule::PX510, d.tokens[0].span(),
-                   "'" + std::string(d.name()) + "' above 'counter': 3proxy does not load its saved "
-                   "count, so it starts from zero at every start and reload")
+        ctx.report(Rule::PX510, LexedDirective(d).tokens[0].span(),
+                   "'" + std::string(d.name()) +
+                       "' above 'counter': 3proxy does not load its saved "
+                       "count, so it starts from zero at every start and reload")
             .notes.push_back({counter->span, "the counter file is opened here"});
     }
 }
@@ -152,8 +155,9 @@ void check_3proxy_counter_order(Context& ctx) {
 // 3proxy's cache keeps a removed user's login for its whole time (PX217 there); proxyd's
 // does not. Said once per auth line, so an operator moving a 3proxy config knows.
 void check_proxyd_cache(Context& ctx) {
-    for (const auto& d : ctx.cfg.directives) {
-        if (d.id != DirectiveId::auth || !d.well_formed) continue;
+    for (const auto& line : ctx.cfg.directives) {
+        if (line.id != DirectiveId::auth || !line.well_formed) continue;
+        LexedDirective d(line);
         for (const auto& t : d.args()) {
             if (auth_method_from(t.text()) != AuthMethod::cache) continue;
             ctx.report(Rule::PX508, t.span(),

@@ -22,13 +22,16 @@ bool is_service_word(const Token& t) {
 
 // `force socks -p3128`: a toggle with a service written on its line.
 bool toggle_with_service(const Directive& d) {
-    return is_toggle(d) && d.argc() > 0 && is_service_word(d.args()[0]);
+    return is_toggle(d) && d.argc() > 0 && is_service_word(LexedDirective(d).args()[0]);
 }
 
 // A service line as the author meant it: malformed ones count too, so one typo does not
 // turn every toggle above it into "after the last service".
 bool starts_service(const Directive& d) {
-    return (!d.tokens.empty() && is_service_word(d.tokens[0])) || toggle_with_service(d);
+    // The id is the command word's; only lines that kept their tokens can have it quoted.
+    if (d.id != DirectiveId::unknown && directive_info(d.id).scope == Scope::service)
+        return !d.keeps_tokens() || !LexedDirective(d).tokens[0].quoted;
+    return toggle_with_service(d);
 }
 
 // Lines that set up a service block: the ACL, its auth and the per-service settings.
@@ -57,7 +60,9 @@ struct Event {
 std::string service_name(const Context& ctx, const Directive& d) {
     for (const auto& s : ctx.model.services)
         if (s.directive == d.index) return "'" + s.label + "'";
-    return "'" + std::string(toggle_with_service(d) ? d.args()[0].text() : d.name()) + "'";
+    return "'" +
+           std::string(toggle_with_service(d) ? LexedDirective(d).args()[0].text() : d.name()) +
+           "'";
 }
 
 std::string line_of(SourceSpan s) {

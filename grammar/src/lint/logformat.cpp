@@ -82,16 +82,18 @@ void check_template(Context& ctx, const Token& token, std::string_view format) {
 }  // namespace
 
 void check_logformat(Context& ctx) {
-    for (const auto& d : ctx.cfg.directives) {
-        if (!d.well_formed) continue;
-        if (d.id == DirectiveId::logformat) {
+    for (const auto& line : ctx.cfg.directives) {
+        if (!line.well_formed) continue;
+        if (line.id == DirectiveId::logformat) {
+            LexedDirective d(line);
             const Token& t = d.args()[0];
             if (t.has_dollar && !t.from_file) continue;  // an unexpanded $file
             check_template(ctx, t, t.text());
             continue;
         }
-        const DirectiveInfo* info = info_of(d);
+        const DirectiveInfo* info = info_of(line);
         if (!info || info->scope != Scope::service) continue;
+        LexedDirective d(line);
         for (const auto& t : d.args()) {
             std::string_view v = t.text();
             if (v.size() < 2 || v[0] != '-') break;  // options come first

@@ -147,9 +147,13 @@ void check_globals(Context& ctx) {
     const Directive* first_log_file = nullptr;
     std::size_t nservers = 0;
     const Directive* first_nserver = nullptr;
-    for (const auto& d : ctx.cfg.directives) {
-        if (!d.well_formed) continue;
-        auto args = d.args();
+    for (const auto& line : ctx.cfg.directives) {
+        if (!line.well_formed || (line.id != DirectiveId::log && line.id != DirectiveId::nserver &&
+                                  line.id != DirectiveId::timeouts))
+            continue;
+        const Directive& d = line;
+        LexedDirective lexed(line);
+        auto args = lexed.args();
         if (d.id == DirectiveId::log && !args.empty()) {
             if (args.size() > 1) {
                 const Token& r = args[1];
@@ -227,8 +231,12 @@ void check_relative_paths(Context& ctx) {
                        "' is relative: 3proxy resolves it against its working directory, not "
                        "the configuration's directory");
     };
-    for (const auto& d : ctx.cfg.directives) {
-        if (!d.well_formed || d.argc() == 0) continue;
+    for (const auto& line : ctx.cfg.directives) {
+        if (!line.well_formed || line.argc() == 0) continue;
+        if (line.id != DirectiveId::include && line.id != DirectiveId::pidfile &&
+            line.id != DirectiveId::log)
+            continue;
+        LexedDirective d(line);
         std::string_view name = d.name();
         const Token& a = d.args()[0];
         if (d.id == DirectiveId::include || d.id == DirectiveId::pidfile) {

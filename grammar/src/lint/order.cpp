@@ -15,7 +15,7 @@ bool starts_service(const Directive& d) {
     const DirectiveInfo* info = info_of(d);
     if (info && info->scope == Scope::service) return true;
     if ((d.id == DirectiveId::force || d.id == DirectiveId::noforce) && d.argc() > 0) {
-        const DirectiveInfo* next = find_directive(d.args()[0].text());
+        const DirectiveInfo* next = find_directive(LexedDirective(d).args()[0].text());
         return next && next->scope == Scope::service;
     }
     return false;

@@ -70,7 +70,10 @@ void add_move_fixits(const Context& ctx, Diagnostic& diag, const Token& prev, So
 }
 
 void inline_comments(Context& ctx) {
-    for (const auto& d : ctx.cfg.directives) {
+    for (const auto& line : ctx.cfg.directives) {
+        // Words written on the line are the only ones that can start with '#' as written.
+        if (line_text(ctx, line.span).find('#') == std::string_view::npos) continue;
+        LexedDirective d(line);
         for (std::size_t k = 1; k < d.tokens.size(); ++k) {
             const Token& t = d.tokens[k];
             if (!starts_with_hash(ctx, t)) continue;
@@ -105,8 +108,9 @@ void inline_suppressions(Context& ctx) {
             Rule::PX013, s,
             "'#' after content is not a comment for 3proxy: this proxyctl suppression becomes "
             "arguments of the line; put it on its own line above");
-        if (it == by_line.end() || it->second->tokens.empty()) continue;
-        const Directive& d = *it->second;
+        if (it == by_line.end()) continue;
+        LexedDirective d(*it->second);
+        if (d.tokens.empty()) continue;
         diag.notes.push_back({d.tokens[0].span(), "3proxy reads the " + words(extra) +
                                                       " of the suppression as arguments of '" +
                                                       std::string(d.name()) + "'" +
@@ -120,8 +124,9 @@ void inline_suppressions(Context& ctx) {
 // 3proxy's `log` reads a target and a rotation letter and ignores any further word, which
 // is how a configuration flattened onto one line loses its directives without an error.
 void log_arguments(Context& ctx) {
-    for (const auto& d : ctx.cfg.directives) {
-        if (!d.well_formed || d.id != DirectiveId::log || d.argc() <= 2) continue;
+    for (const auto& line : ctx.cfg.directives) {
+        if (!line.well_formed || line.id != DirectiveId::log || line.argc() <= 2) continue;
+        LexedDirective d(line);
         auto args = d.args();
         std::size_t end = 2;
         while (end < args.size() && !starts_with_hash(ctx, args[end])) ++end;  // PX013's

@@ -20,10 +20,11 @@ bool can_authenticate(const User& u) {
 }
 
 // The token a user was defined by (users are defined one per token).
-const Token* token_of(const Context& ctx, const User& u) {
-    for (const auto& t : ctx.directive(u.directive).args())
-        if (t.span() == u.span) return &t;
-    return nullptr;
+std::optional<Token> token_of(const Context& ctx, const User& u) {
+    LexedDirective d(ctx.directive(u.directive));
+    for (const auto& t : d.args())
+        if (t.span() == u.span) return t;
+    return std::nullopt;
 }
 
 // A `users` token whose '$' is left unexpanded (includes not followed): the users in that
@@ -32,9 +33,10 @@ const Token* token_of(const Context& ctx, const User& u) {
 // from it, but the file usually exists where the proxy runs.
 bool has_unexpanded_user_file(const Context& ctx) {
     std::set<std::pair<std::uint32_t, std::uint32_t>> lines;
-    for (const auto& d : ctx.cfg.directives) {
-        if (d.id != DirectiveId::users) continue;
-        lines.insert({d.span.file, d.span.line});
+    for (const auto& line : ctx.cfg.directives) {
+        if (line.id != DirectiveId::users) continue;
+        lines.insert({line.span.file, line.span.line});
+        LexedDirective d(line);
         for (const auto& t : d.args())
             if (t.has_dollar && !t.from_file) return true;
     }
@@ -179,7 +181,7 @@ void check_malformed(Context& ctx) {
     for (const auto& u : ctx.model.user_definitions) {
         if (u.type == PasswordType::cl || u.type == PasswordType::cr || u.type == PasswordType::nt)
             continue;
-        const Token* t = token_of(ctx, u);
+        auto t = token_of(ctx, u);
         if (t && t->has_dollar && !t->from_file) continue;  // an unexpanded $file
         std::string name = printable(u.name);
         if (u.type == PasswordType::sys && u.name.find(':') != std::string::npos) {
@@ -241,7 +243,7 @@ void check_hashes(Context& ctx) {
                            "never matches it"
                          : "must be 32 upper-case hex digits";
             auto& d = ctx.report(Rule::PX215, u.span, msg);
-            const Token* t = token_of(ctx, u);
+            auto t = token_of(ctx, u);
             if (lower && t && t->verbatim()) {
                 // Unsafe: a hash that never matched then does.
                 d.fixits.push_back({t->sub_span(u.name.size() + 4, 32), to_upper_ascii(u.secret),
@@ -268,9 +270,10 @@ void check_unquoted_dollar(Context& ctx) {
     std::deque<std::string> arena;
     std::vector<LexToken> tokens;
     for (const auto& d : ctx.cfg.directives) {
-        if (d.id != DirectiveId::users || d.tokens[0].from_file) continue;
+        if (d.id != DirectiveId::users) continue;
         std::string_view line = ctx.cfg.file(d.span.file).line_text(d.span.line);
         if (line.find('$') == std::string_view::npos) continue;
+        if (LexedDirective(d).tokens[0].from_file) continue;
         std::uint32_t col_base = d.span.column - 1;
         if (col_base > line.size()) continue;
         line.remove_prefix(col_base);

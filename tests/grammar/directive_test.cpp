@@ -1,0 +1,140 @@
+// Directives that keep no tokens: a line of bare words is split again from the source when
+// a LexedDirective is made, and must give exactly the tokens the lexer gave at parse time.
+#include <catch2/catch.hpp>
+
+#include <deque>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "lexer.hpp"
+#include "proxycfg/parse.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using proxycfg::Directive;
+using proxycfg::LexedDirective;
+using proxycfg::Token;
+
+proxycfg::ParseResult parse(std::string text) {
+    return proxycfg::parse_text("test.cfg", std::move(text));
+}
+
+struct Word {
+    std::string text;
+    std::uint32_t line;
+    std::uint32_t column;
+    std::uint32_t length;
+    bool operator==(const Word&) const = default;
+};
+
+std::vector<Word> words_of(const Directive& d) {
+    LexedDirective lexed(d);
+    std::vector<Word> out;
+    for (const Token& t : lexed.tokens)
+        out.push_back({std::string(t.text()), t.span().line, t.span().column, t.span().length});
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("directive: a line of bare words keeps no tokens and splits back exactly") {
+    auto r = parse("nserver 8.8.8.8\n  \nallow\tu1,u2  *\t* 80,443\r\n");
+    REQUIRE(r.config.directives.size() == 2);
+    for (const auto& d : r.config.directives) CHECK_FALSE(d.keeps_tokens());
+    CHECK(words_of(r.config.directives[0]) ==
+          std::vector<Word>{{"nserver", 1, 1, 7}, {"8.8.8.8", 1, 9, 7}});
+    // Tabs and runs of spaces separate; the CR of a CRLF is not part of the last word.
+    CHECK(words_of(r.config.directives[1]) == std::vector<Word>{{"allow", 3, 1, 5},
+                                                                {"u1,u2", 3, 7, 5},
+                                                                {"*", 3, 14, 1},
+                                                                {"*", 3, 16, 1},
+                                                                {"80,443", 3, 18, 6}});
+    const Directive& allow = r.config.directives[1];
+    CHECK(allow.name() == "allow");
+    CHECK(allow.argc() == 4);
+    CHECK(LexedDirective(allow).argc() == 4);
+}
+
+TEST_CASE("directive: columns after a byte order mark count its three bytes") {
+    auto r = parse("\xEF\xBB\xBFnserver 8.8.8.8\n");
+    REQUIRE(r.config.directives.size() == 1);
+    CHECK_FALSE(r.config.directives[0].keeps_tokens());
+    CHECK(words_of(r.config.directives[0]) ==
+          std::vector<Word>{{"nserver", 1, 4, 7}, {"8.8.8.8", 1, 12, 7}});
+}
+
+TEST_CASE("directive: a line with more words than fit inline") {
+    std::string line = "users";
+    std::vector<Word> expected{{"users", 1, 1, 5}};
+    std::uint32_t column = 7;
+    for (int i = 0; i < 40; ++i) {
+        std::string word = "u" + std::to_string(i) + ":CL:p";
+        line += " " + word;
+        expected.push_back({word, 1, column, static_cast<std::uint32_t>(word.size())});
+        column += static_cast<std::uint32_t>(word.size()) + 1;
+    }
+    auto r = parse(line + "\n");
+    REQUIRE(r.config.directives.size() == 1);
+    CHECK_FALSE(r.config.directives[0].keeps_tokens());
+    CHECK(r.config.directives[0].argc() == 40);
+    CHECK(words_of(r.config.directives[0]) == expected);
+}
+
+TEST_CASE("directive: quoted, $ and suppressed lines keep the parser's tokens") {
+    auto r = parse(
+        "logformat \"L%t %U\"\n"
+        "users $missing\n"
+        "nserver 1.1.1.1 # proxyctl: disable=PX305\n");
+    REQUIRE(r.config.directives.size() == 3);
+    const auto& format = r.config.directives[0];
+    CHECK(format.keeps_tokens());
+    LexedDirective lexed(format);
+    REQUIRE(lexed.tokens.size() == 2);
+    CHECK(lexed.tokens[1].text() == "L%t %U");
+    CHECK(lexed.tokens[1].quoted);
+    CHECK(r.config.directives[1].keeps_tokens());
+    // The comment is not a word of the line; the stored tokens say so.
+    const auto& nserver = r.config.directives[2];
+    CHECK(nserver.keeps_tokens());
+    CHECK(nserver.argc() == 1);
+    CHECK(words_of(nserver) == std::vector<Word>{{"nserver", 3, 1, 7}, {"1.1.1.1", 3, 9, 7}});
+}
+
+TEST_CASE("directive: a quoted command word is the name without its quotes") {
+    auto r = parse("\"nserver\" 8.8.8.8\n");
+    REQUIRE(r.config.directives.size() == 1);
+    CHECK(r.config.directives[0].keeps_tokens());
+    CHECK(r.config.directives[0].name() == "nserver");
+}
+
+// Every line of the real-world corpus that keeps no tokens splits into what the lexer
+// makes of it.
+TEST_CASE("directive: bare-word lines of the corpus split as the lexer reads them") {
+    proxycfg::ParseOptions options;
+    options.follow_includes = false;
+    std::size_t bare = 0;
+    for (const auto& entry : fs::directory_iterator(PROXY_CORPUS_DIR)) {
+        auto r = proxycfg::parse_file(entry.path().string(), options);
+        for (const auto& d : r.config.directives) {
+            if (d.keeps_tokens()) continue;
+            ++bare;
+            std::string_view text = r.config.file(d.span.file).line_text(d.span.line);
+            text = text.substr(d.span.column - 1);
+            std::deque<std::string> arena;
+            std::vector<proxycfg::LexToken> lexed;
+            proxycfg::LexError error;
+            REQUIRE(proxycfg::lex(text, proxycfg::LexMode::line, arena, lexed, error));
+            std::vector<Word> expected;
+            for (const auto& t : lexed)
+                expected.push_back({std::string(t.text), d.span.line, t.offset + d.span.column,
+                                    static_cast<std::uint32_t>(t.raw.size())});
+            INFO(entry.path().filename().string() << ":" << d.span.line);
+            CHECK(words_of(d) == expected);
+            CHECK(d.name() == expected.front().text);
+            CHECK(d.argc() + 1 == expected.size());
+        }
+    }
+    CHECK(bare > 1000);
+}
