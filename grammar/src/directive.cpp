@@ -1,5 +1,6 @@
 // Tokens of lines that keep none: their bare words, split again from the source text.
 #include <cassert>
+#include <memory>
 
 #include "proxycfg/ast.hpp"
 
@@ -43,7 +44,7 @@ LexedDirective::LexedDirective(const Directive& d) : Directive(d) {
         if (i == n) break;
         std::size_t start = i;
         while (i < n && !is_line_space(line[i])) ++i;
-        Token& t = out[k++];
+        Token& t = *std::construct_at(out + k++);
         t.set_text({line + start, i - start});
         t.set_span({span.file, span.line, static_cast<std::uint32_t>(span.column + start),
                     static_cast<std::uint32_t>(i - start)});

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "grammar_rules.hpp"
 #include "lexer.hpp"
 #include "proxycfg/parse.hpp"
 
@@ -34,6 +35,29 @@ std::vector<Word> words_of(const Directive& d) {
     std::vector<Word> out;
     for (const Token& t : lexed.tokens)
         out.push_back({std::string(t.text()), t.span().line, t.span().column, t.span().length});
+    return out;
+}
+
+// The words of a line as the PEGTL grammar reads them (offset, raw text), without the
+// lexer's shortcut for lines without quotes.
+struct GrammarWord {
+    std::size_t offset;
+    std::string text;
+};
+template <typename Rule>
+struct collect : proxycfg::grammar::pegtl::nothing<Rule> {};
+template <>
+struct collect<proxycfg::grammar::token> {
+    template <typename Input>
+    static void apply(const Input& in, const char* base, std::vector<GrammarWord>& out) {
+        out.push_back({static_cast<std::size_t>(in.begin() - base), in.string()});
+    }
+};
+std::vector<GrammarWord> grammar_words(std::string_view line) {
+    namespace pegtl = proxycfg::grammar::pegtl;
+    pegtl::memory_input in(line.data(), line.size(), "");
+    std::vector<GrammarWord> out;
+    REQUIRE(pegtl::parse<proxycfg::grammar::command_line, collect>(in, line.data(), out));
     return out;
 }
 
@@ -109,9 +133,9 @@ TEST_CASE("directive: a quoted command word is the name without its quotes") {
     CHECK(r.config.directives[0].name() == "nserver");
 }
 
-// Every line of the real-world corpus that keeps no tokens splits into what the lexer
+// Every line of the real-world corpus that keeps no tokens splits into what the grammar
 // makes of it.
-TEST_CASE("directive: bare-word lines of the corpus split as the lexer reads them") {
+TEST_CASE("directive: bare-word lines of the corpus split as the grammar reads them") {
     proxycfg::ParseOptions options;
     options.follow_includes = false;
     std::size_t bare = 0;
@@ -122,14 +146,11 @@ TEST_CASE("directive: bare-word lines of the corpus split as the lexer reads the
             ++bare;
             std::string_view text = r.config.file(d.span.file).line_text(d.span.line);
             text = text.substr(d.span.column - 1);
-            std::deque<std::string> arena;
-            std::vector<proxycfg::LexToken> lexed;
-            proxycfg::LexError error;
-            REQUIRE(proxycfg::lex(text, proxycfg::LexMode::line, arena, lexed, error));
             std::vector<Word> expected;
-            for (const auto& t : lexed)
-                expected.push_back({std::string(t.text), d.span.line, t.offset + d.span.column,
-                                    static_cast<std::uint32_t>(t.raw.size())});
+            for (const auto& w : grammar_words(text))
+                expected.push_back({w.text, d.span.line,
+                                    static_cast<std::uint32_t>(w.offset) + d.span.column,
+                                    static_cast<std::uint32_t>(w.text.size())});
             INFO(entry.path().filename().string() << ":" << d.span.line);
             CHECK(words_of(d) == expected);
             CHECK(d.name() == expected.front().text);
@@ -137,4 +158,33 @@ TEST_CASE("directive: bare-word lines of the corpus split as the lexer reads the
         }
     }
     CHECK(bare > 1000);
+}
+
+// The lexer's shortcut for lines without quotes must read every such line as the grammar
+// does: random lines over the characters that matter.
+TEST_CASE("directive: the lexer's shortcut for lines without quotes reads as the grammar") {
+    static constexpr char kAlphabet[] = {'a', 'b', ' ', ' ', '\t', '\r', '\v', '\f', '$', '#', ','};
+    std::uint32_t seed = 12345;
+    auto next = [&seed] {
+        seed = seed * 1103515245 + 12345;
+        return (seed >> 16) & 0x7FFF;
+    };
+    for (int round = 0; round < 5000; ++round) {
+        std::string line;
+        for (std::size_t n = next() % 24; n > 0; --n) line += kAlphabet[next() % sizeof kAlphabet];
+        std::deque<std::string> arena;
+        std::vector<proxycfg::LexToken> lexed;
+        proxycfg::LexError error;
+        REQUIRE(proxycfg::lex(line, proxycfg::LexMode::line, arena, lexed, error));
+        auto expected = grammar_words(line);
+        INFO("line '" << line << "'");
+        REQUIRE(lexed.size() == expected.size());
+        for (std::size_t i = 0; i < lexed.size(); ++i) {
+            CHECK(lexed[i].offset == expected[i].offset);
+            CHECK(lexed[i].raw == expected[i].text);
+            CHECK(lexed[i].text == expected[i].text);
+            CHECK(lexed[i].dollar == expected[i].text.find('$'));
+            CHECK_FALSE(lexed[i].quoted);
+        }
+    }
 }

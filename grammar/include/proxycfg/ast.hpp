@@ -110,6 +110,7 @@ static_assert(sizeof(Directive) <= 40);
 class LexedDirective : public Directive {
   public:
     explicit LexedDirective(const Directive& d);
+    ~LexedDirective() = default;
     // A view of tokens the caller holds (the parser's current line).
     LexedDirective(const Directive& d, std::span<const Token> words)
         : Directive(d), tokens(words) {}
@@ -124,7 +125,11 @@ class LexedDirective : public Directive {
 
   private:
     static constexpr std::size_t kInline = 16;  // most lines have fewer words
-    std::array<Token, kInline> inline_;
+    // Left uninitialised (a union member is not constructed): a reader builds millions of
+    // these, and only the words a line has are written.
+    union {
+        std::array<Token, kInline> inline_;
+    };
     std::vector<Token> overflow_;
 };
 

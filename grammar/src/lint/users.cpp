@@ -36,6 +36,7 @@ bool has_unexpanded_user_file(const Context& ctx) {
     for (const auto& line : ctx.cfg.directives) {
         if (line.id != DirectiveId::users) continue;
         lines.insert({line.span.file, line.span.line});
+        if (!line.keeps_tokens()) continue;  // bare words: no '$'
         LexedDirective d(line);
         for (const auto& t : d.args())
             if (t.has_dollar && !t.from_file) return true;
