@@ -2,17 +2,10 @@
 #include <cassert>
 #include <memory>
 
+#include "bare_words.hpp"
 #include "proxycfg/ast.hpp"
 
 namespace proxycfg {
-namespace {
-
-// The lexer's separators on a command line (grammar_rules.hpp, line_space).
-bool is_line_space(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-}  // namespace
 
 std::string_view Directive::name() const {
     if (count_ == 0) return {};
@@ -37,18 +30,15 @@ LexedDirective::LexedDirective(const Directive& d) : Directive(d) {
     }
     // The parser kept no tokens only for lines of bare words: no quotes, no '$', so the
     // words are exactly the runs between separators.
-    const char* line = static_cast<const char*>(source_);
-    std::size_t n = span.length, i = 0, k = 0;
-    while (k < count_) {
-        while (i < n && is_line_space(line[i])) ++i;
-        if (i == n) break;
-        std::size_t start = i;
-        while (i < n && !is_line_space(line[i])) ++i;
+    std::string_view line(static_cast<const char*>(source_), span.length);
+    std::size_t k = 0;
+    for_each_bare_word(line, [&](std::size_t offset, std::size_t length) {
+        if (k == count_) return;
         Token& t = *std::construct_at(out + k++);
-        t.set_text({line + start, i - start});
-        t.set_span({span.file, span.line, static_cast<std::uint32_t>(span.column + start),
-                    static_cast<std::uint32_t>(i - start)});
-    }
+        t.set_text(line.substr(offset, length));
+        t.set_span({span.file, span.line, static_cast<std::uint32_t>(span.column + offset),
+                    static_cast<std::uint32_t>(length)});
+    });
     assert(k == count_);
     tokens = {out, k};
 }

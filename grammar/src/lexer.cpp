@@ -1,5 +1,6 @@
 #include "lexer.hpp"
 
+#include "bare_words.hpp"
 #include "grammar_rules.hpp"
 
 namespace proxycfg {
@@ -87,34 +88,20 @@ std::uint32_t unterminated_quote_offset(std::string_view input) {
     return static_cast<std::uint32_t>(opened);
 }
 
-bool is_line_space(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
 // A command line without quotes, nearly every line of a large file, is its runs of bare
 // characters between separators: the grammar's reading, without its machinery. False
 // (nothing appended) for a line the grammar must read.
 bool split_bare_line(std::string_view input, std::vector<LexToken>& out) {
     std::size_t before = out.size();
-    std::size_t i = 0, n = input.size();
-    while (i < n) {
-        while (i < n && is_line_space(input[i])) ++i;
-        if (i == n) break;
-        std::size_t start = i;
-        while (i < n && !is_line_space(input[i])) {
-            if (input[i] == '"' || input[i] == '\n') {
-                out.resize(before);
-                return false;
-            }
-            ++i;
-        }
+    bool bare = for_each_bare_word(input, [&](std::size_t offset, std::size_t length) {
         LexToken tok;
-        tok.raw = tok.text = input.substr(start, i - start);
-        tok.offset = static_cast<std::uint32_t>(start);
+        tok.raw = tok.text = input.substr(offset, length);
+        tok.offset = static_cast<std::uint32_t>(offset);
         tok.dollar = tok.raw.find('$');
         out.push_back(tok);
-    }
-    return true;
+    });
+    if (!bare) out.resize(before);
+    return bare;
 }
 
 }  // namespace

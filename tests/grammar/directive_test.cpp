@@ -163,15 +163,18 @@ TEST_CASE("directive: bare-word lines of the corpus split as the grammar reads t
 // The lexer's shortcut for lines without quotes must read every such line as the grammar
 // does: random lines over the characters that matter.
 TEST_CASE("directive: the lexer's shortcut for lines without quotes reads as the grammar") {
-    static constexpr char kAlphabet[] = {'a', 'b', ' ', ' ', '\t', '\r', '\v', '\f', '$', '#', ','};
+    // Other control bytes and bytes above 0x7F are word bytes; words long enough to be
+    // read eight bytes at a time.
+    static constexpr char kAlphabet[] = {'a',  'b',  'c',  'd', 'e', 'f', ' ',    ' ',    '\t',
+                                         '\r', '\v', '\f', '$', '#', ',', '\x01', '\x7F', '\xC3'};
     std::uint32_t seed = 12345;
     auto next = [&seed] {
         seed = seed * 1103515245 + 12345;
         return (seed >> 16) & 0x7FFF;
     };
-    for (int round = 0; round < 5000; ++round) {
+    for (int round = 0; round < 20000; ++round) {
         std::string line;
-        for (std::size_t n = next() % 24; n > 0; --n) line += kAlphabet[next() % sizeof kAlphabet];
+        for (std::size_t n = next() % 48; n > 0; --n) line += kAlphabet[next() % sizeof kAlphabet];
         std::deque<std::string> arena;
         std::vector<proxycfg::LexToken> lexed;
         proxycfg::LexError error;

@@ -340,19 +340,29 @@ void check_acl_users(Context& ctx) {
                 {span, *suggestion, "replace with '" + printable(*suggestion) + "'", true});
     };
     // Names are looked up in batches (UserTable::find_many): with hundreds of thousands of
-    // users nearly every lookup misses the cache, and a batch overlaps the misses.
+    // users nearly every lookup misses the cache, and a batch overlaps the misses. They come
+    // from the model's entries; only a name that is not found needs its line's tokens.
     struct Item {
-        Token token;
-        std::size_t offset;
+        std::uint32_t directive;
+        std::uint32_t nth;  // among the names of the entry's user list
     };
     std::vector<Item> items;
     std::vector<std::string_view> names;
     std::vector<std::uint32_t> found;
+    auto report_unknown = [&](const Item& item, std::string_view name) {
+        LexedDirective d(ctx.directive(item.directive));
+        const Token* t = acl_field(d, 0);
+        if (!t) return;
+        std::uint32_t nth = 0;
+        for_each_item(t->text(), [&](std::string_view, std::size_t offset) {
+            if (nth++ == item.nth) unknown(*t, name, offset);
+        });
+    };
     auto flush = [&] {
         found.resize(names.size());
         ctx.model.users.find_many(ctx.model.user_definitions, names, found);
         for (std::size_t i = 0; i < names.size(); ++i)
-            if (found[i] == UserTable::npos) unknown(items[i].token, names[i], items[i].offset);
+            if (found[i] == UserTable::npos) report_unknown(items[i], names[i]);
         items.clear();
         names.clear();
     };
@@ -360,14 +370,21 @@ void check_acl_users(Context& ctx) {
     for (const auto& s : ctx.model.services) {
         for (const auto& e : s.acl.entries()) {
             if (e.users.empty() || !seen.insert(e.directive)) continue;
-            LexedDirective d(ctx.directive(e.directive));
-            const Token* t = acl_field(d, 0);
-            if (!t || (t->has_dollar && !t->from_file)) continue;
-            for_each_item(t->text(), [&](std::string_view name, std::size_t offset) {
-                if (name == "*" || name == "-") return;
-                items.push_back({*t, offset});
-                names.push_back(name);
-            });
+            const Directive& line = ctx.directive(e.directive);
+            if (line.keeps_tokens()) {  // an unexpanded $file reads as '*'
+                LexedDirective d(line);
+                const Token* t = acl_field(d, 0);
+                if (!t || (t->has_dollar && !t->from_file)) continue;
+            }
+            // The list holds the field's non-empty items in order, as for_each_item gives them.
+            std::uint32_t nth = 0;
+            for (std::string_view name : e.users) {
+                if (name != "*" && name != "-") {
+                    items.push_back({e.directive, nth});
+                    names.push_back(name);
+                }
+                ++nth;
+            }
             if (names.size() >= kBatch) flush();
         }
     }
