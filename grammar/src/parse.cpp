@@ -4,12 +4,14 @@
 #include "proxycfg/parse.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <utility>
 
+#include "bare_words.hpp"
 #include "heap.hpp"
 #include "lexer.hpp"
 #include "proxycfg/directives.hpp"
@@ -48,10 +50,97 @@ class Parser {
         // (a large table only: zeroing them was a quarter of a large parse).
         BlockWarmer warmer(cfg_.directives.data(),
                            command_lines(cfg_.file(main)) * sizeof(Directive));
+        start_read_ahead(cfg_.file(main));
         parse_file(main, 0);
+        read_ahead_.request_stop();  // when `end` stopped the parse early
     }
 
   private:
+    // What the read-ahead found for a line: whether the parser would make it a
+    // well-formed directive of bare words with no finding and no side effect, and if so
+    // its command and word count. Such a line is added without being lexed again.
+    struct Ahead {
+        std::uint16_t words = 0;
+        DirectiveId id = DirectiveId::unknown;
+        bool plain = false;
+    };
+
+    // The line as parse_file reads it: without its LF (the BOM is line 1's, never read
+    // ahead).
+    static std::string_view line_at(const SourceFile& file, std::uint32_t ln) {
+        std::size_t begin = file.line_offsets[ln - 1];
+        std::size_t end = ln < file.line_count() ? file.line_offsets[ln] : file.text.size();
+        std::string_view line = std::string_view(file.text).substr(begin, end - begin);
+        if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+        return line;
+    }
+
+    // No quote, no '$' (a $file), no word after the first starting with '#' (a trailing
+    // suppression comment, or PX013's), at most 3proxy's word count, a known command with
+    // a valid argument count, and not include, end or plugin (they act on the parse).
+    static Ahead read_ahead(std::string_view line) {
+        if (line.empty() || line.size() > kMaxLineBytes || line.front() == '#' ||
+            is_space(line.front()))
+            return {};
+        std::size_t words = 0;
+        bool plain = true;
+        std::string_view command;
+        bool bare = for_each_bare_word(line, [&](std::size_t offset, std::size_t length) {
+            std::string_view word = line.substr(offset, length);
+            if (words++ == 0) command = word;
+            else if (word.front() == '#') plain = false;
+            if (word.find('$') != std::string_view::npos) plain = false;
+        });
+        if (!bare || !plain || words == 0 || words > kMaxTokensPerLine) return {};
+        const DirectiveInfo* info = find_directive(command);
+        if (!info || info->id == DirectiveId::include || info->id == DirectiveId::end ||
+            info->id == DirectiveId::plugin)
+            return {};
+        std::size_t argc = words - 1;
+        if (argc < info->min_args || argc > info->max_args) return {};
+        return {static_cast<std::uint16_t>(words), info->id, true};
+    }
+
+    // For a large main file, a second thread reads the lines of its second half ahead of
+    // the parser (read_ahead), publishing how far it got; the parser uses what is ready
+    // when it gets there and reads the rest itself, so the result never depends on timing.
+    void start_read_ahead(const SourceFile& file) {
+        if (file.text.size() < options_.read_ahead_bytes || file.line_count() < 2) return;
+        ahead_first_ = file.line_count() / 2 + 1;
+        ahead_.resize(file.line_count() - ahead_first_ + 1);
+        read_ahead_ = std::jthread([this, &file](std::stop_token stop) {
+            constexpr std::uint32_t kPublishEvery = 256;
+            for (std::uint32_t ln = ahead_first_; ln <= file.line_count(); ++ln) {
+                ahead_[ln - ahead_first_] = read_ahead(line_at(file, ln));
+                if ((ln - ahead_first_) % kPublishEvery == kPublishEvery - 1) {
+                    if (stop.stop_requested()) return;
+                    ahead_end_.store(ln + 1, std::memory_order_release);
+                }
+            }
+            ahead_end_.store(file.line_count() + 1, std::memory_order_release);
+        });
+    }
+
+    // The read-ahead's verdict on a line of the main file, when it is ready.
+    const Ahead* ahead_of(FileId id, std::uint32_t ln) const {
+        if (id != cfg_.main_file || ln < ahead_first_ || ahead_first_ == 0 ||
+            ln >= ahead_end_.load(std::memory_order_acquire))
+            return nullptr;
+        return &ahead_[ln - ahead_first_];
+    }
+
+    // What parse_line does for a plain line, without lexing it.
+    void add_plain_directive(FileId id, std::uint32_t ln, std::string_view line,
+                             std::uint32_t col_base, const Ahead& ahead) {
+        attach_pending_suppressions(id, ln);
+        Directive d;
+        d.span = line_span(id, ln, line, col_base);
+        d.set_line(line.data(), ahead.words);
+        d.index = static_cast<std::uint32_t>(cfg_.directives.size());
+        d.id = ahead.id;
+        cfg_.directives.push_back(d);
+    }
+
     // Lines that can hold a directive; blank, comment and indented lines hold none.
     static std::size_t command_lines(const SourceFile& file) {
         std::size_t n = 0;
@@ -66,6 +155,12 @@ class Parser {
     const ParseOptions& options_;
     std::vector<std::string> stack_;  // canonical paths of the include chain
     std::vector<Token> line_tokens_;  // the current line's tokens before they are stored
+    // The read-ahead of a large main file (start_read_ahead); the thread is declared after
+    // what it uses, so it stops before they go away.
+    std::vector<Ahead> ahead_;
+    std::uint32_t ahead_first_ = 0;  // the line of ahead_[0]; 0: no read-ahead
+    std::atomic<std::uint32_t> ahead_end_{0};
+    std::jthread read_ahead_;
     bool stripped_suppression_ = false;  // the current line ended in a suppression comment
     std::map<std::string, FileId> dollar_files_;          // $file cache: users $f on many lines
     std::map<std::string, std::string> dollar_failures_;  // unreadable $files: why
@@ -196,6 +291,10 @@ class Parser {
             }
             if (is_space(line.front())) {
                 note_indented(id, ln, line, col_base);
+                continue;
+            }
+            if (const Ahead* ahead = ahead_of(id, ln); ahead && ahead->plain) {
+                add_plain_directive(id, ln, line, col_base, *ahead);
                 continue;
             }
             bool last_line = ln == file.line_count();

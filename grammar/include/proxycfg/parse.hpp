@@ -1,6 +1,7 @@
 // Reading and tokenizing a configuration (the PEGTL grammar lives in src/grammar_rules.hpp).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -19,6 +20,9 @@ struct ParseOptions {
     // (configurations held in memory): true with `text` filled, or false with `error`
     // ("No such file or directory"). Paths are then compared as written, not resolved.
     std::function<bool(const std::string& path, std::string& text, std::string& error)> read_file;
+    // A main file of at least this many bytes has its second half read ahead on another
+    // CPU (the result is the same either way; tests lower it).
+    std::size_t read_ahead_bytes = std::size_t{16} << 20;
 };
 
 // Parses a file from disk. A file that cannot be read at all yields a ParsedConfig
