@@ -46,7 +46,9 @@ class Resolver {
         // thread while the services are resolved; users() writes only the user tables.
         auto all_users = [this] {
             for (const auto& d : cfg_.directives)
-                if (d.well_formed && d.id == DirectiveId::users) users(LexedDirective(d));
+                if (d.well_formed && d.id == DirectiveId::users) define_users(LexedDirective(d));
+            auto count = static_cast<std::uint32_t>(model_.user_definitions.size());
+            model_.users.assign_range(model_.user_definitions, 0, count);
         };
         std::future<void> parallel;
         if (user_count >= kParallelUsers) parallel = std::async(std::launch::async, all_users);
@@ -638,6 +640,15 @@ class Resolver {
     }
 
     void users(const LexedDirective& d) {
+        auto first = static_cast<std::uint32_t>(model_.user_definitions.size());
+        define_users(d);
+        auto last = static_cast<std::uint32_t>(model_.user_definitions.size());
+        model_.users.assign_range(model_.user_definitions, first, last);
+    }
+
+    // Appends the line's users to the definitions; users() or the users thread then makes
+    // them the effective ones, in order.
+    void define_users(const LexedDirective& d) {
         for (const auto& t : d.args()) {
             if (t.has_dollar && !t.from_file) continue;  // an unexpanded users $file
             User u;
@@ -666,13 +677,7 @@ class Resolver {
                     u.secret = std::string(v.substr(colon + 1));
                 }
             }
-            auto index = static_cast<std::uint32_t>(model_.user_definitions.size());
             model_.user_definitions.push_back(std::move(u));
-            std::uint32_t replaced = model_.users.assign(model_.user_definitions, index);
-            if (replaced != UserTable::npos) {
-                model_.user_definitions[index].previous = replaced;
-                model_.user_definitions[replaced].replaced = true;
-            }
         }
     }
 

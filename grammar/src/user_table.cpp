@@ -61,6 +61,31 @@ std::uint32_t UserTable::assign(const std::vector<User>& defs, std::uint32_t ind
     return replaced;
 }
 
+void UserTable::assign_range(std::vector<User>& defs, std::uint32_t first, std::uint32_t last) {
+    constexpr std::uint32_t kBatch = 16;
+    for (std::uint32_t base = first; base < last; base += kBatch) {
+        const std::uint32_t end = std::min(last, base + kBatch);
+        if ((size_ + (end - base)) * 4 > slots_.size() * 3)
+            grow(defs, capacity_for(size_ + (end - base)) * 2);
+        const std::size_t mask = slots_.size() - 1;
+        std::array<std::uint64_t, kBatch> hashes{};
+        for (std::uint32_t i = base; i < end; ++i) {
+            hashes[i - base] = hash_name(defs[i].name);
+            __builtin_prefetch(&slots_[hashes[i - base] & mask]);
+        }
+        for (std::uint32_t i = base; i < end; ++i) {
+            Slot& s = slots_[probe(defs, defs[i].name, hashes[i - base])];
+            if (s.index == 0) {
+                ++size_;
+            } else {
+                defs[i].previous = s.index - 1;
+                defs[s.index - 1].replaced = true;
+            }
+            s = {tag_of(hashes[i - base]), i + 1};
+        }
+    }
+}
+
 std::uint32_t UserTable::find(const std::vector<User>& defs, std::string_view name) const {
     if (slots_.empty()) return npos;
     const Slot& s = slots_[probe(defs, name, hash_name(name))];

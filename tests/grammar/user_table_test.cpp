@@ -91,3 +91,33 @@ TEST_CASE("the model lists effective users in file order", "[user_table]") {
     CHECK(users[1] == &m.user_definitions[2]);
     CHECK(m.find_user("bob") == &m.user_definitions[2]);
 }
+
+TEST_CASE("assigning a range gives what assigning one by one gives", "[user_table]") {
+    // Names repeat (within a batch and across batches); no reservation, so the table grows
+    // in the middle of ranges too.
+    std::vector<User> one_by_one, ranged;
+    for (int i = 0; i < 5000; ++i) {
+        std::string name = "u" + std::to_string((i * 7919) % 3001);
+        one_by_one.push_back(named(name));
+        ranged.push_back(named(name));
+    }
+    UserTable a, b;
+    for (std::uint32_t i = 0; i < one_by_one.size(); ++i) {
+        std::uint32_t replaced = a.assign(one_by_one, i);
+        if (replaced != UserTable::npos) {
+            one_by_one[i].previous = replaced;
+            one_by_one[replaced].replaced = true;
+        }
+    }
+    b.assign_range(ranged, 0, 7);  // a short range, then the rest in uneven pieces
+    b.assign_range(ranged, 7, 2500);
+    b.assign_range(ranged, 2500, 5000);
+    CHECK(a.size() == b.size());
+    CHECK(b.size() == 3001);
+    for (std::size_t i = 0; i < ranged.size(); ++i) {
+        INFO("definition " << i);
+        CHECK(ranged[i].previous == one_by_one[i].previous);
+        CHECK(ranged[i].replaced == one_by_one[i].replaced);
+        CHECK(b.find(ranged, ranged[i].name) == a.find(one_by_one, one_by_one[i].name));
+    }
+}
