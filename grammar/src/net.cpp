@@ -11,13 +11,17 @@ namespace {
 // Dotted-quad IPv4 exactly as inet_pton(AF_INET) reads it (four decimal octets, none above
 // 255, no leading zeros, nothing else), without the copy and the call: a large ACL has
 // millions of addresses. inet_pton stops at a NUL, so the text ends there too.
-bool parse_v4(std::string_view text, std::uint8_t* out) {
-    text = text.substr(0, text.find('\0'));
+// Reads up to a NUL, as inet_pton would; `nul` says whether it stopped at one.
+bool parse_v4(std::string_view text, std::uint8_t* out, bool& nul) {
     std::uint8_t octets[4] = {0, 0, 0, 0};
     unsigned count = 0;
     unsigned value = 0;
     bool saw_digit = false;
     for (char c : text) {
+        if (c == '\0') {
+            nul = true;
+            break;
+        }
         if (c >= '0' && c <= '9') {
             if (saw_digit && value == 0) return false;
             value = value * 10 + static_cast<unsigned>(c - '0');
@@ -45,10 +49,14 @@ bool parse_v4(std::string_view text, std::uint8_t* out) {
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
     if (text.empty() || text.size() > 63) return std::nullopt;
     IpAddress a;
-    if (text.find(':') == std::string_view::npos) {
-        if (!parse_v4(text, a.bytes.data())) return std::nullopt;
+    // A text with a ':' is IPv6. An IPv4 text read to its end has none (parse_v4 refuses
+    // one), so only a text cut at a NUL is searched: one pass over the usual IPv4 text.
+    bool nul = false;
+    bool v4 = parse_v4(text, a.bytes.data(), nul);
+    if (v4 && !(nul && text.find(':') != std::string_view::npos)) {
         a.family = Family::v4;
     } else {
+        if (text.find(':') == std::string_view::npos) return std::nullopt;
         char buf[64];
         std::memcpy(buf, text.data(), text.size());
         buf[text.size()] = '\0';

@@ -49,6 +49,13 @@ TEST_CASE("an IPv4 literal ends at a NUL, as a C string does", "[net]") {
     REQUIRE(a);
     CHECK(a->to_string() == "1.2.3.4");
     CHECK_FALSE(IpAddress::parse(std::string_view("1.2.3\0.4", 8)));
+    // A ':' anywhere makes the text IPv6, even after the NUL: then the part before the
+    // NUL is read as IPv6.
+    CHECK_FALSE(IpAddress::parse(std::string_view("1.2.3.4\0:x", 10)));
+    auto v6 = IpAddress::parse(std::string_view("::1\0.2", 6));
+    REQUIRE(v6);
+    CHECK(v6->family == IpAddress::Family::v6);
+    CHECK(v6->to_string() == "::1");
 }
 
 TEST_CASE("CIDR masks match masking bit by bit", "[net]") {
