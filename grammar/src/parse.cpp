@@ -101,30 +101,34 @@ class Parser {
         return {static_cast<std::uint16_t>(words), info->id, true};
     }
 
-    // For a large main file, a second thread reads the lines of its second half ahead of
-    // the parser (read_ahead), publishing how far it got; the parser uses what is ready
-    // when it gets there and reads the rest itself, so the result never depends on timing.
+    // For a large main file, a second thread reads its lines (read_ahead) from the end
+    // back, a chunk at a time, while the parser goes forward; it publishes the lowest line
+    // it has done and stops where the parser has got to. So the two meet wherever their
+    // speeds make them meet. The parser uses what is ready when it gets there and reads
+    // every other line itself, so the result never depends on timing.
     void start_read_ahead(const SourceFile& file) {
         if (file.text.size() < options_.read_ahead_bytes || file.line_count() < 2) return;
-        ahead_first_ = file.line_count() / 2 + 1;
-        ahead_.resize(file.line_count() - ahead_first_ + 1);
+        ahead_first_ = 2;  // line 1 may start with a byte order mark
+        ahead_.resize(file.line_count() - 1);
+        ahead_low_.store(file.line_count() + 1, std::memory_order_relaxed);
         read_ahead_ = std::jthread([this, &file](std::stop_token stop) {
-            constexpr std::uint32_t kPublishEvery = 256;
-            for (std::uint32_t ln = ahead_first_; ln <= file.line_count(); ++ln) {
-                ahead_[ln - ahead_first_] = read_ahead(line_at(file, ln));
-                if ((ln - ahead_first_) % kPublishEvery == kPublishEvery - 1) {
-                    if (stop.stop_requested()) return;
-                    ahead_end_.store(ln + 1, std::memory_order_release);
-                }
+            constexpr std::uint32_t kChunk = 256;
+            std::uint32_t high = file.line_count() + 1;  // lines from `high` on are done
+            while (high > ahead_first_ && !stop.stop_requested()) {
+                std::uint32_t low = high - std::min(kChunk, high - ahead_first_);
+                if (low <= parsed_to_.load(std::memory_order_relaxed)) return;
+                for (std::uint32_t ln = low; ln < high; ++ln)
+                    ahead_[ln - ahead_first_] = read_ahead(line_at(file, ln));
+                ahead_low_.store(low, std::memory_order_release);
+                high = low;
             }
-            ahead_end_.store(file.line_count() + 1, std::memory_order_release);
         });
     }
 
     // The read-ahead's verdict on a line of the main file, when it is ready.
     const Ahead* ahead_of(FileId id, std::uint32_t ln) const {
-        if (id != cfg_.main_file || ln < ahead_first_ || ahead_first_ == 0 ||
-            ln >= ahead_end_.load(std::memory_order_acquire))
+        if (id != cfg_.main_file || ahead_first_ == 0 || ln < ahead_first_ ||
+            ln < ahead_low_.load(std::memory_order_acquire))
             return nullptr;
         return &ahead_[ln - ahead_first_];
     }
@@ -159,7 +163,8 @@ class Parser {
     // what it uses, so it stops before they go away.
     std::vector<Ahead> ahead_;
     std::uint32_t ahead_first_ = 0;  // the line of ahead_[0]; 0: no read-ahead
-    std::atomic<std::uint32_t> ahead_end_{0};
+    std::atomic<std::uint32_t> ahead_low_{0};  // lines from here on are read ahead
+    std::atomic<std::uint32_t> parsed_to_{0};  // where the parser is (roughly)
     std::jthread read_ahead_;
     bool stripped_suppression_ = false;  // the current line ended in a suppression comment
     std::map<std::string, FileId> dollar_files_;          // $file cache: users $f on many lines
@@ -293,6 +298,8 @@ class Parser {
                 note_indented(id, ln, line, col_base);
                 continue;
             }
+            if (id == cfg_.main_file && ln % 256 == 0)
+                parsed_to_.store(ln, std::memory_order_relaxed);
             if (const Ahead* ahead = ahead_of(id, ln); ahead && ahead->plain) {
                 add_plain_directive(id, ln, line, col_base, *ahead);
                 continue;
