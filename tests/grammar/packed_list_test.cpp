@@ -112,6 +112,25 @@ TEST_CASE("a range list stores IPv4 and IPv6 ranges and their host-bit flag") {
     CHECK_FALSE(copy == IpRangeList{range("10.1.2.3/8")});
 }
 
+TEST_CASE("a single address takes its bytes once, so a CIDR and an address stay inline") {
+    IpRangeList l;
+    l.push_back(range("208.116.0.0/16"));
+    l.push_back(range("208.116.126.202"));
+    CHECK(l.is_inline());
+    CHECK(l.bytes() == 9 + 5);
+    REQUIRE(l.size() == 2);
+    CHECK(same(l[0], range("208.116.0.0/16")));
+    CHECK(same(l[1], range("208.116.126.202")));
+    CHECK(l[1].first == l[1].last);
+    // A one-address range written as a range or as a /32 is the same address.
+    IpRangeList v6;
+    v6.push_back(range("2001:db8::1/128"));
+    v6.push_back(range("10.0.0.5-10.0.0.5"));
+    CHECK(v6.bytes() == 17 + 5);
+    CHECK(same(v6[0], range("2001:db8::1")));
+    CHECK(same(v6[1], range("10.0.0.5")));
+}
+
 namespace {
 
 // Lists built from `names` both ways: push by push and at once from a builder.
@@ -285,18 +304,22 @@ TEST_CASE("a list refuses more elements than its count holds", "[packed]") {
     CHECK(one == NameList{""});
 }
 
-TEST_CASE("range lists keep one IPv4 range inline and IPv6 ranges on the heap", "[packed]") {
+TEST_CASE("range lists keep short IPv4 lists inline and IPv6 ranges on the heap", "[packed]") {
     IpRangeList v4{range("10.0.0.0/8")};  // 9 bytes
     CHECK(v4.is_inline());
     CHECK(v4.bytes() == 9);
     CHECK(v4.front().contains(*proxycfg::IpAddress::parse("10.9.9.9")));
-    v4.push_back(range("192.168.1.1"));
+    v4.push_back(range("192.168.1.1"));  // 5 bytes: one address
+    CHECK(v4.is_inline());
+    CHECK(v4.bytes() == 14);
+    v4.push_back(range("172.16.0.0/12"));
     CHECK_FALSE(v4.is_inline());
-    CHECK(v4.bytes() == 18);
+    CHECK(v4.bytes() == 23);
     CHECK(same(v4[1], range("192.168.1.1")));
-    IpRangeList v6{range("::1")};  // 33 bytes
+    CHECK(same(v4[2], range("172.16.0.0/12")));
+    IpRangeList v6{range("::1")};  // 17 bytes
     CHECK_FALSE(v6.is_inline());
-    CHECK(v6.bytes() == 33);
+    CHECK(v6.bytes() == 17);
     CHECK(v6.front().contains(*proxycfg::IpAddress::parse("::1")));
     PackedListBuilder<IpRangeCodec> b;
     b.push_back(range("10.0.0.1-10.0.0.99"));

@@ -303,24 +303,32 @@ struct NameCodec {
     }
 };
 
-// Address ranges: a flags byte, then 4 + 4 bytes for IPv4 (9 in all) or 16 + 16 for IPv6.
-// Shorter forms for CIDRs (prefix length and network bytes) save memory but made a
-// request's ACL check, which decodes every range it tries, a quarter slower.
+// Address ranges: a flags byte, then 4 + 4 bytes for IPv4 (9 in all) or 16 + 16 for IPv6;
+// a single address (first == last) only once, so a CIDR and an address still fit a list's
+// inline bytes. Shorter forms for CIDRs (prefix length and network bytes) save memory but
+// made a request's ACL check, which decodes every range it tries, a quarter slower; a
+// single address decodes as fast as a range.
 struct IpRangeCodec {
     using value_type = IpRange;
     static constexpr unsigned char v6_flag = 1;
     static constexpr unsigned char host_bits_flag = 2;
-    static std::size_t size(const IpRange& r) { return 1 + 2 * width(r.first.family); }
+    static constexpr unsigned char single_flag = 4;
+    static std::size_t size(const IpRange& r) {
+        return 1 + (single(r) ? 1 : 2) * width(r.first.family);
+    }
     static void encode(const IpRange& r, unsigned char* out) {
         std::size_t w = width(r.first.family);
+        bool one = single(r);
         out[0] =
             static_cast<unsigned char>((r.first.family == IpAddress::Family::v6 ? v6_flag : 0) |
-                                       (r.host_bits_set ? host_bits_flag : 0));
+                                       (r.host_bits_set ? host_bits_flag : 0) |
+                                       (one ? single_flag : 0));
         std::memcpy(out + 1, r.first.bytes.data(), w);
-        std::memcpy(out + 1 + w, r.last.bytes.data(), w);
+        if (!one) std::memcpy(out + 1 + w, r.last.bytes.data(), w);
     }
     static std::size_t length(const unsigned char* p) {
-        return 1 + 2 * width((p[0] & v6_flag) ? IpAddress::Family::v6 : IpAddress::Family::v4);
+        std::size_t w = width((p[0] & v6_flag) ? IpAddress::Family::v6 : IpAddress::Family::v4);
+        return 1 + ((p[0] & single_flag) ? w : 2 * w);
     }
     static IpRange decode(const unsigned char* p) {
         IpRange r;
@@ -328,13 +336,16 @@ struct IpRangeCodec {
         std::size_t w = width(family);
         r.first.family = r.last.family = family;
         std::memcpy(r.first.bytes.data(), p + 1, w);
-        std::memcpy(r.last.bytes.data(), p + 1 + w, w);
+        std::memcpy(r.last.bytes.data(), p + 1 + ((p[0] & single_flag) ? 0 : w), w);
         r.host_bits_set = (p[0] & host_bits_flag) != 0;
         return r;
     }
 
   private:
     static std::size_t width(IpAddress::Family f) { return f == IpAddress::Family::v6 ? 16 : 4; }
+    static bool single(const IpRange& r) {
+        return r.first.family == r.last.family && r.first.bytes == r.last.bytes;
+    }
 };
 
 // Small trivially copyable values, each stored as its bytes.
