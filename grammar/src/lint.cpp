@@ -6,6 +6,7 @@
 #include <future>
 #include <iterator>
 #include <numeric>
+#include <unordered_map>
 #include <vector>
 
 #include <sys/stat.h>
@@ -80,12 +81,38 @@ void lint(const ParsedConfig& config, const Model& model, const LintOptions& opt
     for (auto& f : found) std::move(f.begin(), f.end(), std::back_inserter(out));
 }
 
+namespace {
+
+std::uint64_t line_key(FileId file, std::uint32_t line) {
+    return (std::uint64_t{file} << 32) | line;
+}
+
+// Whether any of a suppression's codes reaches past its own line (the whole file, or a
+// block up to an `enable=`): those are checked against every finding, the others only
+// against the findings of their line, so a file with many suppressions and many findings
+// is not checked pair by pair.
+bool reaches_other_lines(const Suppression& s) {
+    return s.whole_file || std::any_of(s.block_end.begin(), s.block_end.end(),
+                                       [](std::uint32_t end) { return end != 0; });
+}
+
+}  // namespace
+
 void apply_suppressions(const ParsedConfig& config, const LintOptions& options,
                         Diagnostics& diags) {
+    std::unordered_multimap<std::uint64_t, const Suppression*> by_line;
+    std::vector<const Suppression*> wide;
+    for (const auto& s : config.suppressions) {
+        by_line.emplace(line_key(s.file, s.line), &s);
+        if (reaches_other_lines(s)) wide.push_back(&s);
+    }
     auto suppressed = [&](const Diagnostic& d) {
         if (options.disabled.count(d.code)) return true;
-        for (const auto& s : config.suppressions)
-            if (s.file == d.span.file && s.covers(d.code, d.span.line)) return true;
+        auto [first, last] = by_line.equal_range(line_key(d.span.file, d.span.line));
+        for (auto it = first; it != last; ++it)
+            if (it->second->covers(d.code, d.span.line)) return true;
+        for (const Suppression* s : wide)
+            if (s->file == d.span.file && s->covers(d.code, d.span.line)) return true;
         return false;
     };
     diags.erase(std::remove_if(diags.begin(), diags.end(), suppressed), diags.end());
@@ -160,16 +187,26 @@ void report_unused_suppressions(const ParsedConfig& config, const LintOptions& o
     if (unused.severity < options.min_severity || options.disabled.count(std::string(unused.code)))
         return;
     Diagnostics found;
+    // The findings of each line: a code that covers only its own line looks there.
+    std::unordered_multimap<std::uint64_t, const Diagnostic*> findings;
+    for (const auto& d : diags) findings.emplace(line_key(d.span.file, d.span.line), &d);
     for (const auto& s : config.suppressions) {
         if (s.codes.empty()) continue;  // PX027 already says it names nothing
         // Per code: judged and found unused.
         std::vector<bool> unused_code(s.codes.size(), false);
-        for (std::size_t i = 0; i < s.codes.size(); ++i)
-            unused_code[i] =
-                judgeable(s.codes[i], options) &&
-                std::none_of(diags.begin(), diags.end(), [&](const Diagnostic& d) {
-                    return d.span.file == s.file && s.code_covers(i, d.code, d.span.line);
-                });
+        for (std::size_t i = 0; i < s.codes.size(); ++i) {
+            if (!judgeable(s.codes[i], options)) continue;
+            auto covers = [&](const Diagnostic& d) {
+                return d.span.file == s.file && s.code_covers(i, d.code, d.span.line);
+            };
+            bool wide = s.whole_file || (i < s.block_end.size() && s.block_end[i] != 0);
+            if (wide) {
+                unused_code[i] = std::none_of(diags.begin(), diags.end(), covers);
+            } else {
+                auto [first, last] = findings.equal_range(line_key(s.file, s.line));
+                unused_code[i] = std::none_of(first, last, [&](const auto& f) { return covers(*f.second); });
+            }
+        }
         auto unused_count = std::count(unused_code.begin(), unused_code.end(), true);
         if (unused_count == 0) continue;
         if (unused_count < static_cast<long>(s.codes.size())) {
