@@ -50,23 +50,29 @@ void UserTable::grow(const std::vector<User>& defs, std::size_t capacity) {
     }
 }
 
-std::uint32_t UserTable::assign(const std::vector<User>& defs, std::uint32_t index) {
-    if ((size_ + 1) * 4 > slots_.size() * 3) grow(defs, capacity_for(size_ + 1) * 2);
-    std::string_view name = defs[index].name;
-    std::uint64_t hash = hash_name(name);
-    Slot& s = slots_[probe(defs, name, hash)];
+void UserTable::make_room(const std::vector<User>& defs, std::size_t more) {
+    if ((size_ + more) * 4 > slots_.size() * 3) grow(defs, capacity_for(size_ + more) * 2);
+}
+
+std::uint32_t UserTable::place(const std::vector<User>& defs, std::uint32_t index,
+                               std::uint64_t hash) {
+    Slot& s = slots_[probe(defs, defs[index].name, hash)];
     std::uint32_t replaced = s.index == 0 ? npos : s.index - 1;
     if (s.index == 0) ++size_;
     s = {tag_of(hash), index + 1};
     return replaced;
 }
 
+std::uint32_t UserTable::assign(const std::vector<User>& defs, std::uint32_t index) {
+    make_room(defs, 1);
+    return place(defs, index, hash_name(defs[index].name));
+}
+
 void UserTable::assign_range(std::vector<User>& defs, std::uint32_t first, std::uint32_t last) {
     constexpr std::uint32_t kBatch = 16;
     for (std::uint32_t base = first; base < last; base += kBatch) {
         const std::uint32_t end = std::min(last, base + kBatch);
-        if ((size_ + (end - base)) * 4 > slots_.size() * 3)
-            grow(defs, capacity_for(size_ + (end - base)) * 2);
+        make_room(defs, end - base);
         const std::size_t mask = slots_.size() - 1;
         std::array<std::uint64_t, kBatch> hashes{};
         for (std::uint32_t i = base; i < end; ++i) {
@@ -74,14 +80,10 @@ void UserTable::assign_range(std::vector<User>& defs, std::uint32_t first, std::
             __builtin_prefetch(&slots_[hashes[i - base] & mask]);
         }
         for (std::uint32_t i = base; i < end; ++i) {
-            Slot& s = slots_[probe(defs, defs[i].name, hashes[i - base])];
-            if (s.index == 0) {
-                ++size_;
-            } else {
-                defs[i].previous = s.index - 1;
-                defs[s.index - 1].replaced = true;
-            }
-            s = {tag_of(hashes[i - base]), i + 1};
+            std::uint32_t replaced = place(defs, i, hashes[i - base]);
+            if (replaced == npos) continue;
+            defs[i].previous = replaced;
+            defs[replaced].replaced = true;
         }
     }
 }

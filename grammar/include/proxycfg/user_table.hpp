@@ -46,6 +46,11 @@ class UserTable {
     std::size_t size_ = 0;
 
     void grow(const std::vector<User>& defs, std::size_t capacity);
+    // Grows the table if `more` names would fill it past 3/4.
+    void make_room(const std::vector<User>& defs, std::size_t more);
+    // Makes defs[index] (whose name hashes to `hash`) the effective definition of its
+    // name; returns the index it replaces, or npos.
+    std::uint32_t place(const std::vector<User>& defs, std::uint32_t index, std::uint64_t hash);
     std::size_t probe(const std::vector<User>& defs, std::string_view name,
                       std::uint64_t hash) const;
 };
