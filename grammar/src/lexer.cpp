@@ -108,12 +108,12 @@ bool split_bare_line(std::string_view input, std::vector<LexToken>& out) {
 
 bool lex(std::string_view input, LexMode mode, std::deque<std::string>& arena,
          std::vector<LexToken>& out, LexError& error) {
+    if (mode == LexMode::line && split_bare_line(input, out)) return true;
     namespace pegtl = grammar::pegtl;
     LexState st{input.data(), mode, arena, out};
     pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::lf_crlf> in(input.data(),
                                                                             input.size(), "");
     std::size_t before = out.size();
-    if (mode == LexMode::line && split_bare_line(input, out)) return true;
     try {
         bool ok = mode == LexMode::line
                       ? pegtl::parse<grammar::command_line, action, grammar::control>(in, st)

@@ -10,8 +10,8 @@ namespace {
 
 // Dotted-quad IPv4 exactly as inet_pton(AF_INET) reads it (four decimal octets, none above
 // 255, no leading zeros, nothing else), without the copy and the call: a large ACL has
-// millions of addresses. inet_pton stops at a NUL, so the text ends there too.
-// Reads up to a NUL, as inet_pton would; `nul` says whether it stopped at one.
+// millions of addresses. inet_pton stops at a NUL, so the text ends there too; `nul`
+// says whether it did.
 bool parse_v4(std::string_view text, std::uint8_t* out, bool& nul) {
     std::uint8_t octets[4] = {0, 0, 0, 0};
     unsigned count = 0;

@@ -65,23 +65,13 @@ class Parser {
         bool plain = false;
     };
 
-    // The line as parse_file reads it: without its LF (the BOM is line 1's, never read
-    // ahead).
-    static std::string_view line_at(const SourceFile& file, std::uint32_t ln) {
-        std::size_t begin = file.line_offsets[ln - 1];
-        std::size_t end = ln < file.line_count() ? file.line_offsets[ln] : file.text.size();
-        std::string_view line = std::string_view(file.text).substr(begin, end - begin);
-        if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-        return line;
-    }
-
     // No quote, no '$' (a $file), no word after the first starting with '#' (a trailing
     // suppression comment, or PX013's), at most 3proxy's word count, a known command with
     // a valid argument count, and not include, end or plugin (they act on the parse).
+    // parse_file asks only about lines it would hand to parse_line (not blank, comment,
+    // indented, too long or with a NUL), so those are not judged here; a trailing CR,
+    // which line_text drops, is a separator either way.
     static Ahead read_ahead(std::string_view line) {
-        if (line.empty() || line.size() > kMaxLineBytes || line.front() == '#' ||
-            is_space(line.front()))
-            return {};
         std::size_t words = 0;
         bool plain = true;
         std::string_view command;
@@ -118,7 +108,7 @@ class Parser {
                 std::uint32_t low = high - std::min(kChunk, high - ahead_first_);
                 if (low <= parsed_to_.load(std::memory_order_relaxed)) return;
                 for (std::uint32_t ln = low; ln < high; ++ln)
-                    ahead_[ln - ahead_first_] = read_ahead(line_at(file, ln));
+                    ahead_[ln - ahead_first_] = read_ahead(file.line_text(ln));
                 ahead_low_.store(low, std::memory_order_release);
                 high = low;
             }
