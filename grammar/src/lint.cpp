@@ -83,9 +83,7 @@ void lint(const ParsedConfig& config, const Model& model, const LintOptions& opt
 
 namespace {
 
-std::uint64_t line_key(FileId file, std::uint32_t line) {
-    return (std::uint64_t{file} << 32) | line;
-}
+using checks::line_key;
 
 // Whether any of a suppression's codes reaches past its own line (the whole file, or a
 // block up to an `enable=`): those are checked against every finding, the others only

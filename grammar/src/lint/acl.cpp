@@ -293,11 +293,11 @@ void check_acl_users(Context& ctx) {
     for (const auto& diag : ctx.cfg.diagnostics) {
         if (diag.is(Rule::PX010)) return;  // a missing include may define them
         if (diag.is(Rule::PX011))
-            failed_lines.insert(std::uint64_t{diag.span.file} << 32 | diag.span.line);
+            failed_lines.insert(line_key(diag.span.file, diag.span.line));
     }
     for (const auto& line : ctx.cfg.directives) {
         if (line.id != DirectiveId::users) continue;
-        if (failed_lines.count(std::uint64_t{line.span.file} << 32 | line.span.line)) return;
+        if (failed_lines.count(line_key(line.span.file, line.span.line))) return;
         if (!line.keeps_tokens()) continue;  // bare words: no '$'
         LexedDirective d(line);
         for (const auto& t : d.args())

@@ -1,6 +1,7 @@
 // Shared by the rule families in this directory: what a rule sees and how it reports.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,11 @@ struct Context {
     long last_service_directive() const;
     const Directive& directive(std::uint32_t index) const { return cfg.directives[index]; }
 };
+
+// A file and line as one key, for maps from lines to what is on them.
+inline std::uint64_t line_key(FileId file, std::uint32_t line) {
+    return (std::uint64_t{file} << 32) | line;
+}
 
 // The table row of a parsed directive, by the id the parser stored; nullptr when unknown.
 inline const DirectiveInfo* info_of(const Directive& d) {

@@ -95,13 +95,10 @@ void inline_comments(Context& ctx) {
 // right, but 3proxy reads those words as arguments like any other '#' after content.
 void inline_suppressions(Context& ctx) {
     if (ctx.cfg.inline_suppressions.empty()) return;
-    auto key = [](FileId f, std::uint32_t line) {
-        return (static_cast<std::uint64_t>(f) << 32) | line;
-    };
     std::unordered_map<std::uint64_t, const Directive*> by_line;
-    for (const auto& d : ctx.cfg.directives) by_line.emplace(key(d.span.file, d.span.line), &d);
+    for (const auto& d : ctx.cfg.directives) by_line.emplace(line_key(d.span.file, d.span.line), &d);
     for (const SourceSpan& s : ctx.cfg.inline_suppressions) {
-        auto it = by_line.find(key(s.file, s.line));
+        auto it = by_line.find(line_key(s.file, s.line));
         std::string_view text = line_text(ctx, s);
         std::size_t extra = s.column - 1 < text.size() ? word_count(text.substr(s.column - 1)) : 0;
         Diagnostic& diag = ctx.report(
