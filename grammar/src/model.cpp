@@ -259,9 +259,15 @@ std::string HostPattern::to_string() const {
     return t;
 }
 
+void AclEntry::set_lists(const AclFieldLists& l, ByteArena* arena) {
+    using Part = PackedLists<6>::Part;
+    lists_ = PackedLists<6>({Part::of(l.users), Part::of(l.sources), Part::of(l.target_addresses),
+                             Part::of(l.target_hosts), Part::of(l.ports), Part::of(l.periods)},
+                            arena);
+}
+
 bool AclEntry::matches_everything() const {
-    return users.empty() && sources.empty() && any_target() && ports.empty() && operations == 0 &&
-           weekdays == 0 && periods.empty();
+    return lists_.all_empty() && operations == 0 && weekdays == 0;
 }
 
 std::vector<const User*> Model::effective_users() const {

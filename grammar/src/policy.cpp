@@ -12,28 +12,33 @@ namespace proxycfg {
 namespace {
 
 bool entry_matches(const AclEntry& e, const AccessRequest& r, bool hide_user) {
-    if (!e.users.empty()) {
+    // Each list is a view found by walking the entry's packed block: take each once.
+    if (auto users = e.users(); !users.empty()) {
         std::string_view name = (hide_user || !r.user) ? std::string_view("-") : *r.user;
-        if (std::find(e.users.begin(), e.users.end(), name) == e.users.end()) return false;
+        if (std::find(users.begin(), users.end(), name) == users.end()) return false;
     }
-    if (!e.sources.empty() && std::none_of(e.sources.begin(), e.sources.end(),
-                                           [&](const IpRange& s) { return s.contains(r.client); }))
+    if (auto sources = e.sources();
+        !sources.empty() && std::none_of(sources.begin(), sources.end(),
+                                         [&](const IpRange& s) { return s.contains(r.client); }))
         return false;
-    if (!e.any_target()) {
+    auto hosts = e.target_hosts();
+    auto addresses = e.target_addresses();
+    if (!hosts.empty() || !addresses.empty()) {
         bool hit = false;
         if (!r.target_host.empty()) {
-            hit = std::any_of(e.target_hosts.begin(), e.target_hosts.end(),
+            hit = std::any_of(hosts.begin(), hosts.end(),
                               [&](const HostPattern& p) { return p.matches(r.target_host); });
         }
         if (!hit && r.target_address) {
-            hit = std::any_of(e.target_addresses.begin(), e.target_addresses.end(),
+            hit = std::any_of(addresses.begin(), addresses.end(),
                               [&](const IpRange& a) { return a.contains(*r.target_address); });
         }
         if (!hit) return false;
     }
-    if (!e.ports.empty() && r.port != 0 &&
-        std::none_of(e.ports.begin(), e.ports.end(),
-                     [&](const PortRange& p) { return p.contains(r.port); }))
+    if (auto ports = e.ports(); !ports.empty() && r.port != 0 &&
+                                std::none_of(ports.begin(), ports.end(), [&](const PortRange& p) {
+                                    return p.contains(r.port);
+                                }))
         return false;
     if (e.operations != 0 && (r.operation & e.operations) != r.operation) return false;
     // 3proxy skips an entry with parents for SOCKS BIND and UDPASSOC (operations below the
@@ -41,10 +46,10 @@ bool entry_matches(const AclEntry& e, const AccessRequest& r, bool hide_user) {
     if (!e.parents.empty() && r.operation < op::HTTP_GET && !(r.operation & op::CONNECT))
         return false;
     if (e.weekdays != 0 && (r.weekday < 0 || !(e.weekdays & (1u << r.weekday)))) return false;
-    if (!e.periods.empty()) {
+    if (auto periods = e.periods(); !periods.empty()) {
         if (r.seconds_of_day < 0) return false;
         auto t = static_cast<std::uint32_t>(r.seconds_of_day);
-        if (std::none_of(e.periods.begin(), e.periods.end(),
+        if (std::none_of(periods.begin(), periods.end(),
                          [&](const TimePeriod& p) { return p.from <= t && t < p.to; }))
             return false;
     }

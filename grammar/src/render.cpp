@@ -61,13 +61,13 @@ std::string render_auth(const std::vector<AuthMethod>& methods) {
 
 std::string render_acl_entry(const AclEntry& e) {
     std::vector<std::string> fields;
-    fields.push_back(join(e.users, [](std::string_view u) { return std::string(u); }));
-    fields.push_back(join(e.sources, render_ip_range));
+    fields.push_back(join(e.users(), [](std::string_view u) { return std::string(u); }));
+    fields.push_back(join(e.sources(), render_ip_range));
     std::string targets;
-    for (const auto& a : e.target_addresses) append_item(targets, render_ip_range(a));
-    for (const auto& h : e.target_hosts) append_item(targets, h.to_string());
+    for (const auto& a : e.target_addresses()) append_item(targets, render_ip_range(a));
+    for (const auto& h : e.target_hosts()) append_item(targets, h.to_string());
     fields.push_back(targets.empty() ? "*" : targets);
-    fields.push_back(join(e.ports, [](const PortRange& p) {
+    fields.push_back(join(e.ports(), [](const PortRange& p) {
         return p.first == p.last ? std::to_string(p.first)
                                  : std::to_string(p.first) + "-" + std::to_string(p.last);
     }));
@@ -76,7 +76,7 @@ std::string render_acl_entry(const AclEntry& e) {
     for (int d = 0; d < 7; ++d)
         if (e.weekdays & (1u << d)) days += static_cast<char>('0' + d);
     fields.push_back(days.empty() ? "*" : days);
-    fields.push_back(join(e.periods, [](const TimePeriod& p) {
+    fields.push_back(join(e.periods(), [](const TimePeriod& p) {
         auto clock = [](std::uint32_t s) {
             char buf[16];
             std::snprintf(buf, sizeof buf, "%02u:%02u:%02u", s / 3600, (s / 60) % 60, s % 60);

@@ -21,6 +21,13 @@ namespace {
 // Below this many user definitions a second thread costs more than it saves.
 constexpr std::size_t kParallelUsers = 20000;
 
+// A segment's entries with the arena their lists are in: services reach the entries
+// through an aliasing pointer, which keeps the arena alive while any of them lives.
+struct SegmentStore {
+    std::shared_ptr<ByteArena> arena;  // declared first, so destroyed after the entries
+    std::vector<AclEntry> entries;
+};
+
 class Resolver {
   public:
     Resolver(const ParsedConfig& cfg, Diagnostics& diags, bool keep_refused)
@@ -75,6 +82,9 @@ class Resolver {
     // Running state that service lines snapshot.
     Setting<std::vector<AuthMethod>> auth_;
     std::vector<std::string> auth_plugins_;
+    // One arena for the lists of every segment: per segment, a small configuration's
+    // many short segments would each hold a partly used chunk.
+    std::shared_ptr<ByteArena> arena_ = std::make_shared<ByteArena>();
     std::shared_ptr<std::vector<AclEntry>> segment_;
     std::size_t snapshotted_ = 0;  // entries of segment_ already captured by a service
     SourceSpan flush_span_;
@@ -102,8 +112,14 @@ class Resolver {
     // Sized for the ACL lines up to the next flush (directive `from` on): grown entry by
     // entry, a segment copies its entries on every reallocation and keeps up to half its
     // capacity unused.
+    std::shared_ptr<std::vector<AclEntry>> make_segment() {
+        auto store = std::make_shared<SegmentStore>();
+        store->arena = arena_;
+        return {store, &store->entries};
+    }
+
     void new_segment(std::size_t from) {
-        segment_ = std::make_shared<std::vector<AclEntry>>();
+        segment_ = make_segment();
         snapshotted_ = 0;
         std::size_t entries = 0;
         for (std::size_t i = from; i < cfg_.directives.size(); ++i) {
@@ -120,7 +136,8 @@ class Resolver {
     AclEntry* last_entry_for_update() {
         if (segment_->empty()) return nullptr;
         if (snapshotted_ == segment_->size()) {
-            auto copy = std::make_shared<std::vector<AclEntry>>(*segment_);
+            auto copy = make_segment();
+            *copy = *segment_;
             segment_ = std::move(copy);
             snapshotted_ = 0;
         }
@@ -328,9 +345,11 @@ class Resolver {
 
     // Parses the ACL fields starting at args[first]; false if a field is invalid (3proxy
     // refuses the whole line).
-    bool acl_fields(const LexedDirective& d, std::size_t first, AclEntry& e) {
+    bool acl_fields(const LexedDirective& d, std::size_t first, AclEntry& e,
+                    ByteArena* arena = nullptr) {
         auto args = d.args();
         FieldError err;
+        AclFieldLists lists;
         for (std::size_t i = first, field = 0; i < args.size() && field < 8; ++i, ++field) {
             const Token& t = args[i];
             // An unexpanded $file (includes not followed) stands for a list we cannot see.
@@ -339,35 +358,37 @@ class Resolver {
                 if (!acl_weight(t, e)) return false;
                 continue;
             }
-            if (!acl_field(field, t.text(), e, err)) {
+            if (!acl_field(field, t.text(), e, lists, err)) {
                 report(err.rule, t.sub_span(err.offset, std::max<std::size_t>(err.length, 1)),
                        err.message);
                 return false;
             }
         }
+        e.set_lists(lists, arena);
         return true;
     }
 
     // ACL field 0 to 6 (users, sources, targets, ports, operations, weekdays, periods)
     // into `e`; false, with `err` set, when the value is refused.
-    static bool acl_field(std::size_t field, std::string_view v, AclEntry& e, FieldError& err) {
+    static bool acl_field(std::size_t field, std::string_view v, AclEntry& e, AclFieldLists& lists,
+                          FieldError& err) {
         switch (field) {
             case 0:
-                parse_users(v, e.users);
+                parse_users(v, lists.users);
                 return true;
             case 1:
-                return parse_sources(v, e.sources, err);
+                return parse_sources(v, lists.sources, err);
             case 2:
-                parse_targets(v, e.target_addresses, e.target_hosts);
+                parse_targets(v, lists.target_addresses, lists.target_hosts);
                 return true;
             case 3:
-                return parse_ports(v, e.ports, err);
+                return parse_ports(v, lists.ports, err);
             case 4:
                 return parse_operations(v, e.operations, err);
             case 5:
                 return parse_weekdays(v, e.weekdays, err);
             case 6:
-                return parse_periods(v, e.periods, err);
+                return parse_periods(v, lists.periods, err);
             default:
                 return true;
         }
@@ -389,7 +410,7 @@ class Resolver {
         e.action = action;
         e.span = d.span;
         e.directive = d.index;
-        if (!acl_fields(d, first, e)) return;
+        if (!acl_fields(d, first, e, arena_.get())) return;
         segment_->push_back(std::move(e));
     }
 
@@ -405,7 +426,7 @@ class Resolver {
                    "redirect port '" + printable(args[1].text()) + "' is not a port");
             return;
         }
-        if (!acl_fields(d, 2, e)) return;
+        if (!acl_fields(d, 2, e, arena_.get())) return;
         Parent p;
         p.type = "http";
         p.host = std::string(args[0].text());

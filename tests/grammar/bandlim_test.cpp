@@ -39,7 +39,7 @@ TEST_CASE("bandlim lines are stored with rate and direction", "[grammar][bandlim
     REQUIRE(b.size() == 3);
     CHECK_FALSE(b[0].out);
     CHECK(b[0].rate == 1000000);
-    CHECK(b[0].acl.users == proxycfg::NameList{"alice"});
+    CHECK(b[0].acl.users() == proxycfg::NameList{"alice"});
     CHECK(b[1].out);
     CHECK(b[1].rate == 64000);
     CHECK(b[2].exception);

@@ -45,11 +45,11 @@ TEST_CASE("connlim lines become one global list in file order", "[grammar][connl
     CHECK(limits[0].period == 0);
     CHECK(limits[0].match.span.line == 1);
     CHECK(limits[1].exception);
-    CHECK(limits[1].match.sources.size() == 1);
+    CHECK(limits[1].match.sources().size() == 1);
     CHECK(limits[2].rate == 5);
     CHECK(limits[2].period == 60);
-    CHECK(limits[2].match.users == proxycfg::NameList{"alice", "bob"});
-    CHECK(limits[2].match.ports.size() == 2);
+    CHECK(limits[2].match.users() == proxycfg::NameList{"alice", "bob"});
+    CHECK(limits[2].match.ports().size() == 2);
     CHECK(limits[2].match.operations == op::CONNECT);
     // flush empties the ACL, never the limits.
     CHECK(l.model.services.at(1).acl.empty());

@@ -63,7 +63,7 @@ TEST_CASE("count lines keep kind, N, comment, period, limit in bytes and ACL tex
     CHECK(c[0].comment == "alice");
     CHECK(c[0].period == CounterPeriod::daily);
     CHECK(c[0].limit == 1024 * MiB);
-    CHECK(c[0].acl.users == proxycfg::NameList{"alice"});
+    CHECK(c[0].acl.users() == proxycfg::NameList{"alice"});
     CHECK(c[0].acl_text == "alice");
     CHECK(c[0].key == "in 1 daily alice");
     CHECK(c[0].acl.span.line == 1);
@@ -73,8 +73,8 @@ TEST_CASE("count lines keep kind, N, comment, period, limit in bytes and ACL tex
     CHECK(c[1].comment.empty());
     CHECK(c[1].period == CounterPeriod::weekly);  // a lower-case letter reads the same
     CHECK(c[1].limit == 5 * MiB);
-    CHECK(c[1].acl.users.empty());
-    CHECK(c[1].acl.sources.size() == 1);
+    CHECK(c[1].acl.users().empty());
+    CHECK(c[1].acl.sources().size() == 1);
     CHECK(c[1].acl_text == "* 10.0.0.0/8");
     CHECK(c[1].key == "out 2 weekly * 10.0.0.0/8");
 
@@ -82,8 +82,8 @@ TEST_CASE("count lines keep kind, N, comment, period, limit in bytes and ACL tex
     CHECK(c[2].comment == "team");
     CHECK(c[2].period == CounterPeriod::never);  // an unknown letter never resets
     CHECK(c[2].limit == MiB);
-    CHECK(c[2].acl.users == proxycfg::NameList{"alice", "bob"});
-    CHECK(c[2].acl.ports.size() == 2);
+    CHECK(c[2].acl.users() == proxycfg::NameList{"alice", "bob"});
+    CHECK(c[2].acl.ports().size() == 2);
     CHECK(c[2].key == "all 3 never alice,bob * * 80,443");
     CHECK(c[2].acl.span.line == 3);
 

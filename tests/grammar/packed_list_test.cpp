@@ -455,3 +455,136 @@ TEST_CASE("names and host patterns of 255 bytes and more take a longer length", 
     CHECK(h[1].text == "x");
     CHECK(h[1].kind == K::prefix);
 }
+
+namespace {
+
+using Lists3 = proxycfg::PackedLists<3>;
+
+Lists3 three(const NameList& a, const IpRangeList& b, const PortRangeList& c) {
+    return Lists3({Lists3::Part::of(a), Lists3::Part::of(b), Lists3::Part::of(c)});
+}
+
+}  // namespace
+
+TEST_CASE("several lists in one block read back as built, in place or on the heap", "[packed]") {
+    Lists3 none;
+    CHECK(none.all_empty());
+    CHECK(none.bytes() == 0);
+    CHECK(none.get<NameCodec>(0).empty());
+    CHECK(none.get<IpRangeCodec>(1).empty());
+
+    // Everything empty takes no bytes at all; one short list stays in place.
+    CHECK(three({}, {}, {}).all_empty());
+    Lists3 small = three({"u1"}, {}, {});
+    CHECK(small.is_inline());
+    CHECK(small.get<NameCodec>(0) == NameList{"u1"});
+    CHECK(small.get<IpRangeCodec>(1).empty());
+    CHECK(small.get<proxycfg::FixedCodec<PortRange>>(2).empty());
+
+    // Only the middle and last lists: the first reads as empty, the others exactly.
+    IpRangeList ranges{range("10.0.0.0/8"), range("2001:db8::/32")};
+    PortRangeList ports{{80, 80}, {8000, 8080}};
+    Lists3 tail = three({}, ranges, ports);
+    CHECK_FALSE(tail.is_inline());
+    CHECK(tail.get<NameCodec>(0).empty());
+    CHECK(tail.get<IpRangeCodec>(1) == ranges);
+    CHECK(tail.get<proxycfg::FixedCodec<PortRange>>(2) == ports);
+    CHECK(same(tail.get<IpRangeCodec>(1)[1], range("2001:db8::/32")));
+
+    // A list of more than 127 elements and bytes takes longer counts.
+    NameList many;
+    std::vector<std::string> want;
+    for (int i = 0; i < 300; ++i) {
+        want.push_back("name" + std::to_string(i));
+        many.push_back(want.back());
+    }
+    Lists3 big = three(many, ranges, ports);
+    std::vector<std::string> got;
+    for (auto n : big.get<NameCodec>(0)) got.emplace_back(n);
+    CHECK(got == want);
+    CHECK(big.get<NameCodec>(0).size() == 300);
+    CHECK(big.get<IpRangeCodec>(1) == ranges);
+    CHECK(big.get<proxycfg::FixedCodec<PortRange>>(2) == ports);
+}
+
+TEST_CASE("a block of lists copies deeply, moves and compares by value", "[packed]") {
+    NameList names{"alice", "bob", "carol", "dave"};
+    IpRangeList ranges{range("192.168.0.0/16")};
+    Lists3 heap = three(names, ranges, {});
+    Lists3 copy = heap;
+    CHECK(copy == heap);
+    CHECK(copy.data() != heap.data());  // its own block
+    Lists3 moved = std::move(copy);
+    CHECK(moved == heap);
+    CHECK(copy.all_empty());  // NOLINT(bugprone-use-after-move): a moved-from block is empty
+    CHECK_FALSE(three({"alice"}, ranges, {}) == heap);
+    Lists3 small = three({"x"}, {}, {});
+    moved = small;
+    CHECK(moved == small);
+    CHECK(moved.is_inline());
+    CHECK(moved.get<NameCodec>(0) == NameList{"x"});
+}
+
+TEST_CASE("an ACL entry's lists read back as set, and an entry of '*' holds no block", "[packed]") {
+    proxycfg::AclEntry e;
+    CHECK(e.matches_everything());
+    proxycfg::AclFieldLists l;
+    l.users = {"alice", "bob"};
+    l.sources = {range("10.0.0.0/8")};
+    l.target_hosts = {HostPattern{HostPattern::Kind::suffix, "example.com"}};
+    l.ports = {{443, 443}};
+    l.periods = {TimePeriod{9 * 3600, 18 * 3600}};
+    e.set_lists(l);
+    CHECK_FALSE(e.matches_everything());
+    CHECK(e.users() == l.users);
+    CHECK(e.sources() == l.sources);
+    CHECK(e.target_addresses().empty());
+    CHECK(e.target_hosts() == l.target_hosts);
+    CHECK(e.ports() == l.ports);
+    CHECK(e.periods() == l.periods);
+    CHECK_FALSE(e.any_target());
+    proxycfg::AclEntry copy = e;
+    CHECK(copy.users() == l.users);
+    CHECK(copy.periods()[0].to == 18 * 3600);
+    e.set_lists({});
+    CHECK(e.list_bytes() == 0);
+    CHECK(e.matches_everything());
+}
+
+TEST_CASE("lists in an arena read back, and copies of them outlive it", "[packed]") {
+    NameList names;
+    for (int i = 0; i < 40; ++i) names.push_back("user" + std::to_string(i));
+    IpRangeList ranges{range("10.0.0.0/8"), range("192.168.1.0/24")};
+    std::vector<Lists3> copies;
+    {
+        proxycfg::ByteArena arena;
+        std::vector<Lists3> in_arena;
+        // Past the first chunks and with a block larger than a chunk's quarter.
+        NameList huge;
+        for (int i = 0; i < 20000; ++i) huge.push_back("n" + std::to_string(i));
+        in_arena.emplace_back(std::array{Lists3::Part::of(huge), Lists3::Part{}, Lists3::Part{}},
+                              &arena);
+        for (int i = 0; i < 2000; ++i)
+            in_arena.emplace_back(
+                std::array{Lists3::Part::of(names), Lists3::Part::of(ranges), Lists3::Part{}},
+                &arena);
+        // A short list stays in place even with an arena.
+        Lists3 small({Lists3::Part::of(NameList{"u"}), Lists3::Part{}, Lists3::Part{}}, &arena);
+        CHECK(small.is_inline());
+        CHECK_FALSE(small.in_arena());
+        CHECK(in_arena[0].get<NameCodec>(0) == huge);
+        for (const auto& l : in_arena) CHECK(l.in_arena());
+        for (std::size_t i = 1; i < in_arena.size(); ++i) {
+            CHECK(in_arena[i].get<NameCodec>(0) == names);
+            CHECK(in_arena[i].get<IpRangeCodec>(1) == ranges);
+        }
+        copies.push_back(in_arena.back());  // owns its block
+        Lists3 moved = std::move(in_arena[1]);
+        CHECK(moved.in_arena());
+        CHECK(moved.get<NameCodec>(0) == names);
+    }
+    REQUIRE(copies.size() == 1);
+    CHECK_FALSE(copies[0].in_arena());
+    CHECK(copies[0].get<NameCodec>(0) == names);
+    CHECK(copies[0].get<IpRangeCodec>(1) == ranges);
+}

@@ -226,7 +226,7 @@ TEST_CASE("hostname patterns match as 3proxy's table says", "[policy]") {
     };
     for (const auto& row : rows) {
         auto l = load(row.pattern);
-        HostPattern p = l.model.services.at(0).acl.entries()[0].target_hosts.at(0);
+        HostPattern p = l.model.services.at(0).acl.entries()[0].target_hosts().at(0);
         INFO(row.pattern);
         CHECK(p.matches("example.com") == row.example);
         CHECK(p.matches("www.example.com") == row.www);

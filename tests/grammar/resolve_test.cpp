@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -122,7 +123,7 @@ TEST_CASE("without flush the ACL leaks into the next service", "[grammar][resolv
     auto r = resolve_text("allow bob\nsocks\nallow alice\nproxy\n");
     CHECK(acl_lines(r.svc(0)) == Lines{1});
     CHECK(acl_lines(r.svc(1)) == Lines{1, 3});
-    CHECK(r.svc(1).acl.entries()[0].users == proxycfg::NameList{"bob"});
+    CHECK(r.svc(1).acl.entries()[0].users() == proxycfg::NameList{"bob"});
 }
 
 TEST_CASE("flush empties the ACL but keeps auth", "[grammar][resolve]") {
@@ -327,24 +328,24 @@ TEST_CASE("every ACL field is parsed", "[grammar][resolve]") {
     REQUIRE(r.svc(0).acl.count == 1);
     const auto& e = r.svc(0).acl.entries()[0];
     CHECK(e.action == AclAction::allow);
-    CHECK(e.users == proxycfg::NameList{"bob", "alice"});
-    REQUIRE(e.sources.size() == 2);
-    CHECK(e.sources[0].contains(*IpAddress::parse("10.200.1.1")));
-    CHECK_FALSE(e.sources[0].contains(*IpAddress::parse("11.0.0.1")));
-    CHECK(e.sources[1].contains(*IpAddress::parse("192.168.1.5")));
-    CHECK_FALSE(e.sources[1].contains(*IpAddress::parse("192.168.1.10")));
-    REQUIRE(e.target_hosts.size() == 1);
-    CHECK(e.target_hosts[0].kind == HostPattern::Kind::suffix);
-    REQUIRE(e.target_addresses.size() == 1);
-    REQUIRE(e.ports.size() == 2);
-    CHECK(e.ports[0].first == 80);
-    CHECK(e.ports[1].first == 8000);
-    CHECK(e.ports[1].last == 8080);
+    CHECK(e.users() == proxycfg::NameList{"bob", "alice"});
+    REQUIRE(e.sources().size() == 2);
+    CHECK(e.sources()[0].contains(*IpAddress::parse("10.200.1.1")));
+    CHECK_FALSE(e.sources()[0].contains(*IpAddress::parse("11.0.0.1")));
+    CHECK(e.sources()[1].contains(*IpAddress::parse("192.168.1.5")));
+    CHECK_FALSE(e.sources()[1].contains(*IpAddress::parse("192.168.1.10")));
+    REQUIRE(e.target_hosts().size() == 1);
+    CHECK(e.target_hosts()[0].kind == HostPattern::Kind::suffix);
+    REQUIRE(e.target_addresses().size() == 1);
+    REQUIRE(e.ports().size() == 2);
+    CHECK(e.ports()[0].first == 80);
+    CHECK(e.ports()[1].first == 8000);
+    CHECK(e.ports()[1].last == 8080);
     CHECK(e.operations == (op::CONNECT | op::HTTP));
     CHECK(e.weekdays == 0b0111110);
-    REQUIRE(e.periods.size() == 1);
-    CHECK(e.periods[0].from == 9 * 3600);
-    CHECK(e.periods[0].to == 18 * 3600);
+    REQUIRE(e.periods().size() == 1);
+    CHECK(e.periods()[0].from == 9 * 3600);
+    CHECK(e.periods()[0].to == 18 * 3600);
     CHECK(e.span.line == 1);
 }
 
@@ -353,17 +354,17 @@ TEST_CASE("IPv6 sources and targets", "[grammar][resolve]") {
     INFO(r.summary());
     CHECK(r.diags.empty());
     const auto& e = r.svc(0).acl.entries()[0];
-    REQUIRE(e.sources.size() == 2);
-    CHECK(e.sources[1].contains(*IpAddress::parse("2001:db8:ffff::1")));
-    CHECK_FALSE(e.sources[1].contains(*IpAddress::parse("2001:db9::1")));
+    REQUIRE(e.sources().size() == 2);
+    CHECK(e.sources()[1].contains(*IpAddress::parse("2001:db8:ffff::1")));
+    CHECK_FALSE(e.sources()[1].contains(*IpAddress::parse("2001:db9::1")));
     // Families never match across.
-    CHECK_FALSE(e.sources[1].contains(*IpAddress::parse("10.0.0.1")));
-    REQUIRE(e.target_addresses.size() == 1);
+    CHECK_FALSE(e.sources()[1].contains(*IpAddress::parse("10.0.0.1")));
+    REQUIRE(e.target_addresses().size() == 1);
 }
 
 TEST_CASE("CIDR host bits are masked like 3proxy does", "[grammar][resolve]") {
     auto r = resolve_text("allow * 10.1.2.3/8\nsocks\n");
-    const auto& src = r.svc(0).acl.entries()[0].sources.at(0);
+    const auto& src = r.svc(0).acl.entries()[0].sources().at(0);
     CHECK(src.host_bits_set);
     CHECK(src.first == *IpAddress::parse("10.0.0.0"));
     CHECK(src.last == *IpAddress::parse("10.255.255.255"));
@@ -381,7 +382,7 @@ TEST_CASE("'*' fields and missing trailing fields mean any", "[grammar][resolve]
 
 TEST_CASE("hostname patterns follow 3proxy's matching table", "[grammar][resolve]") {
     auto r = resolve_text("allow * * example.com,*.example.com,*example.com,www.*,*ampl*\nsocks\n");
-    const auto& h = r.svc(0).acl.entries()[0].target_hosts;
+    const auto& h = r.svc(0).acl.entries()[0].target_hosts();
     REQUIRE(h.size() == 5);
     CHECK(h[0].kind == HostPattern::Kind::exact);
     CHECK(h[1].kind == HostPattern::Kind::suffix);
@@ -494,7 +495,7 @@ TEST_CASE("redirect is an allow entry with an http parent", "[grammar][resolve]"
     REQUIRE(e.parents.size() == 1);
     CHECK(e.parents[0].type == "http");
     CHECK(e.parents[0].port == 3128);
-    CHECK(e.sources.size() == 1);
+    CHECK(e.sources().size() == 1);
 }
 
 TEST_CASE("parentretries: a count of chains to try, 1 by default", "[grammar][resolve]") {
@@ -524,7 +525,7 @@ TEST_CASE("a model built from a large file shares leaked ACL entries", "[grammar
     REQUIRE(r.model.services.size() == 200);
     CHECK(r.svc(199).acl.count == 200);
     CHECK(r.svc(0).acl.count == 1);
-    CHECK(r.svc(0).acl.entries()[0].users == proxycfg::NameList{"u0"});
+    CHECK(r.svc(0).acl.entries()[0].users() == proxycfg::NameList{"u0"});
     CHECK(r.svc(199).acl.entries()[199].span.line == 399);
 }
 
@@ -622,7 +623,7 @@ TEST_CASE("an ACL line's refused fields are reported where they are", "[grammar]
     REQUIRE(r.model.services.size() == 1);
     REQUIRE(r.svc(0).acl.count == 1);
     const auto& e = r.svc(0).acl.entries()[0];
-    CHECK(e.users == proxycfg::NameList{"alice", "bob"});
+    CHECK(e.users() == proxycfg::NameList{"alice", "bob"});
     CHECK(e.weight == 7);
 }
 
@@ -666,4 +667,28 @@ TEST_CASE("nscache and nscache6 sizes: the last line wins; under 256 is an error
     auto bad = testing::check_text("nscache 255\nnscache6 many\n");
     CHECK(testing::with_code(bad, "PX021").size() == 2);
     CHECK(bad.model.globals.nscache.value == 0);
+}
+
+TEST_CASE("a service's ACL lists outlive the model and the parse it came from",
+          "[grammar][resolve]") {
+    // Long lists go to the resolver's arena; a service copied out of the model keeps them.
+    std::string users = "allow ";
+    for (int i = 0; i < 50; ++i) users += (i ? "," : "") + std::string("user") + std::to_string(i);
+    std::optional<Service> kept;
+    std::optional<AclEntry> entry_copy;
+    {
+        auto r = resolve_text(users + " 10.0.0.0/8,192.168.0.0/16\nsocks\nallow carol\nproxy\n");
+        INFO(r.summary());
+        REQUIRE(r.model.services.size() == 2);
+        kept = r.svc(1);
+        entry_copy = r.svc(0).acl.entries()[0];
+    }
+    REQUIRE(kept->acl.count == 2);
+    auto entries = kept->acl.entries();
+    CHECK(entries[0].users().size() == 50);
+    CHECK(entries[0].users()[49] == "user49");
+    CHECK(entries[0].sources().size() == 2);
+    CHECK(entries[1].users() == NameList{"carol"});
+    CHECK(entry_copy->users()[0] == "user0");
+    CHECK(entry_copy->sources()[1].contains(*IpAddress::parse("192.168.3.4")));
 }

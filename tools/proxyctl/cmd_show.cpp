@@ -104,17 +104,17 @@ std::string join(const List& items, F render, std::string_view empty = "*") {
 // The ACL fields of an entry as strings, '*' for any, in 3proxy's argument order.
 std::vector<std::string> acl_fields(const AclEntry& e) {
     std::vector<std::string> targets;
-    for (const auto& a : e.target_addresses) targets.push_back(ip_range(a));
-    for (const auto& h : e.target_hosts) targets.push_back(printable(h.to_string()));
+    for (const auto& a : e.target_addresses()) targets.push_back(ip_range(a));
+    for (const auto& h : e.target_hosts()) targets.push_back(printable(h.to_string()));
     std::vector<std::string> f;
-    f.push_back(join(e.users, [](std::string_view u) { return printable(u); }));
-    f.push_back(join(e.sources, ip_range));
+    f.push_back(join(e.users(), [](std::string_view u) { return printable(u); }));
+    f.push_back(join(e.sources(), ip_range));
     f.push_back(join(targets, [](const std::string& t) { return t; }));
-    f.push_back(join(e.ports, port_range));
+    f.push_back(join(e.ports(), port_range));
     f.push_back(e.operations == 0 ? "*" : operations_to_string(e.operations));
     f.push_back(e.weekdays == 0 ? "*" : weekdays(e.weekdays));
     f.push_back(
-        join(e.periods, [](const TimePeriod& p) { return clock(p.from) + "-" + clock(p.to); }));
+        join(e.periods(), [](const TimePeriod& p) { return clock(p.from) + "-" + clock(p.to); }));
     return f;
 }
 

@@ -173,12 +173,27 @@ struct TimePeriod {
 };
 using TimePeriodList = PackedList<FixedCodec<TimePeriod>>;
 
+using HostPatternView = PackedView<HostPatternCodec>;
+using TimePeriodView = PackedView<FixedCodec<TimePeriod>>;
+
 enum class AclAction : std::uint8_t { allow, deny, redirect };
 std::string_view to_string(AclAction a);
 
+// An entry's lists as they are built: one PackedList each. AclEntry keeps them packed
+// together (set_lists); code that builds an entry fills one of these.
+struct AclFieldLists {
+    NameList users;
+    IpRangeList sources;
+    IpRangeList target_addresses;
+    HostPatternList target_hosts;
+    PortRangeList ports;
+    TimePeriodList periods;
+};
+
 // One allow/deny/redirect entry. An empty list in a field means '*' (any).
 // Small fields first and no padding: a large configuration has hundreds of thousands of
-// entries. The lists are packed (proxycfg/packed_list.hpp): read by value.
+// entries. The six lists share one packed block (PackedLists): read them by value, as
+// views of the entry's storage that are valid while the entry is neither changed nor moved.
 struct AclEntry {
     AclAction action = AclAction::allow;
     std::uint8_t weekdays = 0;  // bit 0 = Sunday ... bit 6 = Saturday; 0: any
@@ -187,17 +202,27 @@ struct AclEntry {
     int weight = 0;
     std::uint32_t directive = 0;  // index of the allow/deny/redirect directive
     SourceSpan span;
-    NameList users;
-    IpRangeList sources;
-    IpRangeList target_addresses;
-    HostPatternList target_hosts;
-    PortRangeList ports;
-    TimePeriodList periods;
     ParentList parents;
 
-    bool any_target() const { return target_addresses.empty() && target_hosts.empty(); }
+    NameView users() const { return lists_.get<NameCodec>(0); }
+    IpRangeView sources() const { return lists_.get<IpRangeCodec>(1); }
+    IpRangeView target_addresses() const { return lists_.get<IpRangeCodec>(2); }
+    HostPatternView target_hosts() const { return lists_.get<HostPatternCodec>(3); }
+    PortRangeView ports() const { return lists_.get<FixedCodec<PortRange>>(4); }
+    TimePeriodView periods() const { return lists_.get<FixedCodec<TimePeriod>>(5); }
+    // With an arena, lists that do not fit in place go there (it must outlive the entry;
+    // copies of the entry own theirs).
+    void set_lists(const AclFieldLists& l, ByteArena* arena = nullptr);
+    // Bytes of the lists' shared block, for memory accounting.
+    std::size_t list_bytes() const { return lists_.bytes(); }
+
+    bool any_target() const { return target_addresses().empty() && target_hosts().empty(); }
     bool matches_everything() const;  // all fields '*'
+
+  private:
+    PackedLists<6> lists_;
 };
+static_assert(sizeof(AclEntry) <= 56);
 
 // The ACL a service captured: a prefix of a shared segment (ACLs leak from one service
 // to the next until `flush`, so sharing keeps the model linear in the file's size).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -363,8 +364,269 @@ struct FixedCodec {
     }
 };
 
+// A read-only view of packed records: a PackedList's, or one list of a PackedLists.
+// Valid while the storage it views is neither changed nor moved.
+template <typename Codec>
+class PackedView {
+  public:
+    using value_type = typename Codec::value_type;
+    using size_type = std::size_t;
+    using iterator = typename PackedList<Codec>::iterator;
+    using const_iterator = iterator;
+
+    PackedView() = default;
+    PackedView(const unsigned char* data, std::size_t bytes, std::size_t count)
+        : data_(data),
+          bytes_(static_cast<std::uint32_t>(bytes)),
+          count_(static_cast<std::uint32_t>(count)) {}
+    // Implicit, so that code reading lists takes both kinds.
+    PackedView(const PackedList<Codec>& l)  // NOLINT(google-explicit-constructor)
+        : PackedView(l.data(), l.bytes(), l.size()) {}
+
+    iterator begin() const { return iterator(data_); }
+    iterator end() const { return iterator(data_ + bytes_); }
+    size_type size() const { return count_; }
+    bool empty() const { return count_ == 0; }
+    value_type front() const { return *begin(); }
+    value_type operator[](size_type i) const {
+        return *std::next(begin(), static_cast<std::ptrdiff_t>(i));
+    }
+    value_type at(size_type i) const {
+        if (i >= size()) throw std::out_of_range("PackedView::at");
+        return (*this)[i];
+    }
+    const unsigned char* data() const { return data_; }
+    std::size_t bytes() const { return bytes_; }
+
+    friend bool operator==(const PackedView& a, const PackedView& b) {
+        return a.count_ == b.count_ && a.bytes_ == b.bytes_ &&
+               (a.bytes_ == 0 || std::memcmp(a.data_, b.data_, a.bytes_) == 0);
+    }
+
+  private:
+    const unsigned char* data_ = nullptr;
+    std::uint32_t bytes_ = 0;
+    std::uint32_t count_ = 0;
+};
+
+// Append-only storage for many small blocks that die together (the lists of a large
+// configuration's ACL entries): each block costs its bytes, not a heap allocation's
+// header and rounding. Chunks double from 4 KiB up to a fixed 256 KiB, so a small
+// configuration takes little and the unused tail of a large one is at most one chunk
+// (std::pmr::monotonic_buffer_resource keeps doubling, which leaves up to half of a large
+// total unused). Not thread-safe: one writer, any number of readers after.
+class ByteArena {
+  public:
+    static constexpr std::size_t first_chunk_bytes = 4 * 1024;
+    static constexpr std::size_t chunk_bytes = 256 * 1024;
+
+    ByteArena() = default;
+    ByteArena(const ByteArena&) = delete;
+    ByteArena& operator=(const ByteArena&) = delete;
+    ~ByteArena() = default;
+
+    unsigned char* allocate(std::size_t n) {
+        if (n > left_) {
+            if (n > chunk_bytes / 4) {  // large: a block of its own, the chunk stays current
+                chunks_.push_back(std::make_unique_for_overwrite<unsigned char[]>(n));
+                return chunks_.back().get();
+            }
+            next_chunk_ = std::clamp(2 * next_chunk_, first_chunk_bytes, chunk_bytes);
+            chunks_.push_back(std::make_unique_for_overwrite<unsigned char[]>(next_chunk_));
+            next_ = chunks_.back().get();
+            left_ = next_chunk_;
+        }
+        unsigned char* out = next_;
+        next_ += n;
+        left_ -= n;
+        return out;
+    }
+
+  private:
+    std::vector<std::unique_ptr<unsigned char[]>> chunks_;
+    unsigned char* next_ = nullptr;
+    std::size_t left_ = 0;
+    std::size_t next_chunk_ = first_chunk_bytes / 2;
+};
+
+// N packed lists in one 16-byte owner: up to 15 bytes in place, else one heap block of
+// exactly their size. Where N separate PackedLists take 16 bytes each and a heap block
+// for each list that does not fit, an owner of several lists (an ACL entry: six) takes
+// 16 bytes and at most one block. Immutable once built; read a list with get().
+//
+// Layout: nothing when every list is empty; else a byte with bit i set for each non-empty
+// list i, then for each of those its element count and byte count (LEB128) and its records.
+template <std::size_t N>
+class PackedLists {
+    static_assert(N >= 1 && N <= 8);
+
+  public:
+    // A list's records as a PackedList or PackedListBuilder holds them.
+    struct Part {
+        const unsigned char* data = nullptr;
+        std::size_t bytes = 0;
+        std::size_t count = 0;
+        template <typename Codec>
+        static Part of(const PackedList<Codec>& l) {
+            return {l.data(), l.bytes(), l.size()};
+        }
+    };
+
+    PackedLists() = default;
+    // With an arena, a block that does not fit in place is taken from it and never freed
+    // by this object: the arena must outlive it. Copies own their blocks.
+    explicit PackedLists(const std::array<Part, N>& parts, ByteArena* arena = nullptr) {
+        std::size_t total = 0;
+        unsigned mask = 0;
+        for (std::size_t i = 0; i < N; ++i) {
+            if (parts[i].count == 0) continue;
+            if (parts[i].count > UINT32_MAX || parts[i].bytes > UINT32_MAX)
+                throw std::length_error("PackedLists: list too long");
+            mask |= 1U << i;
+            total += varint_size(parts[i].count) + varint_size(parts[i].bytes) + parts[i].bytes;
+        }
+        if (mask == 0) return;
+        total += 1;
+        if (total > UINT32_MAX) throw std::length_error("PackedLists: lists too long");
+        unsigned char* out = raw_;
+        if (total > inline_bytes && arena != nullptr) {
+            out = arena->allocate(total);
+            store(0, out);
+            store(heap_bytes_at, static_cast<std::uint32_t>(total));
+            raw_[tag_at] = arena_tag;
+        } else if (total > inline_bytes) {
+            auto block = std::make_unique_for_overwrite<unsigned char[]>(total);
+            out = block.get();
+            store(0, block.release());  // owned from here: release() frees it
+            store(heap_bytes_at, static_cast<std::uint32_t>(total));
+            raw_[tag_at] = heap_tag;
+        } else {
+            raw_[tag_at] = static_cast<unsigned char>(total);
+        }
+        *out++ = static_cast<unsigned char>(mask);
+        for (std::size_t i = 0; i < N; ++i) {
+            if (parts[i].count == 0) continue;
+            out = write_varint(parts[i].count, out);
+            out = write_varint(parts[i].bytes, out);
+            if (parts[i].bytes != 0) std::memcpy(out, parts[i].data, parts[i].bytes);
+            out += parts[i].bytes;
+        }
+    }
+    PackedLists(const PackedLists& o) {
+        if (!o.off_site()) {
+            std::memcpy(raw_, o.raw_, sizeof raw_);
+            return;
+        }
+        std::size_t n = o.bytes();
+        auto block = std::make_unique_for_overwrite<unsigned char[]>(n);
+        std::memcpy(block.get(), o.data(), n);
+        store(0, block.release());
+        store(heap_bytes_at, static_cast<std::uint32_t>(n));
+        raw_[tag_at] = heap_tag;
+    }
+    PackedLists(PackedLists&& o) noexcept {
+        std::memcpy(raw_, o.raw_, sizeof raw_);
+        std::memset(o.raw_, 0, sizeof o.raw_);
+    }
+    PackedLists& operator=(const PackedLists& o) {
+        if (this != &o) *this = PackedLists(o);
+        return *this;
+    }
+    PackedLists& operator=(PackedLists&& o) noexcept {
+        if (this != &o) {
+            release();
+            std::memcpy(raw_, o.raw_, sizeof raw_);
+            std::memset(o.raw_, 0, sizeof o.raw_);
+        }
+        return *this;
+    }
+    ~PackedLists() { release(); }
+
+    // List i, read with Codec (the one it was built with).
+    template <typename Codec>
+    PackedView<Codec> get(std::size_t i) const {
+        if (bytes() == 0) return {};
+        const unsigned char* p = data();
+        unsigned mask = *p++;
+        if ((mask & (1U << i)) == 0) return {};
+        for (std::size_t j = 0;; ++j) {
+            if ((mask & (1U << j)) == 0) continue;
+            std::size_t count = read_varint(p);
+            std::size_t n = read_varint(p);
+            if (j == i) return {p, n, count};
+            p += n;
+        }
+    }
+    bool all_empty() const { return bytes() == 0; }
+    // Bytes of the encoding (in place or on the heap).
+    std::size_t bytes() const {
+        return off_site() ? load<std::uint32_t>(heap_bytes_at) : raw_[tag_at];
+    }
+    bool is_inline() const { return !off_site(); }
+    bool in_arena() const { return raw_[tag_at] == arena_tag; }
+    const unsigned char* data() const { return off_site() ? load<unsigned char*>(0) : raw_; }
+
+    friend bool operator==(const PackedLists& a, const PackedLists& b) {
+        std::size_t n = a.bytes();
+        return n == b.bytes() && (n == 0 || std::memcmp(a.data(), b.data(), n) == 0);
+    }
+
+  private:
+    static constexpr std::size_t inline_bytes = 15;
+    static constexpr std::size_t heap_bytes_at = 8;
+    static constexpr std::size_t tag_at = 15;
+    static constexpr unsigned char heap_tag = 0xFF;   // a block this object owns
+    static constexpr unsigned char arena_tag = 0xFE;  // a block in an arena
+
+    alignas(8) unsigned char raw_[16] = {};
+
+    template <typename T>
+    T load(std::size_t at) const {
+        T v;
+        std::memcpy(&v, raw_ + at, sizeof v);
+        return v;
+    }
+    template <typename T>
+    void store(std::size_t at, T v) {
+        std::memcpy(raw_ + at, &v, sizeof v);
+    }
+    bool on_heap() const { return raw_[tag_at] == heap_tag; }
+    bool off_site() const { return raw_[tag_at] >= arena_tag; }
+    void release() {
+        if (on_heap()) std::unique_ptr<unsigned char[]>{load<unsigned char*>(0)}.reset();
+    }
+
+    static std::size_t varint_size(std::size_t v) {
+        std::size_t n = 1;
+        while (v >= 0x80) {
+            v >>= 7;
+            ++n;
+        }
+        return n;
+    }
+    static unsigned char* write_varint(std::size_t v, unsigned char* out) {
+        while (v >= 0x80) {
+            *out++ = static_cast<unsigned char>(v | 0x80);
+            v >>= 7;
+        }
+        *out++ = static_cast<unsigned char>(v);
+        return out;
+    }
+    static std::size_t read_varint(const unsigned char*& p) {
+        std::size_t v = 0;
+        for (unsigned shift = 0;; shift += 7) {
+            unsigned char b = *p++;
+            v |= static_cast<std::size_t>(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return v;
+        }
+    }
+};
+
 using NameList = PackedList<NameCodec>;
 using IpRangeList = PackedList<IpRangeCodec>;
 using PortRangeList = PackedList<FixedCodec<PortRange>>;
+using NameView = PackedView<NameCodec>;
+using IpRangeView = PackedView<IpRangeCodec>;
+using PortRangeView = PackedView<FixedCodec<PortRange>>;
 
 }  // namespace proxycfg

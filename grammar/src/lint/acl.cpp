@@ -125,28 +125,28 @@ bool pattern_covers(const HostPattern& outer, const HostPattern& inner) {
 bool targets_cover(const AclEntry& outer, const AclEntry& inner) {
     if (outer.any_target()) return true;
     if (inner.any_target()) return false;
-    if (!inner.target_addresses.empty() &&
-        !list_covers(outer.target_addresses, inner.target_addresses,
+    if (!inner.target_addresses().empty() &&
+        !list_covers(outer.target_addresses(), inner.target_addresses(),
                      [](const IpRange& o, const IpRange& i) { return o.covers(i); }))
         return false;
-    if (!inner.target_hosts.empty() &&
-        (outer.target_hosts.empty() ||
-         !list_covers(outer.target_hosts, inner.target_hosts, pattern_covers)))
+    if (!inner.target_hosts().empty() &&
+        (outer.target_hosts().empty() ||
+         !list_covers(outer.target_hosts(), inner.target_hosts(), pattern_covers)))
         return false;
-    if (!inner.target_addresses.empty() && outer.target_addresses.empty()) return false;
+    if (!inner.target_addresses().empty() && outer.target_addresses().empty()) return false;
     return true;
 }
 
 // Is every request `later` matches already decided by `earlier`?
 bool covers(const AclEntry& earlier, const AclEntry& later) {
-    if (!list_covers(earlier.users, later.users,
+    if (!list_covers(earlier.users(), later.users(),
                      [](std::string_view o, std::string_view i) { return o == i; }))
         return false;
-    if (!list_covers(earlier.sources, later.sources,
+    if (!list_covers(earlier.sources(), later.sources(),
                      [](const IpRange& o, const IpRange& i) { return o.covers(i); }))
         return false;
     if (!targets_cover(earlier, later)) return false;
-    if (!list_covers(earlier.ports, later.ports,
+    if (!list_covers(earlier.ports(), later.ports(),
                      [](const PortRange& o, const PortRange& i) { return o.covers(i); }))
         return false;
     if (earlier.operations != 0 &&
@@ -154,9 +154,10 @@ bool covers(const AclEntry& earlier, const AclEntry& later) {
         return false;
     if (earlier.weekdays != 0 && (later.weekdays == 0 || (later.weekdays & ~earlier.weekdays) != 0))
         return false;
-    if (!list_covers(earlier.periods, later.periods, [](const TimePeriod& o, const TimePeriod& i) {
-            return o.from <= i.from && i.to <= o.to;
-        }))
+    if (!list_covers(earlier.periods(), later.periods(),
+                     [](const TimePeriod& o, const TimePeriod& i) {
+                         return o.from <= i.from && i.to <= o.to;
+                     }))
         return false;
     // 3proxy skips an entry with a parent for SOCKS BIND/UDPASSOC (docs/language.md, "The access
     // decision").
@@ -226,9 +227,9 @@ void check_users_under_iponly(Context& ctx) {
     for (const auto& s : ctx.model.services) {
         if (!only_iponly(s)) continue;
         for (const auto& e : s.acl.entries()) {
-            if (e.users.empty()) continue;
+            if (e.users().empty()) continue;
             // The hidden username is compared as '-', so an entry listing '-' still matches.
-            if (std::find(e.users.begin(), e.users.end(), "-") != e.users.end()) continue;
+            if (std::find(e.users().begin(), e.users().end(), "-") != e.users().end()) continue;
             if (opaque(ctx, e) || !seen.insert(e.directive)) continue;
             auto& d = ctx.report(Rule::PX209, e.span,
                                  "ACL entry names users but " + s.label +
@@ -369,7 +370,7 @@ void check_acl_users(Context& ctx) {
     constexpr std::size_t kBatch = 256;
     for (const auto& s : ctx.model.services) {
         for (const auto& e : s.acl.entries()) {
-            if (e.users.empty() || !seen.insert(e.directive)) continue;
+            if (e.users().empty() || !seen.insert(e.directive)) continue;
             const Directive& line = ctx.directive(e.directive);
             if (line.keeps_tokens()) {  // an unexpanded $file reads as '*'
                 LexedDirective d(line);
@@ -378,7 +379,7 @@ void check_acl_users(Context& ctx) {
             }
             // The list holds the field's non-empty items in order, as for_each_item gives them.
             std::uint32_t nth = 0;
-            for (std::string_view name : e.users) {
+            for (std::string_view name : e.users()) {
                 if (name != "*" && name != "-") {
                     items.push_back({e.directive, nth});
                     names.push_back(name);
@@ -445,10 +446,10 @@ void check_acl_shadowing(Context& ctx) {
             };
             if (!skip[j] && !reported.count(later.directive)) {
                 std::optional<std::size_t> by = first_cover(any_user);
-                if (!by && !later.users.empty() && small) {
+                if (!by && !later.users().empty() && small) {
                     by = first_cover(named_user);
-                } else if (!by && !later.users.empty()) {
-                    if (auto it = by_user.find(later.users.front()); it != by_user.end())
+                } else if (!by && !later.users().empty()) {
+                    if (auto it = by_user.find(later.users().front()); it != by_user.end())
                         by = first_cover(it->second);
                 }
                 if (by) {
@@ -466,12 +467,12 @@ void check_acl_shadowing(Context& ctx) {
             }
             // A dead entry covers nothing the entry that kills it does not cover already.
             if (skip[j] || reported.count(later.directive)) continue;
-            if (later.users.empty()) {
+            if (later.users().empty()) {
                 any_user.push_back(j);
             } else if (small) {
                 named_user.push_back(j);
             } else {
-                for (const auto& u : later.users) {
+                for (const auto& u : later.users()) {
                     auto& list = by_user[u];
                     if (list.empty() || list.back() != j) list.push_back(j);
                 }

@@ -103,7 +103,7 @@ void check_force_ignores_acl(Context& ctx) {
         if (!s.force.value || none) continue;  // under auth none the ACL is not checked
         auto entries = s.acl.entries();
         auto it = std::find_if(entries.begin(), entries.end(), [](const AclEntry& e) {
-            return !e.users.empty() || !e.any_target();
+            return !e.users().empty() || !e.any_target();
         });
         if (it == entries.end()) continue;
         auto& d = ctx.report(Rule::PX506, s.span,

@@ -65,8 +65,8 @@ void check_open_proxy(Context& ctx) {
         if (!none) {
             bool closed = false;
             for (const auto& e : s.acl.entries()) {
-                bool user_ok = e.users.empty() ||
-                               std::find(e.users.begin(), e.users.end(), "-") != e.users.end();
+                bool user_ok = e.users().empty() || std::find(e.users().begin(), e.users().end(),
+                                                              "-") != e.users().end();
                 if (!user_ok) continue;
                 if (e.action == AclAction::deny) {
                     if (e.matches_everything()) {
@@ -75,7 +75,7 @@ void check_open_proxy(Context& ctx) {
                     }
                     continue;
                 }
-                if (e.sources.empty()) {
+                if (e.sources().empty()) {
                     open_entry = &e;
                     break;
                 }
