@@ -534,6 +534,14 @@ class Parser {
                    "error");
             return true;
         }
+        if (line_tokens_.size() > Directive::max_words) {
+            report(Rule::PX022, d.span,
+                   "line has " + std::to_string(line_tokens_.size()) +
+                       " words after $file expansion; 3proxy reads at most 4095, and only the "
+                       "first " +
+                       std::to_string(Directive::max_words) + " are checked");
+            line_tokens_.resize(Directive::max_words);
+        }
         if (bare_words()) {
             d.set_line(line.data(), line_tokens_.size());
         } else {

@@ -191,3 +191,43 @@ TEST_CASE("directive: the lexer's shortcut for lines without quotes reads as the
         }
     }
 }
+
+namespace {
+
+// A line of `refs` references to one $file of `words` one-letter words.
+proxycfg::ParseResult parse_expanded(std::size_t refs, std::size_t words) {
+    std::string list;
+    for (std::size_t i = 0; i < words; ++i) list += i ? " a" : "a";
+    proxycfg::ParseOptions options;
+    options.read_file = [list](const std::string&, std::string& text, std::string&) {
+        text = list;
+        return true;
+    };
+    std::string line = "users";
+    for (std::size_t i = 0; i < refs; ++i) line += " $w";
+    return proxycfg::parse_text("test.cfg", line + "\n", options);
+}
+
+}  // namespace
+
+TEST_CASE("directive: a line's word count past 16 bits is exact") {
+    auto r = parse_expanded(3, 30000);  // 90,001 words
+    REQUIRE(r.config.directives.size() == 1);
+    const Directive& d = r.config.directives[0];
+    CHECK(d.keeps_tokens());
+    CHECK(d.argc() == 90000);
+    CHECK(d.id == proxycfg::DirectiveId::users);
+    CHECK(LexedDirective(d).tokens.size() == 90001);
+}
+
+TEST_CASE("directive: words past the most a directive holds are reported, not wrapped") {
+    // 130 x 32,767 words: more than Directive::max_words (2^22 - 1).
+    auto r = parse_expanded(130, 32767);
+    REQUIRE(r.config.directives.size() == 1);
+    CHECK(r.config.directives[0].argc() == Directive::max_words - 1);
+    bool reported = false;
+    for (const auto& diag : r.config.diagnostics)
+        if (diag.code == "PX022" && diag.message.find("after $file expansion") != std::string::npos)
+            reported = true;
+    CHECK(reported);
+}

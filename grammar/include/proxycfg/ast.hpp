@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,10 +72,16 @@ static_assert(sizeof(Token) == 24);
 // asks, which is cheaper than holding 24 bytes per word for the whole load. The other
 // lines keep the tokens the parser made. LexedDirective gives a directive's tokens.
 struct Directive {
+    // Words a directive holds: 3proxy reads 4095 of a line, `$file` expansion may give
+    // more, and the parser keeps at most this many (PX022 says so).
+    static constexpr std::size_t max_words = (std::size_t{1} << 22) - 1;
+
     SourceSpan span;                        // the whole line
     std::uint32_t index = 0;                // position in ParsedConfig::directives
-    bool well_formed = true;                // known directive with a valid argument count
     DirectiveId id = DirectiveId::unknown;  // of the command word, whatever the arity
+    // 32 bytes a directive (millions in a large file): the flags and the word count share
+    // the bytes after `id`.
+    bool well_formed : 1 = true;  // known directive with a valid argument count
 
     std::string_view name() const;  // the command word (unquoted)
     std::size_t argc() const { return count_ == 0 ? 0 : count_ - 1; }
@@ -85,23 +92,28 @@ struct Directive {
     // SourceFile (at span.column), split again on demand into `count` bare words...
     void set_line(const char* line, std::size_t count) {
         source_ = line;
-        count_ = static_cast<std::uint32_t>(count);
+        count_ = words(count);
         stored_ = false;
     }
     // ...or tokens kept in storage that outlives the directive.
     void set_tokens(std::span<const Token> tokens) {
         source_ = tokens.data();
-        count_ = static_cast<std::uint32_t>(tokens.size());
+        count_ = words(tokens.size());
         stored_ = true;
     }
 
   private:
     friend class LexedDirective;
+    std::uint32_t count_ : 22 = 0;
+    bool stored_ : 1 = false;
     const void* source_ = nullptr;  // const char* line, or const Token* when stored_
-    std::uint32_t count_ = 0;
-    bool stored_ = false;
+
+    static std::uint32_t words(std::size_t count) {
+        if (count > max_words) throw std::length_error("directive: more than max_words words");
+        return static_cast<std::uint32_t>(count);
+    }
 };
-static_assert(sizeof(Directive) <= 40);
+static_assert(sizeof(Directive) <= 32);
 
 // A directive with its tokens at hand: split from the source line, or the stored ones.
 // Tokens are self-contained values (their texts point into the sources or the arena),
