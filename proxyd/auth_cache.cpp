@@ -78,7 +78,7 @@ void AuthCache::remember(const AuthCacheSettings& settings, const proxycfg::Serv
 bool AuthCache::granted(const Entry& e, const proxycfg::Model& model) const {
     if (e.secret.empty()) return true;  // no password proved it: nothing to withdraw
     const proxycfg::User* u = model.find_user(e.user);
-    return u != nullptr && u->secret == e.secret;
+    return u != nullptr && u->secret() == e.secret;
 }
 
 std::size_t AuthCache::drop_ungranted(const proxycfg::Model& model) {

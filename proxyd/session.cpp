@@ -536,12 +536,12 @@ void Session::remember_login(const proxycfg::Decision& decision,
         return;
     }
     bool proved = decision.method == proxycfg::AuthMethod::strong && decision.user;
-    if (proved && record_.password) record_.verified_secret = decision.user->secret;
+    if (proved && record_.password) record_.verified_secret = decision.user->secret();
     // 3proxy caches every login another auth type admitted with a username; proxyd only
     // while some service reads the cache.
     if (config_->uses_auth_cache && record_.user)
         config_->auth_cache->remember(config_->model->globals.authcache.value, *service_, request,
-                                      *record_.user, proved ? decision.user->secret : "",
+                                      *record_.user, proved ? decision.user->secret() : "",
                                       host_.loop().now());
 }
 

@@ -131,7 +131,7 @@ bool SocksSession::check_password_early() {
     if (!strong_only) return true;
     const auto* user = config_->model->find_user(*record_.user);
     if (user && proxycfg::verify_password(*user, *record_.password)) {
-        record_.verified_secret = user->secret;
+        record_.verified_secret = user->secret();
         return true;
     }
     return false;

@@ -1,6 +1,9 @@
 #include "proxycfg/model.hpp"
 
+#include <algorithm>
 #include <array>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "text_util.hpp"
@@ -268,6 +271,23 @@ void AclEntry::set_lists(const AclFieldLists& l, ByteArena* arena) {
 
 bool AclEntry::matches_everything() const {
     return lists_.all_empty() && operations == 0 && weekdays == 0;
+}
+
+User& Model::add_user(std::string_view name, std::string_view secret) {
+    if (name.size() > User::max_size || secret.size() > User::max_size)
+        throw std::length_error("user name or secret longer than " +
+                                std::to_string(User::max_size) + " bytes");
+    // Allocated before the definition is appended: a failure leaves no definition behind.
+    const std::size_t size = name.size() + secret.size();
+    char* text = size == 0 ? nullptr : user_text.allocate(size);
+    User& u = user_definitions.emplace_back();
+    if (!text) return u;
+    std::copy(name.begin(), name.end(), text);
+    std::copy(secret.begin(), secret.end(), text + name.size());
+    u.text_ = text;
+    u.name_size_ = static_cast<std::uint16_t>(name.size());
+    u.secret_size_ = static_cast<std::uint16_t>(secret.size());
+    return u;
 }
 
 std::vector<const User*> Model::effective_users() const {

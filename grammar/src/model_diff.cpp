@@ -121,24 +121,25 @@ class Differ {
 
     void users() {
         std::vector<const User*> users = a_.effective_users();
-        auto by_name = [](const User* x, const User* y) { return x->name < y->name; };
+        auto by_name = [](const User* x, const User* y) { return x->name() < y->name(); };
         std::sort(users.begin(), users.end(), by_name);
         for (const User* up : users) {
             const User& u = *up;
-            const std::string& name = u.name;
+            std::string name(u.name());
             const User* v = b_.find_user(name);
             if (!v) {
                 add(Kind::removed, "user", name, std::string(to_string(u.type)), "");
-            } else if (v->type != u.type || v->secret != u.secret) {
+            } else if (v->type != u.type || v->secret() != u.secret()) {
                 add(Kind::changed, "user", name, "password", "password changed", v->span);
             }
         }
         users.clear();
         for (const User* v : b_.effective_users())
-            if (!a_.find_user(v->name)) users.push_back(v);
+            if (!a_.find_user(v->name())) users.push_back(v);
         std::sort(users.begin(), users.end(), by_name);
         for (const User* v : users)
-            add(Kind::added, "user", v->name, "", std::string(to_string(v->type)), v->span);
+            add(Kind::added, "user", std::string(v->name()), "", std::string(to_string(v->type)),
+                v->span);
     }
 
     void globals() {

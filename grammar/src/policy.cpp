@@ -150,15 +150,16 @@ bool acl_entry_matches(const AclEntry& entry, const AccessRequest& request) {
 bool verify_password(const User& user, std::string_view password) {
     switch (user.type) {
         case PasswordType::cl:
-            return !user.secret.empty() && user.secret.size() == password.size() &&
-                   std::equal(password.begin(), password.end(), user.secret.begin());
+            return !user.secret().empty() && user.secret().size() == password.size() &&
+                   std::equal(password.begin(), password.end(), user.secret().begin());
         case PasswordType::cr: {
-            if (user.secret.empty()) return false;
+            if (user.secret().empty()) return false;
             auto data = std::make_unique<crypt_data>();
             std::string pw(password);
-            const char* out = ::crypt_r(pw.c_str(), user.secret.c_str(), data.get());
+            std::string setting(user.secret());  // crypt_r needs it NUL-terminated
+            const char* out = ::crypt_r(pw.c_str(), setting.c_str(), data.get());
             // libcrypt returns "*0"/"*1" or NULL for an unusable setting.
-            return out != nullptr && out[0] != '*' && user.secret == out;
+            return out != nullptr && out[0] != '*' && user.secret() == out;
         }
         default:
             return false;
@@ -257,7 +258,7 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
                 }
                 std::string_view pw = request.password.value_or(std::string_view{});
                 bool known_good = !request.verified_secret.empty() &&
-                                  request.verified_secret == u->secret && request.password;
+                                  request.verified_secret == u->secret() && request.password;
                 if (!known_good && !verify_password(*u, pw)) {
                     note(m, Verdict::bad_password, false, false, given_user());
                     fail(Verdict::bad_password, m);
@@ -289,7 +290,7 @@ Decision evaluate(const Model& model, const Service& service, const AccessReques
                 // configuration still grants it, so a removed user or a changed password
                 // ends it at once, not when the entry expires.
                 const User* u = model.find_user(c.user);
-                if (!c.secret.empty() && (!u || u->secret != c.secret)) {
+                if (!c.secret.empty() && (!u || u->secret() != c.secret)) {
                     Verdict v = u ? Verdict::bad_password : Verdict::unknown_user;
                     if (auto* s = note(m, v, false, false, c.user)) {
                         s->cache_hit = true;

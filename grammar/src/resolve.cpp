@@ -50,7 +50,9 @@ class Resolver {
         model_.services.reserve(service_count);
         labels_.reserve(service_count);
         // Users are global and read nothing else, so a long list is built on a second
-        // thread while the services are resolved; users() writes only the user tables.
+        // thread while the services are resolved; users() writes only the user tables
+        // (user_definitions, user_text, users), which nothing else reads or writes before
+        // the thread is joined.
         auto all_users = [this] {
             for (const auto& d : cfg_.directives)
                 if (d.well_formed && d.id == DirectiveId::users) define_users(LexedDirective(d));
@@ -672,33 +674,32 @@ class Resolver {
     void define_users(const LexedDirective& d) {
         for (const auto& t : d.args()) {
             if (t.has_dollar && !t.from_file) continue;  // an unexpanded users $file
-            User u;
             std::string_view v = t.text();
-            u.span = t.span();
-            u.directive = d.index;
+            std::string_view name = v, secret;
+            PasswordType type = PasswordType::sys;
             auto colon = v.find(':');
-            if (colon == std::string_view::npos || v.size() - colon - 1 < 3 ||
-                v[colon + 3] != ':') {
-                u.name = std::string(v);
-                u.type = PasswordType::sys;
-            } else {
-                u.name = std::string(v.substr(0, colon));
-                std::string_view type = v.substr(colon + 1, 2);
-                u.secret = std::string(v.substr(colon + 4));
-                if (type == "CL")
-                    u.type = PasswordType::cl;
-                else if (type == "CR")
-                    u.type = PasswordType::cr;
-                else if (type == "NT")
-                    u.type = PasswordType::nt;
-                else if (type == "LM")
-                    u.type = PasswordType::lm;
+            if (colon != std::string_view::npos && v.size() - colon - 1 >= 3 &&
+                v[colon + 3] == ':') {
+                name = v.substr(0, colon);
+                std::string_view tag = v.substr(colon + 1, 2);
+                secret = v.substr(colon + 4);
+                if (tag == "CL")
+                    type = PasswordType::cl;
+                else if (tag == "CR")
+                    type = PasswordType::cr;
+                else if (tag == "NT")
+                    type = PasswordType::nt;
+                else if (tag == "LM")
+                    type = PasswordType::lm;
                 else {
-                    u.type = PasswordType::unknown;
-                    u.secret = std::string(v.substr(colon + 1));
+                    type = PasswordType::unknown;
+                    secret = v.substr(colon + 1);
                 }
             }
-            model_.user_definitions.push_back(std::move(u));
+            User& u = model_.add_user(name, secret);
+            u.type = type;
+            u.span = t.span();
+            u.directive = d.index;
         }
     }
 

@@ -36,7 +36,7 @@ std::size_t UserTable::probe(const std::vector<User>& defs, std::string_view nam
     const std::uint32_t tag = tag_of(hash);
     for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
         const Slot& s = slots_[i];
-        if (s.index == 0 || (s.tag == tag && defs[s.index - 1].name == name)) return i;
+        if (s.index == 0 || (s.tag == tag && defs[s.index - 1].name() == name)) return i;
     }
 }
 
@@ -45,8 +45,8 @@ void UserTable::grow(const std::vector<User>& defs, std::size_t capacity) {
     slots_.assign(capacity, Slot{});
     for (const Slot& s : old) {
         if (s.index == 0) continue;
-        std::uint64_t hash = hash_name(defs[s.index - 1].name);
-        slots_[probe(defs, defs[s.index - 1].name, hash)] = s;
+        std::uint64_t hash = hash_name(defs[s.index - 1].name());
+        slots_[probe(defs, defs[s.index - 1].name(), hash)] = s;
     }
 }
 
@@ -56,7 +56,7 @@ void UserTable::make_room(const std::vector<User>& defs, std::size_t more) {
 
 std::uint32_t UserTable::place(const std::vector<User>& defs, std::uint32_t index,
                                std::uint64_t hash) {
-    Slot& s = slots_[probe(defs, defs[index].name, hash)];
+    Slot& s = slots_[probe(defs, defs[index].name(), hash)];
     std::uint32_t replaced = s.index == 0 ? npos : s.index - 1;
     if (s.index == 0) ++size_;
     s = {tag_of(hash), index + 1};
@@ -65,7 +65,7 @@ std::uint32_t UserTable::place(const std::vector<User>& defs, std::uint32_t inde
 
 std::uint32_t UserTable::assign(const std::vector<User>& defs, std::uint32_t index) {
     make_room(defs, 1);
-    return place(defs, index, hash_name(defs[index].name));
+    return place(defs, index, hash_name(defs[index].name()));
 }
 
 void UserTable::assign_range(std::vector<User>& defs, std::uint32_t first, std::uint32_t last) {
@@ -76,7 +76,7 @@ void UserTable::assign_range(std::vector<User>& defs, std::uint32_t first, std::
         const std::size_t mask = slots_.size() - 1;
         std::array<std::uint64_t, kBatch> hashes{};
         for (std::uint32_t i = base; i < end; ++i) {
-            hashes[i - base] = hash_name(defs[i].name);
+            hashes[i - base] = hash_name(defs[i].name());
             __builtin_prefetch(&slots_[hashes[i - base] & mask]);
         }
         for (std::uint32_t i = base; i < end; ++i) {

@@ -139,7 +139,7 @@ socks
     CHECK(bob.verdict == Verdict::allowed);
     CHECK(bob.method == proxycfg::AuthMethod::strong);
     REQUIRE(bob.user != nullptr);
-    CHECK(bob.user->name == "bob");
+    CHECK(bob.user->name() == "bob");
     CHECK(bob.entry_index == 1);
 }
 
@@ -180,9 +180,10 @@ TEST_CASE("strong checks CR passwords with $1$, $5$ and $6$ hashes", "[policy]")
 }
 
 TEST_CASE("a known MD5-crypt vector verifies", "[policy]") {
-    proxycfg::User u;
+    proxycfg::Model m;
+    // openssl passwd -1 -salt abcdefgh secret
+    proxycfg::User& u = m.add_user("bob", "$1$abcdefgh$cHJi5PXp/ki/ktXzqlk6I1");
     u.type = proxycfg::PasswordType::cr;
-    u.secret = "$1$abcdefgh$cHJi5PXp/ki/ktXzqlk6I1";  // openssl passwd -1 -salt abcdefgh secret
     CHECK(proxycfg::verify_password(u, "secret"));
     CHECK_FALSE(proxycfg::verify_password(u, "secreT"));
 }
@@ -199,7 +200,7 @@ TEST_CASE("verified_secret skips hashing while the stored secret is unchanged", 
     // A re-check passes the secret the session was admitted with; the password text itself
     // is not hashed again, so even a placeholder passes.
     AccessRequest r = login("bob", "not-hashed");
-    r.verified_secret = p.loaded.model.find_user("bob")->secret;
+    r.verified_secret = p.loaded.model.find_user("bob")->secret();
     CHECK(p(r).verdict == Verdict::allowed);
     // After a password change the stored secret differs and the password is checked.
     r.verified_secret = "$6$saltsalt$old";
@@ -329,7 +330,7 @@ TEST_CASE("auth cache: a cached login admits as its user, under the ACL", "[poli
     CHECK(d.allowed());
     CHECK(d.method == proxycfg::AuthMethod::cache);
     REQUIRE(d.user != nullptr);
-    CHECK(d.user->name == "alice");
+    CHECK(d.user->name() == "alice");
     // The ACL is checked with the cached user: bob's cached login is not allowed.
     r.cached = proxycfg::CachedLogin{"bob", "b", false};
     CHECK(p(r).verdict == Verdict::acl_no_match);

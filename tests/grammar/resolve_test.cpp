@@ -197,7 +197,7 @@ TEST_CASE("users are global: defined after the service still count", "[grammar][
     const User* bob = r.model.find_user("bob");
     REQUIRE(bob);
     CHECK(bob->type == PasswordType::cl);
-    CHECK(bob->secret == "secret");
+    CHECK(bob->secret() == "secret");
     CHECK(bob->span.line == 3);
     CHECK(bob->span.column == 7);
 }
@@ -205,7 +205,7 @@ TEST_CASE("users are global: defined after the service still count", "[grammar][
 TEST_CASE("the last definition of a duplicate user wins", "[grammar][resolve]") {
     auto r = resolve_text("users bob:CL:old\nusers alice:CL:a bob:CL:new\n");
     REQUIRE(r.model.find_user("bob"));
-    CHECK(r.model.find_user("bob")->secret == "new");
+    CHECK(r.model.find_user("bob")->secret() == "new");
     CHECK(r.model.find_user("bob")->span.line == 2);
     CHECK(r.model.user_definitions.size() == 3);
     CHECK(r.model.users.size() == 2);
@@ -219,7 +219,7 @@ TEST_CASE("user specifications follow 3proxy's colon rules", "[grammar][resolve]
     CHECK(r.model.find_user("bob:secret")->type == PasswordType::sys);
     REQUIRE(r.model.find_user("carol"));
     CHECK(r.model.find_user("carol")->type == PasswordType::cr);
-    CHECK(r.model.find_user("carol")->secret == "$1$salt$hash");
+    CHECK(r.model.find_user("carol")->secret() == "$1$salt$hash");
     CHECK(r.model.find_user("dave")->type == PasswordType::nt);
     CHECK(r.model.find_user("erin")->type == PasswordType::unknown);
     CHECK(r.model.find_user("frank")->type == PasswordType::sys);

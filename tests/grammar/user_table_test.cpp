@@ -1,6 +1,7 @@
 // The users table: last definition wins, growth keeps every name, lookups of absent names.
 #include <catch2/catch.hpp>
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,10 +13,10 @@ namespace {
 
 using namespace proxycfg;
 
-User named(std::string name) {
-    User u;
-    u.name = std::move(name);
-    return u;
+// Appends definitions of `names` (no secrets) to the model; their texts live in the model.
+std::vector<User>& define(Model& m, std::initializer_list<std::string_view> names) {
+    for (std::string_view name : names) m.add_user(name, "");
+    return m.user_definitions;
 }
 
 }  // namespace
@@ -30,7 +31,8 @@ TEST_CASE("an empty table finds nothing", "[user_table]") {
 }
 
 TEST_CASE("a redefinition replaces the earlier one and reports it", "[user_table]") {
-    std::vector<User> defs{named("alice"), named("bob"), named("alice")};
+    Model m;
+    const std::vector<User>& defs = define(m, {"alice", "bob", "alice"});
     UserTable t;
     CHECK(t.assign(defs, 0) == UserTable::npos);
     CHECK(t.assign(defs, 1) == UserTable::npos);
@@ -43,21 +45,23 @@ TEST_CASE("a redefinition replaces the earlier one and reports it", "[user_table
 }
 
 TEST_CASE("growing from no reservation keeps every name", "[user_table]") {
-    std::vector<User> defs;
+    Model m;
     const std::uint32_t n = 50'000;
-    for (std::uint32_t i = 0; i < n; ++i) defs.push_back(named("u" + std::to_string(i)));
+    for (std::uint32_t i = 0; i < n; ++i) define(m, {"u" + std::to_string(i)});
+    const std::vector<User>& defs = m.user_definitions;
     UserTable t;
     for (std::uint32_t i = 0; i < n; ++i) REQUIRE(t.assign(defs, i) == UserTable::npos);
     CHECK(t.size() == n);
-    for (std::uint32_t i = 0; i < n; i += 997) CHECK(t.find(defs, defs[i].name) == i);
+    for (std::uint32_t i = 0; i < n; i += 997) CHECK(t.find(defs, defs[i].name()) == i);
     CHECK(t.find(defs, "u" + std::to_string(n)) == UserTable::npos);
     CHECK(t.find(defs, "U1") == UserTable::npos);  // names are case-sensitive
 }
 
 TEST_CASE("a batch lookup answers as one lookup per name", "[user_table]") {
-    std::vector<User> defs;
-    for (std::uint32_t i = 0; i < 1000; ++i) defs.push_back(named("u" + std::to_string(i)));
-    defs.push_back(named("u7"));  // a redefinition: the batch must see the last one
+    Model m;
+    for (std::uint32_t i = 0; i < 1000; ++i) define(m, {"u" + std::to_string(i)});
+    define(m, {"u7"});  // a redefinition: the batch must see the last one
+    const std::vector<User>& defs = m.user_definitions;
     UserTable t;
     for (std::uint32_t i = 0; i < defs.size(); ++i) t.assign(defs, i);
     // Present, absent and repeated names, across several batches of the table's size.
@@ -80,7 +84,7 @@ TEST_CASE("a batch lookup answers as one lookup per name", "[user_table]") {
 
 TEST_CASE("the model lists effective users in file order", "[user_table]") {
     Model m;
-    m.user_definitions = {named("bob"), named("alice"), named("bob")};
+    define(m, {"bob", "alice", "bob"});
     for (std::uint32_t i = 0; i < 3; ++i) {
         std::uint32_t r = m.users.assign(m.user_definitions, i);
         if (r != UserTable::npos) m.user_definitions[r].replaced = true;
@@ -95,12 +99,14 @@ TEST_CASE("the model lists effective users in file order", "[user_table]") {
 TEST_CASE("assigning a range gives what assigning one by one gives", "[user_table]") {
     // Names repeat (within a batch and across batches); no reservation, so the table grows
     // in the middle of ranges too.
-    std::vector<User> one_by_one, ranged;
+    Model a_model, b_model;
     for (int i = 0; i < 5000; ++i) {
         std::string name = "u" + std::to_string((i * 7919) % 3001);
-        one_by_one.push_back(named(name));
-        ranged.push_back(named(name));
+        define(a_model, {name});
+        define(b_model, {name});
     }
+    std::vector<User>& one_by_one = a_model.user_definitions;
+    std::vector<User>& ranged = b_model.user_definitions;
     UserTable a, b;
     for (std::uint32_t i = 0; i < one_by_one.size(); ++i) {
         std::uint32_t replaced = a.assign(one_by_one, i);
@@ -118,6 +124,6 @@ TEST_CASE("assigning a range gives what assigning one by one gives", "[user_tabl
         INFO("definition " << i);
         CHECK(ranged[i].previous == one_by_one[i].previous);
         CHECK(ranged[i].replaced == one_by_one[i].replaced);
-        CHECK(b.find(ranged, ranged[i].name) == a.find(one_by_one, one_by_one[i].name));
+        CHECK(b.find(ranged, ranged[i].name()) == a.find(one_by_one, one_by_one[i].name()));
     }
 }

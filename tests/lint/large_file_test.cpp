@@ -65,7 +65,7 @@ TEST_CASE("a file large enough for two threads gives every block the findings of
         CHECK(part == one);
     }
     REQUIRE(large.model.users.size() == 2u * blocks);
-    CHECK(large.model.find_user("u0007")->secret == "c");
-    CHECK(large.model.find_user("v0000")->secret == "b");
+    CHECK(large.model.find_user("u0007")->secret() == "c");
+    CHECK(large.model.find_user("v0000")->secret() == "b");
     CHECK(large.model.find_user("w0001") == nullptr);
 }

@@ -68,7 +68,7 @@ socks -i127.0.0.1
     CHECK(d[0].notes[0].span.line == 1);
     CHECK(d[0].notes[0].span.column == 7);
     // 3proxy's lookup finds the last definition.
-    CHECK(l.model.find_user("bob")->secret == "three");
+    CHECK(l.model.find_user("bob")->secret() == "three");
 }
 
 TEST_CASE("distinct user names are not duplicates", "[lint][users]") {

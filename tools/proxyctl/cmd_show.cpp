@@ -334,7 +334,7 @@ class Renderer {
         for (const auto& c : g.counters) line(out, counter_line(c), c.acl.span);
         out << "\nusers\n";
         for (const User* u : users()) {
-            line(out, "user " + printable(u->name) + " " + std::string(to_string(u->type)),
+            line(out, "user " + printable(u->name()) + " " + std::string(to_string(u->type)),
                  u->span);
         }
         if (m.users.empty()) out << "    (none)\n";
@@ -346,8 +346,9 @@ class Renderer {
         for (const auto& s : m.services) services.push_back(service_json(s));
         Json users_j = Json::array();
         for (const User* u : users())
-            users_j.push_back(
-                {{"name", u->name}, {"type", to_string(u->type)}, {"source", where_json(u->span)}});
+            users_j.push_back({{"name", u->name()},
+                               {"type", to_string(u->type)},
+                               {"source", where_json(u->span)}});
         const Globals& g = m.globals;
         Json globals;
         globals["nserver"] = Json::array();
@@ -475,8 +476,8 @@ class Renderer {
     std::vector<const User*> users() const {
         std::vector<const User*> out = loaded_.model.effective_users();
         std::sort(out.begin(), out.end(), [](const User* a, const User* b) {
-            return std::tie(a->span.file, a->span.line, a->span.column, a->name) <
-                   std::tie(b->span.file, b->span.line, b->span.column, b->name);
+            return std::tuple(a->span.file, a->span.line, a->span.column, a->name()) <
+                   std::tuple(b->span.file, b->span.line, b->span.column, b->name());
         });
         return out;
     }

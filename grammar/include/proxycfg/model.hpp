@@ -19,6 +19,7 @@
 #include "proxycfg/net.hpp"
 #include "proxycfg/packed_list.hpp"
 #include "proxycfg/source.hpp"
+#include "proxycfg/text_pool.hpp"
 #include "proxycfg/user_table.hpp"
 
 namespace proxycfg {
@@ -79,18 +80,35 @@ std::string operations_to_string(std::uint32_t ops);  // "CONNECT,HTTP_GET"
 enum class PasswordType : std::uint8_t { sys, cl, cr, nt, lm, unknown };
 std::string_view to_string(PasswordType t);
 
+// One definition from a `users` line. A large configuration has hundreds of thousands,
+// so the name and the secret are not strings of their own: they are stored next to each
+// other in the model's user_text (Model::add_user makes a definition) and read as views,
+// valid while that model or a copy of it lives.
 struct User {
-    std::string name;
-    std::string secret;  // CL: the password; CR: the crypt hash; NT: hex
-    PasswordType type = PasswordType::sys;
+    // The longest name or secret: a token's text is at most this long (Token keeps 16-bit
+    // sizes), so every definition read from a configuration fits. add_user refuses more.
+    static constexpr std::size_t max_size = UINT16_MAX;
+
+    std::string_view name() const { return {text_, name_size_}; }
+    // CL: the password; CR: the crypt hash; NT: hex
+    std::string_view secret() const { return {text_ + name_size_, secret_size_}; }
+
     SourceSpan span;
     std::uint32_t directive = 0;  // index of the `users` directive that defined it
     // Index in Model::user_definitions of the earlier definition of the same name that
     // this one replaces, or no_previous.
     std::uint32_t previous = no_previous;
     static constexpr std::uint32_t no_previous = UINT32_MAX;
+    PasswordType type = PasswordType::sys;
     bool replaced = false;  // a later definition of the same name is the effective one
+
+  private:
+    friend struct Model;
+    std::uint16_t name_size_ = 0;
+    std::uint16_t secret_size_ = 0;
+    const char* text_ = "";  // the name, then the secret
 };
+static_assert(sizeof(User) <= 40);
 
 // A DST entry that is not an IP: "example.com", "*.example.com", "www.*", "*sub*". Read
 // from an entry's packed list, so it views the entry's storage: copy the text to keep it.
@@ -452,9 +470,14 @@ struct Model {
     // as in 3proxy. Indices, so a large users list is stored once.
     UserTable users;
     std::vector<User> user_definitions;  // every definition, in file order
+    TextPool user_text;                  // the definitions' names and secrets
     Globals globals;
     std::vector<LoadedFile> files;  // main file first
 
+    // Appends a definition of `name` with `secret`, both copied into user_text; the caller
+    // sets the other fields, and UserTable::assign or assign_range makes it effective.
+    // Throws std::length_error if either is longer than User::max_size.
+    User& add_user(std::string_view name, std::string_view secret);
     const User* find_user(std::string_view name) const {
         std::uint32_t index = users.find(user_definitions, name);
         return index == UserTable::npos ? nullptr : &user_definitions[index];

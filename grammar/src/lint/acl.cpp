@@ -312,7 +312,7 @@ void check_acl_users(Context& ctx) {
         std::size_t best = 3;
         if (known_users.empty()) known_users = ctx.model.effective_users();
         for (const User* user : known_users) {
-            const std::string& known = user->name;
+            std::string_view known = user->name();
             if (to_lower(known) == to_lower(name)) {
                 suggestion = known;
                 break;

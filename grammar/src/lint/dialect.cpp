@@ -68,7 +68,7 @@ void check_proxyd_passwords(Context& ctx) {
     for (const auto& u : ctx.model.user_definitions) {
         if (u.type != PasswordType::nt) continue;
         ctx.report(Rule::PX504, u.span,
-                   "user '" + printable(u.name) +
+                   "user '" + printable(u.name()) +
                        "' has an NT: password, which proxyd does not support: the user cannot "
                        "log in");
     }
@@ -117,13 +117,15 @@ void check_force_ignores_acl(Context& ctx) {
 
 void check_3proxy_crypt(Context& ctx) {
     for (const auto& u : ctx.model.user_definitions) {
-        if (u.type != PasswordType::cr || u.secret.size() < 4 || u.secret[0] != '$') continue;
-        if (u.secret.rfind("$1$", 0) == 0) continue;
-        auto end = u.secret.find('$', 1);
+        std::string_view secret = u.secret();
+        if (u.type != PasswordType::cr || secret.size() < 4 || secret[0] != '$') continue;
+        if (secret.rfind("$1$", 0) == 0) continue;
+        auto end = secret.find('$', 1);
         // Malformed values are PX215's; this is about well-formed hashes 3proxy cannot check.
-        if (end == std::string::npos || u.secret.find('$', end + 1) == std::string::npos) continue;
+        if (end == std::string::npos || secret.find('$', end + 1) == std::string::npos) continue;
         ctx.report(Rule::PX507, u.span,
-                   "user '" + printable(u.name) + "' has a " + u.secret.substr(0, end + 1) +
+                   "user '" + printable(u.name()) + "' has a " +
+                       std::string(secret.substr(0, end + 1)) +
                        " hash: 3proxy only verifies $1$ (MD5-crypt), so this password never "
                        "matches there");
     }

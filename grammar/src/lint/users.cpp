@@ -124,12 +124,12 @@ void check_duplicates(Context& ctx) {
         if (u.previous == User::no_previous) continue;
         const User& earlier = defs[u.previous];
         auto& d = ctx.report(Rule::PX203, u.span,
-                             "user '" + printable(u.name) +
+                             "user '" + printable(u.name()) +
                                  "' is defined again; this later definition wins and the one "
                                  "on line " +
                                  std::to_string(earlier.span.line) + " is ignored");
         d.notes.push_back(
-            {earlier.span, "earlier definition of '" + printable(u.name) + "' (ignored)"});
+            {earlier.span, "earlier definition of '" + printable(u.name()) + "' (ignored)"});
     }
 }
 
@@ -143,11 +143,11 @@ void check_plaintext(Context& ctx) {
         if (line.empty()) return;
         std::string msg;
         if (line.size() == 1) {
-            msg = "user '" + printable(line[0]->name) + "' has a plaintext CL: password";
+            msg = "user '" + printable(line[0]->name()) + "' has a plaintext CL: password";
         } else {
             msg = std::to_string(line.size()) + " users have plaintext CL: passwords (";
             for (std::size_t i = 0; i < line.size() && i < 3; ++i)
-                msg += (i ? ", " : "") + printable(line[i]->name);
+                msg += (i ? ", " : "") + printable(line[i]->name());
             msg += line.size() > 3 ? ", ...)" : ")";
         }
         ctx.report(Rule::PX206, line[0]->span, std::move(msg));
@@ -155,9 +155,9 @@ void check_plaintext(Context& ctx) {
     };
     for (const auto& u : ctx.model.user_definitions) {
         if (u.type != PasswordType::cl) continue;
-        if (u.secret.empty()) {
+        if (u.secret().empty()) {
             ctx.report(Rule::PX207, u.span,
-                       "user '" + printable(u.name) +
+                       "user '" + printable(u.name()) +
                            "' has an empty CL: password: 3proxy accepts any password for it");
             continue;
         }
@@ -184,20 +184,20 @@ void check_malformed(Context& ctx) {
             continue;
         auto t = token_of(ctx, u);
         if (t && t->has_dollar && !t->from_file) continue;  // an unexpanded $file
-        std::string name = printable(u.name);
-        if (u.type == PasswordType::sys && u.name.find(':') != std::string::npos) {
+        std::string name = printable(u.name());
+        if (u.type == PasswordType::sys && u.name().find(':') != std::string::npos) {
             auto& d = ctx.report(
                 Rule::PX208, u.span,
                 "'" + name + "' has no password type: 3proxy defines a user literally named '" +
                     name + "' with no password (write NAME:CL:PASSWORD or NAME:CR:HASH)");
-            auto colon = u.name.find(':');
-            if (t && t->verbatim() && u.name.find(':', colon + 1) == std::string::npos &&
-                colon > 0 && colon + 1 < u.name.size()) {
+            auto colon = u.name().find(':');
+            if (t && t->verbatim() && u.name().find(':', colon + 1) == std::string::npos &&
+                colon > 0 && colon + 1 < u.name().size()) {
                 // Unsafe: defines another user, with a password.
                 d.fixits.push_back({t->sub_span(colon, 1), ":CL:", "insert the CL: type", true});
             }
         } else if (u.type == PasswordType::unknown) {
-            std::string type = u.secret.substr(0, 2);
+            std::string type(u.secret().substr(0, 2));
             std::string upper = to_upper_ascii(type);
             std::string msg = "user '" + name + "' has unknown password type '" + printable(type) +
                               "', so it can never authenticate";
@@ -206,10 +206,10 @@ void check_malformed(Context& ctx) {
             auto& d = ctx.report(Rule::PX208, u.span, msg);
             if (fixable && t && t->verbatim()) {
                 // Unsafe: a user who could never authenticate then can.
-                d.fixits.push_back({t->sub_span(u.name.size() + 1, 2), upper,
+                d.fixits.push_back({t->sub_span(u.name().size() + 1, 2), upper,
                                     "write the type in upper case", true});
             }
-        } else if (u.type == PasswordType::sys && u.name.size() > 1 && u.name.front() == '/') {
+        } else if (u.type == PasswordType::sys && u.name().size() > 1 && u.name().front() == '/') {
             // `users /etc/3proxy/passwd`: the '$' of the users-file idiom is missing.
             auto& d = ctx.report(Rule::PX208, u.span,
                                  "'" + name + "' is a user name, not a file: write users $" + name +
@@ -234,12 +234,13 @@ void check_malformed(Context& ctx) {
 
 void check_hashes(Context& ctx) {
     for (const auto& u : ctx.model.user_definitions) {
-        if (u.type == PasswordType::cr && !u.secret.empty() && looks_like_crypt(u.secret)) continue;
-        std::string name = printable(u.name);
+        std::string_view secret = u.secret();
+        if (u.type == PasswordType::cr && !secret.empty() && looks_like_crypt(secret)) continue;
+        std::string name = printable(u.name());
         if (u.type == PasswordType::nt) {
-            if (u.secret.size() == 32 && is_hex_upper(u.secret)) continue;
+            if (secret.size() == 32 && is_hex_upper(secret)) continue;
             std::string msg = "NT hash of user '" + name + "' ";
-            bool lower = u.secret.size() == 32 && is_hex(u.secret);
+            bool lower = secret.size() == 32 && is_hex(secret);
             msg += lower ? "has lower-case hex digits: 3proxy compares upper-case hex and "
                            "never matches it"
                          : "must be 32 upper-case hex digits";
@@ -247,17 +248,17 @@ void check_hashes(Context& ctx) {
             auto t = token_of(ctx, u);
             if (lower && t && t->verbatim()) {
                 // Unsafe: a hash that never matched then does.
-                d.fixits.push_back({t->sub_span(u.name.size() + 4, 32), to_upper_ascii(u.secret),
+                d.fixits.push_back({t->sub_span(u.name().size() + 4, 32), to_upper_ascii(secret),
                                     "write the hash in upper case", true});
             }
         } else if (u.type == PasswordType::cr) {
-            if (u.secret.empty()) {
+            if (secret.empty()) {
                 ctx.report(Rule::PX215, u.span,
                            "user '" + name +
                                "' has an empty CR: value: 3proxy accepts any password for it");
-            } else if (!looks_like_crypt(u.secret)) {
+            } else if (!looks_like_crypt(secret)) {
                 ctx.report(Rule::PX215, u.span,
-                           "CR: value of user '" + name + "' ('" + printable(u.secret) +
+                           "CR: value of user '" + name + "' ('" + printable(secret) +
                                "') is not a crypt(3) hash such as $1$salt$hash or $6$salt$hash");
             }
         }
