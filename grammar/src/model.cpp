@@ -262,11 +262,11 @@ std::string HostPattern::to_string() const {
     return t;
 }
 
-void AclEntry::set_lists(const AclFieldLists& l, ByteArena* arena) {
+void AclEntry::set_lists(const AclFieldLists& l, TextPool* pool) {
     using Part = PackedLists<6>::Part;
     lists_ = PackedLists<6>({Part::of(l.users), Part::of(l.sources), Part::of(l.target_addresses),
                              Part::of(l.target_hosts), Part::of(l.ports), Part::of(l.periods)},
-                            arena);
+                            pool);
 }
 
 bool AclEntry::matches_everything() const {

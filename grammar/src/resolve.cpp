@@ -21,10 +21,10 @@ namespace {
 // Below this many user definitions a second thread costs more than it saves.
 constexpr std::size_t kParallelUsers = 20000;
 
-// A segment's entries with the arena their lists are in: services reach the entries
-// through an aliasing pointer, which keeps the arena alive while any of them lives.
+// A segment's entries with the pool their lists are in: services reach the entries
+// through an aliasing pointer, which keeps the pool alive while any of them lives.
 struct SegmentStore {
-    std::shared_ptr<ByteArena> arena;  // declared first, so destroyed after the entries
+    std::shared_ptr<TextPool> lists;  // declared first, so destroyed after the entries
     std::vector<AclEntry> entries;
 };
 
@@ -84,9 +84,9 @@ class Resolver {
     // Running state that service lines snapshot.
     Setting<std::vector<AuthMethod>> auth_;
     std::vector<std::string> auth_plugins_;
-    // One arena for the lists of every segment: per segment, a small configuration's
-    // many short segments would each hold a partly used chunk.
-    std::shared_ptr<ByteArena> arena_ = std::make_shared<ByteArena>();
+    // One pool for the lists of every segment: per segment, a small configuration's
+    // many short segments would each hold a partly used block.
+    std::shared_ptr<TextPool> lists_ = std::make_shared<TextPool>();
     std::shared_ptr<std::vector<AclEntry>> segment_;
     std::size_t snapshotted_ = 0;  // entries of segment_ already captured by a service
     SourceSpan flush_span_;
@@ -116,7 +116,7 @@ class Resolver {
     // capacity unused.
     std::shared_ptr<std::vector<AclEntry>> make_segment() {
         auto store = std::make_shared<SegmentStore>();
-        store->arena = arena_;
+        store->lists = lists_;
         return {store, &store->entries};
     }
 
@@ -348,7 +348,7 @@ class Resolver {
     // Parses the ACL fields starting at args[first]; false if a field is invalid (3proxy
     // refuses the whole line).
     bool acl_fields(const LexedDirective& d, std::size_t first, AclEntry& e,
-                    ByteArena* arena = nullptr) {
+                    TextPool* pool = nullptr) {
         auto args = d.args();
         FieldError err;
         AclFieldLists lists;
@@ -366,7 +366,7 @@ class Resolver {
                 return false;
             }
         }
-        e.set_lists(lists, arena);
+        e.set_lists(lists, pool);
         return true;
     }
 
@@ -412,7 +412,7 @@ class Resolver {
         e.action = action;
         e.span = d.span;
         e.directive = d.index;
-        if (!acl_fields(d, first, e, arena_.get())) return;
+        if (!acl_fields(d, first, e, lists_.get())) return;
         segment_->push_back(std::move(e));
     }
 
@@ -428,7 +428,7 @@ class Resolver {
                    "redirect port '" + printable(args[1].text()) + "' is not a port");
             return;
         }
-        if (!acl_fields(d, 2, e, arena_.get())) return;
+        if (!acl_fields(d, 2, e, lists_.get())) return;
         Parent p;
         p.type = "http";
         p.host = std::string(args[0].text());

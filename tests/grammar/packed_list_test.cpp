@@ -551,40 +551,40 @@ TEST_CASE("an ACL entry's lists read back as set, and an entry of '*' holds no b
     CHECK(e.matches_everything());
 }
 
-TEST_CASE("lists in an arena read back, and copies of them outlive it", "[packed]") {
+TEST_CASE("lists in a pool read back, and copies of them outlive it", "[packed]") {
     NameList names;
     for (int i = 0; i < 40; ++i) names.push_back("user" + std::to_string(i));
     IpRangeList ranges{range("10.0.0.0/8"), range("192.168.1.0/24")};
     std::vector<Lists3> copies;
     {
-        proxycfg::ByteArena arena;
-        std::vector<Lists3> in_arena;
-        // Past the first chunks and with a block larger than a chunk's quarter.
+        proxycfg::TextPool pool;
+        std::vector<Lists3> pooled;
+        // Past the first blocks, and a block larger than a quarter of the largest.
         NameList huge;
         for (int i = 0; i < 20000; ++i) huge.push_back("n" + std::to_string(i));
-        in_arena.emplace_back(std::array{Lists3::Part::of(huge), Lists3::Part{}, Lists3::Part{}},
-                              &arena);
+        pooled.emplace_back(std::array{Lists3::Part::of(huge), Lists3::Part{}, Lists3::Part{}},
+                            &pool);
         for (int i = 0; i < 2000; ++i)
-            in_arena.emplace_back(
+            pooled.emplace_back(
                 std::array{Lists3::Part::of(names), Lists3::Part::of(ranges), Lists3::Part{}},
-                &arena);
-        // A short list stays in place even with an arena.
-        Lists3 small({Lists3::Part::of(NameList{"u"}), Lists3::Part{}, Lists3::Part{}}, &arena);
+                &pool);
+        // A short list stays in place even with a pool.
+        Lists3 small({Lists3::Part::of(NameList{"u"}), Lists3::Part{}, Lists3::Part{}}, &pool);
         CHECK(small.is_inline());
-        CHECK_FALSE(small.in_arena());
-        CHECK(in_arena[0].get<NameCodec>(0) == huge);
-        for (const auto& l : in_arena) CHECK(l.in_arena());
-        for (std::size_t i = 1; i < in_arena.size(); ++i) {
-            CHECK(in_arena[i].get<NameCodec>(0) == names);
-            CHECK(in_arena[i].get<IpRangeCodec>(1) == ranges);
+        CHECK_FALSE(small.in_pool());
+        CHECK(pooled[0].get<NameCodec>(0) == huge);
+        for (const auto& l : pooled) CHECK(l.in_pool());
+        for (std::size_t i = 1; i < pooled.size(); ++i) {
+            CHECK(pooled[i].get<NameCodec>(0) == names);
+            CHECK(pooled[i].get<IpRangeCodec>(1) == ranges);
         }
-        copies.push_back(in_arena.back());  // owns its block
-        Lists3 moved = std::move(in_arena[1]);
-        CHECK(moved.in_arena());
+        copies.push_back(pooled.back());  // owns its block
+        Lists3 moved = std::move(pooled[1]);
+        CHECK(moved.in_pool());
         CHECK(moved.get<NameCodec>(0) == names);
     }
     REQUIRE(copies.size() == 1);
-    CHECK_FALSE(copies[0].in_arena());
+    CHECK_FALSE(copies[0].in_pool());
     CHECK(copies[0].get<NameCodec>(0) == names);
     CHECK(copies[0].get<IpRangeCodec>(1) == ranges);
 }

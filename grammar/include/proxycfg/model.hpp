@@ -228,9 +228,9 @@ struct AclEntry {
     HostPatternView target_hosts() const { return lists_.get<HostPatternCodec>(3); }
     PortRangeView ports() const { return lists_.get<FixedCodec<PortRange>>(4); }
     TimePeriodView periods() const { return lists_.get<FixedCodec<TimePeriod>>(5); }
-    // With an arena, lists that do not fit in place go there (it must outlive the entry;
+    // With a pool, lists that do not fit in place go there (it must outlive the entry;
     // copies of the entry own theirs).
-    void set_lists(const AclFieldLists& l, ByteArena* arena = nullptr);
+    void set_lists(const AclFieldLists& l, TextPool* pool = nullptr);
     // Bytes of the lists' shared block, for memory accounting.
     std::size_t list_bytes() const { return lists_.bytes(); }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "proxycfg/net.hpp"
+#include "proxycfg/text_pool.hpp"
 
 namespace proxycfg {
 
@@ -409,46 +410,6 @@ class PackedView {
     std::uint32_t count_ = 0;
 };
 
-// Append-only storage for many small blocks that die together (the lists of a large
-// configuration's ACL entries): each block costs its bytes, not a heap allocation's
-// header and rounding. Chunks double from 4 KiB up to a fixed 256 KiB, so a small
-// configuration takes little and the unused tail of a large one is at most one chunk
-// (std::pmr::monotonic_buffer_resource keeps doubling, which leaves up to half of a large
-// total unused). Not thread-safe: one writer, any number of readers after.
-class ByteArena {
-  public:
-    static constexpr std::size_t first_chunk_bytes = 4 * 1024;
-    static constexpr std::size_t chunk_bytes = 256 * 1024;
-
-    ByteArena() = default;
-    ByteArena(const ByteArena&) = delete;
-    ByteArena& operator=(const ByteArena&) = delete;
-    ~ByteArena() = default;
-
-    unsigned char* allocate(std::size_t n) {
-        if (n > left_) {
-            if (n > chunk_bytes / 4) {  // large: a block of its own, the chunk stays current
-                chunks_.push_back(std::make_unique_for_overwrite<unsigned char[]>(n));
-                return chunks_.back().get();
-            }
-            next_chunk_ = std::clamp(2 * next_chunk_, first_chunk_bytes, chunk_bytes);
-            chunks_.push_back(std::make_unique_for_overwrite<unsigned char[]>(next_chunk_));
-            next_ = chunks_.back().get();
-            left_ = next_chunk_;
-        }
-        unsigned char* out = next_;
-        next_ += n;
-        left_ -= n;
-        return out;
-    }
-
-  private:
-    std::vector<std::unique_ptr<unsigned char[]>> chunks_;
-    unsigned char* next_ = nullptr;
-    std::size_t left_ = 0;
-    std::size_t next_chunk_ = first_chunk_bytes / 2;
-};
-
 // N packed lists in one 16-byte owner: up to 15 bytes in place, else one heap block of
 // exactly their size. Where N separate PackedLists take 16 bytes each and a heap block
 // for each list that does not fit, an owner of several lists (an ACL entry: six) takes
@@ -473,9 +434,9 @@ class PackedLists {
     };
 
     PackedLists() = default;
-    // With an arena, a block that does not fit in place is taken from it and never freed
-    // by this object: the arena must outlive it. Copies own their blocks.
-    explicit PackedLists(const std::array<Part, N>& parts, ByteArena* arena = nullptr) {
+    // With a pool, a block that does not fit in place is taken from it and never freed
+    // by this object: the pool must outlive it. Copies own their blocks.
+    explicit PackedLists(const std::array<Part, N>& parts, TextPool* pool = nullptr) {
         std::size_t total = 0;
         unsigned mask = 0;
         for (std::size_t i = 0; i < N; ++i) {
@@ -489,11 +450,11 @@ class PackedLists {
         total += 1;
         if (total > UINT32_MAX) throw std::length_error("PackedLists: lists too long");
         unsigned char* out = raw_;
-        if (total > inline_bytes && arena != nullptr) {
-            out = arena->allocate(total);
+        if (total > inline_bytes && pool != nullptr) {
+            out = reinterpret_cast<unsigned char*>(pool->allocate(total));
             store(0, out);
             store(heap_bytes_at, static_cast<std::uint32_t>(total));
-            raw_[tag_at] = arena_tag;
+            raw_[tag_at] = pool_tag;
         } else if (total > inline_bytes) {
             auto block = std::make_unique_for_overwrite<unsigned char[]>(total);
             out = block.get();
@@ -563,7 +524,7 @@ class PackedLists {
         return off_site() ? load<std::uint32_t>(heap_bytes_at) : raw_[tag_at];
     }
     bool is_inline() const { return !off_site(); }
-    bool in_arena() const { return raw_[tag_at] == arena_tag; }
+    bool in_pool() const { return raw_[tag_at] == pool_tag; }
     const unsigned char* data() const { return off_site() ? load<unsigned char*>(0) : raw_; }
 
     friend bool operator==(const PackedLists& a, const PackedLists& b) {
@@ -576,7 +537,7 @@ class PackedLists {
     static constexpr std::size_t heap_bytes_at = 8;
     static constexpr std::size_t tag_at = 15;
     static constexpr unsigned char heap_tag = 0xFF;   // a block this object owns
-    static constexpr unsigned char arena_tag = 0xFE;  // a block in an arena
+    static constexpr unsigned char pool_tag = 0xFE;   // a block in a TextPool
 
     alignas(8) unsigned char raw_[16] = {};
 
@@ -591,7 +552,7 @@ class PackedLists {
         std::memcpy(raw_ + at, &v, sizeof v);
     }
     bool on_heap() const { return raw_[tag_at] == heap_tag; }
-    bool off_site() const { return raw_[tag_at] >= arena_tag; }
+    bool off_site() const { return raw_[tag_at] >= pool_tag; }
     void release() {
         if (on_heap()) std::unique_ptr<unsigned char[]>{load<unsigned char*>(0)}.reset();
     }
