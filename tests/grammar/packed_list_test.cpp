@@ -117,7 +117,7 @@ TEST_CASE("a single address takes its bytes once, so a CIDR and an address stay 
     l.push_back(range("208.116.0.0/16"));
     l.push_back(range("208.116.126.202"));
     CHECK(l.is_inline());
-    CHECK(l.bytes() == 9 + 5);
+    CHECK(l.bytes() == 6 + 5);
     REQUIRE(l.size() == 2);
     CHECK(same(l[0], range("208.116.0.0/16")));
     CHECK(same(l[1], range("208.116.126.202")));
@@ -305,16 +305,16 @@ TEST_CASE("a list refuses more elements than its count holds", "[packed]") {
 }
 
 TEST_CASE("range lists keep short IPv4 lists inline and IPv6 ranges on the heap", "[packed]") {
-    IpRangeList v4{range("10.0.0.0/8")};  // 9 bytes
+    IpRangeList v4{range("10.0.0.0/8")};  // 6 bytes: address and prefix length
     CHECK(v4.is_inline());
-    CHECK(v4.bytes() == 9);
+    CHECK(v4.bytes() == 6);
     CHECK(v4.front().contains(*proxycfg::IpAddress::parse("10.9.9.9")));
     v4.push_back(range("192.168.1.1"));  // 5 bytes: one address
     CHECK(v4.is_inline());
-    CHECK(v4.bytes() == 14);
+    CHECK(v4.bytes() == 11);
     v4.push_back(range("172.16.0.0/12"));
     CHECK_FALSE(v4.is_inline());
-    CHECK(v4.bytes() == 23);
+    CHECK(v4.bytes() == 17);
     CHECK(same(v4[1], range("192.168.1.1")));
     CHECK(same(v4[2], range("172.16.0.0/12")));
     IpRangeList v6{range("::1")};  // 17 bytes
@@ -436,8 +436,33 @@ TEST_CASE("every kind of range reads back as written", "[packed]") {
         IpRangeList l{r, r};  // the second record starts where length() says
         CHECK(same(l[1], r));
     }
-    CHECK(IpRangeCodec::size(range("10.0.0.0/8")) == 9);
+    // A CIDR block takes its prefix length, however it was written; other ranges both ends.
+    CHECK(IpRangeCodec::size(range("10.0.0.0/8")) == 6);
+    CHECK(IpRangeCodec::size(range("10.1.2.3/8")) == 6);
+    CHECK(IpRangeCodec::size(range("10.0.0.0-10.0.1.255")) == 6);
+    CHECK(IpRangeCodec::size(range("10.0.0.0-10.0.1.254")) == 9);
+    CHECK(IpRangeCodec::size(range("0.0.0.0/0")) == 6);
+    CHECK(IpRangeCodec::size(range("2001:db8::/32")) == 18);
     CHECK(IpRangeCodec::size(range("2001:db8::1-2001:db8::5")) == 33);
+}
+
+TEST_CASE("a CIDR block of every prefix length reads back with its last address", "[packed]") {
+    for (int prefix = 0; prefix <= 128; ++prefix) {
+        for (const char* base : {"10.200.33.77", "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff"}) {
+            bool v6 = std::string_view(base).find(':') != std::string_view::npos;
+            if (!v6 && prefix > 32) continue;
+            std::string text = std::string(base) + "/" + std::to_string(prefix);
+            INFO(text);
+            IpRange r = range(text);
+            unsigned char record[64];
+            IpRangeCodec::encode(r, record);
+            CHECK(IpRangeCodec::length(record) == IpRangeCodec::size(r));
+            IpRange back = IpRangeCodec::decode(record);
+            CHECK(same(back, r));
+            std::size_t w = v6 ? 16 : 4;
+            CHECK(IpRangeCodec::size(r) == (prefix == static_cast<int>(8 * w) ? 1 + w : 2 + w));
+        }
+    }
 }
 
 TEST_CASE("names and host patterns of 255 bytes and more take a longer length", "[packed]") {

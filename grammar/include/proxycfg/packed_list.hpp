@@ -305,32 +305,42 @@ struct NameCodec {
     }
 };
 
-// Address ranges: a flags byte, then 4 + 4 bytes for IPv4 (9 in all) or 16 + 16 for IPv6;
-// a single address (first == last) only once, so a CIDR and an address still fit a list's
-// inline bytes. Shorter forms for CIDRs (prefix length and network bytes) save memory but
-// made a request's ACL check, which decodes every range it tries, a quarter slower; a
-// single address decodes as fast as a range.
+// Address ranges: a flags byte, then the first address (4 bytes for IPv4, 16 for IPv6)
+// and one of: nothing for a single address, a prefix length byte for a CIDR block, or
+// the last address. A CIDR and an address (14 bytes as two ranges) fit a list's inline
+// bytes, and a large file's lists, mostly CIDRs, take a third less than as two addresses.
+// Decoding a block's last address is a shift and an OR, measured at no cost to a
+// request's ACL check.
 struct IpRangeCodec {
     using value_type = IpRange;
     static constexpr unsigned char v6_flag = 1;
     static constexpr unsigned char host_bits_flag = 2;
     static constexpr unsigned char single_flag = 4;
+    static constexpr unsigned char prefix_flag = 8;
     static std::size_t size(const IpRange& r) {
-        return 1 + (single(r) ? 1 : 2) * width(r.first.family);
+        std::size_t w = width(r.first.family);
+        if (single(r)) return 1 + w;
+        return 1 + w + (prefix_of(r) >= 0 ? 1 : w);
     }
     static void encode(const IpRange& r, unsigned char* out) {
         std::size_t w = width(r.first.family);
-        bool one = single(r);
-        out[0] =
-            static_cast<unsigned char>((r.first.family == IpAddress::Family::v6 ? v6_flag : 0) |
-                                       (r.host_bits_set ? host_bits_flag : 0) |
-                                       (one ? single_flag : 0));
+        unsigned char flags = (r.first.family == IpAddress::Family::v6 ? v6_flag : 0) |
+                              (r.host_bits_set ? host_bits_flag : 0);
         std::memcpy(out + 1, r.first.bytes.data(), w);
-        if (!one) std::memcpy(out + 1 + w, r.last.bytes.data(), w);
+        if (single(r)) {
+            flags |= single_flag;
+        } else if (int prefix = prefix_of(r); prefix >= 0) {
+            flags |= prefix_flag;
+            out[1 + w] = static_cast<unsigned char>(prefix);
+        } else {
+            std::memcpy(out + 1 + w, r.last.bytes.data(), w);
+        }
+        out[0] = flags;
     }
     static std::size_t length(const unsigned char* p) {
         std::size_t w = width((p[0] & v6_flag) ? IpAddress::Family::v6 : IpAddress::Family::v4);
-        return 1 + ((p[0] & single_flag) ? w : 2 * w);
+        if (p[0] & single_flag) return 1 + w;
+        return 1 + w + ((p[0] & prefix_flag) ? 1 : w);
     }
     static IpRange decode(const unsigned char* p) {
         IpRange r;
@@ -338,7 +348,29 @@ struct IpRangeCodec {
         std::size_t w = width(family);
         r.first.family = r.last.family = family;
         std::memcpy(r.first.bytes.data(), p + 1, w);
-        std::memcpy(r.last.bytes.data(), p + 1 + ((p[0] & single_flag) ? 0 : w), w);
+        if (p[0] & single_flag) {
+            std::memcpy(r.last.bytes.data(), p + 1, w);
+        } else if (p[0] & prefix_flag) {
+            // The host bits below the prefix all set.
+            std::size_t prefix = p[1 + w];
+            if (w == 4) {
+                std::uint32_t first = 0;
+                std::memcpy(&first, p + 1, 4);
+                std::uint32_t host = prefix >= 32 ? 0 : (~std::uint32_t{0} >> prefix);
+                if constexpr (std::endian::native == std::endian::little)
+                    host = __builtin_bswap32(host);
+                std::uint32_t last = first | host;
+                std::memcpy(r.last.bytes.data(), &last, 4);
+            } else {
+                for (std::size_t i = 0; i < w; ++i) {
+                    std::size_t network =
+                        std::min<std::size_t>(8, prefix > 8 * i ? prefix - 8 * i : 0);
+                    r.last.bytes[i] = static_cast<std::uint8_t>(p[1 + i] | (0xFFU >> network));
+                }
+            }
+        } else {
+            std::memcpy(r.last.bytes.data(), p + 1 + w, w);
+        }
         r.host_bits_set = (p[0] & host_bits_flag) != 0;
         return r;
     }
@@ -347,6 +379,27 @@ struct IpRangeCodec {
     static std::size_t width(IpAddress::Family f) { return f == IpAddress::Family::v6 ? 16 : 4; }
     static bool single(const IpRange& r) {
         return r.first.family == r.last.family && r.first.bytes == r.last.bytes;
+    }
+    // The prefix length when the range is exactly one CIDR block, else -1.
+    static int prefix_of(const IpRange& r) {
+        if (r.first.family != r.last.family) return -1;
+        std::size_t w = width(r.first.family);
+        int prefix = -1;
+        for (std::size_t i = 0; i < w; ++i) {
+            auto f = r.first.bytes[i];
+            auto l = r.last.bytes[i];
+            if (prefix < 0) {
+                if (f == l) continue;
+                // The first byte where they differ: a network part, then host bits all 0 in
+                // the first address and all 1 in the last.
+                auto host = static_cast<std::uint8_t>(f ^ l);
+                if ((host & (host + 1)) != 0 || (f & host) != 0 || (l & host) != host) return -1;
+                prefix = static_cast<int>(8 * i) + std::countl_zero(host);
+            } else if (f != 0 || l != 0xFF) {
+                return -1;
+            }
+        }
+        return prefix;
     }
 };
 
