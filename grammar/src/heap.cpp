@@ -23,8 +23,9 @@ constexpr std::size_t kPadPerFileByte = 12;
 constexpr std::size_t kProbe = std::size_t{4} << 20;
 // How far ahead of the heap's top the warmer keeps pages faulted in, in what steps and
 // how often it looks: a load allocates well under 1 MiB in a look's interval, and each
-// look (mallinfo2) holds the allocator's lock for tens of microseconds.
-constexpr std::size_t kWarmAhead = std::size_t{8} << 20;
+// look (mallinfo2) holds the allocator's lock for tens of microseconds. What is ahead
+// when the load ends counts in its peak memory: 8 MiB cost that much and was no faster.
+constexpr std::size_t kWarmAhead = std::size_t{2} << 20;
 constexpr std::size_t kWarmStep = std::size_t{2} << 20;
 constexpr auto kWarmPoll = std::chrono::milliseconds(2);
 
