@@ -240,7 +240,7 @@ struct AclEntry {
   private:
     PackedLists<6> lists_;
 };
-static_assert(sizeof(AclEntry) <= 56);
+static_assert(sizeof(AclEntry) <= 48);
 
 // The ACL a service captured: a prefix of a shared segment (ACLs leak from one service
 // to the next until `flush`, so sharing keeps the model linear in the file's size).

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "proxycfg/net.hpp"
@@ -463,16 +464,19 @@ class PackedView {
     std::uint32_t count_ = 0;
 };
 
-// N packed lists in one 16-byte owner: up to 15 bytes in place, else one heap block of
+// N packed lists behind one pointer: null when every list is empty, else one block of
 // exactly their size. Where N separate PackedLists take 16 bytes each and a heap block
 // for each list that does not fit, an owner of several lists (an ACL entry: six) takes
-// 16 bytes and at most one block. Immutable once built; read a list with get().
+// 8 bytes and at most one block. The block comes from a TextPool when the owner is one of
+// many that die together (a resolved ACL), else from the heap. Immutable once built; read
+// a list with get().
 //
-// Layout: nothing when every list is empty; else a byte with bit i set for each non-empty
-// list i, then for each of those its element count and byte count (LEB128) and its records.
+// Block: a byte with bit i set for each non-empty list i (bit 7: the block is this
+// object's to free), then for each of those its element count and byte count (LEB128)
+// and its records.
 template <std::size_t N>
 class PackedLists {
-    static_assert(N >= 1 && N <= 8);
+    static_assert(N >= 1 && N <= 7);
 
   public:
     // A list's records as a PackedList or PackedListBuilder holds them.
@@ -487,10 +491,10 @@ class PackedLists {
     };
 
     PackedLists() = default;
-    // With a pool, a block that does not fit in place is taken from it and never freed
-    // by this object: the pool must outlive it. Copies own their blocks.
+    // With a pool, the block is taken from it and never freed by this object: the pool
+    // must outlive it. Copies own their blocks.
     explicit PackedLists(const std::array<Part, N>& parts, TextPool* pool = nullptr) {
-        std::size_t total = 0;
+        std::size_t total = 1;
         unsigned mask = 0;
         for (std::size_t i = 0; i < N; ++i) {
             if (parts[i].count == 0) continue;
@@ -500,23 +504,14 @@ class PackedLists {
             total += varint_size(parts[i].count) + varint_size(parts[i].bytes) + parts[i].bytes;
         }
         if (mask == 0) return;
-        total += 1;
-        if (total > UINT32_MAX) throw std::length_error("PackedLists: lists too long");
-        unsigned char* out = raw_;
-        if (total > inline_bytes && pool != nullptr) {
+        unsigned char* out = nullptr;
+        if (pool != nullptr) {
             out = reinterpret_cast<unsigned char*>(pool->allocate(total));
-            store(0, out);
-            store(heap_bytes_at, static_cast<std::uint32_t>(total));
-            raw_[tag_at] = pool_tag;
-        } else if (total > inline_bytes) {
-            auto block = std::make_unique_for_overwrite<unsigned char[]>(total);
-            out = block.get();
-            store(0, block.release());  // owned from here: release() frees it
-            store(heap_bytes_at, static_cast<std::uint32_t>(total));
-            raw_[tag_at] = heap_tag;
         } else {
-            raw_[tag_at] = static_cast<unsigned char>(total);
+            out = std::make_unique_for_overwrite<unsigned char[]>(total).release();
+            mask |= owned_bit;  // freed by release()
         }
+        block_ = out;
         *out++ = static_cast<unsigned char>(mask);
         for (std::size_t i = 0; i < N; ++i) {
             if (parts[i].count == 0) continue;
@@ -527,21 +522,14 @@ class PackedLists {
         }
     }
     PackedLists(const PackedLists& o) {
-        if (!o.off_site()) {
-            std::memcpy(raw_, o.raw_, sizeof raw_);
-            return;
-        }
+        if (o.block_ == nullptr) return;
         std::size_t n = o.bytes();
         auto block = std::make_unique_for_overwrite<unsigned char[]>(n);
-        std::memcpy(block.get(), o.data(), n);
-        store(0, block.release());
-        store(heap_bytes_at, static_cast<std::uint32_t>(n));
-        raw_[tag_at] = heap_tag;
+        std::memcpy(block.get(), o.block_, n);
+        block[0] |= owned_bit;
+        block_ = block.release();  // freed by release()
     }
-    PackedLists(PackedLists&& o) noexcept {
-        std::memcpy(raw_, o.raw_, sizeof raw_);
-        std::memset(o.raw_, 0, sizeof o.raw_);
-    }
+    PackedLists(PackedLists&& o) noexcept : block_(std::exchange(o.block_, nullptr)) {}
     PackedLists& operator=(const PackedLists& o) {
         if (this != &o) *this = PackedLists(o);
         return *this;
@@ -549,8 +537,7 @@ class PackedLists {
     PackedLists& operator=(PackedLists&& o) noexcept {
         if (this != &o) {
             release();
-            std::memcpy(raw_, o.raw_, sizeof raw_);
-            std::memset(o.raw_, 0, sizeof o.raw_);
+            block_ = std::exchange(o.block_, nullptr);
         }
         return *this;
     }
@@ -559,8 +546,8 @@ class PackedLists {
     // List i, read with Codec (the one it was built with).
     template <typename Codec>
     PackedView<Codec> get(std::size_t i) const {
-        if (bytes() == 0) return {};
-        const unsigned char* p = data();
+        if (block_ == nullptr) return {};
+        const unsigned char* p = block_;
         unsigned mask = *p++;
         if ((mask & (1U << i)) == 0) return {};
         for (std::size_t j = 0;; ++j) {
@@ -571,43 +558,37 @@ class PackedLists {
             p += n;
         }
     }
-    bool all_empty() const { return bytes() == 0; }
-    // Bytes of the encoding (in place or on the heap).
+    bool all_empty() const { return block_ == nullptr; }
+    // Bytes of the block (0 without one).
     std::size_t bytes() const {
-        return off_site() ? load<std::uint32_t>(heap_bytes_at) : raw_[tag_at];
+        if (block_ == nullptr) return 0;
+        const unsigned char* p = block_;
+        unsigned mask = *p++;
+        for (std::size_t j = 0; j < N; ++j) {
+            if ((mask & (1U << j)) == 0) continue;
+            read_varint(p);
+            p += read_varint(p);
+        }
+        return static_cast<std::size_t>(p - block_);
     }
-    bool is_inline() const { return !off_site(); }
-    bool in_pool() const { return raw_[tag_at] == pool_tag; }
-    const unsigned char* data() const { return off_site() ? load<unsigned char*>(0) : raw_; }
+    bool in_pool() const { return block_ != nullptr && (block_[0] & owned_bit) == 0; }
+    const unsigned char* data() const { return block_; }
 
     friend bool operator==(const PackedLists& a, const PackedLists& b) {
+        if (a.block_ == nullptr || b.block_ == nullptr) return a.block_ == b.block_;
         std::size_t n = a.bytes();
-        return n == b.bytes() && (n == 0 || std::memcmp(a.data(), b.data(), n) == 0);
+        return n == b.bytes() && ((a.block_[0] ^ b.block_[0]) & ~owned_bit) == 0 &&
+               std::memcmp(a.block_ + 1, b.block_ + 1, n - 1) == 0;
     }
 
   private:
-    static constexpr std::size_t inline_bytes = 15;
-    static constexpr std::size_t heap_bytes_at = 8;
-    static constexpr std::size_t tag_at = 15;
-    static constexpr unsigned char heap_tag = 0xFF;   // a block this object owns
-    static constexpr unsigned char pool_tag = 0xFE;   // a block in a TextPool
+    static constexpr unsigned char owned_bit = 0x80;
 
-    alignas(8) unsigned char raw_[16] = {};
+    unsigned char* block_ = nullptr;
 
-    template <typename T>
-    T load(std::size_t at) const {
-        T v;
-        std::memcpy(&v, raw_ + at, sizeof v);
-        return v;
-    }
-    template <typename T>
-    void store(std::size_t at, T v) {
-        std::memcpy(raw_ + at, &v, sizeof v);
-    }
-    bool on_heap() const { return raw_[tag_at] == heap_tag; }
-    bool off_site() const { return raw_[tag_at] >= pool_tag; }
     void release() {
-        if (on_heap()) std::unique_ptr<unsigned char[]>{load<unsigned char*>(0)}.reset();
+        if (block_ != nullptr && (block_[0] & owned_bit) != 0)
+            std::unique_ptr<unsigned char[]>{block_}.reset();
     }
 
     static std::size_t varint_size(std::size_t v) {
