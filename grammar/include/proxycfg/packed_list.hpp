@@ -27,6 +27,59 @@ namespace proxycfg {
 template <typename Codec>
 class PackedListBuilder;
 
+// Reads the records one after the other (each record says its own length).
+template <typename Codec>
+class PackedIterator {
+  public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = typename Codec::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = value_type;
+
+    PackedIterator() = default;
+    explicit PackedIterator(const unsigned char* p) : p_(p) {}
+    value_type operator*() const { return Codec::decode(p_); }
+    PackedIterator& operator++() {
+        p_ += Codec::length(p_);
+        return *this;
+    }
+    PackedIterator operator++(int) {
+        PackedIterator old = *this;
+        ++*this;
+        return old;
+    }
+    friend bool operator==(const PackedIterator&, const PackedIterator&) = default;
+
+  private:
+    const unsigned char* p_ = nullptr;
+};
+
+// The reading side PackedList and PackedView share, from their data(), bytes() and size().
+template <typename Derived, typename Codec>
+class PackedReads {
+  public:
+    using value_type = typename Codec::value_type;
+    using size_type = std::size_t;
+    using iterator = PackedIterator<Codec>;
+    using const_iterator = iterator;
+
+    iterator begin() const { return iterator(self().data()); }
+    iterator end() const { return iterator(self().data() + self().bytes()); }
+    bool empty() const { return self().size() == 0; }
+    value_type front() const { return *begin(); }
+    value_type operator[](size_type i) const {
+        return *std::next(begin(), static_cast<std::ptrdiff_t>(i));
+    }
+    value_type at(size_type i) const {
+        if (i >= self().size()) throw std::out_of_range("packed list: index out of range");
+        return (*this)[i];
+    }
+
+  private:
+    const Derived& self() const { return static_cast<const Derived&>(*this); }
+};
+
 // Codec: value_type; size(v): bytes of v's record; encode(v, out); length(p): bytes of the
 // record at p; decode(p): its value. Elements are read by value: iteration, operator[]
 // (linear: the lists are short) and front() return value_type, not references; a value
@@ -42,7 +95,7 @@ class PackedListBuilder;
 // it has at most 32767 elements: a 16-bit count is enough, and a 32-bit byte count is
 // enough for records longer than their text (an IPv6 range is 33 bytes for "::").
 template <typename Codec>
-class PackedList {
+class PackedList : public PackedReads<PackedList<Codec>, Codec> {
   public:
     using value_type = typename Codec::value_type;
     using size_type = std::size_t;
@@ -50,31 +103,7 @@ class PackedList {
     static constexpr std::size_t inline_count = 14;  // so that an inline tag is never heap_tag
     static constexpr std::size_t max_count = 0xFFFF;
 
-    class iterator {
-      public:
-        using iterator_category = std::forward_iterator_tag;
-        using value_type = typename Codec::value_type;
-        using difference_type = std::ptrdiff_t;
-        using pointer = void;
-        using reference = value_type;
-
-        iterator() = default;
-        explicit iterator(const unsigned char* p) : p_(p) {}
-        value_type operator*() const { return Codec::decode(p_); }
-        iterator& operator++() {
-            p_ += Codec::length(p_);
-            return *this;
-        }
-        iterator operator++(int) {
-            iterator old = *this;
-            ++*this;
-            return old;
-        }
-        friend bool operator==(const iterator&, const iterator&) = default;
-
-      private:
-        const unsigned char* p_ = nullptr;
-    };
+    using iterator = PackedIterator<Codec>;
     using const_iterator = iterator;
 
     PackedList() = default;
@@ -101,19 +130,8 @@ class PackedList {
     }
     ~PackedList() { release(); }
 
-    iterator begin() const { return iterator(data()); }
-    iterator end() const { return iterator(data() + bytes()); }
     size_type size() const {
         return on_heap() ? load<std::uint16_t>(heap_count_at) : raw_[tag_at] & 0xF;
-    }
-    bool empty() const { return size() == 0; }
-    value_type front() const { return *begin(); }
-    value_type operator[](size_type i) const {
-        return *std::next(begin(), static_cast<std::ptrdiff_t>(i));
-    }
-    value_type at(size_type i) const {
-        if (i >= size()) throw std::out_of_range("PackedList::at");
-        return (*this)[i];
     }
     // The records, back to back: what equality compares.
     const unsigned char* data() const { return on_heap() ? heap_block() : raw_; }
@@ -422,12 +440,9 @@ struct FixedCodec {
 // A read-only view of packed records: a PackedList's, or one list of a PackedLists.
 // Valid while the storage it views is neither changed nor moved.
 template <typename Codec>
-class PackedView {
+class PackedView : public PackedReads<PackedView<Codec>, Codec> {
   public:
-    using value_type = typename Codec::value_type;
     using size_type = std::size_t;
-    using iterator = typename PackedList<Codec>::iterator;
-    using const_iterator = iterator;
 
     PackedView() = default;
     PackedView(const unsigned char* data, std::size_t bytes, std::size_t count)
@@ -438,18 +453,7 @@ class PackedView {
     PackedView(const PackedList<Codec>& l)  // NOLINT(google-explicit-constructor)
         : PackedView(l.data(), l.bytes(), l.size()) {}
 
-    iterator begin() const { return iterator(data_); }
-    iterator end() const { return iterator(data_ + bytes_); }
     size_type size() const { return count_; }
-    bool empty() const { return count_ == 0; }
-    value_type front() const { return *begin(); }
-    value_type operator[](size_type i) const {
-        return *std::next(begin(), static_cast<std::ptrdiff_t>(i));
-    }
-    value_type at(size_type i) const {
-        if (i >= size()) throw std::out_of_range("PackedView::at");
-        return (*this)[i];
-    }
     const unsigned char* data() const { return data_; }
     std::size_t bytes() const { return bytes_; }
 
