@@ -248,7 +248,10 @@ Json default_host_json(const Service& s) {
 
 std::string timeouts_text(const Timeouts& t) {
     std::string out;
-    for (auto v : t.values) out += (out.empty() ? "" : " ") + std::to_string(v);
+    for (auto v : t.values) {
+        if (!out.empty()) out += ' ';
+        out += std::to_string(v);
+    }
     return out;
 }
 
