@@ -249,7 +249,7 @@ bool TrafficCounters::write_report(const proxycfg::CounterFile& file, std::int64
         const auto& c = counters[i];
         out << c.number << '\t' << to_string(c.kind) << '\t' << to_string(c.period) << '\t'
             << states_[i]->bytes.load() << '\t' << c.limit << '\t' << c.comment << '\t'
-            << c.acl.span.line << '\n';
+            << c.acl.span().line << '\n';
     }
     return replace_file(report_name(file.report, file.report_period, start), out.str(), 0644,
                         error);

@@ -435,7 +435,7 @@ Json explanation_json(const Model& model, const Explanation& e, const ExplainReq
                      (d.allowed() && d.method != AuthMethod::none);
     acl["consulted"] = consulted;
     if (d.entry) {
-        Json entry = where.where(d.entry->span);
+        Json entry = where.where(d.entry->span());
         entry["index"] = d.entry_index + 1;
         entry["action"] = std::string(to_string(d.entry->action));
         acl["decided_by"] = std::move(entry);
@@ -450,7 +450,7 @@ Json explanation_json(const Model& model, const Explanation& e, const ExplainReq
 
     j["verdict"] = std::string(to_string(d.verdict));
     j["allowed"] = d.allowed();
-    j["reason"] = reason_words(d, d.entry ? where.at(d.entry->span) : std::string(), service);
+    j["reason"] = reason_words(d, d.entry ? where.at(d.entry->span()) : std::string(), service);
 
     // The parents, cut into the groups pick_chain draws one parent from each.
     Json groups = Json::array();
@@ -483,17 +483,17 @@ Json explanation_json(const Model& model, const Explanation& e, const ExplainReq
     for (auto i : e.connlims) {
         const ConnLimit& c = g.connlims[i];
         connlims.push_back(
-            {{"rate", c.rate}, {"period", c.period}, {"source", where.where(c.match.span)}});
+            {{"rate", c.rate}, {"period", c.period}, {"source", where.where(c.match.span())}});
     }
     limits["connlim"] = std::move(connlims);
     Json to_client = Json::array();
     Json to_server = Json::array();
     for (auto i : e.bandlims.in)
         to_client.push_back({{"rate_bps", g.bandlimits[i].rate},
-                             {"source", where.where(g.bandlimits[i].acl.span)}});
+                             {"source", where.where(g.bandlimits[i].acl.span())}});
     for (auto i : e.bandlims.out)
         to_server.push_back({{"rate_bps", g.bandlimits[i].rate},
-                             {"source", where.where(g.bandlimits[i].acl.span)}});
+                             {"source", where.where(g.bandlimits[i].acl.span())}});
     limits["bandlim"] = {{"to_client", std::move(to_client)}, {"to_server", std::move(to_server)}};
     Json counters = Json::array();
     for (auto i : e.counters) {
@@ -502,7 +502,7 @@ Json explanation_json(const Model& model, const Explanation& e, const ExplainReq
                             {"kind", std::string(to_string(c.kind))},
                             {"period", std::string(to_string(c.period))},
                             {"limit_bytes", c.limit},
-                            {"source", where.where(c.acl.span)}});
+                            {"source", where.where(c.acl.span())}});
     }
     limits["counters"] = std::move(counters);
     j["limits"] = std::move(limits);

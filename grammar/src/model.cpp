@@ -262,6 +262,15 @@ std::string HostPattern::to_string() const {
     return t;
 }
 
+void AclEntry::set_span(const SourceSpan& s) {
+    if (s.column > 63 || s.length > 0xFFFF)
+        throw std::length_error("ACL entry span: column or length out of range");
+    file_ = s.file;
+    line_ = s.line;
+    column_ = static_cast<std::uint8_t>(s.column);
+    length_ = static_cast<std::uint16_t>(s.length);
+}
+
 void AclEntry::set_lists(const AclFieldLists& l, TextPool* pool) {
     using Part = PackedLists<6>::Part;
     lists_ = PackedLists<6>({Part::of(l.users), Part::of(l.sources), Part::of(l.target_addresses),

@@ -111,7 +111,7 @@ class Differ {
                 left.erase(it);
                 continue;
             }
-            add(Kind::added, "acl", n.label, "", after[i], entries[i].span);
+            add(Kind::added, "acl", n.label, "", after[i], entries[i].span());
         }
         for (const auto& r : left) add(Kind::removed, "acl", n.label, r, "");
         if (left.empty() && before.size() == after.size())
@@ -191,9 +191,9 @@ class Differ {
         }
         for (const auto& [key, l] : old) add(Kind::removed, area, key, value(*l), "");
     }
-    static SourceSpan span_of(const ConnLimit& l) { return l.match.span; }
-    static SourceSpan span_of(const BandLimit& l) { return l.acl.span; }
-    static SourceSpan span_of(const TrafficCounter& l) { return l.acl.span; }
+    static SourceSpan span_of(const ConnLimit& l) { return l.match.span(); }
+    static SourceSpan span_of(const BandLimit& l) { return l.acl.span(); }
+    static SourceSpan span_of(const TrafficCounter& l) { return l.acl.span(); }
 
     void limits() {
         const auto& ga = a_.globals;

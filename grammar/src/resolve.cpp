@@ -387,8 +387,12 @@ class Resolver {
                 return parse_ports(v, lists.ports, err);
             case 4:
                 return parse_operations(v, e.operations, err);
-            case 5:
-                return parse_weekdays(v, e.weekdays, err);
+            case 5: {
+                std::uint8_t days = 0;
+                if (!parse_weekdays(v, days, err)) return false;
+                e.weekdays = days & 0x7F;
+                return true;
+            }
             case 6:
                 return parse_periods(v, lists.periods, err);
             default:
@@ -410,7 +414,7 @@ class Resolver {
     void acl_entry(const LexedDirective& d, AclAction action, std::size_t first) {
         AclEntry e;
         e.action = action;
-        e.span = d.span;
+        e.set_span(d.span);
         e.directive = d.index;
         if (!acl_fields(d, first, e, lists_.get())) return;
         segment_->push_back(std::move(e));
@@ -420,7 +424,7 @@ class Resolver {
         auto args = d.args();
         AclEntry e;
         e.action = AclAction::redirect;
-        e.span = d.span;
+        e.set_span(d.span);
         e.directive = d.index;
         long long port = 0;
         if (!parse_int(args[1].text(), port) || port < 0 || port > 65535) {
@@ -486,7 +490,7 @@ class Resolver {
             c.limit = static_cast<std::uint64_t>(mib) * 1024 * 1024;
         }
         if (!acl_fields(d, first, c.acl)) return;
-        c.acl.span = d.span;
+        c.acl.set_span(d.span);
         c.acl.directive = d.index;
         for (std::size_t i = first; i < args.size(); ++i) {
             if (!c.acl_text.empty()) c.acl_text += ' ';
@@ -534,7 +538,7 @@ class Resolver {
             limit.rate = static_cast<std::uint32_t>(rate);
             limit.period = static_cast<std::uint32_t>(period);
         }
-        limit.match.span = d.span;
+        limit.match.set_span(d.span);
         limit.match.directive = d.index;
         if (!acl_fields(d, first, limit.match)) return;
         // Without RATE: a reload that only changes the rate keeps the count it limits.
@@ -564,7 +568,7 @@ class Resolver {
             b.rate = static_cast<std::uint64_t>(rate);
         }
         if (!acl_fields(d, first, b.acl)) return;
-        b.acl.span = d.span;
+        b.acl.set_span(d.span);
         for (std::size_t i = first; i < d.argc(); ++i) {
             if (!b.acl_text.empty()) b.acl_text += ' ';
             b.acl_text += d.args()[i].text();

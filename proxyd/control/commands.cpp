@@ -133,9 +133,9 @@ json cmd_status(Context& c, const json&) {
         usage.limit_bytes = line.limit;
         usage.period_start_ms = u.period_start * 1000;
         usage.acl = line.acl_text;
-        if (line.acl.span.file < snapshot.model->files.size())
-            usage.file = proxycfg::canonical_path(snapshot.model->files[line.acl.span.file].path);
-        usage.line = line.acl.span.line;
+        if (line.acl.span().file < snapshot.model->files.size())
+            usage.file = proxycfg::canonical_path(snapshot.model->files[line.acl.span().file].path);
+        usage.line = line.acl.span().line;
         s.counters.push_back(std::move(usage));
     }
     return control::ok_reply(s);

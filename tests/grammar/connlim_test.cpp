@@ -43,7 +43,7 @@ TEST_CASE("connlim lines become one global list in file order", "[grammar][connl
     CHECK_FALSE(limits[0].exception);
     CHECK(limits[0].rate == 10);
     CHECK(limits[0].period == 0);
-    CHECK(limits[0].match.span.line == 1);
+    CHECK(limits[0].match.span().line == 1);
     CHECK(limits[1].exception);
     CHECK(limits[1].match.sources().size() == 1);
     CHECK(limits[2].rate == 5);

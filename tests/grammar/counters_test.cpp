@@ -66,7 +66,7 @@ TEST_CASE("count lines keep kind, N, comment, period, limit in bytes and ACL tex
     CHECK(c[0].acl.users() == proxycfg::NameList{"alice"});
     CHECK(c[0].acl_text == "alice");
     CHECK(c[0].key == "in 1 daily alice");
-    CHECK(c[0].acl.span.line == 1);
+    CHECK(c[0].acl.span().line == 1);
 
     CHECK(c[1].kind == Kind::out);
     CHECK(c[1].number == 2);
@@ -85,7 +85,7 @@ TEST_CASE("count lines keep kind, N, comment, period, limit in bytes and ACL tex
     CHECK(c[2].acl.users() == proxycfg::NameList{"alice", "bob"});
     CHECK(c[2].acl.ports().size() == 2);
     CHECK(c[2].key == "all 3 never alice,bob * * 80,443");
-    CHECK(c[2].acl.span.line == 3);
+    CHECK(c[2].acl.span().line == 3);
 
     CHECK(c[3].exception);
     CHECK(c[3].kind == Kind::in);
@@ -99,7 +99,7 @@ TEST_CASE("count lines keep kind, N, comment, period, limit in bytes and ACL tex
     CHECK(c[4].key == "noout");
     CHECK(c[5].kind == Kind::all);
     CHECK(c[5].key == "noall bob");
-    CHECK(c[5].acl.span.line == 6);
+    CHECK(c[5].acl.span().line == 6);
 
     CHECK(with_code(l, "PX021").empty());
 }

@@ -67,7 +67,7 @@ socks
     CHECK(d.verdict == Verdict::allowed);
     CHECK(d.entry_index == 0);
     REQUIRE(d.entry != nullptr);
-    CHECK(d.entry->span.line == 1);
+    CHECK(d.entry->span().line == 1);
 }
 
 TEST_CASE("an entry with parents is skipped for UDPASSOC and BIND", "[policy][parent]") {

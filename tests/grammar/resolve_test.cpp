@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,7 @@ Resolved resolve_text(std::string text) {
 
 std::vector<std::uint32_t> acl_lines(const Service& s) {
     std::vector<std::uint32_t> out;
-    for (const auto& e : s.acl.entries()) out.push_back(e.span.line);
+    for (const auto& e : s.acl.entries()) out.push_back(e.span().line);
     return out;
 }
 
@@ -346,7 +347,7 @@ TEST_CASE("every ACL field is parsed", "[grammar][resolve]") {
     REQUIRE(e.periods().size() == 1);
     CHECK(e.periods()[0].from == 9 * 3600);
     CHECK(e.periods()[0].to == 18 * 3600);
-    CHECK(e.span.line == 1);
+    CHECK(e.span().line == 1);
 }
 
 TEST_CASE("IPv6 sources and targets", "[grammar][resolve]") {
@@ -526,7 +527,7 @@ TEST_CASE("a model built from a large file shares leaked ACL entries", "[grammar
     CHECK(r.svc(199).acl.count == 200);
     CHECK(r.svc(0).acl.count == 1);
     CHECK(r.svc(0).acl.entries()[0].users() == proxycfg::NameList{"u0"});
-    CHECK(r.svc(199).acl.entries()[199].span.line == 399);
+    CHECK(r.svc(199).acl.entries()[199].span().line == 399);
 }
 
 TEST_CASE("files of the model carry path and size", "[grammar][resolve]") {
@@ -691,4 +692,28 @@ TEST_CASE("a service's ACL lists outlive the model and the parse it came from",
     CHECK(entries[1].users() == NameList{"carol"});
     CHECK(entry_copy->users()[0] == "user0");
     CHECK(entry_copy->sources()[1].contains(*IpAddress::parse("192.168.3.4")));
+}
+
+TEST_CASE("an ACL entry keeps its line's span, after a byte order mark too", "[grammar][resolve]") {
+    auto r = resolve_text(
+        "\xEF\xBB\xBF"
+        "allow u1\nsocks\ndeny *\nproxy\n");
+    INFO(r.summary());
+    REQUIRE(r.model.services.size() == 2);
+    auto first = r.svc(0).acl.entries()[0].span();
+    CHECK(first.line == 1);
+    CHECK(first.column == 4);  // after the mark's three bytes
+    CHECK(first.length == 8);
+    auto second = r.svc(1).acl.entries()[1].span();
+    CHECK(second.line == 3);
+    CHECK(second.column == 1);
+    CHECK(second.length == 6);
+    CHECK(second.file == first.file);
+
+    AclEntry e;
+    e.set_span({70000, 4000000, 63, 65535});  // file ids and lines are not narrowed
+    CHECK(e.span() == SourceSpan{70000, 4000000, 63, 65535});
+    CHECK_THROWS_AS(e.set_span({0, 1, 64, 1}), std::length_error);
+    CHECK_THROWS_AS(e.set_span({0, 1, 1, 65536}), std::length_error);
+    STATIC_REQUIRE(sizeof(AclEntry) <= 40);
 }

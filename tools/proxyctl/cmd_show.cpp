@@ -319,13 +319,13 @@ class Renderer {
         for (const auto& r : g.ns_records)
             line(out, "nsrecord " + word(r.name) + " " + r.address.to_string(), r.span);
         // One list for every service, checked in this order (noconnlim ends the walk).
-        for (const auto& l : g.connlims) line(out, connlim_line(l), l.match.span);
+        for (const auto& l : g.connlims) line(out, connlim_line(l), l.match.span());
         for (const auto& b : g.bandlimits) {
             std::string t =
                 std::string(b.exception ? "no" : "") + "bandlim" + (b.out ? "out" : "in");
             if (!b.exception) t += " " + std::to_string(b.rate);
             if (!b.acl_text.empty()) t += " " + printable(b.acl_text);
-            line(out, t, b.acl.span);
+            line(out, t, b.acl.span());
         }
         if (g.counter_file.span.valid()) {
             const auto& f = g.counter_file.value;
@@ -334,7 +334,7 @@ class Renderer {
                 t += " " + std::string(to_string(f.report_period)) + " report " + word(f.report);
             line(out, t, g.counter_file.span);
         }
-        for (const auto& c : g.counters) line(out, counter_line(c), c.acl.span);
+        for (const auto& c : g.counters) line(out, counter_line(c), c.acl.span());
         out << "\nusers\n";
         for (const User* u : users()) {
             line(out, "user " + printable(u->name()) + " " + std::string(to_string(u->type)),
@@ -382,7 +382,7 @@ class Renderer {
                  {"exception", b.exception},
                  {"rate_bps", b.exception ? Json(nullptr) : Json(b.rate)},
                  {"acl", b.acl_text},
-                 {"source", where_json(b.acl.span)}});
+                 {"source", where_json(b.acl.span())}});
         if (g.chroot.span.valid())
             globals["chroot"] = {{"dir", g.chroot.value.dir},
                                  {"user", g.chroot.value.user},
@@ -395,7 +395,7 @@ class Renderer {
         for (const auto& l : g.connlims) {
             Json j{{"exception", l.exception},
                    {"fields", acl_fields(l.match)},
-                   {"source", where_json(l.match.span)}};
+                   {"source", where_json(l.match.span())}};
             if (!l.exception) {
                 j["rate"] = l.rate;
                 j["period"] = l.period;
@@ -414,7 +414,7 @@ class Renderer {
             Json j{{"kind", to_string(c.kind)},
                    {"exception", c.exception},
                    {"acl", c.acl_text},
-                   {"source", where_json(c.acl.span)}};
+                   {"source", where_json(c.acl.span())}};
             if (!c.exception) {
                 j["number"] = c.number;
                 j["comment"] = c.comment;
@@ -525,7 +525,7 @@ class Renderer {
         } else {
             if (s.acl_flush_span.valid()) line(out, "flush", s.acl_flush_span);
             for (const auto& e : s.acl.entries()) {
-                line(out, acl_line(e), e.span);
+                line(out, acl_line(e), e.span());
                 for (const auto& p : e.parents) line(out, "  " + parent_line(p), p.span);
                 if (e.nolog) line(out, "  nolog", {}, "");
                 if (e.weight != 0) line(out, "  weight " + std::to_string(e.weight), {}, "");
@@ -602,7 +602,7 @@ class Renderer {
                                          {"source", where_json(p.span)}});
             je["nolog"] = e.nolog;
             je["weight"] = e.weight;
-            je["source"] = where_json(e.span);
+            je["source"] = where_json(e.span());
             acl.push_back(std::move(je));
         }
         j["acl"] = std::move(acl);

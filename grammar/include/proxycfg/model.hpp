@@ -213,14 +213,33 @@ struct AclFieldLists {
 // entries. The six lists share one packed block (PackedLists): read them by value, as
 // views of the entry's storage that are valid while the entry is neither changed nor moved.
 struct AclEntry {
-    AclAction action = AclAction::allow;
-    std::uint8_t weekdays = 0;  // bit 0 = Sunday ... bit 6 = Saturday; 0: any
-    bool nolog = false;
+    // 40 bytes (a large configuration has hundreds of thousands of entries): the small
+    // fields and the span's column and length share the first four bytes.
+    std::uint8_t weekdays : 7 = 0;  // bit 0 = Sunday ... bit 6 = Saturday; 0: any
+    bool nolog : 1 = false;
+    AclAction action : 2 = AclAction::allow;
+
+  private:
+    std::uint8_t column_ : 6 = 0;  // of span(): a line's start (1, or after a BOM)
+    std::uint16_t length_ = 0;     // of span(): a line's length (at most 65534 bytes)
+
+  public:
     std::uint32_t operations = 0;  // 0: any
     int weight = 0;
     std::uint32_t directive = 0;  // index of the allow/deny/redirect directive
-    SourceSpan span;
+
+  private:
+    std::uint32_t line_ = 0;  // of span()
+    FileId file_ = 0;         // of span()
+
+  public:
     ParentList parents;
+
+    // The line the entry was written on.
+    SourceSpan span() const { return {file_, line_, column_, length_}; }
+    // Throws std::length_error for a column past 63 or a length past 65535, which no line
+    // the parser accepts has.
+    void set_span(const SourceSpan& s);
 
     NameView users() const { return lists_.get<NameCodec>(0); }
     IpRangeView sources() const { return lists_.get<IpRangeCodec>(1); }
@@ -240,7 +259,7 @@ struct AclEntry {
   private:
     PackedLists<6> lists_;
 };
-static_assert(sizeof(AclEntry) <= 48);
+static_assert(sizeof(AclEntry) <= 40);
 
 // The ACL a service captured: a prefix of a shared segment (ACLs leak from one service
 // to the next until `flush`, so sharing keeps the model linear in the file's size).

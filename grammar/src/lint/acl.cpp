@@ -26,7 +26,7 @@ std::string auth_text(const Service& s) {
 }
 
 std::string where(const AclEntry& e) {
-    return "line " + std::to_string(e.span.line);
+    return "line " + std::to_string(e.span().line);
 }
 
 // Index of the USERS field among a directive's arguments, or -1: redirect, the limits
@@ -231,7 +231,7 @@ void check_users_under_iponly(Context& ctx) {
             // The hidden username is compared as '-', so an entry listing '-' still matches.
             if (std::find(e.users().begin(), e.users().end(), "-") != e.users().end()) continue;
             if (opaque(ctx, e) || !seen.insert(e.directive)) continue;
-            auto& d = ctx.report(Rule::PX209, e.span,
+            auto& d = ctx.report(Rule::PX209, e.span(),
                                  "ACL entry names users but " + s.label +
                                      " uses auth iponly, which hides the username: the entry "
                                      "never matches");
@@ -262,8 +262,8 @@ void check_auth_types(Context& ctx) {
             auto deny = std::find_if(entries.begin(), entries.end(),
                                      [](const AclEntry& e) { return e.action == AclAction::deny; });
             const AclEntry& dead = deny != entries.end() ? *deny : entries.front();
-            d.notes.push_back({dead.span, "this " + std::string(to_string(dead.action)) +
-                                              " has no effect on " + s.label});
+            d.notes.push_back({dead.span(), "this " + std::string(to_string(dead.action)) +
+                                                " has no effect on " + s.label});
         }
         if (s.uses(AuthMethod::useronly) && useronly_seen.insert({at.file, at.line}).second) {
             ctx.report(
@@ -413,12 +413,12 @@ void check_acl_shadowing(Context& ctx) {
             const AclEntry& dead = entries[catch_all + 1];
             std::size_t count = entries.size() - catch_all - 1;
             if (reported.insert(dead.directive)) {
-                auto& d = ctx.report(Rule::PX205, dead.span,
+                auto& d = ctx.report(Rule::PX205, dead.span(),
                                      std::to_string(count) + " ACL entr" +
                                          (count == 1 ? "y" : "ies") + " after the catch-all '" +
                                          describe_entry(ctx, c) + "' on " + where(c) +
                                          " can never match (the first matching entry decides)");
-                d.notes.push_back({c.span, "this entry matches every request"});
+                d.notes.push_back({c.span(), "this entry matches every request"});
             }
             for (std::size_t j = catch_all + 2; j < entries.size(); ++j)
                 reported.insert(entries[j].directive);
@@ -457,12 +457,12 @@ void check_acl_shadowing(Context& ctx) {
                     reported.insert(later.directive);
                     bool same = e.action == later.action ||
                                 (e.action != AclAction::deny && later.action != AclAction::deny);
-                    auto& d = ctx.report(Rule::PX204, later.span,
+                    auto& d = ctx.report(Rule::PX204, later.span(),
                                          "ACL entry can never match: '" + describe_entry(ctx, e) +
                                              "' on " + where(e) +
                                              " matches every request this one would" +
                                              (same ? "" : ", and decides the opposite"));
-                    d.notes.push_back({e.span, "the broader entry that decides first"});
+                    d.notes.push_back({e.span(), "the broader entry that decides first"});
                 }
             }
             // A dead entry covers nothing the entry that kills it does not cover already.

@@ -110,7 +110,7 @@ void check_force_ignores_acl(Context& ctx) {
                              "on reload 3proxy re-checks sessions of force service " + s.label +
                                  " against the new users and passwords only: a tightened ACL "
                                  "does not close existing sessions");
-        d.notes.push_back({it->span, "ACL entry whose edits would not reach open sessions"});
+        d.notes.push_back({it->span(), "ACL entry whose edits would not reach open sessions"});
         return;
     }
 }

@@ -91,7 +91,7 @@ void check_open_proxy(Context& ctx) {
                                  " (add -i127.0.0.1, auth strong, or an allow list of sources)");
         note_auth_origin(d, s, "auth for this service set here",
                          "no auth line above this service: 3proxy's default is iponly");
-        if (open_entry) d.notes.push_back({open_entry->span, "allows any source address"});
+        if (open_entry) d.notes.push_back({open_entry->span(), "allows any source address"});
     }
 }
 

@@ -91,7 +91,7 @@ void acl_leaks(Context& ctx) {
                           "' (" + line_of(prev.span) + "): no flush between them";
         msg += ", checked before its own " + std::to_string(own);
         Diagnostic& diag = ctx.report(Rule::PX107, s.span, std::move(msg));
-        diag.notes.push_back({entries[0].span, "first inherited entry"});
+        diag.notes.push_back({entries[0].span(), "first inherited entry"});
         if (prev.directive + 1 < ctx.cfg.directives.size()) {
             const Directive& next = ctx.directive(prev.directive + 1);
             // Unsafe: the service's requests are then checked against another ACL.
