@@ -111,15 +111,16 @@ class Resolver {
         diags_.push_back(std::move(d));
     }
 
-    // Sized for the ACL lines up to the next flush (directive `from` on): grown entry by
-    // entry, a segment copies its entries on every reallocation and keeps up to half its
-    // capacity unused.
+    // An empty segment whose entries can take their lists from lists_.
     std::shared_ptr<std::vector<AclEntry>> make_segment() {
         auto store = std::make_shared<SegmentStore>();
         store->lists = lists_;
         return {store, &store->entries};
     }
 
+    // Sized for the ACL lines up to the next flush (directive `from` on): grown entry by
+    // entry, a segment copies its entries on every reallocation and keeps up to half its
+    // capacity unused.
     void new_segment(std::size_t from) {
         segment_ = make_segment();
         snapshotted_ = 0;

@@ -209,12 +209,11 @@ struct AclFieldLists {
 };
 
 // One allow/deny/redirect entry. An empty list in a field means '*' (any).
-// Small fields first and no padding: a large configuration has hundreds of thousands of
-// entries. The six lists share one packed block (PackedLists): read them by value, as
-// views of the entry's storage that are valid while the entry is neither changed nor moved.
+// 40 bytes, as a large configuration has hundreds of thousands of entries: the small
+// fields and the span's column and length share the first four bytes, and the six lists
+// share one packed block (PackedLists). Read the lists by value, as views of that block,
+// valid while the entry lives and its lists are not set again.
 struct AclEntry {
-    // 40 bytes (a large configuration has hundreds of thousands of entries): the small
-    // fields and the span's column and length share the first four bytes.
     std::uint8_t weekdays : 7 = 0;  // bit 0 = Sunday ... bit 6 = Saturday; 0: any
     bool nolog : 1 = false;
     AclAction action : 2 = AclAction::allow;
@@ -247,8 +246,8 @@ struct AclEntry {
     HostPatternView target_hosts() const { return lists_.get<HostPatternCodec>(3); }
     PortRangeView ports() const { return lists_.get<FixedCodec<PortRange>>(4); }
     TimePeriodView periods() const { return lists_.get<FixedCodec<TimePeriod>>(5); }
-    // With a pool, lists that do not fit in place go there (it must outlive the entry;
-    // copies of the entry own theirs).
+    // With a pool, the lists' block is taken from it (the pool must outlive the entry;
+    // copies of the entry own theirs), else from the heap.
     void set_lists(const AclFieldLists& l, TextPool* pool = nullptr);
     // Bytes of the lists' shared block, for memory accounting.
     std::size_t list_bytes() const { return lists_.bytes(); }

@@ -326,8 +326,8 @@ struct NameCodec {
 
 // Address ranges: a flags byte, then the first address (4 bytes for IPv4, 16 for IPv6)
 // and one of: nothing for a single address, a prefix length byte for a CIDR block, or
-// the last address. A CIDR and an address (14 bytes as two ranges) fit a list's inline
-// bytes, and a large file's lists, mostly CIDRs, take a third less than as two addresses.
+// the last address. A CIDR and an address take 11 bytes (a PackedList keeps them inline),
+// and a large file's lists, mostly CIDRs, take a third less than as two addresses.
 // Decoding a block's last address is a shift and an OR, measured at no cost to a
 // request's ACL check.
 struct IpRangeCodec {
@@ -556,8 +556,7 @@ class PackedLists {
         if ((mask & (1U << i)) == 0) return {};
         for (std::size_t j = 0;; ++j) {
             if ((mask & (1U << j)) == 0) continue;
-            std::size_t count = read_varint(p);
-            std::size_t n = read_varint(p);
+            auto [count, n] = read_header(p);
             if (j == i) return {p, n, count};
             p += n;
         }
@@ -570,8 +569,7 @@ class PackedLists {
         unsigned mask = *p++;
         for (std::size_t j = 0; j < N; ++j) {
             if ((mask & (1U << j)) == 0) continue;
-            read_varint(p);
-            p += read_varint(p);
+            p += read_header(p).bytes;
         }
         return static_cast<std::size_t>(p - block_);
     }
@@ -618,6 +616,15 @@ class PackedLists {
             v |= static_cast<std::size_t>(b & 0x7F) << shift;
             if ((b & 0x80) == 0) return v;
         }
+    }
+    struct Header {
+        std::size_t count;
+        std::size_t bytes;
+    };
+    // The header of the list at p, which is moved to the list's records.
+    static Header read_header(const unsigned char*& p) {
+        std::size_t count = read_varint(p);
+        return {count, read_varint(p)};
     }
 };
 

@@ -1,5 +1,6 @@
-// Append-only storage for many small texts owned by one model (the users' names and
-// secrets): one allocation per large block rather than one per string.
+// Append-only storage for many small texts that live as long as the model they belong to
+// (the users' names and secrets, the ACL entries' lists): one allocation per large block
+// rather than one per text.
 #pragma once
 
 #include <cstddef>

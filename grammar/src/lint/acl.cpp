@@ -227,9 +227,10 @@ void check_users_under_iponly(Context& ctx) {
     for (const auto& s : ctx.model.services) {
         if (!only_iponly(s)) continue;
         for (const auto& e : s.acl.entries()) {
-            if (e.users().empty()) continue;
+            auto users = e.users();
+            if (users.empty()) continue;
             // The hidden username is compared as '-', so an entry listing '-' still matches.
-            if (std::find(e.users().begin(), e.users().end(), "-") != e.users().end()) continue;
+            if (std::find(users.begin(), users.end(), "-") != users.end()) continue;
             if (opaque(ctx, e) || !seen.insert(e.directive)) continue;
             auto& d = ctx.report(Rule::PX209, e.span(),
                                  "ACL entry names users but " + s.label +

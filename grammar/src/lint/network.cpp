@@ -65,8 +65,9 @@ void check_open_proxy(Context& ctx) {
         if (!none) {
             bool closed = false;
             for (const auto& e : s.acl.entries()) {
-                bool user_ok = e.users().empty() || std::find(e.users().begin(), e.users().end(),
-                                                              "-") != e.users().end();
+                auto users = e.users();
+                bool user_ok =
+                    users.empty() || std::find(users.begin(), users.end(), "-") != users.end();
                 if (!user_ok) continue;
                 if (e.action == AclAction::deny) {
                     if (e.matches_everything()) {
