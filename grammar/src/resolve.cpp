@@ -9,7 +9,8 @@
 #include <string>
 #include <unordered_set>
 
-#include "acl_fields.hpp"
+#include "acl_line.hpp"
+#include "acl_read_ahead.hpp"
 #include "proxycfg/directives.hpp"
 #include "proxycfg/rules.hpp"
 #include "proxycfg/util.hpp"
@@ -20,11 +21,20 @@ namespace {
 
 // Below this many user definitions a second thread costs more than it saves.
 constexpr std::size_t kParallelUsers = 20000;
+// The same for allow and deny lines read ahead (acl_read_ahead.hpp).
+constexpr std::size_t kReadAheadAclLines = 20000;
 
-// A segment's entries with the pool their lists are in: services reach the entries
+// Where ACL entries take their lists from: the replay and the read-ahead thread (which
+// reads most allow and deny lines of a large file) each have a pool of their own.
+struct ListPools {
+    TextPool replay;
+    TextPool ahead;
+};
+
+// A segment's entries with the pools their lists are in: services reach the entries
 // through an aliasing pointer, which keeps the pool alive while any of them lives.
 struct SegmentStore {
-    std::shared_ptr<TextPool> lists;  // declared first, so destroyed after the entries
+    std::shared_ptr<ListPools> lists;  // declared first, so destroyed after the entries
     std::vector<AclEntry> entries;
 };
 
@@ -61,9 +71,16 @@ class Resolver {
         };
         std::future<void> parallel;
         if (user_count >= kParallelUsers) parallel = std::async(std::launch::async, all_users);
+        AclReadAhead ahead(cfg_, kReadAheadAclLines, lists_->ahead);
+        AclReadAhead::Result read;
         for (const auto& d : cfg_.directives) {
             if (!d.well_formed) continue;
             if (parallel.valid() && d.id == DirectiveId::users) continue;
+            if (ahead.active() && (d.id == DirectiveId::allow || d.id == DirectiveId::deny) &&
+                ahead.take(d.index, read)) {
+                acl_entry(d, read);
+                continue;
+            }
             apply(LexedDirective(d));
         }
         if (parallel.valid()) parallel.get();
@@ -86,7 +103,7 @@ class Resolver {
     std::vector<std::string> auth_plugins_;
     // One pool for the lists of every segment: per segment, a small configuration's
     // many short segments would each hold a partly used block.
-    std::shared_ptr<TextPool> lists_ = std::make_shared<TextPool>();
+    std::shared_ptr<ListPools> lists_ = std::make_shared<ListPools>();
     std::shared_ptr<std::vector<AclEntry>> segment_;
     std::size_t snapshotted_ = 0;  // entries of segment_ already captured by a service
     SourceSpan flush_span_;
@@ -346,70 +363,13 @@ class Resolver {
         model_.globals.chroot = {std::move(c), d.span};
     }
 
-    // Parses the ACL fields starting at args[first]; false if a field is invalid (3proxy
-    // refuses the whole line).
+    // Parses the ACL fields starting at args[first]; false, reported, if a field is
+    // invalid (3proxy refuses the whole line).
     bool acl_fields(const LexedDirective& d, std::size_t first, AclEntry& e,
                     TextPool* pool = nullptr) {
-        auto args = d.args();
-        FieldError err;
-        AclFieldLists lists;
-        for (std::size_t i = first, field = 0; i < args.size() && field < 8; ++i, ++field) {
-            const Token& t = args[i];
-            // An unexpanded $file (includes not followed) stands for a list we cannot see.
-            if (t.has_dollar && !t.from_file) continue;
-            if (field == 7) {
-                if (!acl_weight(t, e)) return false;
-                continue;
-            }
-            if (!acl_field(field, t.text(), e, lists, err)) {
-                report(err.rule, t.sub_span(err.offset, std::max<std::size_t>(err.length, 1)),
-                       err.message);
-                return false;
-            }
-        }
-        e.set_lists(lists, pool);
-        return true;
-    }
-
-    // ACL field 0 to 6 (users, sources, targets, ports, operations, weekdays, periods)
-    // into `e`; false, with `err` set, when the value is refused.
-    static bool acl_field(std::size_t field, std::string_view v, AclEntry& e, AclFieldLists& lists,
-                          FieldError& err) {
-        switch (field) {
-            case 0:
-                parse_users(v, lists.users);
-                return true;
-            case 1:
-                return parse_sources(v, lists.sources, err);
-            case 2:
-                parse_targets(v, lists.target_addresses, lists.target_hosts);
-                return true;
-            case 3:
-                return parse_ports(v, lists.ports, err);
-            case 4:
-                return parse_operations(v, e.operations, err);
-            case 5: {
-                std::uint8_t days = 0;
-                if (!parse_weekdays(v, days, err)) return false;
-                e.weekdays = days & 0x7F;
-                return true;
-            }
-            case 6:
-                return parse_periods(v, lists.periods, err);
-            default:
-                return true;
-        }
-    }
-
-    bool acl_weight(const Token& t, AclEntry& e) {
-        long long w = 0;
-        if (!parse_int(t.text(), w)) {
-            report(Rule::PX021, t.span(),
-                   "ACL weight '" + printable(t.text()) + "' is not a number");
-            return false;
-        }
-        e.weight = static_cast<int>(w);
-        return true;
+        auto error = read_acl_fields(d, first, e, pool);
+        if (error) report(error->rule, error->span, std::move(error->message));
+        return !error;
     }
 
     void acl_entry(const LexedDirective& d, AclAction action, std::size_t first) {
@@ -417,7 +377,20 @@ class Resolver {
         e.action = action;
         e.set_span(d.span);
         e.directive = d.index;
-        if (!acl_fields(d, first, e, lists_.get())) return;
+        if (!acl_fields(d, first, e, &lists_->replay)) return;
+        segment_->push_back(std::move(e));
+    }
+
+    // An allow or deny line the read-ahead has read.
+    void acl_entry(const Directive& d, AclReadAhead::Result& read) {
+        if (read.error) {
+            report(read.error->rule, read.error->span, std::move(read.error->message));
+            return;
+        }
+        AclEntry& e = read.entry;
+        e.action = d.id == DirectiveId::allow ? AclAction::allow : AclAction::deny;
+        e.set_span(d.span);
+        e.directive = d.index;
         segment_->push_back(std::move(e));
     }
 
@@ -433,7 +406,7 @@ class Resolver {
                    "redirect port '" + printable(args[1].text()) + "' is not a port");
             return;
         }
-        if (!acl_fields(d, 2, e, lists_.get())) return;
+        if (!acl_fields(d, 2, e, &lists_->replay)) return;
         Parent p;
         p.type = "http";
         p.host = std::string(args[0].text());

@@ -138,8 +138,12 @@ TEST_CASE("proxyd --drain-timeout closes a superseded noforce session in time, n
                              Catch::Contains("1 session  superseded") &&
                              Catch::Contains("drain timeout: 1s"));
 
-    std::this_thread::sleep_for(500ms);
-    CHECK(DrainSetup::relays(*old_session));  // not before the timeout
+    // Not before the timeout. On a loaded machine the steps above can take most of the
+    // second, so the session is checked only while well short of it; the time of the
+    // close below is the check that always runs.
+    std::this_thread::sleep_until(reloaded_at + 500ms);
+    if (std::chrono::steady_clock::now() - reloaded_at < 800ms)
+        CHECK(DrainSetup::relays(*old_session));
     REQUIRE(closed_within(*old_session, 3s));
     CHECK(std::chrono::steady_clock::now() - reloaded_at >= 950ms);
     CHECK(DrainSetup::relays(*new_session));  // the running generation's is kept

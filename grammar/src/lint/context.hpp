@@ -36,6 +36,19 @@ inline const DirectiveInfo* info_of(const Directive& d) {
     return d.id == DirectiveId::unknown ? nullptr : &directive_info(d.id);
 }
 
+// "line 12", for messages that point at another line of the same file.
+inline std::string line_of(SourceSpan s) {
+    return "line " + std::to_string(s.line);
+}
+
+// The whole line including its terminator, so deleting it leaves no blank line.
+inline SourceSpan whole_line(const Context& ctx, SourceSpan s) {
+    const SourceFile& f = ctx.cfg.file(s.file);
+    std::size_t begin = f.line_offsets[s.line - 1];
+    std::size_t end = s.line < f.line_count() ? f.line_offsets[s.line] : f.text.size();
+    return {s.file, s.line, 1, static_cast<std::uint32_t>(end - begin)};
+}
+
 // One function per rule family; each lives in its own file.
 // A note at the service's auth line (`set_here`), or at the service itself when it has none
 // (`defaulted`, which should say that 3proxy's default is iponly).

@@ -65,18 +65,6 @@ std::string service_name(const Context& ctx, const Directive& d) {
            "'";
 }
 
-std::string line_of(SourceSpan s) {
-    return "line " + std::to_string(s.line);
-}
-
-// The whole line including its terminator, so deleting it leaves no blank line.
-SourceSpan whole_line(const Context& ctx, SourceSpan s) {
-    const SourceFile& f = ctx.cfg.file(s.file);
-    std::size_t begin = f.line_offsets[s.line - 1];
-    std::size_t end = s.line < f.line_count() ? f.line_offsets[s.line] : f.text.size();
-    return {s.file, s.line, 1, static_cast<std::uint32_t>(end - begin)};
-}
-
 SourceSpan line_start(SourceSpan s) {
     return {s.file, s.line, 1, 0};
 }

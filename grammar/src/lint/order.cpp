@@ -11,7 +11,7 @@ namespace {
 
 // Malformed service lines count: the author meant a service there, so the directives above
 // it are not "after the last service".
-bool starts_service(const Directive& d) {
+bool begins_service(const Directive& d) {
     const DirectiveInfo* info = info_of(d);
     if (info && info->scope == Scope::service) return true;
     if ((d.id == DirectiveId::force || d.id == DirectiveId::noforce) && d.argc() > 0) {
@@ -21,19 +21,8 @@ bool starts_service(const Directive& d) {
     return false;
 }
 
-std::string line_of(SourceSpan s) {
-    return "line " + std::to_string(s.line);
-}
-
 std::string quoted(std::string_view s) {
     return "'" + std::string(s) + "'";
-}
-
-SourceSpan whole_line(const Context& ctx, SourceSpan s) {
-    const SourceFile& f = ctx.cfg.file(s.file);
-    std::size_t begin = f.line_offsets[s.line - 1];
-    std::size_t end = s.line < f.line_count() ? f.line_offsets[s.line] : f.text.size();
-    return {s.file, s.line, 1, static_cast<std::uint32_t>(end - begin)};
 }
 
 // PX106, PX113.
@@ -115,7 +104,7 @@ void process_order(Context& ctx, const Directive* first_service) {
     }
     if (daemon && first_service && first_service->index < daemon->index) {
         std::size_t above = 0;
-        for (std::uint32_t i = 0; i < daemon->index; ++i) above += starts_service(all[i]) ? 1 : 0;
+        for (std::uint32_t i = 0; i < daemon->index; ++i) above += begins_service(all[i]) ? 1 : 0;
         ctx.report(Rule::PX109, daemon->span,
                    "'daemon' after " + std::to_string(above) + " service line" +
                        (above == 1 ? "" : "s") +
@@ -135,7 +124,7 @@ void process_order(Context& ctx, const Directive* first_service) {
             // one, the service then starts after the fork and answers (PX109): unsafe.
             bool over_service = false;
             for (std::uint32_t i = d.index; i < daemon->index; ++i)
-                over_service = over_service || starts_service(all[i]);
+                over_service = over_service || begins_service(all[i]);
             diag.fixits.push_back({{d.span.file, d.span.line, 1, 0},
                                    "daemon\n",
                                    "move 'daemon' above 'pidfile'",
@@ -161,7 +150,7 @@ void check_order(Context& ctx) {
     const Directive* first_service = nullptr;
     const Directive* last_service = nullptr;
     for (const auto& d : ctx.cfg.directives) {
-        if (!starts_service(d)) continue;
+        if (!begins_service(d)) continue;
         if (!first_service) first_service = &d;
         last_service = &d;
     }
