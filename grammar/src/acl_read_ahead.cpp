@@ -30,10 +30,13 @@ AclReadAhead::~AclReadAhead() {
 }
 
 void AclReadAhead::run(const std::stop_token& stop) {
-    // How far past the replay the thread goes on when the replay has caught up with it:
-    // reading the lines the replay is about to read would be work done twice.
+    // How far past the replay the thread goes on when the replay has caught up with it
+    // (is fewer than kClose lines behind): reading the lines the replay is about to read
+    // would be work done twice, and the two would go on in step.
     constexpr std::uint32_t kLead = 256;
+    constexpr std::uint32_t kClose = 4;
     constexpr std::uint32_t kCheckEvery = 16;
+    constexpr std::uint32_t kNear = 256;
     const auto& directives = config_.directives;
     const auto ring = static_cast<std::uint32_t>(ring_.size());
     std::uint32_t j = 0;  // the next line to read, among the ACL lines...
@@ -45,14 +48,18 @@ void AclReadAhead::run(const std::stop_token& stop) {
         std::uint64_t taken = 0;
         std::uint32_t since_check = 0;
         while (j < count_ && !stop.stop_requested()) {
-            // Where the replay is, looked up every few lines: the replay writes it on
-            // every line, and reading it each time would move its cache line back and
-            // forth between the cores.
-            if (since_check == 0) taken = taken_.load(std::memory_order_acquire);
+            // Where the replay is. The replay writes it on every line, and reading it
+            // as often would move its cache line back and forth between the cores, so
+            // far ahead of the replay it is looked up every few lines only; near it, on
+            // every line, or the lines the replay passes meanwhile are read for nothing.
+            bool near = j - std::min(j, static_cast<std::uint32_t>(taken >> 32)) < kNear;
+            if (since_check == 0 || near) taken = taken_.load(std::memory_order_acquire);
             since_check = (since_check + 1) % kCheckEvery;
             if (taken == kStop) return;
             const auto passed = static_cast<std::uint32_t>(taken >> 32);
-            if (j < passed) {
+            if (j < passed + kClose) {
+                // From the replay's next line, which is at or after the directive
+                // after the last one it passed.
                 j = passed;
                 at = static_cast<std::uint32_t>(taken);
                 for (std::uint32_t k = 0; k < kLead && j < count_; ++k, ++j, ++at)

@@ -109,8 +109,9 @@ TEST_CASE("acl read-ahead: what the replay takes is what it would read", "[acl_r
         }
         INFO("pause every " << pause_every << ": " << taken << " of " << lines << " taken");
         CHECK(lines > 5000);
-        // Given 50 ms before the first line, the thread has filled its ring at least.
-        if (pause_every == 0) CHECK(taken >= 1000);
+        // Given 50 ms before the first line, the thread has filled its ring (1,024 lines),
+        // and the replay takes most of them.
+        if (pause_every == 0) CHECK(taken >= 512);
     }
 }
 

@@ -47,7 +47,7 @@ class TextPool {
     // Blocks double from the first size to the largest; a text above a quarter of the
     // largest gets a block of its own, so the current block keeps its free space.
     static constexpr std::size_t kFirstBlock = 4096;
-    static constexpr std::size_t kLargestBlock = std::size_t{1} << 20;
+    static constexpr std::size_t kLargestBlock = std::size_t{256} << 10;
 
     std::vector<std::shared_ptr<char[]>> blocks_;
     char* free_ = nullptr;  // unused tail of this pool's current block (never a shared one)
