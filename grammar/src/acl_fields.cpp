@@ -48,7 +48,7 @@ void parse_users(std::string_view field, NameList& out) {
     out.append(users);
 }
 
-bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err) {
+bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err, bool& unusual) {
     if (field == "*") return true;
     PackedListBuilder<IpRangeCodec> sources;
     std::size_t offset = 0;
@@ -62,6 +62,7 @@ bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err) {
                            "3proxy: Invalid IP, IP range or CIDR)"};
                 return false;
             }
+            unusual |= r->host_bits_set;
             sources.push_back(*r);
         }
         offset += item.size() + 1;
@@ -85,7 +86,8 @@ HostPattern host_pattern(std::string_view t) {
 
 }  // namespace
 
-void parse_targets(std::string_view field, IpRangeList& addresses, HostPatternList& hosts) {
+void parse_targets(std::string_view field, IpRangeList& addresses, HostPatternList& hosts,
+                   bool& unusual) {
     if (field == "*") return;
     PackedListBuilder<IpRangeCodec> ranges;
     PackedListBuilder<HostPatternCodec> patterns;
@@ -93,8 +95,11 @@ void parse_targets(std::string_view field, IpRangeList& addresses, HostPatternLi
     for (auto item : split_items(field, ',')) {
         if (item.empty()) continue;
         if (auto r = parse_ip_range(item)) {
+            unusual |= r->host_bits_set;
             ranges.push_back(*r);
         } else {
+            unusual |=
+                item.size() >= 2 && item.front() == '*' && item.back() != '*' && item[1] != '.';
             lowered.assign(item);
             lower_ascii(lowered);
             patterns.push_back(host_pattern(lowered));

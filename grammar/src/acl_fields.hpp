@@ -22,10 +22,13 @@ struct FieldError {
 
 // USERS field: names, comma separated.
 void parse_users(std::string_view field, NameList& out);
-// SRC field: IP literals, ranges and CIDRs only.
-bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err);
-// DST field: IP forms, anything else is a hostname pattern.
-void parse_targets(std::string_view field, IpRangeList& addresses, HostPatternList& hosts);
+// SRC field: IP literals, ranges and CIDRs only. `unusual` is set when an item has a
+// form the lint rules report (a CIDR block with host bits set).
+bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err, bool& unusual);
+// DST field: IP forms, anything else is a hostname pattern. `unusual` as for SRC, and
+// for a '*name' pattern (which does not match name itself).
+void parse_targets(std::string_view field, IpRangeList& addresses, HostPatternList& hosts,
+                   bool& unusual);
 bool parse_ports(std::string_view field, PortRangeList& out, FieldError& err);
 bool parse_operations(std::string_view field, std::uint32_t& out, FieldError& err);
 bool parse_weekdays(std::string_view field, std::uint8_t& out, FieldError& err);

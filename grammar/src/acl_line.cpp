@@ -18,9 +18,9 @@ bool read_field(std::size_t field, std::string_view v, AclEntry& e, AclFieldList
             parse_users(v, lists.users);
             return true;
         case 1:
-            return parse_sources(v, lists.sources, err);
+            return parse_sources(v, lists.sources, err, lists.unusual_forms);
         case 2:
-            parse_targets(v, lists.target_addresses, lists.target_hosts);
+            parse_targets(v, lists.target_addresses, lists.target_hosts, lists.unusual_forms);
             return true;
         case 3:
             return parse_ports(v, lists.ports, err);

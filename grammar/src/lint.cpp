@@ -54,12 +54,12 @@ void lint(const ParsedConfig& config, const Model& model, const LintOptions& opt
         int cost;
     };
     static constexpr Step steps[] = {
-        {checks::check_syntax, 27},     {checks::check_force, 7},
-        {checks::check_order, 17},      {checks::check_users, 31},
-        {checks::check_acl_users, 202}, {checks::check_acl_shadowing, 175},
-        {checks::check_acl_auth, 5},    {checks::check_acl_field_forms, 230},
-        {checks::check_network, 27},    {checks::check_dialect, 5},
-        {checks::check_logformat, 19},
+        {checks::check_syntax, 31},     {checks::check_force, 10},
+        {checks::check_order, 17},      {checks::check_users, 35},
+        {checks::check_acl_users, 301}, {checks::check_acl_shadowing, 256},
+        {checks::check_acl_auth, 7},    {checks::check_acl_field_forms, 17},
+        {checks::check_network, 34},    {checks::check_dialect, 4},
+        {checks::check_logformat, 23},
     };
     std::array<std::size_t, std::size(steps)> by_cost;
     std::iota(by_cost.begin(), by_cost.end(), std::size_t{0});

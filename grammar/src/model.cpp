@@ -275,7 +275,7 @@ void AclEntry::set_lists(const AclFieldLists& l, TextPool* pool) {
     using Part = PackedLists<6>::Part;
     lists_ = PackedLists<6>({Part::of(l.users), Part::of(l.sources), Part::of(l.target_addresses),
                              Part::of(l.target_hosts), Part::of(l.ports), Part::of(l.periods)},
-                            pool);
+                            pool, l.unusual_forms);
 }
 
 bool AclEntry::matches_everything() const {

@@ -578,6 +578,33 @@ TEST_CASE("an ACL entry's lists read back as set, and an entry of '*' holds no b
     CHECK(e.matches_everything());
 }
 
+TEST_CASE("a block's mark is kept by copies and moves, and costs one byte", "[packed]") {
+    IpRangeList ranges{range("10.0.0.0/8")};
+    using Part = Lists3::Part;
+    Lists3 plain({Part{}, Part::of(ranges), Part{}});
+    CHECK_FALSE(plain.marked());
+    Lists3 marked({Part{}, Part::of(ranges), Part{}}, nullptr, true);
+    CHECK(marked.marked());
+    CHECK(marked.bytes() == plain.bytes());
+    CHECK(marked.get<IpRangeCodec>(1) == ranges);
+    CHECK(marked.get<NameCodec>(0).empty());
+    CHECK_FALSE(marked == plain);
+    Lists3 copy = marked;
+    CHECK(copy.marked());
+    Lists3 moved = std::move(copy);
+    CHECK(moved.marked());
+    // Marked empty lists: a block of the mark alone, and still empty.
+    Lists3 empty({Part{}, Part{}, Part{}}, nullptr, true);
+    CHECK(empty.marked());
+    CHECK(empty.all_empty());
+    CHECK(empty.bytes() == 1);
+    CHECK(empty.get<NameCodec>(0).empty());
+    proxycfg::TextPool pool;
+    Lists3 pooled({Part{}, Part::of(ranges), Part{}}, &pool, true);
+    CHECK(pooled.in_pool());
+    CHECK(pooled.marked());
+}
+
 TEST_CASE("lists in a pool read back, and copies of them outlive it", "[packed]") {
     NameList names;
     for (int i = 0; i < 40; ++i) names.push_back("user" + std::to_string(i));

@@ -381,6 +381,27 @@ TEST_CASE("'*' fields and missing trailing fields mean any", "[grammar][resolve]
     for (const auto& e : r.svc(0).acl.entries()) CHECK(e.matches_everything());
 }
 
+TEST_CASE("entries are marked for the field forms lint reports", "[grammar][resolve]") {
+    auto r = resolve_text(
+        "allow * 10.0.0.0/8,192.0.2.7/32 2001:db8::/32,*.example.com,*ampl*,www.*\n"  // none
+        "allow * 10.1.2.3/8\n"                                                        // host bits
+        "allow * * 2001:db8::1/32\n"                                                  // host bits
+        "allow * * *example.com\n"                                                    // '*name'
+        "allow * * *\n"
+        "socks\n");
+    auto entries = r.svc(0).acl.entries();
+    REQUIRE(entries.size() == 5);
+    CHECK_FALSE(entries[0].unusual_forms());
+    CHECK(entries[1].unusual_forms());
+    CHECK(entries[2].unusual_forms());
+    CHECK(entries[3].unusual_forms());
+    CHECK_FALSE(entries[4].unusual_forms());
+    CHECK(entries[4].matches_everything());
+    proxycfg::AclEntry copy = entries[3];
+    CHECK(copy.unusual_forms());
+    CHECK(copy.target_hosts().size() == 1);
+}
+
 TEST_CASE("hostname patterns follow 3proxy's matching table", "[grammar][resolve]") {
     auto r = resolve_text("allow * * example.com,*.example.com,*example.com,www.*,*ampl*\nsocks\n");
     const auto& h = r.svc(0).acl.entries()[0].target_hosts();

@@ -260,6 +260,32 @@ TEST_CASE("a CIDR at its network address is fine", "[lint][acl]") {
     CHECK_FALSE(reports(l, "PX214"));
 }
 
+TEST_CASE("field forms are found on every kind of ACL line", "[lint][acl]") {
+    // Lines whose entries a service holds are read again only when the resolver marked
+    // them; lines without an entry are always read. Both must find the same.
+    auto l = check_text(R"(allow * 10.1.2.3/8
+socks -i127.0.0.1 -p1080
+allow * * *example.com
+proxy -i127.0.0.1 -p3128
+allow * * 192.168.1.1/24 70000
+redirect 127.0.0.1 8080 * 172.16.5.5/12
+countin 1 D 100 * 10.9.9.9/8
+socks -i127.0.0.1 -p1081
+flush
+allow * * *example.net
+)");
+    auto d214 = with_code(l, "PX214");
+    REQUIRE(d214.size() == 4);
+    CHECK(d214[0].span.line == 1);  // held by both services
+    CHECK(d214[1].span.line == 5);  // refused for its port: no entry
+    CHECK(d214[2].span.line == 6);  // redirect
+    CHECK(d214[3].span.line == 7);  // counter
+    auto d213 = with_code(l, "PX213");
+    REQUIRE(d213.size() == 2);
+    CHECK(d213[0].span.line == 3);   // held by the second and third services only
+    CHECK(d213[1].span.line == 10);  // after the last service
+}
+
 // --- PX217
 
 TEST_CASE("cache in an auth list keeps removed users working in 3proxy", "[lint][acl]") {

@@ -206,6 +206,9 @@ struct AclFieldLists {
     HostPatternList target_hosts;
     PortRangeList ports;
     TimePeriodList periods;
+    // A source or target item has a form the lint rules report (a CIDR block with host
+    // bits set, a '*name' pattern): lint reads the line again only then.
+    bool unusual_forms = false;
 };
 
 // One allow/deny/redirect entry. An empty list in a field means '*' (any).
@@ -249,6 +252,8 @@ struct AclEntry {
     // With a pool, the lists' block is taken from it (the pool must outlive the entry;
     // copies of the entry own theirs), else from the heap.
     void set_lists(const AclFieldLists& l, TextPool* pool = nullptr);
+    // AclFieldLists::unusual_forms, as set_lists was given it.
+    bool unusual_forms() const { return lists_.marked(); }
     // Bytes of the lists' shared block, for memory accounting.
     std::size_t list_bytes() const { return lists_.bytes(); }
 

@@ -476,8 +476,8 @@ class PackedView : public PackedReads<PackedView<Codec>, Codec> {
 // a list with get().
 //
 // Block: a byte with bit i set for each non-empty list i (bit 7: the block is this
-// object's to free), then for each of those its element count and byte count (LEB128)
-// and its records.
+// object's to free; bit 6, with at most six lists: the owner's mark), then for each of
+// those its element count and byte count (LEB128) and its records.
 template <std::size_t N>
 class PackedLists {
     static_assert(N >= 1 && N <= 7);
@@ -496,10 +496,16 @@ class PackedLists {
 
     PackedLists() = default;
     // With a pool, the block is taken from it and never freed by this object: the pool
-    // must outlive it. Copies own their blocks.
-    explicit PackedLists(const std::array<Part, N>& parts, TextPool* pool = nullptr) {
+    // must outlive it. Copies own their blocks. `mark` is a bit the owner keeps about
+    // the lists (marked()); marked empty lists take a block of one byte.
+    explicit PackedLists(const std::array<Part, N>& parts, TextPool* pool = nullptr,
+                         bool mark = false) {
         std::size_t total = 1;
         unsigned mask = 0;
+        if (mark) {
+            if constexpr (N > 6) throw std::logic_error("PackedLists: no mark bit with 7 lists");
+            mask |= mark_bit;
+        }
         for (std::size_t i = 0; i < N; ++i) {
             if (parts[i].count == 0) continue;
             if (parts[i].count > UINT32_MAX || parts[i].bytes > UINT32_MAX)
@@ -561,7 +567,9 @@ class PackedLists {
             p += n;
         }
     }
-    bool all_empty() const { return block_ == nullptr; }
+    // Every list is empty (a marked block may still hold the mark).
+    bool all_empty() const { return block_ == nullptr || (block_[0] & list_bits) == 0; }
+    bool marked() const { return N <= 6 && block_ != nullptr && (block_[0] & mark_bit) != 0; }
     // Bytes of the block (0 without one).
     std::size_t bytes() const {
         if (block_ == nullptr) return 0;
@@ -585,6 +593,8 @@ class PackedLists {
 
   private:
     static constexpr unsigned char owned_bit = 0x80;
+    static constexpr unsigned char mark_bit = 0x40;
+    static constexpr unsigned char list_bits = (1U << N) - 1;
 
     unsigned char* block_ = nullptr;
 

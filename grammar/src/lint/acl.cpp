@@ -489,8 +489,24 @@ void check_acl_auth(Context& ctx) {
 
 // Field syntax that parses but does not mean what it looks like (docs/language.md, "ACL fields").
 void check_acl_field_forms(Context& ctx) {
+    // The lines the services' entries came from, when the resolver found nothing of these
+    // forms in them (AclEntry::unusual_forms): most of a large file's ACL lines are not
+    // split again. Lines without an entry (refused, after the last service, counters and
+    // limits) are read here.
+    std::vector<bool> plain(ctx.cfg.directives.size());
+    const std::vector<AclEntry>* segment = nullptr;
+    std::size_t seen = 0;  // of `segment`'s entries: the next services share its prefixes
+    for (const auto& s : ctx.model.services) {
+        auto entries = s.acl.entries();
+        if (s.acl.segment.get() != segment) seen = 0;
+        segment = s.acl.segment.get();
+        for (std::size_t i = seen; i < entries.size(); ++i)
+            if (entries[i].directive < plain.size() && !entries[i].unusual_forms())
+                plain[entries[i].directive] = true;
+        seen = std::max(seen, entries.size());
+    }
     for (const auto& line : ctx.cfg.directives) {
-        if (!line.well_formed || acl_field_offset(line.id) < 0) continue;
+        if (plain[line.index] || !line.well_formed || acl_field_offset(line.id) < 0) continue;
         LexedDirective d(line);
         for (int field = 1; field <= 2; ++field) {
             const Token* t = acl_field(d, field);
