@@ -11,12 +11,25 @@ namespace {
 
 namespace pegtl = tao::pegtl;
 
-// PORTS: N or N-M, comma separated (empty items are dropped, as strtok does).
-namespace ports {
-struct number : pegtl::plus<pegtl::digit> {};
-struct item : pegtl::seq<number, pegtl::opt<pegtl::one<'-'>, number>> {};
-struct grammar : pegtl::seq<pegtl::list<pegtl::opt<item>, pegtl::one<','>>, pegtl::eof> {};
-}  // namespace ports
+// PORTS: N or N-M, comma separated (empty items are dropped, as strtok does). Checked
+// by hand rather than with a grammar: nearly every ACL line has a port list.
+bool ports_well_formed(std::string_view field) {
+    const char* p = field.data();
+    const char* end = p + field.size();
+    auto digits = [&] {
+        const char* start = p;
+        while (p < end && *p >= '0' && *p <= '9') ++p;
+        return p > start;
+    };
+    for (;;) {
+        if (digits() && p < end && *p == '-') {
+            ++p;
+            if (!digits()) return false;
+        }
+        if (p == end) return true;
+        if (*p++ != ',') return false;
+    }
+}
 
 // PERIODS: HH:MM:SS-HH:MM:SS, comma separated.
 namespace periods {
@@ -40,17 +53,15 @@ std::size_t first_bad_offset(std::string_view field, std::string_view allowed) {
 
 }  // namespace
 
-void parse_users(std::string_view field, NameList& out) {
+void parse_users(std::string_view field, PackedListBuilder<NameCodec>& out) {
     if (field == "*") return;
-    PackedListBuilder<NameCodec> users;
     for (auto u : split_items(field, ','))
-        if (!u.empty()) users.push_back(u);
-    out.append(users);
+        if (!u.empty()) out.push_back(u);
 }
 
-bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err, bool& unusual) {
+bool parse_sources(std::string_view field, PackedListBuilder<IpRangeCodec>& out, FieldError& err,
+                   bool& unusual) {
     if (field == "*") return true;
-    PackedListBuilder<IpRangeCodec> sources;
     std::size_t offset = 0;
     for (auto item : split_items(field, ',')) {
         if (!item.empty()) {
@@ -63,11 +74,10 @@ bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err, bo
                 return false;
             }
             unusual |= r->host_bits_set;
-            sources.push_back(*r);
+            out.push_back(*r);
         }
         offset += item.size() + 1;
     }
-    out.append(sources);
     return true;
 }
 
@@ -86,27 +96,23 @@ HostPattern host_pattern(std::string_view t) {
 
 }  // namespace
 
-void parse_targets(std::string_view field, IpRangeList& addresses, HostPatternList& hosts,
-                   bool& unusual) {
+void parse_targets(std::string_view field, PackedListBuilder<IpRangeCodec>& addresses,
+                   PackedListBuilder<HostPatternCodec>& hosts, bool& unusual) {
     if (field == "*") return;
-    PackedListBuilder<IpRangeCodec> ranges;
-    PackedListBuilder<HostPatternCodec> patterns;
     std::string lowered;  // reused: the builder copies each pattern's text
     for (auto item : split_items(field, ',')) {
         if (item.empty()) continue;
         if (auto r = parse_ip_range(item)) {
             unusual |= r->host_bits_set;
-            ranges.push_back(*r);
+            addresses.push_back(*r);
         } else {
             unusual |=
                 item.size() >= 2 && item.front() == '*' && item.back() != '*' && item[1] != '.';
             lowered.assign(item);
             lower_ascii(lowered);
-            patterns.push_back(host_pattern(lowered));
+            hosts.push_back(host_pattern(lowered));
         }
     }
-    addresses.append(ranges);
-    hosts.append(patterns);
 }
 
 namespace {
@@ -124,15 +130,16 @@ bool well_formed(std::string_view field, std::string_view allowed, Rule rule, Fi
 
 }  // namespace
 
-bool parse_ports(std::string_view field, PortRangeList& out, FieldError& err) {
+bool parse_ports(std::string_view field, PackedListBuilder<FixedCodec<PortRange>>& out,
+                 FieldError& err) {
     if (field == "*") return true;
-    if (!well_formed<ports::grammar>(field, "0123456789,-", Rule::PX005, err, [&] {
-            return "'" + printable(field) +
+    if (!ports_well_formed(field)) {
+        err = {Rule::PX005, first_bad_offset(field, "0123456789,-"), 1,
+               "'" + printable(field) +
                    "' is not a port list (write N or N-M, comma separated; "
-                   "3proxy: Invalid port or port range)";
-        }))
+                   "3proxy: Invalid port or port range)"};
         return false;
-    PackedListBuilder<FixedCodec<PortRange>> ranges;
+    }
     std::size_t offset = 0;
     for (auto item : split_items(field, ',')) {
         if (!item.empty()) {
@@ -151,11 +158,10 @@ bool parse_ports(std::string_view field, PortRangeList& out, FieldError& err) {
                        "port range '" + std::string(item) + "' is reversed and matches nothing"};
                 return false;
             }
-            ranges.push_back({static_cast<std::uint16_t>(a), static_cast<std::uint16_t>(b)});
+            out.push_back({static_cast<std::uint16_t>(a), static_cast<std::uint16_t>(b)});
         }
         offset += item.size() + 1;
     }
-    out.append(ranges);
     return true;
 }
 
@@ -209,7 +215,8 @@ bool parse_weekdays(std::string_view field, std::uint8_t& out, FieldError& err) 
     return true;
 }
 
-bool parse_periods(std::string_view field, TimePeriodList& out, FieldError& err) {
+bool parse_periods(std::string_view field, PackedListBuilder<FixedCodec<TimePeriod>>& out,
+                   FieldError& err) {
     if (field == "*") return true;
     pegtl::memory_input in(field.data(), field.size(), "");
     auto fail = [&](std::string detail) {
@@ -219,7 +226,6 @@ bool parse_periods(std::string_view field, TimePeriodList& out, FieldError& err)
         return false;
     };
     if (!pegtl::parse<periods::grammar>(in)) return fail("is not HH:MM:SS-HH:MM:SS");
-    PackedListBuilder<FixedCodec<TimePeriod>> periods;
     for (auto item : split_items(field, ',')) {
         auto seconds = [](std::string_view c) {
             return static_cast<std::uint32_t>((c[0] - '0') * 10 + (c[1] - '0')) * 3600 +
@@ -237,9 +243,8 @@ bool parse_periods(std::string_view field, TimePeriodList& out, FieldError& err)
         TimePeriod p{seconds(from), seconds(to)};
         if (p.to <= p.from)
             return fail("ends before it starts (periods cannot wrap past midnight)");
-        periods.push_back(p);
+        out.push_back(p);
     }
-    out.append(periods);
     return true;
 }
 

@@ -17,21 +17,24 @@ struct FieldError {
     std::string message;
 };
 
-// The list parsers append to `out` (nothing on failure), each list at once at its final
-// size: a large configuration has hundreds of thousands of them.
+// The list parsers append to builders (the lists of a line as the resolver reads it),
+// each field of a line once; after a failure, what they appended is to be dropped.
 
 // USERS field: names, comma separated.
-void parse_users(std::string_view field, NameList& out);
+void parse_users(std::string_view field, PackedListBuilder<NameCodec>& out);
 // SRC field: IP literals, ranges and CIDRs only. `unusual` is set when an item has a
 // form the lint rules report (a CIDR block with host bits set).
-bool parse_sources(std::string_view field, IpRangeList& out, FieldError& err, bool& unusual);
+bool parse_sources(std::string_view field, PackedListBuilder<IpRangeCodec>& out, FieldError& err,
+                   bool& unusual);
 // DST field: IP forms, anything else is a hostname pattern. `unusual` as for SRC, and
 // for a '*name' pattern (which does not match name itself).
-void parse_targets(std::string_view field, IpRangeList& addresses, HostPatternList& hosts,
-                   bool& unusual);
-bool parse_ports(std::string_view field, PortRangeList& out, FieldError& err);
+void parse_targets(std::string_view field, PackedListBuilder<IpRangeCodec>& addresses,
+                   PackedListBuilder<HostPatternCodec>& hosts, bool& unusual);
+bool parse_ports(std::string_view field, PackedListBuilder<FixedCodec<PortRange>>& out,
+                 FieldError& err);
 bool parse_operations(std::string_view field, std::uint32_t& out, FieldError& err);
 bool parse_weekdays(std::string_view field, std::uint8_t& out, FieldError& err);
-bool parse_periods(std::string_view field, TimePeriodList& out, FieldError& err);
+bool parse_periods(std::string_view field, PackedListBuilder<FixedCodec<TimePeriod>>& out,
+                   FieldError& err);
 
 }  // namespace proxycfg

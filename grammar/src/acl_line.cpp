@@ -11,7 +11,7 @@ namespace {
 
 // ACL field 0 to 6 (users, sources, targets, ports, operations, weekdays, periods) into
 // `e` and `lists`; false, with `err` set, when the value is refused.
-bool read_field(std::size_t field, std::string_view v, AclEntry& e, AclFieldLists& lists,
+bool read_field(std::size_t field, std::string_view v, AclEntry& e, AclFieldBuilders& lists,
                 FieldError& err) {
     switch (field) {
         case 0:
@@ -45,7 +45,7 @@ std::optional<AclLineError> read_acl_fields(const LexedDirective& d, std::size_t
                                             TextPool* pool) {
     auto args = d.args();
     FieldError err;
-    AclFieldLists lists;
+    AclFieldBuilders lists;
     for (std::size_t i = first, field = 0; i < args.size() && field < 8; ++i, ++field) {
         const Token& t = args[i];
         // An unexpanded $file (includes not followed) stands for a list we cannot see.

@@ -271,13 +271,6 @@ void AclEntry::set_span(const SourceSpan& s) {
     length_ = static_cast<std::uint16_t>(s.length);
 }
 
-void AclEntry::set_lists(const AclFieldLists& l, TextPool* pool) {
-    using Part = PackedLists<6>::Part;
-    lists_ = PackedLists<6>({Part::of(l.users), Part::of(l.sources), Part::of(l.target_addresses),
-                             Part::of(l.target_hosts), Part::of(l.ports), Part::of(l.periods)},
-                            pool, l.unusual_forms);
-}
-
 bool AclEntry::matches_everything() const {
     return lists_.all_empty() && operations == 0 && weekdays == 0;
 }

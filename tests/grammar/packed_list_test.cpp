@@ -573,7 +573,7 @@ TEST_CASE("an ACL entry's lists read back as set, and an entry of '*' holds no b
     proxycfg::AclEntry copy = e;
     CHECK(copy.users() == l.users);
     CHECK(copy.periods()[0].to == 18 * 3600);
-    e.set_lists({});
+    e.set_lists(proxycfg::AclFieldLists{});
     CHECK(e.list_bytes() == 0);
     CHECK(e.matches_everything());
 }

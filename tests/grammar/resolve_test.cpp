@@ -455,6 +455,29 @@ TEST_CASE("invalid ports, operations, weekdays and periods", "[grammar][resolve]
     }
 }
 
+TEST_CASE("port lists: N or N-M, comma separated, empty items dropped", "[grammar][resolve]") {
+    for (const char* ok : {"80", "80,443", "1-1023", ",80,,443,", "0-65535,8080"}) {
+        auto r = resolve_text(std::string("allow * * * ") + ok + "\nsocks\n");
+        INFO(ok << "\n" << r.summary());
+        CHECK(r.with_code("PX005").empty());
+        CHECK_FALSE(r.svc(0).acl.entries()[0].ports().empty());
+    }
+    // The column is that of the first character no port list has, else the field's.
+    struct Bad {
+        const char* ports;
+        std::uint32_t column;
+    };
+    for (const Bad& b : {Bad{"80-", 13}, Bad{"-80", 13}, Bad{"80--90", 13}, Bad{"1-2-3", 13},
+                         Bad{"8a0", 14}, Bad{"80,x", 16}, Bad{"80;443", 15}}) {
+        auto r = resolve_text(std::string("allow * * * ") + b.ports + "\nsocks\n");
+        INFO(b.ports << "\n" << r.summary());
+        auto d = r.with_code("PX005");
+        REQUIRE(d.size() == 1);
+        CHECK(d[0]->span.column == b.column);
+        CHECK(d[0]->message.find("is not a port list") != std::string::npos);
+    }
+}
+
 TEST_CASE("a lower-case operation gets the upper-case spelling", "[grammar][resolve]") {
     auto r = resolve_text("allow * * * * connect\n");
     REQUIRE(r.with_code("PX006").size() == 1);

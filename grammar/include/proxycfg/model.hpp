@@ -197,19 +197,25 @@ using TimePeriodView = PackedView<FixedCodec<TimePeriod>>;
 enum class AclAction : std::uint8_t { allow, deny, redirect };
 std::string_view to_string(AclAction a);
 
-// An entry's lists as they are built: one PackedList each. AclEntry keeps them packed
-// together (set_lists); code that builds an entry fills one of these.
-struct AclFieldLists {
-    NameList users;
-    IpRangeList sources;
-    IpRangeList target_addresses;
-    HostPatternList target_hosts;
-    PortRangeList ports;
-    TimePeriodList periods;
+// An entry's lists as they are built, one list of type List<Codec> each. AclEntry keeps
+// them packed together (set_lists); code that builds an entry fills one of these.
+template <template <typename> class List>
+struct BasicAclFieldLists {
+    List<NameCodec> users;
+    List<IpRangeCodec> sources;
+    List<IpRangeCodec> target_addresses;
+    List<HostPatternCodec> target_hosts;
+    List<FixedCodec<PortRange>> ports;
+    List<FixedCodec<TimePeriod>> periods;
     // A source or target item has a form the lint rules report (a CIDR block with host
     // bits set, a '*name' pattern): lint reads the line again only then.
     bool unusual_forms = false;
 };
+// Lists that can be copied and compared, as tests and callers with a few entries build them.
+using AclFieldLists = BasicAclFieldLists<PackedList>;
+// Builders with room for a short list in place, as the resolver reads every ACL line into
+// them: no allocation for the lists of a usual line before its block.
+using AclFieldBuilders = BasicAclFieldLists<PackedListBuilder>;
 
 // One allow/deny/redirect entry. An empty list in a field means '*' (any).
 // 40 bytes, as a large configuration has hundreds of thousands of entries: the small
@@ -251,7 +257,14 @@ struct AclEntry {
     TimePeriodView periods() const { return lists_.get<FixedCodec<TimePeriod>>(5); }
     // With a pool, the lists' block is taken from it (the pool must outlive the entry;
     // copies of the entry own theirs), else from the heap.
-    void set_lists(const AclFieldLists& l, TextPool* pool = nullptr);
+    template <template <typename> class List>
+    void set_lists(const BasicAclFieldLists<List>& l, TextPool* pool = nullptr) {
+        using Part = PackedLists<6>::Part;
+        lists_ =
+            PackedLists<6>({Part::of(l.users), Part::of(l.sources), Part::of(l.target_addresses),
+                            Part::of(l.target_hosts), Part::of(l.ports), Part::of(l.periods)},
+                           pool, l.unusual_forms);
+    }
     // AclFieldLists::unusual_forms, as set_lists was given it.
     bool unusual_forms() const { return lists_.marked(); }
     // Bytes of the lists' shared block, for memory accounting.

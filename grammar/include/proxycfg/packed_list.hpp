@@ -492,6 +492,10 @@ class PackedLists {
         static Part of(const PackedList<Codec>& l) {
             return {l.data(), l.bytes(), l.size()};
         }
+        template <typename Codec>
+        static Part of(const PackedListBuilder<Codec>& b) {
+            return {b.data(), b.bytes(), b.size()};
+        }
     };
 
     PackedLists() = default;
