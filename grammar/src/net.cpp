@@ -13,33 +13,32 @@ namespace {
 // millions of addresses. inet_pton stops at a NUL, so the text ends there too; `nul`
 // says whether it did.
 bool parse_v4(std::string_view text, std::uint8_t* out, bool& nul) {
-    std::uint8_t octets[4] = {0, 0, 0, 0};
-    unsigned count = 0;
-    unsigned value = 0;
-    bool saw_digit = false;
-    for (char c : text) {
-        if (c == '\0') {
-            nul = true;
-            break;
-        }
-        if (c >= '0' && c <= '9') {
-            if (saw_digit && value == 0) return false;
-            value = value * 10 + static_cast<unsigned>(c - '0');
-            if (value > 255) return false;
-            if (!saw_digit) {
-                if (++count > 4) return false;
-                saw_digit = true;
+    const char* p = text.data();
+    const char* end = p + text.size();
+    auto digit = [&] { return p < end && static_cast<unsigned>(*p - '0') < 10; };
+    std::uint8_t octets[4];
+    // An octet at a time: one to three digits, no leading zero, at most 255.
+    for (int k = 0; k < 4; ++k) {
+        if (!digit()) return false;
+        auto v = static_cast<unsigned>(*p++ - '0');
+        if (digit()) {
+            if (v == 0) return false;
+            v = v * 10 + static_cast<unsigned>(*p++ - '0');
+            if (digit()) {
+                v = v * 10 + static_cast<unsigned>(*p++ - '0');
+                if (v > 255 || digit()) return false;
             }
-            octets[count - 1] = static_cast<std::uint8_t>(value);
-        } else if (c == '.' && saw_digit) {
-            if (count == 4) return false;
-            value = 0;
-            saw_digit = false;
-        } else {
-            return false;
+        }
+        octets[k] = static_cast<std::uint8_t>(v);
+        if (k < 3) {
+            if (p == end || *p != '.') return false;
+            ++p;
         }
     }
-    if (count < 4) return false;
+    if (p != end) {
+        if (*p != '\0') return false;
+        nul = true;
+    }
     std::memcpy(out, octets, 4);
     return true;
 }

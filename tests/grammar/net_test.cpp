@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,34 @@ TEST_CASE("IPv4 literals are read as inet_pton reads them", "[net]") {
         CHECK(got->family == IpAddress::Family::v4);
         CHECK(std::equal(expected->begin(), expected->end(), got->bytes.begin()));
         for (std::size_t i = 4; i < 16; ++i) CHECK(got->bytes[i] == 0);
+    }
+}
+
+TEST_CASE("IPv4 literals: inet_pton's verdict on many generated texts", "[net]") {
+    // Octet-like runs of digits, dots and a few other bytes, mostly near the dotted-quad
+    // shape, with a fixed seed so a failure can be replayed.
+    std::mt19937 rng(20261129);
+    const std::string alphabet = "0123456789...x:- ";
+    auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+    for (int i = 0; i < 200000; ++i) {
+        std::string text;
+        if (i % 2 == 0) {
+            for (int k = 0; k < 4; ++k) {
+                if (k > 0) text += '.';
+                text += std::to_string(pick(2) == 0 ? pick(300) : pick(10));
+                if (pick(8) == 0) text += '0';
+            }
+            if (pick(6) == 0) text += alphabet[pick(alphabet.size())];
+        } else {
+            for (std::size_t n = pick(18); n > 0; --n) text += alphabet[pick(alphabet.size())];
+        }
+        auto expected = reference_v4(text);
+        auto got = IpAddress::parse(text);
+        bool v4 = got && got->family == IpAddress::Family::v4;
+        if (v4 != expected.has_value() ||
+            (v4 && !std::equal(expected->begin(), expected->end(), got->bytes.begin()))) {
+            FAIL("'" << text << "': inet_pton " << expected.has_value() << ", parse " << v4);
+        }
     }
 }
 
