@@ -54,12 +54,12 @@ void lint(const ParsedConfig& config, const Model& model, const LintOptions& opt
         int cost;
     };
     static constexpr Step steps[] = {
-        {checks::check_syntax, 31},     {checks::check_force, 10},
-        {checks::check_order, 17},      {checks::check_users, 35},
-        {checks::check_acl_users, 301}, {checks::check_acl_shadowing, 256},
-        {checks::check_acl_auth, 7},    {checks::check_acl_field_forms, 17},
-        {checks::check_network, 34},    {checks::check_dialect, 4},
-        {checks::check_logformat, 23},
+        {checks::check_syntax, 29},     {checks::check_force, 8},
+        {checks::check_order, 17},      {checks::check_users, 36},
+        {checks::check_acl_users, 267}, {checks::check_acl_shadowing, 182},
+        {checks::check_acl_auth, 7},    {checks::check_acl_field_forms, 16},
+        {checks::check_network, 33},    {checks::check_dialect, 4},
+        {checks::check_logformat, 22},
     };
     std::array<std::size_t, std::size(steps)> by_cost;
     std::iota(by_cost.begin(), by_cost.end(), std::size_t{0});
