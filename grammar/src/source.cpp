@@ -15,6 +15,43 @@
 namespace proxycfg {
 namespace {
 
+// Line starts of a text read in pieces, found in each piece as it arrives (still in
+// the cache) rather than in a pass over the whole text afterwards; the same offsets as
+// index_lines.
+class LineIndexer {
+  public:
+    explicit LineIndexer(std::size_t expected_bytes) {
+        // About one line in 32 bytes; a text of longer lines leaves part of it unused
+        // (never touched), shorter ones make it grow.
+        offsets_.reserve(expected_bytes / 32 + 1);
+        offsets_.push_back(0);
+    }
+    void add(const char* piece, std::size_t n) {
+        const char* p = piece;
+        const char* end = piece + n;
+        while (p < end) {
+            const auto* nl =
+                static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+            if (nl == nullptr) break;
+            offsets_.push_back(
+                static_cast<std::uint32_t>(seen_ + static_cast<std::size_t>(nl + 1 - piece)));
+            p = nl + 1;
+        }
+        seen_ += n;
+    }
+    // A newline that ends the text starts no line. The unused part of the estimate is
+    // given back: later allocations use it instead of fresh pages.
+    std::vector<std::uint32_t> finish() && {
+        if (offsets_.size() > 1 && offsets_.back() >= seen_) offsets_.pop_back();
+        if (offsets_.capacity() - offsets_.size() > offsets_.size() / 4) offsets_.shrink_to_fit();
+        return std::move(offsets_);
+    }
+
+  private:
+    std::vector<std::uint32_t> offsets_;
+    std::size_t seen_ = 0;
+};
+
 std::vector<std::uint32_t> index_lines(std::string_view text) {
     // Counted first (a vectorised pass) so the index is allocated once, then found with
     // memchr: a large file has a million lines.
@@ -83,6 +120,7 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         advise_huge_pages(text.data(), text.capacity());
         warmer.emplace(text.data(), static_cast<std::size_t>(st.st_size));
     }
+    LineIndexer lines(S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0);
     char buf[1 << 16];
     for (;;) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
@@ -93,22 +131,30 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         }
         if (n == 0) break;
         text.append(buf, static_cast<std::size_t>(n));
+        lines.add(buf, static_cast<std::size_t>(n));
         if (text.size() > max_file_size) {
             error.message = "is larger than 512 MiB";
             return std::nullopt;
         }
     }
-    FileId id = add(path, std::move(text), included_from);
+    FileId id = add_indexed(path, std::move(text), std::move(lines).finish(), included_from);
     files_.back()->mtime_ns = mtime_ns(st);
     return id;
 }
 
 FileId SourceManager::add(std::string path, std::string text,
                           std::optional<SourceSpan> included_from) {
+    auto offsets = index_lines(text);
+    return add_indexed(std::move(path), std::move(text), std::move(offsets), included_from);
+}
+
+FileId SourceManager::add_indexed(std::string path, std::string text,
+                                  std::vector<std::uint32_t> line_offsets,
+                                  std::optional<SourceSpan> included_from) {
     auto file = std::make_unique<SourceFile>();
     file->path = std::move(path);
     file->text = std::move(text);
-    file->line_offsets = index_lines(file->text);
+    file->line_offsets = std::move(line_offsets);
     file->included_from = included_from;
     files_.push_back(std::move(file));
     return static_cast<FileId>(files_.size() - 1);

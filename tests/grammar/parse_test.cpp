@@ -12,6 +12,7 @@
 
 #include "check_text.hpp"
 #include "proxycfg/parse.hpp"
+#include "proxycfg/source.hpp"
 
 namespace {
 
@@ -646,4 +647,41 @@ TEST_CASE("a main file stopped as binary is not also a configuration without ser
     CHECK_FALSE(reports(binary, "PX312"));
     // A text file without services still says so.
     CHECK(reports(check_text("maxconn 10\n"), "PX312"));
+}
+
+TEST_CASE("a file read from disk has the line starts of the same text given in memory",
+          "[parse][source]") {
+    // The reader finds line starts in each piece it reads (64 KiB at a time); lines that
+    // cross pieces, an empty file, a last line with and without a newline, and CRLF.
+    TempDir dir;
+    std::string long_lines;
+    for (int i = 0; i < 5000; ++i)
+        long_lines += "allow user" + std::to_string(i) +
+                      std::string(static_cast<std::size_t>(i % 97), 'x') +
+                      (i % 3 == 0 ? "\r\n" : "\n");
+    const std::vector<std::string> texts = {
+        "",
+        "\n",
+        "a",
+        "a\n",
+        "a\nb",
+        "a\n\n\nb\n",
+        "a\r\nb\r\n",
+        long_lines,
+        long_lines + "tail without newline",
+        std::string(70000, 'y') + "\n" + std::string(70000, 'z')};
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        INFO("text " << i);
+        std::string path = dir.write("f" + std::to_string(i) + ".cfg", texts[i]);
+        proxycfg::SourceManager sources;
+        proxycfg::ReadError error;
+        auto read = sources.read(path, error);
+        REQUIRE(read);
+        auto given = sources.add("memory.cfg", texts[i]);
+        const auto& a = sources.file(*read);
+        const auto& b = sources.file(given);
+        CHECK(a.text == texts[i]);
+        CHECK(a.line_offsets == b.line_offsets);
+        CHECK(a.line_count() >= 1);
+    }
 }

@@ -62,6 +62,10 @@ class SourceManager {
 
   private:
     std::vector<std::unique_ptr<SourceFile>> files_;
+
+    // add() with the text's line starts already found.
+    FileId add_indexed(std::string path, std::string text, std::vector<std::uint32_t> line_offsets,
+                       std::optional<SourceSpan> included_from);
 };
 
 }  // namespace proxycfg
