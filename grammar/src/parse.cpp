@@ -235,7 +235,7 @@ class Parser {
             return;
         }
         bool ends_with_newline = !text.empty() && text.back() == '\n';
-        if (!utf8_valid(text)) {
+        if (!file.ascii && !utf8_valid(text)) {
             std::uint32_t line = 1, col = 1;
             locate(text, first_invalid_utf8(text), line, col);
             report(Rule::PX023, {id, line, col, 1},

@@ -11,6 +11,7 @@
 
 #include "heap.hpp"
 #include "proxycfg/util.hpp"
+#include "text_util.hpp"
 
 namespace proxycfg {
 namespace {
@@ -121,6 +122,7 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         warmer.emplace(text.data(), static_cast<std::size_t>(st.st_size));
     }
     LineIndexer lines(S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0);
+    bool ascii = true;
     char buf[1 << 16];
     for (;;) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
@@ -132,6 +134,9 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         if (n == 0) break;
         text.append(buf, static_cast<std::size_t>(n));
         lines.add(buf, static_cast<std::size_t>(n));
+        // Checked here, while the piece is in the cache, so a parse of an ASCII file
+        // need not check its UTF-8 in another pass.
+        ascii = ascii && ascii_only({buf, static_cast<std::size_t>(n)});
         if (text.size() > max_file_size) {
             error.message = "is larger than 512 MiB";
             return std::nullopt;
@@ -139,6 +144,7 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
     }
     FileId id = add_indexed(path, std::move(text), std::move(lines).finish(), included_from);
     files_.back()->mtime_ns = mtime_ns(st);
+    files_.back()->ascii = ascii;
     return id;
 }
 

@@ -121,6 +121,19 @@ bool utf8_valid(std::string_view s) {
     return first_invalid_utf8(s) == std::string_view::npos;
 }
 
+bool ascii_only(std::string_view s) {
+    constexpr std::uint64_t high = 0x8080808080808080ULL;
+    std::size_t i = 0;
+    for (; i + 32 <= s.size(); i += 32) {
+        std::uint64_t w[4];
+        std::memcpy(w, s.data() + i, 32);
+        if (((w[0] | w[1] | w[2] | w[3]) & high) != 0) return false;
+    }
+    for (; i < s.size(); ++i)
+        if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
+    return true;
+}
+
 std::string printable(std::string_view s) {
     std::string out;
     out.reserve(s.size());

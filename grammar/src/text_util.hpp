@@ -29,6 +29,8 @@ void lower_ascii(std::string& s);
 // near misses, so a row that is already that far off ends the computation).
 std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit = 64);
 bool utf8_valid(std::string_view s);
+// Every byte below 0x80 (ASCII, so valid UTF-8): 32 bytes a step.
+bool ascii_only(std::string_view s);
 std::size_t first_invalid_utf8(std::string_view s);
 // Parses a decimal integer that must use the whole string.
 bool parse_int(std::string_view s, long long& out);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "proxycfg/parse.hpp"
+#include "text_util.hpp"
 
 namespace {
 
@@ -220,6 +221,19 @@ TEST_CASE("invalid UTF-8 is PX023 at the first bad byte", "[grammar][lexer]") {
     CHECK(find(r.config, "PX023")->span.line == 2);
     CHECK(find(r.config, "PX023")->span.column == 8);
     CHECK(r.config.directives.size() == 2);
+}
+
+TEST_CASE("ascii_only finds a high byte at any position and length", "[grammar][lexer]") {
+    for (std::size_t n = 0; n < 100; ++n) {
+        std::string s(n, 'a');
+        CHECK(proxycfg::ascii_only(s));
+        for (std::size_t i = 0; i < n; ++i) {
+            std::string t = s;
+            t[i] = '\x80';
+            INFO(n << " " << i);
+            CHECK_FALSE(proxycfg::ascii_only(t));
+        }
+    }
 }
 
 TEST_CASE("binary garbage gives errors, not a crash or a hang", "[grammar][lexer]") {

@@ -685,3 +685,35 @@ TEST_CASE("a file read from disk has the line starts of the same text given in m
         CHECK(a.line_count() >= 1);
     }
 }
+
+TEST_CASE("a file read from disk is checked for UTF-8 as text in memory is", "[parse][source]") {
+    TempDir dir;
+    std::string lines;
+    for (int i = 0; i < 3000; ++i) lines += "nserver 10.0.0." + std::to_string(i % 250) + "\n";
+    struct Case {
+        std::string text;
+        std::uint32_t bad_line;  // 0: valid
+    };
+    const std::vector<Case> cases = {
+        {lines, 0},
+        {lines + "# caf\xc3\xa9\n", 0},              // valid, not ASCII
+        {"# \xff\n" + lines, 1},                     // in the first piece read
+        {lines + lines + lines + "# \xc3\n", 9001},  // past the first 64 KiB
+        {lines + "# \xe2\x82\n# ok\n", 3001},        // a sequence cut short
+    };
+    for (const auto& c : cases) {
+        INFO("bad line " << c.bad_line);
+        auto r = proxycfg::parse_file(dir.write("u.cfg", c.text));
+        std::vector<const proxycfg::Diagnostic*> found;
+        for (const auto& d : r.config.diagnostics)
+            if (d.code == "PX023") found.push_back(&d);
+        if (c.bad_line == 0) {
+            CHECK(found.empty());
+        } else {
+            REQUIRE(found.size() == 1);
+            CHECK(found[0]->span.line == c.bad_line);
+        }
+        CHECK(r.config.file(r.config.main_file).ascii ==
+              (c.bad_line == 0 && c.text.find('\xc3') == std::string::npos));
+    }
+}

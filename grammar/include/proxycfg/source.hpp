@@ -30,6 +30,7 @@ struct SourceFile {
     std::vector<std::uint32_t> line_offsets;  // byte offset of each line start
     std::optional<SourceSpan> included_from;  // the include/$file site, if any
     std::int64_t mtime_ns = 0;                // modification time when read
+    bool ascii = false;  // every byte was found below 0x80 while the file was read
 
     std::uint32_t line_count() const { return static_cast<std::uint32_t>(line_offsets.size()); }
     // The text of a 1-based line without its line terminator.
