@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proxycfg/parse.hpp"
@@ -233,6 +234,23 @@ TEST_CASE("ascii_only finds a high byte at any position and length", "[grammar][
             INFO(n << " " << i);
             CHECK_FALSE(proxycfg::ascii_only(t));
         }
+    }
+}
+
+TEST_CASE("split_items gives split()'s items, and none for an empty text", "[grammar][lexer]") {
+    std::uint32_t x = 7;
+    for (int i = 0; i < 20000; ++i) {
+        std::string s;
+        x = x * 1103515245u + 12345u;
+        for (std::uint32_t n = (x >> 16) % 9; n > 0; --n) {
+            x = x * 1103515245u + 12345u;
+            s += "ab,,c"[(x >> 16) % 5];
+        }
+        std::vector<std::string_view> got;
+        for (auto item : proxycfg::split_items(s, ',')) got.push_back(item);
+        auto want = s.empty() ? std::vector<std::string_view>{} : proxycfg::split(s, ',');
+        INFO("'" << s << "'");
+        REQUIRE(got == want);
     }
 }
 
