@@ -68,6 +68,34 @@ socks -i127.0.0.1
     CHECK(d[0].notes[0].span.line == 3);
 }
 
+TEST_CASE("shadowing is looked for in every segment of a large file", "[lint][acl]") {
+    // 53 segments of 440 entries that cover none of each other: about 96,000 comparisons
+    // each, 5.1 million in all, so a shadowed entry in the last segment is found only if
+    // the comparisons are budgeted per segment and not cut off for the file.
+    std::string text;
+    std::uint32_t line = 0;
+    auto add = [&](const std::string& l) {
+        text += l + "\n";
+        ++line;
+    };
+    std::uint32_t shadowed_line = 0;
+    for (int seg = 0; seg < 53; ++seg) {
+        add("flush");
+        if (seg == 52) {
+            add("allow u,y * * 80");
+            add("allow u,y * * 80");
+            shadowed_line = line;
+        }
+        for (int i = 0; i < 440; ++i)
+            add("allow u,x" + std::to_string(seg) + "_" + std::to_string(i) + " * * 80");
+        add("socks -i127.0.0.1 -p" + std::to_string(20000 + seg));
+    }
+    auto l = check_text(text);
+    auto d = with_code(l, "PX204");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].span.line == shadowed_line);
+}
+
 TEST_CASE("a deny shadowed by an earlier allow says it decides the opposite", "[lint][acl]") {
     auto l = check_text(R"(users bob:CL:pw alice:CL:pw
 auth strong
