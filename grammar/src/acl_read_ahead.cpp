@@ -68,12 +68,15 @@ void AclReadAhead::run(const std::stop_token& stop) {
                 continue;
             }
             if (j - passed >= ring) {
-                taken = taken_.load(std::memory_order_acquire);
-                if (j - static_cast<std::uint32_t>(taken >> 32) >= ring) {
-                    waiting_.store(true, std::memory_order_seq_cst);
+                // Says it waits, then looks again: the replay stores where it is, then
+                // looks whether the thread waits (all seq_cst), so either the replay
+                // sees this flag at its next wake-up point or this load sees the replay
+                // has moved on.
+                waiting_.store(true, std::memory_order_seq_cst);
+                taken = taken_.load(std::memory_order_seq_cst);
+                if (taken != kStop && j - static_cast<std::uint32_t>(taken >> 32) >= ring)
                     taken_.wait(taken, std::memory_order_acquire);
-                    waiting_.store(false, std::memory_order_relaxed);
-                }
+                waiting_.store(false, std::memory_order_relaxed);
                 since_check = 0;
                 continue;
             }
@@ -102,7 +105,7 @@ bool AclReadAhead::take(std::uint32_t directive, Result& out) {
     Slot& slot = ring_[j % ring];
     bool ready = slot.line.load(std::memory_order_acquire) == j && slot.directive == directive;
     if (ready) out = std::move(slot.result);
-    taken_.store((std::uint64_t{j + 1} << 32) | (directive + 1), std::memory_order_release);
+    taken_.store((std::uint64_t{j + 1} << 32) | (directive + 1), std::memory_order_seq_cst);
     // A wake is a system call: only for a thread that waits for room (then a quarter
     // ring is free), and at the last line.
     if (((j + 1) % (ring / 4 + 1) == 0 && waiting_.load(std::memory_order_seq_cst)) ||
