@@ -101,8 +101,9 @@ class Resolver {
     // Running state that service lines snapshot.
     Setting<std::vector<AuthMethod>> auth_;
     std::vector<std::string> auth_plugins_;
-    // One pool for the lists of every segment: per segment, a small configuration's
-    // many short segments would each hold a partly used block.
+    // The pools for the lists of every segment (one for the replay, one for the
+    // read-ahead): per segment, a small configuration's many short segments would each
+    // hold a partly used block.
     std::shared_ptr<ListPools> lists_ = std::make_shared<ListPools>();
     std::shared_ptr<std::vector<AclEntry>> segment_;
     std::size_t snapshotted_ = 0;  // entries of segment_ already captured by a service

@@ -115,19 +115,19 @@ nlohmann::ordered_json diagnostics_json(const CheckedFile& file) {
 nlohmann::ordered_json model_change_json(const CheckedFile& file, const ModelChange& c) {
     using format::file_or_null;
     using format::utf8_clean;
-    using Json = nlohmann::ordered_json;
+    using OrderedJson = nlohmann::ordered_json;
     auto text_or_null = [](const std::string& s) {
-        return s.empty() ? Json() : Json(utf8_clean(s));
+        return s.empty() ? OrderedJson() : OrderedJson(utf8_clean(s));
     };
     bool placed = c.span.line != 0;
-    Json j;
+    OrderedJson j;
     j["kind"] = std::string(to_string(c.kind));
     j["area"] = c.area;
     j["subject"] = utf8_clean(c.subject);
     j["before"] = text_or_null(c.before);
     j["after"] = text_or_null(c.after);
-    j["file"] = placed ? file_or_null(file, c.span) : Json();
-    j["line"] = placed ? Json(c.span.line) : Json();
+    j["file"] = placed ? file_or_null(file, c.span) : OrderedJson();
+    j["line"] = placed ? OrderedJson(c.span.line) : OrderedJson();
     return j;
 }
 
