@@ -16,9 +16,8 @@
 namespace proxycfg {
 namespace {
 
-// Line starts of a text read in pieces, found in each piece as it arrives (still in
-// the cache) rather than in a pass over the whole text afterwards; the same offsets as
-// index_lines.
+// Line starts of a text, found in each piece as it arrives: a file's are found while
+// it is read (each piece still in the cache) rather than in a pass over it afterwards.
 class LineIndexer {
   public:
     explicit LineIndexer(std::size_t expected_bytes) {
@@ -54,21 +53,9 @@ class LineIndexer {
 };
 
 std::vector<std::uint32_t> index_lines(std::string_view text) {
-    // Counted first (a vectorised pass) so the index is allocated once, then found with
-    // memchr: a large file has a million lines.
-    std::vector<std::uint32_t> offsets;
-    offsets.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
-    offsets.push_back(0);
-    const char* begin = text.data();
-    const char* end = begin + text.size();
-    for (const char* p = begin; p < end;) {
-        const auto* nl =
-            static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-        if (nl == nullptr || nl + 1 >= end) break;
-        offsets.push_back(static_cast<std::uint32_t>(nl + 1 - begin));
-        p = nl + 1;
-    }
-    return offsets;
+    LineIndexer lines(text.size());
+    lines.add(text.data(), text.size());
+    return std::move(lines).finish();
 }
 
 }  // namespace
