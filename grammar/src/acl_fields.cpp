@@ -106,8 +106,7 @@ void parse_targets(std::string_view field, PackedListBuilder<IpRangeCodec>& addr
             unusual |= r->host_bits_set;
             addresses.push_back(*r);
         } else {
-            unusual |=
-                item.size() >= 2 && item.front() == '*' && item.back() != '*' && item[1] != '.';
+            unusual |= bare_suffix_pattern(item);
             lowered.assign(item);
             lower_ascii(lowered);
             hosts.push_back(host_pattern(lowered));

@@ -26,8 +26,13 @@ void parse_users(std::string_view field, PackedListBuilder<NameCodec>& out);
 // form the lint rules report (a CIDR block with host bits set).
 bool parse_sources(std::string_view field, PackedListBuilder<IpRangeCodec>& out, FieldError& err,
                    bool& unusual);
+// A DST item '*name' (not '*.name', not '*name*'): it matches names that end in name,
+// but not name itself, which the lint rules report.
+inline bool bare_suffix_pattern(std::string_view item) {
+    return item.size() >= 2 && item.front() == '*' && item.back() != '*' && item[1] != '.';
+}
 // DST field: IP forms, anything else is a hostname pattern. `unusual` as for SRC, and
-// for a '*name' pattern (which does not match name itself).
+// for a bare_suffix_pattern.
 void parse_targets(std::string_view field, PackedListBuilder<IpRangeCodec>& addresses,
                    PackedListBuilder<HostPatternCodec>& hosts, bool& unusual);
 bool parse_ports(std::string_view field, PackedListBuilder<FixedCodec<PortRange>>& out,

@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "../acl_fields.hpp"
 #include "../text_util.hpp"
 #include "context.hpp"
 
@@ -212,19 +213,24 @@ std::string describe_entry(const Context& ctx, const AclEntry& e) {
 // segment shared by many services is analysed once.
 struct Segment {
     std::span<const AclEntry> entries;
-    std::vector<const Service*> services;
 };
 
 std::vector<Segment> segments(const Model& model) {
-    std::map<const void*, std::size_t> index;
+    std::unordered_map<const void*, std::size_t> index;
+    index.reserve(model.services.size());
     std::vector<Segment> out;
+    const void* last = nullptr;  // services between two flushes share one: the usual case
+    std::size_t last_at = 0;
     for (const auto& s : model.services) {
         if (s.acl.empty()) continue;
-        auto [it, inserted] = index.emplace(s.acl.segment.get(), out.size());
-        if (inserted) out.push_back({s.acl.entries(), {}});
-        Segment& seg = out[it->second];
+        if (s.acl.segment.get() != last) {
+            auto [it, inserted] = index.emplace(s.acl.segment.get(), out.size());
+            if (inserted) out.push_back({s.acl.entries()});
+            last = s.acl.segment.get();
+            last_at = it->second;
+        }
+        Segment& seg = out[last_at];
         if (s.acl.count > seg.entries.size()) seg.entries = s.acl.entries();
-        seg.services.push_back(&s);
     }
     return out;
 }
@@ -243,10 +249,7 @@ void check_users_under_iponly(Context& ctx) {
     for (const auto& s : ctx.model.services) {
         if (!only_iponly(s)) continue;
         for (const auto& e : s.acl.entries()) {
-            auto users = e.users();
-            if (users.empty()) continue;
-            // The hidden username is compared as '-', so an entry listing '-' still matches.
-            if (std::find(users.begin(), users.end(), "-") != users.end()) continue;
+            if (matches_without_username(e)) continue;
             if (opaque(ctx, e) || !seen.insert(e.directive)) continue;
             auto& d = ctx.report(Rule::PX209, e.span(),
                                  "ACL entry names users but " + s.label +
@@ -523,17 +526,9 @@ void check_acl_field_forms(Context& ctx) {
     // split again. Lines without an entry (refused, after the last service, counters and
     // limits) are read here.
     std::vector<bool> plain(ctx.cfg.directives.size());
-    const std::vector<AclEntry>* segment = nullptr;
-    std::size_t seen = 0;  // of `segment`'s entries: the next services share its prefixes
-    for (const auto& s : ctx.model.services) {
-        auto entries = s.acl.entries();
-        if (s.acl.segment.get() != segment) seen = 0;
-        segment = s.acl.segment.get();
-        for (std::size_t i = seen; i < entries.size(); ++i)
-            if (entries[i].directive < plain.size() && !entries[i].unusual_forms())
-                plain[entries[i].directive] = true;
-        seen = std::max(seen, entries.size());
-    }
+    for (const auto& seg : segments(ctx.model))
+        for (const AclEntry& e : seg.entries)
+            if (e.directive < plain.size() && !e.unusual_forms()) plain[e.directive] = true;
     for (const auto& line : ctx.cfg.directives) {
         if (plain[line.index] || !line.well_formed || acl_field_offset(line.id) < 0) continue;
         LexedDirective d(line);
@@ -556,10 +551,8 @@ void check_acl_field_forms(Context& ctx) {
                         diag.fixits.push_back({span, fixed, "write the network address"});
                     return;
                 }
-                if (field != 2 || item.size() < 2 || item.front() != '*' || item.back() == '*')
-                    return;
+                if (field != 2 || !bare_suffix_pattern(item) || parse_ip_range(item)) return;
                 std::string_view domain = item.substr(1);
-                if (domain.front() == '.' || parse_ip_range(item)) return;
                 std::string fixed = std::string(domain) + ",*." + std::string(domain);
                 SourceSpan span = item_span(*t, offset, item.size());
                 auto& diag =

@@ -1,6 +1,7 @@
 // Shared by the rule families in this directory: what a rule sees and how it reports.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -47,6 +48,13 @@ inline SourceSpan whole_line(const Context& ctx, SourceSpan s) {
     std::size_t begin = f.line_offsets[s.line - 1];
     std::size_t end = s.line < f.line_count() ? f.line_offsets[s.line] : f.text.size();
     return {s.file, s.line, 1, static_cast<std::uint32_t>(end - begin)};
+}
+
+// Whether an ACL entry can match a request that carries no username: it names no users,
+// or lists '-', which is what 3proxy compares a hidden username (auth iponly) as.
+inline bool matches_without_username(const AclEntry& e) {
+    auto users = e.users();
+    return users.empty() || std::find(users.begin(), users.end(), "-") != users.end();
 }
 
 // One function per rule family; each lives in its own file.

@@ -65,10 +65,7 @@ void check_open_proxy(Context& ctx) {
         if (!none) {
             bool closed = false;
             for (const auto& e : s.acl.entries()) {
-                auto users = e.users();
-                bool user_ok =
-                    users.empty() || std::find(users.begin(), users.end(), "-") != users.end();
-                if (!user_ok) continue;
+                if (!matches_without_username(e)) continue;
                 if (e.action == AclAction::deny) {
                     if (e.matches_everything()) {
                         closed = true;
