@@ -3,18 +3,10 @@
 #include <algorithm>
 
 namespace proxycfg {
-namespace {
-
-bool is_acl_line(const Directive& d) {
-    return d.well_formed && (d.id == DirectiveId::allow || d.id == DirectiveId::deny);
-}
-
-}  // namespace
-
 AclReadAhead::AclReadAhead(const ParsedConfig& config, std::size_t min_lines, TextPool& pool)
     : config_(config), pool_(pool) {
     std::size_t count = 0;
-    for (const auto& d : config.directives) count += is_acl_line(d);
+    for (const auto& d : config.directives) count += reads(d);
     if (count == 0 || count < min_lines || count >= kNone) return;
     count_ = static_cast<std::uint32_t>(count);
     ring_ = std::vector<Slot>(std::min<std::size_t>(kRing, count));
@@ -42,7 +34,7 @@ void AclReadAhead::run(const std::stop_token& stop) {
     std::uint32_t j = 0;  // the next line to read, among the ACL lines...
     std::size_t at = 0;   // ...and where in the directives to look for it
     auto skip_to_next_line = [&] {
-        while (at < directives.size() && !is_acl_line(directives[at])) ++at;
+        while (at < directives.size() && !reads(directives[at])) ++at;
     };
     try {
         std::uint64_t taken = 0;

@@ -34,8 +34,12 @@ class AclReadAhead {
     AclReadAhead& operator=(const AclReadAhead&) = delete;
 
     bool active() const { return count_ > 0; }
+    // The lines the thread reads: well-formed allow and deny lines.
+    static bool reads(const Directive& d) {
+        return d.well_formed && (d.id == DirectiveId::allow || d.id == DirectiveId::deny);
+    }
 
-    // Called for each well-formed allow or deny line in file order, with its directive
+    // Called for each line the thread reads (reads()), in file order, with its directive
     // index: true, with the line's entry moved into `out`, if the thread has read it;
     // false if the caller must read the line.
     bool take(std::uint32_t directive, Result& out);

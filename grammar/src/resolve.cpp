@@ -76,8 +76,7 @@ class Resolver {
         for (const auto& d : cfg_.directives) {
             if (!d.well_formed) continue;
             if (parallel.valid() && d.id == DirectiveId::users) continue;
-            if (ahead.active() && (d.id == DirectiveId::allow || d.id == DirectiveId::deny) &&
-                ahead.take(d.index, read)) {
+            if (ahead.active() && AclReadAhead::reads(d) && ahead.take(d.index, read)) {
                 acl_entry(d, read);
                 continue;
             }

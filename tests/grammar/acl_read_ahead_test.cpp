@@ -16,7 +16,6 @@ namespace {
 using proxycfg::AclEntry;
 using proxycfg::AclReadAhead;
 using proxycfg::Directive;
-using proxycfg::DirectiveId;
 
 // ACL lines of every outcome (kept, refused for a port, an operation or a weight), with
 // other directives and a malformed ACL line between them.
@@ -50,10 +49,6 @@ std::string acl_config(int lines) {
         }
     }
     return text;
-}
-
-bool is_acl_line(const Directive& d) {
-    return d.well_formed && (d.id == DirectiveId::allow || d.id == DirectiveId::deny);
 }
 
 // The line read directly, as the replay reads the lines it does not take.
@@ -98,7 +93,7 @@ TEST_CASE("acl read-ahead: what the replay takes is what it would read", "[acl_r
         if (pause_every == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
         std::size_t taken = 0, lines = 0;
         for (const auto& d : cfg.directives) {
-            if (!is_acl_line(d)) continue;
+            if (!AclReadAhead::reads(d)) continue;
             ++lines;
             if (pause_every > 0 && lines % static_cast<std::size_t>(pause_every) == 0)
                 std::this_thread::sleep_for(std::chrono::microseconds(200));
@@ -122,7 +117,7 @@ TEST_CASE("acl read-ahead: a short file is read by the replay alone", "[acl_read
     CHECK_FALSE(ahead.active());
     AclReadAhead::Result got;
     for (const auto& d : parsed.config.directives)
-        if (is_acl_line(d)) CHECK_FALSE(ahead.take(d.index, got));
+        if (AclReadAhead::reads(d)) CHECK_FALSE(ahead.take(d.index, got));
 }
 
 TEST_CASE("acl read-ahead: stopping early wakes a thread that waits for room", "[acl_read_ahead]") {
@@ -132,7 +127,7 @@ TEST_CASE("acl read-ahead: stopping early wakes a thread that waits for room", "
         AclReadAhead ahead(parsed.config, 0, pool);
         AclReadAhead::Result got;
         for (const auto& d : parsed.config.directives) {
-            if (!is_acl_line(d)) continue;
+            if (!AclReadAhead::reads(d)) continue;
             ahead.take(d.index, got);
             break;
         }

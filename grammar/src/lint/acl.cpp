@@ -74,12 +74,8 @@ SourceSpan item_span(const Token& t, std::size_t offset, std::size_t length) {
 // Calls f(item, offset) for each non-empty comma-separated item.
 template <typename F>
 void for_each_item(std::string_view text, F f) {
-    std::size_t offset = 0;
-    while (offset <= text.size()) {
-        std::size_t end = std::min(text.find(',', offset), text.size());
-        if (end > offset) f(text.substr(offset, end - offset), offset);
-        offset = end + 1;
-    }
+    for (std::string_view item : split_items(text, ','))
+        if (!item.empty()) f(item, static_cast<std::size_t>(item.data() - text.data()));
 }
 
 // An entry with an unexpanded $file field: the resolver read that field as '*', so
