@@ -1002,7 +1002,7 @@ ParseResult parse_loaded(std::shared_ptr<SourceManager> sources, FileId main,
 }  // namespace
 
 ParseResult parse_file(const std::string& path, const ParseOptions& options) {
-    auto sources = std::make_shared<SourceManager>();
+    auto sources = std::make_shared<SourceManager>(options.map_bytes);
     ReadError error;
     auto id = sources->read(path, error);
     if (!id) {
@@ -1021,7 +1021,7 @@ ParseResult parse_file(const std::string& path, const ParseOptions& options) {
 }
 
 ParseResult parse_text(std::string name, std::string text, const ParseOptions& options) {
-    auto sources = std::make_shared<SourceManager>();
+    auto sources = std::make_shared<SourceManager>(options.map_bytes);
     FileId id = sources->add(std::move(name), std::move(text));
     return parse_loaded(std::move(sources), id, options);
 }

@@ -1,6 +1,7 @@
 #include "proxycfg/source.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,9 @@
 
 namespace proxycfg {
 namespace {
+
+// What one read(2) asks for.
+constexpr std::size_t kPiece = std::size_t{1} << 16;
 
 // Line starts of a text, found in each piece as it arrives: a file's are found while
 // it is read (each piece still in the cache) rather than in a pass over it afterwards.
@@ -58,7 +62,36 @@ std::vector<std::uint32_t> index_lines(std::string_view text) {
     return std::move(lines).finish();
 }
 
+// Maps the regular file open on `fd` under a read lease (see SourceManager), or returns
+// false with nothing changed: no lease, or no mapping.
+bool map_leased(UniqueFd& fd, Unmapper& unmap, const char*& data, struct stat& st) {
+    if (::fcntl(fd.get(), F_SETLEASE, F_RDLCK) != 0) return false;
+    auto unlock = [&] {
+        ::fcntl(fd.get(), F_SETLEASE, F_UNLCK);
+        return false;
+    };
+    // A lease break signals the descriptor's owner, SIGIO by default, which would end the
+    // process. With no owner nobody is signalled: the writer just waits out the lease.
+    if (::fcntl(fd.get(), F_SETOWN, 0) != 0) return unlock();
+    // Writers are held off from here: the size and bytes are the ones the lease keeps.
+    if (::fstat(fd.get(), &st) != 0 || st.st_size <= 0 ||
+        static_cast<std::uint64_t>(st.st_size) > SourceManager::max_file_size)
+        return unlock();
+    auto size = static_cast<std::size_t>(st.st_size);
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (p == MAP_FAILED) return unlock();
+    // A file not in the page cache is read ahead while the first pages are parsed.
+    ::madvise(p, size, MADV_WILLNEED);
+    unmap.size = size;
+    data = static_cast<const char*>(p);
+    return true;
+}
+
 }  // namespace
+
+void Unmapper::operator()(const char* p) const {
+    ::munmap(const_cast<char*>(p), size);
+}
 
 std::string_view SourceFile::line_text(std::uint32_t line) const {
     if (line == 0 || line > line_offsets.size()) return {};
@@ -100,6 +133,30 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         int flags = ::fcntl(fd.get(), F_GETFL);
         ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
     }
+    if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) >= map_bytes_) {
+        Unmapper unmap;
+        const char* data = nullptr;
+        if (map_leased(fd, unmap, data, st)) {
+            SourceText text;
+            text.mapped_ = {data, unmap};
+            text.lease_ = std::move(fd);
+            prepare_heap_for_load(unmap.size);
+            LineIndexer lines(unmap.size);
+            bool ascii = true;
+            // In pieces, as a read would bring them: each one is still in the cache for
+            // the second look.
+            for (std::size_t at = 0; at < unmap.size; at += kPiece) {
+                std::size_t n = std::min(kPiece, unmap.size - at);
+                lines.add(data + at, n);
+                ascii = ascii && ascii_only({data + at, n});
+            }
+            FileId id =
+                add_indexed(path, std::move(text), std::move(lines).finish(), included_from);
+            files_.back()->mtime_ns = mtime_ns(st);
+            files_.back()->ascii = ascii;
+            return id;
+        }
+    }
     std::string text;
     std::optional<BlockWarmer> warmer;
     if (S_ISREG(st.st_mode)) {
@@ -110,7 +167,7 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
     }
     LineIndexer lines(S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0);
     bool ascii = true;
-    char buf[1 << 16];
+    char buf[kPiece];
     for (;;) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0) {
@@ -141,7 +198,7 @@ FileId SourceManager::add(std::string path, std::string text,
     return add_indexed(std::move(path), std::move(text), std::move(offsets), included_from);
 }
 
-FileId SourceManager::add_indexed(std::string path, std::string text,
+FileId SourceManager::add_indexed(std::string path, SourceText text,
                                   std::vector<std::uint32_t> line_offsets,
                                   std::optional<SourceSpan> included_from) {
     auto file = std::make_unique<SourceFile>();

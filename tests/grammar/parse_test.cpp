@@ -2,7 +2,11 @@
 // `end` and suppression comments (docs/language.md, "Lexical level").
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -40,6 +44,13 @@ struct TempDir {
         return p.string();
     }
 };
+
+// Options that map files of at least `bytes` bytes (SIZE_MAX: none).
+proxycfg::ParseOptions mapped_from(std::size_t bytes) {
+    proxycfg::ParseOptions options;
+    options.map_bytes = bytes;
+    return options;
+}
 
 proxycfg::ParseResult parse(std::string text) {
     return proxycfg::parse_text("test.cfg", std::move(text));
@@ -671,19 +682,58 @@ TEST_CASE("a file read from disk has the line starts of the same text given in m
         long_lines + "tail without newline",
         std::string(70000, 'y') + "\n" + std::string(70000, 'z')};
     for (std::size_t i = 0; i < texts.size(); ++i) {
-        INFO("text " << i);
-        std::string path = dir.write("f" + std::to_string(i) + ".cfg", texts[i]);
-        proxycfg::SourceManager sources;
-        proxycfg::ReadError error;
-        auto read = sources.read(path, error);
-        REQUIRE(read);
-        auto given = sources.add("memory.cfg", texts[i]);
-        const auto& a = sources.file(*read);
-        const auto& b = sources.file(given);
-        CHECK(a.text == texts[i]);
-        CHECK(a.line_offsets == b.line_offsets);
-        CHECK(a.line_count() >= 1);
+        // Read into memory, and mapped (every file but the empty one).
+        for (std::size_t map_bytes : {SIZE_MAX, std::size_t{1}}) {
+            INFO("text " << i << ", mapped from " << map_bytes << " bytes");
+            std::string path = dir.write("f" + std::to_string(i) + ".cfg", texts[i]);
+            proxycfg::SourceManager sources(map_bytes);
+            proxycfg::ReadError error;
+            auto read = sources.read(path, error);
+            REQUIRE(read);
+            auto given = sources.add("memory.cfg", texts[i]);
+            const auto& a = sources.file(*read);
+            const auto& b = sources.file(given);
+            CHECK(a.text.mapped() == (map_bytes == 1 && !texts[i].empty()));
+            CHECK_FALSE(b.text.mapped());
+            CHECK(a.text == texts[i]);
+            CHECK(a.line_offsets == b.line_offsets);
+            CHECK(a.line_count() >= 1);
+        }
     }
+}
+
+TEST_CASE("a mapped file holds writers off until its text is gone", "[parse][source]") {
+    TempDir dir;
+    const std::string text = "nserver 10.0.0.1\nsocks -p1080\n";
+    std::string path = dir.write("leased.cfg", text);
+    auto open_for_writing = [&] {
+        return proxycfg::UniqueFd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    };
+    {
+        auto parsed = proxycfg::parse_file(path, mapped_from(1));
+        const auto& file = parsed.config.file(parsed.config.main_file);
+        REQUIRE(file.text.mapped());
+        CHECK(file.text == text);
+        CHECK(parsed.config.directives.size() == 2);
+        // A writer that would wait is told to: the lease holds while the parse lives.
+        errno = 0;
+        CHECK_FALSE(open_for_writing());
+        CHECK(errno == EWOULDBLOCK);
+    }
+    CHECK(open_for_writing());
+}
+
+TEST_CASE("a file open for writing elsewhere is read, not mapped", "[parse][source]") {
+    TempDir dir;
+    const std::string text = "users alice:CL:pw\n";
+    std::string path = dir.write("busy.cfg", text);
+    proxycfg::UniqueFd writer(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    REQUIRE(writer);
+    auto parsed = proxycfg::parse_file(path, mapped_from(1));
+    const auto& file = parsed.config.file(parsed.config.main_file);
+    CHECK_FALSE(file.text.mapped());
+    CHECK(file.text == text);
+    CHECK(parsed.config.directives.size() == 1);
 }
 
 TEST_CASE("a file read from disk is checked for UTF-8 as text in memory is", "[parse][source]") {
@@ -701,19 +751,20 @@ TEST_CASE("a file read from disk is checked for UTF-8 as text in memory is", "[p
         {lines + lines + lines + "# \xc3\n", 9001},  // past the first 64 KiB
         {lines + "# \xe2\x82\n# ok\n", 3001},        // a sequence cut short
     };
-    for (const auto& c : cases) {
-        INFO("bad line " << c.bad_line);
-        auto r = proxycfg::parse_file(dir.write("u.cfg", c.text));
-        std::vector<const proxycfg::Diagnostic*> found;
-        for (const auto& d : r.config.diagnostics)
-            if (d.code == "PX023") found.push_back(&d);
-        if (c.bad_line == 0) {
-            CHECK(found.empty());
-        } else {
-            REQUIRE(found.size() == 1);
-            CHECK(found[0]->span.line == c.bad_line);
+    for (const auto& c : cases)
+        for (std::size_t map_bytes : {SIZE_MAX, std::size_t{1}}) {
+            INFO("bad line " << c.bad_line << ", mapped from " << map_bytes << " bytes");
+            auto r = proxycfg::parse_file(dir.write("u.cfg", c.text), mapped_from(map_bytes));
+            std::vector<const proxycfg::Diagnostic*> found;
+            for (const auto& d : r.config.diagnostics)
+                if (d.code == "PX023") found.push_back(&d);
+            if (c.bad_line == 0) {
+                CHECK(found.empty());
+            } else {
+                REQUIRE(found.size() == 1);
+                CHECK(found[0]->span.line == c.bad_line);
+            }
+            CHECK(r.config.file(r.config.main_file).ascii ==
+                  (c.bad_line == 0 && c.text.find('\xc3') == std::string::npos));
         }
-        CHECK(r.config.file(r.config.main_file).ascii ==
-              (c.bad_line == 0 && c.text.find('\xc3') == std::string::npos));
-    }
 }

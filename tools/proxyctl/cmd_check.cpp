@@ -181,6 +181,7 @@ int run_check(const CheckOptions& o) {
     using namespace proxycfg;
     const auto started = std::chrono::steady_clock::now();
     LoadOptions load;
+    load.parse.map_bytes = map_file_bytes;
     for (const auto& list : o.disable) {
         std::string error;
         if (!add_rule_list(list, load.lint.disabled, error)) {

@@ -93,6 +93,7 @@ int run_offline(const ExplainOptions& o) {
     }
 
     proxycfg::LoadOptions load;
+    load.parse.map_bytes = map_file_bytes;
     proxycfg::Loaded loaded = proxycfg::load_config(o.file, load);
     if (!loaded.readable() || proxycfg::has_errors(loaded.diagnostics)) {
         proxycfg::CheckedFile cf;

@@ -643,6 +643,7 @@ int run_show(const ShowOptions& o) {
     LoadOptions load;
     load.lint.dialect = o.dialect == "3proxy" ? Dialect::threeproxy : Dialect::proxyd;
     load.parse.root = o.root;
+    load.parse.map_bytes = map_file_bytes;
     std::string display = o.file == "-" ? "<stdin>" : o.file;
     Loaded loaded;
     if (o.file == "-") {

@@ -24,7 +24,7 @@ bool overlaps(const Fix& a, const Fix& b) {
     return false;
 }
 
-bool uses_crlf(const std::string& text) {
+bool uses_crlf(std::string_view text) {
     auto nl = text.find('\n');
     return nl != std::string::npos && nl > 0 && text[nl - 1] == '\r';
 }
@@ -89,7 +89,7 @@ Selection select_fixes(const std::vector<Fix>& fixes, bool unsafe_allowed) {
     return out;
 }
 
-std::string apply_edits(const std::string& text, std::vector<TextEdit> edits) {
+std::string apply_edits(std::string_view text, std::vector<TextEdit> edits) {
     // Insertions before a replacement at the same offset; otherwise the order given.
     std::stable_sort(edits.begin(), edits.end(), [](const TextEdit& a, const TextEdit& b) {
         return std::make_tuple(a.offset, a.length != 0) < std::make_tuple(b.offset, b.length != 0);
@@ -124,7 +124,7 @@ FixResult apply_fixes(const proxycfg::SourceManager& sources, const proxycfg::Di
     for (std::size_t i : selection.picked)
         for (const auto& [file, edit] : fixes[i].edits) by_file[file].push_back(edit);
     for (auto& [file, edits] : by_file) {
-        const std::string& before = sources.file(file).text;
+        std::string_view before = sources.file(file).text;
         std::string after = apply_edits(before, std::move(edits));
         if (after != before) result.texts.emplace(file, std::move(after));
     }

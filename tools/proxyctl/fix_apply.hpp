@@ -50,7 +50,7 @@ Selection select_fixes(const std::vector<Fix>& fixes, bool unsafe_allowed);
 // Applies edits that do not overlap, in any order, to one file's text. Insertions at the
 // same offset keep their order. A text with CRLF line endings gets CRLF in the inserted
 // lines too, and a text that ended with a line break still does.
-std::string apply_edits(const std::string& text, std::vector<TextEdit> edits);
+std::string apply_edits(std::string_view text, std::vector<TextEdit> edits);
 
 // All of the above for one set of diagnostics: the new text of each file that changes.
 struct FixResult {

@@ -1,3 +1,6 @@
+#include <signal.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -31,9 +34,35 @@ bool unknown_subcommand(CLI::App& app, int argc, char** argv) {
     return true;
 }
 
+// A large configuration file is mapped under a read lease, which holds writers off while
+// it is read (map_file_bytes). Only a lease the kernel broke (held past
+// /proc/sys/fs/lease-break-time, say while the command was stopped) lets another process
+// shrink the file under it, and then reading the lost pages raises SIGBUS: end with a
+// sentence and the usage/I-O status instead of "Bus error". Any other SIGBUS is left to
+// its default action.
+void on_sigbus(int sig, siginfo_t* info, void*) {
+    if (info->si_code == BUS_ADRERR) {
+        static constexpr char message[] =
+            "proxyctl: a configuration file was truncated while it was being read; "
+            "run the command again\n";
+        [[maybe_unused]] auto n = ::write(STDERR_FILENO, message, sizeof message - 1);
+        ::_exit(proxyctl::exit_usage);
+    }
+    ::raise(sig);  // SA_RESETHAND: the default action now
+}
+
+void handle_truncated_files() {
+    struct sigaction action {};
+    action.sa_sigaction = on_sigbus;
+    action.sa_flags = SA_SIGINFO | SA_RESETHAND;
+    ::sigemptyset(&action.sa_mask);
+    ::sigaction(SIGBUS, &action, nullptr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    handle_truncated_files();
     CLI::App app{
         "proxyctl - lint, inspect and control 3proxy-style proxy configurations and proxyd"};
     app.set_version_flag("--version", std::string("proxyctl ") + PROXY_VERSION);

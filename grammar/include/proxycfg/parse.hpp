@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -23,6 +24,11 @@ struct ParseOptions {
     // A main file of at least this many bytes has its second half read ahead on another
     // CPU (the result is the same either way; tests lower it).
     std::size_t read_ahead_bytes = std::size_t{16} << 20;
+    // Files of at least this many bytes are mapped from the page cache under a read lease
+    // instead of copied (SourceManager): faster for large files, and a writer waits
+    // until the parse is destroyed. Off by default; proxyctl turns it on for large files.
+    // proxyd reads its files into memory: no file changed under a load can fault it.
+    std::size_t map_bytes = SIZE_MAX;
 };
 
 // Parses a file from disk. A file that cannot be read at all yields a ParsedConfig

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proxycfg/util.hpp"
+
 namespace proxycfg {
 
 using FileId = std::uint32_t;
@@ -24,9 +26,44 @@ struct SourceSpan {
     friend bool operator==(const SourceSpan&, const SourceSpan&) = default;
 };
 
+// Unmaps a read-only mapping of `size` bytes.
+struct Unmapper {
+    std::size_t size = 0;
+    void operator()(const char* p) const;
+};
+
+// A file's bytes, which neither move nor change while they live: the string the file was
+// read into, or the file's own pages in the page cache, mapped read-only while a read
+// lease holds writers off (SourceManager::read).
+class SourceText {
+  public:
+    SourceText() = default;
+    SourceText(std::string text) : owned_(std::move(text)) {}  // NOLINT: converts like a string
+
+    const char* data() const { return mapped_ ? mapped_.get() : owned_.data(); }
+    std::size_t size() const { return mapped_ ? mapped_.get_deleter().size : owned_.size(); }
+    bool empty() const { return size() == 0; }
+    char operator[](std::size_t i) const { return data()[i]; }
+    char back() const { return data()[size() - 1]; }
+    std::string_view view() const { return {data(), size()}; }
+    operator std::string_view() const { return view(); }  // NOLINT: reads like a string
+    std::string str() const { return std::string(view()); }
+    friend bool operator==(const SourceText& a, std::string_view b) { return a.view() == b; }
+
+    // Whether the bytes are the file's mapped pages: while these live, the file can be
+    // neither opened for writing nor truncated (the writer waits, see SourceManager).
+    bool mapped() const { return mapped_ != nullptr; }
+
+  private:
+    friend class SourceManager;
+    std::string owned_;
+    std::unique_ptr<const char, Unmapper> mapped_;
+    UniqueFd lease_;  // the descriptor that holds the read lease; closing it ends the lease
+};
+
 struct SourceFile {
     std::string path;                         // as given or as resolved from an include
-    std::string text;                         // raw bytes, never modified
+    SourceText text;                          // raw bytes, never modified
     std::vector<std::uint32_t> line_offsets;  // byte offset of each line start
     std::optional<SourceSpan> included_from;  // the include/$file site, if any
     std::int64_t mtime_ns = 0;                // modification time when read
@@ -46,6 +83,15 @@ struct ReadError {
 // (and the texts stay at the same address) for the manager's lifetime.
 class SourceManager {
   public:
+    // `map_bytes`: a regular file of at least this many bytes is mapped instead of read,
+    // if it can take a read lease. Copying a large file into fresh memory costs more than
+    // its parse (every new page is zeroed first), while its pages are already in the page
+    // cache. The lease makes a writer's open(2) or truncate(2) wait until the text is
+    // destroyed (or /proc/sys/fs/lease-break-time runs out), so the bytes cannot change
+    // under the parse. A file open for writing elsewhere, another user's file without
+    // CAP_LEASE, or a file system without leases is read as usual. The default never maps.
+    explicit SourceManager(std::size_t map_bytes = SIZE_MAX) : map_bytes_(map_bytes) {}
+
     // Reads a regular file. Directories, unreadable and oversized files give a ReadError.
     std::optional<FileId> read(const std::string& path, ReadError& error,
                                std::optional<SourceSpan> included_from = std::nullopt);
@@ -63,9 +109,10 @@ class SourceManager {
 
   private:
     std::vector<std::unique_ptr<SourceFile>> files_;
+    std::size_t map_bytes_;
 
     // add() with the text's line starts already found.
-    FileId add_indexed(std::string path, std::string text, std::vector<std::uint32_t> line_offsets,
+    FileId add_indexed(std::string path, SourceText text, std::vector<std::uint32_t> line_offsets,
                        std::optional<SourceSpan> included_from);
 };
 
