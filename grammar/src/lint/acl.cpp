@@ -322,23 +322,32 @@ void check_acl_users(Context& ctx) {
     }
     DirectiveSet seen(ctx);
     std::vector<const User*> known_users;  // for suggestions, built at the first unknown name
-    auto unknown = [&](const Token& t, std::string_view name, std::size_t offset) {
-        std::string msg = "ACL names user '" + printable(name) + "', which is not defined";
-        std::optional<std::string> suggestion;
+    // The nearest known name, per unknown name: a name used on many lines is compared with
+    // every user once, not once per line.
+    std::unordered_map<std::string, std::optional<std::string>> nearest;
+    auto suggest = [&](std::string_view name) {
+        auto [it, fresh] = nearest.try_emplace(std::string(name));
+        if (!fresh) return it->second;
         std::size_t best = 3;
         if (known_users.empty()) known_users = ctx.model.effective_users();
+        const std::string lower = to_lower(name);
         for (const User* user : known_users) {
             std::string_view known = user->name();
-            if (to_lower(known) == to_lower(name)) {
-                suggestion = known;
+            if (known.size() == name.size() && to_lower(known) == lower) {
+                it->second = known;
                 break;
             }
             std::size_t dist = swapped_pair(name, known) ? 1 : edit_distance(name, known, best);
             if (dist < best && dist * 3 <= known.size()) {
                 best = dist;
-                suggestion = known;
+                it->second = known;
             }
         }
+        return it->second;
+    };
+    auto unknown = [&](const Token& t, std::string_view name, std::size_t offset) {
+        std::string msg = "ACL names user '" + printable(name) + "', which is not defined";
+        std::optional<std::string> suggestion = suggest(name);
         SourceSpan span = item_span(t, offset, name.size());
         if (parse_ip_range(name)) {
             msg +=
