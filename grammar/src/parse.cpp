@@ -553,6 +553,7 @@ class Parser {
         d.id = lexed.id;
         d.well_formed = lexed.well_formed;
         if (d.id == DirectiveId::plugin) cfg_.plugin_seen = true;
+        if (has_hash_word()) cfg_.hash_word_directives.push_back(d.index);
         bool stop = d.well_formed && d.id == DirectiveId::end;
         if (stop) note_end(id, ln, lexed.tokens[0]);
         cfg_.directives.push_back(d);
@@ -561,6 +562,13 @@ class Parser {
             include_file(std::string(arg.text()), arg.span(), depth);
         }
         return !stop;
+    }
+
+    // Whether a word after the current line's first, as written and left after a trailing
+    // suppression was stripped, starts with '#'. A line the read-ahead calls plain has none.
+    bool has_hash_word() const {
+        return std::any_of(lexed_.begin() + (lexed_.empty() ? 0 : 1), lexed_.end(),
+                           [](const LexToken& t) { return t.raw.starts_with('#'); });
     }
 
     // Whether the current line's tokens are its bare words, which a LexedDirective splits

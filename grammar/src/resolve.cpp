@@ -11,6 +11,7 @@
 
 #include "acl_line.hpp"
 #include "acl_read_ahead.hpp"
+#include "evict_behind.hpp"
 #include "proxycfg/directives.hpp"
 #include "proxycfg/rules.hpp"
 #include "proxycfg/util.hpp"
@@ -73,7 +74,9 @@ class Resolver {
         if (user_count >= kParallelUsers) parallel = std::async(std::launch::async, all_users);
         AclReadAhead ahead(cfg_, kReadAheadAclLines, lists_->ahead);
         AclReadAhead::Result read;
+        EvictBehind evict(cfg_);
         for (const auto& d : cfg_.directives) {
+            evict.passed(d);
             if (!d.well_formed) continue;
             if (parallel.valid() && d.id == DirectiveId::users) continue;
             if (ahead.active() && AclReadAhead::reads(d) && ahead.take(d.index, read)) {
@@ -83,6 +86,7 @@ class Resolver {
             apply(LexedDirective(d));
         }
         if (parallel.valid()) parallel.get();
+        evict.rest();
         for (const auto& f : cfg_.files) {
             const SourceFile& sf = cfg_.file(f.file);
             model_.files.push_back({sf.path, {}, sf.mtime_ns, sf.text.size()});

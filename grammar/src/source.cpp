@@ -93,6 +93,15 @@ void Unmapper::operator()(const char* p) const {
     ::munmap(const_cast<char*>(p), size);
 }
 
+void SourceText::evict(std::size_t begin, std::size_t end) const {
+    if (!mapped_) return;
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    begin = (begin + page - 1) / page * page;  // the mapping starts on a page
+    end = std::min(end, size()) / page * page;
+    // Read-only and never written, so dropping the pages loses nothing.
+    if (begin < end) ::madvise(const_cast<char*>(data()) + begin, end - begin, MADV_DONTNEED);
+}
+
 std::string_view SourceFile::line_text(std::uint32_t line) const {
     if (line == 0 || line > line_offsets.size()) return {};
     std::size_t begin = line_offsets[line - 1];

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "check_text.hpp"
+#include "proxycfg/lint.hpp"
 #include "proxycfg/parse.hpp"
 #include "proxycfg/source.hpp"
 
@@ -189,6 +190,23 @@ TEST_CASE("directives keep their file order and index", "[grammar][parse]") {
 }
 
 // --- end
+
+TEST_CASE("the parser lists the directives with a word starting with '#' after the command",
+          "[grammar][parse]") {
+    std::string text =
+        "users bob:CL:x # admin\n"            // 0: listed
+        "allow * * \"#\"\n"                   // 1: quoted
+        "allow * #\"x\"\n"                    // 2: listed, partly quoted
+        "# a comment line\n"                  // no directive
+        "flush # proxyctl: disable=PX113\n";  // 3: only a suppression, which is stripped
+    for (int i = 0; i < 2000; ++i) text += "nserver 10.0.0." + std::to_string(i % 250) + "\n";
+    text += "socks -p1080 #x\n";  // 2004: listed, after lines the read-ahead took
+    proxycfg::ParseOptions options;
+    options.read_ahead_bytes = 1;
+    auto r = proxycfg::parse_text("t.cfg", text, options);
+    REQUIRE(r.config.directives.size() == 2005);
+    CHECK(r.config.hash_word_directives == std::vector<std::uint32_t>{0, 2, 2004});
+}
 
 TEST_CASE("'end' stops reading the file", "[grammar][parse]") {
     auto r = parse("socks\nend\nbogus line\nproxy\n");
@@ -721,6 +739,49 @@ TEST_CASE("a mapped file holds writers off until its text is gone", "[parse][sou
         CHECK(errno == EWOULDBLOCK);
     }
     CHECK(open_for_writing());
+}
+
+TEST_CASE("a large mapped file loads as it does read into memory, its pages let go of",
+          "[parse][source]") {
+    // Over 12 MiB, so the replay and the service-line lint let pages go as they pass
+    // (4 MiB steps, 8 MiB behind). Users, allow lines with unknown users, '#' words and
+    // -f templates throughout.
+    TempDir dir;
+    std::string text = "users $users.txt\nlog /dev/null\n";
+    dir.write("users.txt", "fileuser:CL:pw\n");
+    for (int b = 0; text.size() < (std::size_t{14} << 20); ++b) {
+        text += "users u" + std::to_string(b) + ":CL:p" + std::to_string(b) + " v" +
+                std::to_string(b) + ":CL:q\nflush\nauth strong\n";
+        for (int k = 0; k < 40; ++k)
+            text += "allow u" + std::to_string(b) + ",nobody" + std::to_string(k % 3) + " 10." +
+                    std::to_string(k) + ".0.0/16 * 80,443 CONNECT\n";
+        text += b % 500 == 0 ? "socks -p" + std::to_string(1024 + b % 60000) + " -f%Z # odd\n"
+                             : "socks -p" + std::to_string(1024 + b % 60000) + "\n";
+    }
+    std::string path = dir.write("big.cfg", text);
+    proxycfg::LoadOptions read, mapped;
+    mapped.parse.map_bytes = 1;
+    auto a = proxycfg::load_config(path, read);
+    auto b = proxycfg::load_config(path, mapped);
+    REQUIRE(b.parse.config.file(b.parse.config.main_file).text.mapped());
+    CHECK_FALSE(a.parse.config.file(a.parse.config.main_file).text.mapped());
+    CHECK(b.parse.config.file(b.parse.config.main_file).text == text);
+    CHECK(b.model.services.size() == a.model.services.size());
+    CHECK(b.model.user_definitions.size() == a.model.user_definitions.size());
+    REQUIRE(b.diagnostics.size() == a.diagnostics.size());
+    std::map<std::string, int> codes;
+    for (std::size_t i = 0; i < a.diagnostics.size(); ++i) {
+        CHECK(b.diagnostics[i].code == a.diagnostics[i].code);
+        CHECK(b.diagnostics[i].span == a.diagnostics[i].span);
+        CHECK(b.diagnostics[i].message == a.diagnostics[i].message);
+        ++codes[a.diagnostics[i].code];
+    }
+    CHECK(codes["PX013"] > 0);  // the '#' words
+    CHECK(codes["PX202"] > 0);  // unknown users
+    // Every page given back and read again: still the same bytes.
+    const auto& file = b.parse.config.file(b.parse.config.main_file);
+    file.text.evict(0, SIZE_MAX);
+    CHECK(file.text == text);
 }
 
 TEST_CASE("a file open for writing elsewhere is read, not mapped", "[parse][source]") {

@@ -40,6 +40,15 @@ proxy -p3128
     CHECK_THAT(d.message, Catch::Contains("Unknown command"));
 }
 
+TEST_CASE("a partly quoted word starting with '#' is PX013 too") {
+    auto l = check_text(R"(socks -p1080
+allow * #"x"
+)");
+    auto d = only(l, "PX013");
+    CHECK(d.span.line == 2);
+    CHECK(d.span.column == 9);
+}
+
 TEST_CASE("comments in column 1 and quoted '#' are not PX013") {
     auto l = check_text(R"(# users of the office
 users "bob:CL:#secret"

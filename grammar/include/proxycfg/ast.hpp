@@ -196,6 +196,10 @@ struct ParsedConfig {
     std::vector<SourceSpan> inline_suppressions;
     // Indented lines whose first word is a directive (3proxy ignores them).
     std::vector<SourceSpan> indented_directives;
+    // Indices of the directives with a word after the command that starts with '#' as
+    // written (unquoted): 3proxy reads it as an argument, not a comment. Found while the
+    // line is lexed, so the lint need not read every line again.
+    std::vector<std::uint32_t> hash_word_directives;
     bool plugin_seen = false;
     // The main file was taken for binary data and not parsed (PX016): its missing
     // services say nothing more.

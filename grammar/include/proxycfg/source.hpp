@@ -53,6 +53,10 @@ class SourceText {
     // Whether the bytes are the file's mapped pages: while these live, the file can be
     // neither opened for writing nor truncated (the writer waits, see SourceManager).
     bool mapped() const { return mapped_ != nullptr; }
+    // Lets go of the mapped pages wholly inside [begin, end): the bytes stay the same and
+    // come back from the page cache when next read, so a large load's peak memory need
+    // not hold every page of a file it has been through. Nothing for a text in memory.
+    void evict(std::size_t begin, std::size_t end) const;
 
   private:
     friend class SourceManager;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "../evict_behind.hpp"
 #include "../text_util.hpp"
 #include "context.hpp"
 #include "proxycfg/directives.hpp"
@@ -82,7 +83,10 @@ void check_template(Context& ctx, const Token& token, std::string_view format) {
 }  // namespace
 
 void check_logformat(Context& ctx) {
+    // Every service line is read: the walk lets a mapped file's pages go behind it.
+    EvictBehind evict(ctx.cfg);
     for (const auto& line : ctx.cfg.directives) {
+        evict.passed(line);
         if (!line.well_formed) continue;
         if (line.id == DirectiveId::logformat) {
             LexedDirective d(line);
@@ -100,6 +104,7 @@ void check_logformat(Context& ctx) {
             if (v[1] == 'f' && !(t.has_dollar && !t.from_file)) check_template(ctx, t, v.substr(2));
         }
     }
+    evict.rest();
 }
 
 }  // namespace proxycfg::checks

@@ -70,10 +70,9 @@ void add_move_fixits(const Context& ctx, Diagnostic& diag, const Token& prev, So
 }
 
 void inline_comments(Context& ctx) {
-    for (const auto& line : ctx.cfg.directives) {
-        // Words written on the line are the only ones that can start with '#' as written.
-        if (line_text(ctx, line.span).find('#') == std::string_view::npos) continue;
-        LexedDirective d(line);
+    // The parser lists the lines that have such a word.
+    for (std::uint32_t index : ctx.cfg.hash_word_directives) {
+        LexedDirective d(ctx.directive(index));
         for (std::size_t k = 1; k < d.tokens.size(); ++k) {
             const Token& t = d.tokens[k];
             if (!starts_with_hash(ctx, t)) continue;

@@ -32,21 +32,22 @@ std::optional<Token> token_of(const Context& ctx, const User& u) {
 // Likewise when a users $file could not be read (PX011 says so): 3proxy would see no users
 // from it, but the file usually exists where the proxy runs.
 bool has_unexpanded_user_file(const Context& ctx) {
-    std::set<std::pair<std::uint32_t, std::uint32_t>> lines;
+    // The lines of PX011 findings (rare), and of PX010 (a missing `include` may be where
+    // the users are, too).
+    std::set<std::pair<std::uint32_t, std::uint32_t>> unreadable;
+    for (const auto& diag : ctx.cfg.diagnostics) {
+        if (diag.is(Rule::PX010)) return true;
+        if (diag.is(Rule::PX011)) unreadable.insert({diag.span.file, diag.span.line});
+    }
     for (const auto& line : ctx.cfg.directives) {
         if (line.id != DirectiveId::users) continue;
-        lines.insert({line.span.file, line.span.line});
+        if (unreadable.count({line.span.file, line.span.line})) return true;
         if (!line.keeps_tokens()) continue;  // bare words: no '$'
         LexedDirective d(line);
         for (const auto& t : d.args())
             if (t.has_dollar && !t.from_file) return true;
     }
-    return std::any_of(
-        ctx.cfg.diagnostics.begin(), ctx.cfg.diagnostics.end(), [&](const Diagnostic& diag) {
-            // A missing `include` (PX010) may be where the users are, too.
-            return diag.is(Rule::PX010) ||
-                   (diag.is(Rule::PX011) && lines.count({diag.span.file, diag.span.line}));
-        });
+    return false;
 }
 
 bool is_hex_upper(std::string_view s) {
@@ -272,7 +273,8 @@ void check_unquoted_dollar(Context& ctx) {
     std::deque<std::string> arena;
     std::vector<LexToken> tokens;
     for (const auto& d : ctx.cfg.directives) {
-        if (d.id != DirectiveId::users) continue;
+        // Bare words have no '$': every line with one keeps its tokens.
+        if (d.id != DirectiveId::users || !d.keeps_tokens()) continue;
         std::string_view line = ctx.cfg.file(d.span.file).line_text(d.span.line);
         if (line.find('$') == std::string_view::npos) continue;
         if (LexedDirective(d).tokens[0].from_file) continue;
