@@ -34,8 +34,8 @@ class EvictBehind {
     }
 
   private:
-    static constexpr std::size_t kStep = std::size_t{4} << 20;
-    static constexpr std::size_t kLag = std::size_t{8} << 20;
+    static constexpr std::size_t kStep = std::size_t{1} << 20;
+    static constexpr std::size_t kLag = std::size_t{2} << 20;
     const ParsedConfig& cfg_;
     std::vector<std::size_t> done_;  // per file: the pages below this are let go of
 };
