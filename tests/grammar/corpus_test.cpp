@@ -13,8 +13,11 @@
 #include <vector>
 
 #include "proxycfg/lint.hpp"
+#include "temp_dir.hpp"
 
 namespace {
+
+using testing::TempDir;
 
 namespace fs = std::filesystem;
 
@@ -156,18 +159,6 @@ const FalseError* find_false_error(const std::string& name) {
         if (name == f.file) return &f;
     return nullptr;
 }
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "proxycfg-corpus-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 void check_broken(const Broken& b) {
     TempDir empty;

@@ -18,33 +18,17 @@
 #include "proxycfg/lint.hpp"
 #include "proxycfg/parse.hpp"
 #include "proxycfg/source.hpp"
+#include "temp_dir.hpp"
 
 namespace {
+
+using testing::TempDir;
 
 namespace fs = std::filesystem;
 using proxycfg::LexedDirective;
 using proxycfg::ParsedConfig;
 using proxycfg::Token;
 using W = std::vector<std::string>;
-
-// A fresh directory for the files of one test, removed afterwards.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "proxycfg-parse-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        fs::path p = path / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << text;
-        return p.string();
-    }
-};
 
 // Options that map files of at least `bytes` bytes (SIZE_MAX: none).
 proxycfg::ParseOptions mapped_from(std::size_t bytes) {

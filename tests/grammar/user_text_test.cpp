@@ -12,31 +12,14 @@
 
 #include "proxycfg/lint.hpp"
 #include "proxycfg/model.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
+using testing::TempDir;
+
 namespace fs = std::filesystem;
 using namespace proxycfg;
-
-// A fresh directory for the files of one test, removed afterwards.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "proxycfg-users-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        fs::path p = path / name;
-        std::ofstream(p, std::ios::binary) << text;
-        return p.string();
-    }
-};
 
 // Enough users that the resolver defines them on its second thread.
 constexpr int kUsers = 30000;
