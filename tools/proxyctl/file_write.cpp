@@ -7,26 +7,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <utility>
+
+#include "proxycfg/util.hpp"
 
 namespace proxyctl {
 namespace {
-
-// Closes on every path out, so a failed write leaves no descriptor behind.
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-  private:
-    int fd_;
-};
 
 bool write_all(int fd, const std::string& text) {
     for (std::size_t done = 0; done < text.size();) {
@@ -53,7 +38,8 @@ bool replace_file(const std::string& path, const std::string& text, std::string&
         return false;
     }
     std::string temp = target.string() + ".proxyctl-XXXXXX";
-    FileDescriptor fd(::mkstemp(temp.data()));
+    // Closed on every path out, so a failed write leaves no descriptor behind.
+    proxycfg::UniqueFd fd(::mkstemp(temp.data()));
     if (fd.get() < 0) {
         error = std::string("cannot create a file next to it: ") + std::strerror(errno);
         return false;
