@@ -47,7 +47,6 @@ class SourceText {
     char back() const { return data()[size() - 1]; }
     std::string_view view() const { return {data(), size()}; }
     operator std::string_view() const { return view(); }  // NOLINT: reads like a string
-    std::string str() const { return std::string(view()); }
     friend bool operator==(const SourceText& a, std::string_view b) { return a.view() == b; }
 
     // Whether the bytes are the file's mapped pages: while these live, the file can be
