@@ -4,7 +4,6 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 #include "../acl_fields.hpp"
@@ -305,21 +304,7 @@ void check_acl_users(Context& ctx) {
     for (const auto& s : ctx.model.services)
         if (s.uses(AuthMethod::strong) || s.uses(AuthMethod::cache)) users_matter = true;
     if (!users_matter) return;
-    // The user list is not known when a users $file was not expanded or not readable.
-    std::unordered_set<std::uint64_t> failed_lines;
-    for (const auto& diag : ctx.cfg.diagnostics) {
-        if (diag.is(Rule::PX010)) return;  // a missing include may define them
-        if (diag.is(Rule::PX011))
-            failed_lines.insert(line_key(diag.span.file, diag.span.line));
-    }
-    for (const auto& line : ctx.cfg.directives) {
-        if (line.id != DirectiveId::users) continue;
-        if (failed_lines.count(line_key(line.span.file, line.span.line))) return;
-        if (!line.keeps_tokens()) continue;  // bare words: no '$'
-        LexedDirective d(line);
-        for (const auto& t : d.args())
-            if (t.has_dollar && !t.from_file) return;
-    }
+    if (has_unexpanded_user_file(ctx)) return;
     DirectiveSet seen(ctx);
     std::vector<const User*> known_users;  // for suggestions, built at the first unknown name
     // The nearest known name, per unknown name: a name used on many lines is compared with

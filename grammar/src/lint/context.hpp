@@ -57,6 +57,10 @@ inline bool matches_without_username(const AclEntry& e) {
     return users.empty() || std::find(users.begin(), users.end(), "-") != users.end();
 }
 
+// Whether the list of users is incomplete, so a name missing from it proves nothing: a
+// users `$file` left unexpanded or unreadable, or a missing `include` (users.cpp).
+bool has_unexpanded_user_file(const Context& ctx);
+
 // One function per rule family; each lives in its own file.
 // A note at the service's auth line (`set_here`), or at the service itself when it has none
 // (`defaulted`, which should say that 3proxy's default is iponly).

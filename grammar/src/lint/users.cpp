@@ -3,6 +3,7 @@
 #include <deque>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "../lexer.hpp"
 #include "../text_util.hpp"
@@ -25,29 +26,6 @@ std::optional<Token> token_of(const Context& ctx, const User& u) {
     for (const auto& t : d.args())
         if (t.span() == u.span) return t;
     return std::nullopt;
-}
-
-// A `users` token whose '$' is left unexpanded (includes not followed): the users in that
-// file are unknown, so rules that need the complete list stay silent.
-// Likewise when a users $file could not be read (PX011 says so): 3proxy would see no users
-// from it, but the file usually exists where the proxy runs.
-bool has_unexpanded_user_file(const Context& ctx) {
-    // The lines of PX011 findings (rare), and of PX010 (a missing `include` may be where
-    // the users are, too).
-    std::set<std::pair<std::uint32_t, std::uint32_t>> unreadable;
-    for (const auto& diag : ctx.cfg.diagnostics) {
-        if (diag.is(Rule::PX010)) return true;
-        if (diag.is(Rule::PX011)) unreadable.insert({diag.span.file, diag.span.line});
-    }
-    for (const auto& line : ctx.cfg.directives) {
-        if (line.id != DirectiveId::users) continue;
-        if (unreadable.count({line.span.file, line.span.line})) return true;
-        if (!line.keeps_tokens()) continue;  // bare words: no '$'
-        LexedDirective d(line);
-        for (const auto& t : d.args())
-            if (t.has_dollar && !t.from_file) return true;
-    }
-    return false;
 }
 
 bool is_hex_upper(std::string_view s) {
@@ -311,6 +289,26 @@ void check_unquoted_dollar(Context& ctx) {
 }
 
 }  // namespace
+
+// A `users` token whose '$' is left unexpanded (includes not followed), a users $file that
+// could not be read (PX011: 3proxy would see no users from it, but the file usually exists
+// where the proxy runs), or a missing `include` (PX010, which may be where the users are).
+bool has_unexpanded_user_file(const Context& ctx) {
+    std::unordered_set<std::uint64_t> unreadable;  // the lines of PX011 findings (rare)
+    for (const auto& diag : ctx.cfg.diagnostics) {
+        if (diag.is(Rule::PX010)) return true;
+        if (diag.is(Rule::PX011)) unreadable.insert(line_key(diag.span.file, diag.span.line));
+    }
+    for (const auto& line : ctx.cfg.directives) {
+        if (line.id != DirectiveId::users) continue;
+        if (unreadable.count(line_key(line.span.file, line.span.line))) return true;
+        if (!line.keeps_tokens()) continue;  // bare words: no '$'
+        LexedDirective d(line);
+        for (const auto& t : d.args())
+            if (t.has_dollar && !t.from_file) return true;
+    }
+    return false;
+}
 
 void check_users(Context& ctx) {
     check_no_usable_user(ctx);
