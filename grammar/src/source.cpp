@@ -20,8 +20,11 @@ namespace {
 // What one read(2) asks for.
 constexpr std::size_t kPiece = std::size_t{1} << 16;
 
-// Line starts of a text, found in each piece as it arrives: a file's are found while
-// it is read (each piece still in the cache) rather than in a pass over it afterwards.
+}  // namespace
+
+// Line starts of a text, and whether it is all ASCII, found in each piece as it arrives:
+// a file's are found while it is read (each piece still in the cache) rather than in a
+// pass over it afterwards, and a parse of an ASCII file need not check its UTF-8.
 class LineIndexer {
   public:
     explicit LineIndexer(std::size_t expected_bytes) {
@@ -42,7 +45,9 @@ class LineIndexer {
             p = nl + 1;
         }
         seen_ += n;
+        ascii_ = ascii_ && ascii_only({piece, n});
     }
+    bool ascii() const { return ascii_; }
     // A newline that ends the text starts no line. The unused part of the estimate is
     // given back: later allocations use it instead of fresh pages.
     std::vector<std::uint32_t> finish() && {
@@ -54,13 +59,10 @@ class LineIndexer {
   private:
     std::vector<std::uint32_t> offsets_;
     std::size_t seen_ = 0;
+    bool ascii_ = true;
 };
 
-std::vector<std::uint32_t> index_lines(std::string_view text) {
-    LineIndexer lines(text.size());
-    lines.add(text.data(), text.size());
-    return std::move(lines).finish();
-}
+namespace {
 
 // Maps the regular file open on `fd` under a read lease (see SourceManager), or returns
 // false with nothing changed: no lease, or no mapping.
@@ -142,6 +144,11 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         int flags = ::fcntl(fd.get(), F_GETFL);
         ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
     }
+    auto add_read = [&](SourceText text, LineIndexer&& lines) {
+        FileId id = add_indexed(path, std::move(text), std::move(lines), included_from);
+        files_.back()->mtime_ns = mtime_ns(st);
+        return id;
+    };
     if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) >= map_bytes_) {
         Unmapper unmap;
         const char* data = nullptr;
@@ -151,19 +158,11 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
             text.lease_ = std::move(fd);
             prepare_heap_for_load(unmap.size);
             LineIndexer lines(unmap.size);
-            bool ascii = true;
             // In pieces, as a read would bring them: each one is still in the cache for
             // the second look.
-            for (std::size_t at = 0; at < unmap.size; at += kPiece) {
-                std::size_t n = std::min(kPiece, unmap.size - at);
-                lines.add(data + at, n);
-                ascii = ascii && ascii_only({data + at, n});
-            }
-            FileId id =
-                add_indexed(path, std::move(text), std::move(lines).finish(), included_from);
-            files_.back()->mtime_ns = mtime_ns(st);
-            files_.back()->ascii = ascii;
-            return id;
+            for (std::size_t at = 0; at < unmap.size; at += kPiece)
+                lines.add(data + at, std::min(kPiece, unmap.size - at));
+            return add_read(std::move(text), std::move(lines));
         }
     }
     std::string text;
@@ -175,7 +174,6 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         warmer.emplace(text.data(), static_cast<std::size_t>(st.st_size));
     }
     LineIndexer lines(S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0);
-    bool ascii = true;
     char buf[kPiece];
     for (;;) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
@@ -187,33 +185,28 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         if (n == 0) break;
         text.append(buf, static_cast<std::size_t>(n));
         lines.add(buf, static_cast<std::size_t>(n));
-        // Checked here, while the piece is in the cache, so a parse of an ASCII file
-        // need not check its UTF-8 in another pass.
-        ascii = ascii && ascii_only({buf, static_cast<std::size_t>(n)});
         if (text.size() > max_file_size) {
             error.message = "is larger than 512 MiB";
             return std::nullopt;
         }
     }
-    FileId id = add_indexed(path, std::move(text), std::move(lines).finish(), included_from);
-    files_.back()->mtime_ns = mtime_ns(st);
-    files_.back()->ascii = ascii;
-    return id;
+    return add_read(std::move(text), std::move(lines));
 }
 
 FileId SourceManager::add(std::string path, std::string text,
                           std::optional<SourceSpan> included_from) {
-    auto offsets = index_lines(text);
-    return add_indexed(std::move(path), std::move(text), std::move(offsets), included_from);
+    LineIndexer lines(text.size());
+    lines.add(text.data(), text.size());
+    return add_indexed(std::move(path), std::move(text), std::move(lines), included_from);
 }
 
-FileId SourceManager::add_indexed(std::string path, SourceText text,
-                                  std::vector<std::uint32_t> line_offsets,
+FileId SourceManager::add_indexed(std::string path, SourceText text, LineIndexer&& lines,
                                   std::optional<SourceSpan> included_from) {
     auto file = std::make_unique<SourceFile>();
     file->path = std::move(path);
     file->text = std::move(text);
-    file->line_offsets = std::move(line_offsets);
+    file->ascii = lines.ascii();
+    file->line_offsets = std::move(lines).finish();
     file->included_from = included_from;
     files_.push_back(std::move(file));
     return static_cast<FileId>(files_.size() - 1);

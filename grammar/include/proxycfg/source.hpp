@@ -70,7 +70,7 @@ struct SourceFile {
     std::vector<std::uint32_t> line_offsets;  // byte offset of each line start
     std::optional<SourceSpan> included_from;  // the include/$file site, if any
     std::int64_t mtime_ns = 0;                // modification time when read
-    bool ascii = false;  // every byte was found below 0x80 while the file was read
+    bool ascii = false;  // every byte was found below 0x80 as the text was indexed
 
     std::uint32_t line_count() const { return static_cast<std::uint32_t>(line_offsets.size()); }
     // The text of a 1-based line without its line terminator.
@@ -81,6 +81,8 @@ struct ReadError {
     std::string path;
     std::string message;  // e.g. "No such file or directory"
 };
+
+class LineIndexer;  // source.cpp: line starts, found as a text is read
 
 // Owns every file read for one configuration load. FileIds index into it and stay valid
 // (and the texts stay at the same address) for the manager's lifetime.
@@ -114,8 +116,9 @@ class SourceManager {
     std::vector<std::unique_ptr<SourceFile>> files_;
     std::size_t map_bytes_;
 
-    // add() with the text's line starts already found.
-    FileId add_indexed(std::string path, SourceText text, std::vector<std::uint32_t> line_offsets,
+    // Adds a text whose pieces have all been through `lines` (its line starts, and
+    // whether it is ASCII).
+    FileId add_indexed(std::string path, SourceText text, LineIndexer&& lines,
                        std::optional<SourceSpan> included_from);
 };
 
