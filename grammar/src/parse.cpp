@@ -41,15 +41,16 @@ class Parser {
         cfg_.main_file = main;
         cfg_.files.push_back({main, {}, false});
         stack_.push_back(canonical_path(cfg_.file(main).path));
-        // At most one directive per line; untouched capacity costs no memory, while
-        // growing by copying would touch (and fault in) twice the final size.
-        cfg_.directives.reserve(cfg_.file(main).line_count());
+        // At most one directive per command line: growing by copying would touch (and
+        // fault in) twice the final size, and room for blank and comment lines would be
+        // faulted in with the huge pages around it.
+        std::size_t lines = command_lines(cfg_.file(main));
+        cfg_.directives.reserve(lines);
         advise_huge_pages(cfg_.directives.data(), cfg_.directives.capacity() * sizeof(Directive));
-        // The table's pages are faulted in on a second CPU, down from the end of the part
-        // the main file's command lines will fill, while parsing fills it from the start
-        // (a large table only: zeroing them was a quarter of a large parse).
-        BlockWarmer warmer(cfg_.directives.data(),
-                           command_lines(cfg_.file(main)) * sizeof(Directive));
+        // The table's pages are faulted in on a second CPU, down from the end, while
+        // parsing fills it from the start (a large table only: zeroing them was a quarter
+        // of a large parse).
+        BlockWarmer warmer(cfg_.directives.data(), lines * sizeof(Directive));
         start_read_ahead(cfg_.file(main));
         parse_file(main, 0);
         read_ahead_.request_stop();  // when `end` stopped the parse early
