@@ -213,7 +213,7 @@ void AdminSession::route() {
     if (path_ == "/metrics" && read) return ask("metrics");
     auto kill = close_target(path_);
     if ((path_ == "/api/reload" || kill) && m == "POST") {
-        if (!service_->writable.value)
+        if (!service_->writable().value)
             return respond_error(403,
                                  "this admin service is read-only: put 'writable' above its line "
                                  "to allow reloads and closing sessions");
@@ -238,7 +238,7 @@ void AdminSession::ask(std::string what) {
     }
     pending_ = what;
     phase_ = Phase::custom;
-    bool writable = service_->writable.value;
+    bool writable = service_->writable().value;
     std::string csrf = gateway->csrf_token();
     SessionHost* host = &host_;
     std::uint64_t id = record_.id;

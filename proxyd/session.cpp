@@ -631,7 +631,7 @@ void Session::connect_next() {
         upstream_failed(result::connect_failed, errno);
         return;
     }
-    const auto& external = v6 ? service_->external_v6.value : service_->external_v4.value;
+    const auto& external = v6 ? service_->external_v6().value : service_->external_v4().value;
     if (!external.empty()) {
         if (auto ext = proxycfg::IpAddress::parse(external); ext && ext->family == address.family) {
             sockaddr_storage local;
@@ -811,10 +811,10 @@ void Session::pump_relay() {
 void Session::write_log_for(const SessionRecord& record, int code, std::string_view reason) {
     // With logging off (or to /dev/null) the fields are not even built: they cost an
     // address formatting and a few strings per connection.
-    const auto& settings = *service_->log;
+    const auto& settings = service_->log();
     if (record.nolog || !settings.enabled || settings.target == "/dev/null") return;
     host_.access_log().write(
-        *service_->log, log_fields_for(record, code, reason, std::chrono::system_clock::now()));
+        service_->log(), log_fields_for(record, code, reason, std::chrono::system_clock::now()));
 }
 
 void Session::log_close(int code, std::string_view reason) {

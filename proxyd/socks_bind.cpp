@@ -57,7 +57,7 @@ void SocksSession::bind_resolved(const std::string& error) {
     bool v6 =
         record_.target_address && record_.target_address->family == proxycfg::IpAddress::Family::v6;
     std::optional<proxycfg::IpAddress> local;
-    const auto& external = v6 ? service_->external_v6.value : service_->external_v4.value;
+    const auto& external = v6 ? service_->external_v6().value : service_->external_v4().value;
     if (auto ext = proxycfg::IpAddress::parse(external);
         ext &&
         ext->family == (v6 ? proxycfg::IpAddress::Family::v6 : proxycfg::IpAddress::Family::v4))

@@ -41,7 +41,7 @@ std::optional<UniqueFd> udp_socket_from(const proxycfg::Service& service,
     bool v6 = family == proxycfg::IpAddress::Family::v6;
     UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) return std::nullopt;
-    const auto& external = v6 ? service.external_v6.value : service.external_v4.value;
+    const auto& external = v6 ? service.external_v6().value : service.external_v4().value;
     if (!external.empty()) {
         if (auto ext = proxycfg::IpAddress::parse(external); ext && ext->family == family) {
             sockaddr_storage local;

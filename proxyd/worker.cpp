@@ -200,8 +200,8 @@ void Worker::log_maxconn(const proxycfg::Service& service, const sockaddr_storag
     r.protocol = log_protocol(service.type);
     r.service_port = service.port.value;
     r.client_address = address_of(peer, &r.client_port).value_or(proxycfg::IpAddress{});
-    log_.write(*service.log, log_fields_for(r, result::maxconn, "maxconn exceeded",
-                                            std::chrono::system_clock::now()));
+    log_.write(service.log(), log_fields_for(r, result::maxconn, "maxconn exceeded",
+                                             std::chrono::system_clock::now()));
 }
 
 void Worker::datagram(std::size_t service_index, int fd, const std::shared_ptr<UdpClients>& clients,

@@ -114,6 +114,11 @@ std::optional<AuthMethod> auth_method_from(std::string_view name) {
     return value_in(kAuth, name);
 }
 
+const std::shared_ptr<const SharedSettings>& SharedSettings::defaults() {
+    static const auto settings = std::make_shared<const SharedSettings>();
+    return settings;
+}
+
 std::optional<std::uint32_t> operation_from(std::string_view name) {
     return value_in(kOps, name);
 }

@@ -83,18 +83,18 @@ class Differ {
             if (o->auth.value != n.auth.value)
                 add(Kind::changed, "auth", n.label, render_auth(o->auth.value),
                     render_auth(n.auth.value), n.auth.span);
-            if (o->force.value != n.force.value)
-                add(Kind::changed, "force", n.label, o->force.value ? "force" : "noforce",
-                    n.force.value ? "force" : "noforce", n.force.span);
+            if (o->force().value != n.force().value)
+                add(Kind::changed, "force", n.label, o->force().value ? "force" : "noforce",
+                    n.force().value ? "force" : "noforce", n.force().span);
             if (o->maxconn.value != n.maxconn.value)
                 add(Kind::changed, "maxconn", n.label, std::to_string(o->maxconn.value),
                     std::to_string(n.maxconn.value), n.maxconn.span);
             if (o->map_host != n.map_host || o->map_port != n.map_port)
                 add(Kind::changed, "target", n.label, host_port(o->map_host, o->map_port),
                     host_port(n.map_host, n.map_port), n.span);
-            if (o->external_v4.value != n.external_v4.value)
-                add(Kind::changed, "external", n.label, o->external_v4.value, n.external_v4.value,
-                    n.external_v4.span);
+            if (o->external_v4().value != n.external_v4().value)
+                add(Kind::changed, "external", n.label, o->external_v4().value,
+                    n.external_v4().value, n.external_v4().span);
             acl(*o, n);
         }
     }

@@ -35,14 +35,14 @@ RecheckResult recheck_session(const Service* before, const Service* now, const M
     RecheckResult r;
     if (!now) {
         // The old service's own flag decides, as the operator wrote it when it existed.
-        bool forced = before ? before->force.value : true;
+        bool forced = before ? before->force().value : true;
         r.outcome =
             forced ? RecheckOutcome::closed_service_removed : RecheckOutcome::drain_service_removed;
         return r;
     }
     // The flag in the new configuration decides: writing noforce is how an operator says
     // "keep what is open", writing force how they say "enforce it now".
-    if (!now->force.value) {
+    if (!now->force().value) {
         r.outcome = RecheckOutcome::kept_noforce;
         return r;
     }

@@ -50,7 +50,7 @@ std::string render_ip_range(const IpRange& r) {
     return r.first.to_string() + "-" + r.last.to_string();
 }
 
-std::string render_auth(const std::vector<AuthMethod>& methods) {
+std::string render_auth(std::span<const AuthMethod> methods) {
     std::string out;
     for (auto m : methods) {
         if (!out.empty()) out += ' ';

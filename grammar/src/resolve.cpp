@@ -45,7 +45,6 @@ class Resolver {
         : cfg_(cfg), diags_(diags), keep_refused_(keep_refused) {
         auth_.value = {AuthMethod::iponly};  // 3proxy's real default; its manual says none
         maxconn_.value = 100;
-        force_.value = true;
         new_segment(0);
     }
 
@@ -102,8 +101,7 @@ class Resolver {
     bool nscache_seen_ = false;  // an nscache or nscache6 line came before
 
     // Running state that service lines snapshot.
-    Setting<std::vector<AuthMethod>> auth_;
-    std::vector<std::string> auth_plugins_;
+    Setting<AuthChain> auth_;
     // The pools for the lists of every segment (one for the replay, one for the
     // read-ahead): per segment, a small configuration's many short segments would each
     // hold a partly used block.
@@ -112,11 +110,14 @@ class Resolver {
     std::size_t snapshotted_ = 0;  // entries of segment_ already captured by a service
     SourceSpan flush_span_;
     Setting<int> maxconn_;
-    Setting<bool> force_;
-    Setting<bool> writable_;
-    Setting<std::string> internal_, external4_, external6_;
-    LogSettings log_;
-    std::shared_ptr<const LogSettings> shared_log_;  // log_ as services share it; reset on change
+    Setting<std::string> internal_;
+    SharedSettings shared_;
+    std::shared_ptr<const SharedSettings> shared_snapshot_;  // shared_ as services share it
+    // shared_, to be changed: the next service gets a snapshot of its own.
+    SharedSettings& change_shared() {
+        shared_snapshot_.reset();
+        return shared_;
+    }
     // Service labels in use, to make them unique. From a monotonic arena: freeing tens of
     // thousands of nodes one by one was a visible share of resolving a large file.
     std::pmr::monotonic_buffer_resource labels_memory_;
@@ -209,10 +210,10 @@ class Resolver {
                 return maxconn(d);
             case D::force:
             case D::noforce:
-                force_ = {d.id == D::force, d.span};
+                change_shared().force = {d.id == D::force, d.span};
                 return;
             case D::writable:
-                writable_ = {true, d.span};
+                change_shared().writable = {true, d.span};
                 return;
             case D::internal:
                 return set_text(internal_, d);
@@ -221,9 +222,8 @@ class Resolver {
             case D::log:
                 return log(d);
             case D::logformat:
-                log_.format = std::string(d.args()[0].text());
-                log_.format_span = d.span;
-                shared_log_.reset();
+                change_shared().log.format = std::string(d.args()[0].text());
+                shared_.log.format_span = d.span;
                 return set_text(globals.logformat, d);
             case D::timeouts:
                 return timeouts(d);
@@ -312,7 +312,9 @@ class Resolver {
                        "' (3proxy refuses a name that does not resolve)");
             return;
         }
-        set_text(ip && ip->family == IpAddress::Family::v6 ? external6_ : external4_, d);
+        set_text(ip && ip->family == IpAddress::Family::v6 ? change_shared().external_v6
+                                                           : change_shared().external_v4,
+                 d);
     }
 
     // setuid/setgid take a number or a user/group name.
@@ -621,14 +623,12 @@ class Resolver {
     }
 
     void auth(const LexedDirective& d) {
-        std::vector<AuthMethod> methods;
-        std::vector<std::string> plugins;
+        AuthChain methods;
         for (const auto& t : d.args()) {
             if (auto m = auth_method_from(t.text())) {
                 methods.push_back(*m);
             } else if (cfg_.plugin_seen) {
-                methods.push_back(AuthMethod::plugin);
-                plugins.emplace_back(t.text());
+                methods.push_plugin(std::string(t.text()));
             } else {
                 std::string msg = "unknown auth type '" + printable(t.text()) + "'";
                 if (t.text() == "nbname")
@@ -641,7 +641,6 @@ class Resolver {
             }
         }
         auth_ = {std::move(methods), d.span};
-        auth_plugins_ = std::move(plugins);
     }
 
     void users(const LexedDirective& d) {
@@ -687,13 +686,13 @@ class Resolver {
 
     void log(const LexedDirective& d) {
         auto args = d.args();
-        log_.enabled = true;
-        log_.log_span = d.span;
-        shared_log_.reset();
-        log_.target = args.empty() ? "" : std::string(args[0].text());
-        log_.rotation = args.size() > 1 ? std::string(args[1].text()) : "";
-        model_.globals.log_target = {log_.target, d.span};
-        model_.globals.log_rotation = {log_.rotation, d.span};
+        LogSettings& log = change_shared().log;
+        log.enabled = true;
+        log.log_span = d.span;
+        log.target = args.empty() ? "" : std::string(args[0].text());
+        log.rotation = args.size() > 1 ? std::string(args[1].text()) : "";
+        model_.globals.log_target = {log.target, d.span};
+        model_.globals.log_rotation = {log.rotation, d.span};
     }
 
     // 3proxy matches the type words as substrings ("ip,user" works) and falls back to
@@ -799,18 +798,13 @@ class Resolver {
         s.directive = d.index;
         s.port = {default_port(s.type), {}};
         s.bind_address = internal_;
-        s.external_v4 = external4_;
-        s.external_v6 = external6_;
         s.auth = auth_;
-        s.auth_plugin_names = auth_plugins_;
         s.acl = AclView{segment_, segment_->size()};
         snapshotted_ = segment_->size();
         s.acl_flush_span = flush_span_;
         s.maxconn = maxconn_;
-        s.force = force_;
-        s.writable = writable_;
-        if (!shared_log_) shared_log_ = std::make_shared<const LogSettings>(log_);
-        s.log = shared_log_;
+        if (!shared_snapshot_) shared_snapshot_ = std::make_shared<const SharedSettings>(shared_);
+        s.shared = shared_snapshot_;
 
         auto args = d.args();
         std::size_t i = 0;
@@ -900,12 +894,12 @@ class Resolver {
         report(Rule::PX009, span, msg, std::move(fixits));
     }
 
-    // The service's own copy of its log settings, for -l and -f.
-    static LogSettings& own_log(Service& s) {
-        auto copy = std::make_shared<LogSettings>(*s.log);
-        LogSettings& log = *copy;
-        s.log = std::move(copy);
-        return log;
+    // The service's own copy of its shared settings, for -l, -f and -e.
+    static SharedSettings& own_shared(Service& s) {
+        auto copy = std::make_shared<SharedSettings>(*s.shared);
+        SharedSettings& own = *copy;
+        s.shared = std::move(copy);
+        return own;
     }
 
     // One "-X..." word of a service line; false when 3proxy refuses it and the service.
@@ -971,9 +965,9 @@ class Resolver {
         return false;
     }
 
-    // Records the option as written: s.options["-s"] = "0" for "-s0".
+    // Records the option as written: "-s" -> "0" for "-s0".
     static void keep_option(Service& s, std::string_view v) {
-        s.options[std::string(v.substr(0, 2))] = std::string(v.substr(2));
+        s.options.set(v.substr(0, 2), v.substr(2));
     }
 
     // Is the word after args[i] a value, not the next option?
@@ -1007,15 +1001,15 @@ class Resolver {
                                      "': 3proxy resolves a name once at start and refuses the "
                                      "service (code 40) when it does not resolve");
         if (ip->family == IpAddress::Family::v6)
-            s.external_v6 = {std::string(value), t.span()};
+            own_shared(s).external_v6 = {std::string(value), t.span()};
         else
-            s.external_v4 = {std::string(value), t.span()};
+            own_shared(s).external_v4 = {std::string(value), t.span()};
         return true;
     }
 
     // -l[TARGET] logs this service, -fFORMAT sets its format: both on its own copy.
     static void log_option(Service& s, const Token& t, char letter, std::string_view value) {
-        LogSettings& log = own_log(s);
+        LogSettings& log = own_shared(s).log;
         if (letter == 'l') {
             log.enabled = true;
             log.log_span = t.span();

@@ -36,7 +36,7 @@ json admin_view(control_cmd::Context& context, bool writable, const std::string&
                             {"type", proxycfg::to_string(s.type)},
                             {"listener", listener(s)},
                             {"auth", proxycfg::render_auth(s.auth.value)},
-                            {"force", s.force.value},
+                            {"force", s.force().value},
                             {"maxconn", s.maxconn.value},
                             {"sessions", counts.value(s.label, 0)}});
     }

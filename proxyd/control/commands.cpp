@@ -75,7 +75,7 @@ json cmd_status(Context& c, const json&) {
     // Force as the running configuration has it: that is what a re-check would apply.
     std::set<std::string, std::less<>> force_labels;
     for (const auto& service : snapshot.model->services)
-        if (service.force.value) force_labels.insert(service.label);
+        if (service.force().value) force_labels.insert(service.label);
     std::vector<std::vector<PinnedGeneration>> pinned_by_worker(c.engine.workers().size());
     on_every_worker(c.engine.workers(), [&](Worker& w, std::size_t i) {
         w.sessions().for_each([&](Session& session) {

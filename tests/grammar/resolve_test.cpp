@@ -61,15 +61,15 @@ TEST_CASE("a service with nothing above it gets 3proxy's defaults", "[grammar][r
     INFO(r.summary());
     REQUIRE(r.model.services.size() == 1);
     const auto& s = r.svc(0);
-    CHECK(s.auth.value == std::vector<AuthMethod>{AuthMethod::iponly});
+    CHECK(s.auth.value == AuthChain{AuthMethod::iponly});
     CHECK_FALSE(s.auth.span.valid());
     CHECK(s.maxconn.value == 100);
-    CHECK(s.force.value);
+    CHECK(s.force().value);
     CHECK(s.acl.empty());
     CHECK(s.port.value == 1080);
     CHECK(s.bind_address.value.empty());
     CHECK(s.listens_everywhere());
-    CHECK_FALSE(s.log->enabled);
+    CHECK_FALSE(s.log().enabled);
     CHECK(r.model.globals.timeouts.value.values ==
           std::array<std::uint32_t, 10>{1, 5, 30, 60, 180, 1800, 15, 60, 15, 5});
     CHECK(r.diags.empty());
@@ -87,37 +87,37 @@ TEST_CASE("a service copies auth, maxconn and force at its line", "[grammar][res
         "auth strong\nmaxconn 5\nnoforce\nsocks\nauth none\nmaxconn 7\nforce\nproxy\n");
     INFO(r.summary());
     REQUIRE(r.model.services.size() == 2);
-    CHECK(r.svc(0).auth.value == std::vector<AuthMethod>{AuthMethod::strong});
+    CHECK(r.svc(0).auth.value == AuthChain{AuthMethod::strong});
     CHECK(r.svc(0).auth.span.line == 1);
     CHECK(r.svc(0).maxconn.value == 5);
     CHECK(r.svc(0).maxconn.span.line == 2);
-    CHECK_FALSE(r.svc(0).force.value);
-    CHECK(r.svc(0).force.span.line == 3);
-    CHECK(r.svc(1).auth.value == std::vector<AuthMethod>{AuthMethod::none});
+    CHECK_FALSE(r.svc(0).force().value);
+    CHECK(r.svc(0).force().span.line == 3);
+    CHECK(r.svc(1).auth.value == AuthChain{AuthMethod::none});
     CHECK(r.svc(1).maxconn.value == 7);
     CHECK(r.svc(1).maxconn.span.line == 6);
-    CHECK(r.svc(1).force.value);
-    CHECK(r.svc(1).force.span.line == 7);
+    CHECK(r.svc(1).force().value);
+    CHECK(r.svc(1).force().span.line == 7);
     CHECK(r.svc(1).span.line == 8);
 }
 
 TEST_CASE("changes after a service never reach it", "[grammar][resolve]") {
     auto r = resolve_text("allow bob\nsocks\nauth strong\nmaxconn 3\nnoforce\nallow alice\n");
     const auto& s = r.svc(0);
-    CHECK(s.auth.value == std::vector<AuthMethod>{AuthMethod::iponly});
+    CHECK(s.auth.value == AuthChain{AuthMethod::iponly});
     CHECK(s.maxconn.value == 100);
-    CHECK(s.force.value);
+    CHECK(s.force().value);
     CHECK(acl_lines(s) == Lines{1});
 }
 
 TEST_CASE("force and noforce are sticky until changed", "[grammar][resolve]") {
     auto r = resolve_text("noforce\nsocks\nproxy -p3129\nforce\ntcppm 2525 mail.example.net 25\n");
     REQUIRE(r.model.services.size() == 3);
-    CHECK_FALSE(r.svc(0).force.value);
-    CHECK_FALSE(r.svc(1).force.value);
-    CHECK(r.svc(1).force.span.line == 1);
-    CHECK(r.svc(2).force.value);
-    CHECK(r.svc(2).force.span.line == 4);
+    CHECK_FALSE(r.svc(0).force().value);
+    CHECK_FALSE(r.svc(1).force().value);
+    CHECK(r.svc(1).force().span.line == 1);
+    CHECK(r.svc(2).force().value);
+    CHECK(r.svc(2).force().span.line == 4);
 }
 
 TEST_CASE("without flush the ACL leaks into the next service", "[grammar][resolve]") {
@@ -131,7 +131,7 @@ TEST_CASE("flush empties the ACL but keeps auth", "[grammar][resolve]") {
     auto r = resolve_text("auth strong\nallow bob\nsocks\nflush\nallow alice\nproxy\n");
     CHECK(acl_lines(r.svc(1)) == Lines{5});
     CHECK(r.svc(1).acl_flush_span.line == 4);
-    CHECK(r.svc(1).auth.value == std::vector<AuthMethod>{AuthMethod::strong});
+    CHECK(r.svc(1).auth.value == AuthChain{AuthMethod::strong});
     CHECK(r.svc(1).auth.span.line == 1);
     CHECK(acl_lines(r.svc(0)) == Lines{2});
 }
@@ -149,23 +149,23 @@ TEST_CASE("internal and external are snapshotted; -i and -e override", "[grammar
     REQUIRE(r.model.services.size() == 3);
     CHECK(r.svc(0).bind_address.value == "127.0.0.1");
     CHECK(r.svc(0).bind_address.span.line == 1);
-    CHECK(r.svc(0).external_v4.value == "192.0.2.1");
+    CHECK(r.svc(0).external_v4().value == "192.0.2.1");
     CHECK(r.svc(1).bind_address.value == "10.0.0.1");
     CHECK(r.svc(2).bind_address.value == "10.0.0.2");
     CHECK(r.svc(2).bind_address.span.line == 6);
-    CHECK(r.svc(2).external_v6.value == "2001:db8::1");
-    CHECK(r.svc(2).external_v4.value == "192.0.2.1");
+    CHECK(r.svc(2).external_v6().value == "2001:db8::1");
+    CHECK(r.svc(2).external_v4().value == "192.0.2.1");
     CHECK(r.svc(2).port.value == 1081);
 }
 
 TEST_CASE("log is snapshotted: a service above the log line does not log", "[grammar][resolve]") {
     auto r = resolve_text("socks\nlog /var/log/3proxy.log D\nproxy\nsocks -p1081 -l/tmp/s.log\n");
-    CHECK_FALSE(r.svc(0).log->enabled);
-    CHECK(r.svc(1).log->enabled);
-    CHECK(r.svc(1).log->target == "/var/log/3proxy.log");
-    CHECK(r.svc(1).log->rotation == "D");
-    CHECK(r.svc(1).log->log_span.line == 2);
-    CHECK(r.svc(2).log->target == "/tmp/s.log");
+    CHECK_FALSE(r.svc(0).log().enabled);
+    CHECK(r.svc(1).log().enabled);
+    CHECK(r.svc(1).log().target == "/var/log/3proxy.log");
+    CHECK(r.svc(1).log().rotation == "D");
+    CHECK(r.svc(1).log().log_span.line == 2);
+    CHECK(r.svc(2).log().target == "/tmp/s.log");
 }
 
 TEST_CASE("timeouts are global whatever their position", "[grammar][resolve]") {
@@ -231,7 +231,7 @@ TEST_CASE("user specifications follow 3proxy's colon rules", "[grammar][resolve]
 TEST_CASE("auth takes several types in order", "[grammar][resolve]") {
     auto r = resolve_text("auth iponly strong cache\nsocks\n");
     CHECK(r.svc(0).auth.value ==
-          std::vector<AuthMethod>{AuthMethod::iponly, AuthMethod::strong, AuthMethod::cache});
+          AuthChain{AuthMethod::iponly, AuthMethod::strong, AuthMethod::cache});
 }
 
 TEST_CASE("an unknown auth type is PX021; wrong case gets a hint", "[grammar][resolve]") {
@@ -239,14 +239,17 @@ TEST_CASE("an unknown auth type is PX021; wrong case gets a hint", "[grammar][re
     REQUIRE(r.with_code("PX021").size() == 1);
     CHECK(r.with_code("PX021")[0]->message.find("lower case") != std::string::npos);
     CHECK(r.with_code("PX021")[0]->span.column == 6);
-    CHECK(r.svc(0).auth.value == std::vector<AuthMethod>{AuthMethod::iponly});
+    CHECK(r.svc(0).auth.value == AuthChain{AuthMethod::iponly});
 }
 
 TEST_CASE("after a plugin line an unknown auth type is a plugin type", "[grammar][resolve]") {
     auto r = resolve_text("plugin /lib/Ldap.so start\nauth ldap strong\nsocks\n");
     CHECK(r.with_code("PX021").empty());
-    CHECK(r.svc(0).auth.value == std::vector<AuthMethod>{AuthMethod::plugin, AuthMethod::strong});
-    CHECK(r.svc(0).auth_plugin_names == std::vector<std::string>{"ldap"});
+    const AuthChain& chain = r.svc(0).auth.value;
+    CHECK(std::vector<AuthMethod>(chain.begin(), chain.end()) ==
+          std::vector<AuthMethod>{AuthMethod::plugin, AuthMethod::strong});
+    REQUIRE(chain.plugin_names().size() == 1);
+    CHECK(chain.plugin_names()[0] == "ldap");
 }
 
 // --- service options
@@ -626,13 +629,13 @@ TEST_CASE("service options set ports, addresses and the service's own log", "[gr
     REQUIRE(r.model.services.size() == 4);
     CHECK(r.svc(0).port.value == 1080);
     CHECK(r.svc(0).bind_address.value == "127.0.0.1");
-    CHECK(r.svc(1).external_v6.value == "2001:db8::1");
-    CHECK(r.svc(1).external_v4.value == "192.0.2.1");
-    CHECK(r.svc(1).log->enabled);
-    CHECK(r.svc(1).log->format == "L%U");
+    CHECK(r.svc(1).external_v6().value == "2001:db8::1");
+    CHECK(r.svc(1).external_v4().value == "192.0.2.1");
+    CHECK(r.svc(1).log().enabled);
+    CHECK(r.svc(1).log().format == "L%U");
     CHECK(r.svc(1).port.value == 1081);
-    CHECK(r.svc(2).log->target == "file.log");
-    CHECK(r.svc(2).log->format == "G%N");
+    CHECK(r.svc(2).log().target == "file.log");
+    CHECK(r.svc(2).log().format == "G%N");
     CHECK(r.svc(2).anonymous == 1);
     CHECK(r.svc(2).need_user == 0);
     CHECK(r.svc(2).ipv6_first);

@@ -165,8 +165,8 @@ std::string auth_chain(const Service& s) {
     std::size_t plugin = 0;
     for (auto m : s.auth.value) {
         if (!out.empty()) out += ' ';
-        if (m == AuthMethod::plugin && plugin < s.auth_plugin_names.size())
-            out += printable(s.auth_plugin_names[plugin++]);
+        if (m == AuthMethod::plugin && plugin < s.auth.value.plugin_names().size())
+            out += printable(s.auth.value.plugin_names()[plugin++]);
         else
             out += to_string(m);
     }
@@ -182,7 +182,7 @@ std::string listen_address(const Service& s) {
 std::optional<std::string> option(const Service& s, const char* name) {
     auto it = s.options.find(name);
     if (it == s.options.end()) return std::nullopt;
-    return it->second;
+    return std::string(it->second);
 }
 
 // -s on udppm and dnspr: single-packet mode ("-s0" turns it off).
@@ -230,7 +230,7 @@ bool logs_in_to_host(ServiceType t) {
 Json default_host_json(const Service& s) {
     auto h = s.options.find("-h");
     if (h == s.options.end()) return nullptr;
-    std::string host = h->second;
+    std::string host(h->second);
     std::uint16_t port = default_port(s.type);
     auto colon = host.rfind(':');
     bool bracketed = !host.empty() && host.front() == '[';
@@ -535,28 +535,29 @@ class Renderer {
         line(out, "maxconn " + std::to_string(s.maxconn.value), s.maxconn.span);
         // The limit lists are global: every line can hold this service's sessions.
         if (auto n = limit_lines(); !n.empty()) line(out, "limits " + n, {}, "global lists, below");
-        line(out, s.force.value ? "force" : "noforce", s.force.span,
+        line(out, s.force().value ? "force" : "noforce", s.force().span,
              "default (3proxy starts every load with force)");
         line(out, "timeouts " + timeouts_text(loaded_.model.globals.timeouts.value),
              loaded_.model.globals.timeouts.span);
-        if (s.log->enabled) {
+        if (s.log().enabled) {
             line(out,
-                 "log " + (s.log->target.empty() ? "(stdout)" : word(s.log->target)) +
-                     (s.log->rotation.empty() ? "" : " " + word(s.log->rotation)),
-                 s.log->log_span);
-            line(out, "logformat " + (s.log->format.empty() ? "(default)" : word(s.log->format)),
-                 s.log->format_span);
+                 "log " + (s.log().target.empty() ? "(stdout)" : word(s.log().target)) +
+                     (s.log().rotation.empty() ? "" : " " + word(s.log().rotation)),
+                 s.log().log_span);
+            line(out, "logformat " + (s.log().format.empty() ? "(default)" : word(s.log().format)),
+                 s.log().format_span);
         } else {
             line(out, "log (off)", {}, "no log line before this service");
         }
         line(out,
-             "external " + (s.external_v4.value.empty() ? "(system)" : word(s.external_v4.value)),
-             s.external_v4.span);
-        if (!s.external_v6.value.empty())
-            line(out, "external " + word(s.external_v6.value), s.external_v6.span);
+             "external " +
+                 (s.external_v4().value.empty() ? "(system)" : word(s.external_v4().value)),
+             s.external_v4().span);
+        if (!s.external_v6().value.empty())
+            line(out, "external " + word(s.external_v6().value), s.external_v6().span);
         if (!s.options.empty()) {
             std::string opts = "options";
-            for (const auto& [k, v] : s.options) opts += " " + word(k + v);
+            for (const auto& [k, v] : s.options) opts += " " + word(std::string(k).append(v));
             line(out, opts, s.span);
         }
     }
@@ -577,8 +578,8 @@ class Renderer {
         Json methods = Json::array();
         std::size_t plugin = 0;
         for (auto m : s.auth.value) {
-            if (m == AuthMethod::plugin && plugin < s.auth_plugin_names.size())
-                methods.push_back(s.auth_plugin_names[plugin++]);
+            if (m == AuthMethod::plugin && plugin < s.auth.value.plugin_names().size())
+                methods.push_back(s.auth.value.plugin_names()[plugin++]);
             else
                 methods.push_back(to_string(m));
         }
@@ -616,21 +617,23 @@ class Renderer {
         j["limits"] = {{"connlim", rules(g.connlims)},
                        {"bandlimits", rules(g.bandlimits)},
                        {"counters", rules(g.counters)}};
-        j["force"] = setting(s.force.value, s.force.span);
+        j["force"] = setting(s.force().value, s.force().span);
         j["timeouts"] = setting(loaded_.model.globals.timeouts.value.values,
                                 loaded_.model.globals.timeouts.span);
         // Without a log, its target, rotation and format do not exist: null. An enabled
         // log with a null target writes to standard output.
-        const bool logs = s.log->enabled;
+        const bool logs = s.log().enabled;
         j["log"] = {{"enabled", logs},
-                    {"target", logs ? text_or_null(s.log->target) : Json()},
-                    {"rotation", logs ? text_or_null(s.log->rotation) : Json()},
-                    {"format", logs ? text_or_null(s.log->format) : Json()},
-                    {"source", where_json(s.log->log_span)},
-                    {"format_source", where_json(s.log->format_span)}};
-        j["external"] = {{"v4", setting(text_or_null(s.external_v4.value), s.external_v4.span)},
-                         {"v6", setting(text_or_null(s.external_v6.value), s.external_v6.span)}};
-        j["options"] = s.options;
+                    {"target", logs ? text_or_null(s.log().target) : Json()},
+                    {"rotation", logs ? text_or_null(s.log().rotation) : Json()},
+                    {"format", logs ? text_or_null(s.log().format) : Json()},
+                    {"source", where_json(s.log().log_span)},
+                    {"format_source", where_json(s.log().format_span)}};
+        j["external"] = {
+            {"v4", setting(text_or_null(s.external_v4().value), s.external_v4().span)},
+            {"v6", setting(text_or_null(s.external_v6().value), s.external_v6().span)}};
+        j["options"] = Json::object();
+        for (const auto& [k, v] : s.options) j["options"][std::string(k)] = v;
         return j;
     }
 };

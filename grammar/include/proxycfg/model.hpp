@@ -7,7 +7,6 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -16,8 +15,10 @@
 #include <string_view>
 #include <vector>
 
+#include "proxycfg/auth_chain.hpp"
 #include "proxycfg/net.hpp"
 #include "proxycfg/packed_list.hpp"
+#include "proxycfg/service_options.hpp"
 #include "proxycfg/source.hpp"
 #include "proxycfg/text_pool.hpp"
 #include "proxycfg/user_table.hpp"
@@ -38,19 +39,6 @@ enum class ServiceType : std::uint8_t {
 std::string_view to_string(ServiceType t);
 std::optional<ServiceType> service_type_from(std::string_view name);
 std::uint16_t default_port(ServiceType t);  // 0 for the port mappers
-
-enum class AuthMethod : std::uint8_t {
-    none,
-    iponly,
-    useronly,
-    dnsname,
-    strong,
-    cache,
-    radius,
-    plugin
-};
-std::string_view to_string(AuthMethod m);
-std::optional<AuthMethod> auth_method_from(std::string_view name);
 
 // ACL operation bits (3proxy src/structures.h).
 namespace op {
@@ -319,6 +307,22 @@ struct LogSettings {
     SourceSpan format_span;
 };
 
+// What a service takes from lines that seldom change in a file (`log`, `logformat`,
+// `external`, `force`, `writable`) and its -l and -e options: held once for all the
+// services that get the same.
+struct SharedSettings {
+    Setting<std::string> external_v4;  // "" = chosen by the system
+    Setting<std::string> external_v6;
+    Setting<bool> force{true, {}};
+    // `writable` above the service line: an admin service may reload and close sessions
+    // (proxyd never rewrites the configuration, which 3proxy's writable allows).
+    Setting<bool> writable;
+    LogSettings log;
+
+    // The settings of a service with no such line above it.
+    static const std::shared_ptr<const SharedSettings>& defaults();
+};
+
 struct Service {
     std::size_t index = 0;
     ServiceType type = ServiceType::socks;
@@ -329,28 +333,26 @@ struct Service {
     // Listening and outgoing addresses.
     Setting<std::uint16_t> port;        // effective listen port
     Setting<std::string> bind_address;  // "" = all interfaces (0.0.0.0)
-    Setting<std::string> external_v4;   // "" = chosen by the system
-    Setting<std::string> external_v6;
 
     // tcppm / udppm destination
     std::string map_host;
     std::uint16_t map_port = 0;
 
-    Setting<std::vector<AuthMethod>> auth;       // default {iponly}
-    std::vector<std::string> auth_plugin_names;  // names of plugin auth types, in order
+    Setting<AuthChain> auth;  // default {iponly}
     AclView acl;
     SourceSpan acl_flush_span;  // the `flush` that started this ACL segment
     Setting<int> maxconn;       // default 100
-    Setting<bool> force;        // default true
-    // `writable` above the service line: an admin service may reload and close sessions
-    // (proxyd never rewrites the configuration, which 3proxy's writable allows).
-    Setting<bool> writable;
     // Shared by the services that get the same settings (most of a file's services):
     // never null; copied, not modified, by whoever needs different settings.
-    std::shared_ptr<const LogSettings> log = std::make_shared<const LogSettings>();
+    std::shared_ptr<const SharedSettings> shared = SharedSettings::defaults();
+    const Setting<std::string>& external_v4() const { return shared->external_v4; }
+    const Setting<std::string>& external_v6() const { return shared->external_v6; }
+    const Setting<bool>& force() const { return shared->force; }  // default true
+    const Setting<bool>& writable() const { return shared->writable; }
+    const LogSettings& log() const { return shared->log; }
 
     // Service options, verbatim by letter, for anything the model does not interpret.
-    std::map<std::string, std::string> options;  // "-a" -> "1", "-n" -> ""
+    ServiceOptions options;                      // "-a" -> "1", "-n" -> ""
     int anonymous = 0;                           // proxy -a/-a1/-a2 (0 = add Forwarded)
     int need_user = 1;                           // -u / -u2
     bool ipv6_first = false;                     // -6 / -64 / -46
@@ -359,9 +361,7 @@ struct Service {
     bool refused = false;
 
     // Whether `m` is one of the service's auth methods.
-    bool uses(AuthMethod m) const {
-        return std::find(auth.value.begin(), auth.value.end(), m) != auth.value.end();
-    }
+    bool uses(AuthMethod m) const { return auth.value.contains(m); }
     // Where the service's auth comes from: its auth line, else the service line itself
     // (no auth line: 3proxy's default, iponly).
     const SourceSpan& auth_origin() const { return auth.span.valid() ? auth.span : span; }

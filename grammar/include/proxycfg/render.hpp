@@ -1,6 +1,7 @@
 // Renders model elements back into configuration syntax, for `show`, `diff` and logs.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,7 @@ namespace proxycfg {
 // "allow alice,bob 10.0.0.0/8 *.example.com 80,443 CONNECT"
 std::string render_acl_entry(const AclEntry& e);
 // "strong" / "iponly strong"
-std::string render_auth(const std::vector<AuthMethod>& methods);
+std::string render_auth(std::span<const AuthMethod> methods);
 std::string render_ip_range(const IpRange& r);
 
 }  // namespace proxycfg

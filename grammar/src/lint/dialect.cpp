@@ -100,7 +100,7 @@ void check_proxyd_auth(Context& ctx) {
 void check_force_ignores_acl(Context& ctx) {
     for (const auto& s : ctx.model.services) {
         bool none = s.uses(AuthMethod::none);
-        if (!s.force.value || none) continue;  // under auth none the ACL is not checked
+        if (!s.force().value || none) continue;  // under auth none the ACL is not checked
         auto entries = s.acl.entries();
         auto it = std::find_if(entries.begin(), entries.end(), [](const AclEntry& e) {
             return !e.users().empty() || !e.any_target();
