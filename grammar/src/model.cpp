@@ -297,11 +297,28 @@ User& Model::add_user(std::string_view name, std::string_view secret) {
     return u;
 }
 
+void User::set_span(const SourceSpan& s) {
+    if (s.line > max_line || s.column > 0xFFFF || s.length > 0xFFFF)
+        throw std::length_error("user definition span: line, column or length out of range");
+    file_ = s.file;
+    line_ = s.line;
+    column_ = static_cast<std::uint16_t>(s.column);
+    length_ = static_cast<std::uint16_t>(s.length);
+}
+
+std::vector<bool> Model::replaced_users() const {
+    std::vector<bool> replaced(user_definitions.size());
+    for (const User& u : user_definitions)
+        if (u.previous != User::no_previous) replaced[u.previous] = true;
+    return replaced;
+}
+
 std::vector<const User*> Model::effective_users() const {
     std::vector<const User*> out;
     out.reserve(users.size());
-    for (const User& u : user_definitions)
-        if (!u.replaced) out.push_back(&u);
+    auto replaced = replaced_users();
+    for (std::size_t i = 0; i < user_definitions.size(); ++i)
+        if (!replaced[i]) out.push_back(&user_definitions[i]);
     return out;
 }
 

@@ -130,7 +130,7 @@ class Differ {
             if (!v) {
                 add(Kind::removed, "user", name, std::string(to_string(u.type)), "");
             } else if (v->type != u.type || v->secret() != u.secret()) {
-                add(Kind::changed, "user", name, "password", "password changed", v->span);
+                add(Kind::changed, "user", name, "password", "password changed", v->span());
             }
         }
         users.clear();
@@ -139,7 +139,7 @@ class Differ {
         std::sort(users.begin(), users.end(), by_name);
         for (const User* v : users)
             add(Kind::added, "user", std::string(v->name()), "", std::string(to_string(v->type)),
-                v->span);
+                v->span());
     }
 
     void globals() {

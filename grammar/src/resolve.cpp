@@ -679,7 +679,7 @@ class Resolver {
             }
             User& u = model_.add_user(name, secret);
             u.type = type;
-            u.span = t.span();
+            u.set_span(t.span());
             u.directive = d.index;
         }
     }

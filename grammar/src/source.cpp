@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 
 #include "heap.hpp"
 #include "proxycfg/util.hpp"
@@ -195,6 +196,8 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
 
 FileId SourceManager::add(std::string path, std::string text,
                           std::optional<SourceSpan> included_from) {
+    if (text.size() > max_file_size)
+        throw std::length_error(path + " is larger than 512 MiB, the most a configuration may be");
     LineIndexer lines(text.size());
     lines.add(text.data(), text.size());
     return add_indexed(std::move(path), std::move(text), std::move(lines), included_from);

@@ -83,7 +83,6 @@ void UserTable::assign_range(std::vector<User>& defs, std::uint32_t first, std::
             std::uint32_t replaced = place(defs, i, hashes[i - base]);
             if (replaced == npos) continue;
             defs[i].previous = replaced;
-            defs[replaced].replaced = true;
         }
     }
 }

@@ -199,15 +199,15 @@ TEST_CASE("users are global: defined after the service still count", "[grammar][
     REQUIRE(bob);
     CHECK(bob->type == PasswordType::cl);
     CHECK(bob->secret() == "secret");
-    CHECK(bob->span.line == 3);
-    CHECK(bob->span.column == 7);
+    CHECK(bob->span().line == 3);
+    CHECK(bob->span().column == 7);
 }
 
 TEST_CASE("the last definition of a duplicate user wins", "[grammar][resolve]") {
     auto r = resolve_text("users bob:CL:old\nusers alice:CL:a bob:CL:new\n");
     REQUIRE(r.model.find_user("bob"));
     CHECK(r.model.find_user("bob")->secret() == "new");
-    CHECK(r.model.find_user("bob")->span.line == 2);
+    CHECK(r.model.find_user("bob")->span().line == 2);
     CHECK(r.model.user_definitions.size() == 3);
     CHECK(r.model.users.size() == 2);
 }

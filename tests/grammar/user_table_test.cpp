@@ -87,8 +87,9 @@ TEST_CASE("the model lists effective users in file order", "[user_table]") {
     define(m, {"bob", "alice", "bob"});
     for (std::uint32_t i = 0; i < 3; ++i) {
         std::uint32_t r = m.users.assign(m.user_definitions, i);
-        if (r != UserTable::npos) m.user_definitions[r].replaced = true;
+        if (r != UserTable::npos) m.user_definitions[i].previous = r;
     }
+    CHECK(m.replaced_users() == std::vector<bool>{true, false, false});
     auto users = m.effective_users();
     REQUIRE(users.size() == 2);
     CHECK(users[0] == &m.user_definitions[1]);
@@ -112,7 +113,6 @@ TEST_CASE("assigning a range gives what assigning one by one gives", "[user_tabl
         std::uint32_t replaced = a.assign(one_by_one, i);
         if (replaced != UserTable::npos) {
             one_by_one[i].previous = replaced;
-            one_by_one[replaced].replaced = true;
         }
     }
     b.assign_range(ranged, 0, 7);  // a short range, then the rest in uneven pieces
@@ -123,7 +123,6 @@ TEST_CASE("assigning a range gives what assigning one by one gives", "[user_tabl
     for (std::size_t i = 0; i < ranged.size(); ++i) {
         INFO("definition " << i);
         CHECK(ranged[i].previous == one_by_one[i].previous);
-        CHECK(ranged[i].replaced == one_by_one[i].replaced);
         CHECK(b.find(ranged, ranged[i].name()) == a.find(one_by_one, one_by_one[i].name()));
     }
 }

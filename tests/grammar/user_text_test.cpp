@@ -45,7 +45,7 @@ void check_many_users(const Model& m) {
     CHECK(m.find_user("u7")->secret() == "again");
     CHECK(m.find_user("u7")->type == PasswordType::cr);
     CHECK(m.user_definitions[7].secret() == "p7");
-    CHECK(m.user_definitions[7].replaced);
+    CHECK(m.replaced_users()[7]);
 }
 
 }  // namespace
@@ -158,4 +158,22 @@ TEST_CASE("users from a long line and from a $file round-trip", "[users][model]"
     CHECK(from_line->type == PasswordType::cl);
     REQUIRE(l.model.find_user("short"));
     CHECK(l.model.find_user("short")->secret() == "pw");
+}
+
+TEST_CASE("a definition keeps its span and type in 32 bytes", "[grammar][users]") {
+    Model m;
+    User& u = m.add_user("bob", "pw");
+    u.type = PasswordType::unknown;  // the largest value shares a word with the line
+    SourceSpan far{7, User::max_line, 65535, 65535};
+    u.set_span(far);
+    CHECK(u.span() == far);
+    CHECK(u.type == PasswordType::unknown);
+    u.type = PasswordType::cl;
+    CHECK(u.span() == far);
+    CHECK_THROWS_AS(u.set_span({0, User::max_line + 1, 1, 1}), std::length_error);
+    CHECK_THROWS_AS(u.set_span({0, 1, 65536, 1}), std::length_error);
+    CHECK_THROWS_AS(u.set_span({0, 1, 1, 65536}), std::length_error);
+    CHECK(u.span() == far);
+    CHECK(u.name() == "bob");
+    CHECK(u.secret() == "pw");
 }

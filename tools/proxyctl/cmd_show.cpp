@@ -338,7 +338,7 @@ class Renderer {
         out << "\nusers\n";
         for (const User* u : users()) {
             line(out, "user " + printable(u->name()) + " " + std::string(to_string(u->type)),
-                 u->span);
+                 u->span());
         }
         if (m.users.empty()) out << "    (none)\n";
     }
@@ -351,7 +351,7 @@ class Renderer {
         for (const User* u : users())
             users_j.push_back({{"name", u->name()},
                                {"type", to_string(u->type)},
-                               {"source", where_json(u->span)}});
+                               {"source", where_json(u->span())}});
         const Globals& g = m.globals;
         Json globals;
         globals["nserver"] = Json::array();
@@ -479,8 +479,8 @@ class Renderer {
     std::vector<const User*> users() const {
         std::vector<const User*> out = loaded_.model.effective_users();
         std::sort(out.begin(), out.end(), [](const User* a, const User* b) {
-            return std::tuple(a->span.file, a->span.line, a->span.column, a->name()) <
-                   std::tuple(b->span.file, b->span.line, b->span.column, b->name());
+            return std::tuple(a->span().file, a->span().line, a->span().column, a->name()) <
+                   std::tuple(b->span().file, b->span().line, b->span().column, b->name());
         });
         return out;
     }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <stdexcept>
 #include <system_error>
 #include <vector>
 
@@ -109,6 +110,11 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : proxyctl::exit_usage;
+    } catch (const std::length_error& e) {
+        // An input past a limit the commands do not check for themselves (standard input
+        // larger than a configuration file may be).
+        std::cerr << "proxyctl: " << e.what() << '\n';
+        return proxyctl::exit_usage;
     }
     return runner.status;
 }

@@ -81,22 +81,35 @@ struct User {
     // CL: the password; CR: the crypt hash; NT: hex
     std::string_view secret() const { return {text_ + name_size_, secret_size_}; }
 
-    SourceSpan span;
+    // The token that defined it.
+    SourceSpan span() const { return {file_, line_, column_, length_}; }
+    // Throws std::length_error for a line past max_line or a column or length past 65535,
+    // which no token of a file the sources accept has (at most 512 MiB, lines of at most
+    // 65534 bytes).
+    void set_span(const SourceSpan& s);
+    static constexpr std::uint32_t max_line = (std::uint32_t{1} << 29) - 1;
+
     std::uint32_t directive = 0;  // index of the `users` directive that defined it
     // Index in Model::user_definitions of the earlier definition of the same name that
-    // this one replaces, or no_previous.
+    // this one replaces, or no_previous. A definition no later one names this way is the
+    // effective one (Model::effective_users).
     std::uint32_t previous = no_previous;
     static constexpr std::uint32_t no_previous = UINT32_MAX;
-    PasswordType type = PasswordType::sys;
-    bool replaced = false;  // a later definition of the same name is the effective one
+    // 32 bytes, as a large configuration has hundreds of thousands: the type shares the
+    // span's line number's word.
+    PasswordType type : 3 = PasswordType::sys;
 
   private:
     friend struct Model;
+    std::uint32_t line_ : 29 = 0;
+    FileId file_ = 0;
+    std::uint16_t column_ = 0;
+    std::uint16_t length_ = 0;
     std::uint16_t name_size_ = 0;
     std::uint16_t secret_size_ = 0;
     const char* text_ = "";  // the name, then the secret
 };
-static_assert(sizeof(User) <= 40);
+static_assert(sizeof(User) == 32);
 
 // A DST entry that is not an IP: "example.com", "*.example.com", "www.*", "*sub*". Read
 // from an entry's packed list, so it views the entry's storage: copy the text to keep it.
@@ -520,6 +533,8 @@ struct Model {
     }
     // The effective definition of every name, in file order.
     std::vector<const User*> effective_users() const;
+    // Per definition: whether a later definition of the same name replaces it.
+    std::vector<bool> replaced_users() const;
     // Whether some service's auth chain has `method` (e.g. cache: logins are worth
     // remembering, and authcache worth showing).
     bool any_service_uses(AuthMethod method) const {

@@ -100,7 +100,8 @@ class SourceManager {
     // Reads a regular file. Directories, unreadable and oversized files give a ReadError.
     std::optional<FileId> read(const std::string& path, ReadError& error,
                                std::optional<SourceSpan> included_from = std::nullopt);
-    // Registers in-memory text (standard input, tests).
+    // Registers in-memory text (standard input, tests). Throws std::length_error for a
+    // text larger than max_file_size, which read() refuses in a file too.
     FileId add(std::string path, std::string text,
                std::optional<SourceSpan> included_from = std::nullopt);
 

@@ -22,9 +22,9 @@ class UserTable {
     // Makes defs[index] the effective definition of its name (the last one wins, as in
     // 3proxy). Returns the index of the definition it replaces, or npos.
     std::uint32_t assign(const std::vector<User>& defs, std::uint32_t index);
-    // assign() for defs[first, last) in order, recording each replacement in the two
-    // definitions (User::previous, User::replaced). A batch's slots are fetched before
-    // they are probed, so a long list waits on overlapping cache misses (as find_many).
+    // assign() for defs[first, last) in order, recording each replacement in the later
+    // definition (User::previous). A batch's slots are fetched before they are probed, so
+    // a long list waits on overlapping cache misses (as find_many).
     void assign_range(std::vector<User>& defs, std::uint32_t first, std::uint32_t last);
     // Index of the effective definition of `name`, or npos.
     std::uint32_t find(const std::vector<User>& defs, std::string_view name) const;

@@ -67,7 +67,7 @@ void check_proxyd_parents(Context& ctx) {
 void check_proxyd_passwords(Context& ctx) {
     for (const auto& u : ctx.model.user_definitions) {
         if (u.type != PasswordType::nt) continue;
-        ctx.report(Rule::PX504, u.span,
+        ctx.report(Rule::PX504, u.span(),
                    "user '" + printable(u.name()) +
                        "' has an NT: password, which proxyd does not support: the user cannot "
                        "log in");
@@ -123,7 +123,7 @@ void check_3proxy_crypt(Context& ctx) {
         auto end = secret.find('$', 1);
         // Malformed values are PX215's; this is about well-formed hashes 3proxy cannot check.
         if (end == std::string::npos || secret.find('$', end + 1) == std::string::npos) continue;
-        ctx.report(Rule::PX507, u.span,
+        ctx.report(Rule::PX507, u.span(),
                    "user '" + printable(u.name()) + "' has a " +
                        std::string(secret.substr(0, end + 1)) +
                        " hash: 3proxy only verifies $1$ (MD5-crypt), so this password never "

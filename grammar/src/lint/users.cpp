@@ -24,7 +24,7 @@ bool can_authenticate(const User& u) {
 std::optional<Token> token_of(const Context& ctx, const User& u) {
     LexedDirective d(ctx.directive(u.directive));
     for (const auto& t : d.args())
-        if (t.span() == u.span) return t;
+        if (t.span() == u.span()) return t;
     return std::nullopt;
 }
 
@@ -74,9 +74,11 @@ bool starts_like_crypt_id(std::string_view rest) {
 
 void check_no_usable_user(Context& ctx) {
     std::size_t defined = 0;
-    for (const auto& u : ctx.model.user_definitions) {
-        if (u.replaced) continue;
-        if (can_authenticate(u)) return;
+    const auto& defs = ctx.model.user_definitions;
+    auto replaced = ctx.model.replaced_users();
+    for (std::size_t i = 0; i < defs.size(); ++i) {
+        if (replaced[i]) continue;
+        if (can_authenticate(defs[i])) return;
         ++defined;
     }
     if (has_unexpanded_user_file(ctx)) return;
@@ -102,13 +104,13 @@ void check_duplicates(Context& ctx) {
     for (const auto& u : defs) {
         if (u.previous == User::no_previous) continue;
         const User& earlier = defs[u.previous];
-        auto& d = ctx.report(Rule::PX203, u.span,
+        auto& d = ctx.report(Rule::PX203, u.span(),
                              "user '" + printable(u.name()) +
                                  "' is defined again; this later definition wins and the one "
                                  "on line " +
-                                 std::to_string(earlier.span.line) + " is ignored");
+                                 std::to_string(earlier.span().line) + " is ignored");
         d.notes.push_back(
-            {earlier.span, "earlier definition of '" + printable(u.name()) + "' (ignored)"});
+            {earlier.span(), "earlier definition of '" + printable(u.name()) + "' (ignored)"});
     }
 }
 
@@ -129,13 +131,13 @@ void check_plaintext(Context& ctx) {
                 msg += (i ? ", " : "") + printable(line[i]->name());
             msg += line.size() > 3 ? ", ...)" : ")";
         }
-        ctx.report(Rule::PX206, line[0]->span, std::move(msg));
+        ctx.report(Rule::PX206, line[0]->span(), std::move(msg));
         line.clear();
     };
     for (const auto& u : ctx.model.user_definitions) {
         if (u.type != PasswordType::cl) continue;
         if (u.secret().empty()) {
-            ctx.report(Rule::PX207, u.span,
+            ctx.report(Rule::PX207, u.span(),
                        "user '" + printable(u.name()) +
                            "' has an empty CL: password: 3proxy accepts any password for it");
             continue;
@@ -166,7 +168,7 @@ void check_malformed(Context& ctx) {
         std::string name = printable(u.name());
         if (u.type == PasswordType::sys && u.name().find(':') != std::string::npos) {
             auto& d = ctx.report(
-                Rule::PX208, u.span,
+                Rule::PX208, u.span(),
                 "'" + name + "' has no password type: 3proxy defines a user literally named '" +
                     name + "' with no password (write NAME:CL:PASSWORD or NAME:CR:HASH)");
             auto colon = u.name().find(':');
@@ -182,7 +184,7 @@ void check_malformed(Context& ctx) {
                               "', so it can never authenticate";
             bool fixable = upper == "CL" || upper == "CR" || upper == "NT";
             msg += fixable ? "; types are upper case: " + upper : " (expected CL, CR or NT)";
-            auto& d = ctx.report(Rule::PX208, u.span, msg);
+            auto& d = ctx.report(Rule::PX208, u.span(), msg);
             if (fixable && t && t->verbatim()) {
                 // Unsafe: a user who could never authenticate then can.
                 d.fixits.push_back({t->sub_span(u.name().size() + 1, 2), upper,
@@ -190,7 +192,7 @@ void check_malformed(Context& ctx) {
             }
         } else if (u.type == PasswordType::sys && u.name().size() > 1 && u.name().front() == '/') {
             // `users /etc/3proxy/passwd`: the '$' of the users-file idiom is missing.
-            auto& d = ctx.report(Rule::PX208, u.span,
+            auto& d = ctx.report(Rule::PX208, u.span(),
                                  "'" + name + "' is a user name, not a file: write users $" + name +
                                      " to read the users from that file");
             if (t && t->verbatim())
@@ -198,7 +200,7 @@ void check_malformed(Context& ctx) {
                 d.fixits.push_back({t->sub_span(0, 0), "$", "read the users from the file", true});
         } else if (strong && (u.type == PasswordType::lm || u.type == PasswordType::sys)) {
             auto& d = ctx.report(
-                Rule::PX208, u.span,
+                Rule::PX208, u.span(),
                 u.type == PasswordType::lm
                     ? "user '" + name +
                           "' has an LM: hash, which no auth method checks: it cannot pass "
@@ -223,7 +225,7 @@ void check_hashes(Context& ctx) {
             msg += lower ? "has lower-case hex digits: 3proxy compares upper-case hex and "
                            "never matches it"
                          : "must be 32 upper-case hex digits";
-            auto& d = ctx.report(Rule::PX215, u.span, msg);
+            auto& d = ctx.report(Rule::PX215, u.span(), msg);
             auto t = token_of(ctx, u);
             if (lower && t && t->verbatim()) {
                 // Unsafe: a hash that never matched then does.
@@ -232,11 +234,11 @@ void check_hashes(Context& ctx) {
             }
         } else if (u.type == PasswordType::cr) {
             if (secret.empty()) {
-                ctx.report(Rule::PX215, u.span,
+                ctx.report(Rule::PX215, u.span(),
                            "user '" + name +
                                "' has an empty CR: value: 3proxy accepts any password for it");
             } else if (!looks_like_crypt(secret)) {
-                ctx.report(Rule::PX215, u.span,
+                ctx.report(Rule::PX215, u.span(),
                            "CR: value of user '" + name + "' ('" + printable(secret) +
                                "') is not a crypt(3) hash such as $1$salt$hash or $6$salt$hash");
             }
