@@ -6,6 +6,7 @@
 #include <future>
 #include <iterator>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -31,6 +32,7 @@ Diagnostic& Context::report(Rule rule, SourceSpan span, std::string message) {
         scratch = Diagnostic{};
         return scratch;
     }
+    if (fold) fold->settle(out);  // the last finding is complete now
     out.push_back(make_diagnostic(rule, span, std::move(message)));
     return out.back();
 }
@@ -41,8 +43,12 @@ long Context::last_service_directive() const {
 
 }  // namespace checks
 
-void lint(const ParsedConfig& config, const Model& model, const LintOptions& options,
-          Diagnostics& out) {
+namespace {
+
+// lint(), and with `fold` each check's repeats folded as it makes them (RepeatFold): for
+// a caller that summarises repeats and has no suppression to apply in between.
+void run_checks(const ParsedConfig& config, const Model& model, const LintOptions& options,
+                Diagnostics& out, bool fold) {
     // The checks only read the parse and the model. On a large configuration two threads
     // take the next check as they finish one, the costliest first (measured on large
     // generated files), so they end close together whatever the file's mix; each check's
@@ -69,8 +75,13 @@ void lint(const ParsedConfig& config, const Model& model, const LintOptions& opt
     std::atomic<std::size_t> next{0};
     auto run = [&] {
         for (std::size_t n; (n = next.fetch_add(1)) < std::size(by_cost);) {
-            checks::Context ctx{config, model, options, found[by_cost[n]]};
+            Diagnostics& step_out = found[by_cost[n]];
+            std::optional<RepeatFold> folding;
+            if (fold) folding.emplace(options.repeat_limit);
+            checks::Context ctx{config,   model, options,
+                                step_out, {},    folding ? &*folding : nullptr};
             steps[by_cost[n]].check(ctx);
+            if (folding) folding->finish(step_out);
         }
     };
     std::future<void> parallel;
@@ -79,6 +90,13 @@ void lint(const ParsedConfig& config, const Model& model, const LintOptions& opt
     run();
     if (parallel.valid()) parallel.get();
     for (auto& f : found) std::move(f.begin(), f.end(), std::back_inserter(out));
+}
+
+}  // namespace
+
+void lint(const ParsedConfig& config, const Model& model, const LintOptions& options,
+          Diagnostics& out) {
+    run_checks(config, model, options, out, false);
 }
 
 namespace {
@@ -243,7 +261,10 @@ Loaded finish(ParseResult parse, const LoadOptions& options) {
     loaded.diagnostics = loaded.parse.config.diagnostics;
     if (loaded.parse.readable) {
         loaded.model = resolve(loaded.parse.config, loaded.diagnostics, true);
-        lint(loaded.parse.config, loaded.model, options.lint, loaded.diagnostics);
+        // Repeats are summarised below; a suppression may remove findings before that, and
+        // then which ones are shown depends on all of them.
+        bool fold = options.lint.repeat_limit > 0 && loaded.parse.config.suppressions.empty();
+        run_checks(loaded.parse.config, loaded.model, options.lint, loaded.diagnostics, fold);
         drop_refused_services(loaded.model);
         report_unused_suppressions(loaded.parse.config, options.lint, loaded.diagnostics);
         apply_suppressions(loaded.parse.config, options.lint, loaded.diagnostics);

@@ -1,17 +1,26 @@
 // One mistake repeated on hundreds of lines is one finding to fix, not hundreds to read:
 // past the first few of a kind, the rest become a note on the last one shown.
+#include "repeats.hpp"
+
+#include <algorithm>
 #include <cctype>
-#include <map>
-#include <tuple>
+#include <utility>
 
 #include "proxycfg/lint.hpp"
 
 namespace proxycfg {
 namespace {
 
-// The message with its particulars blanked: quoted names and numbers (user 'bob' on
-// line 7 and user 'eve' on line 9 are the same finding). An apostrophe inside a word
-// (3proxy's) is not a quote.
+// Whether finding a (at index ia) comes before b in output order: sort_diagnostics is
+// stable, so equal keys keep the order they were made in.
+bool before(const Diagnostic& a, std::size_t ia, const Diagnostic& b, std::size_t ib) {
+    return std::tie(a.span.file, a.span.line, a.span.column, a.code, ia) <
+           std::tie(b.span.file, b.span.line, b.span.column, b.code, ib);
+}
+
+}  // namespace
+
+// An apostrophe inside a word (3proxy's) is not a quote.
 std::string message_shape(std::string_view message) {
     std::string shape;
     shape.reserve(message.size());
@@ -35,13 +44,64 @@ std::string message_shape(std::string_view message) {
     return shape;
 }
 
-}  // namespace
+void RepeatFold::settle(Diagnostics& out) {
+    for (; settled_ < out.size(); ++settled_) {
+        const Diagnostic& d = out[settled_];
+        auto [at, fresh] = ids_.try_emplace({d.span.file, d.code, message_shape(d.message)},
+                                            static_cast<std::uint32_t>(kinds_.size()));
+        if (fresh) kinds_.emplace_back();
+        kind_of_.push_back(at->second);
+        Kind& k = kinds_[at->second];
+        k.kept.push_back(static_cast<std::uint32_t>(settled_));
+        if (k.kept.size() <= keep_) continue;
+        auto last = std::max_element(k.kept.begin(), k.kept.end(),
+                                     [&](auto a, auto b) { return before(out[a], a, out[b], b); });
+        out[*last] = Diagnostic{};  // gives its texts back now; the slot goes in compact()
+        kind_of_[*last] = dropped;
+        k.kept.erase(last);
+        ++k.folded;
+        ++holes_;
+    }
+    // Closing the gaps costs a pass over the findings, so it waits until they are half
+    // of them: the list stays within twice what is kept.
+    if (holes_ >= 64 && holes_ * 2 >= out.size()) compact(out);
+}
+
+void RepeatFold::compact(Diagnostics& out) {
+    std::size_t live = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        if (kind_of_[i] == dropped) continue;
+        if (live != i) {
+            out[live] = std::move(out[i]);
+            kind_of_[live] = kind_of_[i];
+        }
+        ++live;
+    }
+    out.erase(out.begin() + static_cast<std::ptrdiff_t>(live), out.end());
+    kind_of_.resize(live);
+    for (auto& k : kinds_) k.kept.clear();
+    for (std::size_t i = 0; i < live; ++i)
+        kinds_[kind_of_[i]].kept.push_back(static_cast<std::uint32_t>(i));
+    settled_ = live;
+    holes_ = 0;
+}
+
+void RepeatFold::finish(Diagnostics& out) {
+    settle(out);
+    if (holes_ > 0) {
+        compact(out);
+        out.shrink_to_fit();
+    }
+    for (const auto& k : kinds_)
+        if (k.folded > 0) out[k.kept.front()].repeats_folded += k.folded;
+}
 
 void summarise_repeats(Diagnostics& diags, std::size_t keep) {
     struct Kind {
         std::size_t shown = 0;       // findings kept so far
         std::size_t last_shown = 0;  // index in `kept` of the last one kept
         std::size_t omitted = 0;
+        std::size_t folded = 0;  // left out before (RepeatFold)
         SourceSpan first_omitted;
     };
     std::map<std::tuple<FileId, std::string, std::string>, Kind> kinds;
@@ -49,6 +109,7 @@ void summarise_repeats(Diagnostics& diags, std::size_t keep) {
     kept.reserve(diags.size());
     for (auto& d : diags) {
         Kind& k = kinds[{d.span.file, d.code, message_shape(d.message)}];
+        k.folded += std::exchange(d.repeats_folded, 0);
         if (k.shown < keep) {
             ++k.shown;
             k.last_shown = kept.size();
@@ -60,7 +121,7 @@ void summarise_repeats(Diagnostics& diags, std::size_t keep) {
     for (const auto& [key, k] : kinds) {
         if (k.omitted == 0) continue;
         kept[k.last_shown].notes.push_back(
-            {k.first_omitted, "and " + std::to_string(k.omitted) + " more like this (" +
+            {k.first_omitted, "and " + std::to_string(k.omitted + k.folded) + " more like this (" +
                                   std::get<1>(key) +
                                   ") in this file, not shown; the next "
                                   "one is here"});

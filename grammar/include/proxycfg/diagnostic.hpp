@@ -41,6 +41,9 @@ struct Diagnostic {
     SourceSpan span;
     std::vector<Note> notes;
     std::vector<FixIt> fixits;
+    // Findings of the same kind that a check left out already, as summarise_repeats
+    // would have (RepeatFold), for its count: 0 everywhere else.
+    std::size_t repeats_folded = 0;
 
     bool is(Rule rule) const { return code == code_of(rule); }
 };

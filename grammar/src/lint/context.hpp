@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "../repeats.hpp"
 #include "proxycfg/lint.hpp"
 #include "proxycfg/rules.hpp"
 
@@ -17,6 +18,7 @@ struct Context {
     const LintOptions& options;
     Diagnostics& out;
     Diagnostic scratch{};  // receives findings below options.min_severity
+    RepeatFold* fold = nullptr;  // folds repeats as they are made, when set
 
     // Adds a diagnostic with the rule's default severity; add notes/fix-its to the result.
     Diagnostic& report(Rule rule, SourceSpan span, std::string message);
