@@ -26,7 +26,7 @@ ListenSockets::Key ListenSockets::key_of(const proxycfg::Service& service) {
 
 std::string ListenSockets::bind_error(const ListenSockets& next, const proxycfg::Service& service,
                                       const Key& key, int err, const std::string& text) const {
-    std::string message = "cannot listen for " + service.label + ": " + text;
+    std::string message = "cannot listen for " + std::string(service.label) + ": " + text;
     if (err != EADDRINUSE) return message;
     // Linux refuses 127.0.0.1:P next to a listening 0.0.0.0:P: say when that other socket
     // is this proxyd's own, so the message does not blame another process.
@@ -47,16 +47,18 @@ std::optional<ListenSockets> ListenSockets::for_model(const proxycfg::Model& mod
         const auto& service = model.services[index];
         Key key = key_of(service);
         if (auto it = next.sockets_.find(key); it != next.sockets_.end()) {
-            error = "cannot listen for " + service.label + ": " + it->second.label +
-                    " listens on " + proxycfg::host_port(key.address, key.port) + " already";
+            error = "cannot listen for " + std::string(service.label) + ": " +
+                    std::string(it->second.label) + " listens on " +
+                    proxycfg::host_port(key.address, key.port) + " already";
             return std::nullopt;
         }
-        Held held{{}, service.label, nullptr};
+        Held held{{}, std::string(service.label), nullptr};
         if (auto it = sockets_.find(key); it != sockets_.end()) {
             held.udp = it->second.udp;
             held.fd = UniqueFd(::fcntl(it->second.fd.get(), F_DUPFD_CLOEXEC, 0));
             if (!held.fd) {
-                error = "cannot listen for " + service.label + ": " + std::strerror(errno);
+                error =
+                    "cannot listen for " + std::string(service.label) + ": " + std::strerror(errno);
                 return std::nullopt;
             }
         } else {
@@ -91,12 +93,12 @@ std::optional<std::vector<BoundSocket>> ListenSockets::copies(
         const auto& service = model.services[index];
         auto it = sockets_.find(key_of(service));
         if (it == sockets_.end()) {
-            error = "no socket for " + service.label;
+            error = "no socket for " + std::string(service.label);
             return std::nullopt;
         }
         UniqueFd fd(::fcntl(it->second.fd.get(), F_DUPFD_CLOEXEC, 0));
         if (!fd) {
-            error = "cannot listen for " + service.label + ": " + std::strerror(errno);
+            error = "cannot listen for " + std::string(service.label) + ": " + std::strerror(errno);
             return std::nullopt;
         }
         out.push_back({index, std::move(fd), it->second.udp});

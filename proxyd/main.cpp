@@ -144,7 +144,8 @@ void warn_unserved_services(const proxycfg::Model& model) {
     for (const auto& s : model.services)
         if (!proxyd::served(s.type))
             std::fprintf(stderr, "proxyd: warning: %s: service type %s is not served by proxyd\n",
-                         s.label.c_str(), std::string(proxycfg::to_string(s.type)).c_str());
+                         std::string(s.label).c_str(),
+                         std::string(proxycfg::to_string(s.type)).c_str());
 }
 
 // The CPUs this process may run on (taskset, cpusets), as nproc(1) counts them: more

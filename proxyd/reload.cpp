@@ -177,7 +177,7 @@ std::vector<control::RateChange> rate_changes(Worker& worker, const proxycfg::Mo
         const SessionRecord& r = s.record();
         auto [in, out_rate] = s.bandlimits_under(next, clock);
         if (in == r.bandlim_in && out_rate == r.bandlim_out) return;
-        out.push_back({r.id, s.service().label, r.user.value_or(""), r.bandlim_in, in,
+        out.push_back({r.id, std::string(s.service().label), r.user.value_or(""), r.bandlim_in, in,
                        r.bandlim_out, out_rate});
     });
     return out;
@@ -208,12 +208,12 @@ std::string drop_reason(const proxycfg::Model& before, const proxycfg::Model& af
     if (plan.counts.closed == 0) return {};
     std::set<std::string, std::less<>> closing;
     for (const auto& s : before.services)
-        if (served(s.type) && !plan.kept[s.index]) closing.insert(s.label);
+        if (served(s.type) && !plan.kept[s.index]) closing.emplace(s.label);
     std::vector<std::map<std::string, std::size_t, std::less<>>> live(workers.size());
     on_every_worker(workers, [&](Worker& w, std::size_t i) {
         w.sessions().for_each([&](Session& session) {
             if (!session.closed() && closing.contains(session.service().label))
-                ++live[i][session.service().label];
+                ++live[i][std::string(session.service().label)];
         });
     });
     std::map<std::string, std::size_t, std::less<>> total;

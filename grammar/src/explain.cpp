@@ -338,7 +338,7 @@ ServiceChoice choose_service(const Model& model, std::string_view selector,
     }
     std::string known;
     for (const auto& s : model.services)
-        if (!s.refused) known += (known.empty() ? "" : ", ") + s.label;
+        if (!s.refused) known += (known.empty() ? "" : ", ") + std::string(s.label);
     if (known.empty())
         choice.error = "the configuration starts no service";
     else if (!selector.empty())

@@ -118,10 +118,28 @@ class Resolver {
         shared_snapshot_.reset();
         return shared_;
     }
-    // Service labels in use, to make them unique. From a monotonic arena: freeing tens of
-    // thousands of nodes one by one was a visible share of resolving a large file.
+    // Service labels in use, to make them unique: the indices of the services that hold
+    // them, looked up by label, so no label is copied. From a monotonic arena: freeing
+    // tens of thousands of nodes one by one was a visible share of resolving a large file.
+    struct LabelOf {
+        using is_transparent = void;
+        const std::vector<Service>* services;
+        std::string_view operator()(std::string_view label) const { return label; }
+        std::string_view operator()(std::uint32_t index) const { return (*services)[index].label; }
+    };
+    struct LabelHash : LabelOf {
+        std::size_t operator()(auto key) const {
+            return std::hash<std::string_view>{}(LabelOf::operator()(key));
+        }
+    };
+    struct SameLabel : LabelOf {
+        bool operator()(auto a, auto b) const {
+            return LabelOf::operator()(a) == LabelOf::operator()(b);
+        }
+    };
     std::pmr::monotonic_buffer_resource labels_memory_;
-    std::pmr::unordered_set<std::pmr::string> labels_{&labels_memory_};
+    std::pmr::unordered_set<std::uint32_t, LabelHash, SameLabel> labels_{
+        0, LabelHash{{&model_.services}}, SameLabel{{&model_.services}}, &labels_memory_};
 
     void report(Rule rule, SourceSpan span, std::string message, std::vector<FixIt> fixits = {}) {
         report(rule, rule_info(rule).severity, span, std::move(message), std::move(fixits));
@@ -790,7 +808,7 @@ class Resolver {
     // Service options: one token each, value glued to the letter.
     void service(const LexedDirective& d) {
         Service s;
-        s.index = model_.services.size();
+        s.index = static_cast<std::uint32_t>(model_.services.size());
         auto type = service_type_from(d.name());
         if (!type) return;  // auto, tlspr: 3proxy services the model does not describe
         s.type = *type;
@@ -824,18 +842,22 @@ class Resolver {
             ok = false;
         }
         s.refused = !ok;
-        s.label = std::string(to_string(s.type)) + ":" +
-                  (s.listens_everywhere() ? std::to_string(s.port.value)
-                                          : host_port(s.bind_address.value, s.port.value));
+        if (s.refused && !keep_refused_) return;
+        std::string label =
+            std::string(to_string(s.type)) + ":" +
+            (s.listens_everywhere() ? std::to_string(s.port.value)
+                                    : host_port(s.bind_address.value, s.port.value));
         // A refused service takes no label: those of the services that start stay as
         // they would be without it.
-        std::string base = s.label;
-        for (int n = 2; !s.refused && !labels_.emplace(s.label.data(), s.label.size()).second;
-             ++n) {
-            s.label = base + "#" + std::to_string(n);
-        }
-        if (s.refused && !keep_refused_) return;
+        std::string base = label;
+        for (int n = 2; !s.refused && labels_.contains(std::string_view(label)); ++n)
+            label = base + "#" + std::to_string(n);
+        char* text = model_.service_text.allocate(label.size());
+        std::copy(label.begin(), label.end(), text);
+        s.label = {text, label.size()};
+        bool labelled = !s.refused;
         model_.services.push_back(std::move(s));
+        if (labelled) labels_.insert(model_.services.back().index);
     }
 
     // tcppm/udppm: LPORT HOST RPORT after the options; false when 3proxy refuses them.

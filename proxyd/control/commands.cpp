@@ -75,11 +75,11 @@ json cmd_status(Context& c, const json&) {
     // Force as the running configuration has it: that is what a re-check would apply.
     std::set<std::string, std::less<>> force_labels;
     for (const auto& service : snapshot.model->services)
-        if (service.force().value) force_labels.insert(service.label);
+        if (service.force().value) force_labels.emplace(service.label);
     std::vector<std::vector<PinnedGeneration>> pinned_by_worker(c.engine.workers().size());
     on_every_worker(c.engine.workers(), [&](Worker& w, std::size_t i) {
         w.sessions().for_each([&](Session& session) {
-            ++by_service[i][session.service().label];
+            ++by_service[i][std::string(session.service().label)];
             generations[i].insert(session.record().generation);
             if (force_labels.contains(session.service().label))
                 forced[i].insert(session.record().generation);
@@ -197,7 +197,7 @@ json cmd_sessions(Context& c, const json& args) {
         if (!runs) {
             std::string known;
             for (const auto& candidate : services)
-                known += (known.empty() ? "" : ", ") + candidate.label;
+                known += (known.empty() ? "" : ", ") + std::string(candidate.label);
             return bad_args("no service '" + proxycfg::printable(service) +
                             "'; the services are: " + (known.empty() ? "none" : known) +
                             " (or TYPE:PORT, e.g. socks:1080)");
@@ -273,7 +273,7 @@ json cmd_metrics(Context& c, const json&) {
     in.version = PROXY_VERSION;
     in.started_at_ms = c.started_at_ms;
     in.generation = snapshot.generation;
-    for (const auto& service : snapshot.model->services) in.services.push_back(service.label);
+    for (const auto& service : snapshot.model->services) in.services.emplace_back(service.label);
     for (const auto& u : snapshot.counters->usage())
         in.counters.push_back({static_cast<unsigned>(in.counters.size() + 1), u.line->number,
                                std::string(proxycfg::to_string(u.line->kind)), u.bytes,

@@ -6,12 +6,12 @@ using namespace proxyd::control_cmd;
 
 namespace {
 proxycfg::Service service(proxycfg::ServiceType type, std::string address, std::uint16_t port,
-                          std::string label) {
+                          std::string_view label) {  // a literal: the service views it
     proxycfg::Service s;
     s.type = type;
     s.bind_address.value = std::move(address);
     s.port.value = port;
-    s.label = std::move(label);
+    s.label = label;
     return s;
 }
 

@@ -69,7 +69,7 @@ void complete_services(const CompleteOptions& o) {
     if (!status->config.empty()) {
         proxycfg::Loaded loaded = proxycfg::load_config(status->config);
         if (loaded.readable())
-            for (const auto& service : loaded.model.services) labels.insert(service.label);
+            for (const auto& service : loaded.model.services) labels.emplace(service.label);
     }
     if (status->sessions_by_service.is_object())
         for (const auto& item : status->sessions_by_service.items()) labels.insert(item.key());

@@ -337,24 +337,20 @@ struct SharedSettings {
 };
 
 struct Service {
-    std::size_t index = 0;
-    ServiceType type = ServiceType::socks;
-    SourceSpan span;              // the service line
-    std::uint32_t directive = 0;  // index of the service directive
-    std::string label;  // "socks:1080@127.0.0.1" — stable name for people and the protocol
+    // A large configuration has tens of thousands of services: the members are in an
+    // order that needs no padding (288 bytes).
+
+    // "socks:1080@127.0.0.1": a stable name for people and the protocol. Its text is in
+    // the model's service_text, valid while that model or a copy of it lives.
+    std::string_view label;
 
     // Listening and outgoing addresses.
-    Setting<std::uint16_t> port;        // effective listen port
     Setting<std::string> bind_address;  // "" = all interfaces (0.0.0.0)
-
-    // tcppm / udppm destination
-    std::string map_host;
-    std::uint16_t map_port = 0;
+    std::string map_host;               // tcppm / udppm destination (map_port below)
 
     Setting<AuthChain> auth;  // default {iponly}
     AclView acl;
-    SourceSpan acl_flush_span;  // the `flush` that started this ACL segment
-    Setting<int> maxconn;       // default 100
+
     // Shared by the services that get the same settings (most of a file's services):
     // never null; copied, not modified, by whoever needs different settings.
     std::shared_ptr<const SharedSettings> shared = SharedSettings::defaults();
@@ -365,10 +361,19 @@ struct Service {
     const LogSettings& log() const { return shared->log; }
 
     // Service options, verbatim by letter, for anything the model does not interpret.
-    ServiceOptions options;                      // "-a" -> "1", "-n" -> ""
-    int anonymous = 0;                           // proxy -a/-a1/-a2 (0 = add Forwarded)
-    int need_user = 1;                           // -u / -u2
-    bool ipv6_first = false;                     // -6 / -64 / -46
+    ServiceOptions options;  // "-a" -> "1", "-n" -> ""
+
+    SourceSpan span;              // the service line
+    SourceSpan acl_flush_span;    // the `flush` that started this ACL segment
+    Setting<std::uint16_t> port;  // effective listen port
+    Setting<int> maxconn;         // default 100
+    std::uint32_t index = 0;      // in Model::services
+    std::uint32_t directive = 0;  // index of the service directive
+    std::uint16_t map_port = 0;
+    ServiceType type = ServiceType::socks;
+    std::uint8_t anonymous = 0;  // proxy -a/-a1/-a2 (0 = add Forwarded)
+    std::uint8_t need_user = 1;  // -u / -u2
+    bool ipv6_first = false;     // -6 / -64 / -46
     // 3proxy refuses the line (an error says why): only the lint rules see such a service,
     // and settings its bad options would have set are the inherited ones.
     bool refused = false;
@@ -386,6 +391,7 @@ struct Service {
         return ip && ip->is_unspecified();
     }
 };
+static_assert(sizeof(Service) <= 288);
 
 struct LoadedFile {
     std::string path;
@@ -520,6 +526,7 @@ struct Model {
     UserTable users;
     std::vector<User> user_definitions;  // every definition, in file order
     TextPool user_text;                  // the definitions' names and secrets
+    TextPool service_text;               // the services' labels
     Globals globals;
     std::vector<LoadedFile> files;  // main file first
 

@@ -247,7 +247,7 @@ void check_users_under_iponly(Context& ctx) {
             if (matches_without_username(e)) continue;
             if (opaque(ctx, e) || !seen.insert(e.directive)) continue;
             auto& d = ctx.report(Rule::PX209, e.span(),
-                                 "ACL entry names users but " + s.label +
+                                 "ACL entry names users but " + std::string(s.label) +
                                      " uses auth iponly, which hides the username: the entry "
                                      "never matches");
             note_auth_origin(d, s, "auth iponly set here",
@@ -264,26 +264,26 @@ void check_auth_types(Context& ctx) {
         if (s.uses(AuthMethod::none) && !s.acl.empty() &&
             none_seen.insert({at.file, at.line}).second) {
             bool first = methods.front() == AuthMethod::none;
-            std::string msg = first ? "auth none: the ACL of " + s.label + " (" +
+            std::string msg = first ? "auth none: the ACL of " + std::string(s.label) + " (" +
                                           std::to_string(s.acl.count) + " entr" +
                                           (s.acl.count == 1 ? "y" : "ies") +
                                           ") is ignored, every client is allowed"
                                     : "'none' in '" + auth_text(s) +
                                           "' lets every request that fails the "
                                           "earlier types through with no ACL check on " +
-                                          s.label;
+                                          std::string(s.label);
             auto& d = ctx.report(Rule::PX210, at, msg);
             auto entries = s.acl.entries();
             auto deny = std::find_if(entries.begin(), entries.end(),
                                      [](const AclEntry& e) { return e.action == AclAction::deny; });
             const AclEntry& dead = deny != entries.end() ? *deny : entries.front();
             d.notes.push_back({dead.span(), "this " + std::string(to_string(dead.action)) +
-                                                " has no effect on " + s.label});
+                                                " has no effect on " + std::string(s.label)});
         }
         if (s.uses(AuthMethod::useronly) && useronly_seen.insert({at.file, at.line}).second) {
-            ctx.report(
-                Rule::PX212, at,
-                "auth useronly accepts any username without checking a password (" + s.label + ")");
+            ctx.report(Rule::PX212, at,
+                       "auth useronly accepts any username without checking a password (" +
+                           std::string(s.label) + ")");
         }
         // proxyd drops such logins at a reload (PX508 there); the defect is 3proxy's.
         if (ctx.three_proxy() && s.uses(AuthMethod::cache) &&

@@ -107,7 +107,8 @@ void check_force_ignores_acl(Context& ctx) {
         });
         if (it == entries.end()) continue;
         auto& d = ctx.report(Rule::PX506, s.span,
-                             "on reload 3proxy re-checks sessions of force service " + s.label +
+                             "on reload 3proxy re-checks sessions of force service " +
+                                 std::string(s.label) +
                                  " against the new users and passwords only: a tightened ACL "
                                  "does not close existing sessions");
         d.notes.push_back({it->span(), "ACL entry whose edits would not reach open sessions"});

@@ -59,7 +59,7 @@ struct Event {
 
 std::string service_name(const Context& ctx, const Directive& d) {
     for (const auto& s : ctx.model.services)
-        if (s.directive == d.index) return "'" + s.label + "'";
+        if (s.directive == d.index) return "'" + std::string(s.label) + "'";
     return "'" +
            std::string(toggle_with_service(d) ? LexedDirective(d).args()[0].text() : d.name()) +
            "'";

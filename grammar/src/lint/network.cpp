@@ -84,9 +84,10 @@ void check_open_proxy(Context& ctx) {
                           : s.acl.empty()
                               ? "auth iponly with an empty ACL allows every client"
                               : "auth iponly and this allow accepts clients from any address";
-        auto& d = ctx.report(Rule::PX301, s.span,
-                             "open proxy: " + s.label + " listens on all interfaces and " + why +
-                                 " (add -i127.0.0.1, auth strong, or an allow list of sources)");
+        auto& d =
+            ctx.report(Rule::PX301, s.span,
+                       "open proxy: " + std::string(s.label) + " listens on all interfaces and " +
+                           why + " (add -i127.0.0.1, auth strong, or an allow list of sources)");
         note_auth_origin(d, s, "auth for this service set here",
                          "no auth line above this service: 3proxy's default is iponly");
         if (open_entry) d.notes.push_back({open_entry->span(), "allows any source address"});
@@ -130,7 +131,7 @@ void check_privileged_ports(Context& ctx) {
     if (!drop) return;
     for (const auto& s : ctx.model.services) {
         if (s.port.value == 0 || s.port.value >= 1024 || s.refused) continue;
-        std::string msg = "port " + std::to_string(s.port.value) + " of " + s.label +
+        std::string msg = "port " + std::to_string(s.port.value) + " of " + std::string(s.label) +
                           " is below 1024 and the configuration drops privileges (" +
                           std::string(drop->name()) + "): ";
         msg += ctx.three_proxy()

@@ -76,8 +76,9 @@ void acl_leaks(Context& ctx) {
         // one rule set for `socks` and `proxy` together is the common idiom.
         if (leaked == 0 || own == 0) continue;
         std::string count = std::to_string(leaked) + " ACL entr" + (leaked == 1 ? "y" : "ies");
-        std::string msg = "service '" + s.label + "' inherits " + count + " from '" + prev.label +
-                          "' (" + line_of(prev.span) + "): no flush between them";
+        std::string msg = "service '" + std::string(s.label) + "' inherits " + count + " from '" +
+                          std::string(prev.label) + "' (" + line_of(prev.span) +
+                          "): no flush between them";
         msg += ", checked before its own " + std::to_string(own);
         Diagnostic& diag = ctx.report(Rule::PX107, s.span, std::move(msg));
         diag.notes.push_back({entries[0].span(), "first inherited entry"});

@@ -94,8 +94,8 @@ void check_no_usable_user(Context& ctx) {
                                              " defined user(s) have no CL:, CR: or NT: password";
         auto& d = ctx.report(Rule::PX201, at,
                              "auth requires a password but " + why + ", so every client of " +
-                                 s.label + " is refused");
-        d.notes.push_back({s.span, "service " + s.label + " uses this auth"});
+                                 std::string(s.label) + " is refused");
+        d.notes.push_back({s.span, "service " + std::string(s.label) + " uses this auth"});
     }
 }
 
