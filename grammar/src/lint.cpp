@@ -255,12 +255,15 @@ void report_unused_suppressions(const ParsedConfig& config, const LintOptions& o
 
 namespace {
 
-Loaded finish(ParseResult parse, const LoadOptions& options) {
+Loaded finish(ParseResult parse, const LoadOptions& options, HeapWarmer& warmer) {
     Loaded loaded;
     loaded.parse = std::move(parse);
     loaded.diagnostics = loaded.parse.config.diagnostics;
     if (loaded.parse.readable) {
         loaded.model = resolve(loaded.parse.config, loaded.diagnostics, true);
+        // The checks allocate little: pages faulted in ahead of them would only add to the
+        // peak.
+        warmer.stop();
         // Repeats are summarised below; a suppression may remove findings before that, and
         // then which ones are shown depends on all of them.
         bool fold = options.lint.repeat_limit > 0 && loaded.parse.config.suppressions.empty();
@@ -280,12 +283,12 @@ Loaded finish(ParseResult parse, const LoadOptions& options) {
 Loaded load_config(const std::string& path, const LoadOptions& options) {
     struct stat st {};
     HeapWarmer warmer(::stat(path.c_str(), &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0);
-    return finish(parse_file(path, options.parse), options);
+    return finish(parse_file(path, options.parse), options, warmer);
 }
 
 Loaded load_config_text(std::string name, std::string text, const LoadOptions& options) {
     HeapWarmer warmer(text.size());
-    return finish(parse_text(std::move(name), std::move(text), options.parse), options);
+    return finish(parse_text(std::move(name), std::move(text), options.parse), options, warmer);
 }
 
 }  // namespace proxycfg
