@@ -7,7 +7,7 @@
 namespace proxyd {
 
 void TcppmSession::on_start() {
-    record_.set_target(service_->map_host, service_->map_port);
+    record_.set_target(std::string(service_->map_host), service_->map_port);
     record_.operation = proxycfg::op::CONNECT;
     record_.request_text = "CONNECT " + record_.target_text();
     resolve_target();

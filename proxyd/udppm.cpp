@@ -24,7 +24,7 @@ void UdppmSession::on_datagram(std::string data) {
     if (closed()) return;
     if (!started_) {
         started_ = true;
-        record_.set_target(service_->map_host, service_->map_port);
+        record_.set_target(std::string(service_->map_host), service_->map_port);
         record_.operation = proxycfg::op::UDPASSOC;
         record_.request_text = "UDPASSOC " + record_.target_text();
         pending_.push_back(std::move(data));

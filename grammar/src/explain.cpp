@@ -430,7 +430,7 @@ Json explanation_json(const Model& model, const Explanation& e, const ExplainReq
     auto entries = service.acl.entries();
     Json acl;
     acl["entries"] = entries.size();
-    acl["flush"] = where.where(service.acl_flush_span);
+    acl["flush"] = where.where(service.acl_flush_span());
     bool consulted = d.entry != nullptr || d.verdict == Verdict::acl_no_match ||
                      (d.allowed() && d.method != AuthMethod::none);
     acl["consulted"] = consulted;

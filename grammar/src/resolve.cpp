@@ -36,7 +36,7 @@ struct ListPools {
 // through an aliasing pointer, which keeps the pool alive while any of them lives.
 struct SegmentStore {
     std::shared_ptr<ListPools> lists;  // declared first, so destroyed after the entries
-    std::vector<AclEntry> entries;
+    AclSegment segment;
 };
 
 class Resolver {
@@ -106,9 +106,8 @@ class Resolver {
     // read-ahead): per segment, a small configuration's many short segments would each
     // hold a partly used block.
     std::shared_ptr<ListPools> lists_ = std::make_shared<ListPools>();
-    std::shared_ptr<std::vector<AclEntry>> segment_;
+    std::shared_ptr<AclSegment> segment_;
     std::size_t snapshotted_ = 0;  // entries of segment_ already captured by a service
-    SourceSpan flush_span_;
     Setting<int> maxconn_;
     Setting<std::string> internal_;
     SharedSettings shared_;
@@ -152,10 +151,10 @@ class Resolver {
     }
 
     // An empty segment whose entries can take their lists from lists_.
-    std::shared_ptr<std::vector<AclEntry>> make_segment() {
+    std::shared_ptr<AclSegment> make_segment() {
         auto store = std::make_shared<SegmentStore>();
         store->lists = lists_;
-        return {store, &store->entries};
+        return {store, &store->segment};
     }
 
     // Sized for the ACL lines up to the next flush (directive `from` on): grown entry by
@@ -171,20 +170,20 @@ class Resolver {
             if (id == DirectiveId::allow || id == DirectiveId::deny || id == DirectiveId::redirect)
                 ++entries;
         }
-        segment_->reserve(entries);
+        segment_->entries.reserve(entries);
     }
 
     // The last ACL entry, copied first if a service already captured it (3proxy copies
     // the list into each service, so later modifiers must not reach earlier services).
     AclEntry* last_entry_for_update() {
-        if (segment_->empty()) return nullptr;
-        if (snapshotted_ == segment_->size()) {
+        if (segment_->entries.empty()) return nullptr;
+        if (snapshotted_ == segment_->entries.size()) {
             auto copy = make_segment();
             *copy = *segment_;
             segment_ = std::move(copy);
             snapshotted_ = 0;
         }
-        return &segment_->back();
+        return &segment_->entries.back();
     }
 
     // "Store one value" directives (nginx's conf_set_*_slot): the first argument, or true,
@@ -218,7 +217,7 @@ class Resolver {
                 return modifier(d);
             case D::flush:
                 new_segment(d.index + 1);
-                flush_span_ = d.span;
+                segment_->flush = d.span;
                 return;
             case D::auth:
                 return auth(d);
@@ -402,7 +401,7 @@ class Resolver {
         e.set_span(d.span);
         e.directive = d.index;
         if (!acl_fields(d, first, e, &lists_->replay)) return;
-        segment_->push_back(std::move(e));
+        segment_->entries.push_back(std::move(e));
     }
 
     // An allow or deny line the read-ahead has read.
@@ -415,7 +414,7 @@ class Resolver {
         e.action = d.id == DirectiveId::allow ? AclAction::allow : AclAction::deny;
         e.set_span(d.span);
         e.directive = d.index;
-        segment_->push_back(std::move(e));
+        segment_->entries.push_back(std::move(e));
     }
 
     void redirect(const LexedDirective& d) {
@@ -437,7 +436,7 @@ class Resolver {
         p.port = static_cast<std::uint16_t>(port);
         p.span = d.span;
         e.parents.push_back(std::move(p));
-        segment_->push_back(std::move(e));
+        segment_->entries.push_back(std::move(e));
     }
 
     void counter_file(const LexedDirective& d) {
@@ -579,11 +578,11 @@ class Resolver {
 
     void parent(const LexedDirective& d) {
         auto args = d.args();
-        if (segment_->empty() || segment_->back().action == AclAction::deny) {
+        if (segment_->entries.empty() || segment_->entries.back().action == AclAction::deny) {
             report(Rule::PX108, d.span,
                    std::string("parent must directly follow an allow or redirect line; ") +
-                       (segment_->empty() ? "there is no ACL entry before it"
-                                          : "the last ACL entry is a deny") +
+                       (segment_->entries.empty() ? "there is no ACL entry before it"
+                                                  : "the last ACL entry is a deny") +
                        " (3proxy: Chaining error)");
             return;
         }
@@ -620,7 +619,7 @@ class Resolver {
     }
 
     void modifier(const LexedDirective& d) {
-        if (segment_->empty()) {
+        if (segment_->entries.empty()) {
             report(Rule::PX110, d.span,
                    "'" + std::string(d.name()) +
                        "' modifies the last ACL entry, and there is none "
@@ -817,9 +816,8 @@ class Resolver {
         s.port = {default_port(s.type), {}};
         s.bind_address = internal_;
         s.auth = auth_;
-        s.acl = AclView{segment_, segment_->size()};
-        snapshotted_ = segment_->size();
-        s.acl_flush_span = flush_span_;
+        s.acl = AclView{segment_, segment_->entries.size()};
+        snapshotted_ = segment_->entries.size();
         s.maxconn = maxconn_;
         if (!shared_snapshot_) shared_snapshot_ = std::make_shared<const SharedSettings>(shared_);
         s.shared = shared_snapshot_;
@@ -852,12 +850,18 @@ class Resolver {
         std::string base = label;
         for (int n = 2; !s.refused && labels_.contains(std::string_view(label)); ++n)
             label = base + "#" + std::to_string(n);
-        char* text = model_.service_text.allocate(label.size());
-        std::copy(label.begin(), label.end(), text);
-        s.label = {text, label.size()};
+        s.label = service_text(label);
         bool labelled = !s.refused;
         model_.services.push_back(std::move(s));
         if (labelled) labels_.insert(model_.services.back().index);
+    }
+
+    // A copy of `text` in the model's pool for services' texts.
+    std::string_view service_text(std::string_view text) {
+        if (text.empty()) return {};
+        char* copy = model_.service_text.allocate(text.size());
+        std::copy(text.begin(), text.end(), copy);
+        return {copy, text.size()};
     }
 
     // tcppm/udppm: LPORT HOST RPORT after the options; false when 3proxy refuses them.
@@ -885,7 +889,7 @@ class Resolver {
         }
         if (!ok) return false;
         s.port = {static_cast<std::uint16_t>(lport), args[i].span()};
-        s.map_host = std::string(args[i + 1].text());
+        s.map_host = service_text(args[i + 1].text());
         s.map_port = static_cast<std::uint16_t>(rport);
         return true;
     }

@@ -130,7 +130,7 @@ TEST_CASE("without flush the ACL leaks into the next service", "[grammar][resolv
 TEST_CASE("flush empties the ACL but keeps auth", "[grammar][resolve]") {
     auto r = resolve_text("auth strong\nallow bob\nsocks\nflush\nallow alice\nproxy\n");
     CHECK(acl_lines(r.svc(1)) == Lines{5});
-    CHECK(r.svc(1).acl_flush_span.line == 4);
+    CHECK(r.svc(1).acl_flush_span().line == 4);
     CHECK(r.svc(1).auth.value == AuthChain{AuthMethod::strong});
     CHECK(r.svc(1).auth.span.line == 1);
     CHECK(acl_lines(r.svc(0)) == Lines{2});

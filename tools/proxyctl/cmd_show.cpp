@@ -520,10 +520,10 @@ class Renderer {
         }
         line(out, "auth " + auth_chain(s), s.auth.span, "default (3proxy starts with iponly)");
         if (s.acl.empty()) {
-            line(out, "acl (none: every request is allowed)", s.acl_flush_span,
+            line(out, "acl (none: every request is allowed)", s.acl_flush_span(),
                  "no allow/deny before this service");
         } else {
-            if (s.acl_flush_span.valid()) line(out, "flush", s.acl_flush_span);
+            if (s.acl_flush_span().valid()) line(out, "flush", s.acl_flush_span());
             for (const auto& e : s.acl.entries()) {
                 line(out, acl_line(e), e.span());
                 for (const auto& p : e.parents) line(out, "  " + parent_line(p), p.span);
@@ -607,7 +607,7 @@ class Renderer {
             acl.push_back(std::move(je));
         }
         j["acl"] = std::move(acl);
-        j["acl_flush"] = where_json(s.acl_flush_span);
+        j["acl_flush"] = where_json(s.acl_flush_span());
         j["maxconn"] = setting(s.maxconn.value, s.maxconn.span);
         const auto& g = loaded_.model.globals;
         auto rules = [](const auto& lines) {

@@ -281,14 +281,22 @@ static_assert(sizeof(AclEntry) <= 40);
 
 // The ACL a service captured: a prefix of a shared segment (ACLs leak from one service
 // to the next until `flush`, so sharing keeps the model linear in the file's size).
+// The entries from one `flush` (or the start of the file) on.
+struct AclSegment {
+    std::vector<AclEntry> entries;
+    SourceSpan flush;  // the `flush` that started it; invalid at the start of the file
+};
+
 struct AclView {
-    std::shared_ptr<const std::vector<AclEntry>> segment;
+    std::shared_ptr<const AclSegment> segment;
     std::size_t count = 0;
     std::span<const AclEntry> entries() const {
-        return segment ? std::span<const AclEntry>(segment->data(), count)
+        return segment ? std::span<const AclEntry>(segment->entries.data(), count)
                        : std::span<const AclEntry>{};
     }
     bool empty() const { return count == 0; }
+    // The `flush` that started this ACL; invalid if none did.
+    SourceSpan flush() const { return segment ? segment->flush : SourceSpan{}; }
 };
 
 template <typename T>
@@ -338,7 +346,7 @@ struct SharedSettings {
 
 struct Service {
     // A large configuration has tens of thousands of services: the members are in an
-    // order that needs no padding (288 bytes).
+    // order that needs no padding (256 bytes).
 
     // "socks:1080@127.0.0.1": a stable name for people and the protocol. Its text is in
     // the model's service_text, valid while that model or a copy of it lives.
@@ -346,7 +354,8 @@ struct Service {
 
     // Listening and outgoing addresses.
     Setting<std::string> bind_address;  // "" = all interfaces (0.0.0.0)
-    std::string map_host;               // tcppm / udppm destination (map_port below)
+    // tcppm / udppm destination (map_port below), in the model's service_text as label.
+    std::string_view map_host;
 
     Setting<AuthChain> auth;  // default {iponly}
     AclView acl;
@@ -364,7 +373,6 @@ struct Service {
     ServiceOptions options;  // "-a" -> "1", "-n" -> ""
 
     SourceSpan span;              // the service line
-    SourceSpan acl_flush_span;    // the `flush` that started this ACL segment
     Setting<std::uint16_t> port;  // effective listen port
     Setting<int> maxconn;         // default 100
     std::uint32_t index = 0;      // in Model::services
@@ -378,6 +386,8 @@ struct Service {
     // and settings its bad options would have set are the inherited ones.
     bool refused = false;
 
+    // The `flush` that started the service's ACL segment; invalid if none did.
+    SourceSpan acl_flush_span() const { return acl.flush(); }
     // Whether `m` is one of the service's auth methods.
     bool uses(AuthMethod m) const { return auth.value.contains(m); }
     // Where the service's auth comes from: its auth line, else the service line itself
@@ -391,7 +401,7 @@ struct Service {
         return ip && ip->is_unspecified();
     }
 };
-static_assert(sizeof(Service) <= 288);
+static_assert(sizeof(Service) <= 256);
 
 struct LoadedFile {
     std::string path;
@@ -526,7 +536,7 @@ struct Model {
     UserTable users;
     std::vector<User> user_definitions;  // every definition, in file order
     TextPool user_text;                  // the definitions' names and secrets
-    TextPool service_text;               // the services' labels
+    TextPool service_text;               // the services' labels and mapped hosts
     Globals globals;
     std::vector<LoadedFile> files;  // main file first
 
