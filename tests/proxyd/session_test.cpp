@@ -30,34 +30,14 @@
 #include "session.hpp"
 #include "session_host.hpp"
 #include "socks.hpp"
+#include "temp_dir.hpp"
 
 using namespace proxyd;
 using namespace std::chrono_literals;
 
 namespace {
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = "/tmp/proxyd-session-test-XXXXXX";
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        for (const auto& f : files_) ::unlink(f.c_str());
-        ::rmdir(path_.c_str());
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) {
-        files_.push_back(path_ + "/" + name);
-        return files_.back();
-    }
-
-  private:
-    std::string path_;
-    std::vector<std::string> files_;
-};
+using testing::TempDir;
 
 std::vector<std::string> lines_of(const std::string& path) {
     std::ifstream in(path);

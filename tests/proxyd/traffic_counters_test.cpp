@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "check_text.hpp"
+#include "temp_dir.hpp"
 
 using proxycfg::CounterPeriod;
 using proxyd::period_start;
@@ -55,32 +56,7 @@ class Zone {
     std::optional<std::string> old_;
 };
 
-class TempDir {
-  public:
-    TempDir() {
-        char name[] = "/tmp/proxyd-counters-XXXXXX";
-        const char* made = ::mkdtemp(name);
-        REQUIRE(made != nullptr);
-        path_ = made;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-    std::vector<std::string> entries() const {
-        std::vector<std::string> out;
-        for (const auto& e : std::filesystem::directory_iterator(path_))
-            out.push_back(e.path().filename().string());
-        std::sort(out.begin(), out.end());
-        return out;
-    }
-
-  private:
-    std::string path_;
-};
+using testing::TempDir;
 
 std::shared_ptr<const proxycfg::Model> model_of(std::string text) {
     auto loaded = testing::check_text(std::move(text) + "socks -i127.0.0.1\n");

@@ -3,10 +3,13 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace testing {
 
@@ -15,7 +18,8 @@ class TempDir {
     TempDir() {
         std::string tmpl =
             (std::filesystem::temp_directory_path() / "proxycfg-test-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
+        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path = tmpl;
     }
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
@@ -31,6 +35,18 @@ class TempDir {
         std::filesystem::create_directories(p.parent_path());
         std::ofstream(p, std::ios::binary) << text;
         return p.string();
+    }
+
+    // The path of `name` under the directory, for a file the test's code makes.
+    std::string file(const std::string& name) const { return (path / name).string(); }
+
+    // The names in the directory, sorted.
+    std::vector<std::string> entries() const {
+        std::vector<std::string> out;
+        for (const auto& e : std::filesystem::directory_iterator(path))
+            out.push_back(e.path().filename().string());
+        std::sort(out.begin(), out.end());
+        return out;
     }
 
     std::filesystem::path path;
