@@ -23,11 +23,13 @@ bool has_errors(const Diagnostics& diags) {
                        [](const Diagnostic& d) { return d.severity == Severity::error; });
 }
 
+bool output_before(const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.span.file, a.span.line, a.span.column, a.code) <
+           std::tie(b.span.file, b.span.line, b.span.column, b.code);
+}
+
 void sort_diagnostics(Diagnostics& diags) {
-    std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
-        return std::tie(a.span.file, a.span.line, a.span.column, a.code) <
-               std::tie(b.span.file, b.span.line, b.span.column, b.code);
-    });
+    std::stable_sort(diags.begin(), diags.end(), output_before);
 }
 
 }  // namespace proxycfg

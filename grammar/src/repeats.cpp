@@ -11,16 +11,14 @@
 namespace proxycfg {
 namespace {
 
-// Whether finding a (at index ia) comes before b in output order: sort_diagnostics is
-// stable, so equal keys keep the order they were made in.
-bool before(const Diagnostic& a, std::size_t ia, const Diagnostic& b, std::size_t ib) {
-    return std::tie(a.span.file, a.span.line, a.span.column, a.code, ia) <
-           std::tie(b.span.file, b.span.line, b.span.column, b.code, ib);
+// Whether out[a] comes before out[b] once sorted: sort_diagnostics keeps findings that
+// tie in the order they were made.
+bool before(const Diagnostics& out, std::size_t a, std::size_t b) {
+    return output_before(out[a], out[b]) || (!output_before(out[b], out[a]) && a < b);
 }
 
-}  // namespace
-
-// An apostrophe inside a word (3proxy's) is not a quote.
+// The message with its particulars blanked. An apostrophe inside a word (3proxy's) is not
+// a quote.
 std::string message_shape(std::string_view message) {
     std::string shape;
     shape.reserve(message.size());
@@ -44,18 +42,24 @@ std::string message_shape(std::string_view message) {
     return shape;
 }
 
+}  // namespace
+
+RepeatKind repeat_kind(const Diagnostic& d) {
+    return {d.span.file, d.code, message_shape(d.message)};
+}
+
 void RepeatFold::settle(Diagnostics& out) {
     for (; settled_ < out.size(); ++settled_) {
         const Diagnostic& d = out[settled_];
-        auto [at, fresh] = ids_.try_emplace({d.span.file, d.code, message_shape(d.message)},
-                                            static_cast<std::uint32_t>(kinds_.size()));
+        auto [at, fresh] =
+            ids_.try_emplace(repeat_kind(d), static_cast<std::uint32_t>(kinds_.size()));
         if (fresh) kinds_.emplace_back();
         kind_of_.push_back(at->second);
         Kind& k = kinds_[at->second];
         k.kept.push_back(static_cast<std::uint32_t>(settled_));
         if (k.kept.size() <= keep_) continue;
         auto last = std::max_element(k.kept.begin(), k.kept.end(),
-                                     [&](auto a, auto b) { return before(out[a], a, out[b], b); });
+                                     [&](auto a, auto b) { return before(out, a, b); });
         out[*last] = Diagnostic{};  // gives its texts back now; the slot goes in compact()
         kind_of_[*last] = dropped;
         k.kept.erase(last);
@@ -104,11 +108,11 @@ void summarise_repeats(Diagnostics& diags, std::size_t keep) {
         std::size_t folded = 0;  // left out before (RepeatFold)
         SourceSpan first_omitted;
     };
-    std::map<std::tuple<FileId, std::string, std::string>, Kind> kinds;
+    std::map<RepeatKind, Kind> kinds;
     Diagnostics kept;
     kept.reserve(diags.size());
     for (auto& d : diags) {
-        Kind& k = kinds[{d.span.file, d.code, message_shape(d.message)}];
+        Kind& k = kinds[repeat_kind(d)];
         k.folded += std::exchange(d.repeats_folded, 0);
         if (k.shown < keep) {
             ++k.shown;

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -13,9 +12,11 @@
 
 namespace proxycfg {
 
-// The message with its particulars blanked: quoted names and numbers (user 'bob' on
-// line 7 and user 'eve' on line 9 are the same finding).
-std::string message_shape(std::string_view message);
+// What makes findings one kind, which summarise_repeats counts together: the file, the
+// code, and the message with its particulars blanked (quoted names and numbers: user 'bob'
+// on line 7 and user 'eve' on line 9 are the same finding).
+using RepeatKind = std::tuple<FileId, std::string, std::string>;
+RepeatKind repeat_kind(const Diagnostic& d);
 
 // Folds one check's findings while it makes them, so a mistake repeated on thousands of
 // lines does not hold thousands of findings in memory until summarise_repeats runs. Of
@@ -41,7 +42,7 @@ class RepeatFold {
         std::size_t folded = 0;
     };
     std::size_t keep_;
-    std::map<std::tuple<FileId, std::string, std::string>, std::uint32_t> ids_;
+    std::map<RepeatKind, std::uint32_t> ids_;
     std::vector<Kind> kinds_;
     std::vector<std::uint32_t> kind_of_;  // per finding in out: its kind, or dropped
     std::size_t settled_ = 0;             // findings of out already folded

@@ -57,7 +57,9 @@ Diagnostic make_diagnostic(Rule rule, Severity severity, SourceSpan span, std::s
 
 bool has_errors(const Diagnostics& diags);
 
-// Stable order for output: file, line, column, code.
+// Whether `a` comes before `b` in output order: file, line, column, code.
+bool output_before(const Diagnostic& a, const Diagnostic& b);
+// Sorts into output order; findings that tie keep the order they were made in.
 void sort_diagnostics(Diagnostics& diags);
 
 }  // namespace proxycfg
