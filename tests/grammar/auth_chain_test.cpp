@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proxycfg/auth_chain.hpp"
@@ -61,6 +62,7 @@ TEST_CASE("plugin methods name their types in order", "[grammar][auth]") {
     REQUIRE(c.plugin_names().size() == 2);
     CHECK(c.plugin_names()[0] == "ldap");
     CHECK(c.plugin_names()[1] == "pam");
+    CHECK(c.names() == std::vector<std::string_view>{"iponly", "ldap", "strong", "pam"});
 
     AuthChain other{AuthMethod::iponly};
     other.push_plugin("radius2");

@@ -162,13 +162,9 @@ std::string parent_line(const Parent& p) {
 
 std::string auth_chain(const Service& s) {
     std::string out;
-    std::size_t plugin = 0;
-    for (auto m : s.auth.value) {
+    for (std::string_view name : s.auth.value.names()) {
         if (!out.empty()) out += ' ';
-        if (m == AuthMethod::plugin && plugin < s.auth.value.plugin_names().size())
-            out += printable(s.auth.value.plugin_names()[plugin++]);
-        else
-            out += to_string(m);
+        out += printable(name);
     }
     return out;
 }
@@ -575,15 +571,7 @@ class Renderer {
             j["map"] = {{"host", s.map_host}, {"port", s.map_port}};
         if (auto udp = udp_text(s, loaded_.model); !udp.empty()) j["udp"] = udp;
         if (logs_in_to_host(s.type)) j["default_host"] = default_host_json(s);
-        Json methods = Json::array();
-        std::size_t plugin = 0;
-        for (auto m : s.auth.value) {
-            if (m == AuthMethod::plugin && plugin < s.auth.value.plugin_names().size())
-                methods.push_back(s.auth.value.plugin_names()[plugin++]);
-            else
-                methods.push_back(to_string(m));
-        }
-        j["auth"] = setting(std::move(methods), s.auth.span);
+        j["auth"] = setting(Json(s.auth.value.names()), s.auth.span);
         Json acl = Json::array();
         for (const auto& e : s.acl.entries()) {
             auto f = acl_fields(e);

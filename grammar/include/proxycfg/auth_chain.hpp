@@ -64,6 +64,18 @@ class AuthChain {
                       : std::span<const std::string>{};
     }
 
+    // The methods as an auth line names them: a plugin method by its type's name.
+    std::vector<std::string_view> names() const {
+        std::vector<std::string_view> out;
+        auto plugins = plugin_names();
+        std::size_t plugin = 0;
+        for (AuthMethod m : *this)
+            out.push_back(m == AuthMethod::plugin && plugin < plugins.size()
+                              ? std::string_view(plugins[plugin++])
+                              : to_string(m));
+        return out;
+    }
+
     void push_back(AuthMethod m) {
         if (!spill_ && size_ < inline_.size()) {
             inline_[size_++] = m;
