@@ -53,10 +53,10 @@ class Differ {
     const Model& b_;
     std::vector<ModelChange> out_;
 
-    void add(Kind k, std::string area, std::string subject, std::string before, std::string after,
-             SourceSpan span = {}) {
+    void add(Kind k, std::string area, std::string_view subject, std::string before,
+             std::string after, SourceSpan span = {}) {
         out_.push_back(
-            {k, std::move(area), std::move(subject), std::move(before), std::move(after), span});
+            {k, std::move(area), std::string(subject), std::move(before), std::move(after), span});
     }
 
     void listeners() {
@@ -74,29 +74,27 @@ class Differ {
     void services() {
         for (const auto& s : a_.services)
             if (!find_service(b_, s.label))
-                add(Kind::removed, "service", std::string(s.label), std::string(s.label), "");
+                add(Kind::removed, "service", s.label, std::string(s.label), "");
         for (const auto& n : b_.services) {
             const Service* o = find_service(a_, n.label);
             if (!o) {
-                add(Kind::added, "service", std::string(n.label), "", std::string(n.label), n.span);
+                add(Kind::added, "service", n.label, "", std::string(n.label), n.span);
                 continue;
             }
             if (o->auth.value != n.auth.value)
-                add(Kind::changed, "auth", std::string(n.label), render_auth(o->auth.value),
+                add(Kind::changed, "auth", n.label, render_auth(o->auth.value),
                     render_auth(n.auth.value), n.auth.span);
             if (o->force().value != n.force().value)
-                add(Kind::changed, "force", std::string(n.label),
-                    o->force().value ? "force" : "noforce", n.force().value ? "force" : "noforce",
-                    n.force().span);
+                add(Kind::changed, "force", n.label, o->force().value ? "force" : "noforce",
+                    n.force().value ? "force" : "noforce", n.force().span);
             if (o->maxconn.value != n.maxconn.value)
-                add(Kind::changed, "maxconn", std::string(n.label),
-                    std::to_string(o->maxconn.value), std::to_string(n.maxconn.value),
-                    n.maxconn.span);
+                add(Kind::changed, "maxconn", n.label, std::to_string(o->maxconn.value),
+                    std::to_string(n.maxconn.value), n.maxconn.span);
             if (o->map_host != n.map_host || o->map_port != n.map_port)
-                add(Kind::changed, "target", std::string(n.label),
-                    host_port(o->map_host, o->map_port), host_port(n.map_host, n.map_port), n.span);
+                add(Kind::changed, "target", n.label, host_port(o->map_host, o->map_port),
+                    host_port(n.map_host, n.map_port), n.span);
             if (o->external_v4().value != n.external_v4().value)
-                add(Kind::changed, "external", std::string(n.label), o->external_v4().value,
+                add(Kind::changed, "external", n.label, o->external_v4().value,
                     n.external_v4().value, n.external_v4().span);
             acl(*o, n);
         }
@@ -114,11 +112,11 @@ class Differ {
                 left.erase(it);
                 continue;
             }
-            add(Kind::added, "acl", std::string(n.label), "", after[i], entries[i].span());
+            add(Kind::added, "acl", n.label, "", after[i], entries[i].span());
         }
-        for (const auto& r : left) add(Kind::removed, "acl", std::string(n.label), r, "");
+        for (const auto& r : left) add(Kind::removed, "acl", n.label, r, "");
         if (left.empty() && before.size() == after.size())
-            add(Kind::changed, "acl", std::string(n.label),
+            add(Kind::changed, "acl", n.label,
                 "order of " + std::to_string(before.size()) + " entries", "new order", n.span);
     }
 

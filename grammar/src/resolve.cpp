@@ -851,9 +851,8 @@ class Resolver {
         for (int n = 2; !s.refused && labels_.contains(std::string_view(label)); ++n)
             label = base + "#" + std::to_string(n);
         s.label = service_text(label);
-        bool labelled = !s.refused;
-        model_.services.push_back(std::move(s));
-        if (labelled) labels_.insert(model_.services.back().index);
+        const Service& added = model_.services.emplace_back(std::move(s));
+        if (!added.refused) labels_.insert(added.index);
     }
 
     // A copy of `text` in the model's pool for services' texts.

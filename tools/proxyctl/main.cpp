@@ -4,8 +4,8 @@
 
 #include <filesystem>
 #include <iostream>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 #include <vector>
 

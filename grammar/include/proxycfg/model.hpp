@@ -279,14 +279,14 @@ struct AclEntry {
 };
 static_assert(sizeof(AclEntry) <= 40);
 
-// The ACL a service captured: a prefix of a shared segment (ACLs leak from one service
-// to the next until `flush`, so sharing keeps the model linear in the file's size).
 // The entries from one `flush` (or the start of the file) on.
 struct AclSegment {
     std::vector<AclEntry> entries;
     SourceSpan flush;  // the `flush` that started it; invalid at the start of the file
 };
 
+// The ACL a service captured: a prefix of a shared segment (ACLs leak from one service
+// to the next until `flush`, so sharing keeps the model linear in the file's size).
 struct AclView {
     std::shared_ptr<const AclSegment> segment;
     std::size_t count = 0;
@@ -329,7 +329,7 @@ struct LogSettings {
 };
 
 // What a service takes from lines that seldom change in a file (`log`, `logformat`,
-// `external`, `force`, `writable`) and its -l and -e options: held once for all the
+// `external`, `force`, `writable`) and its -l, -f and -e options: held once for all the
 // services that get the same.
 struct SharedSettings {
     Setting<std::string> external_v4;  // "" = chosen by the system
