@@ -58,10 +58,11 @@ def write(path, text):
 def reserve_port():
     """A port of our own: the socket stays bound (SO_REUSEADDR, not listening) so no other
     test picks it, while proxyd, which binds with SO_REUSEADDR too, can still listen on it
-    (Linux lets such sockets share a port as long as at most one of them listens)."""
+    (Linux lets such sockets share a port as long as at most one of them listens). It is
+    on the wildcard address, so that no bind to port 0 on any loopback address gets it."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
+    s.bind(("0.0.0.0", 0))
     return s
 
 

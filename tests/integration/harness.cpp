@@ -85,15 +85,18 @@ std::uint16_t free_port() {
     // The port stays bound (not listening) with SO_REUSEADDR for the rest of the test
     // process: proxyd, which also sets SO_REUSEADDR, can still bind it (Linux lets such
     // sockets share a port while at most one listens), but no other test running in
-    // parallel can be handed the same port in the meantime. Connections to it are
-    // refused until proxyd listens.
+    // parallel can be handed the same port in the meantime. The reservation is on the
+    // wildcard address: one on 127.0.0.1 alone would not stop a bind to port 0 on
+    // another loopback address from getting the port, and a service listening on all
+    // addresses would then find it taken. Connections to it are refused until proxyd
+    // listens.
     static std::vector<int> reserved;
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
     socklen_t len = sizeof a;
     if (::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0)
         throw std::runtime_error("bind failed");

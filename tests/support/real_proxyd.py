@@ -6,10 +6,19 @@ import subprocess
 import time
 
 
+_reserved = []
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port no other test is handed while this process runs: the socket stays bound
+    (SO_REUSEADDR, not listening) on the wildcard address, and proxyd, which binds with
+    SO_REUSEADDR too, can still listen on it (Linux lets such sockets share a port as long
+    as at most one of them listens)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", 0))
+    _reserved.append(s)
+    return s.getsockname()[1]
 
 
 class RealProxyd:
