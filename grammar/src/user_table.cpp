@@ -99,23 +99,33 @@ void UserTable::find_many(const std::vector<User>& defs, std::span<const std::st
         std::fill(out.begin(), out.end(), npos);
         return;
     }
+    // A lookup waits on up to three dependent cache misses: its slot, the definition the
+    // slot names, and that definition's name. The names go through a pipeline of those
+    // stages, kLag names apart, so each load was requested kLag names before it is used and
+    // the misses of about 3 * kLag names overlap.
+    constexpr std::size_t kLag = 8;
+    constexpr std::size_t kRing = 4 * kLag;  // a power of two, >= 3 * kLag + 1
     const std::size_t mask = slots_.size() - 1;
-    constexpr std::size_t kBatch = 16;
-    std::array<std::uint64_t, kBatch> hashes{};
-    for (std::size_t base = 0; base < names.size(); base += kBatch) {
-        const std::size_t n = std::min(kBatch, names.size() - base);
-        for (std::size_t i = 0; i < n; ++i) {
-            hashes[i] = hash_name(names[base + i]);
-            __builtin_prefetch(&slots_[hashes[i] & mask]);
+    const std::size_t n = names.size();
+    std::array<std::uint64_t, kRing> hashes{};
+    std::array<const User*, kRing> candidates{};
+    for (std::size_t i = 0; i < n + 3 * kLag; ++i) {
+        if (i < n) {
+            hashes[i % kRing] = hash_name(names[i]);
+            __builtin_prefetch(&slots_[hashes[i % kRing] & mask]);
         }
         // The first slot decides most lookups: when its tag matches, fetch the definition.
-        for (std::size_t i = 0; i < n; ++i) {
-            const Slot& s = slots_[hashes[i] & mask];
-            if (s.index != 0 && s.tag == tag_of(hashes[i])) __builtin_prefetch(&defs[s.index - 1]);
+        if (std::size_t j = i - kLag; i >= kLag && j < n) {
+            const Slot& s = slots_[hashes[j % kRing] & mask];
+            const bool hit = s.index != 0 && s.tag == tag_of(hashes[j % kRing]);
+            candidates[j % kRing] = hit ? &defs[s.index - 1] : nullptr;
+            if (hit) __builtin_prefetch(candidates[j % kRing]);
         }
-        for (std::size_t i = 0; i < n; ++i) {
-            const Slot& s = slots_[probe(defs, names[base + i], hashes[i])];
-            out[base + i] = s.index == 0 ? npos : s.index - 1;
+        if (std::size_t j = i - 2 * kLag; i >= 2 * kLag && j < n && candidates[j % kRing])
+            __builtin_prefetch(candidates[j % kRing]->name().data());
+        if (std::size_t j = i - 3 * kLag; i >= 3 * kLag && j < n) {
+            const Slot& s = slots_[probe(defs, names[j], hashes[j % kRing])];
+            out[j] = s.index == 0 ? npos : s.index - 1;
         }
     }
 }

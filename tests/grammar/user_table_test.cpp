@@ -74,6 +74,12 @@ TEST_CASE("a batch lookup answers as one lookup per name", "[user_table]") {
     for (std::size_t i = 0; i < names.size(); ++i) CHECK(out[i] == t.find(defs, names[i]));
     CHECK(out[out.size() - 5] == 1000);
     CHECK(out[out.size() - 1] == UserTable::npos);
+    // Lists shorter than the lookup's pipeline, and every length around its stages.
+    for (std::size_t n = 1; n <= 40; ++n) {
+        std::vector<std::uint32_t> part(n, 12345);
+        t.find_many(defs, std::span(names).last(n), part);
+        for (std::size_t i = 0; i < n; ++i) CHECK(part[i] == out[names.size() - n + i]);
+    }
 
     UserTable empty;
     std::vector<std::uint32_t> none(names.size(), 0);

@@ -29,8 +29,8 @@ class UserTable {
     // Index of the effective definition of `name`, or npos.
     std::uint32_t find(const std::vector<User>& defs, std::string_view name) const;
     // find() for each of `names` into `out` (same size). A lookup in a table of many users
-    // waits on two cache misses (slot, then definition); a batch issues them for all its
-    // names before it waits, so they overlap.
+    // waits on three cache misses (slot, definition, name); the names go through them as
+    // a pipeline, so the misses of many names overlap.
     void find_many(const std::vector<User>& defs, std::span<const std::string_view> names,
                    std::span<std::uint32_t> out) const;
 
