@@ -22,6 +22,43 @@ std::uint64_t number_field(const json& j, const char* key) {
 
 namespace {
 
+// Whether a container in `line` has more than max_nesting containers around it. A linear
+// scan of the brackets outside strings: nlohmann's parser callback could tell the same,
+// but with a callback every object's end searches its parent for a value to discard,
+// which makes a reply listing thousands of sessions quadratic to parse.
+bool nests_too_deep(std::string_view line) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        char c = line[i];
+        if (in_string) {
+            if (c == '\\')
+                ++i;  // the escaped character, a quote included
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (depth > max_nesting) return true;
+            ++depth;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+json parse_line(std::string_view line, bool* too_deep) {
+    bool deep = nests_too_deep(line);
+    if (too_deep) *too_deep = deep;
+    if (deep) return json(json::value_t::discarded);
+    return json::parse(line, nullptr, false);
+}
+
+namespace {
+
 json text_or_null(const json& j, const char* key) {
     return string_or_null(string_field(j, key));
 }

@@ -247,20 +247,7 @@ inline nlohmann::json string_or_null(const std::string& s) {
 
 // Parses one protocol line. Malformed JSON and nesting deeper than max_nesting both give a
 // discarded value; `too_deep` tells the two apart for the error message.
-inline nlohmann::json parse_line(std::string_view line, bool* too_deep = nullptr) {
-    bool deep = false;
-    auto limit_depth = [&deep](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
-        bool opens = event == nlohmann::json::parse_event_t::object_start ||
-                     event == nlohmann::json::parse_event_t::array_start;
-        if (opens && depth > max_nesting) deep = true;
-        // A discarded start skips the whole value: nothing below it is stored.
-        return !deep;
-    };
-    nlohmann::json value = nlohmann::json::parse(line, limit_depth, false);
-    if (too_deep) *too_deep = deep;
-    if (deep) return nlohmann::json(nlohmann::json::value_t::discarded);
-    return value;
-}
+nlohmann::json parse_line(std::string_view line, bool* too_deep = nullptr);
 
 // The one envelope of every reply: ok, result and error are always there, the one that
 // does not apply is null. error.record is the refused attempt's ReloadRecord for
