@@ -26,6 +26,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from real_proxyd import free_port  # noqa: E402
 from script_tests import check, read, script_main  # noqa: E402
 
 PROXYCTL = ""
@@ -53,17 +54,6 @@ def write(path, text):
     with open(path, "w") as f:
         f.write(text)
     return path
-
-
-def reserve_port():
-    """A port of our own: the socket stays bound (SO_REUSEADDR, not listening) so no other
-    test picks it, while proxyd, which binds with SO_REUSEADDR too, can still listen on it
-    (Linux lets such sockets share a port as long as at most one of them listens). It is
-    on the wildcard address, so that no bind to port 0 on any loopback address gets it."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", 0))
-    return s
 
 
 class Proxyd:
@@ -137,15 +127,13 @@ class Setup:
         self.etc = os.path.join(tmp, "etc", "proxyd")
         os.makedirs(self.etc)
         write(os.path.join(self.etc, "users.cfg"), USERS)
-        self.ports = [reserve_port(), reserve_port()]
-        self.port = self.ports[0].getsockname()[1]
+        self.ports = [free_port(), free_port()]
+        self.port = self.ports[0]
         self.config_path = write(os.path.join(self.etc, "proxyd.cfg"), config(self.port))
         self.proxyd = Proxyd(tmp, self.config_path)
 
     def close(self):
         self.proxyd.stop()
-        for s in self.ports:
-            s.close()
 
     def play(self, template_text):
         """Runs contrib/ansible/site.yml for localhost with the template; returns (rc, output)."""
@@ -225,7 +213,7 @@ def test_broken_template_is_rejected_by_validate(setup):
 @scenario
 def test_good_template_is_written_and_reloaded(setup):
     """A template check accepts replaces the file, and the reload serves it as generation 2."""
-    second = setup.ports[1].getsockname()[1]
+    second = setup.ports[1]
     wanted = config(setup.port, second)
     rc, out = setup.play(wanted)
     check(rc == 0, "the play succeeds", out)
