@@ -230,6 +230,7 @@ void Session::check_timeout(Clock::time_point now) {
 void Session::dispatch(bool upstream, std::uint32_t events) {
     if (phase_ == Phase::closed) return;
     if (!upstream && (events & may_read_events)) client_drained_ = false;
+    if (!upstream && !client_read_) client_events_ |= events;
     if (!upstream && (events & EPOLLPRI)) client_urgent_ = true;
     if (!upstream && client_backlog() > 0 && !flush_client()) {
         close(result::io_error, "client write failed");
@@ -284,6 +285,7 @@ void Session::dispatch(bool upstream, std::uint32_t events) {
 Session::ReadResult Session::read_from(int fd, std::string& into, std::size_t max,
                                        bool* drained) {
     if (drained) *drained = false;
+    if (fd == client_.get()) client_read_ = true;
     if (into.size() >= max) return ReadResult::data;
     // Into the stack, then appended: growing the string first would zero-fill the whole
     // chunk (64 KiB for an HTTP read) on every read, and keep that capacity while idle.
@@ -739,6 +741,9 @@ void Session::start_relay(std::string to_upstream, std::string to_client) {
     // the client sent behind its request are in to_upstream, and then the relay is left to
     // find out for itself.)
     if (client_drained_ && to_upstream.empty()) relay_->note_events(false, 0);
+    // Never read (a port mapping): the events seen while connecting say whether there is
+    // anything to read, and a short first read is then the end of it, as on any edge.
+    if (!client_read_ && !client_urgent_) relay_->note_events(false, client_events_);
     relay_->prime(std::move(to_upstream), std::move(to_client));
     if (connect_events_ != 0) relay_->note_events(true, connect_events_);
     apply_bandlimits(*host_.config());

@@ -321,6 +321,11 @@ class Session {
     // The client sent urgent data: a read stops short at its mark with bytes still queued,
     // so from then on a short read proves nothing.
     bool client_urgent_ = false;
+    // The session has read the client's socket at least once. Until then (tcppm reads
+    // nothing before its relay) client_events_ holds every event the socket reported since
+    // it joined the epoll set, which is all there is to know about what it holds.
+    bool client_read_ = false;
+    std::uint32_t client_events_ = 0;
 };
 
 }  // namespace proxyd

@@ -513,6 +513,110 @@ TEST_CASE("tcppm through a socks5 parent") {
 
 namespace {
 
+// A SOCKS5 parent that takes its time: it reads the greeting and the request, waits
+// `delay`, answers success and then echoes what comes, so everything the client sends
+// in the meantime waits in proxyd's client socket while its chain is being built.
+class SlowSocksParent {
+  public:
+    explicit SlowSocksParent(std::chrono::milliseconds delay) : delay_(delay) {
+        listen_fd_ = listen_on(false, port_);
+        acceptor_ = std::thread([this] {
+            while (!stop_) {
+                int fd = accept_with_stop(listen_fd_, stop_);
+                if (fd >= 0) threads_.emplace_back([this, fd] { serve(fd); });
+            }
+        });
+    }
+    ~SlowSocksParent() {
+        stop_ = true;
+        acceptor_.join();
+        for (auto& t : threads_) t.join();
+        ::close(listen_fd_);
+    }
+    std::uint16_t port() const { return port_; }
+
+  private:
+    // Up to n bytes, each wait bounded; fewer when the peer closes or goes quiet.
+    static std::string take(int fd, std::size_t n) {
+        std::string got;
+        char buf[4096];
+        while (got.size() < n) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 3000) <= 0) break;
+            auto r = ::recv(fd, buf, std::min(sizeof buf, n - got.size()), 0);
+            if (r <= 0) break;
+            got.append(buf, static_cast<std::size_t>(r));
+        }
+        return got;
+    }
+    void serve(int fd) {
+        if (take(fd, 3) == std::string("\x05\x01\x00", 3)) {
+            ::send(fd, "\x05\x00", 2, MSG_NOSIGNAL);
+            if (take(fd, 10).size() == 10) {
+                std::this_thread::sleep_for(delay_);
+                ::send(fd, "\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x09", 10, MSG_NOSIGNAL);
+                char buf[16384];
+                while (!stop_) {
+                    pollfd p{fd, POLLIN, 0};
+                    if (::poll(&p, 1, 200) < 0) break;
+                    if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+                    auto n = ::recv(fd, buf, sizeof buf, 0);
+                    if (n <= 0) break;
+                    ::send(fd, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL);
+                }
+            }
+        }
+        ::close(fd);
+    }
+    std::chrono::milliseconds delay_;
+    int listen_fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::vector<std::thread> threads_;
+    std::thread acceptor_;
+};
+
+}  // namespace
+
+// tcppm reads nothing before its relay starts: what the client sent while the chain was
+// being built, and what it sends later, must both come through without another event
+// from the client to prompt them.
+TEST_CASE("bytes a tcppm client sends while its parent is still answering reach the target") {
+    SlowSocksParent parent(300ms);
+    TempDir dir;
+    std::uint16_t port = free_port();
+    Proxyd front(dir,
+                 "auth iponly\nallow *\nparent 1000 socks5 127.0.0.1 " + port_text(parent.port()) +
+                     "\ntcppm -i127.0.0.1 " + port_text(port) + " 127.0.0.1 9\n",
+                 std::vector<std::uint16_t>{port});
+    SECTION("a few bytes, then more after their echo") {
+        Client c(port);
+        REQUIRE(c.connected());
+        REQUIRE(c.send("early"));
+        CHECK(c.read(5) == "early");
+        REQUIRE(c.send("later"));
+        CHECK(c.read(5) == "later");
+    }
+    SECTION("more than one read's worth") {
+        Client c(port);
+        REQUIRE(c.connected());
+        std::string payload(50000, 'e');
+        REQUIRE(c.send(payload));
+        CHECK(c.read(payload.size()) == payload);
+        REQUIRE(c.send("tail"));
+        CHECK(c.read(4) == "tail");
+    }
+    SECTION("nothing until the relay runs") {
+        Client c(port);
+        REQUIRE(c.connected());
+        std::this_thread::sleep_for(500ms);
+        REQUIRE(c.send("late"));
+        CHECK(c.read(4) == "late");
+    }
+}
+
+namespace {
+
 // The proxyd under test for re-checks: a socks service whose `allow *` entry has
 // `parents`, with force or noforce.
 std::string recheck_config(const std::string& log, std::uint16_t port, const std::string& force,
