@@ -287,7 +287,8 @@ Loaded load_config(const std::string& path, const LoadOptions& options) {
 }
 
 Loaded load_config_text(std::string name, std::string text, const LoadOptions& options) {
-    HeapWarmer warmer(text.size());
+    // An oversized text is refused unread: nothing to warm the heap for.
+    HeapWarmer warmer(text.size() > SourceManager::max_file_size ? 0 : text.size());
     return finish(parse_text(std::move(name), std::move(text), options.parse), options, warmer);
 }
 

@@ -1010,27 +1010,37 @@ ParseResult parse_loaded(std::shared_ptr<SourceManager> sources, FileId main,
 
 }  // namespace
 
+namespace {
+
+// A configuration that could not be read: one PX000 at its (empty) first line.
+ParseResult unreadable(std::shared_ptr<SourceManager> sources, const std::string& path,
+                       const std::string& why) {
+    ParseResult result;
+    result.readable = false;
+    FileId fid = sources->add(path, "");
+    result.config.sources = std::move(sources);
+    result.config.main_file = fid;
+    result.config.files.push_back({fid, {}, false});
+    result.config.diagnostics.push_back(make_diagnostic(
+        Rule::PX000, {fid, 0, 0, 0}, "cannot read '" + printable(path) + "': " + why));
+    return result;
+}
+
+}  // namespace
+
 ParseResult parse_file(const std::string& path, const ParseOptions& options) {
     auto sources = std::make_shared<SourceManager>(options.map_bytes);
     ReadError error;
     auto id = sources->read(path, error);
-    if (!id) {
-        ParseResult result;
-        result.readable = false;
-        FileId fid = sources->add(path, "");
-        result.config.sources = std::move(sources);
-        result.config.main_file = fid;
-        result.config.files.push_back({fid, {}, false});
-        result.config.diagnostics.push_back(
-            make_diagnostic(Rule::PX000, {fid, 0, 0, 0},
-                            "cannot read '" + printable(path) + "': " + error.message));
-        return result;
-    }
+    if (!id) return unreadable(std::move(sources), path, error.message);
     return parse_loaded(std::move(sources), *id, options);
 }
 
 ParseResult parse_text(std::string name, std::string text, const ParseOptions& options) {
     auto sources = std::make_shared<SourceManager>(options.map_bytes);
+    // The refusal a file of this size gets, and for the same reason.
+    if (text.size() > SourceManager::max_file_size)
+        return unreadable(std::move(sources), name, "is larger than 512 MiB");
     FileId id = sources->add(std::move(name), std::move(text));
     return parse_loaded(std::move(sources), id, options);
 }

@@ -1,6 +1,7 @@
 #include "proxycfg/source.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -192,6 +193,28 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         }
     }
     return add_read(std::move(text), std::move(lines));
+}
+
+std::string read_standard_input() {
+    std::string text;
+    char buf[64 * 1024];
+    while (text.size() <= SourceManager::max_file_size) {
+        ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                // A non-blocking descriptor handed down by the caller: wait for more.
+                pollfd p{STDIN_FILENO, POLLIN, 0};
+                ::poll(&p, 1, -1);
+                continue;
+            }
+            throw std::runtime_error(std::string("cannot read standard input: ") +
+                                     std::strerror(errno));
+        }
+        if (n == 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    return text;
 }
 
 FileId SourceManager::add(std::string path, std::string text,

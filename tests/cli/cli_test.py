@@ -100,6 +100,13 @@ def test_dash_reads_standard_input(tmp):
     check(r.rc == 0, "clean stdin", r)
     r = run("show", "-", stdin=CLEAN.encode())
     check(r.rc == 0 and "service socks:127.0.0.1:1080" in r.out, "show reads stdin", r)
+    # Closed, not empty: an error, not a configuration with nothing in it.
+    for command in ("check", "show", "fmt"):
+        proc = subprocess.run(["sh", "-c", 'exec "$0" "$1" - <&-', PROXYCTL, command],
+                              capture_output=True, text=True, timeout=30)
+        check(proc.returncode == 2 and "cannot read standard input: Bad file descriptor"
+              in proc.stderr and "terminate" not in proc.stderr, command + ", stdin closed",
+              proc.stderr)
 
 
 def test_root_resolves_relative_includes_for_a_copy_elsewhere(tmp):
@@ -527,6 +534,59 @@ def test_100_mb_single_line(tmp):
     check(r.elapsed < 15, "finished in %.1fs" % r.elapsed, r)
     r = run("check", path, timeout=20)
     check(len(r.out) < 64 * 1024, "text snippet is windowed", r)
+
+
+MIB = 1 << 20
+
+
+def stream_to_stdin(args, total):
+    """Runs proxyctl with `total` bytes of comment lines written to its standard input,
+    1 MiB at a time; returns the Result and how many bytes the pipe took before proxyctl
+    closed it (all of them if it read to the end)."""
+    full_env = dict(os.environ)
+    full_env.pop("NO_COLOR", None)
+    start = time.monotonic()
+    proc = subprocess.Popen([PROXYCTL, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=full_env)
+    chunk = (b"# " + b"p" * 1021 + b"\n") * 1024
+    taken = 0
+    try:
+        while taken < total:
+            proc.stdin.write(chunk)
+            taken += len(chunk)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.wait(timeout=60)
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        try:
+            stream.close()
+        except BrokenPipeError:
+            pass
+    finished = subprocess.CompletedProcess(args, proc.returncode, out, err)
+    result = Result(finished, time.monotonic() - start, True)
+    check(result.rc >= 0, "proxyctl was killed by signal %d" % -result.rc, result)
+    return result, taken
+
+
+def test_larger_than_512_mib_is_refused(tmp):
+    """A file or standard input over 512 MiB, the most 3proxy reads: PX000 naming the limit,
+    exit 2; fmt refuses it too; an endless stream is not read far past the limit."""
+    big = f"{tmp}/big.cfg"
+    with open(big, "wb") as f:
+        f.truncate(512 * MIB + 1)  # sparse: nothing is written
+    r = run("check", "--format", "json", big)
+    doc = loads_valid(SOURCE_DIR, "check", r.out)
+    check(r.rc == 2 and doc["files"][0]["diagnostics"][0]["code"] == "PX000"
+          and "is larger than 512 MiB" in r.out, "a file", r)
+    r = run("fmt", big)
+    check(r.rc == 2 and "larger than 512 MiB" in r.err and r.out == "", "fmt, a file", r)
+    r, taken = stream_to_stdin(["check", "--format", "json", "-"], 1024 * MIB)
+    doc = loads_valid(SOURCE_DIR, "check", r.out)
+    check(r.rc == 2 and doc["files"][0]["diagnostics"][0]["message"]
+          == "cannot read '<stdin>': is larger than 512 MiB", "standard input", r)
+    check(taken < 600 * MIB, "stopped reading at %d MiB of 1024" % (taken >> 20), r)
 
 
 def test_nul_bytes(tmp):

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <iterator>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,6 +22,7 @@
 #include "proxycfg/format.hpp"
 #include "proxycfg/lint.hpp"
 #include "proxycfg/rules.hpp"
+#include "proxycfg/source.hpp"
 #include "proxycfg/util.hpp"
 #include "rule_select.hpp"
 #include "tree_walk.hpp"
@@ -313,9 +313,7 @@ int run_check(const CheckOptions& o) {
                 fixer.fix(path, options_for(path));
                 continue;
             }
-            if (!stdin_text)
-                stdin_text.emplace(std::istreambuf_iterator<char>(std::cin),
-                                   std::istreambuf_iterator<char>());
+            if (!stdin_text) stdin_text.emplace(proxycfg::read_standard_input());
             fixer.fix(stdin_name, options_for(stdin_name), &*stdin_text);
         }
         std::vector<std::string> failed;
@@ -354,8 +352,7 @@ int run_check(const CheckOptions& o) {
             if (::isatty(STDIN_FILENO) == 1 && !o.quiet)
                 std::cerr << "proxyctl check: reading the configuration from standard input; "
                              "end it with Ctrl-D (or give FILE)\n";
-            std::string text{std::istreambuf_iterator<char>(std::cin),
-                             std::istreambuf_iterator<char>()};
+            std::string text = proxycfg::read_standard_input();
             loaded.push_back(load_config_text(stdin_name, std::move(text), file_load));
         } else {
             loaded.push_back(load_config(path, file_load));

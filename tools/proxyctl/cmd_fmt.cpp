@@ -7,13 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <optional>
 #include <sstream>
 
 #include "commands.hpp"
 #include "file_write.hpp"
 #include "proxycfg/layout.hpp"
+#include "proxycfg/source.hpp"
 
 namespace proxyctl {
 namespace {
@@ -26,12 +26,21 @@ struct FmtOptions {
 };
 
 std::optional<std::string> read_input(const std::string& path, std::string& error) {
+    constexpr auto too_large = "is larger than 512 MiB, the most a configuration may be";
     if (path == "-") {
-        return std::string(std::istreambuf_iterator<char>(std::cin), {});
+        auto text = proxycfg::read_standard_input();
+        if (text.size() <= proxycfg::SourceManager::max_file_size) return text;
+        error = too_large;
+        return std::nullopt;
     }
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
         error = "is a directory; name the configuration files in it";
+        return std::nullopt;
+    }
+    if (auto size = std::filesystem::file_size(path, ec);
+        !ec && size > proxycfg::SourceManager::max_file_size) {
+        error = too_large;
         return std::nullopt;
     }
     std::ifstream in(path, std::ios::binary);

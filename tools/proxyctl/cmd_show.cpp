@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -19,6 +18,7 @@
 #include "commands.hpp"
 #include "proxycfg/format.hpp"
 #include "proxycfg/lint.hpp"
+#include "proxycfg/source.hpp"
 #include "proxycfg/util.hpp"
 
 namespace proxyctl {
@@ -638,8 +638,7 @@ int run_show(const ShowOptions& o) {
     std::string display = o.file == "-" ? "<stdin>" : o.file;
     Loaded loaded;
     if (o.file == "-") {
-        std::string text{std::istreambuf_iterator<char>(std::cin),
-                         std::istreambuf_iterator<char>()};
+        std::string text = proxycfg::read_standard_input();
         loaded = load_config_text(display, std::move(text), load);
     } else {
         loaded = load_config(o.file, load);

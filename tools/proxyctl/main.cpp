@@ -111,8 +111,11 @@ int main(int argc, char** argv) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : proxyctl::exit_usage;
     } catch (const std::length_error& e) {
-        // An input past a limit the commands do not check for themselves (standard input
-        // larger than a configuration file may be).
+        // An input past a limit a command does not check for itself.
+        std::cerr << "proxyctl: " << e.what() << '\n';
+        return proxyctl::exit_usage;
+    } catch (const std::runtime_error& e) {
+        // Standard input that cannot be read (proxycfg::read_standard_input).
         std::cerr << "proxyctl: " << e.what() << '\n';
         return proxyctl::exit_usage;
     }

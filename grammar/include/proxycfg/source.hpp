@@ -101,7 +101,8 @@ class SourceManager {
     std::optional<FileId> read(const std::string& path, ReadError& error,
                                std::optional<SourceSpan> included_from = std::nullopt);
     // Registers in-memory text (standard input, tests). Throws std::length_error for a
-    // text larger than max_file_size, which read() refuses in a file too.
+    // text larger than max_file_size, which read() refuses in a file too (parse_text
+    // reports such a text as unreadable instead).
     FileId add(std::string path, std::string text,
                std::optional<SourceSpan> included_from = std::nullopt);
 
@@ -122,5 +123,11 @@ class SourceManager {
     FileId add_indexed(std::string path, SourceText text, LineIndexer&& lines,
                        std::optional<SourceSpan> included_from);
 };
+
+// Standard input to its end, but no further than just past max_file_size: an endless or
+// oversized stream is cut there, and the text's size then says it was too large (which
+// parse_text reports), rather than filling memory first. Throws std::runtime_error when
+// the input cannot be read.
+std::string read_standard_input();
 
 }  // namespace proxycfg
