@@ -143,6 +143,27 @@ def session(user, pw):
     assert r[1] == 0, r
     return s
 
+def watch_closes(far_ends, go, report=None):
+    """Watches the far ends in epoll, calls go(), and waits (10 s at most) until every one
+    has seen its close and, given a `report` pipe, a line has come from it. Returns how many
+    never closed, when go() was called, the moment of the last close (None without one) and
+    the line. The reload and the observed floor are both timed by this loop."""
+    ep = select.epoll()
+    for s in far_ends: ep.register(s.fileno(), select.EPOLLIN | select.EPOLLRDHUP)
+    if report: ep.register(report.fileno(), select.EPOLLIN)
+    start = time.monotonic()
+    go()
+    left, last, line = len(far_ends), None, None
+    while (left or (report and line is None)) and time.monotonic() - start < 10:
+        for fd, _ in ep.poll(0.001):
+            ep.unregister(fd)
+            if report and fd == report.fileno():
+                line = report.readline()
+            else:
+                left -= 1; last = time.monotonic()
+    ep.close()
+    return left, start, last, line
+
 def observed_floor(count):
     holder = subprocess.Popen([sys.executable, "-c", TARGET], stdout=subprocess.PIPE, text=True)
     hport = int(holder.stdout.readline())
@@ -155,23 +176,16 @@ def observed_floor(count):
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                for i, k in enumerate(halves)]
     try:
-        ep, far = select.epoll(), []
-        for _ in range(count):
-            c, _ = listener.accept()
-            far.append(c)
-            ep.register(c.fileno(), select.EPOLLIN | select.EPOLLRDHUP)
+        far = [listener.accept()[0] for _ in range(count)]
         for c in closers: assert c.stdout.readline().strip() == "ready"
-        start = time.monotonic()
-        for c in closers:
-            c.stdin.write("go\n"); c.stdin.flush()
-        left, last = count, start
-        while left and time.monotonic() - start < 10:
-            for fd, _ in ep.poll(0.001):
-                ep.unregister(fd); left -= 1; last = time.monotonic()
+        def go():
+            for c in closers:
+                c.stdin.write("go\n"); c.stdin.flush()
+        left, start, last, _ = watch_closes(far, go)
         assert left == 0, f"{left} far ends never saw their close"
         for c in closers: assert c.stdout.readline().strip() == "done"
         for c in far: c.close()
-        return (last - start) * 1000
+        return ((last or start) - start) * 1000
     finally:
         for c in closers: c.kill(); c.wait(10)
         holder.kill(); holder.wait(10)
@@ -185,26 +199,18 @@ try:
         (revoked if drop else kept).append(session(b"drop", b"d") if drop else session(b"keep", b"k"))
     print(f"{n} sessions open in {time.monotonic() - t:.1f} s ({len(revoked)} by the removed user)")
 
-    ep = select.epoll()
-    for s in revoked: ep.register(s.fileno(), select.EPOLLIN | select.EPOLLRDHUP)
     write_config("keep:CL:k")
     # proxyd trusts a file only once its mtime is 100 ms old (a writer still at work would
     # change it): reading one written this instant waits that out. An operator edits, then
     # reloads; so does this run, and the wait is not timed.
     time.sleep(max(0.0, os.stat(cfg).st_mtime + 0.15 - time.time()))
     # The closes are watched while proxyctl runs: the client sees them as they happen.
-    ep.register(launcher.stdout.fileno(), select.EPOLLIN)
-    launcher.stdin.write("go\n"); launcher.stdin.flush()
-    start = time.monotonic()
-    left, last, result = len(revoked), None, None
-    while (left or result is None) and time.monotonic() - start < 10:
-        for fd, ev in ep.poll(0.001):
-            if fd == launcher.stdout.fileno():
-                result = launcher.stdout.readline().split()
-                ep.unregister(fd)
-                continue
-            ep.unregister(fd); left -= 1; last = time.monotonic()
-    t0, t1, rc = float(result[0]), float(result[1]), int(result[2])
+    def go():
+        launcher.stdin.write("go\n"); launcher.stdin.flush()
+    left, _, last, line = watch_closes(revoked, go, report=launcher.stdout)
+    assert line, "proxyctl's launcher did not report"
+    t0, t1, rc = line.split()
+    t0, t1, rc = float(t0), float(t1), int(rc)
     assert rc == 0, f"proxyctl reload exited {rc}"
     last = last if last is not None else t0
     with open(f"{tmp}/reply.json") as reply:

@@ -42,19 +42,30 @@ class Result:
         return "rc=%d\n--- stdout\n%s\n--- stderr\n%s" % (self.rc, self.out[:3000], self.err[:3000])
 
 
-def run(*args, stdin=None, env=None, timeout=30, cwd=None, strict_utf8=True):
-    """Runs proxyctl; fails on a crash (signal), a hang (timeout) or non-UTF-8 output."""
+def proxyctl_env(env=None):
+    """The environment proxyctl runs in: this one without NO_COLOR, plus `env`."""
     full_env = dict(os.environ)
     full_env.pop("NO_COLOR", None)
     if env:
         full_env.update(env)
-    start = time.monotonic()
-    proc = subprocess.run([PROXYCTL, *args], input=stdin, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=full_env, timeout=timeout, cwd=cwd)
+    return full_env
+
+
+def finished(proc, start, strict_utf8=True):
+    """The Result of a completed proxyctl; fails on a crash (signal) or an uncaught
+    exception."""
     result = Result(proc, time.monotonic() - start, strict_utf8)
     check(result.rc >= 0, "proxyctl was killed by signal %d" % -result.rc, result)
     check("terminate called" not in result.err, "uncaught exception", result)
     return result
+
+
+def run(*args, stdin=None, env=None, timeout=30, cwd=None, strict_utf8=True):
+    """Runs proxyctl; fails on a crash (signal), a hang (timeout) or non-UTF-8 output."""
+    start = time.monotonic()
+    proc = subprocess.run([PROXYCTL, *args], input=stdin, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=proxyctl_env(env), timeout=timeout, cwd=cwd)
+    return finished(proc, start, strict_utf8)
 
 
 # --- exit status -----------------------------------------------------------------------
@@ -168,11 +179,8 @@ def test_disable_option_and_inline_suppression(tmp):
 
 def run_in_pty(args, env):
     """Runs proxyctl with stdout on a terminal; returns (status, output bytes)."""
-    full_env = dict(os.environ)
-    full_env.pop("NO_COLOR", None)
-    full_env.update(env)
     master, slave = pty.openpty()
-    proc = subprocess.Popen([PROXYCTL, *args], stdout=slave, stderr=slave, env=full_env)
+    proc = subprocess.Popen([PROXYCTL, *args], stdout=slave, stderr=slave, env=proxyctl_env(env))
     os.close(slave)
     out = read_terminal(master, proc)
     os.close(master)
@@ -543,11 +551,9 @@ def stream_to_stdin(args, total):
     """Runs proxyctl with `total` bytes of comment lines written to its standard input,
     1 MiB at a time; returns the Result and how many bytes the pipe took before proxyctl
     closed it (all of them if it read to the end)."""
-    full_env = dict(os.environ)
-    full_env.pop("NO_COLOR", None)
     start = time.monotonic()
     proc = subprocess.Popen([PROXYCTL, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=full_env)
+                            stderr=subprocess.PIPE, env=proxyctl_env())
     chunk = (b"# " + b"p" * 1021 + b"\n") * 1024
     taken = 0
     try:
@@ -564,10 +570,7 @@ def stream_to_stdin(args, total):
             stream.close()
         except BrokenPipeError:
             pass
-    finished = subprocess.CompletedProcess(args, proc.returncode, out, err)
-    result = Result(finished, time.monotonic() - start, True)
-    check(result.rc >= 0, "proxyctl was killed by signal %d" % -result.rc, result)
-    return result, taken
+    return finished(subprocess.CompletedProcess(args, proc.returncode, out, err), start), taken
 
 
 def test_larger_than_512_mib_is_refused(tmp):
