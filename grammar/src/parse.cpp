@@ -1040,7 +1040,7 @@ ParseResult parse_text(std::string name, std::string text, const ParseOptions& o
     auto sources = std::make_shared<SourceManager>(options.map_bytes);
     // The refusal a file of this size gets, and for the same reason.
     if (text.size() > SourceManager::max_file_size)
-        return unreadable(std::move(sources), name, "is larger than 512 MiB");
+        return unreadable(std::move(sources), name, SourceManager::too_large);
     FileId id = sources->add(std::move(name), std::move(text));
     return parse_loaded(std::move(sources), id, options);
 }

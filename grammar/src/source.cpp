@@ -138,7 +138,7 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         return std::nullopt;
     }
     if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > max_file_size) {
-        error.message = "is larger than 512 MiB";
+        error.message = too_large;
         return std::nullopt;
     }
     // Pipes and character devices (/dev/stdin) are read blocking.
@@ -188,7 +188,7 @@ std::optional<FileId> SourceManager::read(const std::string& path, ReadError& er
         text.append(buf, static_cast<std::size_t>(n));
         lines.add(buf, static_cast<std::size_t>(n));
         if (text.size() > max_file_size) {
-            error.message = "is larger than 512 MiB";
+            error.message = too_large;
             return std::nullopt;
         }
     }
@@ -220,7 +220,7 @@ std::string read_standard_input() {
 FileId SourceManager::add(std::string path, std::string text,
                           std::optional<SourceSpan> included_from) {
     if (text.size() > max_file_size)
-        throw std::length_error(path + " is larger than 512 MiB, the most a configuration may be");
+        throw std::length_error(path + " " + too_large + ", the most a configuration may be");
     LineIndexer lines(text.size());
     lines.add(text.data(), text.size());
     return add_indexed(std::move(path), std::move(text), std::move(lines), included_from);

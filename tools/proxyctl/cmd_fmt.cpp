@@ -26,7 +26,8 @@ struct FmtOptions {
 };
 
 std::optional<std::string> read_input(const std::string& path, std::string& error) {
-    constexpr auto too_large = "is larger than 512 MiB, the most a configuration may be";
+    const std::string too_large =
+        std::string(proxycfg::SourceManager::too_large) + ", the most a configuration may be";
     if (path == "-") {
         auto text = proxycfg::read_standard_input();
         if (text.size() <= proxycfg::SourceManager::max_file_size) return text;

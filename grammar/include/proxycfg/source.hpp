@@ -113,6 +113,8 @@ class SourceManager {
     std::vector<SourceSpan> include_chain(FileId id) const;
 
     static constexpr std::size_t max_file_size = 512u * 1024u * 1024u;
+    // Why a text over max_file_size is refused, as its messages say it.
+    static constexpr const char* too_large = "is larger than 512 MiB";
 
   private:
     std::vector<std::unique_ptr<SourceFile>> files_;
